@@ -1,0 +1,480 @@
+//! Static analysis of Python inference services for migration to WebAssembly.
+//!
+//! ```no_run
+//! let report = wasm_migrate_analyzer::analyze(
+//!     std::path::Path::new("samples/torchvision-flask"),
+//!     &wasm_migrate_analyzer::Options::default(),
+//! ).unwrap();
+//! println!("{}", report.recommendation.path.label());
+//! ```
+
+pub mod error;
+pub mod knowledge;
+pub mod manifest;
+mod packages;
+pub mod pipeline;
+pub mod plan;
+mod plan_builder;
+pub mod python;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+pub use error::AnalyzeError;
+pub use knowledge::{KnowledgeBase, MigrationPath};
+pub use report::{Finding, Report};
+pub use rules::{Category, RuleSet};
+
+use packages::ThirdPartyImport;
+use pipeline::{Pipeline, PipelineDetector};
+use python::{ImportSite, Observer, ParsedModule};
+use report::{FileStatus, FileSummary, Location, Summary};
+use rules::{RuleObserver, ServiceFacts};
+
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Default limit on the size of one Python file: bigger ones are generated code or data.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// How to analyze.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A directory of user rules (`*.yaml`) and package entries (`packages*.yaml`).
+    pub rules_dir: Option<PathBuf>,
+    /// Python files larger than this are skipped with a finding.
+    pub max_file_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rules_dir: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// The rules and package knowledge, loaded once and shared across analyses.
+pub struct Knowledge {
+    pub rules: RuleSet,
+    pub packages: KnowledgeBase,
+}
+
+impl Knowledge {
+    /// The compiled-in data plus the user's `--rules DIR`.
+    pub fn load(rules_dir: Option<&Path>) -> Result<Self, AnalyzeError> {
+        let mut packages = KnowledgeBase::builtin()?;
+        let Some(dir) = rules_dir else {
+            return Ok(Knowledge {
+                rules: RuleSet::builtin()?,
+                packages,
+            });
+        };
+        if !dir.is_dir() {
+            return Err(AnalyzeError::NotFound(dir.to_path_buf()));
+        }
+        let mut rule_files = Vec::new();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| AnalyzeError::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let text = std::fs::read_to_string(&path).map_err(|e| AnalyzeError::io(&path, e))?;
+            let is_packages = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("packages"));
+            if is_packages {
+                packages.add_yaml(&path, &text)?;
+            } else {
+                rule_files.push((path, text));
+            }
+        }
+        Ok(Knowledge {
+            rules: RuleSet::with_user_rules(&rule_files)?,
+            packages,
+        })
+    }
+}
+
+/// Analyzes a service directory or a single Python file.
+pub fn analyze(path: &Path, options: &Options) -> Result<Report, AnalyzeError> {
+    let knowledge = Knowledge::load(options.rules_dir.as_deref())?;
+    analyze_with(path, options, &knowledge, &|_, _| {})
+}
+
+/// Where one Python file ended up.
+struct FileResult {
+    summary: FileSummary,
+    findings: Vec<Finding>,
+    imports: Vec<ThirdPartyImport>,
+    pipeline: Pipeline,
+    main_guard: Option<Location>,
+}
+
+/// Analyzes with preloaded knowledge, reporting `(files done, files total)` as it goes.
+pub fn analyze_with(
+    path: &Path,
+    options: &Options,
+    knowledge: &Knowledge,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Report, AnalyzeError> {
+    let started = Instant::now();
+    if !path.exists() {
+        return Err(AnalyzeError::NotFound(path.to_path_buf()));
+    }
+    let root = path.to_path_buf();
+    let base = if root.is_file() {
+        root.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        root.clone()
+    };
+    if root.is_dir() {
+        std::fs::read_dir(&root).map_err(|e| AnalyzeError::io(&root, e))?;
+    }
+    let walked = walk::walk(&root);
+    let relative = |p: &Path| -> String {
+        p.strip_prefix(&base)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let all_files: Vec<String> = walked.all.iter().map(|p| relative(p)).collect();
+
+    let manifest_paths: Vec<PathBuf> = walked
+        .all
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| manifest::is_manifest(&n.to_string_lossy()))
+        })
+        .cloned()
+        .collect();
+    let manifests = manifest::read_manifests(&base, &manifest_paths);
+    let python_files: Vec<&PathBuf> = walked
+        .all
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "py" || e == "pyi"))
+        .collect();
+    let local_modules = local_modules(&all_files);
+
+    let facts = ServiceFacts::new(&base, &all_files, &manifests.dependencies);
+    let done = AtomicUsize::new(0);
+    let total = python_files.len();
+    let results: Vec<FileResult> = python_files
+        .par_iter()
+        .map(|file| {
+            let result = analyze_file(file, &relative(file), options, knowledge, &facts, &local_modules);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            result
+        })
+        .collect();
+
+    let mut findings = rules::service_findings(&knowledge.rules, &facts);
+    for (path, problem) in &walked.problems {
+        findings.push(analyzer_finding(
+            "file-skipped",
+            Category::Potential,
+            format!("{}: {problem}", relative(path)),
+            "Fix or remove the path; the rest of the service was analyzed.",
+            Location::new(relative(path), 1, 1),
+        ));
+    }
+    for problem in &manifests.problems {
+        findings.push(analyzer_finding(
+            "manifest-problem",
+            Category::Optional,
+            problem.message.clone(),
+            "Fix the manifest: dependencies it declares may be missing from the analysis.",
+            Location::new(
+                problem.file.to_string_lossy().replace('\\', "/"),
+                problem.line.unwrap_or(1),
+                1,
+            ),
+        ));
+    }
+
+    let mut pipeline = Pipeline::default();
+    let mut imports = Vec::new();
+    let mut files = Vec::with_capacity(results.len());
+    let mut summary = Summary {
+        files_seen: all_files.len() as u32,
+        manifests: manifests.files.len() as u32,
+        ..Summary::default()
+    };
+    let mut main_guards = Vec::new();
+    for r in results {
+        match r.summary.status {
+            FileStatus::Parsed => summary.files_parsed += 1,
+            FileStatus::SyntaxErrors => {
+                summary.files_parsed += 1;
+                summary.files_failed += 1;
+            }
+            FileStatus::Skipped => summary.files_failed += 1,
+        }
+        summary.python_lines += u64::from(r.summary.lines);
+        files.push(r.summary);
+        findings.extend(r.findings);
+        imports.extend(r.imports);
+        pipeline.models.extend(r.pipeline.models);
+        pipeline.preprocessing.extend(r.pipeline.preprocessing);
+        pipeline.postprocessing.extend(r.pipeline.postprocessing);
+        pipeline.serving.extend(r.pipeline.serving);
+        for label in r.pipeline.label_files {
+            if !pipeline.label_files.contains(&label) {
+                pipeline.label_files.push(label);
+            }
+        }
+        if let Some(g) = r.main_guard {
+            main_guards.push(g);
+        }
+    }
+    if !walked.problems.is_empty() {
+        summary.files_failed += walked.problems.len() as u32;
+    }
+    if pipeline.serving.is_empty() {
+        // A plain script: its `if __name__ == "__main__":` is the entry point.
+        let model_files: Vec<&str> = pipeline.models.iter().map(|m| m.location.file.as_str()).collect();
+        let chosen = main_guards
+            .iter()
+            .find(|g| model_files.contains(&g.file.as_str()))
+            .or(main_guards.first());
+        if let Some(g) = chosen {
+            pipeline.serving.push(pipeline::Endpoint {
+                kind: pipeline::ServingKind::Script,
+                methods: Vec::new(),
+                path: None,
+                handler: "__main__".into(),
+                handler_methods: Vec::new(),
+                location: g.clone(),
+            });
+        }
+    }
+
+    let (packages, package_findings) = packages::package_uses(
+        &knowledge.packages,
+        &imports,
+        &manifests.dependencies,
+        !manifests.files.is_empty(),
+    );
+    findings.extend(package_findings);
+    findings.sort_by(|a, b| {
+        (&a.location.file, a.location.line, a.location.column, &a.rule)
+            .cmp(&(&b.location.file, b.location.line, b.location.column, &b.rule))
+    });
+    for f in &findings {
+        match f.category {
+            Category::Mandatory => summary.findings_mandatory += 1,
+            Category::Optional => summary.findings_optional += 1,
+            Category::Potential => summary.findings_potential += 1,
+        }
+    }
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+
+    let recommendation = pipeline::recommend::recommend(&findings, &pipeline);
+    let service_name = base
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "service".into());
+    let plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(Report {
+        schema_version: report::REPORT_SCHEMA_VERSION.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        root,
+        summary,
+        findings,
+        packages,
+        pipeline,
+        recommendation,
+        plan,
+        files,
+    })
+}
+
+fn analyzer_finding(rule: &str, category: Category, message: String, remedy: &str, location: Location) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        category,
+        effort: 1,
+        targets: vec![MigrationPath::WasiNnGlue, MigrationPath::PythonWasm, MigrationPath::WasiPython],
+        message,
+        remedy: remedy.to_string(),
+        links: Vec::new(),
+        location,
+        snippet: None,
+    }
+}
+
+/// Top-level module names the service itself provides (files and packages at the root or
+/// under `src/`), so that `import utils` is not mistaken for a third-party package.
+fn local_modules(files: &[String]) -> rustc_hash::FxHashSet<String> {
+    let mut out = rustc_hash::FxHashSet::default();
+    for f in files {
+        if !(f.ends_with(".py") || f.ends_with(".pyi") || f.ends_with(".so")) {
+            continue;
+        }
+        let parts: Vec<&str> = f.split('/').collect();
+        // Every directory level may be on sys.path in a service (scripts run from their folder).
+        for (i, part) in parts.iter().enumerate() {
+            let name = if i + 1 == parts.len() {
+                part.split('.').next().unwrap_or(part)
+            } else {
+                part
+            };
+            if !name.is_empty() {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Collects third-party imports of one file.
+struct ImportCollector<'a> {
+    local: &'a rustc_hash::FxHashSet<String>,
+    file: &'a str,
+    out: Vec<ThirdPartyImport>,
+}
+
+impl Observer for ImportCollector<'_> {
+    fn import(&mut self, _ctx: &python::Context<'_>, site: &ImportSite) {
+        if site.level > 0 || site.module.is_empty() {
+            return;
+        }
+        let top = site.module.split('.').next().unwrap_or("");
+        if python::is_stdlib(top) || self.local.contains(top) {
+            return;
+        }
+        let module = match site.names.first() {
+            // `from google import protobuf` names the subpackage the import really needs.
+            Some(n) if site.names.len() == 1 && n != "*" && !site.module.contains('.') => {
+                format!("{}.{n}", site.module)
+            }
+            _ => site.module.clone(),
+        };
+        self.out.push(ThirdPartyImport {
+            module,
+            location: Location::new(self.file, site.line, site.column),
+            guarded: site.guarded,
+        });
+    }
+}
+
+fn analyze_file(
+    path: &Path,
+    relative: &str,
+    options: &Options,
+    knowledge: &Knowledge,
+    facts: &ServiceFacts<'_>,
+    local: &rustc_hash::FxHashSet<String>,
+) -> FileResult {
+    let skipped = |reason: String| FileResult {
+        summary: FileSummary {
+            file: relative.to_string(),
+            status: FileStatus::Skipped,
+            lines: 0,
+        },
+        findings: vec![analyzer_finding(
+            "file-skipped",
+            Category::Potential,
+            format!("{relative} was not analyzed: {reason}"),
+            "Check the file; if it is generated or vendored, add it to .gitignore.",
+            Location::new(relative, 1, 1),
+        )],
+        imports: Vec::new(),
+        pipeline: Pipeline::default(),
+        main_guard: None,
+    };
+    let text = match source::read_python(path, options.max_file_size) {
+        Ok(t) => t,
+        Err(reason) => return skipped(reason.to_string()),
+    };
+    // Deeply nested code is parsed and walked on a fresh thread with a large stack: the
+    // parser grows its stack itself, but dropping a deep tree recurses too.
+    let work = || {
+        let module = ParsedModule::parse(&text);
+        let errors = module.syntax_errors();
+        let mut rules = RuleObserver::new(&knowledge.rules, facts, relative);
+        let mut detector = PipelineDetector::default();
+        let mut collector = ImportCollector {
+            local,
+            file: relative,
+            out: Vec::new(),
+        };
+        python::visit_module(&module, relative, &mut [&mut rules, &mut detector, &mut collector]);
+        let mut findings = rules.findings();
+        if let Some(first) = errors.first() {
+            findings.push(Finding {
+                rule: "syntax-error".into(),
+                category: Category::Optional,
+                effort: 1,
+                targets: vec![MigrationPath::WasiNnGlue, MigrationPath::PythonWasm, MigrationPath::WasiPython],
+                message: if errors.len() == 1 {
+                    format!("syntax error: {}", first.message)
+                } else {
+                    format!("syntax error: {} (and {} more)", first.message, errors.len() - 1)
+                },
+                remedy: "Fix the syntax error; the parts of the file that parsed were still analyzed.".into(),
+                links: Vec::new(),
+                location: Location::new(relative, first.line, first.column),
+                snippet: None,
+            });
+        }
+        let (pipeline, main_guard) = detector.finish();
+        FileResult {
+            summary: FileSummary {
+                file: relative.to_string(),
+                status: if errors.is_empty() {
+                    FileStatus::Parsed
+                } else {
+                    FileStatus::SyntaxErrors
+                },
+                lines: module.line_count(),
+            },
+            findings,
+            imports: collector.out,
+            pipeline,
+            main_guard,
+        }
+    };
+    if looks_deeply_nested(&text) {
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(512 * 1024 * 1024)
+                .spawn_scoped(s, work)
+                .ok()
+                .and_then(|h| h.join().ok())
+        })
+        .unwrap_or_else(|| skipped("the file is nested too deeply to analyze".into()))
+    } else {
+        work()
+    }
+}
+
+/// A cheap over-estimate of bracket nesting, to decide whether a file needs a big stack.
+fn looks_deeply_nested(text: &str) -> bool {
+    let mut depth: i64 = 0;
+    let mut max = 0;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    max > 200 || text.len() > 1_000_000
+}

@@ -1,0 +1,464 @@
+//! Finding the inference pipeline in one file: model loading, preprocessing, postprocessing
+//! and serving, with every parameter resolved.
+
+use std::collections::BTreeMap;
+
+use super::{Endpoint, Framework, ModelLoad, Pipeline, ServingKind, Step, StepLibrary};
+use crate::python::{BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer, Value};
+use crate::report::Location;
+
+/// Positional parameter names of torchvision transforms (v1 and v2 agree on these).
+fn torchvision_params(op: &str) -> &'static [&'static str] {
+    match op {
+        "Resize" | "resize" => &["size", "interpolation", "max_size", "antialias"],
+        "CenterCrop" | "center_crop" => &["size"],
+        "Normalize" | "normalize" => &["mean", "std", "inplace"],
+        "Grayscale" => &["num_output_channels"],
+        "Pad" | "pad" => &["padding", "fill", "padding_mode"],
+        "ConvertImageDtype" | "convert_image_dtype" => &["dtype"],
+        "ToDtype" => &["dtype", "scale"],
+        "RandomResizedCrop" => &["size", "scale", "ratio", "interpolation", "antialias"],
+        _ => &[],
+    }
+}
+
+/// Keras application modules and the `preprocess_input` mode each uses.
+fn keras_preprocess_mode(module: &str) -> &'static str {
+    match module {
+        "mobilenet" | "mobilenet_v2" | "inception_v3" | "xception" | "nasnet"
+        | "inception_resnet_v2" | "resnet_v2" => "tf",
+        "resnet" | "resnet50" | "vgg16" | "vgg19" => "caffe",
+        "densenet" => "torch",
+        // These models carry their own preprocessing; preprocess_input passes through.
+        "efficientnet" | "efficientnet_v2" | "convnext" | "regnet" | "mobilenet_v3" => "passthrough",
+        _ => "caffe",
+    }
+}
+
+/// Collects the pipeline facts of one file.
+#[derive(Default)]
+pub(crate) struct PipelineDetector {
+    pub pipeline: Pipeline,
+    imports_torch: bool,
+    imports_numpy: bool,
+    imports_pil: bool,
+    imports_cv2: bool,
+    imports_openvino: bool,
+    imports_flask: bool,
+    imports_fastapi: bool,
+    imports_torchserve: bool,
+    imports_tf: bool,
+    /// Steps kept only when their scope has other preprocessing (numpy arithmetic, unsqueeze).
+    contextual: Vec<Step>,
+    pub has_main_guard: Option<Location>,
+}
+
+impl PipelineDetector {
+    /// Finishes the file: contextual steps survive only next to real preprocessing.
+    pub fn finish(mut self) -> (Pipeline, Option<Location>) {
+        let scopes: std::collections::HashSet<String> =
+            self.pipeline.preprocessing.iter().map(|s| s.scope.clone()).collect();
+        for step in self.contextual {
+            if scopes.contains(&step.scope) {
+                self.pipeline.preprocessing.push(step);
+            }
+        }
+        self.pipeline
+            .preprocessing
+            .sort_by(|a, b| (a.location.line, a.location.column).cmp(&(b.location.line, b.location.column)));
+        (self.pipeline, self.has_main_guard)
+    }
+
+    fn step(&mut self, library: StepLibrary, op: &str, params: BTreeMap<String, Value>, site: &CallSite<'_, '_>) -> Step {
+        Step {
+            library,
+            op: op.to_string(),
+            params,
+            scope: site.scope.clone(),
+            location: site.location(),
+        }
+    }
+
+    fn model(&mut self, framework: Framework, site: &CallSite<'_, '_>, artifact: Option<Value>, architecture: Option<String>) {
+        let mut params = site.all_args();
+        params.retain(|k, v| !k.starts_with("arg") && v.is_literal());
+        self.pipeline.models.push(ModelLoad {
+            framework,
+            call: site.qualified.clone().unwrap_or_else(|| site.callee_text().to_string()),
+            artifact: artifact.and_then(|v| v.as_str().map(str::to_string)),
+            architecture,
+            params,
+            location: site.location(),
+        });
+    }
+
+    fn named_params(site: &CallSite<'_, '_>, names: &[&str]) -> BTreeMap<String, Value> {
+        let mut params = BTreeMap::new();
+        for (k, v) in site.all_args() {
+            let key = match k.strip_prefix("arg").and_then(|i| i.parse::<usize>().ok()) {
+                Some(i) => names.get(i).map(|n| n.to_string()).unwrap_or(k),
+                None => k,
+            };
+            params.insert(key, v);
+        }
+        params
+    }
+
+    fn model_call(&mut self, q: &str, site: &CallSite<'_, '_>) -> bool {
+        let arg0 = || site.arg(Some(0), None);
+        let parts: Vec<&str> = q.split('.').collect();
+        match q {
+            "torch.load" => self.model(Framework::Pytorch, site, site.arg(Some(0), Some("f")), None),
+            "torch.jit.load" => self.model(Framework::Torchscript, site, site.arg(Some(0), Some("f")), None),
+            "torch.hub.load" => {
+                let arch = site.arg(Some(1), Some("model")).and_then(|v| v.as_str().map(str::to_string));
+                self.model(Framework::Pytorch, site, arg0(), arch)
+            }
+            "timm.create_model" => {
+                let arch = site.arg(Some(0), Some("model_name")).and_then(|v| v.as_str().map(str::to_string));
+                self.model(Framework::Pytorch, site, site.arg(None, Some("checkpoint_path")), arch)
+            }
+            "torchvision.models.get_model" => {
+                let arch = arg0().and_then(|v| v.as_str().map(str::to_string));
+                self.model(Framework::Pytorch, site, None, arch)
+            }
+            "tensorflow.keras.models.load_model" | "keras.models.load_model" | "keras.saving.load_model"
+            | "tensorflow.keras.saving.load_model" | "tf_keras.models.load_model" => {
+                self.model(Framework::Keras, site, site.arg(Some(0), Some("filepath")), None)
+            }
+            "tensorflow.saved_model.load" => self.model(Framework::Tensorflow, site, site.arg(Some(0), Some("export_dir")), None),
+            "tensorflow.lite.Interpreter" | "tflite_runtime.interpreter.Interpreter" | "tensorflow.lite.python.interpreter.Interpreter" => {
+                self.model(Framework::Tflite, site, site.arg(Some(0), Some("model_path")), None)
+            }
+            "onnxruntime.InferenceSession" => self.model(Framework::Onnx, site, site.arg(Some(0), Some("path_or_bytes")), None),
+            "openvino.compile_model" | "openvino.Core.read_model" | "openvino.runtime.Core.read_model" => {
+                self.model(Framework::Openvino, site, site.arg(Some(0), Some("model")), None)
+            }
+            "sentence_transformers.SentenceTransformer" => {
+                self.model(Framework::SentenceTransformers, site, site.arg(Some(0), Some("model_name_or_path")), None)
+            }
+            "transformers.pipeline" => {
+                let task = site.arg(Some(0), Some("task")).and_then(|v| v.as_str().map(str::to_string));
+                self.model(Framework::Transformers, site, site.arg(Some(1), Some("model")), task)
+            }
+            "joblib.load" | "skops.io.load" => self.model(Framework::Sklearn, site, site.arg(Some(0), Some("filename")), None),
+            _ if parts.len() == 3 && parts[0] == "transformers" && parts[2] == "from_pretrained" => {
+                let class = parts[1];
+                if class.contains("Tokenizer") || class.contains("Processor") || class.contains("FeatureExtractor") {
+                    let params = Self::named_params(site, &["pretrained_model_name_or_path"]);
+                    let step = self.step(StepLibrary::Tokenizer, &format!("{class}.from_pretrained"), params, site);
+                    self.pipeline.preprocessing.push(step);
+                } else {
+                    self.model(
+                        Framework::Transformers,
+                        site,
+                        site.arg(Some(0), Some("pretrained_model_name_or_path")),
+                        Some(class.to_string()),
+                    );
+                }
+            }
+            _ if parts.len() == 3 && parts[0] == "torchvision" && parts[1] == "models" => {
+                let name = parts[2];
+                if !name.starts_with(|c: char| c.is_ascii_lowercase()) || name.starts_with("get_") || name.ends_with("_weights") || name == "list_models" {
+                    return false;
+                }
+                self.model(Framework::Pytorch, site, None, Some(name.to_string()))
+            }
+            _ if (q.starts_with("tensorflow.keras.applications.") || q.starts_with("keras.applications."))
+                && parts.last().is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase())) =>
+            {
+                self.model(Framework::Keras, site, None, parts.last().map(|s| s.to_string()))
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn preprocessing_call(&mut self, q: &str, site: &CallSite<'_, '_>) -> bool {
+        let parts: Vec<&str> = q.split('.').collect();
+        let last = *parts.last().unwrap_or(&"");
+        if let Some(rest) = q.strip_prefix("torchvision.transforms.") {
+            let op = rest.trim_start_matches("v2.").trim_start_matches("functional.");
+            if op.contains('.') || matches!(op, "Compose" | "InterpolationMode") || op.is_empty() {
+                return matches!(op, "Compose");
+            }
+            let params = Self::named_params(site, torchvision_params(op));
+            let step = self.step(StepLibrary::Torchvision, op, params, site);
+            self.pipeline.preprocessing.push(step);
+            return true;
+        }
+        let (library, op, names): (StepLibrary, &str, &[&str]) = match q {
+            "PIL.Image.open" => (StepLibrary::Pil, "open", &["fp", "mode"]),
+            "PIL.ImageOps.exif_transpose" | "PIL.ImageOps.fit" | "PIL.ImageOps.pad" | "PIL.ImageOps.grayscale" => {
+                (StepLibrary::Pil, last, &["image", "size", "method"])
+            }
+            "cv2.imdecode" => (StepLibrary::Opencv, "imdecode", &["buf", "flags"]),
+            "cv2.imread" => (StepLibrary::Opencv, "imread", &["filename", "flags"]),
+            "cv2.cvtColor" => (StepLibrary::Opencv, "cvtColor", &["src", "code"]),
+            "cv2.resize" => (StepLibrary::Opencv, "resize", &["src", "dsize", "dst", "fx", "fy", "interpolation"]),
+            "cv2.dnn.blobFromImage" => (
+                StepLibrary::Opencv,
+                "blobFromImage",
+                &["image", "scalefactor", "size", "mean", "swapRB", "crop"],
+            ),
+            "numpy.asarray" | "numpy.array" | "numpy.frombuffer" if self.imports_numpy => (StepLibrary::Numpy, last, &["a", "dtype"]),
+            "numpy.transpose" => (StepLibrary::Numpy, "transpose", &["a", "axes"]),
+            "numpy.expand_dims" => (StepLibrary::Numpy, "expand_dims", &["a", "axis"]),
+            "tensorflow.image.resize" => (StepLibrary::Tensorflow, "image.resize", &["images", "size", "method", "preserve_aspect_ratio", "antialias"]),
+            "tensorflow.image.decode_jpeg" | "tensorflow.image.decode_image" | "tensorflow.io.decode_image" => {
+                (StepLibrary::Tensorflow, "decode_image", &["contents", "channels"])
+            }
+            "tensorflow.expand_dims" => (StepLibrary::Tensorflow, "expand_dims", &["input", "axis"]),
+            "tensorflow.cast" => (StepLibrary::Tensorflow, "cast", &["x", "dtype"]),
+            "tensorflow.keras.utils.load_img" | "keras.utils.load_img" | "tensorflow.keras.preprocessing.image.load_img" => {
+                (StepLibrary::Keras, "load_img", &["path", "color_mode", "target_size", "interpolation"])
+            }
+            "tensorflow.keras.utils.img_to_array" | "keras.utils.img_to_array" | "tensorflow.keras.preprocessing.image.img_to_array" => {
+                (StepLibrary::Keras, "img_to_array", &["img"])
+            }
+            "torch.from_numpy" | "torch.unsqueeze" | "torch.stack" => {
+                let step = self.step(StepLibrary::Torch, last, site.all_args(), site);
+                self.contextual.push(step);
+                return true;
+            }
+            _ if last == "preprocess_input" && (q.contains(".applications.")) => {
+                let module = parts.get(parts.len().saturating_sub(2)).copied().unwrap_or("");
+                let mut params = Self::named_params(site, &["x", "data_format", "mode"]);
+                let mode = params
+                    .get("mode")
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| keras_preprocess_mode(module).to_string());
+                params.insert("mode".into(), Value::Str(mode));
+                params.insert("application".into(), Value::Str(module.to_string()));
+                let step = self.step(StepLibrary::Keras, "preprocess_input", params, site);
+                self.pipeline.preprocessing.push(step);
+                return true;
+            }
+            _ => return false,
+        };
+        let params = Self::named_params(site, names);
+        let step = self.step(library, op, params, site);
+        self.pipeline.preprocessing.push(step);
+        true
+    }
+
+    fn postprocessing_call(&mut self, q: &str, site: &CallSite<'_, '_>) -> bool {
+        let op = match q {
+            "torch.softmax" | "torch.nn.functional.softmax" | "scipy.special.softmax" | "tensorflow.nn.softmax"
+            | "tensorflow.keras.activations.softmax" => "softmax",
+            "torch.sigmoid" | "torch.nn.functional.sigmoid" | "tensorflow.nn.sigmoid" | "tensorflow.sigmoid"
+            | "scipy.special.expit" => "sigmoid",
+            "torch.argmax" | "numpy.argmax" | "tensorflow.argmax" | "tensorflow.math.argmax" => "argmax",
+            "torch.topk" | "tensorflow.math.top_k" | "tensorflow.nn.top_k" => "topk",
+            "numpy.argsort" => "argsort",
+            "torch.max" => "max",
+            _ => return false,
+        };
+        let library = if q.starts_with("torch") {
+            StepLibrary::Torch
+        } else if q.starts_with("tensorflow") {
+            StepLibrary::Tensorflow
+        } else {
+            StepLibrary::Numpy
+        };
+        let params = site.all_args();
+        let step = self.step(library, op, params, site);
+        self.pipeline.postprocessing.push(step);
+        true
+    }
+
+    fn method_call(&mut self, method: &str, site: &CallSite<'_, '_>) {
+        let receiver = site.receiver_text().unwrap_or("");
+        let tokenizer_like = receiver.to_ascii_lowercase().ends_with("tokenizer");
+        match method {
+            "convert" if self.imports_pil => {
+                let params = Self::named_params(site, &["mode"]);
+                let step = self.step(StepLibrary::Pil, "convert", params, site);
+                self.pipeline.preprocessing.push(step);
+            }
+            "resize" | "thumbnail" | "crop" if self.imports_pil && !tokenizer_like => {
+                let params = Self::named_params(site, &["size", "resample", "box", "reducing_gap"]);
+                let step = self.step(StepLibrary::Pil, method, params, site);
+                self.pipeline.preprocessing.push(step);
+            }
+            "astype" if self.imports_numpy => {
+                let params = Self::named_params(site, &["dtype"]);
+                let step = self.step(StepLibrary::Numpy, "astype", params, site);
+                self.pipeline.preprocessing.push(step);
+            }
+            "transpose" if self.imports_numpy && site.positional_count() > 0 => {
+                let params = Self::named_params(site, &["axes"]);
+                let step = self.step(StepLibrary::Numpy, "transpose", params, site);
+                self.contextual.push(step);
+            }
+            "unsqueeze" | "permute" if self.imports_torch => {
+                let step = self.step(StepLibrary::Torch, method, site.all_args(), site);
+                self.contextual.push(step);
+            }
+            "encode" | "encode_plus" | "batch_encode_plus" if tokenizer_like => {
+                let params = Self::named_params(site, &["text"]);
+                let step = self.step(StepLibrary::Tokenizer, method, params, site);
+                self.pipeline.preprocessing.push(step);
+            }
+            "softmax" | "sigmoid" | "argmax" | "topk" | "argsort" if self.imports_numpy || self.imports_torch || self.imports_tf => {
+                let library = if self.imports_torch { StepLibrary::Torch } else { StepLibrary::Numpy };
+                let step = self.step(library, method, site.all_args(), site);
+                self.pipeline.postprocessing.push(step);
+            }
+            "read_model" | "compile_model" if self.imports_openvino => {
+                let artifact = site.arg(Some(0), Some("model"));
+                if artifact.as_ref().is_some_and(|v| v.as_str().is_some()) || method == "read_model" {
+                    self.model(Framework::Openvino, site, artifact, None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn label_file(&mut self, value: Option<Value>) {
+        let Some(Value::Str(path)) = value else { return };
+        let lower = path.to_ascii_lowercase();
+        let named_like_labels = ["label", "class", "index_to_name", "synset", "categor", "id2label"]
+            .iter()
+            .any(|k| lower.contains(k));
+        let data_file = [".txt", ".json", ".csv", ".names"].iter().any(|e| lower.ends_with(e));
+        if named_like_labels && data_file && !self.pipeline.label_files.contains(&path) {
+            self.pipeline.label_files.push(path);
+        }
+    }
+}
+
+impl Observer for PipelineDetector {
+    fn import(&mut self, _ctx: &Context<'_>, site: &ImportSite) {
+        let top = site.module.split('.').next().unwrap_or("");
+        match top {
+            "torch" | "torchvision" => self.imports_torch = true,
+            "numpy" => self.imports_numpy = true,
+            "PIL" => self.imports_pil = true,
+            "cv2" => self.imports_cv2 = true,
+            "openvino" => self.imports_openvino = true,
+            "flask" => self.imports_flask = true,
+            "fastapi" | "starlette" => self.imports_fastapi = true,
+            "ts" => self.imports_torchserve = true,
+            "tensorflow" | "keras" => self.imports_tf = true,
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, site: &CallSite<'_, '_>) {
+        match (&site.qualified, site.method) {
+            (Some(q), _) => {
+                if q == "open" || q == "pathlib.Path" {
+                    self.label_file(site.arg(Some(0), Some("file")));
+                    return;
+                }
+                if q == "os.path.join" && site.positional_count() > 0 {
+                    self.label_file(site.arg(Some(site.positional_count() - 1), None));
+                    return;
+                }
+                let _ = self.model_call(q, site) || self.preprocessing_call(q, site) || self.postprocessing_call(q, site);
+            }
+            (None, Some(method)) => self.method_call(method, site),
+            (None, None) => {
+                let callee = site.callee_text();
+                if callee.to_ascii_lowercase().ends_with("tokenizer") && site.positional_count() > 0 {
+                    let params = Self::named_params(site, &["text", "text_pair"]);
+                    let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
+                    self.pipeline.preprocessing.push(step);
+                }
+            }
+        }
+    }
+
+    fn binop(&mut self, site: &BinOpSite) {
+        if !self.imports_numpy {
+            return;
+        }
+        let op = match site.op {
+            "div" => "divide",
+            "sub" => "subtract",
+            "mul" => "multiply",
+            _ => "add",
+        };
+        let mut params = BTreeMap::new();
+        let constant = if site.right.is_literal() { &site.right } else { &site.left };
+        params.insert("value".to_string(), constant.clone());
+        self.contextual.push(Step {
+            library: StepLibrary::Numpy,
+            op: op.to_string(),
+            params,
+            scope: site.scope.clone(),
+            location: site.location.clone(),
+        });
+    }
+
+    fn function(&mut self, site: &FunctionSite) {
+        for d in &site.decorators {
+            let Some(attr) = d.attr.as_deref() else { continue };
+            let http = matches!(attr, "route" | "get" | "post" | "put" | "delete" | "patch" | "api_route");
+            if !http || d.qualified.is_some() {
+                continue;
+            }
+            let kind = if self.imports_fastapi && !self.imports_flask {
+                ServingKind::Fastapi
+            } else if self.imports_flask {
+                ServingKind::Flask
+            } else {
+                continue;
+            };
+            let path = d.args.get("arg0").or_else(|| d.args.get("rule")).or_else(|| d.args.get("path"));
+            let methods = match attr {
+                "route" | "api_route" => d
+                    .args
+                    .get("methods")
+                    .and_then(|m| m.as_list().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_uppercase)).collect()))
+                    .unwrap_or_else(|| vec!["GET".to_string()]),
+                other => vec![other.to_uppercase()],
+            };
+            self.pipeline.serving.push(Endpoint {
+                kind,
+                methods,
+                path: path.and_then(|p| p.as_str().map(str::to_string)),
+                handler: match &site.class {
+                    Some(c) => format!("{c}.{}", site.name),
+                    None => site.name.clone(),
+                },
+                handler_methods: Vec::new(),
+                location: site.location.clone(),
+            });
+        }
+        if site.class.is_none() && site.name == "handle" && self.imports_torchserve {
+            self.pipeline.serving.push(Endpoint {
+                kind: ServingKind::Torchserve,
+                methods: Vec::new(),
+                path: None,
+                handler: site.name.clone(),
+                handler_methods: Vec::new(),
+                location: site.location.clone(),
+            });
+        }
+    }
+
+    fn class(&mut self, site: &ClassSite) {
+        let torchserve_base = site.bases.iter().any(|b| {
+            b.starts_with("ts.") || matches!(b.rsplit('.').next(), Some("BaseHandler" | "VisionHandler" | "ImageClassifier" | "TextHandler"))
+        });
+        let has = |m: &str| site.methods.iter().any(|x| x == m);
+        let handler_shape = has("initialize") && (has("handle") || (has("preprocess") && has("postprocess")));
+        if torchserve_base || (handler_shape && self.imports_torchserve) {
+            let wanted = ["initialize", "preprocess", "inference", "postprocess", "handle"];
+            self.pipeline.serving.push(Endpoint {
+                kind: ServingKind::Torchserve,
+                methods: Vec::new(),
+                path: None,
+                handler: site.name.clone(),
+                handler_methods: site.methods.iter().filter(|m| wanted.contains(&m.as_str())).cloned().collect(),
+                location: site.location.clone(),
+            });
+        }
+    }
+
+    fn main_guard(&mut self, location: Location) {
+        self.has_main_guard = Some(location);
+    }
+}

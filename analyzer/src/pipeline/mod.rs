@@ -1,0 +1,163 @@
+//! The inference pipeline of a service as found in its code: how the model is loaded, the
+//! preprocessing chain, the postprocessing and the serving layer.
+
+mod detect;
+pub(crate) mod recommend;
+
+pub(crate) use detect::PipelineDetector;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::python::Value;
+use crate::report::Location;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    Pytorch,
+    Torchscript,
+    Tensorflow,
+    Keras,
+    Tflite,
+    Onnx,
+    Openvino,
+    Transformers,
+    SentenceTransformers,
+    Sklearn,
+}
+
+impl Framework {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Pytorch => "pytorch",
+            Framework::Torchscript => "torchscript",
+            Framework::Tensorflow => "tensorflow",
+            Framework::Keras => "keras",
+            Framework::Tflite => "tflite",
+            Framework::Onnx => "onnx",
+            Framework::Openvino => "openvino",
+            Framework::Transformers => "transformers",
+            Framework::SentenceTransformers => "sentence-transformers",
+            Framework::Sklearn => "sklearn",
+        }
+    }
+
+    /// Whether wasi-nn backends can run models of this framework after conversion.
+    pub fn runs_on_wasi_nn(self) -> bool {
+        !matches!(self, Framework::Sklearn)
+    }
+}
+
+/// A call that loads or builds a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelLoad {
+    pub framework: Framework,
+    /// The qualified function called (`torch.jit.load`).
+    pub call: String,
+    /// The artifact path or hub id, when it resolves to a literal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// The architecture, when the call names one (`resnet18`, `MobileNetV2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Literal keyword arguments of the call (`num_classes: 10`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
+    pub location: Location,
+}
+
+/// Which library a preprocessing step comes from; decides the numerics the glue must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepLibrary {
+    Torchvision,
+    Pil,
+    Numpy,
+    Opencv,
+    Keras,
+    Tensorflow,
+    Torch,
+    Tokenizer,
+}
+
+/// One step of the preprocessing or postprocessing chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub library: StepLibrary,
+    /// The operation, named as the library names it (`Resize`, `convert`, `astype`,
+    /// `preprocess_input`, `cvtColor`, `softmax`).
+    pub op: String,
+    /// Every argument with its resolved value: positional ones as `arg0`, `arg1`...
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
+    /// The function the step is in (`predict`, `ImageClassifierHandler.preprocess`,
+    /// `<module>`), to tell chains apart.
+    pub scope: String,
+    pub location: Location,
+}
+
+impl Step {
+    pub fn param(&self, name: &str) -> Option<&Value> {
+        self.params.get(name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServingKind {
+    Flask,
+    Fastapi,
+    Torchserve,
+    Script,
+}
+
+/// An HTTP route or handler entry point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub kind: ServingKind,
+    /// HTTP methods (`POST`), empty for handlers and scripts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    /// The route path (`/predict`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The handler function or class (`predict`, `ImageClassifierHandler`).
+    pub handler: String,
+    /// For TorchServe handler classes: the methods defined (initialize, preprocess...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handler_methods: Vec<String>,
+    pub location: Location,
+}
+
+/// The input a model receives, as far as the code tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    Image,
+    Text,
+    Tensor,
+    Tabular,
+}
+
+/// Everything detected about the inference path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub models: Vec<ModelLoad>,
+    pub preprocessing: Vec<Step>,
+    pub postprocessing: Vec<Step>,
+    pub serving: Vec<Endpoint>,
+    /// Label files the code reads (`labels.txt`, `index_to_name.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_files: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_kind: Option<InputKind>,
+}
+
+impl Pipeline {
+    /// The framework of the first model found.
+    pub fn framework(&self) -> Option<Framework> {
+        self.models.first().map(|m| m.framework)
+    }
+}

@@ -1,0 +1,322 @@
+//! The MigrationPlan (`wasm-migrate.yaml`): the one contract between analyze and every later
+//! stage. Analyze writes it with comments, a person may edit it, later stages read it back.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AnalyzeError;
+use crate::knowledge::MigrationPath;
+use crate::pipeline::{Framework, InputKind, ServingKind, Step};
+use crate::python::Value;
+
+pub const PLAN_FILE_NAME: &str = "wasm-migrate.yaml";
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationPlan {
+    pub version: u32,
+    pub service: ServicePlan,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputPlan>,
+    #[serde(default)]
+    pub preprocessing: Vec<PlanStep>,
+    #[serde(default)]
+    pub postprocessing: Vec<PlanStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    pub target: TargetPlan,
+    pub tolerances: Tolerances,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePlan {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Entrypoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entrypoint {
+    pub kind: ServingKind,
+    /// The Python file, relative to the service root.
+    pub file: String,
+    /// Function or class name.
+    pub handler: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPlan {
+    pub framework: Framework,
+    /// The artifact the service loads, relative to the service root (or a hub id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Where the service loads it (`app.py:31`).
+    pub loaded_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputPlan {
+    pub kind: InputKind,
+    /// The shape of the tensor fed to the model, when known (batch first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    pub dtype: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStep {
+    pub library: crate::pipeline::StepLibrary,
+    pub op: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
+    /// Where the service does it (`app.py:24`).
+    pub at: String,
+}
+
+impl PlanStep {
+    pub fn from_step(step: &Step) -> Self {
+        PlanStep {
+            library: step.library,
+            op: step.op.clone(),
+            params: step.params.clone(),
+            at: format!("{}:{}", step.location.file, step.location.line),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetPlan {
+    pub path: MigrationPath,
+    /// `wasmedge` or `wasmtime`.
+    pub runtime: String,
+    pub runtime_version: String,
+    /// The wasi-nn backend: `openvino`, `onnx`, `pytorch`, `tensorflowlite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerances {
+    /// `float32` (torch.testing defaults), `cross-backend` (different kernels, same precision)
+    /// or `custom` (the atol / rtol below are used as written).
+    pub preset: String,
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+impl Tolerances {
+    /// Different backends (PyTorch vs OpenVINO vs ONNX Runtime) reorder float32 sums, so the
+    /// cross-backend preset is looser than torch's same-kernel float32 defaults.
+    pub fn cross_backend() -> Self {
+        Tolerances {
+            preset: "cross-backend".into(),
+            atol: 1e-4,
+            rtol: 1e-3,
+        }
+    }
+}
+
+const RUNTIMES: &[&str] = &["wasmedge", "wasmtime"];
+const BACKENDS: &[&str] = &["openvino", "onnx", "pytorch", "tensorflowlite", "tract", "ggml"];
+const PRESETS: &[&str] = &["float32", "cross-backend", "custom"];
+
+impl MigrationPlan {
+    /// Writes the plan as commented YAML.
+    pub fn to_commented_yaml(&self) -> Result<String, AnalyzeError> {
+        let mut out = String::new();
+        out.push_str(
+            "# wasm-migrate migration plan, written by `wasm-migrate analyze --write-plan`.\n\
+             # Edit it freely: `generate`, `build` and `verify` read this file and nothing else\n\
+             # from the analysis. `wasm-migrate analyze --write-plan --force` rewrites it.\n\n",
+        );
+        section(&mut out, "Plan format version.", "version", &self.version)?;
+        section(
+            &mut out,
+            "The service and the entry point that `verify` calls (a Flask/FastAPI route, a\n\
+             TorchServe handler class or a plain script).",
+            "service",
+            &self.service,
+        )?;
+        if let Some(model) = &self.model {
+            section(
+                &mut out,
+                "The model the service loads. `artifact` is relative to the service root;\n\
+                 `generate` converts it for the target backend.",
+                "model",
+                model,
+            )?;
+        }
+        if let Some(input) = &self.input {
+            section(
+                &mut out,
+                "The tensor the model receives. Change `shape` if the detected one is wrong.",
+                "input",
+                input,
+            )?;
+        }
+        section(
+            &mut out,
+            "Preprocessing, in order, with every parameter as the Python code passes it.\n\
+             The generated glue reproduces these steps with matching numerics; `verify`\n\
+             compares the preprocessed tensor first.",
+            "preprocessing",
+            &self.preprocessing,
+        )?;
+        section(
+            &mut out,
+            "Postprocessing applied to the model's outputs.",
+            "postprocessing",
+            &self.postprocessing,
+        )?;
+        if let Some(labels) = &self.labels {
+            section(&mut out, "Label file for top-k output.", "labels", labels)?;
+        }
+        section(
+            &mut out,
+            "Where the service goes. path: wasi-nn-glue | python-wasm | wasi-python | container;\n\
+             runtime: wasmedge | wasmtime; backend: openvino | onnx | pytorch | tensorflowlite.",
+            "target",
+            &self.target,
+        )?;
+        section(
+            &mut out,
+            "How close the migrated outputs must be to Python's: |a - e| <= atol + rtol * |e|.\n\
+             preset: float32 | cross-backend | custom.",
+            "tolerances",
+            &self.tolerances,
+        )?;
+        Ok(out)
+    }
+
+    /// Reads and validates a plan; errors name the file and line.
+    pub fn from_yaml(path: &Path, text: &str) -> Result<Self, AnalyzeError> {
+        let plan: MigrationPlan =
+            serde_saphyr::from_str(text).map_err(|e| crate::error::yaml_error(path, &e))?;
+        plan.validate(path, text)?;
+        Ok(plan)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Result<(), AnalyzeError> {
+        let invalid = |key: &str, message: String| AnalyzeError::InvalidPlan {
+            path: path.to_path_buf(),
+            line: line_of_key(text, key),
+            message,
+        };
+        if self.version != PLAN_VERSION {
+            return Err(invalid(
+                "version",
+                format!(
+                    "version {} is not supported (expected {PLAN_VERSION})",
+                    self.version
+                ),
+            ));
+        }
+        if !RUNTIMES.contains(&self.target.runtime.as_str()) {
+            return Err(invalid(
+                "runtime",
+                format!(
+                    "target.runtime `{}` is not one of {}",
+                    self.target.runtime,
+                    RUNTIMES.join(", ")
+                ),
+            ));
+        }
+        if let Some(backend) = &self.target.backend
+            && !BACKENDS.contains(&backend.as_str())
+        {
+            return Err(invalid(
+                "backend",
+                format!(
+                    "target.backend `{backend}` is not one of {}",
+                    BACKENDS.join(", ")
+                ),
+            ));
+        }
+        if !PRESETS.contains(&self.tolerances.preset.as_str()) {
+            return Err(invalid(
+                "preset",
+                format!(
+                    "tolerances.preset `{}` is not one of {}",
+                    self.tolerances.preset,
+                    PRESETS.join(", ")
+                ),
+            ));
+        }
+        for (key, value) in [("atol", self.tolerances.atol), ("rtol", self.tolerances.rtol)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(invalid(
+                    key,
+                    format!("tolerances.{key} must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        if let Some(input) = &self.input
+            && let Some(shape) = &input.shape
+            && shape.iter().any(|d| *d <= 0)
+        {
+            return Err(invalid(
+                "shape",
+                format!("input.shape {shape:?} has a dimension <= 0"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn section<T: Serialize>(
+    out: &mut String,
+    comment: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), AnalyzeError> {
+    for line in comment.lines() {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    let mut map = BTreeMap::new();
+    map.insert(key, value);
+    let yaml = serde_saphyr::to_string(&map).map_err(|e| AnalyzeError::Serialize(e.to_string()))?;
+    out.push_str(&yaml);
+    if !yaml.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
+    Ok(())
+}
+
+/// The 1-based line where `key:` first appears, for messages about a value.
+fn line_of_key(text: &str, key: &str) -> Option<u32> {
+    text.lines().position(|l| {
+        let t = l.trim_start().trim_start_matches("- ");
+        t.starts_with(key) && t[key.len()..].trim_start().starts_with(':')
+    })
+    .map(|i| i as u32 + 1)
+}

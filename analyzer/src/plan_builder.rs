@@ -1,0 +1,188 @@
+//! Turning the detected pipeline and the recommendation into a MigrationPlan.
+
+use crate::knowledge::MigrationPath;
+use crate::pipeline::{Framework, InputKind, Pipeline, ServingKind, Step, StepLibrary};
+use crate::plan::{
+    Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PLAN_VERSION, PlanStep, ServicePlan,
+    TargetPlan, Tolerances,
+};
+use crate::python::Value;
+use crate::report::Recommendation;
+
+/// Builds the plan; also fills `pipeline.input_kind`.
+pub(crate) fn build_plan(name: &str, pipeline: &mut Pipeline, recommendation: &Recommendation) -> MigrationPlan {
+    // The entry point: a web route or handler first, a script last.
+    let endpoint = pipeline
+        .serving
+        .iter()
+        .find(|e| e.kind != ServingKind::Script && e.methods.iter().any(|m| m == "POST"))
+        .or_else(|| pipeline.serving.iter().find(|e| e.kind == ServingKind::Torchserve))
+        .or_else(|| pipeline.serving.first());
+    let entry_file = endpoint.map(|e| e.location.file.clone());
+    // The model the entry point's file loads, else the first load that reads an artifact.
+    let model = pipeline
+        .models
+        .iter()
+        .find(|m| Some(&m.location.file) == entry_file.as_ref() && m.artifact.is_some())
+        .or_else(|| pipeline.models.iter().find(|m| Some(&m.location.file) == entry_file.as_ref()))
+        .or_else(|| pipeline.models.iter().find(|m| m.artifact.is_some()))
+        .or_else(|| pipeline.models.first());
+    let chain_file = entry_file
+        .clone()
+        .or_else(|| model.map(|m| m.location.file.clone()));
+    let in_chain = |s: &&Step| chain_file.as_ref().is_none_or(|f| &s.location.file == f);
+    let mut pre: Vec<&Step> = pipeline.preprocessing.iter().filter(in_chain).collect();
+    if pre.is_empty() {
+        pre = pipeline.preprocessing.iter().collect();
+    }
+    let post: Vec<&Step> = pipeline.postprocessing.iter().filter(in_chain).collect();
+
+    let input_kind = if pre.iter().any(|s| s.library == StepLibrary::Tokenizer) {
+        Some(InputKind::Text)
+    } else if pre.iter().any(|s| {
+        matches!(s.library, StepLibrary::Torchvision | StepLibrary::Pil | StepLibrary::Opencv)
+            || s.op == "preprocess_input"
+            || s.op == "load_img"
+            || s.op == "image.resize"
+    }) {
+        Some(InputKind::Image)
+    } else if model.is_some_and(|m| m.framework == Framework::Sklearn) {
+        Some(InputKind::Tabular)
+    } else if model.is_some() {
+        Some(InputKind::Tensor)
+    } else {
+        None
+    };
+    pipeline.input_kind = input_kind;
+
+    let input = input_kind.map(|kind| {
+        let (shape, layout) = match kind {
+            InputKind::Image => image_shape(&pre, model.map(|m| m.framework)),
+            InputKind::Text => (text_shape(&pre), None),
+            _ => (None, None),
+        };
+        InputPlan {
+            kind,
+            shape,
+            layout,
+            dtype: match kind {
+                InputKind::Text => "i64".into(),
+                InputKind::Tabular => "f64".into(),
+                _ => "f32".into(),
+            },
+        }
+    });
+
+    let backend = model.and_then(|m| match m.framework {
+        Framework::Sklearn => None,
+        Framework::Tflite => Some("tensorflowlite".to_string()),
+        // OpenVINO reads IR converted from every other framework, and WasmEdge's ONNX backend
+        // is a stub: OpenVINO is the backend that works on WasmEdge for all of them.
+        _ => Some("openvino".to_string()),
+    });
+
+    MigrationPlan {
+        version: PLAN_VERSION,
+        service: ServicePlan {
+            name: name.to_string(),
+            entrypoint: endpoint.map(|e| Entrypoint {
+                kind: e.kind,
+                file: e.location.file.clone(),
+                handler: e.handler.clone(),
+                route: e.path.clone(),
+                methods: e.methods.clone(),
+            }),
+        },
+        model: model.map(|m| ModelPlan {
+            framework: m.framework,
+            artifact: m.artifact.clone(),
+            architecture: m.architecture.clone(),
+            loaded_at: format!("{}:{}", m.location.file, m.location.line),
+        }),
+        input,
+        preprocessing: pre.iter().map(|s| PlanStep::from_step(s)).collect(),
+        postprocessing: post.iter().map(|s| PlanStep::from_step(s)).collect(),
+        labels: pipeline.label_files.first().cloned(),
+        target: TargetPlan {
+            path: recommendation.path,
+            runtime: match recommendation.path {
+                MigrationPath::Container => "wasmedge".into(),
+                _ => "wasmedge".into(),
+            },
+            runtime_version: "0.14".into(),
+            backend: if recommendation.path == MigrationPath::WasiNnGlue { backend } else { None },
+        },
+        tolerances: Tolerances::cross_backend(),
+    }
+}
+
+/// `224` or `[h, w]` as (height, width).
+fn hw(value: &Value) -> Option<(i64, i64)> {
+    match value {
+        Value::Int(s) => Some((*s, *s)),
+        Value::List(l) if l.len() == 2 => Some((l[0].as_i64()?, l[1].as_i64()?)),
+        Value::List(l) if l.len() == 1 => l[0].as_i64().map(|s| (s, s)),
+        _ => None,
+    }
+}
+
+fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>, Option<Layout>) {
+    let mut size: Option<(i64, i64)> = None;
+    let mut channels_first = matches!(framework, Some(Framework::Pytorch | Framework::Torchscript));
+    for s in pre {
+        match (s.library, s.op.as_str()) {
+            (StepLibrary::Torchvision, "Resize" | "CenterCrop" | "RandomResizedCrop" | "resize" | "center_crop") => {
+                // Resize with an int keeps the aspect ratio: only a crop or a pair fixes both sides.
+                if let Some(v) = s.param("size") {
+                    match v {
+                        Value::Int(_) if s.op == "Resize" || s.op == "resize" => {}
+                        other => size = hw(other).or(size),
+                    }
+                }
+                channels_first = true;
+            }
+            (StepLibrary::Pil, "resize") | (StepLibrary::Opencv, "resize") => {
+                // PIL and OpenCV take (width, height).
+                let key = if s.library == StepLibrary::Pil { "size" } else { "dsize" };
+                if let Some((w, h)) = s.param(key).and_then(hw) {
+                    size = Some((h, w));
+                }
+            }
+            (StepLibrary::Keras, "load_img") => {
+                if let Some(v) = s.param("target_size").and_then(hw) {
+                    size = Some(v);
+                }
+            }
+            (StepLibrary::Tensorflow, "image.resize") => {
+                if let Some(v) = s.param("size").and_then(hw) {
+                    size = Some(v);
+                }
+            }
+            (StepLibrary::Numpy, "transpose") => {
+                let axes = s.param("axes").or_else(|| s.param("arg0"));
+                if axes.is_some_and(|a| a.to_string() == "[2, 0, 1]") {
+                    channels_first = true;
+                }
+            }
+            (StepLibrary::Torch, "permute") => channels_first = true,
+            (StepLibrary::Keras, "preprocess_input") => channels_first = false,
+            _ => {}
+        }
+    }
+    if matches!(framework, Some(Framework::Keras | Framework::Tensorflow | Framework::Tflite)) {
+        channels_first = false;
+    }
+    let layout = if channels_first { Layout::Nchw } else { Layout::Nhwc };
+    let shape = size.map(|(h, w)| match layout {
+        Layout::Nchw => vec![1, 3, h, w],
+        Layout::Nhwc => vec![1, h, w, 3],
+    });
+    (shape, Some(layout))
+}
+
+fn text_shape(pre: &[&Step]) -> Option<Vec<i64>> {
+    pre.iter()
+        .filter(|s| s.library == StepLibrary::Tokenizer)
+        .find_map(|s| s.param("max_length").and_then(Value::as_i64))
+        .map(|n| vec![1, n])
+}

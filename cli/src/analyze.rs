@@ -1,0 +1,320 @@
+//! `wasm-migrate analyze`, `check-plan` and `rules`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use wasm_migrate_analyzer::error::write_atomic;
+use wasm_migrate_analyzer::plan::{MigrationPlan, PLAN_FILE_NAME};
+use wasm_migrate_analyzer::render::{self, Format};
+use wasm_migrate_analyzer::{Category, Knowledge, MigrationPath, Options, Report};
+
+use crate::exit;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// A readable report for people (default).
+    Text,
+    /// The versioned report schema (docs/report-schema.md).
+    Json,
+    /// The same schema as JSON, in YAML.
+    Yaml,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// One self-contained page with the pipeline diagram.
+    Html,
+    /// GitHub-flavoured markdown, for pull-request comments.
+    Markdown,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Yaml => Format::Yaml,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Html => Format::Html,
+            OutputFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Mandatory,
+    Optional,
+    Potential,
+    /// Never exit 1 for findings.
+    Never,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The recommended path (all findings count when it is `container`).
+    Auto,
+    WasiNnGlue,
+    PythonWasm,
+    WasiPython,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Report what stands between a Python inference service and WebAssembly.
+///
+/// Parses every Python file and dependency manifest, flags what cannot run under
+/// WASI/WasmEdge (with why and what to do instead), finds the model loading, the
+/// preprocessing chain and the serving layer, and recommends a path: Rust wasi-nn
+/// glue, Python-in-Wasm, or stay on containers.
+///
+/// Examples:
+///   wasm-migrate analyze ./service
+///   wasm-migrate analyze ./service --write-plan
+///   wasm-migrate analyze ./service --format sarif --output results.sarif
+///   wasm-migrate analyze app.py --format json | jq .recommendation
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct AnalyzeArgs {
+    /// A service directory or a single Python file.
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Write the report to FILE instead of standard output (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write the migration plan (wasm-migrate.yaml) next to the service.
+    #[arg(long)]
+    pub write_plan: bool,
+    /// Overwrite an existing plan or output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 1 when a finding of this category or above applies to the target path.
+    #[arg(long, value_enum, default_value = "mandatory")]
+    pub fail_on: FailOn,
+    /// The path whose findings decide the exit code.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub target: Target,
+    /// A directory of extra rules (*.yaml) and package entries (packages*.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Skip Python files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = wasm_migrate_analyzer::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// When to use colours in the text report.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Print nothing but the report (no progress, no summary on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(args: AnalyzeArgs) -> Result<u8> {
+    let options = Options {
+        rules_dir: args.rules.clone(),
+        max_file_size: args.max_file_size,
+    };
+    let knowledge = Knowledge::load(options.rules_dir.as_deref())?;
+    let progress = Progress::new(args.quiet);
+    let report = wasm_migrate_analyzer::analyze_with(&args.path, &options, &knowledge, &|done, total| {
+        progress.update(done, total)
+    })?;
+    progress.finish();
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let rendered = render::render(&report, args.format.into(), color)?;
+    match &args.output {
+        Some(file) => write_atomic(file, rendered.as_bytes(), args.force)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(rendered.as_bytes())?;
+            if !rendered.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+
+    if args.write_plan {
+        let dir = if args.path.is_file() {
+            args.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            args.path.clone()
+        };
+        let plan_path = dir.join(PLAN_FILE_NAME);
+        let yaml = report.plan.to_commented_yaml()?;
+        write_atomic(&plan_path, yaml.as_bytes(), args.force)?;
+        if !args.quiet {
+            eprintln!("wrote {}", plan_path.display());
+        }
+    }
+    let text_to_stdout = matches!(args.format, OutputFormat::Text) && args.output.is_none();
+    if !args.quiet && !text_to_stdout {
+        eprintln!("{}", summary_line(&report));
+    }
+    Ok(exit_code(&report, args.fail_on, args.target))
+}
+
+fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    format!(
+        "{} files seen, {} parsed, {} failed, {} Python lines, {} findings ({} mandatory, {} optional, {} potential) in {:.2}s",
+        s.files_seen,
+        s.files_parsed,
+        s.files_failed,
+        s.python_lines,
+        s.findings_mandatory + s.findings_optional + s.findings_potential,
+        s.findings_mandatory,
+        s.findings_optional,
+        s.findings_potential,
+        s.elapsed_ms as f64 / 1000.0
+    )
+}
+
+/// 1 when a finding at or above `fail_on` applies to the target; else 3 if partial; else 0.
+pub fn exit_code(report: &Report, fail_on: FailOn, target: Target) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Mandatory => Some(Category::Mandatory),
+        FailOn::Optional => Some(Category::Optional),
+        FailOn::Potential => Some(Category::Potential),
+        FailOn::Never => None,
+    };
+    let path = match target {
+        Target::Auto => report.recommendation.path,
+        Target::WasiNnGlue => MigrationPath::WasiNnGlue,
+        Target::PythonWasm => MigrationPath::PythonWasm,
+        Target::WasiPython => MigrationPath::WasiPython,
+    };
+    let failing = threshold.is_some_and(|t| {
+        report
+            .findings_at_least(t)
+            .any(|f| path == MigrationPath::Container || f.targets.contains(&path))
+    });
+    if failing {
+        exit::FINDINGS
+    } else if report.summary.is_partial() {
+        exit::PARTIAL
+    } else {
+        exit::CLEAN
+    }
+}
+
+/// A progress bar on stderr that appears only when the analysis takes over a second.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            bar: OnceLock::new(),
+        }
+    }
+
+    fn update(&self, done: usize, total: usize) {
+        if !self.enabled || self.started.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} analyzing {pos}/{len} files [{elapsed}] {wide_bar}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        bar.set_position(done as u64);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Validates a plan file (or the plan in a service directory).
+#[derive(Args)]
+pub struct CheckPlanArgs {
+    /// wasm-migrate.yaml, or the service directory holding it.
+    pub path: PathBuf,
+}
+
+pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
+    let file = if args.path.is_dir() {
+        args.path.join(PLAN_FILE_NAME)
+    } else {
+        args.path.clone()
+    };
+    let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read the plan", file.display()))?;
+    let plan = MigrationPlan::from_yaml(&file, &text)?;
+    println!(
+        "{}: valid plan for `{}` (target {} on {} {})",
+        file.display(),
+        plan.service.name,
+        plan.target.path.as_str(),
+        plan.target.runtime,
+        plan.target.runtime_version
+    );
+    Ok(exit::CLEAN)
+}
+
+#[derive(Args)]
+pub struct RulesArgs {
+    /// A directory of extra rules, as for `analyze --rules`.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// `text` or `json`.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+pub fn list_rules(args: RulesArgs) -> Result<u8> {
+    let knowledge = Knowledge::load(args.rules.as_deref())?;
+    let rules = knowledge.rules.rules();
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json_string(rules)?),
+        _ => {
+            for r in rules {
+                let targets: Vec<&str> = r.targets().iter().map(|t| t.as_str()).collect();
+                println!(
+                    "{:<36} {:<9} effort {:>2}  {}",
+                    r.id,
+                    r.category.as_str(),
+                    r.effort,
+                    targets.join(",")
+                );
+            }
+            println!(
+                "{} rules, {} packages in the knowledge base",
+                rules.len(),
+                knowledge.packages.len()
+            );
+        }
+    }
+    Ok(exit::CLEAN)
+}
+
+fn serde_json_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string_pretty(value)?)
+}
