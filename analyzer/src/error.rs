@@ -71,8 +71,15 @@ pub(crate) fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> AnalyzeErr
     }
 }
 
+/// The first line of serde-saphyr's message, without its own `error:` and location prefix
+/// (the file and line are given by the caller).
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.strip_prefix("error:").unwrap_or(line).trim_start();
+    match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+        Some((_, text)) => text.to_string(),
+        None => line.to_string(),
+    }
 }
 
 /// serde-saphyr writes locations as `line N column M`.

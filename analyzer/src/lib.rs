@@ -238,6 +238,18 @@ pub fn analyze_with(
             main_guards.push(g);
         }
     }
+    // `model = resnet18(); model.load_state_dict(torch.load(PATH))`: the load names the
+    // artifact, the constructor the architecture.
+    let architectures: Vec<(String, pipeline::Framework, String)> = pipeline
+        .models
+        .iter()
+        .filter_map(|m| m.architecture.clone().map(|a| (m.location.file.clone(), m.framework, a)))
+        .collect();
+    for m in pipeline.models.iter_mut().filter(|m| m.architecture.is_none()) {
+        if let Some((_, _, arch)) = architectures.iter().find(|(f, fw, _)| *f == m.location.file && *fw == m.framework) {
+            m.architecture = Some(arch.clone());
+        }
+    }
     if !walked.problems.is_empty() {
         summary.files_failed += walked.problems.len() as u32;
     }
@@ -271,6 +283,8 @@ pub fn analyze_with(
         (&a.location.file, a.location.line, a.location.column, &a.rule)
             .cmp(&(&b.location.file, b.location.line, b.location.column, &b.rule))
     });
+    // Service-wide hits (a `.cu` file, a manifest line) are found once per Python file.
+    findings.dedup_by(|a, b| a.rule == b.rule && a.location == b.location);
     for f in &findings {
         match f.category {
             Category::Mandatory => summary.findings_mandatory += 1,
@@ -280,7 +294,7 @@ pub fn analyze_with(
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
 
-    let recommendation = pipeline::recommend::recommend(&findings, &pipeline);
+    let recommendation = pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
     let service_name = base
         .canonicalize()
         .ok()
@@ -353,7 +367,8 @@ impl Observer for ImportCollector<'_> {
             return;
         }
         let top = site.module.split('.').next().unwrap_or("");
-        if python::is_stdlib(top) || self.local.contains(top) {
+        // setup.py imports its build backend, which is not a runtime dependency.
+        if python::is_stdlib(top) || self.local.contains(top) || self.file.ends_with("setup.py") {
             return;
         }
         let module = match site.names.first() {

@@ -401,11 +401,16 @@ pub(crate) fn parse_pep508(text: &str) -> Result<Pep508Parts, String> {
     } else {
         text
     };
-    Requirement::<VerbatimUrl>::from_str(check).map_err(|err| err.message.to_string())?;
+    check_names(check)?;
+    // pep508_rs asserts internal invariants with `expect`; a panic on some input it was not
+    // ready for must not take the analysis down, so it becomes this requirement's error.
+    match std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::from_str(check)) {
+        Ok(Ok(_)) => {}
+        Ok(Err(err)) => return Err(err.message.to_string()),
+        Err(_) => return Err("the PEP 508 parser failed on this requirement".to_string()),
+    }
 
-    let name_end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .unwrap_or(text.len());
+    let name_end = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
     let name = text[..name_end].to_string();
     let mut rest = text[name_end..].trim_start();
     let mut extras = Vec::new();
@@ -447,6 +452,41 @@ pub(crate) fn parse_pep508(text: &str) -> Result<Pep508Parts, String> {
         marker: marker.filter(|m| !m.is_empty()).map(str::to_string),
         url: None,
     })
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// Rejects a package or extra name that ends with `.`, `_` or `-` before pep508_rs sees it:
+/// its parser accepts those and then panics when it builds the name.
+fn check_names(text: &str) -> Result<(), String> {
+    let ends_badly = |name: &str| -> Option<char> {
+        let last = name.chars().last()?;
+        (name.starts_with(|c: char| c.is_ascii_alphanumeric()) && !last.is_ascii_alphanumeric())
+            .then_some(last)
+    };
+    let name_len = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
+    if let Some(last) = ends_badly(&text[..name_len]) {
+        return Err(format!(
+            "Package name must end with an alphanumeric character, not '{last}'"
+        ));
+    }
+    if let Some(inside) = text[name_len..].trim_start().strip_prefix('[') {
+        let inside = &inside[..inside.find(']').unwrap_or(inside.len())];
+        for piece in inside.split(',') {
+            let piece = piece.trim_start();
+            let len = piece
+                .find(|c: char| !is_name_char(c))
+                .unwrap_or(piece.len());
+            if let Some(last) = ends_badly(&piece[..len]) {
+                return Err(format!(
+                    "Extra name must end with an alphanumeric character, not '{last}'"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where the URL of a `name @ URL` requirement ends, by pep508's rules: at whitespace that is
@@ -532,6 +572,25 @@ mod tests {
         assert!(parse_pep508("numpy >= = 1").is_err());
         assert!(parse_pep508("!!!").is_err());
         assert!(parse_pep508("foo; python_version >>> '3'").is_err());
+    }
+
+    #[test]
+    fn names_pep508_rs_would_panic_on() {
+        for text in [
+            "r_ ;",
+            "r_[x]",
+            "pkg- >=1",
+            "pkg[a_]",
+            "pkg[ok, b. ]",
+            "pkg[a_ b]",
+        ] {
+            let err = parse_pep508(text).unwrap_err();
+            assert!(
+                err.contains("must end with an alphanumeric"),
+                "{text}: {err}"
+            );
+        }
+        assert!(parse_pep508("a_b[c-d, e.f]").is_ok());
     }
 
     #[test]

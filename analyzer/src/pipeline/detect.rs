@@ -51,25 +51,63 @@ pub(crate) struct PipelineDetector {
     /// Steps kept only when their scope has other preprocessing (numpy arithmetic, unsqueeze).
     contextual: Vec<Step>,
     pub has_main_guard: Option<Location>,
+    /// `transform = transforms.Compose([...])`: the variable and the span of the call.
+    compose_vars: Vec<(String, Location)>,
+    /// Where each composed transform is first applied, with the scope it is applied in.
+    compose_uses: BTreeMap<String, (Location, String)>,
+}
+
+/// Data arguments (the image or array being transformed) say nothing about the step.
+const DATA_PARAMS: &[&str] = &[
+    "src", "a", "x", "fp", "images", "img", "image", "input", "buf", "contents", "text",
+    "text_pair", "data",
+];
+
+fn within(loc: &Location, span: &Location) -> bool {
+    let start = (span.line, span.column);
+    let end = (span.end_line.unwrap_or(span.line), span.end_column.unwrap_or(u32::MAX));
+    let at = (loc.line, loc.column);
+    at >= start && at <= end
+}
+
+/// Execution order: an expression finishes after the ones inside it (`open(...).convert()`,
+/// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end.
+fn order_key(loc: &Location) -> (u32, u32, u32, u32) {
+    (loc.end_line.unwrap_or(loc.line), loc.end_column.unwrap_or(loc.column), loc.line, loc.column)
 }
 
 impl PipelineDetector {
     /// Finishes the file: contextual steps survive only next to real preprocessing.
     pub fn finish(mut self) -> (Pipeline, Option<Location>) {
-        let scopes: std::collections::HashSet<String> =
-            self.pipeline.preprocessing.iter().map(|s| s.scope.clone()).collect();
-        for step in self.contextual {
+        // Steps of a composed transform run where the composition is applied, not where it
+        // is defined: `transform = Compose([...])` at module level, `transform(image)` in the
+        // handler after the image is opened.
+        let mut keyed: Vec<((u32, u32, u32, u32), usize, Step)> = Vec::new();
+        for (i, mut step) in self.pipeline.preprocessing.drain(..).enumerate() {
+            let mut key = order_key(&step.location);
+            if let Some((var, _)) = self.compose_vars.iter().find(|(_, span)| within(&step.location, span))
+                && let Some((used_at, scope)) = self.compose_uses.get(var)
+            {
+                key = order_key(used_at);
+                step.scope = scope.clone();
+            }
+            keyed.push((key, i, step));
+        }
+        let scopes: std::collections::HashSet<String> = keyed.iter().map(|(_, _, s)| s.scope.clone()).collect();
+        let base = keyed.len();
+        for (i, step) in self.contextual.into_iter().enumerate() {
             if scopes.contains(&step.scope) {
-                self.pipeline.preprocessing.push(step);
+                keyed.push((order_key(&step.location), base + i, step));
             }
         }
-        self.pipeline
-            .preprocessing
-            .sort_by(|a, b| (a.location.line, a.location.column).cmp(&(b.location.line, b.location.column)));
+        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        self.pipeline.preprocessing = keyed.into_iter().map(|(_, _, s)| s).collect();
+        self.pipeline.postprocessing.sort_by_key(|s| order_key(&s.location));
         (self.pipeline, self.has_main_guard)
     }
 
-    fn step(&mut self, library: StepLibrary, op: &str, params: BTreeMap<String, Value>, site: &CallSite<'_, '_>) -> Step {
+    fn step(&mut self, library: StepLibrary, op: &str, mut params: BTreeMap<String, Value>, site: &CallSite<'_, '_>) -> Step {
+        params.retain(|k, v| v.is_literal() || !(DATA_PARAMS.contains(&k.as_str()) || k.starts_with("arg")));
         Step {
             library,
             op: op.to_string(),
@@ -201,7 +239,12 @@ impl PipelineDetector {
                 "blobFromImage",
                 &["image", "scalefactor", "size", "mean", "swapRB", "crop"],
             ),
-            "numpy.asarray" | "numpy.array" | "numpy.frombuffer" if self.imports_numpy => (StepLibrary::Numpy, last, &["a", "dtype"]),
+            // An array of literals is a constant (MEAN = np.array([...])), not a step.
+            "numpy.asarray" | "numpy.array" | "numpy.frombuffer"
+                if !site.arg(Some(0), Some("a")).is_some_and(|v| v.is_literal()) =>
+            {
+                (StepLibrary::Numpy, last, &["a", "dtype"])
+            }
             "numpy.transpose" => (StepLibrary::Numpy, "transpose", &["a", "axes"]),
             "numpy.expand_dims" => (StepLibrary::Numpy, "expand_dims", &["a", "axis"]),
             "tensorflow.image.resize" => (StepLibrary::Tensorflow, "image.resize", &["images", "size", "method", "preserve_aspect_ratio", "antialias"]),
@@ -346,6 +389,12 @@ impl Observer for PipelineDetector {
     }
 
     fn call(&mut self, site: &CallSite<'_, '_>) {
+        let callee = site.callee_text();
+        if let Some((var, _)) = self.compose_vars.iter().find(|(v, _)| v == callee)
+            && !self.compose_uses.contains_key(var)
+        {
+            self.compose_uses.insert(var.clone(), (site.location(), site.scope.clone()));
+        }
         match (&site.qualified, site.method) {
             (Some(q), _) => {
                 if q == "open" || q == "pathlib.Path" {
@@ -361,6 +410,10 @@ impl Observer for PipelineDetector {
             (None, Some(method)) => self.method_call(method, site),
             (None, None) => {
                 let callee = site.callee_text();
+                let lower = callee.to_ascii_lowercase();
+                if (lower.contains("label") || lower.contains("class")) && site.positional_count() > 0 {
+                    self.label_file(site.arg(Some(0), None));
+                }
                 if callee.to_ascii_lowercase().ends_with("tokenizer") && site.positional_count() > 0 {
                     let params = Self::named_params(site, &["text", "text_pair"]);
                     let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
@@ -460,5 +513,11 @@ impl Observer for PipelineDetector {
 
     fn main_guard(&mut self, location: Location) {
         self.has_main_guard = Some(location);
+    }
+
+    fn assign_call(&mut self, target: &str, callee: Option<&str>, location: Location) {
+        if callee.is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose")) {
+            self.compose_vars.push((target.to_string(), location));
+        }
     }
 }

@@ -21,7 +21,7 @@ const WASM_PATHS: [MigrationPath; 3] = [
     MigrationPath::PythonWasm,
 ];
 
-pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline) -> Recommendation {
+pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline, has_code: bool) -> Recommendation {
     let runnable_model = pipeline.models.iter().any(|m| m.framework.runs_on_wasi_nn());
     let mut paths = Vec::new();
     for path in WASM_PATHS {
@@ -40,7 +40,10 @@ pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline) -> Recommenda
         let mut blockers: Vec<String> = blocking.iter().map(|f| f.rule.clone()).collect();
         blockers.sort();
         blockers.dedup();
-        let mut viable = blocker_effort <= MAX_FIXABLE_EFFORT;
+        let mut viable = has_code && blocker_effort <= MAX_FIXABLE_EFFORT;
+        if !has_code {
+            blockers.push("no-python-code".to_string());
+        }
         if path == MigrationPath::WasiNnGlue && !runnable_model {
             viable = false;
             blockers.push("no-wasi-nn-model".to_string());

@@ -222,6 +222,9 @@ pub trait Observer {
     fn data_dependent_branch(&mut self, _location: Location, _snippet: String) {}
     /// `if __name__ == "__main__":`
     fn main_guard(&mut self, _location: Location) {}
+    /// `target = callee(...)`, with the target as written (`transform`, `self.transform`)
+    /// and the location of the whole call.
+    fn assign_call(&mut self, _target: &str, _callee: Option<&str>, _location: Location) {}
 }
 
 /// Name resolution state for one module.
@@ -725,6 +728,14 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
             Stmt::Assign(a) => {
                 if a.targets.len() == 1 && !self.ctx.locals.is_empty() {
                     self.record_local(&a.targets[0], &a.value);
+                }
+                if let (Some(target), Expr::Call(c)) = (a.targets.first(), a.value.as_ref()) {
+                    let target_text = &self.ctx.module.source[target.range()];
+                    let callee = self.ctx.qualified_name(&c.func);
+                    let location = self.ctx.location(a.value.range());
+                    for o in self.observers.iter_mut() {
+                        o.assign_call(target_text, callee.as_deref(), location.clone());
+                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }

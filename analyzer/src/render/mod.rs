@@ -829,20 +829,3 @@ mod tests {
         );
     }
 }
-
-#[cfg(test)]
-mod tmp_smoke {
-    #[test]
-    fn tmp_smoke_samples() {
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../samples")).unwrap() {
-            let dir = entry.unwrap().path();
-            let name = dir.file_name().unwrap().to_string_lossy().to_string();
-            let report = crate::analyze(&dir, &crate::Options::default()).unwrap();
-            for format in super::Format::ALL {
-                let out = super::render(&report, format, false).unwrap();
-                std::fs::write(format!("/tmp/rt/smoke-{name}.{}", format.extension()), out).unwrap();
-            }
-            std::fs::write(format!("/tmp/rt/smoke-{name}.color.txt"), super::render(&report, super::Format::Text, true).unwrap()).unwrap();
-        }
-    }
-}

@@ -108,60 +108,172 @@ fn first_sentence(text: &str) -> String {
     super::truncate_chars(line, 200)
 }
 
-fn rule_descriptor(finding: &Finding) -> Json {
-    let targets: Vec<&str> = finding.targets.iter().map(|t| t.as_str()).collect();
-    let mut tags = vec![
-        "wasm-migrate".to_string(),
-        finding.category.as_str().to_string(),
-    ];
+/// Descriptions of the analyzer's own rules, whose messages name a package or file and whose
+/// remedies differ from finding to finding: (short, full, help).
+fn builtin_rule(id: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match id {
+        "syntax-error" => (
+            "Python file with syntax errors",
+            "The file did not parse completely: what parsed was analyzed, the rest was not, so the analysis of this file is partial.",
+            "Fix the syntax error, or check that the file is written for the Python version the service runs on.",
+        ),
+        "file-skipped" => (
+            "File not analyzed",
+            "The file could not be read, or it is binary, not UTF-8 or too large; it was not analyzed.",
+            "Check the file; if it is not part of the service, leave it out of the analyzed directory.",
+        ),
+        "manifest-problem" => (
+            "Dependency manifest not read completely",
+            "A dependency manifest has an entry or a syntax the analyzer could not read; the dependencies it declares may be missing from the analysis.",
+            "Fix the manifest entry the result points at.",
+        ),
+        "unsupported-package" => (
+            "Package cannot move to a Wasm migration path",
+            "A declared or imported distribution cannot run on one or more migration paths and has no drop-in replacement there.",
+            "Each result names the package; its replacement on the recommended path is in the result's message and properties.remedy.",
+        ),
+        "unknown-package" => (
+            "Package not in the knowledge base",
+            "The analyzer does not know whether this distribution can run on the Wasm migration paths.",
+            "Check whether it is pure Python and whether it works under WASI; describe it in a packages*.yaml file passed with --rules.",
+        ),
+        "undeclared-import" => (
+            "Import not declared in any manifest",
+            "The code imports a third-party module that no dependency manifest declares.",
+            "Declare the distribution (requirements.txt, pyproject.toml...) so that the migration bundles the right version.",
+        ),
+        "unused-dependency" => (
+            "Declared dependency never imported",
+            "A manifest declares a distribution that no analyzed file imports.",
+            "Remove it if the service does not need it: every package bundled into a Python-in-Wasm module adds size and start-up time.",
+        ),
+        _ => return None,
+    })
+}
+
+/// The message with every `code` span replaced by `…`: findings of one rule that differ only
+/// in what matched (`{name}` in the rule message) share this template.
+fn message_template(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("`…`");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Whether every finding of a rule has the same value.
+fn all_same<T: PartialEq>(findings: &[&Finding], value: impl Fn(&Finding) -> T) -> bool {
+    let first = value(findings[0]);
+    findings[1..].iter().all(|f| value(f) == first)
+}
+
+/// Whether the findings of a rule carry remedies of their own (the rule's help cannot).
+fn remedies_vary(findings: &[&Finding]) -> bool {
+    !all_same(findings, |f| f.remedy.trim().to_string())
+}
+
+/// The rule descriptor of one rule id, from all its findings (never empty).
+fn rule_descriptor(id: &str, findings: &[&Finding]) -> Json {
+    let first = findings[0];
+    let builtin = builtin_rule(id);
+
+    let mut targets: Vec<&str> = Vec::new();
+    for finding in findings {
+        for target in &finding.targets {
+            if !targets.contains(&target.as_str()) {
+                targets.push(target.as_str());
+            }
+        }
+    }
+    let mut tags = vec!["wasm-migrate".to_string()];
+    for finding in findings {
+        let category = finding.category.as_str().to_string();
+        if !tags.contains(&category) {
+            tags.push(category);
+        }
+    }
     tags.extend(targets.iter().map(|t| format!("target={t}")));
 
+    let same_message = all_same(findings, |f| f.message.trim().to_string());
+    let template = message_template(first.message.trim());
+    let same_template = all_same(findings, |f| message_template(f.message.trim()));
+    let (short, description) = match builtin {
+        Some((short, full, _)) => (short.to_string(), full.to_string()),
+        _ if same_message => (
+            first_sentence(&first.message),
+            first.message.trim().to_string(),
+        ),
+        _ if same_template => (first_sentence(&template), template.clone()),
+        _ => {
+            let generic = format!(
+                "{} ({})",
+                id.replace(['-', '_'], " "),
+                first.category.as_str()
+            );
+            (generic.clone(), generic)
+        }
+    };
     let mut full = format!(
         "{} ({}: {}).",
-        finding.message.trim().trim_end_matches('.'),
-        finding.category.as_str(),
-        category_meaning(finding.category)
+        description.trim_end_matches('.'),
+        first.category.as_str(),
+        category_meaning(first.category)
     );
     if !targets.is_empty() {
         full.push_str(&format!(" Stands in the way of: {}.", targets.join(", ")));
     }
 
-    let mut help_markdown = finding.remedy.trim().to_string();
-    for link in &finding.links {
-        help_markdown.push_str(&format!("\n\n- <{link}>"));
+    let help = if !remedies_vary(findings) {
+        first.remedy.trim().to_string()
+    } else {
+        match builtin {
+            Some((_, _, help)) => help.to_string(),
+            None => "The fix depends on what matched: see the remedy in each result's message."
+                .to_string(),
+        }
+    };
+    let same_links = all_same(findings, |f| f.links.clone());
+    let mut help_markdown = help.clone();
+    if same_links {
+        for link in &first.links {
+            help_markdown.push_str(&format!("\n\n- <{link}>"));
+        }
     }
 
     let mut rule = Map::new();
-    rule.insert("id".into(), json!(finding.rule));
-    rule.insert("name".into(), json!(pascal_case(&finding.rule)));
-    rule.insert(
-        "shortDescription".into(),
-        json!({ "text": first_sentence(&finding.message) }),
-    );
+    rule.insert("id".into(), json!(id));
+    rule.insert("name".into(), json!(pascal_case(id)));
+    rule.insert("shortDescription".into(), json!({ "text": short }));
     rule.insert("fullDescription".into(), json!({ "text": full }));
     rule.insert(
         "help".into(),
-        json!({ "text": finding.remedy.trim(), "markdown": help_markdown }),
+        json!({ "text": help, "markdown": help_markdown }),
     );
-    if let Some(link) = finding.links.first() {
+    if same_links && let Some(link) = first.links.first() {
         rule.insert("helpUri".into(), json!(link));
     }
     rule.insert(
         "defaultConfiguration".into(),
-        json!({ "level": level(finding.category) }),
+        json!({ "level": level(first.category) }),
     );
     rule.insert(
         "properties".into(),
         json!({
             "tags": tags,
-            "problem.severity": problem_severity(finding.category),
-            "effort": finding.effort,
+            "problem.severity": problem_severity(first.category),
+            "effort": first.effort,
         }),
     );
     Json::Object(rule)
 }
 
-fn result(finding: &Finding, rule_index: usize, fingerprint: String) -> Json {
+/// One result. `with_remedy`: the rule's help cannot give this finding's remedy, so the
+/// message carries it.
+fn result(finding: &Finding, rule_index: usize, fingerprint: String, with_remedy: bool) -> Json {
     let loc = &finding.location;
     let mut physical = Map::new();
     physical.insert(
@@ -187,11 +299,20 @@ fn result(finding: &Finding, rule_index: usize, fingerprint: String) -> Json {
         physical.insert("region".into(), Json::Object(region));
     }
 
+    let message = if with_remedy && !finding.remedy.trim().is_empty() {
+        format!(
+            "{}\n\nFix: {}",
+            finding.message.trim_end(),
+            finding.remedy.trim()
+        )
+    } else {
+        finding.message.clone()
+    };
     json!({
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": level(finding.category),
-        "message": { "text": finding.message },
+        "message": { "text": message },
         "locations": [ { "physicalLocation": Json::Object(physical) } ],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
         "properties": {
@@ -205,25 +326,32 @@ fn result(finding: &Finding, rule_index: usize, fingerprint: String) -> Json {
 
 /// The SARIF log of a report.
 pub fn render_sarif(report: &Report) -> Json {
-    // Rules in id order, each described by its first finding.
-    let mut first_of_rule: BTreeMap<&str, &Finding> = BTreeMap::new();
+    // Rules in id order, each described from all its findings.
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for finding in &report.findings {
-        first_of_rule
+        by_rule
             .entry(finding.rule.as_str())
-            .or_insert(finding);
+            .or_default()
+            .push(finding);
     }
-    let index: BTreeMap<&str, usize> = first_of_rule
-        .keys()
+    let index: BTreeMap<&str, (usize, bool)> = by_rule
+        .iter()
         .enumerate()
-        .map(|(i, id)| (*id, i))
+        .map(|(i, (id, findings))| (*id, (i, remedies_vary(findings))))
         .collect();
-    let rules: Vec<Json> = first_of_rule.values().map(|f| rule_descriptor(f)).collect();
+    let rules: Vec<Json> = by_rule
+        .iter()
+        .map(|(id, findings)| rule_descriptor(id, findings))
+        .collect();
 
     let results: Vec<Json> = report
         .findings
         .iter()
         .zip(fingerprints(&report.findings))
-        .map(|(finding, fingerprint)| result(finding, index[finding.rule.as_str()], fingerprint))
+        .map(|(finding, fingerprint)| {
+            let (rule_index, with_remedy) = index[finding.rule.as_str()];
+            result(finding, rule_index, fingerprint, with_remedy)
+        })
         .collect();
 
     let rec = &report.recommendation;
@@ -392,6 +520,67 @@ mod tests {
         assert_ne!(first, last);
         assert_eq!(first[..16], last[..16]);
         assert!(last.ends_with(":2"));
+    }
+
+    #[test]
+    fn rules_shared_by_different_findings_get_generic_descriptions() {
+        let mut report = sample_report();
+        let mut torch = report.findings[0].clone();
+        torch.rule = "unsupported-package".to_string();
+        torch.message = "`torch` cannot run on python.wasm".to_string();
+        torch.remedy = "Export the model to OpenVINO IR.".to_string();
+        torch.links = vec!["https://pypi.org/project/torch/".to_string()];
+        let mut cv2 = torch.clone();
+        cv2.message = "`opencv-python` cannot run on python.wasm".to_string();
+        cv2.remedy = "Decode with the `image` crate.".to_string();
+        cv2.links = vec!["https://pypi.org/project/opencv-python/".to_string()];
+        let mut sub = report.findings[0].clone();
+        sub.message =
+            "`os.system` starts a process: <script>alert(1)</script> | pipes & co".to_string();
+        report.findings.extend([torch, cv2, sub]);
+
+        let sarif = render_sarif(&report);
+        let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap();
+        let unsupported = rules
+            .iter()
+            .find(|r| r["id"] == json!("unsupported-package"))
+            .unwrap();
+        assert_eq!(
+            unsupported["shortDescription"]["text"],
+            json!("Package cannot move to a Wasm migration path")
+        );
+        assert!(unsupported.get("helpUri").is_none());
+        assert!(
+            !unsupported["help"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("OpenVINO")
+        );
+        // Their remedies differ, so each result carries its own.
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let torch_text = results[3]["message"]["text"].as_str().unwrap();
+        assert!(
+            torch_text.ends_with("Fix: Export the model to OpenVINO IR."),
+            "{torch_text}"
+        );
+
+        // A code rule whose findings differ only in what matched gets the message template.
+        let subprocess = rules
+            .iter()
+            .find(|r| r["id"] == json!("process-subprocess"))
+            .unwrap();
+        assert_eq!(
+            subprocess["shortDescription"]["text"],
+            json!("`…` starts a process: <script>alert(1)</script> | pipes & co")
+        );
+        assert_eq!(
+            subprocess["helpUri"],
+            json!("https://docs.example.org/wasi?a=1&b=2")
+        );
+        let first_text = results[0]["message"]["text"].as_str().unwrap();
+        assert!(!first_text.contains("Fix:"));
     }
 
     #[test]

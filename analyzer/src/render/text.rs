@@ -10,7 +10,7 @@ use anstyle::{AnsiColor, Color, Style};
 use super::{
     WASM_PATHS, declared_text, findings_by_file, format_endpoint, format_model, format_step,
     full_location, imported_text, input_kind_name, package_status, package_status_text,
-    partial_warning, path_column, short_location, summary_line,
+    partial_warning, path_column, short_location, summary_line, truncate_chars,
 };
 use crate::knowledge::PathStatus;
 use crate::report::{Finding, Report};
@@ -409,7 +409,7 @@ fn dependencies(out: &mut String, p: &Painter, report: &Report) {
                 ));
             }
             row.push((
-                clean(pkg.replacement.as_deref().unwrap_or("")).into_owned(),
+                truncate_chars(&clean(pkg.replacement.as_deref().unwrap_or("")), 64),
                 DIM,
             ));
             row

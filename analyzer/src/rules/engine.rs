@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::{BuiltinCheck, CompiledArg, Leaf, Node, RuleSet};
 use crate::manifest::Dependency;
@@ -24,22 +24,15 @@ pub struct ServiceFacts<'s> {
     /// Every file of the service, relative and `/`-separated.
     pub files: &'s [String],
     pub dependencies: &'s [Dependency],
-    dependency_names: FxHashSet<String>,
 }
 
 impl<'s> ServiceFacts<'s> {
     pub fn new(root: &'s Path, files: &'s [String], dependencies: &'s [Dependency]) -> Self {
-        let dependency_names = dependencies.iter().map(|d| d.normalized.clone()).collect();
         ServiceFacts {
             root,
             files,
             dependencies,
-            dependency_names,
         }
-    }
-
-    fn has_dependency(&self, name: &str) -> bool {
-        self.dependency_names.contains(name)
     }
 
     /// A literal path counts as local when it is explicitly relative or absolute, or names
@@ -186,11 +179,38 @@ impl<'r, 's> RuleObserver<'r, 's> {
 
     fn leaf_file(&self, leaf: usize) -> Option<Vec<Hit>> {
         match &self.rules.leaves[leaf] {
-            Leaf::Dependency { name } => self.facts.has_dependency(name).then(Vec::new),
-            Leaf::File { glob } => self.facts.files.iter().any(|f| glob.is_match(f)).then(Vec::new),
+            Leaf::Dependency { .. } | Leaf::File { .. } => service_leaf_hits(self.rules, self.facts, leaf),
             _ => self.hits.get(&leaf).filter(|h| !h.is_empty()).cloned(),
         }
     }
+}
+
+/// Hits of a service-wide leaf: the manifest lines declaring a dependency, or matching files.
+fn service_leaf_hits(rules: &RuleSet, facts: &ServiceFacts<'_>, leaf: usize) -> Option<Vec<Hit>> {
+    let hits: Vec<Hit> = match &rules.leaves[leaf] {
+        Leaf::Dependency { name } => facts
+            .dependencies
+            .iter()
+            .filter(|d| &d.normalized == name)
+            .map(|d| Hit {
+                location: Location::new(d.file.to_string_lossy().replace('\\', "/"), d.line, 1),
+                name: d.name.clone(),
+                snippet: None,
+            })
+            .collect(),
+        Leaf::File { glob } => facts
+            .files
+            .iter()
+            .filter(|f| glob.is_match(f.as_str()))
+            .map(|f| Hit {
+                location: Location::new(f.clone(), 1, 1),
+                name: f.clone(),
+                snippet: None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    (!hits.is_empty()).then_some(hits)
 }
 
 /// Evaluates rules that only look at the service as a whole (dependencies, files).
@@ -200,33 +220,7 @@ pub fn service_findings(rules: &RuleSet, facts: &ServiceFacts<'_>) -> Vec<Findin
         if rules.is_located(index) {
             continue;
         }
-        let leaf_hits = |leaf: usize| -> Option<Vec<Hit>> {
-            let hits: Vec<Hit> = match &rules.leaves[leaf] {
-                Leaf::Dependency { name } => facts
-                    .dependencies
-                    .iter()
-                    .filter(|d| &d.normalized == name)
-                    .map(|d| Hit {
-                        location: Location::new(d.file.to_string_lossy().replace('\\', "/"), d.line, 1),
-                        name: d.name.clone(),
-                        snippet: None,
-                    })
-                    .collect(),
-                Leaf::File { glob } => facts
-                    .files
-                    .iter()
-                    .filter(|f| glob.is_match(f.as_str()))
-                    .map(|f| Hit {
-                        location: Location::new(f.clone(), 1, 1),
-                        name: f.clone(),
-                        snippet: None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            (!hits.is_empty()).then_some(hits)
-        };
-        if let Some(hits) = eval(rules, rules.tree(index), &leaf_hits) {
+        if let Some(hits) = eval(rules, rules.tree(index), &|leaf| service_leaf_hits(rules, facts, leaf)) {
             push_findings(&mut out, rule, hits);
         }
     }
@@ -237,9 +231,15 @@ fn eval(rules: &RuleSet, node: &Node, leaf: &dyn Fn(usize) -> Option<Vec<Hit>>) 
     match node {
         Node::Leaf(i) => leaf(*i),
         Node::All(children) => {
+            // In `all`, service-wide conditions (files, dependencies) gate the located ones:
+            // the findings are where the code matched, not the manifest line.
+            let any_located = children.iter().any(|c| rules.has_located(c));
             let mut hits = Vec::new();
             for c in children {
-                hits.extend(eval(rules, c, leaf)?);
+                let h = eval(rules, c, leaf)?;
+                if !any_located || rules.has_located(c) {
+                    hits.extend(h);
+                }
             }
             Some(hits)
         }

@@ -181,7 +181,7 @@ impl RuleSet {
         Ok(set)
     }
 
-    fn has_located(&self, node: &Node) -> bool {
+    pub(crate) fn has_located(&self, node: &Node) -> bool {
         match node {
             Node::All(c) | Node::Any(c) => c.iter().any(|n| self.has_located(n)),
             Node::Not(c) => self.has_located(c),
