@@ -167,13 +167,20 @@ pub fn analyze_with(
         .collect();
     let local_modules = local_modules(&all_files);
 
-    let facts = ServiceFacts::new(&base, &all_files, &manifests.dependencies);
+    let facts = ServiceFacts::new(&knowledge.rules, &base, &all_files, &manifests.dependencies);
     let done = AtomicUsize::new(0);
     let total = python_files.len();
     let results: Vec<FileResult> = python_files
         .par_iter()
         .map(|file| {
-            let result = analyze_file(file, &relative(file), options, knowledge, &facts, &local_modules);
+            let result = analyze_file(
+                file,
+                &relative(file),
+                options,
+                knowledge,
+                &facts,
+                &local_modules,
+            );
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             result
         })
@@ -243,10 +250,21 @@ pub fn analyze_with(
     let architectures: Vec<(String, pipeline::Framework, String)> = pipeline
         .models
         .iter()
-        .filter_map(|m| m.architecture.clone().map(|a| (m.location.file.clone(), m.framework, a)))
+        .filter_map(|m| {
+            m.architecture
+                .clone()
+                .map(|a| (m.location.file.clone(), m.framework, a))
+        })
         .collect();
-    for m in pipeline.models.iter_mut().filter(|m| m.architecture.is_none()) {
-        if let Some((_, _, arch)) = architectures.iter().find(|(f, fw, _)| *f == m.location.file && *fw == m.framework) {
+    for m in pipeline
+        .models
+        .iter_mut()
+        .filter(|m| m.architecture.is_none())
+    {
+        if let Some((_, _, arch)) = architectures
+            .iter()
+            .find(|(f, fw, _)| *f == m.location.file && *fw == m.framework)
+        {
             m.architecture = Some(arch.clone());
         }
     }
@@ -255,7 +273,11 @@ pub fn analyze_with(
     }
     if pipeline.serving.is_empty() {
         // A plain script: its `if __name__ == "__main__":` is the entry point.
-        let model_files: Vec<&str> = pipeline.models.iter().map(|m| m.location.file.as_str()).collect();
+        let model_files: Vec<&str> = pipeline
+            .models
+            .iter()
+            .map(|m| m.location.file.as_str())
+            .collect();
         let chosen = main_guards
             .iter()
             .find(|g| model_files.contains(&g.file.as_str()))
@@ -280,8 +302,18 @@ pub fn analyze_with(
     );
     findings.extend(package_findings);
     findings.sort_by(|a, b| {
-        (&a.location.file, a.location.line, a.location.column, &a.rule)
-            .cmp(&(&b.location.file, b.location.line, b.location.column, &b.rule))
+        (
+            &a.location.file,
+            a.location.line,
+            a.location.column,
+            &a.rule,
+        )
+            .cmp(&(
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+                &b.rule,
+            ))
     });
     // Service-wide hits (a `.cu` file, a manifest line) are found once per Python file.
     findings.dedup_by(|a, b| a.rule == b.rule && a.location == b.location);
@@ -294,7 +326,8 @@ pub fn analyze_with(
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
 
-    let recommendation = pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
+    let recommendation =
+        pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
     let service_name = base
         .canonicalize()
         .ok()
@@ -316,12 +349,22 @@ pub fn analyze_with(
     })
 }
 
-fn analyzer_finding(rule: &str, category: Category, message: String, remedy: &str, location: Location) -> Finding {
+fn analyzer_finding(
+    rule: &str,
+    category: Category,
+    message: String,
+    remedy: &str,
+    location: Location,
+) -> Finding {
     Finding {
         rule: rule.to_string(),
         category,
         effort: 1,
-        targets: vec![MigrationPath::WasiNnGlue, MigrationPath::PythonWasm, MigrationPath::WasiPython],
+        targets: vec![
+            MigrationPath::WasiNnGlue,
+            MigrationPath::PythonWasm,
+            MigrationPath::WasiPython,
+        ],
         message,
         remedy: remedy.to_string(),
         links: Vec::new(),
@@ -427,20 +470,34 @@ fn analyze_file(
             file: relative,
             out: Vec::new(),
         };
-        python::visit_module(&module, relative, &mut [&mut rules, &mut detector, &mut collector]);
+        python::visit_module(
+            &module,
+            relative,
+            &mut [&mut rules, &mut detector, &mut collector],
+        );
         let mut findings = rules.findings();
         if let Some(first) = errors.first() {
             findings.push(Finding {
                 rule: "syntax-error".into(),
                 category: Category::Optional,
                 effort: 1,
-                targets: vec![MigrationPath::WasiNnGlue, MigrationPath::PythonWasm, MigrationPath::WasiPython],
+                targets: vec![
+                    MigrationPath::WasiNnGlue,
+                    MigrationPath::PythonWasm,
+                    MigrationPath::WasiPython,
+                ],
                 message: if errors.len() == 1 {
                     format!("syntax error: {}", first.message)
                 } else {
-                    format!("syntax error: {} (and {} more)", first.message, errors.len() - 1)
+                    format!(
+                        "syntax error: {} (and {} more)",
+                        first.message,
+                        errors.len() - 1
+                    )
                 },
-                remedy: "Fix the syntax error; the parts of the file that parsed were still analyzed.".into(),
+                remedy:
+                    "Fix the syntax error; the parts of the file that parsed were still analyzed."
+                        .into(),
                 links: Vec::new(),
                 location: Location::new(relative, first.line, first.column),
                 snippet: None,

@@ -21,9 +21,24 @@ pub(crate) struct ThirdPartyImport {
 
 /// Distributions that services declare but never import: servers, plugins, CLIs.
 const USED_WITHOUT_IMPORT: &[&str] = &[
-    "uvicorn", "gunicorn", "hypercorn", "waitress", "python-multipart", "torchserve",
-    "torch-model-archiver", "pytest", "httpx", "black", "ruff", "mypy", "setuptools", "wheel",
-    "pip", "onnx", "onnxscript", "openvino-dev",
+    "uvicorn",
+    "gunicorn",
+    "hypercorn",
+    "waitress",
+    "python-multipart",
+    "torchserve",
+    "torch-model-archiver",
+    "pytest",
+    "httpx",
+    "black",
+    "ruff",
+    "mypy",
+    "setuptools",
+    "wheel",
+    "pip",
+    "onnx",
+    "onnxscript",
+    "openvino-dev",
 ];
 
 /// The distribution an import resolves to: longest dotted prefix in the knowledge base, else
@@ -64,10 +79,14 @@ pub(crate) fn package_uses(
             category: package.map(|p| p.category.clone()),
             status: package
                 .map(|p| {
-                    [MigrationPath::WasiNnGlue, MigrationPath::PythonWasm, MigrationPath::WasiPython]
-                        .into_iter()
-                        .filter_map(|path| p.status_for(path).map(|s| (path, s)))
-                        .collect()
+                    [
+                        MigrationPath::WasiNnGlue,
+                        MigrationPath::PythonWasm,
+                        MigrationPath::WasiPython,
+                    ]
+                    .into_iter()
+                    .filter_map(|path| p.status_for(path).map(|s| (path, s)))
+                    .collect()
                 })
                 .unwrap_or_default(),
             replacement: package.map(|p| p.replacement.clone()),
@@ -82,7 +101,11 @@ pub(crate) fn package_uses(
             entry.imports.push(top);
         }
         entry.import_count += 1;
-        if entry.first_import.as_ref().is_none_or(|l| import.location < *l) {
+        if entry
+            .first_import
+            .as_ref()
+            .is_none_or(|l| import.location < *l)
+        {
             entry.first_import = Some(import.location.clone());
         }
         let only_guarded = guarded_only.entry(dist).or_insert(true);
@@ -90,7 +113,9 @@ pub(crate) fn package_uses(
     }
     for dep in dependencies {
         let canonical = kb.canonical(&dep.name);
-        let entry = uses.entry(canonical.clone()).or_insert_with(|| new_use(&canonical));
+        let entry = uses
+            .entry(canonical.clone())
+            .or_insert_with(|| new_use(&canonical));
         entry.declared.push(dep.clone());
     }
 
@@ -98,7 +123,11 @@ pub(crate) fn package_uses(
     for (dist, u) in &uses {
         let imported = u.import_count > 0;
         let declared = !u.declared.is_empty();
-        if imported && !declared && has_manifest && !guarded_only.get(dist).copied().unwrap_or(false) {
+        if imported
+            && !declared
+            && has_manifest
+            && !guarded_only.get(dist).copied().unwrap_or(false)
+        {
             findings.push(Finding {
                 rule: "undeclared-import".into(),
                 category: Category::Optional,
@@ -115,9 +144,16 @@ pub(crate) fn package_uses(
             });
         }
         let runtime_only = USED_WITHOUT_IMPORT.contains(&dist.as_str());
-        let prod_declarations: Vec<&Dependency> =
-            u.declared.iter().filter(|d| !d.dev && !d.constraint_only).collect();
-        if declared && !imported && !runtime_only && let Some(dep) = prod_declarations.first() {
+        let prod_declarations: Vec<&Dependency> = u
+            .declared
+            .iter()
+            .filter(|d| !d.dev && !d.constraint_only)
+            .collect();
+        if declared
+            && !imported
+            && !runtime_only
+            && let Some(dep) = prod_declarations.first()
+        {
             findings.push(Finding {
                 rule: "unused-dependency".into(),
                 category: Category::Potential,
@@ -133,7 +169,10 @@ pub(crate) fn package_uses(
         if !imported {
             continue;
         }
-        let location = u.first_import.clone().unwrap_or_else(|| Location::new("", 1, 1));
+        let location = u
+            .first_import
+            .clone()
+            .unwrap_or_else(|| Location::new("", 1, 1));
         if !u.known {
             findings.push(Finding {
                 rule: "unknown-package".into(),

@@ -144,7 +144,14 @@ impl Tolerances {
 }
 
 const RUNTIMES: &[&str] = &["wasmedge", "wasmtime"];
-const BACKENDS: &[&str] = &["openvino", "onnx", "pytorch", "tensorflowlite", "tract", "ggml"];
+const BACKENDS: &[&str] = &[
+    "openvino",
+    "onnx",
+    "pytorch",
+    "tensorflowlite",
+    "tract",
+    "ggml",
+];
 const PRESETS: &[&str] = &["float32", "cross-backend", "custom"];
 
 impl MigrationPlan {
@@ -269,7 +276,10 @@ impl MigrationPlan {
                 ),
             ));
         }
-        for (key, value) in [("atol", self.tolerances.atol), ("rtol", self.tolerances.rtol)] {
+        for (key, value) in [
+            ("atol", self.tolerances.atol),
+            ("rtol", self.tolerances.rtol),
+        ] {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(invalid(
                     key,
@@ -314,9 +324,10 @@ fn section<T: Serialize>(
 
 /// The 1-based line where `key:` first appears, for messages about a value.
 fn line_of_key(text: &str, key: &str) -> Option<u32> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ");
-        t.starts_with(key) && t[key.len()..].trim_start().starts_with(':')
-    })
-    .map(|i| i as u32 + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with(key) && t[key.len()..].trim_start().starts_with(':')
+        })
+        .map(|i| i as u32 + 1)
 }

@@ -10,13 +10,22 @@ use crate::python::Value;
 use crate::report::Recommendation;
 
 /// Builds the plan; also fills `pipeline.input_kind`.
-pub(crate) fn build_plan(name: &str, pipeline: &mut Pipeline, recommendation: &Recommendation) -> MigrationPlan {
+pub(crate) fn build_plan(
+    name: &str,
+    pipeline: &mut Pipeline,
+    recommendation: &Recommendation,
+) -> MigrationPlan {
     // The entry point: a web route or handler first, a script last.
     let endpoint = pipeline
         .serving
         .iter()
         .find(|e| e.kind != ServingKind::Script && e.methods.iter().any(|m| m == "POST"))
-        .or_else(|| pipeline.serving.iter().find(|e| e.kind == ServingKind::Torchserve))
+        .or_else(|| {
+            pipeline
+                .serving
+                .iter()
+                .find(|e| e.kind == ServingKind::Torchserve)
+        })
         .or_else(|| pipeline.serving.first());
     let entry_file = endpoint.map(|e| e.location.file.clone());
     // The model the entry point's file loads, else the first load that reads an artifact.
@@ -24,7 +33,12 @@ pub(crate) fn build_plan(name: &str, pipeline: &mut Pipeline, recommendation: &R
         .models
         .iter()
         .find(|m| Some(&m.location.file) == entry_file.as_ref() && m.artifact.is_some())
-        .or_else(|| pipeline.models.iter().find(|m| Some(&m.location.file) == entry_file.as_ref()))
+        .or_else(|| {
+            pipeline
+                .models
+                .iter()
+                .find(|m| Some(&m.location.file) == entry_file.as_ref())
+        })
         .or_else(|| pipeline.models.iter().find(|m| m.artifact.is_some()))
         .or_else(|| pipeline.models.first());
     let chain_file = entry_file
@@ -40,8 +54,10 @@ pub(crate) fn build_plan(name: &str, pipeline: &mut Pipeline, recommendation: &R
     let input_kind = if pre.iter().any(|s| s.library == StepLibrary::Tokenizer) {
         Some(InputKind::Text)
     } else if pre.iter().any(|s| {
-        matches!(s.library, StepLibrary::Torchvision | StepLibrary::Pil | StepLibrary::Opencv)
-            || s.op == "preprocess_input"
+        matches!(
+            s.library,
+            StepLibrary::Torchvision | StepLibrary::Pil | StepLibrary::Opencv
+        ) || s.op == "preprocess_input"
             || s.op == "load_img"
             || s.op == "image.resize"
     }) {
@@ -110,7 +126,11 @@ pub(crate) fn build_plan(name: &str, pipeline: &mut Pipeline, recommendation: &R
                 _ => "wasmedge".into(),
             },
             runtime_version: "0.14".into(),
-            backend: if recommendation.path == MigrationPath::WasiNnGlue { backend } else { None },
+            backend: if recommendation.path == MigrationPath::WasiNnGlue {
+                backend
+            } else {
+                None
+            },
         },
         tolerances: Tolerances::cross_backend(),
     }
@@ -131,7 +151,10 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
     let mut channels_first = matches!(framework, Some(Framework::Pytorch | Framework::Torchscript));
     for s in pre {
         match (s.library, s.op.as_str()) {
-            (StepLibrary::Torchvision, "Resize" | "CenterCrop" | "RandomResizedCrop" | "resize" | "center_crop") => {
+            (
+                StepLibrary::Torchvision,
+                "Resize" | "CenterCrop" | "RandomResizedCrop" | "resize" | "center_crop",
+            ) => {
                 // Resize with an int keeps the aspect ratio: only a crop or a pair fixes both sides.
                 if let Some(v) = s.param("size") {
                     match v {
@@ -143,7 +166,11 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
             }
             (StepLibrary::Pil, "resize") | (StepLibrary::Opencv, "resize") => {
                 // PIL and OpenCV take (width, height).
-                let key = if s.library == StepLibrary::Pil { "size" } else { "dsize" };
+                let key = if s.library == StepLibrary::Pil {
+                    "size"
+                } else {
+                    "dsize"
+                };
                 if let Some((w, h)) = s.param(key).and_then(hw) {
                     size = Some((h, w));
                 }
@@ -169,10 +196,17 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
             _ => {}
         }
     }
-    if matches!(framework, Some(Framework::Keras | Framework::Tensorflow | Framework::Tflite)) {
+    if matches!(
+        framework,
+        Some(Framework::Keras | Framework::Tensorflow | Framework::Tflite)
+    ) {
         channels_first = false;
     }
-    let layout = if channels_first { Layout::Nchw } else { Layout::Nhwc };
+    let layout = if channels_first {
+        Layout::Nchw
+    } else {
+        Layout::Nhwc
+    };
     let shape = size.map(|(h, w)| match layout {
         Layout::Nchw => vec![1, 3, h, w],
         Layout::Nhwc => vec![1, h, w, 3],

@@ -27,7 +27,10 @@ impl std::fmt::Display for SkipReason {
                 "file is not valid UTF-8 (first bad byte at offset {offset}) and declares no other encoding"
             ),
             SkipReason::UnsupportedEncoding(e) => {
-                write!(f, "file declares encoding `{e}`, which the analyzer does not decode")
+                write!(
+                    f,
+                    "file declares encoding `{e}`, which the analyzer does not decode"
+                )
             }
             SkipReason::Unreadable(e) => write!(f, "cannot read file: {e}"),
         }

@@ -7,9 +7,25 @@ use ignore::WalkBuilder;
 
 /// Folder names never analyzed.
 const SKIPPED_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", "__pycache__", "site-packages", "dist-packages", "node_modules",
-    ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
-    "build", "dist", ".ipynb_checkpoints", ".cache",
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    "site-packages",
+    "dist-packages",
+    "node_modules",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "build",
+    "dist",
+    ".ipynb_checkpoints",
+    ".cache",
 ];
 
 /// The files of a service.

@@ -10,7 +10,13 @@ use wasm_migrate_analyzer::{Options, RuleSet, analyze};
 fn header(text: &str, key: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| l.trim().strip_prefix(key))
-        .flat_map(|rest| rest.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>())
+        .flat_map(|rest| {
+            rest.split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -57,20 +63,42 @@ fn every_rule_matches_exactly_its_fixture_lines() {
         let missing: Vec<_> = expected.difference(&found).collect();
         let extra: Vec<_> = found.difference(&expected).collect();
         if !missing.is_empty() || !extra.is_empty() {
-            failures.push(format!("{}: missing lines {missing:?}, unexpected lines {extra:?}", rule.id));
+            failures.push(format!(
+                "{}: missing lines {missing:?}, unexpected lines {extra:?}",
+                rule.id
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} rule fixtures fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rule fixtures fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn knowledge_base_is_consistent_and_large_enough() {
     let kb = wasm_migrate_analyzer::KnowledgeBase::builtin().expect("packages load");
     let problems = kb.consistency_problems();
-    assert!(problems.is_empty(), "knowledge base problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "knowledge base problems:\n{}",
+        problems.join("\n")
+    );
     assert!(kb.len() >= 150, "only {} distributions", kb.len());
-    for (import, dist) in [("cv2", "opencv-python"), ("PIL", "pillow"), ("sklearn", "scikit-learn"), ("skimage", "scikit-image"), ("yaml", "pyyaml")] {
-        assert_eq!(kb.package_for_import(import).map(|p| p.name.to_lowercase()), Some(dist.to_string()), "{import}");
+    for (import, dist) in [
+        ("cv2", "opencv-python"),
+        ("PIL", "pillow"),
+        ("sklearn", "scikit-learn"),
+        ("skimage", "scikit-image"),
+        ("yaml", "pyyaml"),
+    ] {
+        assert_eq!(
+            kb.package_for_import(import).map(|p| p.name.to_lowercase()),
+            Some(dist.to_string()),
+            "{import}"
+        );
     }
     assert_eq!(kb.canonical("opencv-python-headless"), "opencv-python");
 }

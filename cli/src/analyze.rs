@@ -125,9 +125,10 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
     };
     let knowledge = Knowledge::load(options.rules_dir.as_deref())?;
     let progress = Progress::new(args.quiet);
-    let report = wasm_migrate_analyzer::analyze_with(&args.path, &options, &knowledge, &|done, total| {
-        progress.update(done, total)
-    })?;
+    let report =
+        wasm_migrate_analyzer::analyze_with(&args.path, &options, &knowledge, &|done, total| {
+            progress.update(done, total)
+        })?;
     progress.finish();
 
     let color = match args.color {
@@ -153,7 +154,10 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
 
     if args.write_plan {
         let dir = if args.path.is_file() {
-            args.path.parent().map(Path::to_path_buf).unwrap_or_default()
+            args.path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
         } else {
             args.path.clone()
         };
@@ -238,8 +242,10 @@ impl Progress {
         let bar = self.bar.get_or_init(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} analyzing {pos}/{len} files [{elapsed}] {wide_bar}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} analyzing {pos}/{len} files [{elapsed}] {wide_bar}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
@@ -266,7 +272,8 @@ pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
     } else {
         args.path.clone()
     };
-    let text = std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read the plan", file.display()))?;
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("{}: cannot read the plan", file.display()))?;
     let plan = MigrationPlan::from_yaml(&file, &text)?;
     println!(
         "{}: valid plan for `{}` (target {} on {} {})",

@@ -55,7 +55,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let mut stderr = anstream::stderr();
-            let style = anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into()));
+            let style = anstyle::Style::new()
+                .bold()
+                .fg_color(Some(anstyle::AnsiColor::Red.into()));
             use std::io::Write;
             let _ = writeln!(stderr, "{style}error{style:#}: {err:#}");
             ExitCode::from(exit::ERROR)

@@ -244,7 +244,10 @@ impl KnowledgeBase {
 
     /// The canonical distribution a (possibly variant) distribution stands for.
     pub fn canonical(&self, distribution: &str) -> String {
-        match self.package(distribution).and_then(|p| p.variant_of.clone()) {
+        match self
+            .package(distribution)
+            .and_then(|p| p.variant_of.clone())
+        {
             Some(base) => normalize_name(&base),
             None => normalize_name(distribution),
         }
@@ -315,7 +318,10 @@ mod tests {
     #[test]
     fn normalizes_like_pep_503() {
         assert_eq!(normalize_name("Pillow"), "pillow");
-        assert_eq!(normalize_name("opencv_python__Headless"), "opencv-python-headless");
+        assert_eq!(
+            normalize_name("opencv_python__Headless"),
+            "opencv-python-headless"
+        );
         assert_eq!(normalize_name("zope.interface"), "zope-interface");
     }
 }

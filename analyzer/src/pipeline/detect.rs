@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::{Endpoint, Framework, ModelLoad, Pipeline, ServingKind, Step, StepLibrary};
-use crate::python::{BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer, Value};
+use crate::python::{
+    BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer, Value,
+};
 use crate::report::Location;
 
 /// Positional parameter names of torchvision transforms (v1 and v2 agree on these).
@@ -25,12 +27,19 @@ fn torchvision_params(op: &str) -> &'static [&'static str] {
 /// Keras application modules and the `preprocess_input` mode each uses.
 fn keras_preprocess_mode(module: &str) -> &'static str {
     match module {
-        "mobilenet" | "mobilenet_v2" | "inception_v3" | "xception" | "nasnet"
-        | "inception_resnet_v2" | "resnet_v2" => "tf",
+        "mobilenet"
+        | "mobilenet_v2"
+        | "inception_v3"
+        | "xception"
+        | "nasnet"
+        | "inception_resnet_v2"
+        | "resnet_v2" => "tf",
         "resnet" | "resnet50" | "vgg16" | "vgg19" => "caffe",
         "densenet" => "torch",
         // These models carry their own preprocessing; preprocess_input passes through.
-        "efficientnet" | "efficientnet_v2" | "convnext" | "regnet" | "mobilenet_v3" => "passthrough",
+        "efficientnet" | "efficientnet_v2" | "convnext" | "regnet" | "mobilenet_v3" => {
+            "passthrough"
+        }
         _ => "caffe",
     }
 }
@@ -59,21 +68,42 @@ pub(crate) struct PipelineDetector {
 
 /// Data arguments (the image or array being transformed) say nothing about the step.
 const DATA_PARAMS: &[&str] = &[
-    "src", "a", "x", "fp", "images", "img", "image", "input", "buf", "contents", "text",
-    "text_pair", "data",
+    "src",
+    "a",
+    "x",
+    "fp",
+    "images",
+    "img",
+    "image",
+    "input",
+    "buf",
+    "contents",
+    "text",
+    "text_pair",
+    "data",
 ];
 
 fn within(loc: &Location, span: &Location) -> bool {
     let start = (span.line, span.column);
-    let end = (span.end_line.unwrap_or(span.line), span.end_column.unwrap_or(u32::MAX));
+    let end = (
+        span.end_line.unwrap_or(span.line),
+        span.end_column.unwrap_or(u32::MAX),
+    );
     let at = (loc.line, loc.column);
     at >= start && at <= end
 }
 
+type OrderKey = (u32, u32, u32, u32);
+
 /// Execution order: an expression finishes after the ones inside it (`open(...).convert()`,
 /// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end.
-fn order_key(loc: &Location) -> (u32, u32, u32, u32) {
-    (loc.end_line.unwrap_or(loc.line), loc.end_column.unwrap_or(loc.column), loc.line, loc.column)
+fn order_key(loc: &Location) -> OrderKey {
+    (
+        loc.end_line.unwrap_or(loc.line),
+        loc.end_column.unwrap_or(loc.column),
+        loc.line,
+        loc.column,
+    )
 }
 
 impl PipelineDetector {
@@ -82,10 +112,13 @@ impl PipelineDetector {
         // Steps of a composed transform run where the composition is applied, not where it
         // is defined: `transform = Compose([...])` at module level, `transform(image)` in the
         // handler after the image is opened.
-        let mut keyed: Vec<((u32, u32, u32, u32), usize, Step)> = Vec::new();
+        let mut keyed: Vec<(OrderKey, usize, Step)> = Vec::new();
         for (i, mut step) in self.pipeline.preprocessing.drain(..).enumerate() {
             let mut key = order_key(&step.location);
-            if let Some((var, _)) = self.compose_vars.iter().find(|(_, span)| within(&step.location, span))
+            if let Some((var, _)) = self
+                .compose_vars
+                .iter()
+                .find(|(_, span)| within(&step.location, span))
                 && let Some((used_at, scope)) = self.compose_uses.get(var)
             {
                 key = order_key(used_at);
@@ -93,21 +126,32 @@ impl PipelineDetector {
             }
             keyed.push((key, i, step));
         }
-        let scopes: std::collections::HashSet<String> = keyed.iter().map(|(_, _, s)| s.scope.clone()).collect();
+        let scopes: std::collections::HashSet<String> =
+            keyed.iter().map(|(_, _, s)| s.scope.clone()).collect();
         let base = keyed.len();
         for (i, step) in self.contextual.into_iter().enumerate() {
             if scopes.contains(&step.scope) {
                 keyed.push((order_key(&step.location), base + i, step));
             }
         }
-        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        keyed.sort_by_key(|k| (k.0, k.1));
         self.pipeline.preprocessing = keyed.into_iter().map(|(_, _, s)| s).collect();
-        self.pipeline.postprocessing.sort_by_key(|s| order_key(&s.location));
+        self.pipeline
+            .postprocessing
+            .sort_by_key(|s| order_key(&s.location));
         (self.pipeline, self.has_main_guard)
     }
 
-    fn step(&mut self, library: StepLibrary, op: &str, mut params: BTreeMap<String, Value>, site: &CallSite<'_, '_>) -> Step {
-        params.retain(|k, v| v.is_literal() || !(DATA_PARAMS.contains(&k.as_str()) || k.starts_with("arg")));
+    fn step(
+        &mut self,
+        library: StepLibrary,
+        op: &str,
+        mut params: BTreeMap<String, Value>,
+        site: &CallSite<'_, '_>,
+    ) -> Step {
+        params.retain(|k, v| {
+            v.is_literal() || !(DATA_PARAMS.contains(&k.as_str()) || k.starts_with("arg"))
+        });
         Step {
             library,
             op: op.to_string(),
@@ -117,12 +161,21 @@ impl PipelineDetector {
         }
     }
 
-    fn model(&mut self, framework: Framework, site: &CallSite<'_, '_>, artifact: Option<Value>, architecture: Option<String>) {
+    fn model(
+        &mut self,
+        framework: Framework,
+        site: &CallSite<'_, '_>,
+        artifact: Option<Value>,
+        architecture: Option<String>,
+    ) {
         let mut params = site.all_args();
         params.retain(|k, v| !k.starts_with("arg") && v.is_literal());
         self.pipeline.models.push(ModelLoad {
             framework,
-            call: site.qualified.clone().unwrap_or_else(|| site.callee_text().to_string()),
+            call: site
+                .qualified
+                .clone()
+                .unwrap_or_else(|| site.callee_text().to_string()),
             artifact: artifact.and_then(|v| v.as_str().map(str::to_string)),
             architecture,
             params,
@@ -146,45 +199,113 @@ impl PipelineDetector {
         let arg0 = || site.arg(Some(0), None);
         let parts: Vec<&str> = q.split('.').collect();
         match q {
-            "torch.load" => self.model(Framework::Pytorch, site, site.arg(Some(0), Some("f")), None),
-            "torch.jit.load" => self.model(Framework::Torchscript, site, site.arg(Some(0), Some("f")), None),
+            "torch.load" => {
+                self.model(Framework::Pytorch, site, site.arg(Some(0), Some("f")), None)
+            }
+            "torch.jit.load" => self.model(
+                Framework::Torchscript,
+                site,
+                site.arg(Some(0), Some("f")),
+                None,
+            ),
             "torch.hub.load" => {
-                let arch = site.arg(Some(1), Some("model")).and_then(|v| v.as_str().map(str::to_string));
+                let arch = site
+                    .arg(Some(1), Some("model"))
+                    .and_then(|v| v.as_str().map(str::to_string));
                 self.model(Framework::Pytorch, site, arg0(), arch)
             }
             "timm.create_model" => {
-                let arch = site.arg(Some(0), Some("model_name")).and_then(|v| v.as_str().map(str::to_string));
-                self.model(Framework::Pytorch, site, site.arg(None, Some("checkpoint_path")), arch)
+                let arch = site
+                    .arg(Some(0), Some("model_name"))
+                    .and_then(|v| v.as_str().map(str::to_string));
+                self.model(
+                    Framework::Pytorch,
+                    site,
+                    site.arg(None, Some("checkpoint_path")),
+                    arch,
+                )
             }
             "torchvision.models.get_model" => {
                 let arch = arg0().and_then(|v| v.as_str().map(str::to_string));
                 self.model(Framework::Pytorch, site, None, arch)
             }
-            "tensorflow.keras.models.load_model" | "keras.models.load_model" | "keras.saving.load_model"
-            | "tensorflow.keras.saving.load_model" | "tf_keras.models.load_model" => {
-                self.model(Framework::Keras, site, site.arg(Some(0), Some("filepath")), None)
-            }
-            "tensorflow.saved_model.load" => self.model(Framework::Tensorflow, site, site.arg(Some(0), Some("export_dir")), None),
-            "tensorflow.lite.Interpreter" | "tflite_runtime.interpreter.Interpreter" | "tensorflow.lite.python.interpreter.Interpreter" => {
-                self.model(Framework::Tflite, site, site.arg(Some(0), Some("model_path")), None)
-            }
-            "onnxruntime.InferenceSession" => self.model(Framework::Onnx, site, site.arg(Some(0), Some("path_or_bytes")), None),
-            "openvino.compile_model" | "openvino.Core.read_model" | "openvino.runtime.Core.read_model" => {
-                self.model(Framework::Openvino, site, site.arg(Some(0), Some("model")), None)
-            }
-            "sentence_transformers.SentenceTransformer" => {
-                self.model(Framework::SentenceTransformers, site, site.arg(Some(0), Some("model_name_or_path")), None)
-            }
+            "tensorflow.keras.models.load_model"
+            | "keras.models.load_model"
+            | "keras.saving.load_model"
+            | "tensorflow.keras.saving.load_model"
+            | "tf_keras.models.load_model" => self.model(
+                Framework::Keras,
+                site,
+                site.arg(Some(0), Some("filepath")),
+                None,
+            ),
+            "tensorflow.saved_model.load" => self.model(
+                Framework::Tensorflow,
+                site,
+                site.arg(Some(0), Some("export_dir")),
+                None,
+            ),
+            "tensorflow.lite.Interpreter"
+            | "tflite_runtime.interpreter.Interpreter"
+            | "tensorflow.lite.python.interpreter.Interpreter" => self.model(
+                Framework::Tflite,
+                site,
+                site.arg(Some(0), Some("model_path")),
+                None,
+            ),
+            "onnxruntime.InferenceSession" => self.model(
+                Framework::Onnx,
+                site,
+                site.arg(Some(0), Some("path_or_bytes")),
+                None,
+            ),
+            "openvino.compile_model"
+            | "openvino.Core.read_model"
+            | "openvino.runtime.Core.read_model" => self.model(
+                Framework::Openvino,
+                site,
+                site.arg(Some(0), Some("model")),
+                None,
+            ),
+            "sentence_transformers.SentenceTransformer" => self.model(
+                Framework::SentenceTransformers,
+                site,
+                site.arg(Some(0), Some("model_name_or_path")),
+                None,
+            ),
             "transformers.pipeline" => {
-                let task = site.arg(Some(0), Some("task")).and_then(|v| v.as_str().map(str::to_string));
-                self.model(Framework::Transformers, site, site.arg(Some(1), Some("model")), task)
+                let task = site
+                    .arg(Some(0), Some("task"))
+                    .and_then(|v| v.as_str().map(str::to_string));
+                self.model(
+                    Framework::Transformers,
+                    site,
+                    site.arg(Some(1), Some("model")),
+                    task,
+                )
             }
-            "joblib.load" | "skops.io.load" => self.model(Framework::Sklearn, site, site.arg(Some(0), Some("filename")), None),
-            _ if parts.len() == 3 && parts[0] == "transformers" && parts[2] == "from_pretrained" => {
+            "joblib.load" | "skops.io.load" => self.model(
+                Framework::Sklearn,
+                site,
+                site.arg(Some(0), Some("filename")),
+                None,
+            ),
+            _ if parts.len() == 3
+                && parts[0] == "transformers"
+                && parts[2] == "from_pretrained" =>
+            {
                 let class = parts[1];
-                if class.contains("Tokenizer") || class.contains("Processor") || class.contains("FeatureExtractor") {
+                if class.contains("Tokenizer")
+                    || class.contains("Processor")
+                    || class.contains("FeatureExtractor")
+                {
                     let params = Self::named_params(site, &["pretrained_model_name_or_path"]);
-                    let step = self.step(StepLibrary::Tokenizer, &format!("{class}.from_pretrained"), params, site);
+                    let step = self.step(
+                        StepLibrary::Tokenizer,
+                        &format!("{class}.from_pretrained"),
+                        params,
+                        site,
+                    );
                     self.pipeline.preprocessing.push(step);
                 } else {
                     self.model(
@@ -197,15 +318,27 @@ impl PipelineDetector {
             }
             _ if parts.len() == 3 && parts[0] == "torchvision" && parts[1] == "models" => {
                 let name = parts[2];
-                if !name.starts_with(|c: char| c.is_ascii_lowercase()) || name.starts_with("get_") || name.ends_with("_weights") || name == "list_models" {
+                if !name.starts_with(|c: char| c.is_ascii_lowercase())
+                    || name.starts_with("get_")
+                    || name.ends_with("_weights")
+                    || name == "list_models"
+                {
                     return false;
                 }
                 self.model(Framework::Pytorch, site, None, Some(name.to_string()))
             }
-            _ if (q.starts_with("tensorflow.keras.applications.") || q.starts_with("keras.applications."))
-                && parts.last().is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase())) =>
+            _ if (q.starts_with("tensorflow.keras.applications.")
+                || q.starts_with("keras.applications."))
+                && parts
+                    .last()
+                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase())) =>
             {
-                self.model(Framework::Keras, site, None, parts.last().map(|s| s.to_string()))
+                self.model(
+                    Framework::Keras,
+                    site,
+                    None,
+                    parts.last().map(|s| s.to_string()),
+                )
             }
             _ => return false,
         }
@@ -216,7 +349,9 @@ impl PipelineDetector {
         let parts: Vec<&str> = q.split('.').collect();
         let last = *parts.last().unwrap_or(&"");
         if let Some(rest) = q.strip_prefix("torchvision.transforms.") {
-            let op = rest.trim_start_matches("v2.").trim_start_matches("functional.");
+            let op = rest
+                .trim_start_matches("v2.")
+                .trim_start_matches("functional.");
             if op.contains('.') || matches!(op, "Compose" | "InterpolationMode") || op.is_empty() {
                 return matches!(op, "Compose");
             }
@@ -227,13 +362,18 @@ impl PipelineDetector {
         }
         let (library, op, names): (StepLibrary, &str, &[&str]) = match q {
             "PIL.Image.open" => (StepLibrary::Pil, "open", &["fp", "mode"]),
-            "PIL.ImageOps.exif_transpose" | "PIL.ImageOps.fit" | "PIL.ImageOps.pad" | "PIL.ImageOps.grayscale" => {
-                (StepLibrary::Pil, last, &["image", "size", "method"])
-            }
+            "PIL.ImageOps.exif_transpose"
+            | "PIL.ImageOps.fit"
+            | "PIL.ImageOps.pad"
+            | "PIL.ImageOps.grayscale" => (StepLibrary::Pil, last, &["image", "size", "method"]),
             "cv2.imdecode" => (StepLibrary::Opencv, "imdecode", &["buf", "flags"]),
             "cv2.imread" => (StepLibrary::Opencv, "imread", &["filename", "flags"]),
             "cv2.cvtColor" => (StepLibrary::Opencv, "cvtColor", &["src", "code"]),
-            "cv2.resize" => (StepLibrary::Opencv, "resize", &["src", "dsize", "dst", "fx", "fy", "interpolation"]),
+            "cv2.resize" => (
+                StepLibrary::Opencv,
+                "resize",
+                &["src", "dsize", "dst", "fx", "fy", "interpolation"],
+            ),
             "cv2.dnn.blobFromImage" => (
                 StepLibrary::Opencv,
                 "blobFromImage",
@@ -247,16 +387,38 @@ impl PipelineDetector {
             }
             "numpy.transpose" => (StepLibrary::Numpy, "transpose", &["a", "axes"]),
             "numpy.expand_dims" => (StepLibrary::Numpy, "expand_dims", &["a", "axis"]),
-            "tensorflow.image.resize" => (StepLibrary::Tensorflow, "image.resize", &["images", "size", "method", "preserve_aspect_ratio", "antialias"]),
-            "tensorflow.image.decode_jpeg" | "tensorflow.image.decode_image" | "tensorflow.io.decode_image" => {
-                (StepLibrary::Tensorflow, "decode_image", &["contents", "channels"])
+            "tensorflow.image.resize" => (
+                StepLibrary::Tensorflow,
+                "image.resize",
+                &[
+                    "images",
+                    "size",
+                    "method",
+                    "preserve_aspect_ratio",
+                    "antialias",
+                ],
+            ),
+            "tensorflow.image.decode_jpeg"
+            | "tensorflow.image.decode_image"
+            | "tensorflow.io.decode_image" => (
+                StepLibrary::Tensorflow,
+                "decode_image",
+                &["contents", "channels"],
+            ),
+            "tensorflow.expand_dims" => {
+                (StepLibrary::Tensorflow, "expand_dims", &["input", "axis"])
             }
-            "tensorflow.expand_dims" => (StepLibrary::Tensorflow, "expand_dims", &["input", "axis"]),
             "tensorflow.cast" => (StepLibrary::Tensorflow, "cast", &["x", "dtype"]),
-            "tensorflow.keras.utils.load_img" | "keras.utils.load_img" | "tensorflow.keras.preprocessing.image.load_img" => {
-                (StepLibrary::Keras, "load_img", &["path", "color_mode", "target_size", "interpolation"])
-            }
-            "tensorflow.keras.utils.img_to_array" | "keras.utils.img_to_array" | "tensorflow.keras.preprocessing.image.img_to_array" => {
+            "tensorflow.keras.utils.load_img"
+            | "keras.utils.load_img"
+            | "tensorflow.keras.preprocessing.image.load_img" => (
+                StepLibrary::Keras,
+                "load_img",
+                &["path", "color_mode", "target_size", "interpolation"],
+            ),
+            "tensorflow.keras.utils.img_to_array"
+            | "keras.utils.img_to_array"
+            | "tensorflow.keras.preprocessing.image.img_to_array" => {
                 (StepLibrary::Keras, "img_to_array", &["img"])
             }
             "torch.from_numpy" | "torch.unsqueeze" | "torch.stack" => {
@@ -265,7 +427,10 @@ impl PipelineDetector {
                 return true;
             }
             _ if last == "preprocess_input" && (q.contains(".applications.")) => {
-                let module = parts.get(parts.len().saturating_sub(2)).copied().unwrap_or("");
+                let module = parts
+                    .get(parts.len().saturating_sub(2))
+                    .copied()
+                    .unwrap_or("");
                 let mut params = Self::named_params(site, &["x", "data_format", "mode"]);
                 let mode = params
                     .get("mode")
@@ -287,11 +452,19 @@ impl PipelineDetector {
 
     fn postprocessing_call(&mut self, q: &str, site: &CallSite<'_, '_>) -> bool {
         let op = match q {
-            "torch.softmax" | "torch.nn.functional.softmax" | "scipy.special.softmax" | "tensorflow.nn.softmax"
+            "torch.softmax"
+            | "torch.nn.functional.softmax"
+            | "scipy.special.softmax"
+            | "tensorflow.nn.softmax"
             | "tensorflow.keras.activations.softmax" => "softmax",
-            "torch.sigmoid" | "torch.nn.functional.sigmoid" | "tensorflow.nn.sigmoid" | "tensorflow.sigmoid"
+            "torch.sigmoid"
+            | "torch.nn.functional.sigmoid"
+            | "tensorflow.nn.sigmoid"
+            | "tensorflow.sigmoid"
             | "scipy.special.expit" => "sigmoid",
-            "torch.argmax" | "numpy.argmax" | "tensorflow.argmax" | "tensorflow.math.argmax" => "argmax",
+            "torch.argmax" | "numpy.argmax" | "tensorflow.argmax" | "tensorflow.math.argmax" => {
+                "argmax"
+            }
             "torch.topk" | "tensorflow.math.top_k" | "tensorflow.nn.top_k" => "topk",
             "numpy.argsort" => "argsort",
             "torch.max" => "max",
@@ -343,14 +516,21 @@ impl PipelineDetector {
                 let step = self.step(StepLibrary::Tokenizer, method, params, site);
                 self.pipeline.preprocessing.push(step);
             }
-            "softmax" | "sigmoid" | "argmax" | "topk" | "argsort" if self.imports_numpy || self.imports_torch || self.imports_tf => {
-                let library = if self.imports_torch { StepLibrary::Torch } else { StepLibrary::Numpy };
+            "softmax" | "sigmoid" | "argmax" | "topk" | "argsort"
+                if self.imports_numpy || self.imports_torch || self.imports_tf =>
+            {
+                let library = if self.imports_torch {
+                    StepLibrary::Torch
+                } else {
+                    StepLibrary::Numpy
+                };
                 let step = self.step(library, method, site.all_args(), site);
                 self.pipeline.postprocessing.push(step);
             }
             "read_model" | "compile_model" if self.imports_openvino => {
                 let artifact = site.arg(Some(0), Some("model"));
-                if artifact.as_ref().is_some_and(|v| v.as_str().is_some()) || method == "read_model" {
+                if artifact.as_ref().is_some_and(|v| v.as_str().is_some()) || method == "read_model"
+                {
                     self.model(Framework::Openvino, site, artifact, None);
                 }
             }
@@ -359,12 +539,23 @@ impl PipelineDetector {
     }
 
     fn label_file(&mut self, value: Option<Value>) {
-        let Some(Value::Str(path)) = value else { return };
+        let Some(Value::Str(path)) = value else {
+            return;
+        };
         let lower = path.to_ascii_lowercase();
-        let named_like_labels = ["label", "class", "index_to_name", "synset", "categor", "id2label"]
+        let named_like_labels = [
+            "label",
+            "class",
+            "index_to_name",
+            "synset",
+            "categor",
+            "id2label",
+        ]
+        .iter()
+        .any(|k| lower.contains(k));
+        let data_file = [".txt", ".json", ".csv", ".names"]
             .iter()
-            .any(|k| lower.contains(k));
-        let data_file = [".txt", ".json", ".csv", ".names"].iter().any(|e| lower.ends_with(e));
+            .any(|e| lower.ends_with(e));
         if named_like_labels && data_file && !self.pipeline.label_files.contains(&path) {
             self.pipeline.label_files.push(path);
         }
@@ -393,7 +584,8 @@ impl Observer for PipelineDetector {
         if let Some((var, _)) = self.compose_vars.iter().find(|(v, _)| v == callee)
             && !self.compose_uses.contains_key(var)
         {
-            self.compose_uses.insert(var.clone(), (site.location(), site.scope.clone()));
+            self.compose_uses
+                .insert(var.clone(), (site.location(), site.scope.clone()));
         }
         match (&site.qualified, site.method) {
             (Some(q), _) => {
@@ -405,16 +597,21 @@ impl Observer for PipelineDetector {
                     self.label_file(site.arg(Some(site.positional_count() - 1), None));
                     return;
                 }
-                let _ = self.model_call(q, site) || self.preprocessing_call(q, site) || self.postprocessing_call(q, site);
+                let _ = self.model_call(q, site)
+                    || self.preprocessing_call(q, site)
+                    || self.postprocessing_call(q, site);
             }
             (None, Some(method)) => self.method_call(method, site),
             (None, None) => {
                 let callee = site.callee_text();
                 let lower = callee.to_ascii_lowercase();
-                if (lower.contains("label") || lower.contains("class")) && site.positional_count() > 0 {
+                if (lower.contains("label") || lower.contains("class"))
+                    && site.positional_count() > 0
+                {
                     self.label_file(site.arg(Some(0), None));
                 }
-                if callee.to_ascii_lowercase().ends_with("tokenizer") && site.positional_count() > 0 {
+                if callee.to_ascii_lowercase().ends_with("tokenizer") && site.positional_count() > 0
+                {
                     let params = Self::named_params(site, &["text", "text_pair"]);
                     let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                     self.pipeline.preprocessing.push(step);
@@ -434,7 +631,11 @@ impl Observer for PipelineDetector {
             _ => "add",
         };
         let mut params = BTreeMap::new();
-        let constant = if site.right.is_literal() { &site.right } else { &site.left };
+        let constant = if site.right.is_literal() {
+            &site.right
+        } else {
+            &site.left
+        };
         params.insert("value".to_string(), constant.clone());
         self.contextual.push(Step {
             library: StepLibrary::Numpy,
@@ -447,8 +648,13 @@ impl Observer for PipelineDetector {
 
     fn function(&mut self, site: &FunctionSite) {
         for d in &site.decorators {
-            let Some(attr) = d.attr.as_deref() else { continue };
-            let http = matches!(attr, "route" | "get" | "post" | "put" | "delete" | "patch" | "api_route");
+            let Some(attr) = d.attr.as_deref() else {
+                continue;
+            };
+            let http = matches!(
+                attr,
+                "route" | "get" | "post" | "put" | "delete" | "patch" | "api_route"
+            );
             if !http || d.qualified.is_some() {
                 continue;
             }
@@ -459,12 +665,22 @@ impl Observer for PipelineDetector {
             } else {
                 continue;
             };
-            let path = d.args.get("arg0").or_else(|| d.args.get("rule")).or_else(|| d.args.get("path"));
+            let path = d
+                .args
+                .get("arg0")
+                .or_else(|| d.args.get("rule"))
+                .or_else(|| d.args.get("path"));
             let methods = match attr {
                 "route" | "api_route" => d
                     .args
                     .get("methods")
-                    .and_then(|m| m.as_list().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_uppercase)).collect()))
+                    .and_then(|m| {
+                        m.as_list().map(|l| {
+                            l.iter()
+                                .filter_map(|v| v.as_str().map(str::to_uppercase))
+                                .collect()
+                        })
+                    })
                     .unwrap_or_else(|| vec!["GET".to_string()]),
                 other => vec![other.to_uppercase()],
             };
@@ -494,18 +710,34 @@ impl Observer for PipelineDetector {
 
     fn class(&mut self, site: &ClassSite) {
         let torchserve_base = site.bases.iter().any(|b| {
-            b.starts_with("ts.") || matches!(b.rsplit('.').next(), Some("BaseHandler" | "VisionHandler" | "ImageClassifier" | "TextHandler"))
+            b.starts_with("ts.")
+                || matches!(
+                    b.rsplit('.').next(),
+                    Some("BaseHandler" | "VisionHandler" | "ImageClassifier" | "TextHandler")
+                )
         });
         let has = |m: &str| site.methods.iter().any(|x| x == m);
-        let handler_shape = has("initialize") && (has("handle") || (has("preprocess") && has("postprocess")));
+        let handler_shape =
+            has("initialize") && (has("handle") || (has("preprocess") && has("postprocess")));
         if torchserve_base || (handler_shape && self.imports_torchserve) {
-            let wanted = ["initialize", "preprocess", "inference", "postprocess", "handle"];
+            let wanted = [
+                "initialize",
+                "preprocess",
+                "inference",
+                "postprocess",
+                "handle",
+            ];
             self.pipeline.serving.push(Endpoint {
                 kind: ServingKind::Torchserve,
                 methods: Vec::new(),
                 path: None,
                 handler: site.name.clone(),
-                handler_methods: site.methods.iter().filter(|m| wanted.contains(&m.as_str())).cloned().collect(),
+                handler_methods: site
+                    .methods
+                    .iter()
+                    .filter(|m| wanted.contains(&m.as_str()))
+                    .cloned()
+                    .collect(),
                 location: site.location.clone(),
             });
         }
@@ -516,7 +748,9 @@ impl Observer for PipelineDetector {
     }
 
     fn assign_call(&mut self, target: &str, callee: Option<&str>, location: Location) {
-        if callee.is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose")) {
+        if callee
+            .is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose"))
+        {
             self.compose_vars.push((target.to_string(), location));
         }
     }

@@ -21,11 +21,21 @@ const WASM_PATHS: [MigrationPath; 3] = [
     MigrationPath::PythonWasm,
 ];
 
-pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline, has_code: bool) -> Recommendation {
-    let runnable_model = pipeline.models.iter().any(|m| m.framework.runs_on_wasi_nn());
+pub(crate) fn recommend(
+    findings: &[Finding],
+    pipeline: &Pipeline,
+    has_code: bool,
+) -> Recommendation {
+    let runnable_model = pipeline
+        .models
+        .iter()
+        .any(|m| m.framework.runs_on_wasi_nn());
     let mut paths = Vec::new();
     for path in WASM_PATHS {
-        let applying: Vec<&Finding> = findings.iter().filter(|f| f.targets.contains(&path)).collect();
+        let applying: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.targets.contains(&path))
+            .collect();
         let blocking: Vec<&Finding> = applying
             .iter()
             .copied()
@@ -52,7 +62,11 @@ pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline, has_code: boo
         paths.push(PathAssessment {
             path,
             effort: blocker_effort,
-            readiness: if viable { readiness.max(5) } else { readiness.min(40) },
+            readiness: if viable {
+                readiness.max(5)
+            } else {
+                readiness.min(40)
+            },
             blockers,
             viable,
         });
@@ -77,7 +91,10 @@ pub(crate) fn recommend(findings: &[Finding], pipeline: &Pipeline, has_code: boo
                     "The model ({}) can run on a wasi-nn backend after conversion, and {fixes}. \
                      Rust glue replaces the Python preprocessing and serving, so no interpreter \
                      ships with the service.",
-                    pipeline.framework().map(|f| f.as_str()).unwrap_or("unknown framework"),
+                    pipeline
+                        .framework()
+                        .map(|f| f.as_str())
+                        .unwrap_or("unknown framework"),
                 ),
                 MigrationPath::WasiPython => format!(
                     "No deep-learning framework has to run inside the module and every package \

@@ -64,8 +64,12 @@ impl<'src> ParsedModule<'src> {
 
     /// The full text of the lines a range covers (at most 3), for report snippets.
     pub(crate) fn snippet(&self, range: TextRange) -> String {
-        let first = self.lines.line_index(range.start().min(TextSize::of(self.source)));
-        let last = self.lines.line_index(range.end().min(TextSize::of(self.source)));
+        let first = self
+            .lines
+            .line_index(range.start().min(TextSize::of(self.source)));
+        let last = self
+            .lines
+            .line_index(range.end().min(TextSize::of(self.source)));
         let last = if last.get() > first.get() + 2 {
             first.saturating_add(2)
         } else {

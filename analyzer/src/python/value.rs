@@ -16,9 +16,13 @@ pub enum Value {
     List(Vec<Value>),
     /// A name that resolves through imports to a qualified symbol
     /// (`torchvision.transforms.InterpolationMode.BILINEAR`, `cv2.INTER_LINEAR`).
-    Symbol { symbol: String },
+    Symbol {
+        symbol: String,
+    },
     /// Anything else, as written in the source.
-    Expr { expr: String },
+    Expr {
+        expr: String,
+    },
 }
 
 impl Value {

@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{
-    self as ast, CmpOp, Expr, Number, Operator, Stmt, UnaryOp,
-};
+use ruff_python_ast::{self as ast, CmpOp, Expr, Number, Operator, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -25,11 +23,53 @@ const MAX_EXPR_TEXT: usize = 80;
 
 /// Builtins that rules may name (`eval`, `open`...). Other bare names never resolve.
 const BUILTINS: &[&str] = &[
-    "__import__", "abs", "all", "any", "bool", "breakpoint", "bytes", "callable", "compile",
-    "dict", "dir", "enumerate", "eval", "exec", "exit", "filter", "float", "format", "getattr",
-    "globals", "hasattr", "input", "int", "isinstance", "len", "list", "locals", "map", "max",
-    "min", "next", "open", "print", "quit", "range", "repr", "reversed", "round", "set",
-    "setattr", "sorted", "str", "sum", "tuple", "type", "vars", "zip",
+    "__import__",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "breakpoint",
+    "bytes",
+    "callable",
+    "compile",
+    "dict",
+    "dir",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "getattr",
+    "globals",
+    "hasattr",
+    "input",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "min",
+    "next",
+    "open",
+    "print",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
 ];
 
 /// An `import` or `from ... import` statement, one per imported module.
@@ -144,7 +184,10 @@ impl<'a> CallSite<'_, 'a> {
             return None;
         };
         let callee = self.ctx.qualified_name(&inner.func)?;
-        if !matches!(callee.as_str(), "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath") {
+        if !matches!(
+            callee.as_str(),
+            "pathlib.Path" | "pathlib.PurePath" | "pathlib.PosixPath"
+        ) {
             return None;
         }
         inner.arguments.args.first().map(|e| self.ctx.value(e))
@@ -265,7 +308,9 @@ impl<'a> Context<'a> {
                 let id = n.id.as_str();
                 if let Some(q) = self.aliases.get(id) {
                     Some(q.clone())
-                } else if BUILTINS.contains(&id) && !self.shadowed.contains(id) && !self.is_local(id)
+                } else if BUILTINS.contains(&id)
+                    && !self.shadowed.contains(id)
+                    && !self.is_local(id)
                 {
                     Some(id.to_string())
                 } else {
@@ -307,18 +352,26 @@ impl<'a> Context<'a> {
             Expr::NoneLiteral(_) => Value::None,
             Expr::BooleanLiteral(b) => Value::Bool(b.value),
             Expr::NumberLiteral(n) => match &n.value {
-                Number::Int(i) => i.as_i64().map(Value::Int).unwrap_or_else(|| self.expr_text(expr)),
+                Number::Int(i) => i
+                    .as_i64()
+                    .map(Value::Int)
+                    .unwrap_or_else(|| self.expr_text(expr)),
                 Number::Float(f) => Value::Float(*f),
                 Number::Complex { .. } => self.expr_text(expr),
             },
             Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
-            Expr::UnaryOp(u) if u.op == UnaryOp::USub => match self.value_at(&u.operand, depth + 1) {
+            Expr::UnaryOp(u) if u.op == UnaryOp::USub => match self.value_at(&u.operand, depth + 1)
+            {
                 Value::Int(i) => Value::Int(-i),
                 Value::Float(f) => Value::Float(-f),
                 _ => self.expr_text(expr),
             },
-            Expr::List(l) => Value::List(l.elts.iter().map(|e| self.value_at(e, depth + 1)).collect()),
-            Expr::Tuple(t) => Value::List(t.elts.iter().map(|e| self.value_at(e, depth + 1)).collect()),
+            Expr::List(l) => {
+                Value::List(l.elts.iter().map(|e| self.value_at(e, depth + 1)).collect())
+            }
+            Expr::Tuple(t) => {
+                Value::List(t.elts.iter().map(|e| self.value_at(e, depth + 1)).collect())
+            }
             Expr::Name(n) => {
                 if let Some(target) = self.lookup(n.id.as_str()) {
                     // `x = x + 1` style self-references would loop: the depth limit stops them.
@@ -339,7 +392,11 @@ impl<'a> Context<'a> {
                 let is_array = callee.as_deref().is_some_and(|q| {
                     matches!(
                         q,
-                        "numpy.array" | "numpy.asarray" | "torch.tensor" | "torch.Tensor" | "tensorflow.constant"
+                        "numpy.array"
+                            | "numpy.asarray"
+                            | "torch.tensor"
+                            | "torch.Tensor"
+                            | "tensorflow.constant"
                     )
                 });
                 if is_array && let Some(first) = c.arguments.args.first() {
@@ -351,13 +408,18 @@ impl<'a> Context<'a> {
                 self.expr_text(expr)
             }
             Expr::BinOp(b) => {
-                let (l, r) = (self.value_at(&b.left, depth + 1), self.value_at(&b.right, depth + 1));
+                let (l, r) = (
+                    self.value_at(&b.left, depth + 1),
+                    self.value_at(&b.right, depth + 1),
+                );
                 match (l.as_f64(), r.as_f64(), b.op) {
                     (Some(x), Some(y), Operator::Mult) => number(x * y, &l, &r),
                     (Some(x), Some(y), Operator::Add) => number(x + y, &l, &r),
                     (Some(x), Some(y), Operator::Sub) => number(x - y, &l, &r),
                     (Some(x), Some(y), Operator::Div) if y != 0.0 => Value::Float(x / y),
-                    (Some(x), Some(y), Operator::FloorDiv) if y != 0.0 => number((x / y).floor(), &l, &r),
+                    (Some(x), Some(y), Operator::FloorDiv) if y != 0.0 => {
+                        number((x / y).floor(), &l, &r)
+                    }
                     _ => self.expr_text(expr),
                 }
             }
@@ -465,7 +527,9 @@ impl<'a> Walker<'a, '_, '_> {
                     let module = alias.name.as_str();
                     match &alias.asname {
                         Some(asname) => {
-                            self.ctx.aliases.insert(asname.to_string(), module.to_string());
+                            self.ctx
+                                .aliases
+                                .insert(asname.to_string(), module.to_string());
                         }
                         None => {
                             // `import a.b` binds `a`.
@@ -486,7 +550,9 @@ impl<'a> Walker<'a, '_, '_> {
                         continue;
                     }
                     let bound = alias.asname.as_ref().map(|a| a.as_str()).unwrap_or(name);
-                    self.ctx.aliases.insert(bound.to_string(), format!("{module}.{name}"));
+                    self.ctx
+                        .aliases
+                        .insert(bound.to_string(), format!("{module}.{name}"));
                 }
                 sites.push((module, names, i.level, stmt.range()));
             }
@@ -702,7 +768,11 @@ impl<'a> Walker<'a, '_, '_> {
         };
         let right = self.ctx.value(&b.right);
         let left = self.ctx.value(&b.left);
-        let constant = |v: &Value| v.as_f64().is_some() || v.as_list().is_some_and(|l| !l.is_empty() && l.iter().all(|x| x.as_f64().is_some()));
+        let constant = |v: &Value| {
+            v.as_f64().is_some()
+                || v.as_list()
+                    .is_some_and(|l| !l.is_empty() && l.iter().all(|x| x.as_f64().is_some()))
+        };
         if !(constant(&right) || constant(&left)) || (constant(&right) && constant(&left)) {
             return;
         }
@@ -748,7 +818,10 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::If(i) => {
-                if self.ctx.locals.is_empty() && self.scope.class.is_none() && is_main_guard(&i.test) {
+                if self.ctx.locals.is_empty()
+                    && self.scope.class.is_none()
+                    && is_main_guard(&i.test)
+                {
                     let location = self.ctx.location(i.test.range());
                     for o in self.observers.iter_mut() {
                         o.main_guard(location.clone());
@@ -855,11 +928,19 @@ fn depends_on_tensor(expr: &Expr, tensors: &FxHashSet<String>) -> bool {
                 Expr::Attribute(a)
                     if matches!(
                         a.attr.as_str(),
-                        "shape" | "ndim" | "dtype" | "device" | "is_cuda" | "training" | "requires_grad"
+                        "shape"
+                            | "ndim"
+                            | "dtype"
+                            | "device"
+                            | "is_cuda"
+                            | "training"
+                            | "requires_grad"
                     ) => {}
                 Expr::Call(c) => {
                     let static_call = match c.func.as_ref() {
-                        Expr::Name(n) => matches!(n.id.as_str(), "len" | "isinstance" | "hasattr" | "type"),
+                        Expr::Name(n) => {
+                            matches!(n.id.as_str(), "len" | "isinstance" | "hasattr" | "type")
+                        }
                         Expr::Attribute(a) => matches!(a.attr.as_str(), "size" | "dim" | "numel"),
                         _ => false,
                     };
@@ -868,7 +949,9 @@ fn depends_on_tensor(expr: &Expr, tensors: &FxHashSet<String>) -> bool {
                     }
                 }
                 Expr::Compare(c)
-                    if c.ops.iter().all(|op| matches!(op, CmpOp::Is | CmpOp::IsNot)) => {}
+                    if c.ops
+                        .iter()
+                        .all(|op| matches!(op, CmpOp::Is | CmpOp::IsNot)) => {}
                 _ => visitor::walk_expr(self, expr),
             })
         }

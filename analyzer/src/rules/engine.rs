@@ -24,21 +24,41 @@ pub struct ServiceFacts<'s> {
     /// Every file of the service, relative and `/`-separated.
     pub files: &'s [String],
     pub dependencies: &'s [Dependency],
+    /// Hits of each service-wide leaf (files, dependencies), computed once per service.
+    service_hits: FxHashMap<usize, Vec<Hit>>,
 }
 
 impl<'s> ServiceFacts<'s> {
-    pub fn new(root: &'s Path, files: &'s [String], dependencies: &'s [Dependency]) -> Self {
-        ServiceFacts {
+    pub fn new(
+        rules: &RuleSet,
+        root: &'s Path,
+        files: &'s [String],
+        dependencies: &'s [Dependency],
+    ) -> Self {
+        let mut facts = ServiceFacts {
             root,
             files,
             dependencies,
+            service_hits: FxHashMap::default(),
+        };
+        for (leaf, kind) in rules.leaves.iter().enumerate() {
+            if matches!(kind, Leaf::Dependency { .. } | Leaf::File { .. })
+                && let Some(hits) = compute_service_leaf_hits(rules, &facts, leaf)
+            {
+                facts.service_hits.insert(leaf, hits);
+            }
         }
+        facts
     }
 
     /// A literal path counts as local when it is explicitly relative or absolute, or names
     /// something that exists in the service (relative to the root or to the file).
     fn is_local_path(&self, file: &str, path: &str) -> bool {
-        if path.starts_with("./") || path.starts_with("../") || path.starts_with('/') || path.starts_with('~') {
+        if path.starts_with("./")
+            || path.starts_with("../")
+            || path.starts_with('/')
+            || path.starts_with('~')
+        {
             return true;
         }
         let root = if self.root.is_file() {
@@ -143,21 +163,24 @@ impl<'r, 's> RuleObserver<'r, 's> {
         };
         match (site.qualified.as_deref(), site.method) {
             (Some("open" | "io.open" | "codecs.open"), _) => {
-                outside(site.arg(Some(0), Some("file"))) && writing_mode(site.arg(Some(1), Some("mode")))
+                outside(site.arg(Some(0), Some("file")))
+                    && writing_mode(site.arg(Some(1), Some("mode")))
             }
-            (Some("os.makedirs" | "os.mkdir" | "numpy.save" | "numpy.savez" | "cv2.imwrite"), _) => {
-                outside(site.arg(Some(0), None))
-            }
+            (
+                Some("os.makedirs" | "os.mkdir" | "numpy.save" | "numpy.savez" | "cv2.imwrite"),
+                _,
+            ) => outside(site.arg(Some(0), None)),
             (Some("torch.save"), _) => outside(site.arg(Some(1), Some("f"))),
             (
                 Some(
-                    "shutil.copy" | "shutil.copy2" | "shutil.copyfile" | "shutil.copytree" | "shutil.move",
+                    "shutil.copy" | "shutil.copy2" | "shutil.copyfile" | "shutil.copytree"
+                    | "shutil.move",
                 ),
                 _,
             ) => outside(site.arg(Some(1), Some("dst"))),
-            (None, Some("write_text" | "write_bytes" | "mkdir" | "touch")) => site
-                .receiver_path()
-                .is_some_and(|p| outside(Some(p))),
+            (None, Some("write_text" | "write_bytes" | "mkdir" | "touch")) => {
+                site.receiver_path().is_some_and(|p| outside(Some(p)))
+            }
             (None, Some("save")) => outside(site.arg(Some(0), Some("fp"))),
             _ => false,
         }
@@ -170,7 +193,9 @@ impl<'r, 's> RuleObserver<'r, 's> {
             if !self.rules.is_located(index) {
                 continue;
             }
-            if let Some(hits) = eval(self.rules, self.rules.tree(index), &|leaf| self.leaf_file(leaf)) {
+            if let Some(hits) = eval(self.rules, self.rules.tree(index), &|leaf| {
+                self.leaf_file(leaf)
+            }) {
                 push_findings(&mut out, rule, hits);
             }
         }
@@ -179,14 +204,24 @@ impl<'r, 's> RuleObserver<'r, 's> {
 
     fn leaf_file(&self, leaf: usize) -> Option<Vec<Hit>> {
         match &self.rules.leaves[leaf] {
-            Leaf::Dependency { .. } | Leaf::File { .. } => service_leaf_hits(self.rules, self.facts, leaf),
+            Leaf::Dependency { .. } | Leaf::File { .. } => {
+                service_leaf_hits(self.rules, self.facts, leaf)
+            }
             _ => self.hits.get(&leaf).filter(|h| !h.is_empty()).cloned(),
         }
     }
 }
 
+fn service_leaf_hits(_rules: &RuleSet, facts: &ServiceFacts<'_>, leaf: usize) -> Option<Vec<Hit>> {
+    facts.service_hits.get(&leaf).cloned()
+}
+
 /// Hits of a service-wide leaf: the manifest lines declaring a dependency, or matching files.
-fn service_leaf_hits(rules: &RuleSet, facts: &ServiceFacts<'_>, leaf: usize) -> Option<Vec<Hit>> {
+fn compute_service_leaf_hits(
+    rules: &RuleSet,
+    facts: &ServiceFacts<'_>,
+    leaf: usize,
+) -> Option<Vec<Hit>> {
     let hits: Vec<Hit> = match &rules.leaves[leaf] {
         Leaf::Dependency { name } => facts
             .dependencies
@@ -220,14 +255,20 @@ pub fn service_findings(rules: &RuleSet, facts: &ServiceFacts<'_>) -> Vec<Findin
         if rules.is_located(index) {
             continue;
         }
-        if let Some(hits) = eval(rules, rules.tree(index), &|leaf| service_leaf_hits(rules, facts, leaf)) {
+        if let Some(hits) = eval(rules, rules.tree(index), &|leaf| {
+            service_leaf_hits(rules, facts, leaf)
+        }) {
             push_findings(&mut out, rule, hits);
         }
     }
     out
 }
 
-fn eval(rules: &RuleSet, node: &Node, leaf: &dyn Fn(usize) -> Option<Vec<Hit>>) -> Option<Vec<Hit>> {
+fn eval(
+    rules: &RuleSet,
+    node: &Node,
+    leaf: &dyn Fn(usize) -> Option<Vec<Hit>>,
+) -> Option<Vec<Hit>> {
     match node {
         Node::Leaf(i) => leaf(*i),
         Node::All(children) => {
@@ -263,7 +304,11 @@ fn eval(rules: &RuleSet, node: &Node, leaf: &dyn Fn(usize) -> Option<Vec<Hit>>) 
 
 fn push_findings(out: &mut Vec<Finding>, rule: &super::Rule, mut hits: Vec<Hit>) {
     hits.sort_by(|a, b| a.location.cmp(&b.location));
-    hits.dedup_by(|a, b| a.location.file == b.location.file && a.location.line == b.location.line && a.location.column == b.location.column);
+    hits.dedup_by(|a, b| {
+        a.location.file == b.location.file
+            && a.location.line == b.location.line
+            && a.location.column == b.location.column
+    });
     for hit in hits {
         out.push(Finding {
             rule: rule.id.clone(),
@@ -288,8 +333,13 @@ impl Observer for RuleObserver<'_, '_> {
         // `from torch import multiprocessing` imports the submodule too.
         modules.extend(site.names.iter().map(|n| format!("{}.{n}", site.module)));
         for &leaf in &self.rules.imports {
-            let Leaf::Import { module } = &self.rules.leaves[leaf] else { continue };
-            if modules.iter().any(|m| m == module || m.starts_with(&format!("{module}."))) {
+            let Leaf::Import { module } = &self.rules.leaves[leaf] else {
+                continue;
+            };
+            if modules
+                .iter()
+                .any(|m| m == module || m.starts_with(&format!("{module}.")))
+            {
                 let location = Location::new(ctx.file, site.line, site.column);
                 let snippet = Some(ctx.snippet(site.snippet_range));
                 self.push(
@@ -306,7 +356,9 @@ impl Observer for RuleObserver<'_, '_> {
 
     fn call(&mut self, site: &CallSite<'_, '_>) {
         for leaf in self.call_leaves(site) {
-            let Leaf::Call { args } = &self.rules.leaves[leaf] else { continue };
+            let Leaf::Call { args } = &self.rules.leaves[leaf] else {
+                continue;
+            };
             if self.args_hold(args, site) {
                 let name = site
                     .qualified
@@ -322,7 +374,11 @@ impl Observer for RuleObserver<'_, '_> {
                 );
             }
         }
-        if self.rules.builtins.iter().any(|(b, _)| *b == BuiltinCheck::WriteOutsideService)
+        if self
+            .rules
+            .builtins
+            .iter()
+            .any(|(b, _)| *b == BuiltinCheck::WriteOutsideService)
             && self.writes_outside(site)
         {
             let leaves: Vec<usize> = self
@@ -387,4 +443,3 @@ impl Observer for RuleObserver<'_, '_> {
         }
     }
 }
-

@@ -20,16 +20,40 @@ use crate::error::{AnalyzeError, yaml_error};
 use crate::knowledge::normalize_name;
 
 const BUILTIN_FILES: &[(&str, &str)] = &[
-    ("processes.yaml", include_str!("../../data/rules/processes.yaml")),
-    ("threads.yaml", include_str!("../../data/rules/threads.yaml")),
-    ("network.yaml", include_str!("../../data/rules/network.yaml")),
+    (
+        "processes.yaml",
+        include_str!("../../data/rules/processes.yaml"),
+    ),
+    (
+        "threads.yaml",
+        include_str!("../../data/rules/threads.yaml"),
+    ),
+    (
+        "network.yaml",
+        include_str!("../../data/rules/network.yaml"),
+    ),
     ("system.yaml", include_str!("../../data/rules/system.yaml")),
     ("cuda.yaml", include_str!("../../data/rules/cuda.yaml")),
-    ("dynamic.yaml", include_str!("../../data/rules/dynamic.yaml")),
-    ("downloads.yaml", include_str!("../../data/rules/downloads.yaml")),
-    ("filesystem.yaml", include_str!("../../data/rules/filesystem.yaml")),
-    ("training.yaml", include_str!("../../data/rules/training.yaml")),
-    ("tracing.yaml", include_str!("../../data/rules/tracing.yaml")),
+    (
+        "dynamic.yaml",
+        include_str!("../../data/rules/dynamic.yaml"),
+    ),
+    (
+        "downloads.yaml",
+        include_str!("../../data/rules/downloads.yaml"),
+    ),
+    (
+        "filesystem.yaml",
+        include_str!("../../data/rules/filesystem.yaml"),
+    ),
+    (
+        "training.yaml",
+        include_str!("../../data/rules/training.yaml"),
+    ),
+    (
+        "tracing.yaml",
+        include_str!("../../data/rules/tracing.yaml"),
+    ),
 ];
 
 /// A leaf condition, compiled.
@@ -93,7 +117,10 @@ impl RuleSet {
     pub fn builtin() -> Result<Self, AnalyzeError> {
         let mut rules = Vec::new();
         for (name, text) in BUILTIN_FILES {
-            rules.extend(parse_rules(Path::new(&format!("<builtin>/rules/{name}")), text)?);
+            rules.extend(parse_rules(
+                Path::new(&format!("<builtin>/rules/{name}")),
+                text,
+            )?);
         }
         Self::compile(rules, Path::new("<builtin>/rules"))
     }
@@ -102,7 +129,10 @@ impl RuleSet {
     pub fn with_user_rules(files: &[(std::path::PathBuf, String)]) -> Result<Self, AnalyzeError> {
         let mut rules = Vec::new();
         for (name, text) in BUILTIN_FILES {
-            rules.extend(parse_rules(Path::new(&format!("<builtin>/rules/{name}")), text)?);
+            rules.extend(parse_rules(
+                Path::new(&format!("<builtin>/rules/{name}")),
+                text,
+            )?);
         }
         for (path, text) in files {
             for rule in parse_rules(path, text)? {
@@ -153,8 +183,15 @@ impl RuleSet {
             if seen.insert(rule.id.clone(), ()).is_some() {
                 return Err(invalid("duplicate rule id".into()));
             }
-            if rule.id.is_empty() || !rule.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-                return Err(invalid("ids are kebab-case: lower-case letters, digits and `-`".into()));
+            if rule.id.is_empty()
+                || !rule
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(invalid(
+                    "ids are kebab-case: lower-case letters, digits and `-`".into(),
+                ));
             }
             if !(1..=13).contains(&rule.effort) {
                 return Err(invalid(format!("effort {} is outside 1..=13", rule.effort)));
@@ -171,12 +208,18 @@ impl RuleSet {
             set.trees.push(tree);
             set.located.push(located);
         }
-        set.glob_calls = call_globs
-            .build()
-            .map_err(|e| AnalyzeError::InvalidRule { path: origin.to_path_buf(), line: None, message: e.to_string() })?;
+        set.glob_calls = call_globs.build().map_err(|e| AnalyzeError::InvalidRule {
+            path: origin.to_path_buf(),
+            line: None,
+            message: e.to_string(),
+        })?;
         set.glob_attributes = attribute_globs
             .build()
-            .map_err(|e| AnalyzeError::InvalidRule { path: origin.to_path_buf(), line: None, message: e.to_string() })?;
+            .map_err(|e| AnalyzeError::InvalidRule {
+                path: origin.to_path_buf(),
+                line: None,
+                message: e.to_string(),
+            })?;
         set.rules = rules;
         Ok(set)
     }
@@ -213,7 +256,11 @@ impl RuleSet {
                     .map(|c| self.compile_condition(c, call_globs, attribute_globs))
                     .collect::<Result<_, _>>()?,
             ),
-            Condition::Not(c) => Node::Not(Box::new(self.compile_condition(c, call_globs, attribute_globs)?)),
+            Condition::Not(c) => Node::Not(Box::new(self.compile_condition(
+                c,
+                call_globs,
+                attribute_globs,
+            )?)),
             Condition::Import(i) => {
                 let module = i.module.trim_end_matches(".*").to_string();
                 let id = leaf(self, Leaf::Import { module });
@@ -221,7 +268,11 @@ impl RuleSet {
                 Node::Leaf(id)
             }
             Condition::Call(c) => {
-                let args = c.args.iter().map(compile_arg).collect::<Result<Vec<_>, _>>()?;
+                let args = c
+                    .args
+                    .iter()
+                    .map(compile_arg)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let id = leaf(self, Leaf::Call { args });
                 match (&c.name, &c.method) {
                     (Some(name), None) => {
@@ -232,8 +283,14 @@ impl RuleSet {
                             self.exact_calls.entry(name.clone()).or_default().push(id);
                         }
                     }
-                    (None, Some(method)) => self.methods.entry(method.clone()).or_default().push(id),
-                    _ => return Err("a call condition has exactly one of `name` and `method`".into()),
+                    (None, Some(method)) => {
+                        self.methods.entry(method.clone()).or_default().push(id)
+                    }
+                    _ => {
+                        return Err(
+                            "a call condition has exactly one of `name` and `method`".into()
+                        );
+                    }
                 }
                 Node::Leaf(id)
             }
@@ -243,11 +300,19 @@ impl RuleSet {
                     attribute_globs.add(dotted_glob(&a.name)?);
                     self.glob_attribute_leaves.push(id);
                 } else {
-                    self.exact_attributes.entry(a.name.clone()).or_default().push(id);
+                    self.exact_attributes
+                        .entry(a.name.clone())
+                        .or_default()
+                        .push(id);
                 }
                 Node::Leaf(id)
             }
-            Condition::Dependency(d) => Node::Leaf(leaf(self, Leaf::Dependency { name: normalize_name(&d.name) })),
+            Condition::Dependency(d) => Node::Leaf(leaf(
+                self,
+                Leaf::Dependency {
+                    name: normalize_name(&d.name),
+                },
+            )),
             Condition::File(f) => {
                 let glob = GlobBuilder::new(&f.glob)
                     .literal_separator(true)
@@ -303,7 +368,15 @@ fn compile_arg(arg: &ArgPredicate) -> Result<CompiledArg, String> {
 /// Parses one YAML file of rules; errors name the file and line.
 pub fn parse_rules(path: &Path, text: &str) -> Result<Vec<Rule>, AnalyzeError> {
     serde_saphyr::from_str::<Vec<Rule>>(text).map_err(|e| match yaml_error(path, &e) {
-        AnalyzeError::InvalidYaml { path, line, message } => AnalyzeError::InvalidRule { path, line, message },
+        AnalyzeError::InvalidYaml {
+            path,
+            line,
+            message,
+        } => AnalyzeError::InvalidRule {
+            path,
+            line,
+            message,
+        },
         other => other,
     })
 }
