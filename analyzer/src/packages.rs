@@ -190,7 +190,7 @@ pub(crate) fn package_uses(
         let blocked: Vec<MigrationPath> = u
             .status
             .iter()
-            .filter(|(_, s)| *s == PathStatus::Unsupported)
+            .filter(|(_, s)| **s == PathStatus::Unsupported)
             .map(|(p, _)| *p)
             .collect();
         if !blocked.is_empty() {

@@ -1,6 +1,7 @@
 //! The result of analyzing a service: findings, dependencies, the detected inference pipeline
 //! and the recommendation. This is the versioned schema of `--format json|yaml`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -89,8 +90,9 @@ pub struct PackageUse {
     pub implementation: Option<Implementation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub status: Vec<(MigrationPath, PathStatus)>,
+    /// Status on each migration path, from the knowledge base.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status: BTreeMap<MigrationPath, PathStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

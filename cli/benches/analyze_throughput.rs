@@ -21,7 +21,10 @@ struct Measured {
 }
 
 /// Runs a command to completion, measuring wall time and peak RSS.
-#[expect(clippy::zombie_processes, reason = "the child is reaped by wait4, which also reads its rusage")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also reads its rusage"
+)]
 fn measure(cmd: &mut Command) -> Measured {
     let started = Instant::now();
     let mut child = cmd

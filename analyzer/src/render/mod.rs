@@ -179,11 +179,7 @@ pub(crate) fn input_kind_name(kind: InputKind) -> &'static str {
 
 /// The status of a package on one path, when the knowledge base gives one.
 pub(crate) fn package_status(package: &PackageUse, path: MigrationPath) -> Option<PathStatus> {
-    package
-        .status
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, s)| *s)
+    package.status.get(&path).copied()
 }
 
 /// The text of a status cell: `supported`, `unsupported`..., `unknown` for packages the
@@ -585,11 +581,12 @@ pub(crate) fn sample_report() -> Report {
             known: true,
             implementation: Some(Implementation::Native),
             category: Some("framework".to_string()),
-            status: vec![
+            status: [
                 (MigrationPath::WasiNnGlue, PathStatus::Replace),
                 (MigrationPath::PythonWasm, PathStatus::Unsupported),
                 (MigrationPath::WasiPython, PathStatus::Unsupported),
-            ],
+            ]
+            .into(),
             replacement: Some("wasi-nn with the PyTorch or OpenVINO backend".to_string()),
             link: Some("https://pytorch.org".to_string()),
         },
@@ -602,11 +599,12 @@ pub(crate) fn sample_report() -> Report {
             known: true,
             implementation: Some(Implementation::Pure),
             category: Some("serving".to_string()),
-            status: vec![
+            status: [
                 (MigrationPath::WasiNnGlue, PathStatus::Drop),
                 (MigrationPath::PythonWasm, PathStatus::Supported),
                 (MigrationPath::WasiPython, PathStatus::Supported),
-            ],
+            ]
+            .into(),
             replacement: None,
             link: None,
         },
@@ -619,7 +617,7 @@ pub(crate) fn sample_report() -> Report {
             known: false,
             implementation: None,
             category: None,
-            status: Vec::new(),
+            status: Default::default(),
             replacement: None,
             link: None,
         },

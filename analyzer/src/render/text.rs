@@ -124,7 +124,7 @@ fn header(out: &mut String, p: &Painter, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "{}: {} ({}), readiness {}, effort {} points",
+        "{}: {} ({}), readiness {}, {} effort points in all findings",
         p.paint(BOLD, "recommended"),
         p.paint(ACCENT, rec.path.label()),
         rec.path.as_str(),
@@ -134,7 +134,15 @@ fn header(out: &mut String, p: &Painter, report: &Report) {
         ),
         rec.effort_total
     );
-    if let Some(model) = report.pipeline.models.first() {
+    // The model the plan migrates (the one the entry point loads), else the first found.
+    let planned = report.plan.model.as_ref().and_then(|m| {
+        report
+            .pipeline
+            .models
+            .iter()
+            .find(|x| format!("{}:{}", x.location.file, x.location.line) == m.loaded_at)
+    });
+    if let Some(model) = planned.or(report.pipeline.models.first()) {
         let _ = writeln!(
             out,
             "{}: {}",
@@ -210,7 +218,7 @@ fn finding_block(out: &mut String, p: &Painter, finding: &Finding) {
         let _ = writeln!(
             out,
             "{indent}= {}: {} (effort {})",
-            p.paint(DIM, "blocks"),
+            p.paint(DIM, "applies to"),
             targets.join(", "),
             finding.effort
         );
@@ -579,7 +587,7 @@ mod tests {
         let out = render_text(&sample_report(), false);
         assert!(out.starts_with("wasm-migrate 0.1.0 samples/torchvision-flask\n"));
         assert!(out.contains(
-            "recommended: Rust wasi-nn glue (wasi-nn-glue), readiness 80/100, effort 8 points"
+            "recommended: Rust wasi-nn glue (wasi-nn-glue), readiness 80/100, 8 effort points in all findings"
         ));
         assert!(out.contains("1. torchvision Resize(antialias=True, interpolation=torchvision.transforms.InterpolationMode.BILINEAR, size=256)  app.py:20"), "{out}");
         assert!(out.contains("2. torchvision CenterCrop(224)"));
