@@ -1,66 +1,7 @@
-//! `wasm-migrate`: move Python inference services off containers onto WebAssembly runtimes.
-
-mod analyze;
+//! The `wasm-migrate` binary: everything lives in the library, shared with the Python package.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-
-/// Exit codes that CI can trust.
-pub mod exit {
-    /// Nothing at or above `--fail-on` for the target path.
-    pub const CLEAN: u8 = 0;
-    /// Findings at or above `--fail-on`.
-    pub const FINDINGS: u8 = 1;
-    /// Bad usage, a path that does not exist, an unreadable rules file, an I/O error.
-    pub const ERROR: u8 = 2;
-    /// Some files could not be analyzed (syntax errors, unreadable, too large).
-    pub const PARTIAL: u8 = 3;
-}
-
-#[derive(Parser)]
-#[command(
-    name = "wasm-migrate",
-    version,
-    about = "Move Python inference services off Linux containers onto WebAssembly runtimes (WasmEdge, wasi-nn)",
-    long_about = "Move Python inference services (PyTorch, TensorFlow/Keras, ONNX Runtime, Hugging Face) \
-off Linux containers onto WebAssembly runtimes such as WasmEdge, and prove the result gives the same answers.\n\n\
-Start with `wasm-migrate analyze ./service`: it reports what cannot run under WASI, finds the model, \
-the preprocessing chain and the serving layer, and recommends a migration path.",
-    after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O error, 3 partial analysis.\n\
-Colours follow NO_COLOR and CLICOLOR_FORCE; --color overrides both."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    Analyze(analyze::AnalyzeArgs),
-    /// Check a wasm-migrate.yaml plan: syntax, known values, and the line of every error.
-    CheckPlan(analyze::CheckPlanArgs),
-    /// List the code rules (built in, plus --rules DIR) with their category and targets.
-    Rules(analyze::RulesArgs),
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::CheckPlan(args) => analyze::check_plan(args),
-        Command::Rules(args) => analyze::list_rules(args),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            let mut stderr = anstream::stderr();
-            let style = anstyle::Style::new()
-                .bold()
-                .fg_color(Some(anstyle::AnsiColor::Red.into()));
-            use std::io::Write;
-            let _ = writeln!(stderr, "{style}error{style:#}: {err:#}");
-            ExitCode::from(exit::ERROR)
-        }
-    }
+    ExitCode::from(wasm_migrate_cli::run(std::env::args_os()))
 }

@@ -1,0 +1,278 @@
+//! `wasm_migrate._native`: the Python binding. A thin layer over the library calls the CLI
+//! makes; the Python package (`wasm_migrate/`) re-exports it with docstrings and stubs.
+
+use std::path::PathBuf;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use wasm_migrate_analyzer::error::write_atomic;
+use wasm_migrate_analyzer::plan::PLAN_FILE_NAME;
+use wasm_migrate_analyzer::render::{self, Format};
+use wasm_migrate_analyzer::{AnalyzeError, Options};
+use wasm_migrate_cli::analyze::{FailOn, Target, exit_code};
+
+create_exception!(
+    _native,
+    WasmMigrateError,
+    PyException,
+    "Base class of every error wasm-migrate raises. `path` and `line` name the file (and line) when there is one."
+);
+
+/// Raises `WasmMigrateError` with `path` and `line` set from the Rust error.
+fn to_py_err(py: Python<'_>, err: AnalyzeError) -> PyErr {
+    let (path, line) = match err.location() {
+        Some((p, l)) => (Some(p.to_path_buf()), l),
+        None => (None, None),
+    };
+    let py_err = WasmMigrateError::new_err(err.to_string());
+    let value = py_err.value(py);
+    let _ = value.setattr("path", path.map(|p| p.to_string_lossy().into_owned()));
+    let _ = value.setattr("line", line);
+    py_err
+}
+
+fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+fn parse_fail_on(value: Option<&str>) -> PyResult<FailOn> {
+    Ok(match value {
+        None | Some("never") => FailOn::Never,
+        Some("mandatory") => FailOn::Mandatory,
+        Some("optional") => FailOn::Optional,
+        Some("potential") => FailOn::Potential,
+        Some(other) => {
+            return Err(WasmMigrateError::new_err(format!(
+                "fail_on must be 'mandatory', 'optional', 'potential', 'never' or None, not {other:?}"
+            )));
+        }
+    })
+}
+
+/// The analysis of one service.
+#[pyclass(module = "wasm_migrate._native", frozen)]
+struct Report {
+    inner: wasm_migrate_analyzer::Report,
+    fail_on: FailOn,
+}
+
+impl Report {
+    fn json_field<'py>(
+        &self,
+        py: Python<'py>,
+        value: &impl serde::Serialize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text =
+            serde_json::to_string(value).map_err(|e| WasmMigrateError::new_err(e.to_string()))?;
+        json_to_py(py, &text)
+    }
+
+    fn render(&self, py: Python<'_>, format: Format) -> PyResult<String> {
+        render::render(&self.inner, format, false).map_err(|e| to_py_err(py, e))
+    }
+}
+
+#[pymethods]
+impl Report {
+    #[getter]
+    fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.findings)
+    }
+
+    #[getter]
+    fn pipeline<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.pipeline)
+    }
+
+    #[getter]
+    fn plan<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.plan)
+    }
+
+    #[getter]
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.summary)
+    }
+
+    #[getter]
+    fn recommendation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.recommendation)
+    }
+
+    #[getter]
+    fn packages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner.packages)
+    }
+
+    /// The exit code the CLI would give: 0 clean, 1 findings at or above `fail_on` for the
+    /// recommended path, 3 partial analysis.
+    #[getter]
+    fn exit_code(&self) -> u8 {
+        exit_code(&self.inner, self.fail_on, Target::Auto)
+    }
+
+    #[getter]
+    fn failed(&self) -> bool {
+        self.exit_code() == wasm_migrate_cli::exit::FINDINGS
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.json_field(py, &self.inner)
+    }
+
+    #[pyo3(signature = (indent = Some(2)))]
+    fn to_json(&self, py: Python<'_>, indent: Option<usize>) -> PyResult<String> {
+        let compact = self.render(py, Format::Json)?;
+        match indent {
+            Some(2) => Ok(compact),
+            _ => {
+                let value = json_to_py(py, &compact)?;
+                let text = py.import("json")?.call_method(
+                    "dumps",
+                    (value,),
+                    Some(&[("indent", indent)].into_py_dict(py)?),
+                )?;
+                text.extract()
+            }
+        }
+    }
+
+    fn to_yaml(&self, py: Python<'_>) -> PyResult<String> {
+        self.render(py, Format::Yaml)
+    }
+
+    fn to_sarif(&self, py: Python<'_>) -> PyResult<String> {
+        self.render(py, Format::Sarif)
+    }
+
+    fn to_markdown(&self, py: Python<'_>) -> PyResult<String> {
+        self.render(py, Format::Markdown)
+    }
+
+    #[pyo3(signature = (color = false))]
+    fn to_text(&self, py: Python<'_>, color: bool) -> PyResult<String> {
+        render::render(&self.inner, Format::Text, color).map_err(|e| to_py_err(py, e))
+    }
+
+    #[pyo3(signature = (compact = false))]
+    fn to_html(&self, compact: bool) -> String {
+        render::html::render_html(&self.inner, compact)
+    }
+
+    fn _repr_html_(&self) -> String {
+        render::html::render_html(&self.inner, true)
+    }
+
+    /// One row per finding; pandas is imported only when this is called.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = py.import("pandas").map_err(|_| {
+            WasmMigrateError::new_err(
+                "to_pandas() needs pandas: pip install 'wasm-migrate[pandas]'",
+            )
+        })?;
+        let rows = PyList::empty(py);
+        for f in &self.inner.findings {
+            let row = PyDict::new(py);
+            row.set_item("rule", &f.rule)?;
+            row.set_item("category", f.category.as_str())?;
+            row.set_item("effort", f.effort)?;
+            row.set_item("file", &f.location.file)?;
+            row.set_item("line", f.location.line)?;
+            row.set_item("column", f.location.column)?;
+            row.set_item("message", &f.message)?;
+            row.set_item("remedy", &f.remedy)?;
+            let targets: Vec<&str> = f.targets.iter().map(|t| t.as_str()).collect();
+            row.set_item("targets", targets.join(","))?;
+            rows.append(row)?;
+        }
+        let columns = [
+            "rule", "category", "effort", "file", "line", "column", "message", "remedy", "targets",
+        ];
+        pandas.call_method(
+            "DataFrame",
+            (rows,),
+            Some(&[("columns", columns.to_vec())].into_py_dict(py)?),
+        )
+    }
+
+    /// Writes the MigrationPlan as commented YAML (atomically; never over an existing file
+    /// unless `force`). Returns the path written.
+    #[pyo3(signature = (path = None, force = false))]
+    fn write_plan(&self, py: Python<'_>, path: Option<PathBuf>, force: bool) -> PyResult<PathBuf> {
+        let target = match path {
+            Some(p) if p.is_dir() => p.join(PLAN_FILE_NAME),
+            Some(p) => p,
+            None => {
+                let root = &self.inner.root;
+                let dir = if root.is_file() {
+                    root.parent().map(PathBuf::from).unwrap_or_default()
+                } else {
+                    root.clone()
+                };
+                dir.join(PLAN_FILE_NAME)
+            }
+        };
+        let yaml = self
+            .inner
+            .plan
+            .to_commented_yaml()
+            .map_err(|e| to_py_err(py, e))?;
+        write_atomic(&target, yaml.as_bytes(), force).map_err(|e| to_py_err(py, e))?;
+        Ok(target)
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner.summary;
+        format!(
+            "<wasm_migrate.Report {} -> {} (readiness {}/100): {} findings ({} mandatory), {} files>",
+            self.inner.root.display(),
+            self.inner.recommendation.path.as_str(),
+            self.inner.recommendation.readiness,
+            s.findings_mandatory + s.findings_optional + s.findings_potential,
+            s.findings_mandatory,
+            s.files_seen
+        )
+    }
+}
+
+use pyo3::types::IntoPyDict;
+
+/// Analyzes a service directory or one Python file. Releases the GIL while it runs.
+#[pyfunction]
+#[pyo3(signature = (path, *, rules = None, fail_on = None))]
+fn analyze(
+    py: Python<'_>,
+    path: PathBuf,
+    rules: Option<PathBuf>,
+    fail_on: Option<&str>,
+) -> PyResult<Report> {
+    let fail_on = parse_fail_on(fail_on)?;
+    let options = Options {
+        rules_dir: rules,
+        ..Options::default()
+    };
+    let result = py.detach(|| wasm_migrate_analyzer::analyze(&path, &options));
+    match result {
+        Ok(inner) => Ok(Report { inner, fail_on }),
+        Err(e) => Err(to_py_err(py, e)),
+    }
+}
+
+/// Runs the `wasm-migrate` command line with `argv` (program name first); returns its exit
+/// code. The console script calls this, so the command is the same CLI.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.detach(|| wasm_migrate_cli::run(argv))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", wasm_migrate_analyzer::TOOL_VERSION)?;
+    m.add("WasmMigrateError", m.py().get_type::<WasmMigrateError>())?;
+    m.add_class::<Report>()?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+"""The notebook API on the bundled samples, against the installed wheel."""
+
+import json
+import sysconfig
+import threading
+import time
+
+import pytest
+
+import wasm_migrate
+from wasm_migrate import WasmMigrateError
+
+
+def test_analyze_reports_the_pipeline_and_the_recommendation(samples):
+    report = wasm_migrate.analyze(samples / "torchvision-flask")
+    assert report.recommendation["path"] == "wasi-nn-glue"
+    assert report.plan["model"]["framework"] == "pytorch"
+    assert report.plan["model"]["artifact"] == "model/resnet18.pt"
+    ops = [s["op"] for s in report.plan["preprocessing"]]
+    assert ops == ["open", "convert", "Resize", "CenterCrop", "ToTensor", "Normalize", "unsqueeze"]
+    normalize = next(s for s in report.pipeline["preprocessing"] if s["op"] == "Normalize")
+    assert normalize["params"]["mean"] == [0.485, 0.456, 0.406]
+    assert report.summary["files_parsed"] >= 2
+    assert all(f["location"]["line"] >= 1 for f in report.findings)
+    assert "wasi-nn-glue" in repr(report)
+
+
+def test_to_dict_json_yaml_sarif_markdown_agree(samples):
+    report = wasm_migrate.analyze(samples / "blocked-monolith")
+    as_dict = report.to_dict()
+    assert as_dict == json.loads(report.to_json())
+    assert as_dict["schema_version"] == "1.0"
+    assert json.loads(report.to_json(indent=None)) == as_dict
+    rules = {f["rule"] for f in report.findings}
+    assert "process-subprocess" in rules
+    sarif = json.loads(report.to_sarif())
+    assert sarif["version"] == "2.1.0"
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == rules
+    assert "process-subprocess" in report.to_markdown()
+    assert "process-subprocess" in report.to_yaml()
+    assert "\x1b" not in report.to_text() and "\x1b" in report.to_text(color=True)
+
+
+def test_html_for_notebooks_is_compact_and_self_contained(samples):
+    report = wasm_migrate.analyze(samples / "blocked-monolith")
+    html = report._repr_html_()
+    assert html.startswith('<div class="wasm-migrate-report')
+    assert "<svg" in html and "process-subprocess" in html
+    assert "<html" not in html and "<script src" not in html
+    assert "<html" in report.to_html()
+
+
+def test_to_pandas_has_one_row_per_finding(samples):
+    pandas = pytest.importorskip("pandas")
+    report = wasm_migrate.analyze(samples / "blocked-monolith")
+    frame = report.to_pandas()
+    assert isinstance(frame, pandas.DataFrame)
+    assert len(frame) == len(report.findings)
+    assert list(frame.columns[:5]) == ["rule", "category", "effort", "file", "line"]
+    assert (frame[frame.rule == "process-subprocess"].line == 49).all()
+
+
+def test_fail_on_matches_the_cli_exit_codes(samples):
+    blocked = wasm_migrate.analyze(samples / "blocked-monolith", fail_on="mandatory")
+    assert blocked.failed and blocked.exit_code == 1
+    clean = wasm_migrate.analyze(samples / "torchvision-flask", fail_on="mandatory")
+    assert not clean.failed and clean.exit_code == 0
+    assert not wasm_migrate.analyze(samples / "blocked-monolith").failed
+    with pytest.raises(WasmMigrateError, match="fail_on"):
+        wasm_migrate.analyze(samples / "blocked-monolith", fail_on="sometimes")
+
+
+def test_write_plan_never_overwrites_without_force(samples, tmp_path):
+    report = wasm_migrate.analyze(samples / "onnxruntime-service")
+    target = tmp_path / "plan.yaml"
+    written = report.write_plan(target)
+    assert str(written) == str(target)
+    text = target.read_text()
+    assert "framework: onnx" in text and text.startswith("# wasm-migrate migration plan")
+    target.write_text("edited")
+    with pytest.raises(WasmMigrateError, match="--force") as caught:
+        report.write_plan(target)
+    assert caught.value.path == str(target)
+    assert target.read_text() == "edited"
+    report.write_plan(target, force=True)
+    assert "framework: onnx" in target.read_text()
+
+
+def test_errors_share_one_base_class_and_name_the_file(tmp_path):
+    with pytest.raises(WasmMigrateError, match="no such file") as caught:
+        wasm_migrate.analyze(tmp_path / "missing")
+    assert caught.value.path.endswith("missing")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yaml").write_text("- id: x\n  category: sometimes\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    with pytest.raises(WasmMigrateError) as caught:
+        wasm_migrate.analyze(tmp_path / "app.py", rules=rules)
+    assert caught.value.path.endswith("bad.yaml")
+    assert caught.value.line == 2
+
+
+def test_analyze_releases_the_gil():
+    stdlib = sysconfig.get_paths()["stdlib"]
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.perf_counter()
+    try:
+        report = wasm_migrate.analyze(stdlib)
+    finally:
+        done.set()
+        counter.join()
+    elapsed = time.perf_counter() - started
+    assert report.summary["files_parsed"] > 100
+    # The counter thread kept running while Rust worked: at least a tick per 10 ms.
+    assert ticks >= elapsed * 100 * 0.5, (ticks, elapsed)
+
+
+def test_help_teaches():
+    doc = wasm_migrate.analyze.__doc__
+    assert "fail_on" in doc and "Example" in doc
+    assert wasm_migrate.__version__

