@@ -9,6 +9,8 @@ use thiserror::Error;
 pub enum AnalyzeError {
     #[error("{}: no such file or directory", .0.display())]
     NotFound(PathBuf),
+    #[error("{}: not a Python file: give a service directory or one `.py` file", .0.display())]
+    NotPython(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -50,7 +52,9 @@ impl AnalyzeError {
     /// The file and line the error points at, when it has them.
     pub fn location(&self) -> Option<(&Path, Option<u32>)> {
         match self {
-            AnalyzeError::NotFound(p) | AnalyzeError::WouldOverwrite(p) => Some((p, None)),
+            AnalyzeError::NotFound(p)
+            | AnalyzeError::NotPython(p)
+            | AnalyzeError::WouldOverwrite(p) => Some((p, None)),
             AnalyzeError::Io { path, .. } => Some((path, None)),
             AnalyzeError::InvalidYaml { path, line, .. }
             | AnalyzeError::InvalidRule { path, line, .. }
@@ -110,6 +114,18 @@ pub fn write_atomic(path: &Path, contents: &[u8], force: bool) -> Result<(), Ana
     tmp.write_all(contents)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| AnalyzeError::io(path, e))?;
+    // Temporary files are created 0600; the result should have the usual permissions (those
+    // of the file it replaces, else rw-r--r--).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| AnalyzeError::io(path, e))?;
+    }
     tmp.persist(path)
         .map_err(|e| AnalyzeError::io(path, e.error))?;
     Ok(())

@@ -115,6 +115,8 @@ pub fn analyze(path: &Path, options: &Options) -> Result<Report, AnalyzeError> {
 /// Where one Python file ended up.
 struct FileResult {
     summary: FileSummary,
+    /// First call of each name imported with `from x import name`, with its scope.
+    imported_calls: std::collections::BTreeMap<String, (Location, String)>,
     findings: Vec<Finding>,
     imports: Vec<ThirdPartyImport>,
     pipeline: Pipeline,
@@ -131,6 +133,9 @@ pub fn analyze_with(
     let started = Instant::now();
     if !path.exists() {
         return Err(AnalyzeError::NotFound(path.to_path_buf()));
+    }
+    if path.is_file() && !path.extension().is_some_and(|e| e == "py" || e == "pyi") {
+        return Err(AnalyzeError::NotPython(path.to_path_buf()));
     }
     let root = path.to_path_buf();
     let base = if root.is_file() {
@@ -219,7 +224,12 @@ pub fn analyze_with(
         ..Summary::default()
     };
     let mut main_guards = Vec::new();
+    let mut imported_calls: std::collections::BTreeMap<String, (Location, String)> =
+        Default::default();
     for r in results {
+        for (name, call) in r.imported_calls {
+            imported_calls.entry(name).or_insert(call);
+        }
         match r.summary.status {
             FileStatus::Parsed => summary.files_parsed += 1,
             FileStatus::SyntaxErrors => {
@@ -243,6 +253,20 @@ pub fn analyze_with(
         }
         if let Some(g) = r.main_guard {
             main_guards.push(g);
+        }
+    }
+    // A composition defined in one module and applied in another (`from transforms import
+    // eval_tf; eval_tf(image)`) runs where it is applied.
+    for step in &mut pipeline.preprocessing {
+        if step.composition_unused
+            && let Some((at, scope)) = step
+                .composed_in
+                .as_ref()
+                .and_then(|v| imported_calls.get(v))
+        {
+            step.composition_unused = false;
+            step.applied_at = Some(at.clone());
+            step.scope = scope.clone();
         }
     }
     // `model = resnet18(); model.load_state_dict(torch.load(PATH))`: the load names the
@@ -406,10 +430,10 @@ struct ImportCollector<'a> {
 
 impl Observer for ImportCollector<'_> {
     fn import(&mut self, _ctx: &python::Context<'_>, site: &ImportSite) {
+        let top = site.module.split('.').next().unwrap_or("");
         if site.level > 0 || site.module.is_empty() {
             return;
         }
-        let top = site.module.split('.').next().unwrap_or("");
         // setup.py imports its build backend, which is not a runtime dependency.
         if python::is_stdlib(top) || self.local.contains(top) || self.file.ends_with("setup.py") {
             return;
@@ -451,6 +475,7 @@ fn analyze_file(
             Location::new(relative, 1, 1),
         )],
         imports: Vec::new(),
+        imported_calls: Default::default(),
         pipeline: Pipeline::default(),
         main_guard: None,
     };
@@ -503,7 +528,20 @@ fn analyze_file(
                 snippet: None,
             });
         }
-        let (pipeline, main_guard) = detector.finish();
+        let pipeline::detect::FileFacts {
+            mut pipeline,
+            main_guard,
+            imported_calls,
+        } = detector.finish();
+        if is_offline_script(relative) {
+            // Training, export and test code does not serve predictions: its findings cannot
+            // block a migration and its models and steps are not the inference pipeline.
+            for f in findings.iter_mut().filter(|f| f.rule != "syntax-error") {
+                f.category = Category::Potential;
+                f.message = format!("offline script, not in the serving path: {}", f.message);
+            }
+            pipeline = Pipeline::default();
+        }
         FileResult {
             summary: FileSummary {
                 file: relative.to_string(),
@@ -516,6 +554,7 @@ fn analyze_file(
             },
             findings,
             imports: collector.out,
+            imported_calls,
             pipeline,
             main_guard,
         }
@@ -532,6 +571,35 @@ fn analyze_file(
     } else {
         work()
     }
+}
+
+/// Tests, training, model-making and export scripts: code that runs before deployment or in
+/// CI, never in the service's request path.
+pub fn is_offline_script(relative: &str) -> bool {
+    let mut parts: Vec<&str> = relative.split('/').collect();
+    let file = parts.pop().unwrap_or("");
+    if parts.iter().any(|d| {
+        matches!(
+            *d,
+            "tests" | "test" | "testing" | "notebooks" | "training" | "scripts"
+        )
+    }) {
+        return true;
+    }
+    let stem = file.trim_end_matches(".py");
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem == "conftest"
+        || [
+            "train",
+            "make_model",
+            "export",
+            "convert",
+            "finetune",
+            "fine_tune",
+        ]
+        .iter()
+        .any(|p| stem.starts_with(p))
 }
 
 /// A cheap over-estimate of bracket nesting, to decide whether a file needs a big stack.

@@ -16,10 +16,32 @@ pub(crate) fn build_plan(
     recommendation: &Recommendation,
 ) -> MigrationPlan {
     // The entry point: a web route or handler first, a script last.
+    // Prefer the route whose handler does the preprocessing or postprocessing: a service may
+    // have other POST routes (feedback, admin) before the one that runs the model.
+    let runs_the_model = |e: &&crate::pipeline::Endpoint| {
+        pipeline
+            .preprocessing
+            .iter()
+            .chain(&pipeline.postprocessing)
+            .any(|s| {
+                s.location.file == e.location.file
+                    && (s.scope == e.handler || s.scope.starts_with(&format!("{}.", e.handler)))
+            })
+    };
     let endpoint = pipeline
         .serving
         .iter()
-        .find(|e| e.kind != ServingKind::Script && e.methods.iter().any(|m| m == "POST"))
+        .find(|e| {
+            e.kind != ServingKind::Script
+                && e.methods.iter().any(|m| m == "POST")
+                && runs_the_model(e)
+        })
+        .or_else(|| {
+            pipeline
+                .serving
+                .iter()
+                .find(|e| e.kind != ServingKind::Script && e.methods.iter().any(|m| m == "POST"))
+        })
         .or_else(|| {
             pipeline
                 .serving
@@ -44,12 +66,25 @@ pub(crate) fn build_plan(
     let chain_file = entry_file
         .clone()
         .or_else(|| model.map(|m| m.location.file.clone()));
-    let in_chain = |s: &&Step| chain_file.as_ref().is_none_or(|f| &s.location.file == f);
-    let mut pre: Vec<&Step> = pipeline.preprocessing.iter().filter(in_chain).collect();
+    // Compositions never applied and training augmentations are not part of inference.
+    let inference: Vec<&Step> = pipeline
+        .preprocessing
+        .iter()
+        .filter(|s| !s.composition_unused && !s.is_augmentation())
+        .collect();
+    let in_chain = |s: &&&Step| chain_file.as_ref().is_none_or(|f| &s.runs_at().file == f);
+    let mut pre: Vec<&Step> = inference.iter().filter(in_chain).copied().collect();
     if pre.is_empty() {
-        pre = pipeline.preprocessing.iter().collect();
+        pre = inference;
     }
-    let post: Vec<&Step> = pipeline.postprocessing.iter().filter(in_chain).collect();
+    // Steps of compositions applied here but defined elsewhere take their place in this
+    // file's order (the sort is stable, so a composition keeps its own order).
+    pre.sort_by_key(|s| crate::pipeline::detect::order_key(s.runs_at()));
+    let post: Vec<&Step> = pipeline
+        .postprocessing
+        .iter()
+        .filter(|s| chain_file.as_ref().is_none_or(|f| &s.location.file == f))
+        .collect();
 
     let input_kind = if pre.iter().any(|s| s.library == StepLibrary::Tokenizer) {
         Some(InputKind::Text)

@@ -286,22 +286,30 @@ pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
     Ok(exit::CLEAN)
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// One line per rule.
+    Text,
+    /// The rules as the YAML defines them, in JSON.
+    Json,
+}
+
 #[derive(Args)]
 pub struct RulesArgs {
     /// A directory of extra rules, as for `analyze --rules`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
-    /// `text` or `json`.
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: ListFormat,
 }
 
 pub fn list_rules(args: RulesArgs) -> Result<u8> {
     let knowledge = Knowledge::load(args.rules.as_deref())?;
     let rules = knowledge.rules.rules();
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json_string(rules)?),
-        _ => {
+        ListFormat::Json => println!("{}", serde_json_string(rules)?),
+        ListFormat::Text => {
             for r in rules {
                 let targets: Vec<&str> = r.targets().iter().map(|t| t.as_str()).collect();
                 println!(

@@ -106,7 +106,15 @@ fn output_files_are_not_overwritten_without_force() {
     assert_eq!(fs::read_to_string(&file).unwrap(), "keep me");
     let out = analyze(
         &sample("sklearn-service"),
-        &["-f", "json", "-o", file.to_str().unwrap(), "--force"],
+        &[
+            "-f",
+            "json",
+            "-o",
+            file.to_str().unwrap(),
+            "--force",
+            "--fail-on",
+            "never",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(fs::read_to_string(&file).unwrap().starts_with('{'));
@@ -330,7 +338,13 @@ fn symlink_loops_and_unreadable_files() {
         std::os::unix::fs::PermissionsExt::from_mode(0o000),
     )
     .unwrap();
+    fs::create_dir(d.join("locked")).unwrap();
+    fs::write(d.join("locked/inner.py"), "x = 1\n").unwrap();
+    let mode = |m| <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(m);
+    fs::set_permissions(d.join("locked"), mode(0o000)).unwrap();
     let out = analyze(d, &["-f", "json", "--fail-on", "never"]);
+    // Let the temporary directory be removed.
+    fs::set_permissions(d.join("locked"), mode(0o755)).unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report = json(&out);
     let findings = report["findings"].as_array().unwrap();
@@ -355,7 +369,49 @@ fn symlink_loops_and_unreadable_files() {
             skipped.iter().any(|m| m.contains("secret.py")),
             "{skipped:?}"
         );
+        assert!(skipped.iter().any(|m| m.contains("locked")), "{skipped:?}");
     }
+}
+
+#[test]
+fn a_single_file_is_a_service_of_one_and_other_files_are_refused() {
+    let server = sample("blocked-monolith").join("server.py");
+    let out = analyze(&server, &["-f", "json", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["files_seen"], 1);
+    let subprocess = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "process-subprocess")
+        .expect("the subprocess call is found");
+    assert_eq!(subprocess["location"]["file"], "server.py");
+    assert_eq!(subprocess["location"]["line"], 49);
+
+    let out = analyze(&sample("blocked-monolith").join("requirements.txt"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a Python file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn written_files_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.md");
+    let out = analyze(
+        &sample("torchvision-flask"),
+        &["-f", "markdown", "-o", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
 }
 
 #[test]

@@ -44,6 +44,13 @@ fn keras_preprocess_mode(module: &str) -> &'static str {
     }
 }
 
+/// What one file contributes to the service's pipeline.
+pub(crate) struct FileFacts {
+    pub pipeline: Pipeline,
+    pub main_guard: Option<Location>,
+    pub imported_calls: BTreeMap<String, (Location, String)>,
+}
+
 /// Collects the pipeline facts of one file.
 #[derive(Default)]
 pub(crate) struct PipelineDetector {
@@ -64,6 +71,10 @@ pub(crate) struct PipelineDetector {
     compose_vars: Vec<(String, Location)>,
     /// Where each composed transform is first applied, with the scope it is applied in.
     compose_uses: BTreeMap<String, (Location, String)>,
+    /// Names this file imports with `from ... import name`.
+    imported_names: std::collections::HashSet<String>,
+    /// First call of each imported name (a composition defined in another module, maybe).
+    pub imported_calls: BTreeMap<String, (Location, String)>,
 }
 
 /// Data arguments (the image or array being transformed) say nothing about the step.
@@ -93,11 +104,11 @@ fn within(loc: &Location, span: &Location) -> bool {
     at >= start && at <= end
 }
 
-type OrderKey = (u32, u32, u32, u32);
+pub(crate) type OrderKey = (u32, u32, u32, u32);
 
 /// Execution order: an expression finishes after the ones inside it (`open(...).convert()`,
 /// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end.
-fn order_key(loc: &Location) -> OrderKey {
+pub(crate) fn order_key(loc: &Location) -> OrderKey {
     (
         loc.end_line.unwrap_or(loc.line),
         loc.end_column.unwrap_or(loc.column),
@@ -108,7 +119,7 @@ fn order_key(loc: &Location) -> OrderKey {
 
 impl PipelineDetector {
     /// Finishes the file: contextual steps survive only next to real preprocessing.
-    pub fn finish(mut self) -> (Pipeline, Option<Location>) {
+    pub fn finish(mut self) -> FileFacts {
         // Steps of a composed transform run where the composition is applied, not where it
         // is defined: `transform = Compose([...])` at module level, `transform(image)` in the
         // handler after the image is opened.
@@ -119,10 +130,17 @@ impl PipelineDetector {
                 .compose_vars
                 .iter()
                 .find(|(_, span)| within(&step.location, span))
-                && let Some((used_at, scope)) = self.compose_uses.get(var)
             {
-                key = order_key(used_at);
-                step.scope = scope.clone();
+                step.composed_in = Some(var.clone());
+                match self.compose_uses.get(var) {
+                    Some((used_at, scope)) => {
+                        key = order_key(used_at);
+                        step.scope = scope.clone();
+                        step.applied_at = Some(used_at.clone());
+                    }
+                    // Maybe applied in another module that imports it: decided service-wide.
+                    None => step.composition_unused = true,
+                }
             }
             keyed.push((key, i, step));
         }
@@ -139,7 +157,11 @@ impl PipelineDetector {
         self.pipeline
             .postprocessing
             .sort_by_key(|s| order_key(&s.location));
-        (self.pipeline, self.has_main_guard)
+        FileFacts {
+            pipeline: self.pipeline,
+            main_guard: self.has_main_guard,
+            imported_calls: self.imported_calls,
+        }
     }
 
     fn step(
@@ -157,6 +179,9 @@ impl PipelineDetector {
             op: op.to_string(),
             params,
             scope: site.scope.clone(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
             location: site.location(),
         }
     }
@@ -355,7 +380,16 @@ impl PipelineDetector {
             if op.contains('.') || matches!(op, "Compose" | "InterpolationMode") || op.is_empty() {
                 return matches!(op, "Compose");
             }
-            let params = Self::named_params(site, torchvision_params(op));
+            let functional = rest.contains("functional.");
+            let names: Vec<&str> = if functional {
+                // torchvision.transforms.functional.* take the image first.
+                std::iter::once("img")
+                    .chain(torchvision_params(op).iter().copied())
+                    .collect()
+            } else {
+                torchvision_params(op).to_vec()
+            };
+            let params = Self::named_params(site, &names);
             let step = self.step(StepLibrary::Torchvision, op, params, site);
             self.pipeline.preprocessing.push(step);
             return true;
@@ -386,6 +420,39 @@ impl PipelineDetector {
                 (StepLibrary::Numpy, last, &["a", "dtype"])
             }
             "numpy.transpose" => (StepLibrary::Numpy, "transpose", &["a", "axes"]),
+            "numpy.subtract" | "numpy.divide" | "numpy.multiply" | "numpy.true_divide" => (
+                StepLibrary::Numpy,
+                last.trim_start_matches("true_"),
+                &["x1", "value"],
+            ),
+            "numpy.clip" => (StepLibrary::Numpy, "clip", &["a", "a_min", "a_max"]),
+            "cv2.subtract" | "cv2.divide" | "cv2.multiply" => {
+                (StepLibrary::Opencv, last, &["src1", "value"])
+            }
+            "cv2.flip" => (StepLibrary::Opencv, "flip", &["src", "flipCode"]),
+            "tensorflow.image.convert_image_dtype" => (
+                StepLibrary::Tensorflow,
+                "convert_image_dtype",
+                &["image", "dtype", "saturate"],
+            ),
+            "tensorflow.io.decode_jpeg" | "tensorflow.io.decode_png" => (
+                StepLibrary::Tensorflow,
+                "decode_image",
+                &["contents", "channels"],
+            ),
+            "torch.nn.functional.interpolate" => (
+                StepLibrary::Torch,
+                "interpolate",
+                &[
+                    "input",
+                    "size",
+                    "scale_factor",
+                    "mode",
+                    "align_corners",
+                    "recompute_scale_factor",
+                    "antialias",
+                ],
+            ),
             "numpy.expand_dims" => (StepLibrary::Numpy, "expand_dims", &["a", "axis"]),
             "tensorflow.image.resize" => (
                 StepLibrary::Tensorflow,
@@ -477,7 +544,12 @@ impl PipelineDetector {
         } else {
             StepLibrary::Numpy
         };
-        let params = site.all_args();
+        let names: &[&str] = match op {
+            "topk" => &["input", "k", "dim"],
+            _ if library == StepLibrary::Torch => &["input", "dim"],
+            _ => &["x", "axis"],
+        };
+        let params = Self::named_params(site, names);
         let step = self.step(library, op, params, site);
         self.pipeline.postprocessing.push(step);
         true
@@ -485,7 +557,9 @@ impl PipelineDetector {
 
     fn method_call(&mut self, method: &str, site: &CallSite<'_, '_>) {
         let receiver = site.receiver_text().unwrap_or("");
-        let tokenizer_like = receiver.to_ascii_lowercase().ends_with("tokenizer");
+        let receiver_lower = receiver.to_ascii_lowercase();
+        let tokenizer_like =
+            receiver_lower.ends_with("tokenizer") || receiver_lower.ends_with("tok");
         match method {
             "convert" if self.imports_pil => {
                 let params = Self::named_params(site, &["mode"]);
@@ -503,28 +577,59 @@ impl PipelineDetector {
                 self.pipeline.preprocessing.push(step);
             }
             "transpose" if self.imports_numpy && site.positional_count() > 0 => {
-                let params = Self::named_params(site, &["axes"]);
+                // `x.transpose(2, 0, 1)` and `x.transpose((2, 0, 1))` mean the same.
+                let mut params = BTreeMap::new();
+                let axes = if site.positional_count() > 1 {
+                    Value::List(
+                        (0..site.positional_count())
+                            .filter_map(|i| site.arg(Some(i), None))
+                            .collect(),
+                    )
+                } else {
+                    site.arg(Some(0), Some("axes")).unwrap_or(Value::None)
+                };
+                params.insert("axes".to_string(), axes);
                 let step = self.step(StepLibrary::Numpy, "transpose", params, site);
                 self.contextual.push(step);
             }
             "unsqueeze" | "permute" if self.imports_torch => {
-                let step = self.step(StepLibrary::Torch, method, site.all_args(), site);
+                let names: &[&str] = if method == "unsqueeze" {
+                    &["dim"]
+                } else {
+                    &["dims"]
+                };
+                let params = Self::named_params(site, names);
+                let step = self.step(StepLibrary::Torch, method, params, site);
                 self.contextual.push(step);
             }
-            "encode" | "encode_plus" | "batch_encode_plus" if tokenizer_like => {
+            _ if method.to_ascii_lowercase().ends_with("tokenizer")
+                && site.positional_count() > 0 =>
+            {
+                let params = Self::named_params(site, &["text", "text_pair"]);
+                let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
+                self.pipeline.preprocessing.push(step);
+            }
+            "encode" | "encode_plus" | "batch_encode_plus" | "encode_batch" if tokenizer_like => {
                 let params = Self::named_params(site, &["text"]);
                 let step = self.step(StepLibrary::Tokenizer, method, params, site);
                 self.pipeline.preprocessing.push(step);
             }
-            "softmax" | "sigmoid" | "argmax" | "topk" | "argsort"
-                if self.imports_numpy || self.imports_torch || self.imports_tf =>
+            "softmax" | "sigmoid" | "argmax" | "topk" | "argsort" | "max"
+                if (self.imports_numpy || self.imports_torch || self.imports_tf)
+                    && (method != "max" || site.has_arg(None, Some("dim"))) =>
             {
                 let library = if self.imports_torch {
                     StepLibrary::Torch
                 } else {
                     StepLibrary::Numpy
                 };
-                let step = self.step(library, method, site.all_args(), site);
+                let names: &[&str] = match method {
+                    "topk" => &["k", "dim"],
+                    _ if library == StepLibrary::Torch => &["dim"],
+                    _ => &["axis"],
+                };
+                let params = Self::named_params(site, names);
+                let step = self.step(library, method, params, site);
                 self.pipeline.postprocessing.push(step);
             }
             "read_model" | "compile_model" if self.imports_openvino => {
@@ -564,6 +669,7 @@ impl PipelineDetector {
 
 impl Observer for PipelineDetector {
     fn import(&mut self, _ctx: &Context<'_>, site: &ImportSite) {
+        self.imported_names.extend(site.names.iter().cloned());
         let top = site.module.split('.').next().unwrap_or("");
         match top {
             "torch" | "torchvision" => self.imports_torch = true,
@@ -586,6 +692,10 @@ impl Observer for PipelineDetector {
         {
             self.compose_uses
                 .insert(var.clone(), (site.location(), site.scope.clone()));
+        }
+        if self.imported_names.contains(callee) && !self.imported_calls.contains_key(callee) {
+            self.imported_calls
+                .insert(callee.to_string(), (site.location(), site.scope.clone()));
         }
         match (&site.qualified, site.method) {
             (Some(q), _) => {
@@ -642,7 +752,23 @@ impl Observer for PipelineDetector {
             op: op.to_string(),
             params,
             scope: site.scope.clone(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
             location: site.location.clone(),
+        });
+    }
+
+    fn channel_flip(&mut self, location: Location, scope: &str) {
+        self.contextual.push(Step {
+            library: StepLibrary::Numpy,
+            op: "reverse_channels".to_string(),
+            params: BTreeMap::new(),
+            scope: scope.to_string(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            location,
         });
     }
 
@@ -696,7 +822,11 @@ impl Observer for PipelineDetector {
                 location: site.location.clone(),
             });
         }
-        if site.class.is_none() && site.name == "handle" && self.imports_torchserve {
+        let handler_signature = site.parameters.len() == 2 && site.parameters[1] == "context";
+        if site.class.is_none()
+            && site.name == "handle"
+            && (self.imports_torchserve || handler_signature)
+        {
             self.pipeline.serving.push(Endpoint {
                 kind: ServingKind::Torchserve,
                 methods: Vec::new(),
@@ -709,12 +839,15 @@ impl Observer for PipelineDetector {
     }
 
     fn class(&mut self, site: &ClassSite) {
+        // Resolved through `from ts.torch_handler... import BaseHandler`, or a bare handler
+        // base name in a file that imports TorchServe (not Tornado's or urllib's handlers).
         let torchserve_base = site.bases.iter().any(|b| {
             b.starts_with("ts.")
-                || matches!(
-                    b.rsplit('.').next(),
-                    Some("BaseHandler" | "VisionHandler" | "ImageClassifier" | "TextHandler")
-                )
+                || (self.imports_torchserve
+                    && matches!(
+                        b.rsplit('.').next(),
+                        Some("BaseHandler" | "VisionHandler" | "ImageClassifier" | "TextHandler")
+                    ))
         });
         let has = |m: &str| site.methods.iter().any(|x| x == m);
         let handler_shape =

@@ -1,7 +1,7 @@
 //! The inference pipeline of a service as found in its code: how the model is loaded, the
 //! preprocessing chain, the postprocessing and the serving layer.
 
-mod detect;
+pub(crate) mod detect;
 pub(crate) mod recommend;
 
 pub(crate) use detect::PipelineDetector;
@@ -95,7 +95,38 @@ pub struct Step {
     /// The function the step is in (`predict`, `ImageClassifierHandler.preprocess`,
     /// `<module>`), to tell chains apart.
     pub scope: String,
+    /// For a step inside `transform = Compose([...])`: the composition's variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composed_in: Option<String>,
+    /// Whether that composition is never applied anywhere in the service.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub composition_unused: bool,
+    /// Where the composition is applied (`transform(image)`), which decides the step's place
+    /// in the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<Location>,
     pub location: Location,
+}
+
+impl Step {
+    /// Where the step runs: where its composition is applied, else where it is written.
+    pub fn runs_at(&self) -> &Location {
+        self.applied_at.as_ref().unwrap_or(&self.location)
+    }
+
+    /// Training-time augmentation: random by design, never part of inference.
+    pub fn is_augmentation(&self) -> bool {
+        self.op.starts_with("Random")
+            || matches!(
+                self.op.as_str(),
+                "ColorJitter"
+                    | "AutoAugment"
+                    | "RandAugment"
+                    | "TrivialAugmentWide"
+                    | "AugMix"
+                    | "GaussianBlur"
+            )
+    }
 }
 
 impl Step {

@@ -50,7 +50,9 @@ pub(crate) fn recommend(
         let mut blockers: Vec<String> = blocking.iter().map(|f| f.rule.clone()).collect();
         blockers.sort();
         blockers.dedup();
-        let mut viable = has_code && blocker_effort <= MAX_FIXABLE_EFFORT;
+        // A package that cannot run on the path is not a small fix, whatever its points.
+        let package_blocked = blocking.iter().any(|f| f.rule == "unsupported-package");
+        let mut viable = has_code && blocker_effort <= MAX_FIXABLE_EFFORT && !package_blocked;
         if !has_code {
             blockers.push("no-python-code".to_string());
         }
@@ -109,6 +111,14 @@ pub(crate) fn recommend(
             };
             (p.path, p.readiness, why, p.blockers.clone())
         }
+        None if !has_code => (
+            MigrationPath::Container,
+            0,
+            "No Python code was found, so there is nothing to migrate: point the analysis at the \
+             service's source directory."
+                .to_string(),
+            Vec::new(),
+        ),
         None => {
             let mut deciding: Vec<String> = paths.iter().flat_map(|p| p.blockers.clone()).collect();
             deciding.sort();

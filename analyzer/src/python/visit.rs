@@ -217,6 +217,8 @@ pub struct AttributeSite {
 /// A function definition with its decorators resolved.
 pub struct FunctionSite {
     pub name: String,
+    /// Parameter names, `self` included.
+    pub parameters: Vec<String>,
     pub class: Option<String>,
     pub is_async: bool,
     pub decorators: Vec<Decorator>,
@@ -265,6 +267,8 @@ pub trait Observer {
     fn data_dependent_branch(&mut self, _location: Location, _snippet: String) {}
     /// `if __name__ == "__main__":`
     fn main_guard(&mut self, _location: Location) {}
+    /// `x[..., ::-1]` / `x[:, :, ::-1]`: the channel order reversed (RGB <-> BGR).
+    fn channel_flip(&mut self, _location: Location, _scope: &str) {}
     /// `target = callee(...)`, with the target as written (`transform`, `self.transform`)
     /// and the location of the whole call.
     fn assign_call(&mut self, _target: &str, _callee: Option<&str>, _location: Location) {}
@@ -607,6 +611,7 @@ impl<'a> Walker<'a, '_, '_> {
             .collect();
         let site = FunctionSite {
             name: f.name.to_string(),
+            parameters: f.parameters.iter().map(|p| p.name().to_string()).collect(),
             class: self.scope.class.clone(),
             is_async: f.is_async,
             decorators,
@@ -719,7 +724,12 @@ impl<'a> Walker<'a, '_, '_> {
     fn record_local(&mut self, target: &'a Expr, value: &'a Expr) {
         if let Expr::Name(n) = target {
             if let Some(locals) = self.ctx.locals.last_mut() {
-                locals.insert(n.id.as_str(), Some(value));
+                // A name assigned twice (or bound to an empty container that is filled later)
+                // has no single value.
+                let empty_container = matches!(value, Expr::List(l) if l.elts.is_empty())
+                    || matches!(value, Expr::Dict(d) if d.items.is_empty());
+                let known = !locals.contains_key(n.id.as_str()) && !empty_container;
+                locals.insert(n.id.as_str(), known.then_some(value));
             }
             if let Some(fwd) = &mut self.forward
                 && depends_on_tensor(value, &fwd.tensors)
@@ -758,22 +768,39 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
-    fn binop(&mut self, b: &'a ast::ExprBinOp) {
-        let op = match b.op {
+    /// Arithmetic whose one side is a constant or names a normalisation value (`mean`,
+    /// `std`, `scale`): `x / 255.0`, `(x - MEAN) / STD`, `img /= 255`, `(img - mean) / std`.
+    fn binop(&mut self, op: Operator, left_expr: &'a Expr, right_expr: &'a Expr, range: TextRange) {
+        let op = match op {
             Operator::Div => "div",
             Operator::Sub => "sub",
             Operator::Mult => "mul",
             Operator::Add => "add",
             _ => return,
         };
-        let right = self.ctx.value(&b.right);
-        let left = self.ctx.value(&b.left);
+        let right = self.ctx.value(right_expr);
+        let left = self.ctx.value(left_expr);
         let constant = |v: &Value| {
             v.as_f64().is_some()
                 || v.as_list()
                     .is_some_and(|l| !l.is_empty() && l.iter().all(|x| x.as_f64().is_some()))
         };
-        if !(constant(&right) || constant(&left)) || (constant(&right) && constant(&left)) {
+        let names_a_statistic = |e: &Expr| {
+            let text = self.ctx.module.source[e.range()].to_ascii_lowercase();
+            ["mean", "std", "scale", "norm", "255", "pixel"]
+                .iter()
+                .any(|k| text.contains(k))
+        };
+        let (l, r) = (constant(&left), constant(&right));
+        // `i += 1` and `n * 2` are counters and sizes, not pixel arithmetic.
+        if matches!(op, "add" | "mul")
+            && (matches!(left, Value::Int(_)) || matches!(right, Value::Int(_)))
+        {
+            return;
+        }
+        let keep = (l != r)
+            || (!l && !r && (names_a_statistic(right_expr) || names_a_statistic(left_expr)));
+        if !keep {
             return;
         }
         let site = BinOpSite {
@@ -781,7 +808,7 @@ impl<'a> Walker<'a, '_, '_> {
             left,
             right,
             scope: self.scope.name(),
-            location: self.ctx.location(b.range()),
+            location: self.ctx.location(range),
         };
         for o in self.observers.iter_mut() {
             o.binop(&site);
@@ -833,6 +860,10 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
                         self.check_branch(test);
                     }
                 }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AugAssign(a) => {
+                self.binop(a.op, &a.target, &a.value, a.range());
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::While(w) => {
@@ -888,12 +919,36 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
                 visitor::walk_expr(self, expr);
             }
             Expr::BinOp(b) => {
-                self.binop(b);
+                self.binop(b.op, &b.left, &b.right, b.range());
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Subscript(sub) => {
+                if is_channel_flip(&sub.slice) {
+                    let location = self.ctx.location(expr.range());
+                    let scope = self.scope.name();
+                    for o in self.observers.iter_mut() {
+                        o.channel_flip(location.clone(), &scope);
+                    }
+                }
                 visitor::walk_expr(self, expr);
             }
             _ => visitor::walk_expr(self, expr),
         })
     }
+}
+
+/// A subscript whose last index is `::-1` after at least one other index.
+fn is_channel_flip(slice: &Expr) -> bool {
+    let Expr::Tuple(t) = slice else { return false };
+    let Some(Expr::Slice(last)) = t.elts.last() else {
+        return false;
+    };
+    let minus_one = matches!(
+        last.step.as_deref(),
+        Some(Expr::UnaryOp(u)) if u.op == UnaryOp::USub
+            && matches!(u.operand.as_ref(), Expr::NumberLiteral(n) if matches!(&n.value, Number::Int(i) if i.as_i64() == Some(1)))
+    );
+    t.elts.len() >= 2 && last.lower.is_none() && last.upper.is_none() && minus_one
 }
 
 fn is_main_guard(test: &Expr) -> bool {

@@ -415,6 +415,9 @@ pub(crate) fn sample_report() -> Report {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             scope: scope.to_string(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
             location: Location::new("app.py", line, 5),
         }
     }
