@@ -153,6 +153,8 @@ const BACKENDS: &[&str] = &[
     "ggml",
 ];
 const PRESETS: &[&str] = &["float32", "cross-backend", "custom"];
+const DTYPES: &[&str] = &["f32", "f16", "bf16", "f64", "u8", "i32", "i64"];
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl MigrationPlan {
     /// Writes the plan as commented YAML.
@@ -236,6 +238,12 @@ impl MigrationPlan {
             line: line_of_key(text, key),
             message,
         };
+        // For a bad value inside a list, the line holding the value itself.
+        let invalid_value = |key: &str, value: &str, message: String| AnalyzeError::InvalidPlan {
+            path: path.to_path_buf(),
+            line: line_of_value(text, key, value),
+            message,
+        };
         if self.version != PLAN_VERSION {
             return Err(invalid(
                 "version",
@@ -296,6 +304,62 @@ impl MigrationPlan {
                 format!("input.shape {shape:?} has a dimension <= 0"),
             ));
         }
+        if let Some(input) = &self.input {
+            if !DTYPES.contains(&input.dtype.as_str()) {
+                return Err(invalid(
+                    "dtype",
+                    format!(
+                        "input.dtype `{}` is not one of {}",
+                        input.dtype,
+                        DTYPES.join(", ")
+                    ),
+                ));
+            }
+            if let (Some(shape), Some(layout)) = (&input.shape, input.layout)
+                && shape.len() != 4
+            {
+                return Err(invalid(
+                    "layout",
+                    format!("input.layout {layout:?} needs a 4-dimensional shape, got {shape:?}"),
+                ));
+            }
+        }
+        if self.service.name.trim().is_empty() {
+            return Err(invalid("name", "service.name is empty".to_string()));
+        }
+        if let Some(entry) = &self.service.entrypoint
+            && let Some(bad) = entry
+                .methods
+                .iter()
+                .find(|m| !HTTP_METHODS.contains(&m.as_str()))
+        {
+            return Err(invalid_value(
+                "methods",
+                bad,
+                format!(
+                    "`{bad}` is not an HTTP method ({})",
+                    HTTP_METHODS.join(", ")
+                ),
+            ));
+        }
+        if self.target.path == MigrationPath::WasiNnGlue && self.model.is_none() {
+            return Err(invalid(
+                "path",
+                "target.path is wasi-nn-glue but the plan has no `model` section".to_string(),
+            ));
+        }
+        for step in self.preprocessing.iter().chain(&self.postprocessing) {
+            let well_formed = step.at.rsplit_once(':').is_some_and(|(file, line)| {
+                !file.is_empty() && line.parse::<u32>().is_ok_and(|l| l > 0)
+            });
+            if !well_formed {
+                return Err(invalid_value(
+                    "at",
+                    &step.at,
+                    format!("step `{}`: `at: {}` is not FILE:LINE", step.op, step.at),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -320,6 +384,17 @@ fn section<T: Serialize>(
     }
     out.push('\n');
     Ok(())
+}
+
+/// The 1-based line, at or after `key:`, that holds `value`.
+fn line_of_value(text: &str, key: &str, value: &str) -> Option<u32> {
+    let start = line_of_key(text, key).unwrap_or(1) as usize - 1;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| !l.trim_start().starts_with('#') && l.contains(value))
+        .map(|(i, _)| i as u32 + 1)
+        .or(Some(start as u32 + 1))
 }
 
 /// The 1-based line where `key:` first appears, for messages about a value.

@@ -221,6 +221,32 @@ fn write_plan_refuses_to_overwrite_and_reads_back() {
         err.contains(&format!("wasm-migrate.yaml:{line}")) && err.contains("docker"),
         "{err}"
     );
+    // Values that parse but make no sense are refused too, each with its line.
+    let valid = {
+        fs::remove_file(&plan).unwrap();
+        assert_eq!(
+            analyze(&service, &["-q", "--write-plan"]).status.code(),
+            Some(0)
+        );
+        fs::read_to_string(&plan).unwrap()
+    };
+    for (from, to, expected) in [
+        ("dtype: f32", "dtype: banana", "banana"),
+        ("- POST", "- FETCH", "FETCH"),
+        ("at: app.py:35", "at: app.py:line", "FILE:LINE"),
+    ] {
+        let broken = valid.replacen(from, to, 1);
+        assert_ne!(broken, valid, "{from} is in the plan");
+        let line = broken.lines().position(|l| l.contains(to)).unwrap() + 1;
+        fs::write(&plan, broken).unwrap();
+        let check = run(&["check-plan", plan.to_str().unwrap()]);
+        assert_eq!(check.status.code(), Some(2), "{to}");
+        let err = stderr(&check);
+        assert!(
+            err.contains(&format!(":{line}:")) && err.contains(expected),
+            "{to}: {err}"
+        );
+    }
     fs::write(&plan, "version: 1\nservice: [\n").unwrap();
     let check = run(&["check-plan", plan.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(2));
