@@ -44,6 +44,18 @@ fn keras_preprocess_mode(module: &str) -> &'static str {
     }
 }
 
+// Called for every call in every file: no allocation.
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+fn contains_ignore_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// What one file contributes to the service's pipeline.
 pub(crate) struct FileFacts {
     pub pipeline: Pipeline,
@@ -72,7 +84,7 @@ pub(crate) struct PipelineDetector {
     /// Where each composed transform is first applied, with the scope it is applied in.
     compose_uses: BTreeMap<String, (Location, String)>,
     /// Names this file imports with `from ... import name`.
-    imported_names: std::collections::HashSet<String>,
+    imported_names: rustc_hash::FxHashSet<String>,
     /// First call of each imported name (a composition defined in another module, maybe).
     pub imported_calls: BTreeMap<String, (Location, String)>,
 }
@@ -557,9 +569,8 @@ impl PipelineDetector {
 
     fn method_call(&mut self, method: &str, site: &CallSite<'_, '_>) {
         let receiver = site.receiver_text().unwrap_or("");
-        let receiver_lower = receiver.to_ascii_lowercase();
         let tokenizer_like =
-            receiver_lower.ends_with("tokenizer") || receiver_lower.ends_with("tok");
+            ends_with_ignore_case(receiver, "tokenizer") || ends_with_ignore_case(receiver, "tok");
         match method {
             "convert" if self.imports_pil => {
                 let params = Self::named_params(site, &["mode"]);
@@ -602,9 +613,7 @@ impl PipelineDetector {
                 let step = self.step(StepLibrary::Torch, method, params, site);
                 self.contextual.push(step);
             }
-            _ if method.to_ascii_lowercase().ends_with("tokenizer")
-                && site.positional_count() > 0 =>
-            {
+            _ if ends_with_ignore_case(method, "tokenizer") && site.positional_count() > 0 => {
                 let params = Self::named_params(site, &["text", "text_pair"]);
                 let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                 self.pipeline.preprocessing.push(step);
@@ -714,14 +723,13 @@ impl Observer for PipelineDetector {
             (None, Some(method)) => self.method_call(method, site),
             (None, None) => {
                 let callee = site.callee_text();
-                let lower = callee.to_ascii_lowercase();
-                if (lower.contains("label") || lower.contains("class"))
-                    && site.positional_count() > 0
+                if site.positional_count() > 0
+                    && (contains_ignore_case(callee, "label")
+                        || contains_ignore_case(callee, "class"))
                 {
                     self.label_file(site.arg(Some(0), None));
                 }
-                if callee.to_ascii_lowercase().ends_with("tokenizer") && site.positional_count() > 0
-                {
+                if ends_with_ignore_case(callee, "tokenizer") && site.positional_count() > 0 {
                     let params = Self::named_params(site, &["text", "text_pair"]);
                     let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                     self.pipeline.preprocessing.push(step);

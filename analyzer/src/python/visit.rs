@@ -21,7 +21,8 @@ const MAX_RESOLVE_DEPTH: u32 = 8;
 /// Longest expression text kept for a non-literal value.
 const MAX_EXPR_TEXT: usize = 80;
 
-/// Builtins that rules may name (`eval`, `open`...). Other bare names never resolve.
+/// Builtins that rules may name (`eval`, `open`...), sorted for binary search. Other bare
+/// names never resolve.
 const BUILTINS: &[&str] = &[
     "__import__",
     "abs",
@@ -71,6 +72,10 @@ const BUILTINS: &[&str] = &[
     "vars",
     "zip",
 ];
+
+fn is_builtin(id: &str) -> bool {
+    BUILTINS.binary_search(&id).is_ok()
+}
 
 /// An `import` or `from ... import` statement, one per imported module.
 #[derive(Debug, Clone)]
@@ -307,28 +312,40 @@ impl<'a> Context<'a> {
 
     /// The qualified name of a `Name` / `Attribute` chain, through imports or builtins.
     pub fn qualified_name(&self, expr: &Expr) -> Option<String> {
+        // Called for every name and attribute chain of every file: one allocation per chain.
+        let mut out = String::new();
+        self.push_qualified(expr, &mut out).then_some(out)
+    }
+
+    fn push_qualified(&self, expr: &Expr, out: &mut String) -> bool {
         match expr {
             Expr::Name(n) => {
                 let id = n.id.as_str();
                 if let Some(q) = self.aliases.get(id) {
-                    Some(q.clone())
-                } else if BUILTINS.contains(&id)
-                    && !self.shadowed.contains(id)
-                    && !self.is_local(id)
-                {
-                    Some(id.to_string())
+                    out.push_str(q);
+                    true
+                } else if is_builtin(id) && !self.shadowed.contains(id) && !self.is_local(id) {
+                    out.push_str(id);
+                    true
                 } else {
-                    None
+                    false
                 }
             }
             Expr::Attribute(a) => {
-                let base = self.qualified_name(&a.value)?;
-                if BUILTINS.contains(&base.as_str()) {
-                    return None;
+                // `len.x` or `open.y` are attributes of builtins' results, not modules.
+                if let Expr::Name(n) = a.value.as_ref()
+                    && !self.aliases.contains_key(n.id.as_str())
+                {
+                    return false;
                 }
-                Some(format!("{base}.{}", a.attr.as_str()))
+                if !self.push_qualified(&a.value, out) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(a.attr.as_str());
+                true
             }
-            _ => None,
+            _ => false,
         }
     }
 
@@ -768,6 +785,19 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// Whether an operand can resolve to a number or a list of numbers.
+    fn could_be_constant(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::NumberLiteral(_) | Expr::List(_) | Expr::Tuple(_) => true,
+            Expr::UnaryOp(u) => matches!(u.operand.as_ref(), Expr::NumberLiteral(_)),
+            Expr::Name(n) => self.ctx.lookup(n.id.as_str()).is_some(),
+            Expr::Call(c) => {
+                matches!(c.func.as_ref(), Expr::Attribute(a) if matches!(a.attr.as_str(), "array" | "asarray" | "tensor" | "constant"))
+            }
+            _ => false,
+        }
+    }
+
     /// Arithmetic whose one side is a constant or names a normalisation value (`mean`,
     /// `std`, `scale`): `x / 255.0`, `(x - MEAN) / STD`, `img /= 255`, `(img - mean) / std`.
     fn binop(&mut self, op: Operator, left_expr: &'a Expr, right_expr: &'a Expr, range: TextRange) {
@@ -778,18 +808,22 @@ impl<'a> Walker<'a, '_, '_> {
             Operator::Add => "add",
             _ => return,
         };
+        // Arithmetic is everywhere in real code: decide cheaply from the syntax whether this
+        // one can be preprocessing before resolving values (which allocates).
+        let (l_const, r_const) = (
+            self.could_be_constant(left_expr),
+            self.could_be_constant(right_expr),
+        );
+        let (l_stat, r_stat) = (names_a_statistic(left_expr), names_a_statistic(right_expr));
+        if !(l_const || r_const || l_stat || r_stat) {
+            return;
+        }
         let right = self.ctx.value(right_expr);
         let left = self.ctx.value(left_expr);
         let constant = |v: &Value| {
             v.as_f64().is_some()
                 || v.as_list()
                     .is_some_and(|l| !l.is_empty() && l.iter().all(|x| x.as_f64().is_some()))
-        };
-        let names_a_statistic = |e: &Expr| {
-            let text = self.ctx.module.source[e.range()].to_ascii_lowercase();
-            ["mean", "std", "scale", "norm", "255", "pixel"]
-                .iter()
-                .any(|k| text.contains(k))
         };
         let (l, r) = (constant(&left), constant(&right));
         // `i += 1` and `n * 2` are counters and sizes, not pixel arithmetic.
@@ -798,8 +832,7 @@ impl<'a> Walker<'a, '_, '_> {
         {
             return;
         }
-        let keep = (l != r)
-            || (!l && !r && (names_a_statistic(right_expr) || names_a_statistic(left_expr)));
+        let keep = (l != r) || (!l && !r && (l_stat || r_stat));
         if !keep {
             return;
         }
@@ -935,6 +968,24 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
             _ => visitor::walk_expr(self, expr),
         })
     }
+}
+
+/// A name, attribute or call such as `mean`, `self.pixel_std`, `IMG_SCALE`: a normalisation
+/// value.
+fn names_a_statistic(expr: &Expr) -> bool {
+    let name = match expr {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.as_str(),
+        // `mean_for(x)`, `self.compute_std()`
+        Expr::Call(c) => return names_a_statistic(&c.func),
+        _ => return false,
+    };
+    let bytes = name.as_bytes();
+    ["mean", "std", "scale", "norm", "pixel"].iter().any(|k| {
+        bytes
+            .windows(k.len())
+            .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+    })
 }
 
 /// A subscript whose last index is `::-1` after at least one other index.
