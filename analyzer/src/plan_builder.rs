@@ -156,10 +156,7 @@ pub(crate) fn build_plan(
         labels: pipeline.label_files.first().cloned(),
         target: TargetPlan {
             path: recommendation.path,
-            runtime: match recommendation.path {
-                MigrationPath::Container => "wasmedge".into(),
-                _ => "wasmedge".into(),
-            },
+            runtime: "wasmedge".into(),
             runtime_version: "0.14".into(),
             backend: if recommendation.path == MigrationPath::WasiNnGlue {
                 backend

@@ -204,15 +204,13 @@ impl<'r, 's> RuleObserver<'r, 's> {
 
     fn leaf_file(&self, leaf: usize) -> Option<Vec<Hit>> {
         match &self.rules.leaves[leaf] {
-            Leaf::Dependency { .. } | Leaf::File { .. } => {
-                service_leaf_hits(self.rules, self.facts, leaf)
-            }
+            Leaf::Dependency { .. } | Leaf::File { .. } => service_leaf_hits(self.facts, leaf),
             _ => self.hits.get(&leaf).filter(|h| !h.is_empty()).cloned(),
         }
     }
 }
 
-fn service_leaf_hits(_rules: &RuleSet, facts: &ServiceFacts<'_>, leaf: usize) -> Option<Vec<Hit>> {
+fn service_leaf_hits(facts: &ServiceFacts<'_>, leaf: usize) -> Option<Vec<Hit>> {
     facts.service_hits.get(&leaf).cloned()
 }
 
@@ -256,7 +254,7 @@ pub fn service_findings(rules: &RuleSet, facts: &ServiceFacts<'_>) -> Vec<Findin
             continue;
         }
         if let Some(hits) = eval(rules, rules.tree(index), &|leaf| {
-            service_leaf_hits(rules, facts, leaf)
+            service_leaf_hits(facts, leaf)
         }) {
             push_findings(&mut out, rule, hits);
         }
