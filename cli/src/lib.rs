@@ -4,6 +4,11 @@
 //! the same CLI (`wasm_migrate_cli::run`).
 
 pub mod analyze;
+#[cfg(feature = "runtime")]
+pub mod doctor;
+mod progress;
+#[cfg(feature = "runtime")]
+pub mod run;
 
 use std::ffi::OsString;
 
@@ -30,7 +35,8 @@ pub mod exit {
 off Linux containers onto WebAssembly runtimes such as WasmEdge, and prove the result gives the same answers.\n\n\
 Start with `wasm-migrate analyze ./service`: it reports what cannot run under WASI, finds the model, \
 the preprocessing chain and the serving layer, and recommends a migration path.",
-    after_help = "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O error, 3 partial analysis.\n\
+    after_help = "Exit codes of analyze: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O error, 3 partial \
+analysis; each command's --help gives its own.\n\
 Colours follow NO_COLOR and CLICOLOR_FORCE; --color overrides both."
 )]
 struct Cli {
@@ -45,6 +51,10 @@ enum Command {
     CheckPlan(analyze::CheckPlanArgs),
     /// List the code rules (built in, plus --rules DIR) with their category and targets.
     Rules(analyze::RulesArgs),
+    #[cfg(feature = "runtime")]
+    Run(run::RunArgs),
+    #[cfg(feature = "runtime")]
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Parses `args` (the program name first) and runs the command. Returns the exit code; help,
@@ -69,6 +79,10 @@ where
         Command::Analyze(args) => analyze::run(args),
         Command::CheckPlan(args) => analyze::check_plan(args),
         Command::Rules(args) => analyze::list_rules(args),
+        #[cfg(feature = "runtime")]
+        Command::Run(args) => run::run(args),
+        #[cfg(feature = "runtime")]
+        Command::Doctor(args) => doctor::run(args),
     };
     match result {
         Ok(code) => code,

@@ -47,3 +47,90 @@ pub fn running_as_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// The Python environment the tests use for the original side and for the native backend
+/// libraries (OpenVINO, ONNX Runtime): the venv `scripts/test` creates.
+pub fn python_env() -> PathBuf {
+    let venv = repo_root().join("target").join("py-venv");
+    assert!(
+        venv.join("bin/python").is_file(),
+        "{} is missing: run `./scripts/setup-python` (the README's test command does)",
+        venv.display()
+    );
+    venv
+}
+
+/// The models, inputs and reference outputs of `tests/models/make_models.py`, made on first use.
+pub fn test_models() -> PathBuf {
+    static MADE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        let out = repo_root().join("target").join("test-models");
+        if !out.join("manifest.json").is_file() {
+            let status = Command::new(python_env().join("bin/python"))
+                .arg(repo_root().join("tests/models/make_models.py"))
+                .arg(&out)
+                .status()
+                .expect("python runs");
+            assert!(status.success(), "tests/models/make_models.py failed");
+        }
+        out
+    })
+    .clone()
+}
+
+/// A test guest from `tests/guests`, built for wasm32-wasip1 on first use.
+pub fn guest(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let manifest = repo_root().join("tests/guests/Cargo.toml");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--target",
+                "wasm32-wasip1",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .status()
+            .expect("cargo runs");
+        assert!(
+            status.success(),
+            "building the test guests failed (is the wasm32-wasip1 target installed?)"
+        );
+        repo_root().join("tests/guests/target/wasm32-wasip1/release")
+    });
+    dir.join(format!("{name}.wasm"))
+}
+
+/// `wasm-migrate ARGS` with the test venv as the active Python environment (so OpenVINO and
+/// ONNX Runtime are found the way a user's are) and a module cache under target/.
+pub fn run_in_env(args: &[&str]) -> Output {
+    run_with(args, &[])
+}
+
+pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env("VIRTUAL_ENV", python_env())
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("OPENVINO_INSTALL_DIR")
+        .env(
+            "WASM_MIGRATE_CACHE_DIR",
+            repo_root().join("target/test-cache"),
+        );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("wasm-migrate runs")
+}
+
+/// Reads a float32 `.npy` file.
+pub fn read_npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("a .npy file");
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<f32>().expect("float32 data"))
+}

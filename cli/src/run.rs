@@ -1,0 +1,282 @@
+//! `wasm-migrate run`: a WASI module in the embedded runtime, with WasmEdge's flags.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+use wasm_migrate_runtime::{
+    BackendChoice, BackendKind, DirMapping, Ending, MessageLevel, Precision, Preload, Preloaded,
+    RunConfig, Runtime, RuntimeOptions, Stdio,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// The guest's own stdout and stderr, streamed; notes from wasm-migrate on stderr.
+    Text,
+    /// One JSON object: how the guest ended, its captured output, the backends and timings.
+    Json,
+}
+
+/// Run a WASI module (wasm32-wasip1) with wasi-nn in the embedded runtime.
+///
+/// The flags are WasmEdge's where it has them, so a command line moves between `wasmedge` and
+/// `wasm-migrate run` unchanged. The module sees nothing of this machine unless a flag grants
+/// it: no directories, no environment variables, a memory limit and a wall-clock limit.
+#[derive(Args)]
+#[command(after_long_help = "Examples:\n  \
+wasm-migrate run app.wasm --nn-preload default:openvino:cpu:model.xml:model.bin -- cat.jpg\n  \
+wasm-migrate run app.wasm --dir ./models:/models --backend onnxruntime -- /models/model.onnx input.npy\n  \
+wasm-migrate run app.wasm --nn-preload cnn:onnx:cpu:cnn.onnx --format json -- input.npy\n\n\
+Exit codes: the guest's own exit code; 124 when stopped by --timeout; 134 on a trap; 137 when \
+memory or fuel ran out; 2 when the module or a flag is wrong (nothing ran).")]
+pub struct RunArgs {
+    /// The module to run (.wasm, or .wat text).
+    pub module: PathBuf,
+
+    /// Arguments passed to the module (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+
+    /// Give the module a host directory: HOST, or HOST:GUEST to show it at another path.
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    pub dirs: Vec<String>,
+
+    /// Load a model before the module starts; the module reaches it with load_by_name(NAME).
+    /// WasmEdge's syntax: ENCODING is openvino (two paths: .xml and .bin) or onnx (one path);
+    /// TARGET is cpu, gpu, tpu or auto (the embedded backends run on the CPU).
+    #[arg(long = "nn-preload", value_name = "NAME:ENCODING:TARGET:PATH[:PATH]")]
+    pub preloads: Vec<String>,
+
+    /// Set an environment variable in the module (none are passed otherwise).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// The backend that runs ONNX models. OpenVINO IR always runs on openvino.
+    #[arg(long, value_name = "BACKEND", default_value = "tract", value_parser = parse_backend)]
+    pub backend: BackendKind,
+
+    /// What OpenVINO computes float32 models in: f32, or the device's default (bf16 on CPUs
+    /// with AVX512-BF16/AMX, which is what a WasmEdge deployment on such a CPU computes).
+    #[arg(long, value_name = "PRECISION", default_value = "f32", value_parser = parse_precision)]
+    pub precision: Precision,
+
+    /// Stop the module after this many seconds (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub timeout: f64,
+
+    /// Largest memory the module may grow to, e.g. 512M, 2G (bytes without a suffix).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_memory: u64,
+
+    /// Stop the module after this much fuel (roughly, Wasm instructions).
+    #[arg(long, value_name = "UNITS")]
+    pub fuel: Option<u64>,
+
+    /// Compile the module even when a compiled copy is cached.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
+
+    /// Do not print wasm-migrate's notes (backends, precision); errors are still printed.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_backend(s: &str) -> Result<BackendKind, String> {
+    s.parse()
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
+}
+
+/// `512M`, `2G`, `1GiB`, `1048576`: binary units, as memory limits are usually meant.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size: use e.g. 512M or 2G"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("`{s}`: unknown unit `{other}`: use K, M or G")),
+    };
+    number
+        .checked_shl(shift)
+        .filter(|v| v >> shift == number)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+fn note(quiet: bool, text: &str) {
+    if !quiet {
+        let style = anstyle::Style::new().dimmed();
+        let _ = writeln!(anstream::stderr(), "{style}wasm-migrate: {text}{style:#}");
+    }
+}
+
+fn warn(text: &str) {
+    let style = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+    let _ = writeln!(anstream::stderr(), "{style}wasm-migrate:{style:#} {text}");
+}
+
+pub fn run(args: RunArgs) -> Result<u8> {
+    let mut env = Vec::new();
+    for pair in &args.env {
+        let Some((k, v)) = pair.split_once('=') else {
+            bail!("--env {pair}: expected KEY=VALUE");
+        };
+        env.push((k.to_string(), v.to_string()));
+    }
+    let dirs = args
+        .dirs
+        .iter()
+        .map(|d| DirMapping::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let preloads = args
+        .preloads
+        .iter()
+        .map(|p| {
+            p.parse::<Preload>()
+                .map_err(wasm_migrate_runtime::RuntimeError::BadPreload)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !(args.timeout >= 0.0 && args.timeout.is_finite()) {
+        bail!(
+            "--timeout {}: give a number of seconds, or 0 for no limit",
+            args.timeout
+        );
+    }
+    let choice = BackendChoice {
+        onnx: args.backend,
+        precision: args.precision,
+    };
+
+    let options = RuntimeOptions {
+        fuel: args.fuel.is_some(),
+        cache: if args.no_cache {
+            None
+        } else {
+            RuntimeOptions::default().cache
+        },
+        ..RuntimeOptions::default()
+    };
+    let runtime = Runtime::new(options)?;
+    let spinner = crate::progress::spinner(&format!("compiling {}", args.module.display()));
+    let module = runtime.load(&args.module);
+    spinner.finish_and_clear();
+    let module = module?;
+    let quiet = args.quiet || args.format == RunFormat::Json;
+    note(
+        quiet,
+        &format!(
+            "{} ({} KiB) {} in {:.0} ms",
+            args.module.display(),
+            module.size / 1024,
+            match module.cache {
+                wasm_migrate_runtime::CacheUse::Hit => "loaded from the cache",
+                _ => "compiled",
+            },
+            module.load_time.as_secs_f64() * 1e3
+        ),
+    );
+    let preloaded = Preloaded::load(&preloads, &choice)?;
+    let mut graphs: Vec<_> = preloaded.graphs().collect();
+    graphs.sort_by_key(|(name, _)| *name);
+    for (name, graph) in &graphs {
+        note(
+            quiet,
+            &format!(
+                "model `{name}` on {} {} (CPU, precision {})",
+                graph.backend, graph.version, graph.precision
+            ),
+        );
+    }
+    let config = RunConfig {
+        args: args.args.clone(),
+        env,
+        dirs,
+        preloaded: preloaded.clone(),
+        backends: choice,
+        timeout: (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout)),
+        max_memory: args.max_memory,
+        fuel: args.fuel,
+        stdio: if args.format == RunFormat::Json {
+            Stdio::Capture
+        } else {
+            Stdio::Inherit
+        },
+    };
+    let outcome = runtime
+        .run(&module, &config)
+        .context("the module could not start")?;
+    let code = (outcome.ending.exit_code() & 0xff) as u8;
+
+    if args.format == RunFormat::Json {
+        let graphs_json: Vec<_> = graphs
+            .iter()
+            .map(|(name, g)| {
+                serde_json::json!({"name": name, "backend": g.backend, "version": g.version, "precision": g.precision})
+            })
+            .collect();
+        let report = serde_json::json!({
+            "schema": "wasm-migrate.run/1",
+            "module": args.module.display().to_string(),
+            "cache": module.cache,
+            "onnx_backend": args.backend,
+            "precision": args.precision,
+            "preloaded": graphs_json,
+            "ending": outcome.ending,
+            "exit_code": code,
+            "explanation": outcome.ending.explain(),
+            "stdout": String::from_utf8_lossy(&outcome.stdout),
+            "stderr": String::from_utf8_lossy(&outcome.stderr),
+            "nn_messages": outcome.nn_messages,
+            "timings_ms": {
+                "load": module.load_time.as_secs_f64() * 1e3,
+                "instantiate": outcome.instantiate_time.as_secs_f64() * 1e3,
+                "run": outcome.run_time.as_secs_f64() * 1e3,
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(code);
+    }
+    for message in &outcome.nn_messages {
+        match message.level {
+            MessageLevel::Error => warn(&format!("wasi-nn: {}", message.text)),
+            MessageLevel::Note => note(args.quiet, &format!("wasi-nn: {}", message.text)),
+        }
+    }
+    if let Some(explanation) = outcome.ending.explain() {
+        warn(&explanation);
+    } else if let Ending::Exited { code } = outcome.ending {
+        if code != 0 {
+            note(args.quiet, &format!("the module exited with code {code}"));
+        }
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn parses_memory_sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3T").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
+}

@@ -1,0 +1,313 @@
+//! `wasm-migrate doctor`: what this machine can do for a migration, and for each thing it
+//! cannot, the command that fixes it.
+
+use crate::nn::{self, BackendKind, BackendStatus};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Ok,
+    Missing,
+}
+
+/// One thing checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// `toolchain`, `backend`, `python` or `wasmedge`.
+    pub area: &'static str,
+    pub name: String,
+    pub state: State,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonEnv {
+    pub interpreter: String,
+    pub found_via: String,
+    pub version: String,
+    /// Distribution name and version, for those installed.
+    pub packages: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub wasmtime: &'static str,
+    pub cache_dir: String,
+    pub checks: Vec<Check>,
+    pub backends: Vec<BackendStatus>,
+    pub pythons: Vec<PythonEnv>,
+}
+
+impl Report {
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+}
+
+/// The Python packages a migration uses, by distribution name.
+const PACKAGES: [&str; 11] = [
+    "torch",
+    "torchvision",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "openvino",
+    "onnxruntime",
+    "onnx",
+    "transformers",
+    "numpy",
+    "pillow",
+];
+
+pub fn run() -> Report {
+    let mut checks = Vec::new();
+    checks.extend(toolchain_checks());
+    let backends: Vec<BackendStatus> = BackendKind::ALL.iter().map(|&k| nn::status(k)).collect();
+    for b in &backends {
+        let fix = match b.backend {
+            BackendKind::Tract => None,
+            BackendKind::OpenVino => {
+                Some("pip install openvino (in the environment you run wasm-migrate from)".into())
+            }
+            BackendKind::OnnxRuntime => Some(
+                "pip install onnxruntime (in the environment you run wasm-migrate from)".into(),
+            ),
+        };
+        let detail = match (&b.version, b.available) {
+            (Some(v), true) => format!(
+                "{v}, {}; float32 models compute in {}",
+                b.detail, b.default_precision
+            ),
+            _ => b.detail.clone(),
+        };
+        checks.push(Check {
+            area: "backend",
+            name: b.backend.name().to_string(),
+            state: if b.available {
+                State::Ok
+            } else {
+                State::Missing
+            },
+            detail,
+            fix: if b.available { None } else { fix },
+        });
+    }
+    checks.push(Check {
+        area: "backend",
+        name: "pytorch".into(),
+        state: State::Missing,
+        detail: "TorchScript models are not run by the embedded runtime (by design: libtorch is several GB)".into(),
+        fix: Some("convert the model to ONNX or OpenVINO IR with `wasm-migrate convert`, or run on WasmEdge with the wasi_nn-pytorch plugin".into()),
+    });
+    let pythons = python_envs();
+    if pythons.is_empty() {
+        checks.push(Check {
+            area: "python",
+            name: "python".into(),
+            state: State::Missing,
+            detail: "no Python interpreter found ($VIRTUAL_ENV, ./.venv, ./venv, python3 on PATH)".into(),
+            fix: Some("install Python 3 or activate the service's virtual environment; verify runs the original service with it".into()),
+        });
+    }
+    for env in &pythons {
+        let frameworks: Vec<String> = env
+            .packages
+            .iter()
+            .filter(|(n, _)| {
+                [
+                    "torch",
+                    "tensorflow",
+                    "tensorflow-cpu",
+                    "openvino",
+                    "onnxruntime",
+                ]
+                .contains(&n.as_str())
+            })
+            .map(|(n, v)| format!("{n} {v}"))
+            .collect();
+        checks.push(Check {
+            area: "python",
+            name: format!("python {}", env.interpreter),
+            state: State::Ok,
+            detail: format!(
+                "Python {} ({}); {}",
+                env.version,
+                env.found_via,
+                if frameworks.is_empty() {
+                    "no ML framework installed".to_string()
+                } else {
+                    frameworks.join(", ")
+                }
+            ),
+            fix: None,
+        });
+    }
+    checks.extend(wasmedge_checks());
+    Report {
+        wasmtime: crate::WASMTIME_VERSION,
+        cache_dir: crate::cache::cache_dir().display().to_string(),
+        checks,
+        backends,
+        pythons,
+    }
+}
+
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn toolchain_checks() -> Vec<Check> {
+    let mut checks = Vec::new();
+    let rustc = command_output("rustc", &["--version"]);
+    checks.push(Check {
+        area: "toolchain",
+        name: "rust".into(),
+        state: if rustc.is_some() {
+            State::Ok
+        } else {
+            State::Missing
+        },
+        detail: rustc
+            .clone()
+            .unwrap_or_else(|| "rustc is not on PATH: `build` needs it to compile glue".into()),
+        fix: rustc
+            .is_none()
+            .then(|| "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh".into()),
+    });
+    let sysroot = command_output("rustc", &["--print", "sysroot"]);
+    let has_target = sysroot
+        .as_deref()
+        .is_some_and(|s| Path::new(s).join("lib/rustlib/wasm32-wasip1").is_dir());
+    checks.push(Check {
+        area: "toolchain",
+        name: "wasm32-wasip1".into(),
+        state: if has_target {
+            State::Ok
+        } else {
+            State::Missing
+        },
+        detail: if has_target {
+            "the Rust standard library for wasm32-wasip1 is installed".into()
+        } else {
+            "the wasm32-wasip1 target is not installed: glue crates cannot be built".into()
+        },
+        fix: (!has_target).then(|| "rustup target add wasm32-wasip1".into()),
+    });
+    checks
+}
+
+fn python_candidates() -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+        if let Some(root) = std::env::var_os(var) {
+            found.push((PathBuf::from(root).join("bin/python"), format!("${var}")));
+        }
+    }
+    for local in [".venv", "venv"] {
+        found.push((Path::new(local).join("bin/python"), format!("./{local}")));
+    }
+    for name in ["python3", "python"] {
+        if let Some(path) = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        }) {
+            found.push((path, format!("{name} on PATH")));
+        }
+    }
+    found.retain(|(p, _)| p.is_file());
+    let mut seen = Vec::new();
+    found.retain(|(p, _)| {
+        let canonical = p.canonicalize().unwrap_or_else(|_| p.clone());
+        let new = !seen.contains(&canonical);
+        seen.push(canonical);
+        new
+    });
+    found
+}
+
+const PROBE: &str = r#"
+import sys, importlib.metadata as m
+print(sys.version.split()[0])
+for name in sys.argv[1:]:
+    try:
+        print(name, m.version(name))
+    except Exception:
+        pass
+"#;
+
+fn python_envs() -> Vec<PythonEnv> {
+    python_candidates()
+        .into_iter()
+        .filter_map(|(path, via)| {
+            let mut args = vec!["-c", PROBE];
+            args.extend(PACKAGES);
+            let text = command_output(path.to_str()?, &args)?;
+            let mut lines = text.lines();
+            let version = lines.next()?.to_string();
+            let packages = lines
+                .filter_map(|l| l.split_once(' '))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            Some(PythonEnv {
+                interpreter: path.display().to_string(),
+                found_via: via,
+                version,
+                packages,
+            })
+        })
+        .collect()
+}
+
+fn wasmedge_checks() -> Vec<Check> {
+    let version = command_output("wasmedge", &["--version"]);
+    let mut checks = vec![Check {
+        area: "wasmedge",
+        name: "wasmedge".into(),
+        state: if version.is_some() { State::Ok } else { State::Missing },
+        detail: version.clone().unwrap_or_else(|| {
+            "wasmedge is not on PATH: modules run in the embedded runtime here; deploy targets need WasmEdge".into()
+        }),
+        fix: version.is_none().then(|| {
+            "curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install_v2.sh | bash -s -- --plugins wasi_nn-openvino".into()
+        }),
+    }];
+    if version.is_none() {
+        return checks;
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("WASMEDGE_PLUGIN_PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".wasmedge/plugin"));
+    }
+    dirs.extend(["/usr/local/lib/wasmedge", "/usr/lib/wasmedge"].map(PathBuf::from));
+    let plugins: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("libwasmedgePluginWasiNN"))
+        .collect();
+    checks.push(Check {
+        area: "wasmedge",
+        name: "wasi-nn plugin".into(),
+        state: if plugins.is_empty() { State::Missing } else { State::Ok },
+        detail: if plugins.is_empty() {
+            format!("no libwasmedgePluginWasiNN*.so in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))
+        } else {
+            plugins.join(", ")
+        },
+        fix: plugins.is_empty().then(|| {
+            "reinstall WasmEdge with --plugins wasi_nn-openvino (or wasi_nn-pytorch, wasi_nn-tensorflowlite), or set WASMEDGE_PLUGIN_PATH".into()
+        }),
+    });
+    checks
+}

@@ -1,0 +1,415 @@
+//! One run of a WASI command: a fresh store with only what the caller granted (arguments,
+//! environment, preopened directories, preloaded models), limits on memory and time, and an
+//! outcome that says how the guest ended and what wasi-nn reported on the way.
+
+use crate::RuntimeError;
+use crate::engine::{EPOCH_TICK, Runtime, WasmModule};
+use crate::nn::BackendChoice;
+use crate::nn::diagnostics::{Capture, Message, Sink};
+use crate::preload::Preloaded;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use wasmtime::{ResourceLimiter, Store, Trap, WasmBacktrace};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi_nn::witx::WasiNnCtx;
+
+/// What a captured stream may hold before writes to it fail (the guest sees an I/O error).
+const CAPTURE_LIMIT: usize = 256 << 20;
+
+/// The default memory limit of a guest: far above what glue needs, far below the machine.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
+pub(crate) struct HostState {
+    pub(crate) wasi: WasiP1Ctx,
+    pub(crate) nn: WasiNnCtx,
+    limiter: MemoryLimiter,
+}
+
+/// A host directory the guest may see, and the path it sees it at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirMapping {
+    pub host: PathBuf,
+    pub guest: String,
+}
+
+impl DirMapping {
+    /// `HOST[:GUEST]`; a missing GUEST is the HOST path itself.
+    pub fn parse(spec: &str) -> Result<DirMapping, RuntimeError> {
+        let (host, guest) = match spec.split_once(':') {
+            Some((h, g)) => (h, g.to_string()),
+            None => (spec, spec.to_string()),
+        };
+        let bad = |reason: String| RuntimeError::BadDir {
+            spec: spec.to_string(),
+            reason,
+        };
+        if host.is_empty() || guest.is_empty() {
+            return Err(bad("expected HOST[:GUEST]".into()));
+        }
+        let host_path = PathBuf::from(host);
+        if !host_path.is_dir() {
+            let swapped = std::path::Path::new(&guest).is_dir() && guest != host;
+            let hint = if swapped {
+                " (WasmEdge writes --dir GUEST:HOST; wasm-migrate, like wasmtime, writes HOST:GUEST: swap the two)"
+            } else {
+                ""
+            };
+            return Err(bad(format!(
+                "the host directory {host} does not exist or is not a directory{hint}"
+            )));
+        }
+        Ok(DirMapping {
+            host: host_path,
+            guest,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    /// Kept in the outcome (verify and benchmarks read it).
+    Capture,
+    /// Passed through to this process's stdin, stdout and stderr (the CLI).
+    Inherit,
+}
+
+#[derive(Clone)]
+pub struct RunConfig {
+    /// The guest's argv after argv[0] (which is the module's file name).
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub dirs: Vec<DirMapping>,
+    pub preloaded: Preloaded,
+    pub backends: BackendChoice,
+    /// Wall-clock limit; `None` runs until the guest ends.
+    pub timeout: Option<Duration>,
+    /// Largest linear memory, in bytes.
+    pub max_memory: u64,
+    /// Instructions the guest may execute (needs a runtime made with `fuel: true`).
+    pub fuel: Option<u64>,
+    pub stdio: Stdio,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+            dirs: Vec::new(),
+            preloaded: Preloaded::default(),
+            backends: BackendChoice::default(),
+            timeout: Some(Duration::from_secs(600)),
+            max_memory: DEFAULT_MAX_MEMORY,
+            fuel: None,
+            stdio: Stdio::Capture,
+        }
+    }
+}
+
+/// How the guest ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Ending {
+    /// `_start` returned (code 0) or the guest called `proc_exit`.
+    Exited {
+        code: i32,
+    },
+    /// Stopped by the wall-clock limit.
+    TimedOut {
+        limit_secs: f64,
+    },
+    /// A memory growth past the limit was refused and the guest then failed.
+    OutOfMemory {
+        limit_bytes: u64,
+        requested_bytes: u64,
+        detail: String,
+    },
+    OutOfFuel {
+        fuel: u64,
+    },
+    /// A trap: the message and the Wasm backtrace.
+    Trapped {
+        message: String,
+        backtrace: String,
+    },
+    /// A host function failed in a way that is not the guest's exit (e.g. a panic in wasi-nn).
+    HostFailure {
+        message: String,
+    },
+}
+
+impl Ending {
+    pub fn success(&self) -> bool {
+        matches!(self, Ending::Exited { code: 0 })
+    }
+
+    /// The process exit code a CLI should end with: the guest's own, else 125+ like shells do
+    /// for signals (124 is timeout's convention).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Ending::Exited { code } => *code,
+            Ending::TimedOut { .. } => 124,
+            Ending::OutOfMemory { .. } | Ending::OutOfFuel { .. } => 137,
+            Ending::Trapped { .. } | Ending::HostFailure { .. } => 134,
+        }
+    }
+
+    /// One paragraph for a person, or `None` for a normal exit.
+    pub fn explain(&self) -> Option<String> {
+        match self {
+            Ending::Exited { .. } => None,
+            Ending::TimedOut { limit_secs } => Some(format!(
+                "the guest was stopped after {limit_secs} s, the wall-clock limit; raise it with --timeout SECS (0 for none) \
+                 if the work is legitimately that long"
+            )),
+            Ending::OutOfMemory {
+                limit_bytes,
+                requested_bytes,
+                detail,
+            } => Some(format!(
+                "the guest tried to grow its memory to {} MiB, past the limit of {} MiB; raise it with --max-memory \
+                 ({detail})",
+                requested_bytes >> 20,
+                limit_bytes >> 20
+            )),
+            Ending::OutOfFuel { fuel } => Some(format!(
+                "the guest ran out of fuel after {fuel} units; raise it with --fuel"
+            )),
+            Ending::Trapped { message, backtrace } => {
+                Some(format!("the guest trapped: {message}\n{backtrace}"))
+            }
+            Ending::HostFailure { message } => Some(format!("a host function failed: {message}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    pub ending: Ending,
+    /// Empty when the streams were inherited.
+    #[serde(skip)]
+    pub stdout: Vec<u8>,
+    #[serde(skip)]
+    pub stderr: Vec<u8>,
+    /// What wasi-nn reported: failures in words, fallbacks, the precision a graph was compiled at.
+    pub nn_messages: Vec<Message>,
+    pub instantiate_time: Duration,
+    pub run_time: Duration,
+}
+
+struct MemoryLimiter {
+    limit: u64,
+    refused: Option<u64>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.limit {
+            self.refused = Some(desired as u64);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+impl Runtime {
+    /// Runs the module's `_start` once in a fresh, sandboxed store.
+    pub fn run(&self, module: &WasmModule, config: &RunConfig) -> Result<RunOutcome, RuntimeError> {
+        if config.fuel.is_some() && !self.options.fuel {
+            return Err(RuntimeError::Engine(
+                "a fuel budget needs a runtime made with fuel counting on".into(),
+            ));
+        }
+        let mut wasi = WasiCtxBuilder::new();
+        let program = module
+            .path
+            .file_name()
+            .map_or("app.wasm".into(), |n| n.to_string_lossy().into_owned());
+        wasi.arg(&program).args(&config.args);
+        for (k, v) in &config.env {
+            wasi.env(k, v);
+        }
+        for dir in &config.dirs {
+            wasi.preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
+                .map_err(|e| RuntimeError::BadDir {
+                    spec: format!("{}:{}", dir.host.display(), dir.guest),
+                    reason: format!("{e:#}"),
+                })?;
+        }
+        let pipes = match config.stdio {
+            Stdio::Inherit => {
+                wasi.inherit_stdio();
+                None
+            }
+            Stdio::Capture => {
+                let (out, err) = (
+                    MemoryOutputPipe::new(CAPTURE_LIMIT),
+                    MemoryOutputPipe::new(CAPTURE_LIMIT),
+                );
+                wasi.stdout(out.clone()).stderr(err.clone());
+                Some((out, err))
+            }
+        };
+        let nn = WasiNnCtx::new(
+            config.backends.wasi_backends(),
+            config.preloaded.registry().into(),
+        );
+        let state = HostState {
+            wasi: wasi.build_p1(),
+            nn,
+            limiter: MemoryLimiter {
+                limit: config.max_memory,
+                refused: None,
+            },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = config.timeout.map_or(u64::MAX / 2, |t| {
+            (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+        });
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        if let Some(fuel) = config.fuel {
+            store
+                .set_fuel(fuel)
+                .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        } else if self.options.fuel {
+            store
+                .set_fuel(u64::MAX)
+                .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        }
+
+        let sink = Sink::default();
+        let _capture = Capture::start(&sink);
+        let start = Instant::now();
+        let instance = module.pre.instantiate(&mut store);
+        let instantiate_time = start.elapsed();
+        let start = Instant::now();
+        let result = match instance {
+            Err(e) => Err(e),
+            Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                Err(_) => {
+                    return Err(RuntimeError::Link {
+                        path: module.path.clone(),
+                        detail: "it exports no `_start` function: it is a library (reactor), not a WASI command"
+                            .into(),
+                    });
+                }
+                Ok(start_fn) => {
+                    // A host function that panics (wasmtime-wasi-nn does on some malformed guest
+                    // arguments) must end this run, not the process.
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        start_fn.call(&mut store, ())
+                    })) {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            let message = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "a host function panicked".into());
+                            return Ok(RunOutcome {
+                                ending: Ending::HostFailure {
+                                    message: format!(
+                                        "{message} (the guest passed an argument wasi-nn cannot decode, such as \
+                                         ExecutionTarget::AUTO, which the witx ABI does not define)"
+                                    ),
+                                },
+                                stdout: Vec::new(),
+                                stderr: Vec::new(),
+                                nn_messages: sink.messages(),
+                                instantiate_time,
+                                run_time: start.elapsed(),
+                            });
+                        }
+                    }
+                }
+            },
+        };
+        let run_time = start.elapsed();
+        let refused = store.data().limiter.refused;
+        let fuel_left = store.get_fuel().ok();
+        drop(store);
+        let ending = match result {
+            Ok(()) => Ending::Exited { code: 0 },
+            Err(e) => classify(e, config, refused, fuel_left),
+        };
+        let (stdout, stderr) = match pipes {
+            Some((out, err)) => (out.contents().to_vec(), err.contents().to_vec()),
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(RunOutcome {
+            ending,
+            stdout,
+            stderr,
+            nn_messages: sink.messages(),
+            instantiate_time,
+            run_time,
+        })
+    }
+}
+
+fn classify(
+    e: wasmtime::Error,
+    config: &RunConfig,
+    refused: Option<u64>,
+    fuel_left: Option<u64>,
+) -> Ending {
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Ending::Exited { code: exit.0 };
+    }
+    let trap = e.downcast_ref::<Trap>().copied();
+    if trap == Some(Trap::Interrupt) {
+        return Ending::TimedOut {
+            limit_secs: config.timeout.map_or(0.0, |t| t.as_secs_f64()),
+        };
+    }
+    if trap == Some(Trap::OutOfFuel) || (config.fuel.is_some() && fuel_left == Some(0)) {
+        return Ending::OutOfFuel {
+            fuel: config.fuel.unwrap_or(0),
+        };
+    }
+    let backtrace = e
+        .downcast_ref::<WasmBacktrace>()
+        .map(|b| {
+            b.to_string().replacen(
+                "error while executing at wasm backtrace:",
+                "wasm backtrace:",
+                1,
+            )
+        })
+        .unwrap_or_default();
+    let message = trap.map_or_else(
+        || format!("{e:#}"),
+        |t| t.to_string().trim_start_matches("wasm trap: ").to_string(),
+    );
+    if let Some(requested) = refused {
+        return Ending::OutOfMemory {
+            limit_bytes: config.max_memory,
+            requested_bytes: requested,
+            detail: format!("after the refusal the guest ended with: {message}"),
+        };
+    }
+    if trap.is_some() {
+        Ending::Trapped { message, backtrace }
+    } else {
+        Ending::HostFailure { message }
+    }
+}
