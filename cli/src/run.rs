@@ -257,10 +257,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
     }
     if let Some(explanation) = outcome.ending.explain() {
         warn(&explanation);
-    } else if let Ending::Exited { code } = outcome.ending {
-        if code != 0 {
-            note(args.quiet, &format!("the module exited with code {code}"));
-        }
+    } else if let Ending::Exited { code } = outcome.ending
+        && code != 0
+    {
+        note(args.quiet, &format!("the module exited with code {code}"));
     }
     Ok(code)
 }

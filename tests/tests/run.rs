@@ -2,7 +2,6 @@
 //! real models (tests/models/make_models.py): outputs against onnxruntime's reference, every
 //! tensor type through the ABI, and every error a user will meet.
 
-use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 use wasm_migrate_tests::{guest, read_npy_f32, run_in_env, run_with, test_models};
@@ -119,7 +118,7 @@ fn guests_load_models_from_preopened_directories() {
     let dir = format!("--dir={}:/models", test_models().display());
     let got = model_output(
         "cnn",
-        &[dir.clone()],
+        std::slice::from_ref(&dir),
         &strings(&["--load", "onnx", "/models/cnn.onnx"]),
     );
     assert_matches_reference("cnn", &got, "cnn loaded by the guest on tract");

@@ -126,10 +126,12 @@ impl Subscriber for HostErrors {
     fn event(&self, event: &Event<'_>) {
         let mut text = MessageText(String::new());
         event.record(&mut text);
-        if let Some(error) = text.0.strip_prefix("host error: ") {
-            if let Some(message) = explain_host_error(error) {
-                record(Level::Error, message);
-            }
+        if let Some(message) = text
+            .0
+            .strip_prefix("host error: ")
+            .and_then(explain_host_error)
+        {
+            record(Level::Error, message);
         }
     }
     fn enter(&self, _: &Id) {}

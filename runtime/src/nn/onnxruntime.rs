@@ -169,10 +169,13 @@ impl BackendGraph for OnnxRuntimeGraph {
     }
 }
 
+/// A tensor's element type, dimensions and little-endian bytes.
+type RawTensor = (ElementType, Vec<usize>, Vec<u8>);
+
 struct OnnxRuntimeContext {
     graph: OnnxRuntimeGraph,
-    inputs: Vec<Option<(ElementType, Vec<usize>, Vec<u8>)>>,
-    outputs: Vec<(ElementType, Vec<usize>, Vec<u8>)>,
+    inputs: Vec<Option<RawTensor>>,
+    outputs: Vec<RawTensor>,
 }
 
 macro_rules! typed {
@@ -235,7 +238,7 @@ fn to_value(element: ElementType, dims: &[usize], bytes: &[u8]) -> ort::Result<D
     .into_dyn()))
 }
 
-fn from_value(value: &DynValue) -> Result<(ElementType, Vec<usize>, Vec<u8>), String> {
+fn from_value(value: &DynValue) -> Result<RawTensor, String> {
     let ValueType::Tensor { ty, .. } = value.dtype() else {
         return Err(format!("the output is a {:?}, not a tensor", value.dtype()));
     };

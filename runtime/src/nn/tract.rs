@@ -16,6 +16,8 @@ use wasmtime_wasi_nn::wit::{ExecutionTarget, GraphEncoding};
 use wasmtime_wasi_nn::{ExecutionContext, Graph};
 
 type Plan = Arc<TypedSimplePlan<TypedModel>>;
+/// The element type and dimensions of each input: one optimised plan per combination.
+type InputShapes = Vec<(ElementType, Vec<usize>)>;
 
 #[derive(Default)]
 pub struct TractBackend;
@@ -53,14 +55,17 @@ pub fn load_onnx(bytes: &[u8]) -> Result<TractGraph, String> {
         let fact = model.input_fact(ix).map_err(|e| format!("{e:#}"))?;
         let outlet = model.inputs[ix];
         let dt = fact.datum_type.concretize();
-        let dims = fact.shape.is_open().then_some(None).unwrap_or_else(|| {
+        // An open shape fact means even the rank is unknown.
+        let dims = if fact.shape.is_open() {
+            None
+        } else {
             Some(
                 fact.shape
                     .dims()
                     .map(|d| d.concretize().and_then(|d| d.as_i64()).map(|d| d as usize))
                     .collect(),
             )
-        });
+        };
         let backend_type = dt.map_or("unknown".to_string(), |d| format!("{d:?}"));
         inputs.push(TensorSpec::new(
             model.node(outlet.node).name.clone(),
@@ -102,7 +107,7 @@ pub fn load_onnx(bytes: &[u8]) -> Result<TractGraph, String> {
 pub struct TractGraph {
     model: Arc<InferenceModel>,
     inputs: Vec<TensorSpec>,
-    plans: Arc<Mutex<HashMap<Vec<(ElementType, Vec<usize>)>, Plan>>>,
+    plans: Arc<Mutex<HashMap<InputShapes, Plan>>>,
 }
 
 impl TractGraph {
@@ -183,8 +188,8 @@ struct TractContext {
 
 impl BackendExecutionContext for TractContext {
     fn set_input(&mut self, id: Id, tensor: &wasmtime_wasi_nn::Tensor) -> Result<(), BackendError> {
-        let index = super::input_index(&id, &self.graph.inputs).map_err(|e| fail(e))?;
-        let guest = check_input(&self.graph.inputs, index, tensor).map_err(|e| fail(e))?;
+        let index = super::input_index(&id, &self.graph.inputs).map_err(fail)?;
+        let guest = check_input(&self.graph.inputs, index, tensor).map_err(fail)?;
         let mut value = Tensor::zero_dt(datum_of(guest.element), &guest.dims)
             .map_err(|e| fail(format!("set_input: {e:#}")))?;
         value.as_bytes_mut().copy_from_slice(guest.data);
@@ -228,7 +233,7 @@ impl BackendExecutionContext for TractContext {
     }
 
     fn get_output(&mut self, id: Id) -> Result<wasmtime_wasi_nn::Tensor, BackendError> {
-        let index = super::output_index(&id, self.outputs.len()).map_err(|e| fail(e))?;
+        let index = super::output_index(&id, self.outputs.len()).map_err(fail)?;
         let tensor = &self.outputs[index];
         let Some(element) = element_of(tensor.datum_type()) else {
             return Err(fail(format!(
