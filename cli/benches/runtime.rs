@@ -109,7 +109,13 @@ fn startup() {
     run.stdout(std::process::Stdio::null());
     time_command(&mut run, 1); // fills the cache
     let wasm = time_command(&mut run, 30);
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    // The interpreter itself, not a launcher in front of it (pyenv's shims add ~100 ms).
+    let launcher = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let resolved = Command::new(&launcher)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let python = String::from_utf8_lossy(&resolved.stdout).trim().to_string();
     let py = time_command(Command::new(&python).args(["-c", "pass"]), 30);
     println!(
         "  wasm-migrate run hello.wasm: {:.1} ms   {python} -c pass: {:.1} ms   ratio {:.2}",
