@@ -6,6 +6,7 @@
 pub mod analyze;
 #[cfg(feature = "runtime")]
 pub mod doctor;
+#[cfg(feature = "runtime")]
 mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;

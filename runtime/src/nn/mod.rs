@@ -346,6 +346,19 @@ pub fn status(backend: BackendKind) -> BackendStatus {
     }
 }
 
+/// The witx ABI sets inputs one by one before `compute`; inputs passed to `compute` by name
+/// belong to the WIT interface, which this runtime does not link.
+pub(crate) fn witx_inputs_only(
+    inputs: Option<&Vec<wasmtime_wasi_nn::backend::NamedTensor>>,
+) -> Result<(), wasmtime_wasi_nn::backend::BackendError> {
+    match inputs {
+        None => Ok(()),
+        Some(_) => Err(diagnostics::fail(
+            "compute with named inputs is part of the WIT interface, not the witx one",
+        )),
+    }
+}
+
 pub(crate) fn input_index(id: &Id, specs: &[tensor::TensorSpec]) -> Result<usize, String> {
     match id {
         Id::Index(i) => Ok(*i as usize),

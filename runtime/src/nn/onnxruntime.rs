@@ -276,11 +276,7 @@ impl BackendExecutionContext for OnnxRuntimeContext {
         &mut self,
         inputs: Option<Vec<NamedTensor>>,
     ) -> Result<Option<Vec<NamedTensor>>, BackendError> {
-        if inputs.is_some() {
-            return Err(fail(
-                "compute with named inputs is part of the WIT interface, not the witx one",
-            ));
-        }
+        super::witx_inputs_only(inputs.as_ref())?;
         let mut values: Vec<(String, DynValue)> = Vec::new();
         for (ix, input) in self.inputs.iter().enumerate() {
             let spec = &self.graph.inputs[ix];

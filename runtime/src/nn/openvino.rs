@@ -314,11 +314,7 @@ impl BackendExecutionContext for OpenVinoContext {
         &mut self,
         inputs: Option<Vec<NamedTensor>>,
     ) -> Result<Option<Vec<NamedTensor>>, BackendError> {
-        if inputs.is_some() {
-            return Err(fail(
-                "compute with named inputs is part of the WIT interface, not the witx one",
-            ));
-        }
+        super::witx_inputs_only(inputs.as_ref())?;
         self.request
             .infer()
             .map_err(|e| fail(format!("compute: OpenVINO: {e}")))?;
