@@ -1,0 +1,124 @@
+//! torchvision's geometry on PIL images: `Resize`'s output size and `CenterCrop`.
+
+use super::image::RgbImage;
+
+/// `(width, height)` that torchvision's `Resize(size)` gives an image of `width x height`.
+///
+/// A single `size` sets the shorter side and scales the longer one, truncated as
+/// `int(size * long / short)` is in Python; `max_size` then caps the longer side. Two sizes
+/// are `(height, width)` as torchvision takes them.
+pub fn torchvision_resize_size(
+    width: usize,
+    height: usize,
+    size: &[usize],
+    max_size: Option<usize>,
+) -> (usize, usize) {
+    match *size {
+        [h, w] => (w, h),
+        [short_target] | [short_target, ..] => {
+            let (short, long) = if width <= height {
+                (width, height)
+            } else {
+                (height, width)
+            };
+            let mut new_short = short_target;
+            // Python: int(requested * long / short), a true division then truncation.
+            let mut new_long = (short_target as f64 * long as f64 / short as f64) as usize;
+            if let Some(max) = max_size
+                && new_long > max
+            {
+                new_short = (max as f64 * new_short as f64 / new_long as f64) as usize;
+                new_long = max;
+            }
+            if width <= height {
+                (new_short, new_long)
+            } else {
+                (new_long, new_short)
+            }
+        }
+        [] => (width, height),
+    }
+}
+
+/// torchvision's `CenterCrop((height, width))`: pads with black when the image is smaller,
+/// then crops at `round((H - h) / 2)`, `round((W - w) / 2)` with Python's round-half-to-even.
+pub fn center_crop(image: &RgbImage, crop_width: usize, crop_height: usize) -> RgbImage {
+    let padded;
+    let image = if crop_width > image.width || crop_height > image.height {
+        // torchvision pads left/top by (crop - size) // 2 and right/bottom by the rest.
+        let pad_left = crop_width.saturating_sub(image.width) / 2;
+        let pad_top = crop_height.saturating_sub(image.height) / 2;
+        let pad_right = crop_width.saturating_sub(image.width).div_ceil(2);
+        let pad_bottom = crop_height.saturating_sub(image.height).div_ceil(2);
+        let mut out = RgbImage::new(
+            image.width + pad_left + pad_right,
+            image.height + pad_top + pad_bottom,
+        );
+        for y in 0..image.height {
+            let src = &image.data[y * image.width * 3..(y + 1) * image.width * 3];
+            let start = ((y + pad_top) * out.width + pad_left) * 3;
+            out.data[start..start + src.len()].copy_from_slice(src);
+        }
+        if out.width == crop_width && out.height == crop_height {
+            return out;
+        }
+        padded = out;
+        &padded
+    } else {
+        image
+    };
+    let top = ((image.height - crop_height) as f64 / 2.0).round_ties_even() as usize;
+    let left = ((image.width - crop_width) as f64 / 2.0).round_ties_even() as usize;
+    crop(image, left, top, crop_width, crop_height)
+}
+
+/// The `width x height` region whose top-left pixel is `(left, top)`; must lie inside.
+pub fn crop(image: &RgbImage, left: usize, top: usize, width: usize, height: usize) -> RgbImage {
+    let mut out = RgbImage::new(width, height);
+    for y in 0..height {
+        let start = ((top + y) * image.width + left) * 3;
+        out.data[y * width * 3..(y + 1) * width * 3]
+            .copy_from_slice(&image.data[start..start + width * 3]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resize_size_keeps_aspect_and_truncates() {
+        // 640x427 -> shorter side 256: 640 * 256 / 427 = 383.7 -> 383.
+        assert_eq!(torchvision_resize_size(640, 427, &[256], None), (383, 256));
+        assert_eq!(torchvision_resize_size(300, 451, &[256], None), (256, 384));
+        assert_eq!(
+            torchvision_resize_size(300, 451, &[100, 50], None),
+            (50, 100)
+        );
+        assert_eq!(
+            torchvision_resize_size(1000, 100, &[50], Some(300)),
+            (300, 30)
+        );
+    }
+
+    #[test]
+    fn center_crop_rounds_half_to_even() {
+        // (257 - 224) / 2 = 16.5 rounds to 16; (259 - 224) / 2 = 17.5 rounds to 18.
+        let data = (0..259 * 257 * 3).map(|i| (i / 3 % 251) as u8).collect();
+        let image = RgbImage::from_raw(259, 257, data).unwrap();
+        let out = center_crop(&image, 224, 224);
+        let first = usize::from(out.data[0]);
+        assert_eq!(first, (16 * 259 + 18) % 251);
+    }
+
+    #[test]
+    fn center_crop_pads_small_images_with_black() {
+        let image = RgbImage::from_raw(1, 1, vec![9, 9, 9]).unwrap();
+        let out = center_crop(&image, 3, 2);
+        assert_eq!((out.width, out.height), (3, 2));
+        // Padding is 1 left / 1 right and 0 top / 1 bottom: the pixel lands at (1, 0).
+        assert_eq!(&out.data[3..6], &[9, 9, 9]);
+        assert_eq!(out.data.iter().filter(|&&v| v == 9).count(), 3);
+    }
+}

@@ -1,0 +1,23 @@
+//! Image preprocessing with the numerics of the Python libraries inference services use.
+//!
+//! Every function here reproduces one library's arithmetic, rounding included, because a
+//! migrated service must feed its model the same tensor the Python one did:
+//!
+//! | module | reproduces |
+//! |---|---|
+//! | [`pil_resize`] | `PIL.Image.resize` (all resample filters; the antialiasing torchvision relies on) |
+//! | [`cv_resize`] | `cv2.resize` with `INTER_LINEAR` and `INTER_NEAREST` on 8-bit images |
+//! | [`crop`] | torchvision `CenterCrop` (its rounding and zero padding) and `Resize` sizing |
+//! | [`tensor`] | `ToTensor`, `Normalize`, NumPy scale/offset, channel order, NCHW/NHWC, Keras `preprocess_input` |
+//!
+//! The crate has no dependencies: `wasm-migrate generate` vendors these files into each
+//! generated glue crate (as `src/ops/`), and the parity tests in `tests/tests/preprocess_parity.rs`
+//! compare each function against the Python library itself.
+
+pub mod crop;
+pub mod cv_resize;
+pub mod image;
+pub mod pil_resize;
+pub mod tensor;
+
+pub use image::RgbImage;

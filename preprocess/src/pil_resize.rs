@@ -1,0 +1,363 @@
+//! `PIL.Image.resize`, written from Pillow's `libImaging/Resample.c`.
+//!
+//! Pillow resizes with a separable convolution whose kernel is widened by the scale factor
+//! when shrinking, which is what antialiasing means for PIL images (and why torchvision's
+//! `Resize(antialias=True)` on a PIL image is PIL's own resize). The weights are rounded to
+//! 22-bit fixed point and each pass rounds back to 8 bits, so matching PIL exactly means doing
+//! the same: float weights normalised per output pixel, the same fixed-point conversion, the
+//! horizontal pass first, over only the rows the vertical pass reads. No resizing crate does
+//! this arithmetic (image-rs `Triangle` does not widen the kernel, fast_image_resize rounds
+//! differently), hence this file.
+//!
+//! `NEAREST` is a separate path in Pillow (an affine scale with truncating coordinates) and
+//! is reproduced as such.
+
+use super::image::RgbImage;
+
+/// PIL's resampling filters (`PIL.Image.Resampling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    Nearest,
+    Box,
+    Bilinear,
+    Hamming,
+    Bicubic,
+    Lanczos,
+}
+
+impl Filter {
+    /// The filter's support radius at scale 1.
+    fn support(self) -> f64 {
+        match self {
+            Filter::Nearest | Filter::Box => 0.5,
+            Filter::Bilinear | Filter::Hamming => 1.0,
+            Filter::Bicubic => 2.0,
+            Filter::Lanczos => 3.0,
+        }
+    }
+
+    fn weight(self, x: f64) -> f64 {
+        match self {
+            Filter::Nearest | Filter::Box => {
+                if x > -0.5 && x <= 0.5 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Filter::Bilinear => {
+                let x = x.abs();
+                if x < 1.0 { 1.0 - x } else { 0.0 }
+            }
+            Filter::Hamming => {
+                let x = x.abs();
+                if x == 0.0 {
+                    1.0
+                } else if x >= 1.0 {
+                    0.0
+                } else {
+                    let x = x * std::f64::consts::PI;
+                    x.sin() / x * (0.54 + 0.46 * x.cos())
+                }
+            }
+            Filter::Bicubic => {
+                // Pillow's cubic with a = -0.5.
+                const A: f64 = -0.5;
+                let x = x.abs();
+                if x < 1.0 {
+                    ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0
+                } else if x < 2.0 {
+                    (((x - 5.0) * x + 8.0) * x - 4.0) * A
+                } else {
+                    0.0
+                }
+            }
+            Filter::Lanczos => {
+                if x > -3.0 && x < 3.0 {
+                    sinc(x) * sinc(x / 3.0)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+fn sinc(x: f64) -> f64 {
+    if x == 0.0 {
+        1.0
+    } else {
+        let x = x * std::f64::consts::PI;
+        x.sin() / x
+    }
+}
+
+/// Pillow's fixed-point precision for 8-bit images: 32 bits less 8 for the pixel and 2 spare.
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+
+/// For each output pixel, the first input pixel it reads and its fixed-point weights.
+struct Coefficients {
+    /// Weights per output pixel (`kernel_size` each, zero-padded).
+    weights: Vec<i32>,
+    /// `(first input index, number of inputs)` per output pixel.
+    bounds: Vec<(usize, usize)>,
+    kernel_size: usize,
+}
+
+/// `precompute_coeffs` + `normalize_coeffs_8bpc` from Resample.c, for the input span
+/// `[in0, in1)` (the whole axis unless a box is given) resized to `out_size`.
+fn coefficients(
+    in_size: usize,
+    in0: f64,
+    in1: f64,
+    out_size: usize,
+    filter: Filter,
+) -> Coefficients {
+    let scale = (in1 - in0) / out_size as f64;
+    let filter_scale = scale.max(1.0);
+    let support = filter.support() * filter_scale;
+    let kernel_size = support.ceil() as usize * 2 + 1;
+    let mut weights = vec![0i32; out_size * kernel_size];
+    let mut bounds = Vec::with_capacity(out_size);
+    let mut row = vec![0f64; kernel_size];
+    for xx in 0..out_size {
+        let center = in0 + (xx as f64 + 0.5) * scale;
+        let inv_scale = 1.0 / filter_scale;
+        // C's (int) cast truncates toward zero, then the bounds are clamped.
+        let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+        let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+        let count = xmax.saturating_sub(xmin);
+        let mut total = 0.0;
+        for (x, w) in row.iter_mut().enumerate().take(count) {
+            *w = filter.weight((x as f64 + xmin as f64 - center + 0.5) * inv_scale);
+            total += *w;
+        }
+        for (x, w) in row.iter().enumerate().take(count) {
+            let normalised = if total != 0.0 { w / total } else { *w };
+            let fixed = normalised * f64::from(1u32 << PRECISION_BITS);
+            weights[xx * kernel_size + x] = if fixed < 0.0 {
+                (fixed - 0.5) as i32
+            } else {
+                (fixed + 0.5) as i32
+            };
+        }
+        bounds.push((xmin, count));
+    }
+    Coefficients {
+        weights,
+        bounds,
+        kernel_size,
+    }
+}
+
+/// Rounds a fixed-point sum (already offset by one half) back to 8 bits, clamping.
+fn clip8(sum: i32) -> u8 {
+    (sum >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// `image.resize((width, height), filter)` on an RGB image.
+pub fn resize(image: &RgbImage, width: usize, height: usize, filter: Filter) -> RgbImage {
+    resize_box(
+        image,
+        width,
+        height,
+        filter,
+        [0.0, 0.0, image.width as f64, image.height as f64],
+    )
+}
+
+/// `image.resize((width, height), filter, box=(x0, y0, x1, y1))`.
+pub fn resize_box(
+    image: &RgbImage,
+    width: usize,
+    height: usize,
+    filter: Filter,
+    region: [f64; 4],
+) -> RgbImage {
+    if width == 0 || height == 0 || image.width == 0 || image.height == 0 {
+        return RgbImage::new(width, height);
+    }
+    if filter == Filter::Nearest {
+        return resize_nearest(image, width, height, region);
+    }
+    let need_horizontal =
+        width != image.width || region[0] != 0.0 || region[2] != image.width as f64;
+    let need_vertical =
+        height != image.height || region[1] != 0.0 || region[3] != image.height as f64;
+
+    let mut horizontal = coefficients(image.width, region[0], region[2], width, filter);
+    let mut vertical = coefficients(image.height, region[1], region[3], height, filter);
+
+    // Pillow 12.1+ (python-pillow/Pillow#9549) runs the vertical pass first when the height
+    // shrinks, and by more than twice as many pixels as the width. The passes round to 8 bits in
+    // between, so the order changes the result and has to follow Pillow's choice.
+    let vertical_first = need_horizontal
+        && need_vertical
+        && height < image.height
+        && 2 * (image.width as i64 - width as i64) < image.height as i64 - height as i64;
+
+    if vertical_first {
+        // Only the columns the horizontal pass reads go through the vertical pass.
+        let (first_col, last_col) = span(&horizontal.bounds);
+        for bound in &mut horizontal.bounds {
+            bound.0 -= first_col;
+        }
+        let narrowed = crop_columns(image, first_col, last_col);
+        let current = resample_vertical(&narrowed, &vertical, height);
+        return resample_horizontal(&current, 0, height, &horizontal, width);
+    }
+
+    let mut current = image.clone();
+    if need_horizontal {
+        // Only the rows the vertical pass reads go through the horizontal pass.
+        let (first_row, last_row) = span(&vertical.bounds);
+        for bound in &mut vertical.bounds {
+            bound.0 -= first_row;
+        }
+        current = resample_horizontal(image, first_row, last_row, &horizontal, width);
+    }
+    if need_vertical {
+        current = resample_vertical(&current, &vertical, height);
+    }
+    current
+}
+
+/// The input range `[first, last)` a pass reads, from its first and last output's bounds.
+fn span(bounds: &[(usize, usize)]) -> (usize, usize) {
+    let first = bounds[0].0;
+    let (last_start, last_count) = bounds[bounds.len() - 1];
+    (first, last_start + last_count)
+}
+
+fn crop_columns(image: &RgbImage, first: usize, last: usize) -> RgbImage {
+    let width = last - first;
+    let mut out = RgbImage::new(width, image.height);
+    for y in 0..image.height {
+        let src = (y * image.width + first) * 3;
+        out.data[y * width * 3..(y + 1) * width * 3]
+            .copy_from_slice(&image.data[src..src + width * 3]);
+    }
+    out
+}
+
+fn resample_horizontal(
+    image: &RgbImage,
+    first_row: usize,
+    last_row: usize,
+    coeffs: &Coefficients,
+    width: usize,
+) -> RgbImage {
+    let rows = last_row - first_row;
+    let mut out = RgbImage::new(width, rows);
+    let in_stride = image.width * 3;
+    for y in 0..rows {
+        let src = &image.data[(y + first_row) * in_stride..(y + first_row + 1) * in_stride];
+        let dst = &mut out.data[y * width * 3..(y + 1) * width * 3];
+        for (xx, &(xmin, count)) in coeffs.bounds.iter().enumerate() {
+            let k = &coeffs.weights[xx * coeffs.kernel_size..][..count];
+            let mut sums = [1i32 << (PRECISION_BITS - 1); 3];
+            for (x, &w) in k.iter().enumerate() {
+                let p = &src[(xmin + x) * 3..(xmin + x) * 3 + 3];
+                for c in 0..3 {
+                    sums[c] += i32::from(p[c]) * w;
+                }
+            }
+            for c in 0..3 {
+                dst[xx * 3 + c] = clip8(sums[c]);
+            }
+        }
+    }
+    out
+}
+
+fn resample_vertical(image: &RgbImage, coeffs: &Coefficients, height: usize) -> RgbImage {
+    let width = image.width;
+    let stride = width * 3;
+    let mut out = RgbImage::new(width, height);
+    for (yy, &(ymin, count)) in coeffs.bounds.iter().enumerate() {
+        let k = &coeffs.weights[yy * coeffs.kernel_size..][..count];
+        let dst = &mut out.data[yy * stride..(yy + 1) * stride];
+        for (i, value) in dst.iter_mut().enumerate() {
+            let mut sum = 1i32 << (PRECISION_BITS - 1);
+            for (y, &w) in k.iter().enumerate() {
+                sum += i32::from(image.data[(ymin + y) * stride + i]) * w;
+            }
+            *value = clip8(sum);
+        }
+    }
+    out
+}
+
+/// Pillow's `ImagingScaleAffine` path: each output pixel copies the input pixel under its
+/// centre, the coordinate accumulated in f64 and truncated the way the C code does.
+fn resize_nearest(image: &RgbImage, width: usize, height: usize, region: [f64; 4]) -> RgbImage {
+    let sx = (region[2] - region[0]) / width as f64;
+    let sy = (region[3] - region[1]) / height as f64;
+    let coords = |start: f64, step: f64, n: usize, limit: usize| -> Vec<usize> {
+        let mut v = start + step * 0.5;
+        (0..n)
+            .map(|_| {
+                let c = if v < 0.0 {
+                    0
+                } else {
+                    (v as usize).min(limit - 1)
+                };
+                v += step;
+                c
+            })
+            .collect()
+    };
+    let xs = coords(region[0], sx, width, image.width);
+    let ys = coords(region[1], sy, height, image.height);
+    let mut out = RgbImage::new(width, height);
+    for (y, &src_y) in ys.iter().enumerate() {
+        for (x, &src_x) in xs.iter().enumerate() {
+            let s = (src_y * image.width + src_x) * 3;
+            let d = (y * width + x) * 3;
+            out.data[d..d + 3].copy_from_slice(&image.data[s..s + 3]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(width: usize, height: usize) -> RgbImage {
+        let data = (0..width * height * 3)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect();
+        RgbImage::from_raw(width, height, data).unwrap()
+    }
+
+    #[test]
+    fn same_size_is_a_copy() {
+        let image = gradient(5, 4);
+        assert_eq!(resize(&image, 5, 4, Filter::Bilinear), image);
+    }
+
+    #[test]
+    fn a_flat_image_stays_flat_under_every_filter() {
+        let image = RgbImage::from_raw(9, 7, vec![200; 9 * 7 * 3]).unwrap();
+        for filter in [
+            Filter::Nearest,
+            Filter::Box,
+            Filter::Bilinear,
+            Filter::Hamming,
+            Filter::Bicubic,
+            Filter::Lanczos,
+        ] {
+            let out = resize(&image, 4, 11, filter);
+            assert_eq!((out.width, out.height), (4, 11));
+            assert!(out.data.iter().all(|&v| v == 200), "{filter:?}");
+        }
+    }
+
+    #[test]
+    fn halving_with_box_averages_pairs() {
+        let image = RgbImage::from_raw(2, 1, vec![10, 20, 30, 20, 40, 61]).unwrap();
+        let out = resize(&image, 1, 1, Filter::Box);
+        assert_eq!(out.data, vec![15, 30, 46]);
+    }
+}

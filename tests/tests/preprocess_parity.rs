@@ -1,0 +1,228 @@
+//! The glue's preprocessing against the Python libraries themselves, on real photographs.
+//!
+//! `tests/preprocess/make_references.py` runs PIL, torchvision and OpenCV (the versions in
+//! tests/requirements.txt) on skimage.data photographs at several sizes, square and not;
+//! every case here runs the Rust operation on the same pixels and compares. The table of max
+//! abs diffs per step is printed (`cargo test -p wasm-migrate-tests --test preprocess_parity
+//! -- --nocapture`). Targets: exact for integer steps, at most 1/255 after a resize.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use wasm_migrate_preprocess::RgbImage;
+use wasm_migrate_preprocess::crop::{center_crop, torchvision_resize_size};
+use wasm_migrate_preprocess::cv_resize::{self, Interpolation};
+use wasm_migrate_preprocess::pil_resize::{self, Filter};
+use wasm_migrate_preprocess::tensor::{HwcTensor, Layout};
+use wasm_migrate_tests::{python_env, repo_root};
+
+fn references() -> PathBuf {
+    let out = repo_root().join("target/preprocess-refs");
+    if !out.join("manifest.json").is_file() {
+        let status = Command::new(python_env().join("bin/python"))
+            .arg(repo_root().join("tests/preprocess/make_references.py"))
+            .arg(&out)
+            .status()
+            .expect("python runs");
+        assert!(status.success(), "make_references.py failed");
+    }
+    out
+}
+
+enum Array {
+    U8(Vec<u64>, Vec<u8>),
+    F32(Vec<u64>, Vec<f32>),
+}
+
+fn read_npy(path: &Path) -> Array {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let npy = npyz::NpyFile::new(&bytes[..]).expect("a .npy file");
+    let shape = npy.shape().to_vec();
+    match npy.dtype().descr().trim_matches('\'') {
+        "|u1" => Array::U8(shape, npy.into_vec().unwrap()),
+        "<f4" => Array::F32(shape, npy.into_vec().unwrap()),
+        other => panic!("{}: unexpected dtype {other}", path.display()),
+    }
+}
+
+fn image_from(path: &Path) -> RgbImage {
+    match read_npy(path) {
+        Array::U8(shape, data) => {
+            RgbImage::from_raw(shape[1] as usize, shape[0] as usize, data).expect("HxWx3")
+        }
+        Array::F32(..) => panic!("{}: expected uint8 pixels", path.display()),
+    }
+}
+
+fn filter(name: &str) -> Filter {
+    match name {
+        "nearest" => Filter::Nearest,
+        "box" => Filter::Box,
+        "bilinear" => Filter::Bilinear,
+        "hamming" => Filter::Hamming,
+        "bicubic" => Filter::Bicubic,
+        "lanczos" => Filter::Lanczos,
+        other => panic!("unknown filter {other}"),
+    }
+}
+
+fn usize_at(v: &Value, key: &str) -> usize {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}")) as usize
+}
+
+fn pair(v: &Value) -> (usize, usize) {
+    (
+        v[0].as_u64().unwrap() as usize,
+        v[1].as_u64().unwrap() as usize,
+    )
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+enum Output {
+    Pixels(RgbImage),
+    Tensor(Vec<usize>, Vec<f32>),
+}
+
+fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
+    let kind = op["kind"].as_str().unwrap();
+    if kind == "decode" {
+        let decoded = image::open(dir.join(input)).expect("decodes").to_rgb8();
+        let (w, h) = decoded.dimensions();
+        return Output::Pixels(
+            RgbImage::from_raw(w as usize, h as usize, decoded.into_raw()).unwrap(),
+        );
+    }
+    let image = image_from(&dir.join(input));
+    Output::Pixels(match kind {
+        "pil_resize" => {
+            let (w, h) = pair(&op["size"]);
+            pil_resize::resize(&image, w, h, filter(op["filter"].as_str().unwrap()))
+        }
+        "torchvision_resize" => {
+            let size = usize_at(op, "size");
+            let (w, h) = torchvision_resize_size(image.width, image.height, &[size], None);
+            pil_resize::resize(&image, w, h, Filter::Bilinear)
+        }
+        "center_crop" => {
+            let size = usize_at(op, "size");
+            center_crop(&image, size, size)
+        }
+        "cv_resize" => {
+            let (w, h) = pair(&op["size"]);
+            let interpolation = match op["interpolation"].as_str().unwrap() {
+                "linear" => Interpolation::Linear,
+                _ => Interpolation::Nearest,
+            };
+            cv_resize::resize(&image, w, h, interpolation)
+        }
+        "torchvision_chain" => {
+            let size = usize_at(op, "resize");
+            let crop = usize_at(op, "crop");
+            let (w, h) = torchvision_resize_size(image.width, image.height, &[size], None);
+            let resized = pil_resize::resize(&image, w, h, Filter::Bilinear);
+            let mut t = HwcTensor::to_tensor(&center_crop(&resized, crop, crop));
+            t.normalize(&floats(&op["mean"]), &floats(&op["std"]));
+            let (shape, data) = t.into_layout(Layout::Nchw);
+            return Output::Tensor(shape, data);
+        }
+        "cv_chain" => {
+            let (w, h) = pair(&op["size"]);
+            let rgb = image.swap_red_blue();
+            let mut t =
+                HwcTensor::from_image(&cv_resize::resize(&rgb, w, h, Interpolation::Linear));
+            t.divide(255.0);
+            t.subtract_per_channel(&[0.5; 3]);
+            t.divide_per_channel(&[0.25; 3]);
+            let (shape, data) = t.into_layout(Layout::Nchw);
+            return Output::Tensor(shape, data);
+        }
+        other => panic!("unknown case kind {other}"),
+    })
+}
+
+/// The largest absolute difference, with the step's output unit: pixel levels or floats.
+fn max_abs_diff(actual: &Output, expected: &Array, what: &str) -> f64 {
+    match (actual, expected) {
+        (Output::Pixels(img), Array::U8(shape, data)) => {
+            assert_eq!(
+                (img.height as u64, img.width as u64),
+                (shape[0], shape[1]),
+                "{what}: size"
+            );
+            img.data
+                .iter()
+                .zip(data)
+                .map(|(&a, &e)| (i16::from(a) - i16::from(e)).unsigned_abs())
+                .max()
+                .map_or(0.0, f64::from)
+        }
+        (Output::Tensor(shape, got), Array::F32(eshape, data)) => {
+            let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+            assert_eq!(&shape, eshape, "{what}: shape");
+            got.iter()
+                .zip(data)
+                .map(|(&a, &e)| f64::from((a - e).abs()))
+                .fold(0.0, f64::max)
+        }
+        _ => panic!("{what}: output kinds differ"),
+    }
+}
+
+#[test]
+fn preprocessing_matches_pil_torchvision_and_opencv() {
+    let dir = references();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    // Worst difference per step, over every image and size.
+    let mut worst: BTreeMap<String, f64> = BTreeMap::new();
+    for case in manifest["cases"].as_array().unwrap() {
+        let op = &case["op"];
+        let mut step = op["kind"].as_str().unwrap().to_string();
+        for key in ["filter", "interpolation"] {
+            if let Some(v) = op[key].as_str() {
+                step = format!("{step}/{v}");
+            }
+        }
+        if step == "decode" {
+            step = format!(
+                "decode/{}",
+                case["input"].as_str().unwrap().rsplit('.').next().unwrap()
+            );
+        }
+        let input = case["input"].as_str().unwrap();
+        let expected = read_npy(&dir.join(case["expected"].as_str().unwrap()));
+        let got = run_case(&dir, input, op);
+        let diff = max_abs_diff(&got, &expected, &format!("{step} on {input}"));
+        if diff > 0.0 {
+            println!("  {step} on {input}: {diff} ({})", case["expected"]);
+        }
+        let entry = worst.entry(step).or_insert(0.0);
+        *entry = entry.max(diff);
+    }
+    println!("versions: {}", manifest["versions"]);
+    println!("{:<28} max abs diff", "step");
+    for (step, diff) in &worst {
+        println!("{step:<28} {diff}");
+    }
+    for (step, &diff) in &worst {
+        let limit = match step.as_str() {
+            // image-rs and libjpeg-turbo use different IDCTs and chroma upsampling.
+            "decode/jpg" => 8.0,
+            // OpenCV's tail pixels use its scalar path, which rounds once instead of twice.
+            "cv_resize/linear" => 1.0,
+            // Floats after a resize: one pixel level divided by the std.
+            "torchvision_chain" | "cv_chain" => 1.0 / 255.0 / 0.224 + 1e-6,
+            _ => 0.0,
+        };
+        assert!(diff <= limit, "{step}: max abs diff {diff} exceeds {limit}");
+    }
+}
