@@ -31,6 +31,44 @@ pub struct MigrationPlan {
     pub labels: Option<String>,
     pub target: TargetPlan,
     pub tolerances: Tolerances,
+    /// What `wasm-migrate convert` produced; absent until it has run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted: Option<ConvertedModel>,
+}
+
+/// The model files `convert` wrote, as it found them after writing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertedModel {
+    /// The interpreter that ran `convert_model.py`, and the framework versions it had.
+    pub python: String,
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    pub artifacts: Vec<ConvertedArtifact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertedArtifact {
+    /// `onnx`, `openvino`, `torchscript` or `tflite`.
+    pub format: String,
+    /// Relative to the generated crate.
+    pub files: Vec<String>,
+    /// `f32` unless a smaller precision was asked for.
+    pub weights: String,
+    #[serde(default)]
+    pub inputs: Vec<TensorInfo>,
+    #[serde(default)]
+    pub outputs: Vec<TensorInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorInfo {
+    pub name: String,
+    /// `-1` for a dynamic dimension.
+    pub shape: Vec<i64>,
+    pub dtype: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +259,15 @@ impl MigrationPlan {
             "tolerances",
             &self.tolerances,
         )?;
+        if let Some(converted) = &self.converted {
+            section(
+                &mut out,
+                "Written by `wasm-migrate convert`: the converted model files (relative to the\n\
+                 generated crate), their tensors and weight precision.",
+                "converted",
+                converted,
+            )?;
+        }
         Ok(out)
     }
 

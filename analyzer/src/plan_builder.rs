@@ -165,6 +165,7 @@ pub(crate) fn build_plan(
             },
         },
         tolerances: Tolerances::cross_backend(),
+        converted: None,
     }
 }
 

@@ -6,7 +6,7 @@
 pub mod analyze;
 #[cfg(feature = "runtime")]
 pub mod doctor;
-#[cfg(feature = "runtime")]
+pub mod migrate;
 mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;
@@ -52,6 +52,10 @@ enum Command {
     CheckPlan(analyze::CheckPlanArgs),
     /// List the code rules (built in, plus --rules DIR) with their category and targets.
     Rules(analyze::RulesArgs),
+    Generate(migrate::GenerateArgs),
+    Convert(migrate::ConvertArgs),
+    Build(migrate::BuildArgs),
+    Inspect(migrate::InspectArgs),
     #[cfg(feature = "runtime")]
     Run(run::RunArgs),
     #[cfg(feature = "runtime")]
@@ -80,6 +84,10 @@ where
         Command::Analyze(args) => analyze::run(args),
         Command::CheckPlan(args) => analyze::check_plan(args),
         Command::Rules(args) => analyze::list_rules(args),
+        Command::Generate(args) => migrate::generate(args),
+        Command::Convert(args) => migrate::convert(args),
+        Command::Build(args) => migrate::build(args),
+        Command::Inspect(args) => migrate::inspect(args),
         #[cfg(feature = "runtime")]
         Command::Run(args) => run::run(args),
         #[cfg(feature = "runtime")]

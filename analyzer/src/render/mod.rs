@@ -699,6 +699,7 @@ pub(crate) fn sample_report() -> Report {
             backend: Some("openvino".to_string()),
         },
         tolerances: Tolerances::cross_backend(),
+        converted: None,
     };
 
     Report {

@@ -1,0 +1,136 @@
+//! `build`: `cargo build --release --target wasm32-wasip1` on a glue crate, then the module
+//! is checked against the target runtime and stamped.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+use crate::error::{CodegenError, io};
+use crate::generate::{GlueManifest, MANIFEST_FILE, Target};
+use crate::module::{self, BuildStamp, Inspection};
+
+pub const WASM_TARGET: &str = "wasm32-wasip1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Built {
+    /// `DIR/app.wasm`.
+    pub module: PathBuf,
+    pub size: u64,
+    pub inspection: Inspection,
+    pub target: Target,
+}
+
+/// Whether the Rust standard library for wasm32-wasip1 is installed.
+pub fn wasm_target_installed() -> bool {
+    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .is_dir()
+}
+
+/// Builds the crate in `dir`. Cargo's own progress goes to stderr as it runs.
+pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> {
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Err(CodegenError::Build(format!(
+            "{}: no Cargo.toml; point build at a crate written by `wasm-migrate generate`",
+            dir.display()
+        )));
+    }
+    let glue: Option<GlueManifest> = std::fs::read_to_string(dir.join(MANIFEST_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let target = target
+        .or(glue.as_ref().map(|g| g.target))
+        .unwrap_or(Target::WasmEdge014);
+    if !wasm_target_installed() {
+        return Err(CodegenError::Build(format!(
+            "the Rust target {WASM_TARGET} is not installed; add it with `rustup target add {WASM_TARGET}`"
+        )));
+    }
+    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "--message-format=json-render-diagnostics",
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| CodegenError::Build(format!("cannot run cargo: {e}")))?;
+    let mut wasm = None;
+    let stdout = child.stdout.take().expect("piped");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if message["reason"] == "compiler-artifact"
+            && let Some(exe) = message["executable"].as_str()
+        {
+            wasm = Some(PathBuf::from(exe));
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| CodegenError::Build(format!("cargo: {e}")))?;
+    if !status.success() {
+        return Err(CodegenError::Build(format!(
+            "cargo build failed for {} (the errors are above)",
+            manifest_path.display()
+        )));
+    }
+    let wasm = wasm.ok_or_else(|| CodegenError::Build("cargo built no executable".into()))?;
+    let bytes = std::fs::read(&wasm).map_err(io(&wasm))?;
+    let before = module::inspect(&wasm, &bytes)?;
+    let disallowed: Vec<String> = before
+        .imports
+        .iter()
+        .filter(|i| i.module != "wasi_snapshot_preview1" && i.module != "wasi_ephemeral_nn")
+        .map(|i| format!("{}::{}", i.module, i.name))
+        .collect();
+    if !disallowed.is_empty() {
+        return Err(CodegenError::Module {
+            path: wasm,
+            message: format!(
+                "imports what {} does not provide: {} (only wasi_snapshot_preview1 and wasi_ephemeral_nn)",
+                target.name(),
+                disallowed.join(", ")
+            ),
+        });
+    }
+    // The glue templates feed f32 only; a hand-edited crate that feeds more is checked by
+    // inspect's verdicts against the stamped types.
+    let stamp = BuildStamp {
+        tool: "wasm-migrate".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        plan_sha256: glue.as_ref().map(|g| g.plan_sha256.clone()),
+        target: target.name().into(),
+        input_types: vec!["f32".into()],
+    };
+    let stamped = module::add_stamp(&wasm, &bytes, &stamp)?;
+    let out = dir.join("app.wasm");
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    std::io::Write::write_all(&mut file, &stamped).map_err(io(&out))?;
+    file.persist(&out).map_err(|e| CodegenError::Io {
+        path: out.clone(),
+        source: e.error,
+    })?;
+    let inspection = module::inspect(&out, &stamped)?;
+    Ok(Built {
+        size: stamped.len() as u64,
+        module: out,
+        inspection,
+        target,
+    })
+}

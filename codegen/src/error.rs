@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+
+/// Everything generate, convert, build and inspect can fail with; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    #[error(
+        "{path}: no migration plan there; run `wasm-migrate analyze {service} --write-plan` first"
+    )]
+    NoPlan { path: PathBuf, service: String },
+    #[error(transparent)]
+    Plan(#[from] wasm_migrate_analyzer::AnalyzeError),
+    #[error("{path}:{line}: {message}")]
+    PlanStep {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Unsupported { path: PathBuf, message: String },
+    #[error("{path} already exists; pass --force to replace it (model/ and target/ are kept)")]
+    Exists { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("{0}")]
+    Build(String),
+    #[error("{path}: {message}")]
+    Module { path: PathBuf, message: String },
+    #[error("{0}")]
+    Convert(String),
+}
+
+pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CodegenError {
+    let path = path.into();
+    move |source| CodegenError::Io { path, source }
+}

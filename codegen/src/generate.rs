@@ -1,0 +1,483 @@
+//! `generate`: the plan -> a glue crate, its deploy files and its model conversion script.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use wasm_migrate_analyzer::pipeline::{Framework, InputKind};
+use wasm_migrate_analyzer::plan::{MigrationPlan, PLAN_FILE_NAME};
+
+use crate::error::{CodegenError, io};
+use crate::steps::compile_image_steps;
+use crate::templates;
+
+/// Where the module will run; decides which tensor types it may feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    #[serde(rename = "wasmedge@0.14")]
+    WasmEdge014,
+    #[serde(rename = "wasmedge@0.15")]
+    WasmEdge015,
+    #[serde(rename = "wasmtime")]
+    Wasmtime,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::WasmEdge014 => "wasmedge@0.14",
+            Target::WasmEdge015 => "wasmedge@0.15",
+            Target::Wasmtime => "wasmtime",
+        }
+    }
+
+    /// Input tensor types the runtime decodes the way the wasi-nn spec numbers them.
+    pub fn legal_input_types(self) -> &'static [&'static str] {
+        match self {
+            // WasmEdge <= 0.14.1 numbers TensorType differently: only f32 agrees (PR #4069).
+            Target::WasmEdge014 => &["f32"],
+            Target::WasmEdge015 | Target::Wasmtime => &["f16", "f32", "f64", "u8", "i32", "i64"],
+        }
+    }
+
+    pub fn from_plan(plan: &MigrationPlan) -> Target {
+        match (
+            plan.target.runtime.as_str(),
+            plan.target.runtime_version.as_str(),
+        ) {
+            ("wasmtime", _) => Target::Wasmtime,
+            (_, v) if v.starts_with("0.14") || v.starts_with("0.13") => Target::WasmEdge014,
+            _ => Target::WasmEdge015,
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wasmedge@0.14" | "wasmedge" => Ok(Target::WasmEdge014),
+            "wasmedge@0.15" => Ok(Target::WasmEdge015),
+            "wasmtime" => Ok(Target::Wasmtime),
+            other => Err(format!(
+                "unknown target `{other}` (wasmedge@0.14, wasmedge@0.15, wasmtime)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// The crate's directory; default `SERVICE/migrated`.
+    pub out: Option<PathBuf>,
+    /// Default: from the plan's target.
+    pub target: Option<Target>,
+    pub templates: Option<PathBuf>,
+    pub force: bool,
+}
+
+/// What `generate` records in the crate for `convert`, `build` and `verify`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GlueManifest {
+    pub tool_version: String,
+    pub service_root: PathBuf,
+    pub plan_sha256: String,
+    pub target: Target,
+    pub crate_name: String,
+    pub model_name: String,
+    pub kind: String,
+    pub backend: String,
+}
+
+pub const MANIFEST_FILE: &str = "wasm-migrate-glue.json";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Generated {
+    pub out: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub warnings: Vec<String>,
+    pub manifest: GlueManifest,
+}
+
+/// Reads `SERVICE/wasm-migrate.yaml` and its text (for line numbers).
+pub fn read_plan(service: &Path) -> Result<(MigrationPlan, PathBuf, String), CodegenError> {
+    let path = service.join(PLAN_FILE_NAME);
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CodegenError::NoPlan {
+            path: path.clone(),
+            service: service.display().to_string(),
+        },
+        _ => CodegenError::Io {
+            path: path.clone(),
+            source: e,
+        },
+    })?;
+    let plan = MigrationPlan::from_yaml(&path, &text)?;
+    Ok((plan, path, text))
+}
+
+pub fn default_out(service: &Path) -> PathBuf {
+    service.join("migrated")
+}
+
+fn crate_name(service_name: &str) -> String {
+    let mut name: String = service_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name.trim_matches('-').to_string();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("glue-{name}");
+    }
+    format!("{name}-wasm")
+}
+
+pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, CodegenError> {
+    let (plan, plan_path, plan_text) = read_plan(service)?;
+    let target = options.target.unwrap_or_else(|| Target::from_plan(&plan));
+    let unsupported = |message: String| CodegenError::Unsupported {
+        path: plan_path.clone(),
+        message,
+    };
+    let model = plan.model.as_ref().ok_or_else(|| {
+        unsupported("the plan has no model: there is nothing for wasi-nn to run".into())
+    })?;
+    if let Some(artifact) = &model.artifact
+        && model.framework != Framework::Transformers
+        && !service.join(artifact).exists()
+    {
+        return Err(unsupported(format!(
+            "model.artifact `{artifact}` does not exist under {} (run the service's model script, or fix the plan)",
+            service.display()
+        )));
+    }
+    let input = plan.input.as_ref();
+    let dtype = input.map(|i| normalise_dtype(&i.dtype)).unwrap_or("f32");
+    if !target.legal_input_types().contains(&dtype) && !options.force {
+        return Err(unsupported(format!(
+            "input.dtype `{dtype}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi shim) \
+             numbers tensor types differently and only f32 means the same everywhere; \
+             feed f32 or pass --force",
+            target.name()
+        )));
+    }
+    let kind = match input.map(|i| i.kind) {
+        Some(InputKind::Image) | None => "image",
+        Some(InputKind::Tensor) => "tensor",
+        Some(other) => {
+            return Err(unsupported(format!(
+                "input.kind `{other:?}` has no glue template yet (image and tensor do); \
+                 the text template is not written yet"
+            )));
+        }
+    };
+    let mut warnings = Vec::new();
+    let compiled = if kind == "image" {
+        let compiled = compile_image_steps(&plan, &plan_path, &plan_text)?;
+        warnings.extend(compiled.warnings.clone());
+        Some(compiled)
+    } else {
+        None
+    };
+
+    let labels: Vec<String> = match &plan.labels {
+        Some(file) => {
+            let path = service.join(file);
+            std::fs::read_to_string(&path)
+                .map_err(io(&path))?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let softmax = plan.postprocessing.iter().any(|s| s.op == "softmax");
+    let top_k = plan
+        .postprocessing
+        .iter()
+        .find(|s| s.op == "topk" || s.op == "top_k")
+        .and_then(|s| s.params.get("k").or(s.params.get("arg1")))
+        .and_then(|v| match v {
+            wasm_migrate_analyzer::python::Value::Int(k) => Some(*k as usize),
+            _ => None,
+        })
+        .unwrap_or(if labels.is_empty() {
+            5
+        } else {
+            5.min(labels.len())
+        });
+
+    let crate_name = crate_name(&plan.service.name);
+    let model_name = "model".to_string();
+    let backend = plan
+        .target
+        .backend
+        .clone()
+        .unwrap_or_else(|| "openvino".into());
+    let plan_sha256 = hex(&Sha256::digest(plan_text.as_bytes()));
+    let manifest = GlueManifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        service_root: std::fs::canonicalize(service).map_err(io(service))?,
+        plan_sha256: plan_sha256.clone(),
+        target,
+        crate_name: crate_name.clone(),
+        model_name: model_name.clone(),
+        kind: kind.to_string(),
+        backend: backend.clone(),
+    };
+
+    let tera = templates::load(options.templates.as_deref())?;
+    let mut context = tera::Context::new();
+    context.insert("tool_version", env!("CARGO_PKG_VERSION"));
+    context.insert("service_name", &plan.service.name);
+    context.insert("crate_name", &crate_name);
+    context.insert("plan_hash", &plan_sha256[..16]);
+    context.insert("kind", kind);
+    context.insert("model_name", &model_name);
+    let shape: Option<Vec<i64>> = input.and_then(|i| i.shape.clone());
+    context.insert("input_shape", &shape.as_ref().map(|s| format!("{s:?}")));
+    context.insert(
+        "input_layout",
+        &compiled
+            .as_ref()
+            .map(|c| c.layout.to_uppercase())
+            .unwrap_or_default(),
+    );
+    context.insert("max_output_elements", &(1usize << 20));
+    context.insert("labels", &labels);
+    context.insert("labels_file", &plan.labels);
+    context.insert("softmax", &softmax);
+    context.insert("top_k", &top_k);
+    context.insert(
+        "steps",
+        &compiled
+            .as_ref()
+            .map(|c| c.steps.clone())
+            .unwrap_or_default(),
+    );
+    context.insert(
+        "layout",
+        &compiled.as_ref().map(|c| c.layout).unwrap_or("Nchw"),
+    );
+    context.insert(
+        "input_help",
+        if kind == "image" {
+            "inputs are image files (PNG, JPEG) named on the command line"
+        } else {
+            "inputs are float32 `.npy` files named on the command line"
+        },
+    );
+    context.insert(
+        "example_input",
+        if kind == "image" {
+            "photo.png"
+        } else {
+            "input.npy"
+        },
+    );
+    context.insert("runtime_version", &plan.target.runtime_version);
+    let plugin_backend = match backend.as_str() {
+        "onnx" => "openvino",
+        other => other,
+    };
+    context.insert("backend", plugin_backend);
+    let (preload, preload_in_pod) = preload_lines(plugin_backend, &model_name);
+    context.insert("preload", &preload);
+    context.insert("preload_in_pod", &preload_in_pod);
+    context.insert("plugin_dir", "/opt/wasmedge/plugin");
+    context.insert("model_host_path", &format!("/var/lib/{crate_name}/model"));
+    context.insert("image", &format!("registry.example.com/{crate_name}:0.1.0"));
+    // The conversion script.
+    context.insert("service_root", &manifest.service_root.display().to_string());
+    let entry_file = plan
+        .service
+        .entrypoint
+        .as_ref()
+        .map(|e| e.file.clone())
+        .or_else(|| model.loaded_at.rsplit_once(':').map(|(f, _)| f.to_string()))
+        .unwrap_or_default();
+    context.insert("entry_file", &entry_file);
+    context.insert("artifact", &model.artifact);
+    let framework = match model.framework {
+        Framework::Pytorch => "pytorch",
+        Framework::Onnx => "onnx",
+        Framework::Keras | Framework::Tensorflow => "keras",
+        _ => "other",
+    };
+    context.insert("framework", framework);
+    context.insert("weights", "f32");
+    let formats: &[&str] = match framework {
+        "pytorch" => &[
+            "model.onnx (torch.onnx.export)",
+            "model.xml + model.bin (OpenVINO IR)",
+            "model.pt (TorchScript)",
+        ],
+        "onnx" => &[
+            "model.onnx (the service's own, copied)",
+            "model.xml + model.bin (OpenVINO IR)",
+        ],
+        "keras" => &[
+            "model.xml + model.bin (OpenVINO IR)",
+            "model.tflite (TensorFlow Lite)",
+        ],
+        _ => &[],
+    };
+    context.insert("formats", formats);
+    let shape_for_script: Vec<i64> = shape.clone().unwrap_or_default();
+    context.insert("input_shape_list", &shape_for_script);
+    let mut script_context = context.clone();
+    script_context.insert("input_shape", &shape_for_script);
+
+    let mut files: Vec<(PathBuf, String, bool)> = vec![
+        (
+            "Cargo.toml".into(),
+            templates::render(&tera, "glue/Cargo.toml.tera", &context)?,
+            false,
+        ),
+        (
+            "src/main.rs".into(),
+            templates::render(&tera, "glue/main.rs.tera", &context)?,
+            false,
+        ),
+        (
+            "README.md".into(),
+            templates::render(&tera, "glue/README.md.tera", &context)?,
+            false,
+        ),
+        (
+            "deploy/run-wasmedge.sh".into(),
+            templates::render(&tera, "deploy/run-wasmedge.sh.tera", &context)?,
+            true,
+        ),
+        (
+            "deploy/kubernetes.yaml".into(),
+            templates::render(&tera, "deploy/kubernetes.yaml.tera", &context)?,
+            false,
+        ),
+        (
+            "deploy/Dockerfile".into(),
+            templates::render(&tera, "deploy/Dockerfile.tera", &context)?,
+            false,
+        ),
+        (
+            "convert_model.py".into(),
+            templates::render(&tera, "convert/convert_model.py.tera", &script_context)?,
+            false,
+        ),
+        (
+            MANIFEST_FILE.into(),
+            serde_json::to_string_pretty(&manifest).expect("serialisable") + "\n",
+            false,
+        ),
+    ];
+    if kind == "image" {
+        files.push((
+            "src/ops/mod.rs".into(),
+            templates::OPS_MOD.to_string(),
+            false,
+        ));
+        for (name, text) in templates::OPS {
+            files.push((Path::new("src/ops").join(name), (*text).to_string(), false));
+        }
+    }
+    let out = options.out.clone().unwrap_or_else(|| default_out(service));
+    write_tree(&out, &files, options.force)?;
+    Ok(Generated {
+        files: files.into_iter().map(|(p, _, _)| out.join(p)).collect(),
+        out,
+        warnings,
+        manifest,
+    })
+}
+
+fn normalise_dtype(dtype: &str) -> &str {
+    match dtype {
+        "float32" | "f32" => "f32",
+        "float16" | "f16" => "f16",
+        "float64" | "f64" => "f64",
+        "uint8" | "u8" => "u8",
+        "int32" | "i32" => "i32",
+        "int64" | "i64" => "i64",
+        other => other,
+    }
+}
+
+/// The `--nn-preload` line for local runs and the one for the pod (model mounted at /model).
+fn preload_lines(backend: &str, name: &str) -> (String, String) {
+    match backend {
+        "pytorch" => (
+            format!("{name}:pytorch:cpu:model/model.pt"),
+            format!("{name}:pytorch:cpu:/model/model.pt"),
+        ),
+        "tensorflowlite" => (
+            format!("{name}:tensorflowlite:cpu:model/model.tflite"),
+            format!("{name}:tensorflowlite:cpu:/model/model.tflite"),
+        ),
+        _ => (
+            format!("{name}:openvino:cpu:model/model.xml:model/model.bin"),
+            format!("{name}:openvino:cpu:/model/model.xml:/model/model.bin"),
+        ),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the crate into a fresh directory next to `out`, then swaps it in, so a failure
+/// never leaves half a crate. With `force`, `model/` and `target/` of the old one are kept.
+fn write_tree(
+    out: &Path,
+    files: &[(PathBuf, String, bool)],
+    force: bool,
+) -> Result<(), CodegenError> {
+    if out.exists() && !force {
+        return Err(CodegenError::Exists {
+            path: out.to_path_buf(),
+        });
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".wasm-migrate-generate-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    for (relative, text, executable) in files {
+        let path = staging.path().join(relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::write(&path, text).map_err(io(&path))?;
+        #[cfg(unix)]
+        if *executable {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .map_err(io(&path))?;
+        }
+        #[cfg(not(unix))]
+        let _ = executable;
+    }
+    if out.exists() {
+        for keep in ["model", "target", "app.wasm"] {
+            let old = out.join(keep);
+            if old.exists() {
+                std::fs::rename(&old, staging.path().join(keep)).map_err(io(&old))?;
+            }
+        }
+        std::fs::remove_dir_all(out).map_err(io(out))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, out).map_err(io(out))?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! From a MigrationPlan to a running module: `generate` writes a Rust wasi-nn glue crate
+//! (tera templates in `templates/`, preprocessing from the `preprocess` crate), its deploy
+//! files and a model conversion script; `convert` runs that script with the service's own
+//! Python; `build` compiles the crate to wasm32-wasip1 and checks and stamps the module;
+//! `inspect` says which runtimes can run a module and why.
+
+mod build;
+mod convert;
+mod error;
+mod generate;
+pub mod module;
+mod steps;
+pub mod templates;
+
+pub use build::{Built, WASM_TARGET, build, wasm_target_installed};
+pub use convert::{convert, find_python};
+pub use error::CodegenError;
+pub use generate::{
+    GenerateOptions, Generated, GlueManifest, MANIFEST_FILE, Target, default_out, generate,
+    read_plan,
+};
+pub use steps::{CompiledSteps, GlueStep, compile_image_steps};
