@@ -453,6 +453,7 @@ pub fn compile_image_steps(
                 }
             }
             (StepLibrary::Numpy, "expand_dims")
+            | (StepLibrary::Torch, "stack")
             | (StepLibrary::Torch, "unsqueeze")
             | (StepLibrary::Tensorflow, "expand_dims") => {
                 let axis = param(step, &["axis", "dim", "arg1", "arg0"])

@@ -1,0 +1,395 @@
+//! analyze -> generate -> convert -> build -> run on the samples, against the Python service.
+//!
+//! Each sample is copied to a temporary directory, its own script makes the model (seeded
+//! weights), the real frameworks in the test venv convert it, the glue is built for
+//! wasm32-wasip1 (one shared target directory, so dependencies build once) and run in the
+//! embedded runtime on several backends. `tests/generate/reference.py` runs the service's own
+//! code on the same photographs; the preprocessed tensors and the logits must agree.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use wasm_migrate_tests::{python_env, read_npy_f32, repo_root, run_with, sample};
+
+/// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
+fn wm(args: &[&str]) -> Output {
+    let glue_target = repo_root().join("target/glue-target");
+    run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
+}
+
+fn ok(output: Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn python(args: &[&Path]) {
+    let status = Command::new(python_env().join("bin/python"))
+        .args(args)
+        .status()
+        .expect("python runs");
+    assert!(status.success(), "python {args:?} failed");
+}
+
+/// A sample copied, its model made, analyzed, generated, converted and built.
+fn migrate(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join(name);
+    copy_dir(&sample(name), &service);
+    python(&[&service.join("make_model.py")]);
+    let s = service.to_str().unwrap();
+    ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");
+    ok(wm(&["generate", s]), "generate");
+    ok(wm(&["convert", s]), "convert");
+    let glue = service.join("migrated");
+    ok(wm(&["build", glue.to_str().unwrap()]), "build");
+    (dir, service)
+}
+
+/// The glue's outputs (first output per input) and the dumped preprocessed tensors.
+fn run_glue(service: &Path, backend: &str, inputs: usize) -> Vec<(Vec<f32>, usize)> {
+    let glue = service.join("migrated");
+    let refs = service.join("refs");
+    let (preload, backend_flag) = match backend {
+        "openvino" => (
+            format!(
+                "model:openvino:cpu:{}:{}",
+                glue.join("model/model.xml").display(),
+                glue.join("model/model.bin").display()
+            ),
+            "openvino",
+        ),
+        other => (
+            format!("model:onnx:cpu:{}", glue.join("model/model.onnx").display()),
+            other,
+        ),
+    };
+    let dump = format!("/refs/wasm_{backend}_pre.npy");
+    let guest_inputs: Vec<String> = (0..inputs)
+        .map(|i| format!("/refs/input_{i}.png"))
+        .collect();
+    let mut args = vec![
+        "run".to_string(),
+        "-q".into(),
+        "--backend".into(),
+        backend_flag.into(),
+        "--dir".into(),
+        format!("{}:/refs", refs.display()),
+        "--nn-preload".into(),
+        preload,
+        glue.join("app.wasm").display().to_string(),
+        "--".into(),
+        "--dump-preprocessed".into(),
+        dump,
+    ];
+    args.extend(guest_inputs);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let stdout = ok(wm(&args), &format!("run on {backend}"));
+    stdout
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("one JSON object per input");
+            let data: Vec<f32> = v["outputs"][0]["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            let top1 = v["top_k"][0]["index"].as_u64().unwrap() as usize;
+            (data, top1)
+        })
+        .collect()
+}
+
+fn argmax(v: &[f32]) -> usize {
+    (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// The whole flow for one sample; `max_pre_diff` is the preprocessing target for its resize.
+fn glue_matches_python(name: &str, backends: &[&str], max_pre_diff: f32) {
+    let (_dir, service) = migrate(name);
+    let refs = service.join("refs");
+    python(&[
+        &repo_root().join("tests/generate/reference.py"),
+        Path::new(name),
+        &service,
+        &refs,
+    ]);
+    let inputs = 3;
+    for backend in backends {
+        let results = run_glue(&service, backend, inputs);
+        assert_eq!(results.len(), inputs, "{backend}: one result per input");
+        for (i, (data, top1)) in results.iter().enumerate() {
+            let (_, expected) = read_npy_f32(&refs.join(format!("input_{i}_out.npy")));
+            let (_, python_pre) = read_npy_f32(&refs.join(format!("input_{i}_pre.npy")));
+            let dump = if i == 0 {
+                refs.join(format!("wasm_{backend}_pre.npy"))
+            } else {
+                refs.join(format!("wasm_{backend}_pre.npy.{i}"))
+            };
+            let (_, wasm_pre) = read_npy_f32(&dump);
+            let pre_diff = max_abs_diff(&wasm_pre, &python_pre);
+            let out_diff = max_abs_diff(data, &expected);
+            println!(
+                "{name} {backend} input {i}: preprocessed max abs diff {pre_diff:e}, logits {out_diff:e}"
+            );
+            assert!(
+                pre_diff <= max_pre_diff,
+                "{name} {backend} input {i}: preprocessing differs by {pre_diff}"
+            );
+            assert!(
+                out_diff <= 1e-3,
+                "{name} {backend} input {i}: logits differ by {out_diff}"
+            );
+            assert_eq!(
+                *top1,
+                argmax(&expected),
+                "{name} {backend} input {i}: top-1"
+            );
+        }
+    }
+}
+
+#[test]
+fn torchvision_flask_glue_matches_python_on_three_backends() {
+    // PIL resize and torchvision's chain are reproduced exactly.
+    glue_matches_python(
+        "torchvision-flask",
+        &["openvino", "tract", "onnxruntime"],
+        0.0,
+    );
+}
+
+#[test]
+fn onnxruntime_service_glue_matches_python_on_three_backends() {
+    // OpenCV's INTER_LINEAR: at most one level (1/255) before normalisation by std 0.25.
+    glue_matches_python(
+        "onnxruntime-service",
+        &["onnxruntime", "tract", "openvino"],
+        1.0 / 255.0 / 0.25 + 1e-6,
+    );
+}
+
+#[test]
+fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
+    let (_dir, service) = migrate("torchvision-flask");
+    let glue = service.join("migrated");
+    let clippy = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "clippy",
+            "--release",
+            "--target",
+            "wasm32-wasip1",
+            "--manifest-path",
+        ])
+        .arg(glue.join("Cargo.toml"))
+        .args(["--", "-D", "warnings"])
+        .env("CARGO_TARGET_DIR", repo_root().join("target/glue-target"))
+        .output()
+        .expect("cargo clippy runs");
+    ok(clippy, "cargo clippy on the generated crate");
+
+    let yaml = std::fs::read_to_string(glue.join("deploy/kubernetes.yaml")).unwrap();
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple(&yaml).expect("deploy YAML parses");
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["RuntimeClass", "Deployment", "Service"]);
+    assert_eq!(docs[0]["handler"], "wasmedge");
+    let pod = &docs[1]["spec"]["template"]["spec"];
+    assert_eq!(pod["runtimeClassName"], "wasmedge");
+    let env = pod["containers"][0]["env"].as_array().unwrap();
+    let preload = env
+        .iter()
+        .find(|e| e["name"] == "WASMEDGE_WASINN_PRELOAD")
+        .expect("the shim's preload variable")["value"]
+        .as_str()
+        .unwrap();
+    // NAME:ENCODING:TARGET:PATH[:PATH], with the paths under the model volume's mount.
+    let parts: Vec<&str> = preload.split(':').collect();
+    assert_eq!(&parts[..3], ["model", "openvino", "cpu"]);
+    assert!(
+        parts[3..].iter().all(|p| p.starts_with("/model/")),
+        "{preload}"
+    );
+    assert!(env.iter().any(|e| e["name"] == "WASMEDGE_PLUGIN_PATH"));
+    let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+    assert!(mounts.iter().any(|m| m["mountPath"] == "/model"));
+
+    let dockerfile = std::fs::read_to_string(glue.join("deploy/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("FROM scratch"));
+    assert!(dockerfile.contains("module.wasm.image/variant=\"compat-smart\""));
+    assert!(dockerfile.contains("DEPRECATED"));
+    let script = std::fs::read_to_string(glue.join("deploy/run-wasmedge.sh")).unwrap();
+    assert!(script.contains("wasmedge compile app.wasm app_aot.wasm"));
+    assert!(script.contains("--nn-preload model:openvino:cpu:model/model.xml:model/model.bin"));
+
+    // The stamp and the verdicts.
+    let inspect = ok(
+        wm(&[
+            "inspect",
+            glue.join("app.wasm").to_str().unwrap(),
+            "--format",
+            "json",
+        ]),
+        "inspect",
+    );
+    let report: Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(report["stamp"]["target"], "wasmedge@0.14");
+    assert_eq!(report["stamp"]["input_types"], serde_json::json!(["f32"]));
+    assert!(
+        report["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["compatible"] == true)
+    );
+    let modules: Vec<&str> = report["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["module"].as_str().unwrap())
+        .collect();
+    assert!(modules.contains(&"wasi_ephemeral_nn"));
+
+    // The plan records what convert wrote, with f32 weights.
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(plan.contains("converted:"));
+    assert!(!plan.contains("weights: f16"));
+}
+
+/// Writes the sample's plan with `edit` applied, then runs generate and returns stderr.
+fn generate_with_plan_edit(
+    name: &str,
+    make_model: bool,
+    edit: impl Fn(&str) -> String,
+) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join(name);
+    copy_dir(&sample(name), &service);
+    if make_model {
+        python(&[&service.join("make_model.py")]);
+    }
+    ok(
+        wm(&["analyze", service.to_str().unwrap(), "--write-plan"]),
+        "analyze",
+    );
+    let plan_path = service.join("wasm-migrate.yaml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    std::fs::write(&plan_path, edit(&plan)).unwrap();
+    let output = wm(&["generate", service.to_str().unwrap()]);
+    (output, service, dir)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect(needle) + 1
+}
+
+#[test]
+fn bad_plans_fail_naming_the_plan_line() {
+    // A step with no Rust equivalent: INTER_AREA.
+    let (output, service, _dir) = generate_with_plan_edit("onnxruntime-service", true, |p| {
+        p.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_AREA")
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    // The error points at the list item of the resize step.
+    let resize_item = line_of(&plan, "op: resize") - 1;
+    assert!(
+        stderr.contains(&format!("wasm-migrate.yaml:{resize_item}:")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("INTER_AREA"), "{stderr}");
+    assert!(!service.join("migrated").exists(), "nothing half-written");
+
+    // An unknown step.
+    let (output, service, _dir) = generate_with_plan_edit("onnxruntime-service", true, |p| {
+        p.replace("  op: argmax", "  op: argmax").replace(
+            "- library: numpy\n  op: astype",
+            "- library: numpy\n  op: fft2",
+        )
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    let item = line_of(&plan, "op: fft2") - 1;
+    assert!(
+        stderr.contains(&format!("wasm-migrate.yaml:{item}:")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("numpy.fft2"), "{stderr}");
+
+    // The model file does not exist (the sample's model script was not run).
+    let (output, _service, _dir) =
+        generate_with_plan_edit("onnxruntime-service", false, |p| p.to_string());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("model/classifier.onnx` does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn generate_keeps_existing_output_unless_forced() {
+    let (output, service, _dir) =
+        generate_with_plan_edit("onnxruntime-service", true, |p| p.to_string());
+    ok(output, "first generate");
+    let main_rs = service.join("migrated/src/main.rs");
+    std::fs::write(&main_rs, "// edited by hand\n").unwrap();
+    let again = wm(&["generate", service.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&main_rs).unwrap(),
+        "// edited by hand\n"
+    );
+    ok(
+        wm(&["generate", service.to_str().unwrap(), "--force"]),
+        "generate --force",
+    );
+    assert!(
+        std::fs::read_to_string(&main_rs)
+            .unwrap()
+            .contains("wasi-nn glue")
+    );
+}
+
+#[test]
+fn wasmedge_014_refuses_non_f32_inputs_unless_forced() {
+    let (output, service, _dir) = generate_with_plan_edit("onnxruntime-service", true, |p| {
+        p.replace("dtype: f32", "dtype: u8")
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("only f32"), "{stderr}");
+    let forced = wm(&["generate", service.to_str().unwrap(), "--force"]);
+    ok(forced, "generate --force");
+}
