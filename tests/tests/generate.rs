@@ -331,7 +331,7 @@ fn bad_plans_fail_naming_the_plan_line() {
 
     // An unknown step.
     let (output, service, _dir) = generate_with_plan_edit("onnxruntime-service", true, |p| {
-        p.replace("  op: argmax", "  op: argmax").replace(
+        p.replace(
             "- library: numpy\n  op: astype",
             "- library: numpy\n  op: fft2",
         )
