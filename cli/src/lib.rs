@@ -56,6 +56,7 @@ enum Command {
     Convert(migrate::ConvertArgs),
     Build(migrate::BuildArgs),
     Inspect(migrate::InspectArgs),
+    Package(migrate::PackageArgs),
     #[cfg(feature = "runtime")]
     Run(run::RunArgs),
     #[cfg(feature = "runtime")]
@@ -88,6 +89,7 @@ where
         Command::Convert(args) => migrate::convert(args),
         Command::Build(args) => migrate::build(args),
         Command::Inspect(args) => migrate::inspect(args),
+        Command::Package(args) => migrate::package(args),
         #[cfg(feature = "runtime")]
         Command::Run(args) => run::run(args),
         #[cfg(feature = "runtime")]

@@ -232,3 +232,56 @@ fn print_verdicts(inspection: &codegen::module::Inspection) {
         }
     }
 }
+
+/// Package a built module as an OCI image layout archive (platform wasi/wasm), without Docker.
+#[derive(Args)]
+#[command(
+    after_long_help = "Writes an `oci-archive` holding DIR/app.wasm as /app.wasm: platform wasi/wasm, \
+entrypoint /app.wasm, annotation module.wasm.image/variant=compat-smart.\n\n\
+Examples:\n  wasm-migrate package --oci ./service/migrated\n  \
+skopeo copy oci-archive:./service/migrated/app.oci.tar docker://registry.example.com/svc:0.1.0\n\n\
+Exit codes: 0 written, 2 no built module or the archive exists (use --force)."
+)]
+pub struct PackageArgs {
+    /// The built glue crate (holding app.wasm), or a .wasm file.
+    pub dir: PathBuf,
+    /// Write an OCI image layout archive (the only packaging so far).
+    #[arg(long, required = true)]
+    pub oci: bool,
+    /// The archive to write (default: DIR/app.oci.tar).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The image reference recorded in the archive.
+    #[arg(long, default_value = "latest")]
+    pub tag: String,
+    /// Replace an existing archive.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+pub fn package(args: PackageArgs) -> Result<u8> {
+    let module = if args.dir.is_dir() {
+        args.dir.join("app.wasm")
+    } else {
+        args.dir.clone()
+    };
+    let out = args.output.clone().unwrap_or_else(|| {
+        module
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("app.oci.tar")
+    });
+    let packaged = codegen::package_oci(&module, &out, &args.tag, args.force)?;
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&packaged)?),
+        OutputFormat::Text => println!(
+            "wrote {} ({} bytes, manifest {})",
+            packaged.archive.display(),
+            packaged.size,
+            packaged.manifest_digest
+        ),
+    }
+    Ok(0)
+}

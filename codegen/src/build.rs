@@ -124,7 +124,7 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
     std::io::Write::write_all(&mut file, &stamped).map_err(io(&out))?;
     file.persist(&out).map_err(|e| CodegenError::Io {
         path: out.clone(),
-        source: e.error,
+        error: e.error,
     })?;
     let inspection = module::inspect(&out, &stamped)?;
     Ok(Built {

@@ -92,7 +92,7 @@ pub fn convert(
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io(&plan_path))?;
     file.persist(&plan_path).map_err(|e| CodegenError::Io {
         path: plan_path.clone(),
-        source: e.error,
+        error: e.error,
     })?;
     Ok(converted)
 }

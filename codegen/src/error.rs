@@ -19,10 +19,11 @@ pub enum CodegenError {
     Unsupported { path: PathBuf, message: String },
     #[error("{path} already exists; pass --force to replace it (model/ and target/ are kept)")]
     Exists { path: PathBuf },
-    #[error("{path}: {source}")]
+    // Not `source`: the message already holds the cause, and anyhow would print it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
@@ -36,5 +37,5 @@ pub enum CodegenError {
 
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CodegenError {
     let path = path.into();
-    move |source| CodegenError::Io { path, source }
+    move |error| CodegenError::Io { path, error }
 }

@@ -109,7 +109,7 @@ pub fn read_plan(service: &Path) -> Result<(MigrationPlan, PathBuf, String), Cod
         },
         _ => CodegenError::Io {
             path: path.clone(),
-            source: e,
+            error: e,
         },
     })?;
     let plan = MigrationPlan::from_yaml(&path, &text)?;
@@ -187,16 +187,15 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     };
 
     let labels: Vec<String> = match &plan.labels {
-        Some(file) => {
-            let path = service.join(file);
-            std::fs::read_to_string(&path)
-                .map_err(io(&path))?
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect()
-        }
+        Some(file) => match read_labels(&service.join(file)) {
+            Ok(labels) => labels,
+            Err(why) => {
+                warnings.push(format!(
+                    "labels `{file}`: {why}; top-k is given without labels"
+                ));
+                Vec::new()
+            }
+        },
         None => Vec::new(),
     };
     let softmax = plan.postprocessing.iter().any(|s| s.op == "softmax");
@@ -308,6 +307,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     context.insert("artifact", &model.artifact);
     let framework = match model.framework {
         Framework::Pytorch => "pytorch",
+        Framework::Torchscript => "torchscript",
         Framework::Onnx => "onnx",
         Framework::Keras | Framework::Tensorflow => "keras",
         _ => "other",
@@ -319,6 +319,11 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
             "model.onnx (torch.onnx.export)",
             "model.xml + model.bin (OpenVINO IR)",
             "model.pt (TorchScript)",
+        ],
+        "torchscript" => &[
+            "model.onnx (torch.onnx.export of the TorchScript module)",
+            "model.xml + model.bin (OpenVINO IR)",
+            "model.pt (the TorchScript file, copied)",
         ],
         "onnx" => &[
             "model.onnx (the service's own, copied)",
@@ -340,6 +345,11 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         (
             "Cargo.toml".into(),
             templates::render(&tera, "glue/Cargo.toml.tera", &context)?,
+            false,
+        ),
+        (
+            ".cargo/config.toml".into(),
+            templates::render(&tera, "glue/cargo-config.toml.tera", &context)?,
             false,
         ),
         (
@@ -396,6 +406,44 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         warnings,
         manifest,
     })
+}
+
+/// One label per line, or a JSON object from class index to name (TorchServe's
+/// `index_to_name.json`, where a value may also be `[id, name]`).
+fn read_labels(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let map: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut indexed: Vec<(usize, String)> = Vec::new();
+        for (key, value) in map {
+            let index: usize = key
+                .parse()
+                .map_err(|_| format!("{}: key `{key}` is not a class index", path.display()))?;
+            let name = match &value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .last()
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                other => other.to_string(),
+            };
+            indexed.push((index, name));
+        }
+        indexed.sort();
+        let mut labels = vec![String::new(); indexed.last().map_or(0, |(i, _)| i + 1)];
+        for (i, name) in indexed {
+            labels[i] = name;
+        }
+        return Ok(labels);
+    }
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
 }
 
 fn normalise_dtype(dtype: &str) -> &str {

@@ -9,6 +9,7 @@ mod convert;
 mod error;
 mod generate;
 pub mod module;
+mod oci;
 mod steps;
 pub mod templates;
 
@@ -19,4 +20,5 @@ pub use generate::{
     GenerateOptions, Generated, GlueManifest, MANIFEST_FILE, Target, default_out, generate,
     read_plan,
 };
+pub use oci::{Packaged, package_oci};
 pub use steps::{CompiledSteps, GlueStep, compile_image_steps};

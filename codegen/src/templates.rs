@@ -12,6 +12,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/glue/Cargo.toml.tera"),
     ),
     (
+        "glue/cargo-config.toml.tera",
+        include_str!("../../templates/glue/cargo-config.toml.tera"),
+    ),
+    (
         "glue/main.rs.tera",
         include_str!("../../templates/glue/main.rs.tera"),
     ),

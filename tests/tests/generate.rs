@@ -198,6 +198,12 @@ fn onnxruntime_service_glue_matches_python_on_three_backends() {
 }
 
 #[test]
+fn torchserve_handler_glue_matches_python_on_two_backends() {
+    // The handler's Resize((224, 224)) is a PIL bilinear resize to an exact size.
+    glue_matches_python("torchserve-handler", &["openvino", "onnxruntime"], 0.0);
+}
+
+#[test]
 fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     let (_dir, service) = migrate("torchvision-flask");
     let glue = service.join("migrated");
@@ -277,6 +283,47 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
         .map(|i| i["module"].as_str().unwrap())
         .collect();
     assert!(modules.contains(&"wasi_ephemeral_nn"));
+
+    // The OCI archive, read back by skopeo (Debian's package; .ci/run installs it).
+    let archive = ok(
+        wm(&[
+            "package",
+            "--oci",
+            glue.to_str().unwrap(),
+            "--tag",
+            "svc:0.1.0",
+            "--format",
+            "json",
+        ]),
+        "package --oci",
+    );
+    let archive: Value = serde_json::from_str(&archive).unwrap();
+    let path = archive["archive"].as_str().unwrap();
+    let skopeo = Command::new("skopeo")
+        .args(["inspect", "--raw"])
+        .arg(format!("oci-archive:{path}"))
+        .output()
+        .expect("skopeo is installed (apt-get install skopeo)");
+    let manifest: Value = serde_json::from_str(&ok(skopeo, "skopeo inspect --raw")).unwrap();
+    assert_eq!(
+        manifest["annotations"]["module.wasm.image/variant"],
+        "compat-smart"
+    );
+    let skopeo = Command::new("skopeo")
+        .args(["inspect", "--config"])
+        .arg(format!("oci-archive:{path}"))
+        .output()
+        .unwrap();
+    let config: Value = serde_json::from_str(&ok(skopeo, "skopeo inspect --config")).unwrap();
+    assert_eq!(config["os"], "wasi");
+    assert_eq!(config["architecture"], "wasm");
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/app.wasm"])
+    );
+    // Without --force an existing archive is kept.
+    let again = wm(&["package", "--oci", glue.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
 
     // The plan records what convert wrote, with f32 weights.
     let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();

@@ -1,0 +1,129 @@
+//! `package --oci`: the module as an OCI image layout archive (`oci-archive:` for skopeo,
+//! podman and containerd's import), built here without Docker.
+//!
+//! The image is what `FROM scratch` + `COPY app.wasm /app.wasm` gives: one tar layer holding
+//! the module, platform wasi/wasm, entrypoint `/app.wasm`, and crun's
+//! `module.wasm.image/variant=compat-smart` annotation, which runwasi's shims accept too.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::error::{CodegenError, io};
+use crate::generate::hex;
+
+const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
+const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Packaged {
+    pub archive: PathBuf,
+    pub reference: String,
+    pub manifest_digest: String,
+    pub size: u64,
+}
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+fn tar_bytes(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, std::io::Error> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        // A fixed time keeps the layer digest reproducible.
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *data)?;
+    }
+    builder.into_inner()
+}
+
+/// Packages `module` (a built app.wasm) as `reference` into the archive `out`.
+pub fn package_oci(
+    module: &Path,
+    out: &Path,
+    reference: &str,
+    force: bool,
+) -> Result<Packaged, CodegenError> {
+    let wasm = std::fs::read(module).map_err(io(module))?;
+    if !wasm.starts_with(b"\0asm") {
+        return Err(CodegenError::Module {
+            path: module.to_path_buf(),
+            message: "not a WebAssembly module; run `wasm-migrate build` first".into(),
+        });
+    }
+    if out.exists() && !force {
+        return Err(CodegenError::Exists {
+            path: out.to_path_buf(),
+        });
+    }
+    let tar_error = |e: std::io::Error| CodegenError::Io {
+        path: out.to_path_buf(),
+        error: e,
+    };
+    let layer = tar_bytes(&[("app.wasm", &wasm)]).map_err(tar_error)?;
+    let layer_digest = digest(&layer);
+    let config = serde_json::to_vec(&json!({
+        "architecture": "wasm",
+        "os": "wasi",
+        "config": {"Entrypoint": ["/app.wasm"]},
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+    }))
+    .expect("serialisable");
+    let config_digest = digest(&config);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": layer_digest, "size": layer.len()}],
+        "annotations": {"module.wasm.image/variant": "compat-smart"},
+    }))
+    .expect("serialisable");
+    let manifest_digest = digest(&manifest);
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "digest": manifest_digest,
+            "size": manifest.len(),
+            "platform": {"architecture": "wasm", "os": "wasi"},
+            "annotations": {"org.opencontainers.image.ref.name": reference},
+        }],
+    }))
+    .expect("serialisable");
+    let blob = |d: &str| format!("blobs/sha256/{}", d.trim_start_matches("sha256:"));
+    let (layer_path, config_path, manifest_path) = (
+        blob(&layer_digest),
+        blob(&config_digest),
+        blob(&manifest_digest),
+    );
+    let archive = tar_bytes(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", &index),
+        (&manifest_path, &manifest),
+        (&config_path, &config),
+        (&layer_path, &layer),
+    ])
+    .map_err(tar_error)?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    std::io::Write::write_all(&mut file, &archive).map_err(io(out))?;
+    file.persist(out).map_err(|e| CodegenError::Io {
+        path: out.to_path_buf(),
+        error: e.error,
+    })?;
+    Ok(Packaged {
+        archive: out.to_path_buf(),
+        reference: reference.to_string(),
+        manifest_digest,
+        size: archive.len() as u64,
+    })
+}
