@@ -187,7 +187,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     };
 
     let labels: Vec<String> = match &plan.labels {
-        Some(file) => match read_labels(&service.join(file)) {
+        Some(file) => match read_labels(&find_labels(service, file)) {
             Ok(labels) => labels,
             Err(why) => {
                 warnings.push(format!(
@@ -408,6 +408,39 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     })
 }
 
+/// Formats the generated Rust with rustfmt when it is installed (it comes with rustup's default
+/// profile); the templates are close to rustfmt's style, so without it the code stays readable.
+fn format_rust(crate_dir: &Path) {
+    let main = crate_dir.join("src/main.rs");
+    let _ = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .arg(&main)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// The plan's label file: relative to the service root, or else the one file of that name in
+/// a directory just below it (TorchServe handlers read theirs from `model_dir`).
+fn find_labels(service: &Path, file: &str) -> PathBuf {
+    let direct = service.join(file);
+    if direct.is_file() {
+        return direct;
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(service)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join(file))
+        .filter(|p| p.is_file() && !p.starts_with(default_out(service)))
+        .collect();
+    if found.len() == 1 {
+        found.remove(0)
+    } else {
+        direct
+    }
+}
+
 /// One label per line, or a JSON object from class index to name (TorchServe's
 /// `index_to_name.json`, where a value may also be `[id, name]`).
 fn read_labels(path: &Path) -> Result<Vec<String>, String> {
@@ -516,6 +549,7 @@ fn write_tree(
         #[cfg(not(unix))]
         let _ = executable;
     }
+    format_rust(staging.path());
     if out.exists() {
         for keep in ["model", "target", "app.wasm"] {
             let old = out.join(keep);

@@ -126,14 +126,14 @@ pub fn compile_image_steps(
             line: plan_item_line(plan_text, "preprocessing", index),
             message: format!(
                 "{}.{} ({}): {message}",
-                library_name(step.library),
+                step.library.as_str(),
                 step.op,
                 step.at
             ),
         };
         let mut push = |comment: &str, code: String| {
             out.push(GlueStep {
-                python: format!("{}.{}", library_name(step.library), step.op),
+                python: format!("{}.{}", step.library.as_str(), step.op),
                 at: step.at.clone(),
                 comment: comment.to_string(),
                 code,
@@ -498,19 +498,6 @@ pub fn compile_image_steps(
         },
         warnings,
     })
-}
-
-pub(crate) fn library_name(library: StepLibrary) -> &'static str {
-    match library {
-        StepLibrary::Torchvision => "torchvision",
-        StepLibrary::Pil => "pil",
-        StepLibrary::Numpy => "numpy",
-        StepLibrary::Opencv => "opencv",
-        StepLibrary::Keras => "keras",
-        StepLibrary::Tensorflow => "tensorflow",
-        StepLibrary::Torch => "torch",
-        StepLibrary::Tokenizer => "tokenizer",
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use wasm_migrate_tests::{python_env, read_npy_f32, repo_root, run_with, sample};
+use wasm_migrate_tests::{copy_dir, python_env, read_npy_f32, repo_root, run_with, sample};
 
 /// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
 fn wm(args: &[&str]) -> Output {
@@ -27,19 +27,6 @@ fn ok(output: Output, what: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn python(args: &[&Path]) {
@@ -133,8 +120,12 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The whole flow for one sample; `max_pre_diff` is the preprocessing target for its resize.
-fn glue_matches_python(name: &str, backends: &[&str], max_pre_diff: f32) {
-    let (_dir, service) = migrate(name);
+fn glue_matches_python(
+    name: &str,
+    backends: &[&str],
+    max_pre_diff: f32,
+) -> (tempfile::TempDir, PathBuf) {
+    let (dir, service) = migrate(name);
     let refs = service.join("refs");
     python(&[
         &repo_root().join("tests/generate/reference.py"),
@@ -175,6 +166,7 @@ fn glue_matches_python(name: &str, backends: &[&str], max_pre_diff: f32) {
             );
         }
     }
+    (dir, service)
 }
 
 #[test]
@@ -200,7 +192,19 @@ fn onnxruntime_service_glue_matches_python_on_three_backends() {
 #[test]
 fn torchserve_handler_glue_matches_python_on_two_backends() {
     // The handler's Resize((224, 224)) is a PIL bilinear resize to an exact size.
-    glue_matches_python("torchserve-handler", &["openvino", "onnxruntime"], 0.0);
+    let (_dir, service) =
+        glue_matches_python("torchserve-handler", &["openvino", "onnxruntime"], 0.0);
+    // The labels come from model/index_to_name.json, where the handler reads them.
+    let labels: Value = serde_json::from_str(
+        &std::fs::read_to_string(service.join("model/index_to_name.json")).unwrap(),
+    )
+    .unwrap();
+    let main_rs = std::fs::read_to_string(service.join("migrated/src/main.rs")).unwrap();
+    let first = labels["0"].as_str().unwrap();
+    assert!(
+        main_rs.contains(&format!("{first:?}")),
+        "label {first} in the glue"
+    );
 }
 
 #[test]
@@ -221,6 +225,12 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
         .output()
         .expect("cargo clippy runs");
     ok(clippy, "cargo clippy on the generated crate");
+    let fmt = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["fmt", "--check", "--manifest-path"])
+        .arg(glue.join("Cargo.toml"))
+        .output()
+        .expect("cargo fmt runs");
+    ok(fmt, "cargo fmt --check on the generated crate");
 
     let yaml = std::fs::read_to_string(glue.join("deploy/kubernetes.yaml")).unwrap();
     let docs: Vec<serde_json::Value> =

@@ -82,6 +82,22 @@ pub enum StepLibrary {
     Tokenizer,
 }
 
+impl StepLibrary {
+    /// The name the plan uses (`library: pil`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepLibrary::Torchvision => "torchvision",
+            StepLibrary::Pil => "pil",
+            StepLibrary::Numpy => "numpy",
+            StepLibrary::Opencv => "opencv",
+            StepLibrary::Keras => "keras",
+            StepLibrary::Tensorflow => "tensorflow",
+            StepLibrary::Torch => "torch",
+            StepLibrary::Tokenizer => "tokenizer",
+        }
+    }
+}
+
 /// One step of the preprocessing or postprocessing chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
