@@ -260,6 +260,98 @@ fn analyze(
     }
 }
 
+/// Raises `WasmMigrateError` for a codegen error, with `path` and `line` when it names them.
+fn codegen_err(py: Python<'_>, err: wasm_migrate_codegen::CodegenError) -> PyErr {
+    use wasm_migrate_codegen::CodegenError as E;
+    let (path, line) = match &err {
+        E::PlanStep { path, line, .. } => (Some(path.clone()), Some(*line as u64)),
+        E::NoPlan { path, .. }
+        | E::Unsupported { path, .. }
+        | E::Exists { path }
+        | E::Io { path, .. }
+        | E::Module { path, .. } => (Some(path.clone()), None),
+        E::Plan(inner) => match inner.location() {
+            Some((path, line)) => (Some(path.to_path_buf()), line.map(u64::from)),
+            None => (None, None),
+        },
+        _ => (None, None),
+    };
+    let py_err = WasmMigrateError::new_err(err.to_string());
+    let value = py_err.value(py);
+    let _ = value.setattr("path", path.map(|p| p.to_string_lossy().into_owned()));
+    let _ = value.setattr("line", line);
+    py_err
+}
+
+fn to_py_value<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let text =
+        serde_json::to_string(value).map_err(|e| WasmMigrateError::new_err(e.to_string()))?;
+    json_to_py(py, &text)
+}
+
+fn parse_target(target: Option<&str>) -> PyResult<Option<wasm_migrate_codegen::Target>> {
+    target
+        .map(|t| t.parse().map_err(WasmMigrateError::new_err))
+        .transpose()
+}
+
+/// Writes the glue crate, deploy files and conversion script from SERVICE/wasm-migrate.yaml.
+#[pyfunction]
+#[pyo3(signature = (service, *, out = None, target = None, templates = None, force = false))]
+fn generate<'py>(
+    py: Python<'py>,
+    service: PathBuf,
+    out: Option<PathBuf>,
+    target: Option<&str>,
+    templates: Option<PathBuf>,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = wasm_migrate_codegen::GenerateOptions {
+        out,
+        target: parse_target(target)?,
+        templates,
+        force,
+    };
+    let generated = py
+        .detach(|| wasm_migrate_codegen::generate(&service, &options))
+        .map_err(|e| codegen_err(py, e))?;
+    to_py_value(py, &generated)
+}
+
+/// Runs the generated convert_model.py with the service's interpreter; records the result in the plan.
+#[pyfunction]
+#[pyo3(signature = (service, *, out = None, python = None))]
+fn convert<'py>(
+    py: Python<'py>,
+    service: PathBuf,
+    out: Option<PathBuf>,
+    python: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let converted = py
+        .detach(|| wasm_migrate_codegen::convert(&service, out.as_deref(), python.as_deref()))
+        .map_err(|e| codegen_err(py, e))?;
+    to_py_value(py, &converted)
+}
+
+/// Builds a glue crate for wasm32-wasip1, checks and stamps the module (DIR/app.wasm).
+#[pyfunction]
+#[pyo3(signature = (dir, *, target = None))]
+fn build<'py>(py: Python<'py>, dir: PathBuf, target: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    let target = parse_target(target)?;
+    let built = py
+        .detach(|| wasm_migrate_codegen::build(&dir, target))
+        .map_err(|e| codegen_err(py, e))?;
+    to_py_value(py, &built)
+}
+
+/// A module's imports, exports, custom sections and a verdict per runtime.
+#[pyfunction]
+fn inspect<'py>(py: Python<'py>, module: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    let inspection =
+        wasm_migrate_codegen::module::inspect_file(&module).map_err(|e| codegen_err(py, e))?;
+    to_py_value(py, &inspection)
+}
+
 /// Runs the `wasm-migrate` command line with `argv` (program name first); returns its exit
 /// code. The console script calls this, so the command is the same CLI.
 #[pyfunction]
@@ -274,5 +366,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Report>()?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(build, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
     Ok(())
 }

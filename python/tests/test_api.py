@@ -1,6 +1,7 @@
 """The notebook API on the bundled samples, against the installed wheel."""
 
 import json
+import pathlib
 import sysconfig
 import threading
 import time
@@ -129,3 +130,48 @@ def test_help_teaches():
     doc = wasm_migrate.analyze.__doc__
     assert "fail_on" in doc and "Example" in doc
     assert wasm_migrate.__version__
+
+
+def test_generate_build_and_inspect_from_python(samples, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+    import sys
+
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    service = tmp_path / "svc"
+    shutil.copytree(samples / "onnxruntime-service", service)
+    subprocess.run([sys.executable, str(service / "make_model.py")], check=True, capture_output=True)
+    wasm_migrate.analyze(service).write_plan()
+
+    generated = wasm_migrate.generate(service)
+    out = generated["out"]
+    assert (tmp_path / "svc" / "migrated" / "src" / "main.rs").is_file()
+    assert generated["manifest"]["kind"] == "image"
+    with pytest.raises(WasmMigrateError, match="--force"):
+        wasm_migrate.generate(service)
+
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(repo / "target" / "glue-target"))
+    built = wasm_migrate.build(out)
+    assert built["size"] > 0
+    inspection = wasm_migrate.inspect(built["module"])
+    assert inspection["stamp"]["target"] == "wasmedge@0.14"
+    assert {v["runtime"]: v["compatible"] for v in inspection["verdicts"]}["wasmtime"]
+
+
+def test_generate_names_the_plan_line_of_a_step_without_rust(samples, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    service = tmp_path / "svc"
+    shutil.copytree(samples / "onnxruntime-service", service)
+    subprocess.run([sys.executable, str(service / "make_model.py")], check=True, capture_output=True)
+    plan_path = wasm_migrate.analyze(service).write_plan()
+    text = pathlib.Path(plan_path).read_text()
+    pathlib.Path(plan_path).write_text(text.replace("cv2.INTER_LINEAR", "cv2.INTER_AREA"))
+    with pytest.raises(WasmMigrateError) as error:
+        wasm_migrate.generate(service)
+    assert "INTER_AREA" in str(error.value)
+    assert error.value.path.endswith("wasm-migrate.yaml")
+    lines = pathlib.Path(plan_path).read_text().splitlines()
+    assert "op: resize" in lines[error.value.line]  # the item's line, then its op on the next

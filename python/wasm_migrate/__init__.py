@@ -9,14 +9,17 @@ The same analysis as the ``wasm-migrate`` command, for notebooks and scripts::
     >>> [step["op"] for step in report.plan["preprocessing"]][:3]
     ['open', 'convert', 'Resize']
 
+From a written plan, ``generate``, ``convert``, ``build`` and ``inspect`` do what the commands
+of the same names do and return their JSON output as dicts.
+
 In Jupyter, a report renders as an HTML summary with the detected pipeline drawn as a
 diagram. Every error is a :class:`WasmMigrateError`.
 """
 
-from wasm_migrate._native import Report, WasmMigrateError, __version__
+from wasm_migrate._native import Report, WasmMigrateError, __version__, build, convert, generate, inspect
 from wasm_migrate._native import analyze as _analyze
 
-__all__ = ["Report", "WasmMigrateError", "__version__", "analyze"]
+__all__ = ["Report", "WasmMigrateError", "__version__", "analyze", "build", "convert", "generate", "inspect"]
 
 
 def analyze(path, *, rules=None, fail_on=None):

@@ -132,3 +132,29 @@ def analyze(
     fail_on: Optional[Literal["mandatory", "optional", "potential", "never"]] = None,
 ) -> Report:
     """Analyze a Python inference service (a directory or one .py file)."""
+
+RuntimeTarget = Literal["wasmedge@0.14", "wasmedge@0.15", "wasmtime"]
+
+def generate(
+    service: StrPath,
+    *,
+    out: Optional[StrPath] = None,
+    target: Optional[RuntimeTarget] = None,
+    templates: Optional[StrPath] = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Write the Rust wasi-nn glue crate, deploy files and convert_model.py from SERVICE/wasm-migrate.yaml.
+
+    Returns ``{"out", "files", "warnings", "manifest"}``. Raises WasmMigrateError with ``path``
+    and ``line`` of the plan step that has no Rust equivalent."""
+
+def convert(
+    service: StrPath, *, out: Optional[StrPath] = None, python: Optional[StrPath] = None
+) -> dict[str, Any]:
+    """Convert the model with the service's own interpreter; returns the plan's ``converted`` section."""
+
+def build(dir: StrPath, *, target: Optional[RuntimeTarget] = None) -> dict[str, Any]:
+    """cargo build the glue for wasm32-wasip1, check its imports, stamp it; returns module, size, inspection."""
+
+def inspect(module: StrPath) -> dict[str, Any]:
+    """Imports, exports, custom sections, the wasm-migrate stamp and a verdict per runtime."""
