@@ -92,8 +92,19 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
     }
     let wasm = wasm.ok_or_else(|| CodegenError::Build("cargo built no executable".into()))?;
     let bytes = std::fs::read(&wasm).map_err(io(&wasm))?;
-    let before = module::inspect(&wasm, &bytes)?;
-    let disallowed: Vec<String> = before
+    // The glue templates feed f32 only; a hand-edited crate that feeds more is checked by
+    // inspect's verdicts against the stamped types.
+    let stamp = BuildStamp {
+        tool: "wasm-migrate".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        plan_sha256: glue.as_ref().map(|g| g.plan_sha256.clone()),
+        target: target.name().into(),
+        input_types: vec!["f32".into()],
+    };
+    let stamped = module::add_stamp(&wasm, &bytes, &stamp)?;
+    // Stamping keeps the imports, so one inspection serves the check and the report.
+    let inspection = module::inspect(&wasm, &stamped)?;
+    let disallowed: Vec<String> = inspection
         .imports
         .iter()
         .filter(|i| i.module != "wasi_snapshot_preview1" && i.module != "wasi_ephemeral_nn")
@@ -109,16 +120,6 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
             ),
         });
     }
-    // The glue templates feed f32 only; a hand-edited crate that feeds more is checked by
-    // inspect's verdicts against the stamped types.
-    let stamp = BuildStamp {
-        tool: "wasm-migrate".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        plan_sha256: glue.as_ref().map(|g| g.plan_sha256.clone()),
-        target: target.name().into(),
-        input_types: vec!["f32".into()],
-    };
-    let stamped = module::add_stamp(&wasm, &bytes, &stamp)?;
     let out = dir.join("app.wasm");
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     std::io::Write::write_all(&mut file, &stamped).map_err(io(&out))?;
@@ -126,7 +127,6 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
         path: out.clone(),
         error: e.error,
     })?;
-    let inspection = module::inspect(&out, &stamped)?;
     Ok(Built {
         size: stamped.len() as u64,
         module: out,

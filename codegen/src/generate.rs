@@ -337,7 +337,6 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     };
     context.insert("formats", formats);
     let shape_for_script: Vec<i64> = shape.clone().unwrap_or_default();
-    context.insert("input_shape_list", &shape_for_script);
     let mut script_context = context.clone();
     script_context.insert("input_shape", &shape_for_script);
 

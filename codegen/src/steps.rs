@@ -68,7 +68,6 @@ fn symbol(v: &Value) -> Option<&str> {
     match v {
         Value::Symbol { symbol } => Some(symbol.rsplit('.').next().unwrap_or(symbol)),
         Value::Str(s) => Some(s.as_str()),
-        Value::Int(_) => None,
         _ => None,
     }
 }
