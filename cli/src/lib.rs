@@ -10,6 +10,8 @@ pub mod migrate;
 mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;
+#[cfg(feature = "runtime")]
+pub mod verify;
 
 use std::ffi::OsString;
 
@@ -61,6 +63,8 @@ enum Command {
     Run(run::RunArgs),
     #[cfg(feature = "runtime")]
     Doctor(doctor::DoctorArgs),
+    #[cfg(feature = "runtime")]
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses `args` (the program name first) and runs the command. Returns the exit code; help,
@@ -94,6 +98,8 @@ where
         Command::Run(args) => run::run(args),
         #[cfg(feature = "runtime")]
         Command::Doctor(args) => doctor::run(args),
+        #[cfg(feature = "runtime")]
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => code,

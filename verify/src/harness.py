@@ -1,0 +1,460 @@
+"""The original side of `wasm-migrate verify`, run with the service's own interpreter.
+
+    python harness.py make-inputs COUNT DIR
+    python harness.py reference CONFIG.json
+
+`make-inputs` writes COUNT images: real photographs from skimage.data (cropped to several
+non-square sizes) when scikit-image is installed, seeded random pixels otherwise.
+
+`reference` imports the service the way it starts (its entry point's module, from the service
+directory), calls the entry point for each input (a Flask or FastAPI route through the
+framework's test client, a TorchServe handler's initialize / preprocess / inference /
+postprocess, or a plain function) and records what reached the model: every model object the
+service holds (torch modules, TorchScript, ONNX Runtime and OpenVINO sessions, Keras models)
+is wrapped in memory so that its first call per request saves its inputs and outputs. The
+service's files are not touched. Writes OUT/input_<i>.npz (pre_<k>: the tensors fed to the
+model, out_<k>: its outputs) and OUT/reference.json (versions, timings, responses).
+
+Exit codes: 0 done (per-input failures are in reference.json), 3 the service cannot be
+imported or started, 4 the entry point does not exist, 5 bad configuration.
+"""
+
+import importlib.util
+import inspect
+import io
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+
+def fail(code, kind, message):
+    print(json.dumps({"error": kind, "message": message}), flush=True)
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def photographs():
+    import skimage.data
+
+    for name in ["chelsea", "coffee", "astronaut", "rocket", "immunohistochemistry"]:
+        pixels = getattr(skimage.data, name)()
+        if pixels.ndim == 3 and pixels.shape[2] == 3:
+            yield name, pixels
+
+
+def make_inputs(count, out_dir):
+    from PIL import Image
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20261127)
+    try:
+        photos = list(photographs())
+        source = "skimage.data"
+    except ImportError:
+        photos = []
+        source = "random"
+    written = []
+    for i in range(count):
+        if photos:
+            name, pixels = photos[i % len(photos)]
+            h, w = pixels.shape[:2]
+            # Later rounds crop differently, so every input has its own size and aspect.
+            round_ = i // len(photos)
+            ch = max(64, int(h * (1.0 - 0.17 * round_ % 0.6)))
+            cw = max(64, int(w * (1.0 - 0.11 * (round_ + 1) % 0.5)))
+            top, left = (h - ch) // 2, (w - cw) // 3
+            pixels = np.ascontiguousarray(pixels[top : top + ch, left : left + cw])
+            label = f"{name}_{cw}x{ch}"
+        else:
+            ch, cw = int(rng.integers(96, 480)), int(rng.integers(96, 480))
+            pixels = rng.integers(0, 256, size=(ch, cw, 3), dtype=np.uint8)
+            label = f"random_{cw}x{ch}"
+        path = out_dir / f"input_{i:02}_{label}.png"
+        Image.fromarray(pixels).save(path)
+        written.append(str(path))
+    print(json.dumps({"source": source, "inputs": written}), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Capturing what reaches the model
+
+
+def to_numpy(value):
+    if isinstance(value, np.ndarray):
+        return value
+    for attr in ("detach",):  # torch
+        if hasattr(value, attr):
+            return value.detach().cpu().numpy()
+    if hasattr(value, "numpy"):  # tensorflow, openvino tensors
+        return np.asarray(value.numpy())
+    if hasattr(value, "data") and isinstance(getattr(value, "data"), np.ndarray):
+        return value.data
+    return np.asarray(value)
+
+
+def flatten(value):
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in flatten(v)]
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in flatten(v)]
+    if hasattr(value, "to_tuple"):  # transformers ModelOutput
+        return flatten(value.to_tuple())
+    if type(value).__name__ == "OVDict":
+        return flatten(list(value.values()))
+    return [to_numpy(value)]
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+        self.model_seconds = 0.0
+
+    def reset(self):
+        self.calls = []
+        self.model_seconds = 0.0
+
+
+RECORDER = Recorder()
+
+
+class ModelProxy:
+    """Stands where the service keeps its model; records the first call of each request."""
+
+    def __init__(self, target, kind, methods):
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_methods", methods)
+
+    def _record(self, method, args, kwargs):
+        target = object.__getattribute__(self, "_target")
+        fn = getattr(target, method)
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        RECORDER.model_seconds += time.perf_counter() - start
+        if method == "run" and object.__getattribute__(self, "_kind") == "onnxruntime":
+            fed = flatten(args[1] if len(args) > 1 else kwargs.get("input_feed"))
+        else:
+            fed = flatten(list(args) + list(kwargs.values()))
+        RECORDER.calls.append({"inputs": fed, "outputs": flatten(result)})
+        return result
+
+    def __call__(self, *args, **kwargs):
+        return self._record("__call__", args, kwargs)
+
+    def __getattr__(self, name):
+        target = object.__getattribute__(self, "_target")
+        if name in object.__getattribute__(self, "_methods") and name != "__call__":
+            return lambda *a, **k: self._record(name, a, k)
+        return getattr(target, name)
+
+    def __setattr__(self, name, value):
+        setattr(object.__getattribute__(self, "_target"), name, value)
+
+
+def model_kind(obj):
+    """What kind of model object this is, and the methods that run it; None if it is not one."""
+    if isinstance(obj, type) or inspect.ismodule(obj) or inspect.isfunction(obj):
+        return None
+    mods = [c.__module__ or "" for c in type(obj).__mro__]
+    names = [c.__name__ for c in type(obj).__mro__]
+    if "torch" in sys.modules and isinstance(obj, sys.modules["torch"].nn.Module):
+        return "torch", ("__call__", "forward")
+    if "InferenceSession" in names and any(m.startswith("onnxruntime") for m in mods):
+        return "onnxruntime", ("run",)
+    if "CompiledModel" in names and any(m.startswith("openvino") for m in mods):
+        return "openvino", ("__call__", "infer_new_request")
+    if any(m.startswith(("keras", "tensorflow", "tf_keras")) for m in mods) and (
+        "Model" in names or "Layer" in names
+    ):
+        return "keras", ("__call__", "predict", "predict_on_batch")
+    return None
+
+
+def wrap_models(holder, attributes):
+    wrapped = []
+    for name, value in list(attributes.items()):
+        if name.startswith("__") or isinstance(value, ModelProxy):
+            continue
+        found = model_kind(value)
+        if found is None:
+            continue
+        kind, methods = found
+        setattr(holder, name, ModelProxy(value, kind, methods))
+        wrapped.append(f"{name} ({kind}: {type(value).__name__})")
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling the entry point
+
+
+def import_service(service, file):
+    path = service / file
+    if not path.is_file():
+        fail(4, "entrypoint", f"{path}: the plan's entry point file does not exist")
+    os.chdir(service)
+    sys.path.insert(0, str(path.parent))
+    sys.path.insert(0, str(service))
+    name = path.stem if path.parent == service else ".".join(path.relative_to(service).with_suffix("").parts)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as error:  # SystemExit too: a service that exits at import is broken here
+        frames = traceback.format_exception(type(error), error, error.__traceback__)
+        fail(3, "import", f"importing {file} failed:\n" + "".join(frames[-6:]).rstrip())
+    return module
+
+
+def upload_field(function):
+    """The form field the route reads its file from, as its own source names it."""
+    try:
+        source = inspect.getsource(inspect.unwrap(function))
+    except (OSError, TypeError):
+        return None
+    found = re.search(r"files(?:\.get\(|\[)\s*[\"'](\w+)[\"']", source)
+    if found:
+        return found.group(1)
+    try:
+        for name, param in inspect.signature(function).parameters.items():
+            if "UploadFile" in str(param.annotation) or "File(" in str(param.default):
+                return name
+    except (TypeError, ValueError):
+        pass
+    return None
+
+
+def response_json(response):
+    try:
+        return response.get_json() if hasattr(response, "get_json") else response.json()
+    except Exception:
+        text = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
+        return {"text": text[:2000]}
+
+
+def flask_caller(module, entry):
+    import flask
+
+    apps = [v for v in vars(module).values() if isinstance(v, flask.Flask)]
+    if not apps:
+        fail(4, "entrypoint", f"{entry['file']} defines no Flask app")
+    app = apps[0]
+    view = app.view_functions.get(entry["handler"])
+    if view is None:
+        fail(4, "entrypoint", f"{entry['file']}: the Flask app has no view `{entry['handler']}` "
+             f"(it has {', '.join(sorted(app.view_functions))})")
+    route = entry.get("route") or next(
+        (r.rule for r in app.url_map.iter_rules() if r.endpoint == entry["handler"]), "/")
+    field = upload_field(view)
+    client = app.test_client()
+    method = (entry.get("methods") or ["POST"])[0].lower()
+
+    def call(path):
+        data = Path(path).read_bytes()
+        if field:
+            response = getattr(client, method)(
+                route, data={field: (io.BytesIO(data), Path(path).name)},
+                content_type="multipart/form-data")
+        else:
+            response = getattr(client, method)(
+                route, data=data, content_type="application/octet-stream")
+        return response.status_code, response_json(response)
+
+    return call
+
+
+def fastapi_caller(module, entry):
+    import fastapi
+    from fastapi.testclient import TestClient
+
+    apps = [v for v in vars(module).values() if isinstance(v, fastapi.FastAPI)]
+    if not apps:
+        fail(4, "entrypoint", f"{entry['file']} defines no FastAPI app")
+    app = apps[0]
+    routes = [r for r in app.routes if getattr(r, "name", None) == entry["handler"]]
+    if not routes:
+        fail(4, "entrypoint", f"{entry['file']}: the FastAPI app has no route `{entry['handler']}`")
+    route = routes[0]
+    field = upload_field(route.endpoint) or "file"
+    client = TestClient(app)
+    method = (entry.get("methods") or ["POST"])[0].lower()
+
+    def call(path):
+        data = Path(path).read_bytes()
+        response = getattr(client, method)(
+            route.path, files={field: (Path(path).name, data, "application/octet-stream")})
+        return response.status_code, response_json(response)
+
+    return call
+
+
+def torchserve_caller(module, entry, service, model_artifact):
+    cls = getattr(module, entry["handler"], None)
+    if cls is None:
+        fail(4, "entrypoint", f"{entry['file']} has no handler class `{entry['handler']}`")
+    artifact = Path(model_artifact) if model_artifact else None
+    model_dir = service / artifact.parent if artifact else service
+
+    class Context:  # what TorchServe hands initialize()
+        system_properties = {"model_dir": str(model_dir), "gpu_id": None}
+        manifest = {"model": {"serializedFile": artifact.name if artifact else "model.pt"}}
+        metrics = None
+
+    handler = cls()
+    try:
+        handler.initialize(Context())
+    except BaseException as error:
+        frames = traceback.format_exception(type(error), error, error.__traceback__)
+        fail(3, "import", f"{entry['handler']}.initialize() failed:\n" + "".join(frames[-6:]).rstrip())
+    wrap_models(handler, vars(handler))
+
+    def call(path):
+        rows = [{"data": Path(path).read_bytes()}]
+        return 200, handler.postprocess(handler.inference(handler.preprocess(rows)))
+
+    return call
+
+
+def script_caller(module, entry):
+    function = getattr(module, entry["handler"], None)
+    if not callable(function):
+        fail(4, "entrypoint", f"{entry['file']} has no function `{entry['handler']}`")
+
+    def call(path):
+        return 200, function(path)
+
+    return call
+
+
+def plain(value):
+    """A response as JSON-able data."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    try:
+        array = to_numpy(value)
+        return array.tolist() if array.size <= 64 else f"<array {list(array.shape)}>"
+    except Exception:
+        return repr(value)[:200]
+
+
+def response_labels(response):
+    """The class names a response gives, in its own order: `{"label": ...}` objects, and
+    TorchServe's `{name: score}` dicts."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if isinstance(value.get("label"), str):
+                found.append(value["label"])
+            elif value and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                               for v in value.values()) and not {"score", "index", "class_id"} & set(value):
+                found.extend(str(k) for k in value)
+            for v in value.values():
+                if isinstance(v, (dict, list, tuple)):
+                    walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    walk(response)
+    return found
+
+
+def versions():
+    import importlib.metadata
+
+    dist_names = {"opencv": "opencv-python-headless"}
+    found = {"python": sys.version.split()[0], "numpy": np.__version__}
+    for module, name in [("torch", "torch"), ("torchvision", "torchvision"), ("PIL", "pillow"),
+                         ("cv2", "opencv"), ("onnxruntime", "onnxruntime"), ("openvino", "openvino"),
+                         ("tensorflow", "tensorflow"), ("keras", "keras"), ("flask", "flask"),
+                         ("fastapi", "fastapi"), ("transformers", "transformers")]:
+        if module in sys.modules:
+            try:
+                found[name] = importlib.metadata.version(dist_names.get(name, name))
+            except importlib.metadata.PackageNotFoundError:
+                found[name] = getattr(sys.modules[module], "__version__", "?")
+    return found
+
+
+def reference(config_path):
+    config = json.loads(Path(config_path).read_text())
+    service = Path(config["service"]).resolve()
+    out = Path(config["out"]).resolve()
+    inputs = [str(Path(p).resolve()) for p in config["inputs"]]
+    entry = config["entrypoint"]
+    out.mkdir(parents=True, exist_ok=True)
+
+    start = time.perf_counter()
+    module = import_service(service, entry["file"])
+    kind = entry["kind"]
+    if kind == "torchserve":
+        call = torchserve_caller(module, entry, service, config.get("model_artifact"))
+        wrapped = ["handler.model"]
+    else:
+        wrapped = wrap_models(module, vars(module))
+        call = {"flask": flask_caller, "fastapi": fastapi_caller, "script": script_caller}[kind](module, entry)
+    load_seconds = time.perf_counter() - start
+    if not wrapped:
+        fail(3, "no-model", f"{entry['file']} holds no model object wasm-migrate can watch "
+             "(torch module, ONNX Runtime or OpenVINO session, Keras model) at module level")
+
+    results = []
+    for index, path in enumerate(inputs):
+        RECORDER.reset()
+        started = time.perf_counter()
+        try:
+            status, response = call(path)
+            error = None if status < 400 else f"HTTP {status}"
+        except Exception as exc:
+            status, response = None, None
+            frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            error = "".join(frames[-4:]).rstrip()
+        seconds = time.perf_counter() - started
+        entry_result = {"input": path, "status": status, "error": error, "response": plain(response),
+                        "labels": response_labels(plain(response)),
+                        "request_seconds": seconds, "model_seconds": RECORDER.model_seconds}
+        if RECORDER.calls:
+            first = RECORDER.calls[0]
+            arrays = {f"pre_{k}": a for k, a in enumerate(first["inputs"])}
+            arrays.update({f"out_{k}": a for k, a in enumerate(first["outputs"])})
+            np.savez(out / f"input_{index}.npz", **arrays)
+            entry_result["file"] = f"input_{index}.npz"
+        elif error is None:
+            entry_result["error"] = "the service answered without calling the model"
+        results.append(entry_result)
+        print(json.dumps({"progress": index + 1, "of": len(inputs)}), flush=True)
+
+    summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
+               "watched": wrapped, "results": results}
+    (out / "reference.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps({"done": str(out / "reference.json")}), flush=True)
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "make-inputs":
+        make_inputs(int(sys.argv[2]), Path(sys.argv[3]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "reference":
+        reference(sys.argv[2])
+    else:
+        fail(5, "usage", __doc__.strip().splitlines()[2])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+//! The original side: the Python harness (`harness.py`, shipped in the binary), run with the
+//! service's own interpreter, or a reference stored by an earlier run.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use wasm_migrate_analyzer::plan::MigrationPlan;
+
+use crate::error::{VerifyError, io};
+use crate::tensor_file::{Tensor, read_npz};
+
+pub const HARNESS: &str = include_str!("harness.py");
+
+/// What `reference.json` holds: the run's environment and one entry per input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferenceSummary {
+    pub python: String,
+    pub versions: BTreeMap<String, String>,
+    pub load_seconds: f64,
+    pub watched: Vec<String>,
+    pub results: Vec<ReferenceResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferenceResult {
+    pub input: String,
+    pub status: Option<i64>,
+    pub error: Option<String>,
+    pub response: Value,
+    /// The class names the response gives, in its order.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    pub request_seconds: f64,
+    pub model_seconds: f64,
+    /// The `.npz` beside reference.json with what reached the model.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// One input's recorded tensors.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// What the service fed its model (`pre_0`, `pre_1`...).
+    pub fed: Vec<Tensor>,
+    /// What the model returned (`out_0`...).
+    pub outputs: Vec<Tensor>,
+}
+
+pub struct Reference {
+    pub dir: PathBuf,
+    pub summary: ReferenceSummary,
+}
+
+impl Reference {
+    pub fn recorded(&self, index: usize) -> Result<Option<Recorded>, VerifyError> {
+        let Some(file) = self
+            .summary
+            .results
+            .get(index)
+            .and_then(|r| r.file.as_ref())
+        else {
+            return Ok(None);
+        };
+        let mut recorded = Recorded::default();
+        for (name, tensor) in read_npz(&self.dir.join(file))? {
+            if name.starts_with("pre_") {
+                recorded.fed.push(tensor);
+            } else if name.starts_with("out_") {
+                recorded.outputs.push(tensor);
+            }
+        }
+        Ok(Some(recorded))
+    }
+
+    /// Reads `reference.json` from a directory a previous `--save-reference` wrote.
+    pub fn load(dir: &Path) -> Result<Reference, VerifyError> {
+        let path = dir.join("reference.json");
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let summary = serde_json::from_str(&text).map_err(|e| VerifyError::BadInput {
+            path: path.clone(),
+            reason: format!("not a verify reference: {e}"),
+        })?;
+        Ok(Reference {
+            dir: dir.to_path_buf(),
+            summary,
+        })
+    }
+}
+
+/// Runs the harness with `args`; `progress` gets (done, total) as inputs finish.
+fn run_harness(
+    python: &Path,
+    work: &Path,
+    args: &[&str],
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<Value>, VerifyError> {
+    let script = work.join("wasm_migrate_harness.py");
+    std::fs::write(&script, HARNESS).map_err(io(&script))?;
+    let mut child = Command::new(python)
+        .arg(&script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| VerifyError::NoPython {
+            python: python.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let stderr = child.stderr.take();
+    // Drain stderr on a thread so a chatty service cannot block on a full pipe.
+    let stderr_thread = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stream) = stderr {
+            let _ = std::io::Read::read_to_string(&mut stream, &mut text);
+        }
+        text
+    });
+    let mut lines = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                continue; // the service's own prints
+            };
+            if let (Some(done), Some(total)) = (value["progress"].as_u64(), value["of"].as_u64()) {
+                progress(done as usize, total as usize);
+            }
+            lines.push(value);
+        }
+    }
+    let status = child.wait().map_err(|e| VerifyError::NoPython {
+        python: python.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let stderr = stderr_thread.join().unwrap_or_default();
+    if let Some(error) = lines.iter().find(|v| v.get("error").is_some()) {
+        return Err(VerifyError::Original {
+            kind: error["error"].as_str().unwrap_or("error").to_string(),
+            message: error["message"].as_str().unwrap_or_default().to_string(),
+        });
+    }
+    if !status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let hint = if stderr.contains("ModuleNotFoundError") {
+            "\nthe interpreter lacks a package the service needs: install it there, or pass --python"
+        } else {
+            ""
+        };
+        return Err(VerifyError::Original {
+            kind: format!("exit {}", status.code().unwrap_or(-1)),
+            message: format!("{} failed:\n{}{hint}", python.display(), tail.join("\n")),
+        });
+    }
+    Ok(lines)
+}
+
+/// Writes `count` photographs (or seeded random images) into `dir`; returns their source.
+pub fn make_inputs(
+    python: &Path,
+    work: &Path,
+    count: usize,
+    dir: &Path,
+) -> Result<(String, Vec<PathBuf>), VerifyError> {
+    let count_text = count.to_string();
+    let dir_text = dir.display().to_string();
+    let lines = run_harness(
+        python,
+        work,
+        &["make-inputs", &count_text, &dir_text],
+        &|_, _| {},
+    )?;
+    let last = lines.last().cloned().unwrap_or_default();
+    let source = last["source"].as_str().unwrap_or("random").to_string();
+    let paths = last["inputs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(PathBuf::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((source, paths))
+}
+
+/// Calls the service's entry point on every input and records what reached its model.
+pub fn run_reference(
+    python: &Path,
+    service: &Path,
+    plan: &MigrationPlan,
+    inputs: &[PathBuf],
+    work: &Path,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Reference, VerifyError> {
+    let entry = plan.service.entrypoint.as_ref().ok_or_else(|| {
+        VerifyError::Usage(format!(
+            "{}: the plan names no service entry point (service.entrypoint), so verify cannot call \
+             the original: add one (kind, file, handler), or compare against stored outputs with \
+             --reference DIR",
+            service
+                .join(wasm_migrate_analyzer::plan::PLAN_FILE_NAME)
+                .display()
+        ))
+    })?;
+    let out = work.join("reference");
+    let config = json!({
+        "service": service,
+        "out": out,
+        "inputs": inputs,
+        "entrypoint": entry,
+        "model_artifact": plan.model.as_ref().and_then(|m| m.artifact.clone()),
+    });
+    let config_path = work.join("harness.json");
+    std::fs::write(&config_path, config.to_string()).map_err(io(&config_path))?;
+    run_harness(
+        python,
+        work,
+        &["reference", &config_path.display().to_string()],
+        progress,
+    )?;
+    Reference::load(&out)
+}
