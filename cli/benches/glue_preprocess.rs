@@ -16,38 +16,14 @@
 //!
 //! It also prints the size of the built module (target: under 3 MB).
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
+
+use common::python;
 use std::time::Duration;
 
-use wasm_migrate_codegen::GenerateOptions;
 use wasm_migrate_runtime::{DirMapping, RunConfig, Runtime, RuntimeOptions};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn python() -> PathBuf {
-    let python = repo().join("target/py-venv/bin/python");
-    assert!(python.is_file(), "run ./scripts/setup-python first");
-    python
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -84,37 +60,7 @@ print(times[len(times) // 2])
 
 fn main() {
     let work = tempfile::tempdir().unwrap();
-    let service = work.path().join("torchvision-flask");
-    copy_dir(&repo().join("samples/torchvision-flask"), &service);
-    let status = Command::new(python())
-        .arg(service.join("make_model.py"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let code = wasm_migrate_cli::run([
-        "wasm-migrate",
-        "analyze",
-        service.to_str().unwrap(),
-        "--write-plan",
-        "--format",
-        "json",
-        "--output",
-        work.path().join("report.json").to_str().unwrap(),
-    ]);
-    assert!(code <= 1, "analyze failed");
-    let generated = wasm_migrate_codegen::generate(
-        &service,
-        &GenerateOptions {
-            out: None,
-            target: None,
-            templates: None,
-            force: false,
-        },
-    )
-    .unwrap();
-    // SAFETY: set before any other thread starts; the build reads it from the environment.
-    unsafe { std::env::set_var("CARGO_TARGET_DIR", repo().join("target/glue-target")) };
-    let built = wasm_migrate_codegen::build(&generated.out, None).unwrap();
+    let (_service, built) = common::migrate("torchvision-flask", work.path(), false);
     println!(
         "== generated module: {} bytes ({:.2} MB; target under 3 MB)",
         built.size,

@@ -149,3 +149,52 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The migration flow the end-to-end tests share: a sample copied to a temporary directory,
+/// its model made by its own script, then analyze, generate, convert and build.
+pub mod flow {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    use super::{copy_dir, python_env, repo_root, run_with, sample};
+
+    /// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
+    pub fn wm(args: &[&str]) -> Output {
+        let glue_target = repo_root().join("target/glue-target");
+        run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
+    }
+
+    pub fn ok(output: Output, what: &str) -> String {
+        assert!(
+            output.status.success(),
+            "{what} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn python(args: &[&Path]) {
+        let status = Command::new(python_env().join("bin/python"))
+            .args(args)
+            .status()
+            .expect("python runs");
+        assert!(status.success(), "python {args:?} failed");
+    }
+
+    /// A sample copied, its model made, analyzed, generated, converted and built.
+    pub fn migrate(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let service = dir.path().join(name);
+        copy_dir(&sample(name), &service);
+        python(&[&service.join("make_model.py")]);
+        let s = service.to_str().unwrap();
+        ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");
+        ok(wm(&["generate", s]), "generate");
+        ok(wm(&["convert", s]), "convert");
+        let glue = service.join("migrated");
+        ok(wm(&["build", glue.to_str().unwrap()]), "build");
+        (dir, service)
+    }
+}

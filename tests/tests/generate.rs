@@ -10,47 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use wasm_migrate_tests::{copy_dir, python_env, read_npy_f32, repo_root, run_with, sample};
-
-/// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
-fn wm(args: &[&str]) -> Output {
-    let glue_target = repo_root().join("target/glue-target");
-    run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
-}
-
-fn ok(output: Output, what: &str) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn python(args: &[&Path]) {
-    let status = Command::new(python_env().join("bin/python"))
-        .args(args)
-        .status()
-        .expect("python runs");
-    assert!(status.success(), "python {args:?} failed");
-}
-
-/// A sample copied, its model made, analyzed, generated, converted and built.
-fn migrate(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join(name);
-    copy_dir(&sample(name), &service);
-    python(&[&service.join("make_model.py")]);
-    let s = service.to_str().unwrap();
-    ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");
-    ok(wm(&["generate", s]), "generate");
-    ok(wm(&["convert", s]), "convert");
-    let glue = service.join("migrated");
-    ok(wm(&["build", glue.to_str().unwrap()]), "build");
-    (dir, service)
-}
+use wasm_migrate_tests::flow::{migrate, ok, python, wm};
+use wasm_migrate_tests::{copy_dir, read_npy_f32, repo_root, sample};
 
 /// The glue's outputs (first output per input) and the dumped preprocessed tensors.
 fn run_glue(service: &Path, backend: &str, inputs: usize) -> Vec<(Vec<f32>, usize)> {

@@ -115,7 +115,8 @@ fn find_step(steps: &[PlanStep], ops: &[&str]) -> Option<String> {
         .map(step_name)
 }
 
-const RESIZE_OPS: &[&str] = &[
+const RESIZE_OPS: &[&str] = &["Resize", "resize", "RandomResizedCrop", "thumbnail"];
+const RESIZE_AND_CROP_OPS: &[&str] = &[
     "Resize",
     "resize",
     "CenterCrop",
@@ -151,7 +152,7 @@ pub fn diagnose(
     if expected.len() != actual.len() || expected_shape != actual_shape {
         return Blame {
             cause: Cause::Shape,
-            step: find_step(steps, RESIZE_OPS),
+            step: find_step(steps, RESIZE_AND_CROP_OPS),
             reason: format!(
                 "the migrated tensor is {actual_shape:?}, Python's is {expected_shape:?}: the resize \
                  or crop sizes, or the layout (NCHW/NHWC), differ"
@@ -206,7 +207,8 @@ pub fn diagnose(
     }
     Blame {
         cause: Cause::Resampling,
-        step: find_step(steps, RESIZE_OPS),
+        // A filter or antialiasing difference is far likelier than a crop offset one.
+        step: find_step(steps, RESIZE_OPS).or_else(|| find_step(steps, RESIZE_AND_CROP_OPS)),
         reason: format!(
             "values differ by up to {before:.4} in a way no per-channel constant or channel swap \
              explains: pixels were sampled differently (the resize filter, antialiasing, or the \

@@ -300,12 +300,27 @@ def fastapi_caller(module, entry):
     return call
 
 
+def find_serialized_model(service, named):
+    """The file TorchServe would hand the handler: the plan's artifact, else the one model
+    file in the service (outside the migration's own output and virtual environments)."""
+    skip = {"migrated", ".venv", "venv", "env", "__pycache__", ".git"}
+    if named and (service / named).is_file():
+        return service / named
+    patterns = [Path(named).name] if named else ["*.pt", "*.pth", "*.torchscript", "*.onnx"]
+    for pattern in patterns:
+        found = sorted(p for p in service.rglob(pattern)
+                       if p.is_file() and not skip & set(p.relative_to(service).parts))
+        if found:
+            return found[0]
+    return None
+
+
 def torchserve_caller(module, entry, service, model_artifact):
     cls = getattr(module, entry["handler"], None)
     if cls is None:
         fail(4, "entrypoint", f"{entry['file']} has no handler class `{entry['handler']}`")
-    artifact = Path(model_artifact) if model_artifact else None
-    model_dir = service / artifact.parent if artifact else service
+    artifact = find_serialized_model(service, model_artifact)
+    model_dir = artifact.parent if artifact else service
 
     class Context:  # what TorchServe hands initialize()
         system_properties = {"model_dir": str(model_dir), "gpu_id": None}

@@ -73,16 +73,8 @@ pub fn collect(given: &[PathBuf], plan: &MigrationPlan) -> Result<Vec<InputInfo>
         }
     }
     Ok(files
-        .into_iter()
-        .map(|p| InputInfo {
-            name: p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-            path: p.display().to_string(),
-            source: "user".into(),
-        })
+        .iter()
+        .map(|p| InputInfo::from_path(p, "user"))
         .collect())
 }
 
@@ -91,23 +83,15 @@ pub fn stored(dir: &Path, results: &[ReferenceResult]) -> Result<Vec<InputInfo>,
     results
         .iter()
         .map(|r| {
-            let name = Path::new(&r.input)
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let path = dir.join("inputs").join(&name);
+            let name = Path::new(&r.input).file_name().unwrap_or_default();
+            let path = dir.join("inputs").join(name);
             if !path.is_file() {
                 return Err(VerifyError::BadInput {
                     path,
                     reason: "an input of the stored reference is missing (save it again with --save-reference)".into(),
                 });
             }
-            Ok(InputInfo {
-                name,
-                path: path.display().to_string(),
-                source: "reference".into(),
-            })
+            Ok(InputInfo::from_path(&path, "reference"))
         })
         .collect()
 }

@@ -178,7 +178,7 @@ fn stage1_tolerance(expected: &Tensor) -> Tolerance {
 }
 
 fn copy_into(files: &[PathBuf], dir: &Path, force: bool) -> Result<(), VerifyError> {
-    if dir.exists() && !force && std::fs::read_dir(dir).map_or(false, |mut d| d.next().is_some()) {
+    if dir.exists() && !force && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
         return Err(VerifyError::Usage(format!(
             "{}: exists and is not empty; pass --force to overwrite",
             dir.display()
@@ -263,16 +263,8 @@ pub fn verify(
                     );
                 }
                 paths
-                    .into_iter()
-                    .map(|p| InputInfo {
-                        name: p
-                            .file_name()
-                            .unwrap_or_default()
-                            .to_string_lossy()
-                            .into_owned(),
-                        path: p.display().to_string(),
-                        source: source.clone(),
-                    })
+                    .iter()
+                    .map(|p| InputInfo::from_path(p, &source))
                     .collect()
             } else {
                 inputs::collect(&options.inputs, &plan)?

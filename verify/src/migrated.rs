@@ -84,7 +84,10 @@ fn model_files(
     )))
 }
 
-fn parse_line(line: &str) -> Result<(Vec<(String, Tensor)>, Option<String>, Option<f64>), String> {
+/// One input's line of glue output: the outputs, the top-1 label, the inference time.
+type GlueLine = (Vec<(String, Tensor)>, Option<String>, Option<f64>);
+
+fn parse_line(line: &str) -> Result<GlueLine, String> {
     let value: Value =
         serde_json::from_str(line).map_err(|e| format!("the module printed `{line}`: {e}"))?;
     let mut outputs = Vec::new();

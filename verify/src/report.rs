@@ -36,8 +36,22 @@ pub enum Stage {
 pub struct InputInfo {
     pub name: String,
     pub path: String,
-    /// `user`, `skimage.data` or `random`.
+    /// `user`, `skimage.data`, `random` or `reference`.
     pub source: String,
+}
+
+impl InputInfo {
+    pub fn from_path(path: &std::path::Path, source: &str) -> InputInfo {
+        InputInfo {
+            name: path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            path: path.display().to_string(),
+            source: source.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

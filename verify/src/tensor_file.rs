@@ -122,7 +122,7 @@ pub fn read_npz(path: &Path) -> Result<Vec<(String, Tensor)>, VerifyError> {
         let inner = path.join(&name);
         tensors.push((name, parse_npy(&inner, &bytes)?));
     }
-    tensors.sort_by(|a, b| natural_key(&a.0).cmp(&natural_key(&b.0)));
+    tensors.sort_by_key(|(name, _)| natural_key(name));
     Ok(tensors)
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use html_escape::encode_text as esc;
 
 use crate::compare::{Comparison, HISTOGRAM_DECADES};
-use crate::render::{num, seconds};
+use crate::render::{num, timing, wall_time};
 use crate::report::{Stage, Verdict, VerifyReport};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}\
@@ -78,7 +78,7 @@ pub fn html(report: &VerifyReport) -> String {
     for backend in &report.backends {
         let _ = write!(
             out,
-            "<h2>{} {} <span class=\"{}\">{}</span></h2><p class=\"note\">precision {}, weights {}, model {}; load {}, first inference {}, mean {}, p99 {}</p>",
+            "<h2>{} {} <span class=\"{}\">{}</span></h2><p class=\"note\">precision {}, weights {}, model {}; {}</p>",
             esc(&backend.backend),
             esc(&backend.version),
             if backend.verdict == Verdict::Equivalent {
@@ -94,10 +94,7 @@ pub fn html(report: &VerifyReport) -> String {
             esc(&backend.precision),
             esc(&backend.weights),
             esc(&backend.model.join(", ")),
-            seconds(Some(backend.timing.load_s)),
-            seconds(backend.timing.first_inference_s),
-            seconds(backend.timing.mean_inference_s),
-            seconds(backend.timing.p99_inference_s),
+            timing(&backend.timing),
         );
         out.push_str("<table><tr><th>input</th><th>stage 1 max |&Delta;|</th><th>stage 1 mismatches</th><th>output max |&Delta;|</th><th>p99 |&Delta;|</th><th>mismatches</th><th>cosine</th><th>top-1</th><th>min atol</th><th>verdict</th></tr>");
         for r in &backend.results {
@@ -169,20 +166,14 @@ pub fn html(report: &VerifyReport) -> String {
         histogram(&mut out, "stage 2: |Δ| of output elements", &stage2);
         out.push_str("</div>");
     }
-    let w = &report.wall_time;
     let _ = write!(
         out,
-        "<h2>Time</h2><p>Total {:.2} s: Python start-up {:.2} s, Python inference {:.2} s, Wasm load {:.2} s, Wasm inference {:.2} s, comparison {:.3} s.</p>",
-        w.total_s,
-        w.python_startup_s,
-        w.python_inference_s,
-        w.wasm_load_s,
-        w.wasm_inference_s,
-        w.compare_s
+        "<h2>Time</h2><p>Total {}.</p>",
+        wall_time(&report.wall_time)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"note\">{} schema {} &middot; wasm-migrate {}</p></body></html>\n",
+        "<p class=\"note\">{} schema {} &middot; wasm-migrate {}</p></body></html>",
         esc(&report.schema),
         report.schema_version,
         esc(&report.tool_version)

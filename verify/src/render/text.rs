@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::render::{num, seconds};
+use crate::render::{num, timing, wall_time};
 use crate::report::{Verdict, VerifyReport};
 
 pub fn text(report: &VerifyReport) -> String {
@@ -87,35 +87,10 @@ pub fn text(report: &VerifyReport) -> String {
                 let _ = writeln!(out, "      {explanation}{step}");
             }
         }
-        let _ = writeln!(
-            out,
-            "  time: load {}, first inference {}, mean {}, p99 {}",
-            seconds(Some(backend.timing.load_s)),
-            seconds(backend.timing.first_inference_s),
-            seconds(backend.timing.mean_inference_s),
-            seconds(backend.timing.p99_inference_s)
-        );
+        let _ = writeln!(out, "  time: {}", timing(&backend.timing));
     }
-    let t = &report.original.timing;
-    let _ = writeln!(
-        out,
-        "\npython: load {}, first inference {}, mean {}, p99 {}",
-        seconds(Some(t.load_s)),
-        seconds(t.first_inference_s),
-        seconds(t.mean_inference_s),
-        seconds(t.p99_inference_s)
-    );
-    let w = &report.wall_time;
-    let _ = writeln!(
-        out,
-        "wall: {:.2} s (python start-up {:.2} s, python inference {:.2} s, wasm load {:.2} s, wasm inference {:.2} s, comparison {:.3} s)",
-        w.total_s,
-        w.python_startup_s,
-        w.python_inference_s,
-        w.wasm_load_s,
-        w.wasm_inference_s,
-        w.compare_s
-    );
+    let _ = writeln!(out, "\npython: {}", timing(&report.original.timing));
+    let _ = writeln!(out, "wall: {}", wall_time(&report.wall_time));
     let _ = writeln!(out, "\n{}", report.summary);
     out
 }

@@ -1,0 +1,355 @@
+//! `wasm-migrate verify` on the samples: correct migrations pass on several backends, and
+//! deliberately wrong ones are caught and blamed on the stage (and step) that is wrong.
+//!
+//! Each sample is migrated once (see `flow::migrate`); wrong migrations are made by editing
+//! the plan or the generated crate, rebuilding, and verifying against a reference saved from
+//! the first run, so Python runs once per sample.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+use wasm_migrate_tests::flow::{migrate, ok, python, wm};
+
+/// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
+fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["verify", service.to_str().unwrap(), "--format", "json"];
+    all.extend_from_slice(args);
+    let output: Output = wm(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), report, stderr)
+}
+
+/// The report says equivalent on every backend asked for, stage 1 within `max_stage1` and
+/// every output within tolerance with the same top-1.
+fn assert_equivalent(report: &Value, backends: &[&str], max_stage1: f64) {
+    assert_eq!(report["schema"], "wasm-migrate/verify");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    let names: Vec<&str> = report["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, backends);
+    for backend in report["backends"].as_array().unwrap() {
+        // The backend, its version and the precision it ran at are stated.
+        assert!(!backend["version"].as_str().unwrap().is_empty());
+        assert!(["f32", "model"].contains(&backend["precision"].as_str().unwrap()));
+        for result in backend["results"].as_array().unwrap() {
+            let stage1 = result["preprocessed"]["max_abs"].as_f64().unwrap();
+            assert!(
+                stage1 <= max_stage1,
+                "stage 1 differs by {stage1}: {result:#}"
+            );
+            for output in result["outputs"].as_array().unwrap() {
+                let c = &output["comparison"];
+                assert!(c["passed"].as_bool().unwrap());
+                assert!(c["max_abs"].as_f64().unwrap() <= 1e-3);
+                assert!(c["cosine"].as_f64().unwrap() > 0.999_999);
+                assert_eq!(output["top_k"]["top1_equal"], true);
+            }
+        }
+    }
+    let inputs = report["inputs"].as_array().unwrap();
+    assert!(!inputs.is_empty());
+    assert!(inputs.iter().all(|i| i["source"] == "skimage.data"));
+}
+
+/// A differing report, and the stage (and cause) its first difference is blamed on.
+fn assert_blamed(
+    (code, report, stderr): (i32, Value, String),
+    stage: &str,
+    cause: Option<&str>,
+    step: Option<&str>,
+) {
+    assert_eq!(code, 1, "exit 1 (differ) expected:\n{stderr}\n{report:#}");
+    assert_eq!(report["verdict"], "differ");
+    let first = report["backends"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["verdict"] == "differ")
+        .expect("a differing input");
+    assert_eq!(first["stage"], stage, "{first:#}");
+    if let Some(cause) = cause {
+        assert_eq!(first["blame"]["cause"], cause, "{first:#}");
+    }
+    if let Some(step) = step {
+        let blamed = first["blame"]["step"].as_str().unwrap_or_default();
+        assert!(blamed.contains(step), "blamed `{blamed}`, expected {step}");
+    }
+    let summary = report["summary"].as_str().unwrap();
+    if stage == "preprocessing" {
+        assert!(summary.contains("stage 1"), "{summary}");
+    }
+}
+
+/// Edits a file of the migrated service; the text to replace must be there.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{}: no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn regenerate_and_build(service: &Path) {
+    let s = service.to_str().unwrap();
+    ok(wm(&["generate", s, "--force"]), "generate --force");
+    let glue = service.join("migrated");
+    ok(wm(&["build", glue.to_str().unwrap()]), "build");
+}
+
+#[test]
+fn torchvision_flask_passes_and_wrong_migrations_are_blamed_on_the_right_stage() {
+    let (dir, service) = migrate("torchvision-flask");
+    let reference = dir.path().join("reference");
+    let reference_arg = reference.to_str().unwrap();
+    let html = dir.path().join("verify.html");
+
+    // The correct migration: PIL and torchvision's chain are reproduced exactly.
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--backend",
+            "tract,openvino",
+            "--count",
+            "3",
+            "--save-reference",
+            reference_arg,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract", "openvino"], 0.0);
+    assert!(
+        report["original"]["watched"][0]
+            .as_str()
+            .unwrap()
+            .contains("torch")
+    );
+    // Against the stored reference: no Python, same verdict; HTML with histograms.
+    let stored = wm(&[
+        "verify",
+        service.to_str().unwrap(),
+        "--reference",
+        reference_arg,
+        "--format",
+        "html",
+        "--output",
+        html.to_str().unwrap(),
+    ]);
+    ok(stored, "verify --reference --format html");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("Stage 1") && page.contains("<svg") && page.contains("equivalent"));
+    assert!(!page.contains("<script"), "self-contained, no scripts");
+
+    // OpenVINO at its device default: bf16 on CPUs that have it, reported as precision.
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--reference",
+            reference_arg,
+            "--backend",
+            "openvino",
+            "--precision",
+            "device-default",
+        ],
+    );
+    if report["backends"][0]["precision"] == "bf16" {
+        assert_blamed((code, report, stderr), "precision", None, None);
+    } else {
+        assert_eq!(code, 0, "f32 device: {stderr}");
+    }
+
+    let against_reference = |backend: &str| {
+        verify(
+            &service,
+            &["--reference", reference_arg, "--backend", backend],
+        )
+    };
+    let plan = service.join("wasm-migrate.yaml");
+    let original_plan = std::fs::read_to_string(&plan).unwrap();
+
+    // A wrong Normalize constant.
+    edit(&plan, "- 0.485", "- 0.5");
+    regenerate_and_build(&service);
+    assert_blamed(
+        against_reference("tract"),
+        "preprocessing",
+        Some("normalization"),
+        Some("Normalize"),
+    );
+
+    // Nearest where the service resizes bilinearly.
+    std::fs::write(&plan, &original_plan).unwrap();
+    edit(
+        &plan,
+        "InterpolationMode.BILINEAR",
+        "InterpolationMode.NEAREST",
+    );
+    regenerate_and_build(&service);
+    assert_blamed(
+        against_reference("tract"),
+        "preprocessing",
+        Some("resampling"),
+        Some("Resize"),
+    );
+
+    // A bilinear resize that ignores antialiasing (OpenCV's, where torchvision uses PIL's).
+    std::fs::write(&plan, &original_plan).unwrap();
+    regenerate_and_build(&service);
+    edit(
+        &service.join("migrated/src/main.rs"),
+        "pil_resize::resize(&image, width, height, Filter::Bilinear)",
+        "cv_resize::resize(&image, width, height, Interpolation::Linear)",
+    );
+    ok(
+        wm(&["build", service.join("migrated").to_str().unwrap()]),
+        "build",
+    );
+    assert_blamed(
+        against_reference("tract"),
+        "preprocessing",
+        Some("resampling"),
+        Some("Resize"),
+    );
+
+    // Labels one off: a header line in the label file.
+    let labels = service.join("labels.txt");
+    let original_labels = std::fs::read_to_string(&labels).unwrap();
+    std::fs::write(&labels, format!("background\n{original_labels}")).unwrap();
+    regenerate_and_build(&service);
+    assert_blamed(against_reference("tract"), "labels", None, None);
+
+    // The model exported in training mode: batch-norm on batch statistics. (tract refuses
+    // training-mode BatchNormalization; ONNX Runtime runs it.)
+    std::fs::write(&labels, original_labels).unwrap();
+    regenerate_and_build(&service);
+    python(&[
+        &wasm_migrate_tests::repo_root().join("tests/verify/export_train_mode.py"),
+        &service,
+    ]);
+    assert_blamed(against_reference("onnxruntime"), "model", None, None);
+}
+
+#[test]
+fn onnxruntime_service_passes_and_a_missing_colour_conversion_is_blamed() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let reference = dir.path().join("reference");
+    // OpenCV INTER_LINEAR: at most one 8-bit level.
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--backend",
+            "onnxruntime,tract",
+            "--count",
+            "3",
+            "--save-reference",
+            reference.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(
+        &report,
+        &["onnxruntime", "tract"],
+        1.0 / 255.0 / 0.25 + 1e-6,
+    );
+    assert!(
+        report["original"]["watched"][0]
+            .as_str()
+            .unwrap()
+            .contains("onnxruntime")
+    );
+
+    // The glue keeps OpenCV's BGR order: the cvtColor step left out of the plan.
+    let plan = service.join("wasm-migrate.yaml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    // Drop the step entirely: from its `- library` line to the next item.
+    let start = text.find("- library: opencv\n  op: cvtColor").unwrap();
+    let end = start + text[start..].find("\n- ").unwrap() + 1;
+    std::fs::write(&plan, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    regenerate_and_build(&service);
+    assert_blamed(
+        verify(
+            &service,
+            &[
+                "--reference",
+                reference.to_str().unwrap(),
+                "--backend",
+                "onnxruntime",
+            ],
+        ),
+        "preprocessing",
+        Some("channel-order"),
+        None,
+    );
+}
+
+#[test]
+fn torchserve_handler_passes_on_two_backends() {
+    let (_dir, service) = migrate("torchserve-handler");
+    let (code, report, stderr) = verify(
+        &service,
+        &["--backend", "openvino,onnxruntime", "--count", "3"],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["openvino", "onnxruntime"], 0.0);
+    // The handler's own postprocess names classes from index_to_name.json; the glue agrees.
+    for result in report["backends"][0]["results"].as_array().unwrap() {
+        assert_eq!(result["labels"]["equal"], true, "{result:#}");
+    }
+}
+
+#[test]
+fn services_that_cannot_run_exit_2_saying_what_to_fix() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let expect_2 = |args: &[&str], needle: &str| {
+        let (code, _, stderr) = verify(&service, args);
+        assert_eq!(code, 2, "exit 2 expected for {args:?}:\n{stderr}");
+        assert!(stderr.contains(needle), "`{needle}` not in:\n{stderr}");
+    };
+    // Inputs of the wrong kind, and inputs that do not exist.
+    let readme = service.join("README.md");
+    expect_2(
+        &["--inputs", readme.to_str().unwrap()],
+        "the plan's model takes images",
+    );
+    expect_2(
+        &["--inputs", "/no/such/photo.png"],
+        "no such file or folder",
+    );
+    // An unavailable backend name and a missing build.
+    expect_2(&["--backend", "pytorch"], "pytorch");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    expect_2(
+        &["--glue", empty.to_str().unwrap()],
+        "run `wasm-migrate build",
+    );
+    // An entry point that does not exist.
+    let plan = service.join("wasm-migrate.yaml");
+    let original_plan = std::fs::read_to_string(&plan).unwrap();
+    edit(&plan, "handler: infer", "handler: no_such_view");
+    expect_2(&[], "no_such_view");
+    std::fs::write(&plan, &original_plan).unwrap();
+    // A missing model: the service fails at import, with its traceback.
+    let model = service.join("model/classifier.onnx");
+    let kept = dir.path().join("classifier.onnx");
+    std::fs::rename(&model, &kept).unwrap();
+    expect_2(&[], "importing service.py failed");
+    std::fs::rename(&kept, &model).unwrap();
+    // A service that does not import at all.
+    let source = service.join("service.py");
+    edit(
+        &source,
+        "import cv2\n",
+        "import cv2\nimport no_such_module\n",
+    );
+    expect_2(&[], "No module named 'no_such_module'");
+    // A missing interpreter.
+    expect_2(
+        &["--python", "/no/such/python"],
+        "cannot run the service's Python",
+    );
+}
