@@ -170,10 +170,10 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     let kind = match input.map(|i| i.kind) {
         Some(InputKind::Image) | None => "image",
         Some(InputKind::Tensor) => "tensor",
+        Some(InputKind::Text) => "text",
         Some(other) => {
             return Err(unsupported(format!(
-                "input.kind `{other:?}` has no glue template yet (image and tensor do); \
-                 the text template is not written yet"
+                "input.kind `{other:?}` has no glue template (image, text and tensor do)"
             )));
         }
     };
@@ -186,6 +186,13 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         None
     };
 
+    let text = if kind == "text" {
+        Some(crate::text::text_setup(
+            &plan, service, &plan_path, &plan_text,
+        )?)
+    } else {
+        None
+    };
     let labels: Vec<String> = match &plan.labels {
         Some(file) => match read_labels(&find_labels(service, file)) {
             Ok(labels) => labels,
@@ -196,7 +203,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
                 Vec::new()
             }
         },
-        None => Vec::new(),
+        None => text.as_ref().map(|t| t.labels.clone()).unwrap_or_default(),
     };
     let softmax = plan.postprocessing.iter().any(|s| s.op == "softmax");
     let top_k = plan
@@ -268,19 +275,27 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     );
     context.insert(
         "input_help",
-        if kind == "image" {
-            "inputs are image files (PNG, JPEG) named on the command line"
-        } else {
-            "inputs are float32 `.npy` files named on the command line"
+        match kind {
+            "image" => "inputs are image files (PNG, JPEG) named on the command line",
+            "text" => "inputs are UTF-8 text files named on the command line, one text each",
+            _ => "inputs are float32 `.npy` files named on the command line",
         },
     );
     context.insert(
         "example_input",
-        if kind == "image" {
-            "photo.png"
-        } else {
-            "input.npy"
+        match kind {
+            "image" => "photo.png",
+            "text" => "review.txt",
+            _ => "input.npy",
         },
+    );
+    context.insert("text", &text);
+    context.insert(
+        "model_inputs",
+        &text
+            .as_ref()
+            .map(|t| t.model_inputs.clone())
+            .unwrap_or_else(|| vec!["input".into()]),
     );
     context.insert("runtime_version", &plan.target.runtime_version);
     let plugin_backend = match backend.as_str() {
@@ -310,6 +325,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         Framework::Torchscript => "torchscript",
         Framework::Onnx => "onnx",
         Framework::Keras | Framework::Tensorflow => "keras",
+        Framework::Transformers => "transformers",
         _ => "other",
     };
     context.insert("framework", framework);
@@ -332,6 +348,10 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         "keras" => &[
             "model.xml + model.bin (OpenVINO IR)",
             "model.tflite (TensorFlow Lite)",
+        ],
+        "transformers" => &[
+            "model.onnx (torch.onnx.export: token tensors in, logits out)",
+            "model.xml + model.bin (OpenVINO IR)",
         ],
         _ => &[],
     };
@@ -397,10 +417,19 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
             files.push((Path::new("src/ops").join(name), (*text).to_string(), false));
         }
     }
+    let mut binary: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(text) = &text {
+        // Embedded in the module with include_bytes!: the tokenizer travels with the code.
+        binary.push(("assets/tokenizer.json".into(), text.tokenizer_json.clone()));
+    }
     let out = options.out.clone().unwrap_or_else(|| default_out(service));
-    write_tree(&out, &files, options.force)?;
+    write_tree(&out, &files, &binary, options.force)?;
     Ok(Generated {
-        files: files.into_iter().map(|(p, _, _)| out.join(p)).collect(),
+        files: files
+            .into_iter()
+            .map(|(p, _, _)| out.join(p))
+            .chain(binary.into_iter().map(|(p, _)| out.join(p)))
+            .collect(),
         out,
         warnings,
         manifest,
@@ -517,6 +546,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 fn write_tree(
     out: &Path,
     files: &[(PathBuf, String, bool)],
+    binary: &[(PathBuf, Vec<u8>)],
     force: bool,
 ) -> Result<(), CodegenError> {
     if out.exists() && !force {
@@ -547,6 +577,13 @@ fn write_tree(
         }
         #[cfg(not(unix))]
         let _ = executable;
+    }
+    for (relative, bytes) in binary {
+        let path = staging.path().join(relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::write(&path, bytes).map_err(io(&path))?;
     }
     format_rust(staging.path());
     if out.exists() {

@@ -12,6 +12,7 @@ pub mod module;
 mod oci;
 mod steps;
 pub mod templates;
+mod text;
 
 pub use build::{Built, WASM_TARGET, build, wasm_target_installed};
 pub use convert::{convert, find_python};

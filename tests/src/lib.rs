@@ -185,13 +185,20 @@ pub mod flow {
 
     /// A sample copied, its model made, analyzed, generated, converted and built.
     pub fn migrate(name: &str) -> (tempfile::TempDir, PathBuf) {
+        migrate_with(name, &[])
+    }
+
+    /// `migrate`, with extra `generate` arguments (`--target wasmedge@0.15`).
+    pub fn migrate_with(name: &str, generate_args: &[&str]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let service = dir.path().join(name);
         copy_dir(&sample(name), &service);
         python(&[&service.join("make_model.py")]);
         let s = service.to_str().unwrap();
         ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");
-        ok(wm(&["generate", s]), "generate");
+        let mut generate = vec!["generate", s];
+        generate.extend_from_slice(generate_args);
+        ok(wm(&generate), "generate");
         ok(wm(&["convert", s]), "convert");
         let glue = service.join("migrated");
         ok(wm(&["build", glue.to_str().unwrap()]), "build");

@@ -23,6 +23,8 @@ pub enum Cause {
     Resampling,
     /// A few levels everywhere on a JPEG input: the two sides' JPEG decoders.
     Decoding,
+    /// Token ids differ: vocabulary, normalization, truncation or padding.
+    Tokenization,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,7 +142,9 @@ const NORMALIZE_OPS: &[&str] = &[
 
 /// Says what the difference between two preprocessed tensors looks like, and blames a step.
 /// `atol` is the stage-1 tolerance (about one 8-bit level in the tensor's units).
+#[allow(clippy::too_many_arguments)]
 pub fn diagnose(
+    dtype: &str,
     expected_shape: &[usize],
     expected: &[f32],
     actual_shape: &[usize],
@@ -156,6 +160,24 @@ pub fn diagnose(
             reason: format!(
                 "the migrated tensor is {actual_shape:?}, Python's is {expected_shape:?}: the resize \
                  or crop sizes, or the layout (NCHW/NHWC), differ"
+            ),
+        };
+    }
+    if dtype.starts_with("int") {
+        let first = expected.iter().zip(actual).position(|(e, a)| e != a);
+        return Blame {
+            cause: Cause::Tokenization,
+            step: find_step(
+                steps,
+                &["__call__", "encode", "encode_plus", "batch_encode_plus"],
+            ),
+            reason: format!(
+                "the token ids differ{}: the tokenizer file, its normalization, or the \
+                 truncation / padding arguments are not the service's",
+                first.map_or(String::new(), |i| format!(
+                    " first at position {i} ({} in Python, {} in the module)",
+                    expected[i], actual[i]
+                ))
             ),
         };
     }
@@ -236,7 +258,16 @@ mod tests {
         let shape = [1, 3, 4, 5];
         let e = image(4, 5);
         let a = swap_channels(&shape, 1, &e);
-        let blame = diagnose(&shape, &e, &shape, &a, 1e-3, Some(Layout::Nchw), &[]);
+        let blame = diagnose(
+            "float32",
+            &shape,
+            &e,
+            &shape,
+            &a,
+            1e-3,
+            Some(Layout::Nchw),
+            &[],
+        );
         assert_eq!(blame.cause, Cause::ChannelOrder);
     }
 
@@ -245,7 +276,16 @@ mod tests {
         let shape = [1, 3, 4, 5];
         let e = image(4, 5);
         let a: Vec<f32> = e.iter().map(|v| (v - 0.1) / 0.9).collect();
-        let blame = diagnose(&shape, &e, &shape, &a, 1e-3, Some(Layout::Nchw), &[]);
+        let blame = diagnose(
+            "float32",
+            &shape,
+            &e,
+            &shape,
+            &a,
+            1e-3,
+            Some(Layout::Nchw),
+            &[],
+        );
         assert_eq!(blame.cause, Cause::Normalization, "{}", blame.reason);
     }
 
@@ -255,9 +295,18 @@ mod tests {
         let e = image(4, 5);
         let mut a = e.clone();
         a.rotate_left(1);
-        let blame = diagnose(&shape, &e, &shape, &a, 1e-3, Some(Layout::Nchw), &[]);
+        let blame = diagnose(
+            "float32",
+            &shape,
+            &e,
+            &shape,
+            &a,
+            1e-3,
+            Some(Layout::Nchw),
+            &[],
+        );
         assert_eq!(blame.cause, Cause::Resampling);
-        let blame = diagnose(&shape, &e, &[1, 3, 5, 4], &a, 1e-3, None, &[]);
+        let blame = diagnose("float32", &shape, &e, &[1, 3, 5, 4], &a, 1e-3, None, &[]);
         assert_eq!(blame.cause, Cause::Shape);
     }
 }

@@ -1,10 +1,12 @@
 """The original side of `wasm-migrate verify`, run with the service's own interpreter.
 
-    python harness.py make-inputs COUNT DIR
+    python harness.py make-inputs COUNT DIR [image|text]
     python harness.py reference CONFIG.json
 
 `make-inputs` writes COUNT images: real photographs from skimage.data (cropped to several
-non-square sizes) when scikit-image is installed, seeded random pixels otherwise.
+non-square sizes) when scikit-image is installed, seeded random pixels otherwise; or COUNT
+texts: English sentences of several lengths (one longer than most models' limit), with
+capitals, accents, digits and punctuation.
 
 `reference` imports the service the way it starts (its entry point's module, from the service
 directory), calls the entry point for each input (a Flask or FastAPI route through the
@@ -51,10 +53,36 @@ def photographs():
             yield name, pixels
 
 
-def make_inputs(count, out_dir):
+SENTENCES = [
+    "The delivery was fast and the support team was friendly.",
+    "Terrible experience: the package arrived broken, twice!",
+    "It is OK. Nothing special, but it does the job for 25 euros.",
+    "I waited THREE weeks and then the order was cancelled without a word.",
+    "Café au lait, crème brûlée and a naïve façade: unicode is handled?",
+    "Setup took five minutes and everything just worked, even the Wi-Fi.",
+    "Not worth the price; the quality is poor and the app keeps crashing.",
+    " ".join(["The battery lasts all day and the screen is bright and sharp."] * 8),
+    "Great value for the money, would buy again.",
+    "nobody answers my emails",
+]
+
+
+def make_texts(count, out_dir):
+    written = []
+    for i in range(count):
+        path = out_dir / f"input_{i:02}.txt"
+        path.write_text(SENTENCES[i % len(SENTENCES)] + ("" if i < len(SENTENCES) else f" ({i})"),
+                        encoding="utf-8")
+        written.append(str(path))
+    print(json.dumps({"source": "sentences", "inputs": written}), flush=True)
+
+
+def make_inputs(count, out_dir, kind="image"):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if kind == "text":
+        return make_texts(count, out_dir)
     from PIL import Image
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261127)
     try:
         photos = list(photographs())
@@ -236,6 +264,21 @@ def upload_field(function):
     return None
 
 
+def text_body_field(function):
+    """How a route takes a text: the first str field of its pydantic body model, else `text`."""
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        params = []
+    for param in params:
+        fields = getattr(param.annotation, "model_fields", None)
+        if fields:
+            for name, info in fields.items():
+                if info.annotation is str:
+                    return lambda text, name=name: {name: text}
+    return lambda text: {"text": text}
+
+
 def response_json(response):
     try:
         return response.get_json() if hasattr(response, "get_json") else response.json()
@@ -263,7 +306,10 @@ def flask_caller(module, entry):
 
     def call(path):
         data = Path(path).read_bytes()
-        if field:
+        if Path(path).suffix == ".txt":
+            text = data.decode("utf-8")
+            response = getattr(client, method)(route, json={"text": text})
+        elif field:
             response = getattr(client, method)(
                 route, data={field: (io.BytesIO(data), Path(path).name)},
                 content_type="multipart/form-data")
@@ -288,13 +334,18 @@ def fastapi_caller(module, entry):
         fail(4, "entrypoint", f"{entry['file']}: the FastAPI app has no route `{entry['handler']}`")
     route = routes[0]
     field = upload_field(route.endpoint) or "file"
+    body_field = text_body_field(route.endpoint)
     client = TestClient(app)
     method = (entry.get("methods") or ["POST"])[0].lower()
 
     def call(path):
         data = Path(path).read_bytes()
-        response = getattr(client, method)(
-            route.path, files={field: (Path(path).name, data, "application/octet-stream")})
+        if Path(path).suffix == ".txt":
+            text = data.decode("utf-8")
+            response = getattr(client, method)(route.path, json=body_field(text))
+        else:
+            response = getattr(client, method)(
+                route.path, files={field: (Path(path).name, data, "application/octet-stream")})
         return response.status_code, response_json(response)
 
     return call
@@ -463,8 +514,8 @@ def reference(config_path):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "make-inputs":
-        make_inputs(int(sys.argv[2]), Path(sys.argv[3]))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "make-inputs":
+        make_inputs(int(sys.argv[2]), Path(sys.argv[3]), *sys.argv[4:])
     elif len(sys.argv) == 3 and sys.argv[1] == "reference":
         reference(sys.argv[2])
     else:

@@ -161,8 +161,15 @@ fn stage2_tolerance(
     Ok((name, tolerance))
 }
 
-/// Stage 1's tolerance: one 8-bit level in the tensor's own units, whatever the scaling.
+/// Stage 1's tolerance: one 8-bit level in the tensor's own units, whatever the scaling;
+/// exact for integer tensors (token ids, masks).
 fn stage1_tolerance(expected: &Tensor) -> Tolerance {
+    if expected.dtype.starts_with("int") {
+        return Tolerance {
+            atol: 0.0,
+            rtol: 0.0,
+        };
+    }
     let (lo, hi) = expected
         .data
         .iter()
@@ -253,7 +260,12 @@ pub fn verify(
                     python.display()
                 )));
                 let dir = work.join("inputs");
-                let (source, paths) = original::make_inputs(&python, work, options.count, &dir)?;
+                let kind = match plan.input.as_ref().map(|i| i.kind) {
+                    Some(wasm_migrate_analyzer::pipeline::InputKind::Text) => "text",
+                    _ => "image",
+                };
+                let (source, paths) =
+                    original::make_inputs(&python, work, options.count, &dir, kind)?;
                 if source == "random" {
                     warnings.push(
                         "scikit-image is not installed in the service's Python: the inputs are \
@@ -582,6 +594,7 @@ fn compare_input(
         stage1_ok = c.passed;
         if !c.passed {
             let mut blame = diagnose::diagnose(
+                &expected.dtype,
                 &expected.shape,
                 &expected.data,
                 &actual.shape,

@@ -158,19 +158,21 @@ fn run_harness(
     Ok(lines)
 }
 
-/// Writes `count` photographs (or seeded random images) into `dir`; returns their source.
+/// Writes `count` photographs (or seeded random images), or texts for a `text` plan, into
+/// `dir`; returns their source.
 pub fn make_inputs(
     python: &Path,
     work: &Path,
     count: usize,
     dir: &Path,
+    kind: &str,
 ) -> Result<(String, Vec<PathBuf>), VerifyError> {
     let count_text = count.to_string();
     let dir_text = dir.display().to_string();
     let lines = run_harness(
         python,
         work,
-        &["make-inputs", &count_text, &dir_text],
+        &["make-inputs", &count_text, &dir_text, kind],
         &|_, _| {},
     )?;
     let last = lines.last().cloned().unwrap_or_default();
