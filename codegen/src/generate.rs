@@ -163,7 +163,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         return Err(unsupported(format!(
             "input.dtype `{dtype}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi shim) \
              numbers tensor types differently and only f32 means the same everywhere; \
-             feed f32 or pass --force",
+             target a runtime that reads it (--target wasmedge@0.15), feed f32, or pass --force",
             target.name()
         )));
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{migrate, ok, python, wm};
+use wasm_migrate_tests::flow::{migrate, migrate_with, ok, python, wm};
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
 fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -24,6 +24,10 @@ fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
 /// The report says equivalent on every backend asked for, stage 1 within `max_stage1` and
 /// every output within tolerance with the same top-1.
 fn assert_equivalent(report: &Value, backends: &[&str], max_stage1: f64) {
+    assert_equivalent_from(report, backends, max_stage1, "skimage.data");
+}
+
+fn assert_equivalent_from(report: &Value, backends: &[&str], max_stage1: f64, source: &str) {
     assert_eq!(report["schema"], "wasm-migrate/verify");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
     let names: Vec<&str> = report["backends"]
@@ -54,7 +58,7 @@ fn assert_equivalent(report: &Value, backends: &[&str], max_stage1: f64) {
     }
     let inputs = report["inputs"].as_array().unwrap();
     assert!(!inputs.is_empty());
-    assert!(inputs.iter().all(|i| i["source"] == "skimage.data"));
+    assert!(inputs.iter().all(|i| i["source"] == source));
 }
 
 /// A differing report, and the stage (and cause) its first difference is blamed on.
@@ -351,5 +355,57 @@ fn services_that_cannot_run_exit_2_saying_what_to_fix() {
     expect_2(
         &["--python", "/no/such/python"],
         "cannot run the service's Python",
+    );
+}
+
+#[test]
+fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
+    // Token ids are i64, which WasmEdge 0.14 misreads: the glue targets 0.15.
+    let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    let reference = dir.path().join("reference");
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--backend",
+            "tract,openvino",
+            "--count",
+            "10",
+            "--save-reference",
+            reference.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    // Token ids are compared exactly (one of the sentences is truncated to max_length).
+    assert_equivalent_from(&report, &["tract", "openvino"], 0.0, "sentences");
+    assert_eq!(report["tolerances"]["preset"], "cross-backend");
+    for result in report["backends"][0]["results"].as_array().unwrap() {
+        assert_eq!(result["preprocessed"]["dtype"], "int64");
+        // The service answers with id2label's names; the module's top-1 label is the same.
+        assert_eq!(result["labels"]["equal"], true, "{result:#}");
+    }
+
+    // A tokenizer that no longer lowercases: ids differ for capitalised words.
+    edit(
+        &service.join("migrated/assets/tokenizer.json"),
+        "\"lowercase\": true",
+        "\"lowercase\": false",
+    );
+    ok(
+        wm(&["build", service.join("migrated").to_str().unwrap()]),
+        "build",
+    );
+    assert_blamed(
+        verify(
+            &service,
+            &[
+                "--reference",
+                reference.to_str().unwrap(),
+                "--backend",
+                "tract",
+            ],
+        ),
+        "preprocessing",
+        Some("tokenization"),
+        Some("tokenizer.__call__"),
     );
 }
