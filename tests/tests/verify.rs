@@ -409,3 +409,59 @@ fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
         Some("tokenizer.__call__"),
     );
 }
+
+#[test]
+fn keras_fastapi_passes_on_openvino_and_a_wrong_preprocess_input_mode_is_blamed() {
+    // Keras converts to OpenVINO IR (and TFLite, which no embedded backend reads), so this
+    // sample runs on one backend.
+    let (dir, service) = migrate("keras-fastapi");
+    let reference = dir.path().join("reference");
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--backend",
+            "openvino",
+            "--count",
+            "3",
+            "--save-reference",
+            reference.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["openvino"], 0.0);
+    assert!(
+        report["original"]["watched"][0]
+            .as_str()
+            .unwrap()
+            .contains("keras")
+    );
+    // The service names classes from a list in its code, which the plan cannot carry.
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("no labels")
+    );
+
+    // MobileNetV2's preprocess_input is mode "tf" ([-1, 1]); "torch" is ImageNet's mean/std.
+    edit(
+        &service.join("wasm-migrate.yaml"),
+        "mode: tf",
+        "mode: torch",
+    );
+    regenerate_and_build(&service);
+    assert_blamed(
+        verify(
+            &service,
+            &[
+                "--reference",
+                reference.to_str().unwrap(),
+                "--backend",
+                "openvino",
+            ],
+        ),
+        "preprocessing",
+        Some("normalization"),
+        Some("preprocess_input"),
+    );
+}

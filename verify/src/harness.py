@@ -130,7 +130,8 @@ def to_numpy(value):
 
 
 def flatten(value):
-    if value is None:
+    # Flags and options (`training=False`, output names) are not tensors.
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return []
     if isinstance(value, dict):
         return [a for v in value.values() for a in flatten(v)]

@@ -62,12 +62,6 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Tensor, VerifyError> {
             .into_iter()
             .map(|v| v as f32)
             .collect(),
-        "b1" => npy
-            .into_vec::<u8>()
-            .map_err(|e| bad(path, e))?
-            .into_iter()
-            .map(f32::from)
-            .collect(),
         other => return Err(bad(path, format!("unsupported dtype `{other}`"))),
     };
     let name = match kind {
@@ -76,8 +70,7 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Tensor, VerifyError> {
         "f2" => "float16",
         "u1" => "uint8",
         "i4" => "int32",
-        "i8" => "int64",
-        _ => "bool",
+        _ => "int64",
     };
     Ok(Tensor {
         shape,
