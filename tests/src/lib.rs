@@ -188,6 +188,31 @@ pub mod flow {
         migrate_with(name, &[])
     }
 
+    /// The generated crate passes clippy (`-D warnings`) and rustfmt.
+    pub fn assert_lint_clean(glue: &Path) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let clippy = Command::new(&cargo)
+            .args([
+                "clippy",
+                "--release",
+                "--target",
+                "wasm32-wasip1",
+                "--manifest-path",
+            ])
+            .arg(glue.join("Cargo.toml"))
+            .args(["--", "-D", "warnings"])
+            .env("CARGO_TARGET_DIR", repo_root().join("target/glue-target"))
+            .output()
+            .expect("cargo clippy runs");
+        ok(clippy, "cargo clippy on the generated crate");
+        let fmt = Command::new(&cargo)
+            .args(["fmt", "--check", "--manifest-path"])
+            .arg(glue.join("Cargo.toml"))
+            .output()
+            .expect("cargo fmt runs");
+        ok(fmt, "cargo fmt --check on the generated crate");
+    }
+
     /// `migrate`, with extra `generate` arguments (`--target wasmedge@0.15`).
     pub fn migrate_with(name: &str, generate_args: &[&str]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

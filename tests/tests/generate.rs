@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{migrate, ok, python, wm};
+use wasm_migrate_tests::flow::{assert_lint_clean, migrate, ok, python, wm};
 use wasm_migrate_tests::{copy_dir, read_npy_f32, repo_root, sample};
 
 /// The glue's outputs (first output per input) and the dumped preprocessed tensors.
@@ -172,26 +172,7 @@ fn torchserve_handler_glue_matches_python_on_two_backends() {
 fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     let (_dir, service) = migrate("torchvision-flask");
     let glue = service.join("migrated");
-    let clippy = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "clippy",
-            "--release",
-            "--target",
-            "wasm32-wasip1",
-            "--manifest-path",
-        ])
-        .arg(glue.join("Cargo.toml"))
-        .args(["--", "-D", "warnings"])
-        .env("CARGO_TARGET_DIR", repo_root().join("target/glue-target"))
-        .output()
-        .expect("cargo clippy runs");
-    ok(clippy, "cargo clippy on the generated crate");
-    let fmt = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["fmt", "--check", "--manifest-path"])
-        .arg(glue.join("Cargo.toml"))
-        .output()
-        .expect("cargo fmt runs");
-    ok(fmt, "cargo fmt --check on the generated crate");
+    assert_lint_clean(&glue);
 
     let yaml = std::fs::read_to_string(glue.join("deploy/kubernetes.yaml")).unwrap();
     let docs: Vec<serde_json::Value> =

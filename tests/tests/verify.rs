@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{migrate, migrate_with, ok, python, wm};
+use wasm_migrate_tests::flow::{assert_lint_clean, migrate, migrate_with, ok, python, wm};
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
 fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -362,6 +362,7 @@ fn services_that_cannot_run_exit_2_saying_what_to_fix() {
 fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
     // Token ids are i64, which WasmEdge 0.14 misreads: the glue targets 0.15.
     let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    assert_lint_clean(&service.join("migrated"));
     let reference = dir.path().join("reference");
     let (code, report, stderr) = verify(
         &service,
