@@ -21,6 +21,26 @@ fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
     (output.status.code().unwrap_or(-1), report, stderr)
 }
 
+/// A first verify run on `count` photographs (or texts), keeping Python's side in `reference`.
+fn verify_saving_reference(
+    service: &Path,
+    backends: &str,
+    count: usize,
+    reference: &Path,
+) -> (i32, Value, String) {
+    let count = count.to_string();
+    let reference = reference.to_str().unwrap();
+    let args = [
+        "--backend",
+        backends,
+        "--count",
+        &count,
+        "--save-reference",
+        reference,
+    ];
+    verify(service, &args)
+}
+
 /// The report says equivalent on every backend asked for, stage 1 within `max_stage1` and
 /// every output within tolerance with the same top-1.
 fn assert_equivalent(report: &Value, backends: &[&str], max_stage1: f64) {
@@ -112,17 +132,8 @@ fn torchvision_flask_passes_and_wrong_migrations_are_blamed_on_the_right_stage()
     let html = dir.path().join("verify.html");
 
     // The correct migration: PIL and torchvision's chain are reproduced exactly.
-    let (code, report, stderr) = verify(
-        &service,
-        &[
-            "--backend",
-            "tract,openvino",
-            "--count",
-            "3",
-            "--save-reference",
-            reference_arg,
-        ],
-    );
+    let (code, report, stderr) =
+        verify_saving_reference(&service, "tract,openvino", 3, Path::new(reference_arg));
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["tract", "openvino"], 0.0);
     assert!(
@@ -242,17 +253,8 @@ fn onnxruntime_service_passes_and_a_missing_colour_conversion_is_blamed() {
     let (dir, service) = migrate("onnxruntime-service");
     let reference = dir.path().join("reference");
     // OpenCV INTER_LINEAR: at most one 8-bit level.
-    let (code, report, stderr) = verify(
-        &service,
-        &[
-            "--backend",
-            "onnxruntime,tract",
-            "--count",
-            "3",
-            "--save-reference",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let (code, report, stderr) =
+        verify_saving_reference(&service, "onnxruntime,tract", 3, &reference);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(
         &report,
@@ -364,17 +366,8 @@ fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
     let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
     assert_lint_clean(&service.join("migrated"));
     let reference = dir.path().join("reference");
-    let (code, report, stderr) = verify(
-        &service,
-        &[
-            "--backend",
-            "tract,openvino",
-            "--count",
-            "10",
-            "--save-reference",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let (code, report, stderr) =
+        verify_saving_reference(&service, "tract,openvino", 10, &reference);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     // Token ids are compared exactly (one of the sentences is truncated to max_length).
     assert_equivalent_from(&report, &["tract", "openvino"], 0.0, "sentences");
@@ -417,17 +410,7 @@ fn keras_fastapi_passes_on_openvino_and_a_wrong_preprocess_input_mode_is_blamed(
     // sample runs on one backend.
     let (dir, service) = migrate("keras-fastapi");
     let reference = dir.path().join("reference");
-    let (code, report, stderr) = verify(
-        &service,
-        &[
-            "--backend",
-            "openvino",
-            "--count",
-            "3",
-            "--save-reference",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let (code, report, stderr) = verify_saving_reference(&service, "openvino", 3, &reference);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["openvino"], 0.0);
     assert!(

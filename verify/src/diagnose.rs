@@ -253,21 +253,17 @@ mod tests {
             .collect()
     }
 
+    fn diagnose_nchw(shape: &[usize], expected: &[f32], actual: &[f32]) -> Blame {
+        let layout = Some(Layout::Nchw);
+        diagnose("float32", shape, expected, shape, actual, 1e-3, layout, &[])
+    }
+
     #[test]
     fn swapped_channels_are_blamed_on_colour_conversion() {
         let shape = [1, 3, 4, 5];
         let e = image(4, 5);
         let a = swap_channels(&shape, 1, &e);
-        let blame = diagnose(
-            "float32",
-            &shape,
-            &e,
-            &shape,
-            &a,
-            1e-3,
-            Some(Layout::Nchw),
-            &[],
-        );
+        let blame = diagnose_nchw(&shape, &e, &a);
         assert_eq!(blame.cause, Cause::ChannelOrder);
     }
 
@@ -276,16 +272,7 @@ mod tests {
         let shape = [1, 3, 4, 5];
         let e = image(4, 5);
         let a: Vec<f32> = e.iter().map(|v| (v - 0.1) / 0.9).collect();
-        let blame = diagnose(
-            "float32",
-            &shape,
-            &e,
-            &shape,
-            &a,
-            1e-3,
-            Some(Layout::Nchw),
-            &[],
-        );
+        let blame = diagnose_nchw(&shape, &e, &a);
         assert_eq!(blame.cause, Cause::Normalization, "{}", blame.reason);
     }
 
@@ -295,16 +282,7 @@ mod tests {
         let e = image(4, 5);
         let mut a = e.clone();
         a.rotate_left(1);
-        let blame = diagnose(
-            "float32",
-            &shape,
-            &e,
-            &shape,
-            &a,
-            1e-3,
-            Some(Layout::Nchw),
-            &[],
-        );
+        let blame = diagnose_nchw(&shape, &e, &a);
         assert_eq!(blame.cause, Cause::Resampling);
         let blame = diagnose("float32", &shape, &e, &[1, 3, 5, 4], &a, 1e-3, None, &[]);
         assert_eq!(blame.cause, Cause::Shape);
