@@ -167,6 +167,17 @@ pub struct Tolerances {
     pub preset: String,
     pub atol: f64,
     pub rtol: f64,
+    /// Per-output tolerances by output name or index, over the preset (`verify --tolerance`
+    /// overrides these in turn).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, OutputTolerance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputTolerance {
+    pub atol: f64,
+    pub rtol: f64,
 }
 
 impl Tolerances {
@@ -177,6 +188,7 @@ impl Tolerances {
             preset: "cross-backend".into(),
             atol: 1e-4,
             rtol: 1e-3,
+            outputs: BTreeMap::new(),
         }
     }
 }
@@ -190,7 +202,7 @@ const BACKENDS: &[&str] = &[
     "tract",
     "ggml",
 ];
-const PRESETS: &[&str] = &["float32", "cross-backend", "custom"];
+const PRESETS: &[&str] = &["float32", "cross-backend", "bf16", "custom"];
 const DTYPES: &[&str] = &["f32", "f16", "bf16", "f64", "u8", "i32", "i64"];
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -255,7 +267,8 @@ impl MigrationPlan {
         section(
             &mut out,
             "How close the migrated outputs must be to Python's: |a - e| <= atol + rtol * |e|.\n\
-             preset: float32 | cross-backend | custom.",
+             preset: float32 | cross-backend | bf16 | custom; `outputs` maps an output name or\n\
+             index to its own atol / rtol.",
             "tolerances",
             &self.tolerances,
         )?;
@@ -331,10 +344,18 @@ impl MigrationPlan {
                 ),
             ));
         }
+        let per_output = self
+            .tolerances
+            .outputs
+            .values()
+            .flat_map(|t| [("atol", t.atol), ("rtol", t.rtol)]);
         for (key, value) in [
             ("atol", self.tolerances.atol),
             ("rtol", self.tolerances.rtol),
-        ] {
+        ]
+        .into_iter()
+        .chain(per_output)
+        {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(invalid(
                     key,

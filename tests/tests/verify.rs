@@ -186,6 +186,27 @@ fn torchvision_flask_passes_and_wrong_migrations_are_blamed_on_the_right_stage()
     let plan = service.join("wasm-migrate.yaml");
     let original_plan = std::fs::read_to_string(&plan).unwrap();
 
+    // Per-output tolerances: the plan's (far too tight here) apply, the command line's win.
+    edit(
+        &plan,
+        "  rtol: 0.001\n",
+        "  rtol: 0.001\n  outputs:\n    output0:\n      atol: 1.0e-12\n      rtol: 0.0\n",
+    );
+    let (code, report, _) = against_reference("tract");
+    assert_eq!(code, 1);
+    assert_eq!(report["tolerances"]["overrides"]["output0"]["atol"], 1e-12);
+    let (code, _, stderr) = verify(
+        &service,
+        &[
+            "--reference",
+            reference_arg,
+            "--tolerance",
+            "output0=1e-4,1e-3",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(&plan, &original_plan).unwrap();
+
     // A wrong Normalize constant.
     edit(&plan, "- 0.485", "- 0.5");
     regenerate_and_build(&service);

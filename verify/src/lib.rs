@@ -235,6 +235,26 @@ pub fn verify(
         return Err(VerifyError::Usage("no backend to verify on".into()));
     }
     let (preset_name, outputs_tolerance) = stage2_tolerance(options, &plan)?;
+    // Per-output tolerances: the plan's, then the command line's over them.
+    let mut overrides: BTreeMap<String, Tolerance> = plan
+        .tolerances
+        .outputs
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                Tolerance {
+                    atol: t.atol,
+                    rtol: t.rtol,
+                },
+            )
+        })
+        .collect();
+    overrides.extend(options.overrides.clone());
+    let options = &VerifyOptions {
+        overrides: overrides.clone(),
+        ..options.clone()
+    };
     let work_dir = tempfile::tempdir().map_err(error::io(&std::env::temp_dir()))?;
     let work = work_dir.path();
     let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
@@ -416,7 +436,7 @@ pub fn verify(
             },
             preset: preset_name,
             outputs: outputs_tolerance,
-            overrides: options.overrides.clone(),
+            overrides: overrides.clone(),
         },
         inputs,
         original: OriginalSide {
