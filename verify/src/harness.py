@@ -119,9 +119,8 @@ def make_inputs(count, out_dir, kind="image"):
 def to_numpy(value):
     if isinstance(value, np.ndarray):
         return value
-    for attr in ("detach",):  # torch
-        if hasattr(value, attr):
-            return value.detach().cpu().numpy()
+    if hasattr(value, "detach"):  # torch
+        return value.detach().cpu().numpy()
     if hasattr(value, "numpy"):  # tensorflow, openvino tensors
         return np.asarray(value.numpy())
     if hasattr(value, "data") and isinstance(getattr(value, "data"), np.ndarray):

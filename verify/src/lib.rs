@@ -384,17 +384,16 @@ pub fn verify(
         .collect();
     let compare_s = compare_started.elapsed().as_secs_f64();
 
-    if backends.iter().any(|b| {
-        b.results.iter().any(|r| r.labels.is_none())
-            && reference
-                .summary
-                .results
-                .iter()
-                .any(|r| !r.labels.is_empty())
-            && runs
-                .iter()
-                .all(|run| run.results.iter().all(|m| m.top1_label.is_none()))
-    }) {
+    let service_names_classes = reference
+        .summary
+        .results
+        .iter()
+        .any(|r| !r.labels.is_empty());
+    let module_names_classes = runs
+        .iter()
+        .flat_map(|run| &run.results)
+        .any(|m| m.top1_label.is_some());
+    if service_names_classes && !module_names_classes && !paths.is_empty() {
         warnings.push(
             "the service answers with class names but the migrated module has no labels: add \
              `labels:` (a file of class names) to the plan and generate again"

@@ -152,11 +152,7 @@ pub fn run_backend(
     }
     let (encoding, files, weights) = model_files(plan, glue, backend)?;
     let choice = BackendChoice {
-        onnx: if backend == BackendKind::OpenVino {
-            BackendKind::OpenVino
-        } else {
-            backend
-        },
+        onnx: backend,
         precision,
     };
     let spec = format!(
