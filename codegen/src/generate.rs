@@ -347,6 +347,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         ],
         "keras" => &[
             "model.xml + model.bin (OpenVINO IR)",
+            "model.onnx (tf2onnx, when installed)",
             "model.tflite (TensorFlow Lite)",
         ],
         "transformers" => &[

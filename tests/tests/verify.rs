@@ -426,14 +426,14 @@ fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
 }
 
 #[test]
-fn keras_fastapi_passes_on_openvino_and_a_wrong_preprocess_input_mode_is_blamed() {
-    // Keras converts to OpenVINO IR (and TFLite, which no embedded backend reads), so this
-    // sample runs on one backend.
+fn keras_fastapi_passes_on_openvino_and_tract_and_a_wrong_preprocess_input_mode_is_blamed() {
+    // Keras converts to OpenVINO IR and, through tf2onnx, to ONNX for tract.
     let (dir, service) = migrate("keras-fastapi");
     let reference = dir.path().join("reference");
-    let (code, report, stderr) = verify_saving_reference(&service, "openvino", 3, &reference);
+    let (code, report, stderr) =
+        verify_saving_reference(&service, "openvino,tract", 3, &reference);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
-    assert_equivalent(&report, &["openvino"], 0.0);
+    assert_equivalent(&report, &["openvino", "tract"], 0.0);
     assert!(
         report["original"]["watched"][0]
             .as_str()
