@@ -318,15 +318,21 @@ pub fn compile_image_steps(
                 let interpolation = match param(step, &["interpolation", "arg2"]).and_then(symbol) {
                     None | Some("INTER_LINEAR") => "Linear",
                     Some("INTER_NEAREST") => "Nearest",
+                    Some("INTER_AREA") => "Area",
                     Some(other) => {
                         return Err(fail(format!(
-                            "cv2.{other} has no Rust equivalent in wasm-migrate yet (INTER_LINEAR and INTER_NEAREST do)"
+                            "cv2.{other} has no Rust equivalent in wasm-migrate yet (INTER_LINEAR, INTER_NEAREST and INTER_AREA do)"
                         )));
                     }
                 };
+                let numerics = match interpolation {
+                    "Area" => "OpenCV's block means and float cell shares",
+                    "Linear" => "OpenCV's 11-bit fixed point",
+                    _ => "OpenCV's floor(x * scale)",
+                };
                 push(
                     &format!(
-                        "cv2.resize to {}x{}, INTER_{}, OpenCV's 11-bit fixed point",
+                        "cv2.resize to {}x{}, INTER_{}, {numerics}",
                         size[0],
                         size[1],
                         interpolation.to_uppercase()

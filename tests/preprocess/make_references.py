@@ -99,8 +99,11 @@ def main(out_dir: Path) -> None:
         # OpenCV, in BGR as it decodes, then the NumPy arithmetic of onnxruntime-service.
         bgr = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
         bgr_source = save(f"{image_name}_bgr_input", bgr)
-        for interpolation, flag in (("linear", cv2.INTER_LINEAR), ("nearest", cv2.INTER_NEAREST)):
-            for size in ((128, 96), (97, 131), (w * 3 // 2 + 1, h + 7)):
+        # Shrinking by whole factors takes OpenCV's block-averaging paths (INTER_LINEAR by 2 too).
+        whole = [(w // k, h // k) for k in (2, 3, 4) if w % k == 0 and h % k == 0]
+        for interpolation, flag in (("linear", cv2.INTER_LINEAR), ("nearest", cv2.INTER_NEAREST),
+                                    ("area", cv2.INTER_AREA)):
+            for size in ((128, 96), (97, 131), (w * 3 // 2 + 1, h + 7), (w // 3 + 1, h * 2), *whole):
                 out = cv2.resize(bgr, size, interpolation=flag)
                 cases.append({"input": bgr_source,
                               "op": {"kind": "cv_resize", "interpolation": interpolation,

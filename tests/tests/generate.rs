@@ -312,9 +312,9 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn bad_plans_fail_naming_the_plan_line() {
-    // A step with no Rust equivalent: INTER_AREA.
+    // A step with no Rust equivalent: INTER_CUBIC.
     let (output, service, _dir) = generate_with_plan_edit("onnxruntime-service", true, |p| {
-        p.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_AREA")
+        p.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_CUBIC")
     });
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
@@ -325,7 +325,7 @@ fn bad_plans_fail_naming_the_plan_line() {
         stderr.contains(&format!("wasm-migrate.yaml:{resize_item}:")),
         "{stderr}"
     );
-    assert!(stderr.contains("INTER_AREA"), "{stderr}");
+    assert!(stderr.contains("INTER_CUBIC"), "{stderr}");
     assert!(!service.join("migrated").exists(), "nothing half-written");
 
     // An unknown step.

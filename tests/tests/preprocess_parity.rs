@@ -20,9 +20,12 @@ use wasm_migrate_tests::{python_env, repo_root};
 
 fn references() -> PathBuf {
     let out = repo_root().join("target/preprocess-refs");
-    if !out.join("manifest.json").is_file() {
+    let script = repo_root().join("tests/preprocess/make_references.py");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // Made again when the script changed since (a new case must not read stale references).
+    if modified(&out.join("manifest.json")) < modified(&script) {
         let status = Command::new(python_env().join("bin/python"))
-            .arg(repo_root().join("tests/preprocess/make_references.py"))
+            .arg(&script)
             .arg(&out)
             .status()
             .expect("python runs");
@@ -120,6 +123,7 @@ fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
             let (w, h) = pair(&op["size"]);
             let interpolation = match op["interpolation"].as_str().unwrap() {
                 "linear" => Interpolation::Linear,
+                "area" => Interpolation::Area,
                 _ => Interpolation::Nearest,
             };
             cv_resize::resize(&image, w, h, interpolation)
