@@ -343,6 +343,52 @@ pub fn compile_image_steps(
                     ),
                 );
             }
+            (StepLibrary::Tensorflow, "image.resize") => {
+                need_pixels(&stage)?;
+                // tf.image.resize takes (height, width).
+                let size = param(step, &["size", "arg1"])
+                    .and_then(numbers)
+                    .filter(|s| s.len() == 2)
+                    .ok_or_else(|| fail("size must be (height, width)".into()))?;
+                let method = param(step, &["method", "arg2"]).map(|v| match v {
+                    Value::Str(s) => s.to_ascii_lowercase(),
+                    other => symbol(other)
+                        .unwrap_or("(not a literal)")
+                        .to_ascii_lowercase(),
+                });
+                if method.as_deref().is_some_and(|m| m != "bilinear") {
+                    return Err(fail(format!(
+                        "tf.image.resize method {} has no Rust equivalent in wasm-migrate yet (bilinear does)",
+                        method.unwrap_or_default()
+                    )));
+                }
+                for (flag, what) in [
+                    ("antialias", "antialias=True"),
+                    ("preserve_aspect_ratio", "preserve_aspect_ratio=True"),
+                ] {
+                    if param(step, &[flag]).is_some_and(|v| matches!(v, Value::Bool(true))) {
+                        return Err(fail(format!(
+                            "tf.image.resize with {what} has no Rust equivalent in wasm-migrate yet"
+                        )));
+                    }
+                }
+                let swap = if bgr {
+                    "let image = image.swap_red_blue();\n    "
+                } else {
+                    ""
+                };
+                stage = Stage::Floats;
+                push(
+                    &format!(
+                        "tf.image.resize to {}x{} (width x height), bilinear with half-pixel centres, float32 out",
+                        size[1], size[0]
+                    ),
+                    format!(
+                        "{swap}let mut tensor = tf_resize::resize_bilinear(&image, {}, {});",
+                        size[1] as usize, size[0] as usize
+                    ),
+                );
+            }
             (StepLibrary::Torchvision, "ToTensor") => {
                 need_pixels(&stage)?;
                 stage = Stage::Floats;
@@ -513,6 +559,46 @@ mod tests {
     fn constants_round_once_to_f32() {
         assert_eq!(f32_literal(0.485), "0.485_f32");
         assert_eq!(f32_literal(255.0), "255.0_f32");
+    }
+
+    /// The steps compiled from the plan `analyze` writes for a service that resizes with
+    /// `tf.image.resize(np.asarray(image), (120, 160), ...)`, `extra` added to its params.
+    fn compile_tf_resize(extra: &str) -> Result<CompiledSteps, CodegenError> {
+        let plan_text = format!(
+            "version: 1\nservice:\n  name: s\nmodel:\n  framework: keras\n  loaded_at: main.py:1\n\
+             input:\n  kind: image\n  layout: nhwc\n  dtype: f32\n\
+             preprocessing:\n\
+             - library: pil\n  op: open\n  at: main.py:1\n\
+             - library: tensorflow\n  op: image.resize\n  params:\n    size: [120, 160]\n{extra}  at: main.py:2\n\
+             target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n  backend: openvino\n\
+             tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n"
+        );
+        let path = Path::new("wasm-migrate.yaml");
+        let plan = MigrationPlan::from_yaml(path, &plan_text).expect("plan parses");
+        compile_image_steps(&plan, path, &plan_text)
+    }
+
+    #[test]
+    fn tf_image_resize_takes_height_then_width_and_refuses_what_it_cannot_match() {
+        let steps = compile_tf_resize("").expect("bilinear compiles");
+        let code: Vec<&str> = steps.steps.iter().map(|s| s.code.as_str()).collect();
+        assert!(
+            code.iter()
+                .any(|c| c.contains("tf_resize::resize_bilinear(&image, 160, 120)")),
+            "{code:?}"
+        );
+        for (extra, named) in [
+            ("    method: nearest\n", "method nearest"),
+            ("    antialias: true\n", "antialias=True"),
+            (
+                "    preserve_aspect_ratio: true\n",
+                "preserve_aspect_ratio=True",
+            ),
+        ] {
+            let error = compile_tf_resize(extra).unwrap_err().to_string();
+            assert!(error.contains(named), "{error}");
+            assert!(error.contains("wasm-migrate.yaml:"), "{error}");
+        }
     }
 
     #[test]

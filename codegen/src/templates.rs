@@ -54,9 +54,13 @@ pub const OPS: &[(&str, &str)] = &[
         include_str!("../../preprocess/src/pil_resize.rs"),
     ),
     ("tensor.rs", include_str!("../../preprocess/src/tensor.rs")),
+    (
+        "tf_resize.rs",
+        include_str!("../../preprocess/src/tf_resize.rs"),
+    ),
 ];
 
-pub const OPS_MOD: &str = "//! Image operations with the numerics of PIL, torchvision, OpenCV and Keras, vendored from\n\
+pub const OPS_MOD: &str = "//! Image operations with the numerics of PIL, torchvision, OpenCV, Keras and tf.image, vendored from\n\
 //! wasm-migrate's `preprocess` crate, where each is tested against the Python library.\n\
 // Not every service uses every operation.\n\
 #![allow(dead_code)]\n\
@@ -66,6 +70,7 @@ pub mod cv_resize;\n\
 pub mod image;\n\
 pub mod pil_resize;\n\
 pub mod tensor;\n\
+pub mod tf_resize;\n\
 \n\
 pub use image::RgbImage;\n";
 

@@ -77,7 +77,9 @@ fn area_by_whole_factors(image: &RgbImage, fx: usize, fy: usize) -> RgbImage {
                 let mut sum = 0u32;
                 for row in y * fy..(y + 1) * fy {
                     let start = row * stride + x * fx * 3 + c;
-                    sum += (0..fx).map(|k| u32::from(image.data[start + k * 3])).sum::<u32>();
+                    sum += (0..fx)
+                        .map(|k| u32::from(image.data[start + k * 3]))
+                        .sum::<u32>();
                 }
                 out.data[(y * width + x) * 3 + c] = if area == 4 {
                     // The SIMD and scalar 2x2 paths both add 2 and shift.
@@ -322,7 +324,10 @@ mod tests {
                     .filter(|s| s.destination == d)
                     .map(|s| s.weight)
                     .sum();
-                assert!((total - 1.0).abs() < 1e-5, "{input}->{output} cell {d}: {total}");
+                assert!(
+                    (total - 1.0).abs() < 1e-5,
+                    "{input}->{output} cell {d}: {total}"
+                );
             }
         }
     }

@@ -6,7 +6,8 @@
 //! | module | reproduces |
 //! |---|---|
 //! | [`pil_resize`] | `PIL.Image.resize` (all resample filters; the antialiasing torchvision relies on) |
-//! | [`cv_resize`] | `cv2.resize` with `INTER_LINEAR` and `INTER_NEAREST` on 8-bit images |
+//! | [`cv_resize`] | `cv2.resize` with `INTER_LINEAR`, `INTER_NEAREST` and `INTER_AREA` on 8-bit images |
+//! | [`tf_resize`] | `tf.image.resize` (bilinear, half-pixel centres, no antialiasing) |
 //! | [`crop`] | torchvision `CenterCrop` (its rounding and zero padding) and `Resize` sizing |
 //! | [`tensor`] | `ToTensor`, `Normalize`, NumPy scale/offset, channel order, NCHW/NHWC, Keras `preprocess_input` |
 //!
@@ -19,5 +20,6 @@ pub mod cv_resize;
 pub mod image;
 pub mod pil_resize;
 pub mod tensor;
+pub mod tf_resize;
 
 pub use image::RgbImage;

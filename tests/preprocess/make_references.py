@@ -9,6 +9,7 @@ tests/tests/preprocess_parity.rs runs the Rust operations on the same inputs and
 """
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def photographs():
 
 def main(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    cases = []
+    cases, tf_cases = [], []
 
     def save(name, array):
         path = out_dir / f"{name}.npy"
@@ -96,6 +97,12 @@ def main(out_dir: Path) -> None:
                                  "mean": mean, "std": std},
                           "expected": save(f"{image_name}_tv_chain_{resize}_{crop}", tensor)})
 
+        # tf.image.resize with its defaults (bilinear, half-pixel centres): float32 pixel values,
+        # made by a child process (TensorFlow and torch in one process abort on LLVM options).
+        for size in ((224, 160), (97, 131), (w * 3 // 2 + 1, h + 7), (w // 3 + 1, h * 2)):
+            tf_cases.append({"input": source, "op": {"kind": "tf_resize", "size": list(size)},
+                             "expected": f"{image_name}_tf_bilinear_{size[0]}x{size[1]}.npy"})
+
         # OpenCV, in BGR as it decodes, then the NumPy arithmetic of onnxruntime-service.
         bgr = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
         bgr_source = save(f"{image_name}_bgr_input", bgr)
@@ -116,12 +123,35 @@ def main(out_dir: Path) -> None:
         cases.append({"input": bgr_source, "op": {"kind": "cv_chain", "size": [128, 96]},
                       "expected": save(f"{image_name}_cv_chain", x)})
 
+    (out_dir / "tf_cases.json").write_text(json.dumps(tf_cases))
+    tensorflow = subprocess.run([sys.executable, __file__, "--tf-resize", str(out_dir)],
+                                check=True, capture_output=True, text=True).stdout.strip()
+    cases += tf_cases
+
     versions = {"pillow": PIL.__version__, "torch": torch.__version__,
                 "torchvision": torchvision.__version__, "opencv": cv2.__version__,
+                "tensorflow": tensorflow,
                 "numpy": np.__version__, "scikit-image": skimage.__version__}
     (out_dir / "manifest.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1))
     print(f"wrote {len(cases)} cases to {out_dir}")
 
 
+def tf_resize_main(out_dir: Path) -> None:
+    """The tf.image.resize cases main() listed, in a process without torch; prints TF's version."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    for case in json.loads((out_dir / "tf_cases.json").read_text()):
+        pixels = np.load(out_dir / case["input"])
+        width, height = case["op"]["size"]
+        np.save(out_dir / case["expected"], tf.image.resize(pixels, (height, width)).numpy())
+    print(tf.__version__)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1] == "--tf-resize":
+        tf_resize_main(Path(sys.argv[2]))
+    else:
+        main(Path(sys.argv[1]))

@@ -215,9 +215,19 @@ pub mod flow {
 
     /// `migrate`, with extra `generate` arguments (`--target wasmedge@0.15`).
     pub fn migrate_with(name: &str, generate_args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        migrate_edited(name, generate_args, |_| {})
+    }
+
+    /// [`migrate_with`] on a copy of the sample that `edit` changed first (a variant service).
+    pub fn migrate_edited(
+        name: &str,
+        generate_args: &[&str],
+        edit: impl FnOnce(&Path),
+    ) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let service = dir.path().join(name);
         copy_dir(&sample(name), &service);
+        edit(&service);
         python(&[&service.join("make_model.py")]);
         let s = service.to_str().unwrap();
         ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");

@@ -16,6 +16,7 @@ use wasm_migrate_preprocess::crop::{center_crop, torchvision_resize_size};
 use wasm_migrate_preprocess::cv_resize::{self, Interpolation};
 use wasm_migrate_preprocess::pil_resize::{self, Filter};
 use wasm_migrate_preprocess::tensor::{HwcTensor, Layout};
+use wasm_migrate_preprocess::tf_resize;
 use wasm_migrate_tests::{python_env, repo_root};
 
 fn references() -> PathBuf {
@@ -127,6 +128,11 @@ fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
                 _ => Interpolation::Nearest,
             };
             cv_resize::resize(&image, w, h, interpolation)
+        }
+        "tf_resize" => {
+            let (w, h) = pair(&op["size"]);
+            let t = tf_resize::resize_bilinear(&image, w, h);
+            return Output::Tensor(vec![h, w, 3], t.data);
         }
         "torchvision_chain" => {
             let size = usize_at(op, "resize");

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{assert_lint_clean, migrate, migrate_with, ok, python, wm};
+use wasm_migrate_tests::flow::{
+    assert_lint_clean, migrate, migrate_edited, migrate_with, ok, python, wm,
+};
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
 fn verify(service: &Path, args: &[&str]) -> (i32, Value, String) {
@@ -430,8 +432,7 @@ fn keras_fastapi_passes_on_openvino_and_tract_and_a_wrong_preprocess_input_mode_
     // Keras converts to OpenVINO IR and, through tf2onnx, to ONNX for tract.
     let (dir, service) = migrate("keras-fastapi");
     let reference = dir.path().join("reference");
-    let (code, report, stderr) =
-        verify_saving_reference(&service, "openvino,tract", 3, &reference);
+    let (code, report, stderr) = verify_saving_reference(&service, "openvino,tract", 3, &reference);
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["openvino", "tract"], 0.0);
     assert!(
@@ -469,4 +470,21 @@ fn keras_fastapi_passes_on_openvino_and_tract_and_a_wrong_preprocess_input_mode_
         Some("normalization"),
         Some("preprocess_input"),
     );
+}
+
+#[test]
+fn keras_with_tf_image_resize_matches_tensorflow_exactly() {
+    // The keras-fastapi service resizing with tf.image.resize instead of PIL.
+    let (_dir, service) = migrate_edited("keras-fastapi", &[], |service| {
+        edit(
+            &service.join("main.py"),
+            "    image = image.resize(INPUT_SIZE, Image.BILINEAR)\n    x = np.asarray(image, dtype=np.float32)\n",
+            "    x = tf.image.resize(np.asarray(image), (160, 160)).numpy()\n",
+        );
+    });
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(plan.contains("op: image.resize"), "{plan}");
+    let (code, report, stderr) = verify(&service, &["--backend", "openvino,tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["openvino", "tract"], 0.0);
 }
