@@ -538,6 +538,7 @@ pub fn compile_image_steps(
             code: if bgr { "let image = image.swap_red_blue();\n    let tensor = HwcTensor::from_image(&image);".into() } else { "let tensor = HwcTensor::from_image(&image);".into() },
         });
     }
+    fuse_resize_and_center_crop(&mut out);
     let layout = layout
         .or(plan.input.as_ref().and_then(|i| i.layout))
         .unwrap_or(Layout::Nhwc);
@@ -549,6 +550,40 @@ pub fn compile_image_steps(
         },
         warnings,
     })
+}
+
+const RESIZE_CALL: &str = "let image = pil_resize::resize(&image, ";
+const CENTER_CROP_CALL: &str = "let image = crop::center_crop(&image, ";
+
+/// A PIL resize right before a center crop becomes one call that computes only the pixels the
+/// crop keeps (`crop::resize_and_center_crop`, the same bits): torchvision's `Resize(256)` +
+/// `CenterCrop(224)` on a 4:3 photograph throws away 40% of the resized pixels.
+fn fuse_resize_and_center_crop(steps: &mut [GlueStep]) {
+    for i in 1..steps.len() {
+        let Some(crop_args) = steps[i]
+            .code
+            .strip_prefix(CENTER_CROP_CALL)
+            .and_then(|rest| rest.strip_suffix(");"))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let resize = &steps[i - 1].code;
+        let Some(start) = resize.rfind(RESIZE_CALL) else {
+            continue;
+        };
+        let Some(resize_args) = resize[start + RESIZE_CALL.len()..].strip_suffix(");") else {
+            continue;
+        };
+        steps[i - 1].code = format!(
+            "{}let image = crop::resize_and_center_crop(&image, {resize_args}, {crop_args});",
+            &resize[..start]
+        );
+        steps[i].code = String::new();
+        steps[i]
+            .comment
+            .push_str(" (done by the resize above, which computes only the pixels kept)");
+    }
 }
 
 #[cfg(test)]
@@ -599,6 +634,42 @@ mod tests {
             assert!(error.contains(named), "{error}");
             assert!(error.contains("wasm-migrate.yaml:"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_resize_then_a_center_crop_become_one_call() {
+        let step = |python: &str, code: &str| GlueStep {
+            python: python.into(),
+            at: "app.py:1".into(),
+            comment: python.into(),
+            code: code.into(),
+        };
+        let mut steps = vec![
+            step(
+                "torchvision.Resize",
+                "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[256], None);\n    \
+                 let image = pil_resize::resize(&image, width, height, Filter::Bilinear);",
+            ),
+            step(
+                "torchvision.CenterCrop",
+                "let image = crop::center_crop(&image, 224, 200);",
+            ),
+            step(
+                "torchvision.CenterCrop",
+                "let image = crop::center_crop(&image, 100, 100);",
+            ),
+        ];
+        fuse_resize_and_center_crop(&mut steps);
+        assert!(steps[0].code.starts_with("let (width, height) ="));
+        assert!(steps[0].code.ends_with(
+            "let image = crop::resize_and_center_crop(&image, width, height, Filter::Bilinear, 224, 200);"
+        ));
+        assert_eq!(steps[1].code, "");
+        // A second crop has no resize before it any more: left as it is.
+        assert_eq!(
+            steps[2].code,
+            "let image = crop::center_crop(&image, 100, 100);"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! torchvision's geometry on PIL images: `Resize`'s output size and `CenterCrop`.
 
 use super::image::RgbImage;
+use super::pil_resize::{self, Filter};
 
 /// `(width, height)` that torchvision's `Resize(size)` gives an image of `width x height`.
 ///
@@ -72,6 +73,32 @@ pub fn center_crop(image: &RgbImage, crop_width: usize, crop_height: usize) -> R
     crop(image, left, top, crop_width, crop_height)
 }
 
+/// `Resize` to `width x height` then `CenterCrop((crop_height, crop_width))` as one step that
+/// computes only the pixels the crop keeps; the result is the two steps' to the bit.
+pub fn resize_and_center_crop(
+    image: &RgbImage,
+    width: usize,
+    height: usize,
+    filter: Filter,
+    crop_width: usize,
+    crop_height: usize,
+) -> RgbImage {
+    if crop_width > width || crop_height > height {
+        // The crop pads: nothing to skip.
+        let resized = pil_resize::resize(image, width, height, filter);
+        return center_crop(&resized, crop_width, crop_height);
+    }
+    let top = ((height - crop_height) as f64 / 2.0).round_ties_even() as usize;
+    let left = ((width - crop_width) as f64 / 2.0).round_ties_even() as usize;
+    pil_resize::resize_cropped(
+        image,
+        width,
+        height,
+        filter,
+        [left, top, crop_width, crop_height],
+    )
+}
+
 /// The `width x height` region whose top-left pixel is `(left, top)`; must lie inside.
 pub fn crop(image: &RgbImage, left: usize, top: usize, width: usize, height: usize) -> RgbImage {
     let mut out = RgbImage::new(width, height);
@@ -120,5 +147,37 @@ mod tests {
         // Padding is 1 left / 1 right and 0 top / 1 bottom: the pixel lands at (1, 0).
         assert_eq!(&out.data[3..6], &[9, 9, 9]);
         assert_eq!(out.data.iter().filter(|&&v| v == 9).count(), 3);
+    }
+
+    #[test]
+    fn resize_and_center_crop_equals_the_two_steps() {
+        // Deterministic noise, so every weight matters.
+        let mut state = 12345u32;
+        let data = (0..97 * 61 * 3)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 16) as u8
+            })
+            .collect();
+        let image = RgbImage::from_raw(97, 61, data).unwrap();
+        for filter in [
+            Filter::Bilinear,
+            Filter::Bicubic,
+            Filter::Lanczos,
+            Filter::Nearest,
+        ] {
+            // Shrinking both ways, vertical pass first, one axis unchanged, enlarging, padding.
+            for (w, h, cw, ch) in [
+                (40, 25, 24, 20),
+                (90, 20, 31, 19),
+                (97, 30, 50, 30),
+                (150, 61, 77, 33),
+                (30, 20, 40, 24),
+            ] {
+                let fused = resize_and_center_crop(&image, w, h, filter, cw, ch);
+                let steps = center_crop(&pil_resize::resize(&image, w, h, filter), cw, ch);
+                assert_eq!(fused, steps, "{filter:?} {w}x{h} crop {cw}x{ch}");
+            }
+        }
     }
 }

@@ -150,6 +150,18 @@ fn coefficients(
     }
 }
 
+impl Coefficients {
+    /// The coefficients of outputs `[start, start + len)` only.
+    fn window(self, start: usize, len: usize) -> Coefficients {
+        let k = self.kernel_size;
+        Coefficients {
+            weights: self.weights[start * k..(start + len) * k].to_vec(),
+            bounds: self.bounds[start..start + len].to_vec(),
+            kernel_size: k,
+        }
+    }
+}
+
 /// Rounds a fixed-point sum (already offset by one half) back to 8 bits, clamping.
 fn clip8(sum: i32) -> u8 {
     (sum >> PRECISION_BITS).clamp(0, 255) as u8
@@ -174,23 +186,58 @@ pub fn resize_box(
     filter: Filter,
     region: [f64; 4],
 ) -> RgbImage {
-    if width == 0 || height == 0 || image.width == 0 || image.height == 0 {
-        return RgbImage::new(width, height);
+    resize_window(image, width, height, filter, region, [0, 0, width, height])
+}
+
+/// `image.resize((width, height), filter).crop(window)` for a `window` `[left, top, width,
+/// height]` inside the output, computing only the window's pixels: each is the same sum of
+/// the same weights as in the whole resize, so the result is identical, and a resize followed
+/// by a crop (torchvision's `Resize` + `CenterCrop`) skips the pixels the crop throws away.
+pub fn resize_cropped(
+    image: &RgbImage,
+    width: usize,
+    height: usize,
+    filter: Filter,
+    window: [usize; 4],
+) -> RgbImage {
+    let region = [0.0, 0.0, image.width as f64, image.height as f64];
+    resize_window(image, width, height, filter, region, window)
+}
+
+fn resize_window(
+    image: &RgbImage,
+    width: usize,
+    height: usize,
+    filter: Filter,
+    region: [f64; 4],
+    window: [usize; 4],
+) -> RgbImage {
+    let [left, top, out_width, out_height] = window;
+    assert!(
+        left + out_width <= width && top + out_height <= height,
+        "the window lies inside the resized image"
+    );
+    if out_width == 0 || out_height == 0 || image.width == 0 || image.height == 0 {
+        return RgbImage::new(out_width, out_height);
     }
     if filter == Filter::Nearest {
-        return resize_nearest(image, width, height, region);
+        let full = resize_nearest(image, width, height, region);
+        return super::crop::crop(&full, left, top, out_width, out_height);
     }
     let need_horizontal =
         width != image.width || region[0] != 0.0 || region[2] != image.width as f64;
     let need_vertical =
         height != image.height || region[1] != 0.0 || region[3] != image.height as f64;
 
-    let mut horizontal = coefficients(image.width, region[0], region[2], width, filter);
-    let mut vertical = coefficients(image.height, region[1], region[3], height, filter);
+    let mut horizontal =
+        coefficients(image.width, region[0], region[2], width, filter).window(left, out_width);
+    let mut vertical =
+        coefficients(image.height, region[1], region[3], height, filter).window(top, out_height);
 
     // Pillow 12.1+ (python-pillow/Pillow#9549) runs the vertical pass first when the height
     // shrinks, and by more than twice as many pixels as the width. The passes round to 8 bits in
-    // between, so the order changes the result and has to follow Pillow's choice.
+    // between, so the order changes the result and has to follow Pillow's choice (made on the
+    // whole output, not the window).
     let vertical_first = need_horizontal
         && need_vertical
         && height < image.height
@@ -202,24 +249,31 @@ pub fn resize_box(
         for bound in &mut horizontal.bounds {
             bound.0 -= first_col;
         }
-        let narrowed = crop_columns(image, first_col, last_col);
-        let current = resample_vertical(&narrowed, &vertical, height);
-        return resample_horizontal(&current, 0, height, &horizontal, width);
+        let narrowed = super::crop::crop(image, first_col, 0, last_col - first_col, image.height);
+        let current = resample_vertical(&narrowed, &vertical, out_height);
+        return resample_horizontal(&current, 0, out_height, &horizontal, out_width);
     }
 
-    let mut current = image.clone();
-    if need_horizontal {
-        // Only the rows the vertical pass reads go through the horizontal pass.
-        let (first_row, last_row) = span(&vertical.bounds);
+    // Only the rows the vertical pass reads (or the window's, without one) are read here.
+    let (first_row, last_row) = if need_vertical {
+        let (first, last) = span(&vertical.bounds);
         for bound in &mut vertical.bounds {
-            bound.0 -= first_row;
+            bound.0 -= first;
         }
-        current = resample_horizontal(image, first_row, last_row, &horizontal, width);
-    }
+        (first, last)
+    } else {
+        (top, top + out_height)
+    };
+    let current = if need_horizontal {
+        resample_horizontal(image, first_row, last_row, &horizontal, out_width)
+    } else {
+        super::crop::crop(image, left, first_row, out_width, last_row - first_row)
+    };
     if need_vertical {
-        current = resample_vertical(&current, &vertical, height);
+        resample_vertical(&current, &vertical, out_height)
+    } else {
+        current
     }
-    current
 }
 
 /// The input range `[first, last)` a pass reads, from its first and last output's bounds.
@@ -227,17 +281,6 @@ fn span(bounds: &[(usize, usize)]) -> (usize, usize) {
     let first = bounds[0].0;
     let (last_start, last_count) = bounds[bounds.len() - 1];
     (first, last_start + last_count)
-}
-
-fn crop_columns(image: &RgbImage, first: usize, last: usize) -> RgbImage {
-    let width = last - first;
-    let mut out = RgbImage::new(width, image.height);
-    for y in 0..image.height {
-        let src = (y * image.width + first) * 3;
-        out.data[y * width * 3..(y + 1) * width * 3]
-            .copy_from_slice(&image.data[src..src + width * 3]);
-    }
-    out
 }
 
 fn resample_horizontal(

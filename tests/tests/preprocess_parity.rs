@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use wasm_migrate_preprocess::RgbImage;
-use wasm_migrate_preprocess::crop::{center_crop, torchvision_resize_size};
+use wasm_migrate_preprocess::crop::{center_crop, resize_and_center_crop, torchvision_resize_size};
 use wasm_migrate_preprocess::cv_resize::{self, Interpolation};
 use wasm_migrate_preprocess::pil_resize::{self, Filter};
 use wasm_migrate_preprocess::tensor::{HwcTensor, Layout};
@@ -138,8 +138,9 @@ fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
             let size = usize_at(op, "resize");
             let crop = usize_at(op, "crop");
             let (w, h) = torchvision_resize_size(image.width, image.height, &[size], None);
-            let resized = pil_resize::resize(&image, w, h, Filter::Bilinear);
-            let mut t = HwcTensor::to_tensor(&center_crop(&resized, crop, crop));
+            // As the glue does it: the resize computes only the pixels the crop keeps.
+            let cropped = resize_and_center_crop(&image, w, h, Filter::Bilinear, crop, crop);
+            let mut t = HwcTensor::to_tensor(&cropped);
             t.normalize(&floats(&op["mean"]), &floats(&op["std"]));
             let (shape, data) = t.into_layout(Layout::Nchw);
             return Output::Tensor(shape, data);
