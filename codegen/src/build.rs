@@ -54,7 +54,16 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
             "the Rust target {WASM_TARGET} is not installed; add it with `rustup target add {WASM_TARGET}`"
         )));
     }
-    let mut child = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // Cargo reads `.cargo/config.toml` from the directory it runs in, not from the manifest's:
+    // the glue's (simd128, which makes decoding and resizing about 2x faster) only applies when
+    // cargo runs inside the crate. A relative target dir keeps meaning what it meant here.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    cargo.current_dir(absolute(dir));
+    if let Some(target_dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        cargo.env("CARGO_TARGET_DIR", absolute(Path::new(&target_dir)));
+    }
+    let mut child = cargo
         .args([
             "build",
             "--release",
@@ -63,7 +72,7 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
             "--message-format=json-render-diagnostics",
         ])
         .arg("--manifest-path")
-        .arg(&manifest_path)
+        .arg(absolute(&manifest_path))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
