@@ -238,6 +238,10 @@ impl Runtime {
             ));
         }
         let mut wasi = WasiCtxBuilder::new();
+        // The store runs synchronously, so file reads may block this thread instead of going
+        // through tokio's spawn_blocking and back (as `wasmtime run` does): reading a 164 KB
+        // photograph went from 1.2 ms to 0.18 ms.
+        wasi.allow_blocking_current_thread(true);
         let program = module
             .path
             .file_name()
