@@ -239,8 +239,8 @@ fn torchvision_flask_passes_and_wrong_migrations_are_blamed_on_the_right_stage()
     regenerate_and_build(&service);
     edit(
         &service.join("migrated/src/main.rs"),
-        "pil_resize::resize(&image, width, height, Filter::Bilinear)",
-        "cv_resize::resize(&image, width, height, Interpolation::Linear)",
+        "crop::resize_and_center_crop(&image, width, height, Filter::Bilinear, 224, 224)",
+        "crop::center_crop(\n        &cv_resize::resize(&image, width, height, Interpolation::Linear),\n        224,\n        224,\n    )",
     );
     ok(
         wm(&["build", service.join("migrated").to_str().unwrap()]),
