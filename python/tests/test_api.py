@@ -168,10 +168,10 @@ def test_generate_names_the_plan_line_of_a_step_without_rust(samples, tmp_path):
     subprocess.run([sys.executable, str(service / "make_model.py")], check=True, capture_output=True)
     plan_path = wasm_migrate.analyze(service).write_plan()
     text = pathlib.Path(plan_path).read_text()
-    pathlib.Path(plan_path).write_text(text.replace("cv2.INTER_LINEAR", "cv2.INTER_AREA"))
+    pathlib.Path(plan_path).write_text(text.replace("cv2.INTER_LINEAR", "cv2.INTER_CUBIC"))
     with pytest.raises(WasmMigrateError) as error:
         wasm_migrate.generate(service)
-    assert "INTER_AREA" in str(error.value)
+    assert "INTER_CUBIC" in str(error.value)
     assert error.value.path.endswith("wasm-migrate.yaml")
     lines = pathlib.Path(plan_path).read_text().splitlines()
     assert "op: resize" in lines[error.value.line]  # the item's line, then its op on the next
