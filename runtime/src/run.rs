@@ -237,6 +237,13 @@ impl Runtime {
                 "a fuel budget needs a runtime made with fuel counting on".into(),
             ));
         }
+        if config.timeout.is_some() && !self.options.wall_clock_limits {
+            return Err(RuntimeError::Engine(
+                "a wall-clock limit needs a runtime made with wall-clock limits on \
+                 (or run with no limit: timeout None)"
+                    .into(),
+            ));
+        }
         let mut wasi = WasiCtxBuilder::new();
         // The store runs synchronously, so file reads may block this thread instead of going
         // through tokio's spawn_blocking and back (as `wasmtime run` does): reading a 164 KB
@@ -285,11 +292,13 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = config.timeout.map_or(u64::MAX / 2, |t| {
-            (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-        });
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        if self.options.wall_clock_limits {
+            let ticks = config.timeout.map_or(u64::MAX / 2, |t| {
+                (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+            });
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
         if let Some(fuel) = config.fuel {
             store
                 .set_fuel(fuel)

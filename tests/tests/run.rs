@@ -296,6 +296,10 @@ fn a_guest_that_loops_forever_is_stopped_by_the_timeout() {
         "{}",
         stderr(&out)
     );
+    // No limit: the module is compiled without interruption checks and runs as usual.
+    let out = run_guest("hello", &strings(&["--timeout=0"]), &strings(&["a"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "hello a");
 }
 
 #[test]

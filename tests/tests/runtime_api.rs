@@ -88,3 +88,28 @@ fn a_module_without_start_is_a_library_not_a_command() {
         .to_string();
     assert!(err.contains("exports no `_start` function"), "{err}");
 }
+
+#[test]
+fn a_runtime_without_wall_clock_limits_runs_with_none_and_refuses_one() {
+    let runtime = Runtime::new(RuntimeOptions {
+        wall_clock_limits: false,
+        ..no_cache()
+    })
+    .unwrap();
+    let module = runtime.load(&guest("hello")).unwrap();
+    let unlimited = RunConfig {
+        args: vec!["x".into()],
+        timeout: None,
+        ..RunConfig::default()
+    };
+    let outcome = runtime.run(&module, &unlimited).unwrap();
+    assert_eq!(outcome.ending, Ending::Exited { code: 0 });
+    assert_eq!(String::from_utf8_lossy(&outcome.stdout), "hello x\n");
+    // RunConfig's default has a limit, which this runtime cannot enforce: an error, not a
+    // run that silently ignores it.
+    let error = runtime.run(&module, &RunConfig::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("wall-clock limit needs"),
+        "{error}"
+    );
+}
