@@ -100,13 +100,9 @@ fn main() {
                 timeout: wall_clock_limits.then(|| Duration::from_secs(600)),
                 ..RunConfig::default()
             };
-            let outcome = runtime.run(&module, &config).unwrap();
-            assert!(
-                outcome.ending.success(),
-                "{}",
-                String::from_utf8_lossy(&outcome.stderr)
-            );
-            outcome.run_time.as_secs_f64()
+            common::run_succeeding(&runtime, &module, &config)
+                .run_time
+                .as_secs_f64()
         };
         run(1);
         move || (run(21) - run(1)) / 20.0

@@ -14,20 +14,16 @@
 //!    `get_output`), against the same backend called natively: from Python for ONNX Runtime and
 //!    OpenVINO (their Python packages), from Rust for tract (it has no Python binding).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::repo;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, DirMapping, PoolOptions, Preload, Preloaded, RunConfig, Runtime,
     RuntimeOptions,
 };
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn guest(name: &str) -> PathBuf {
     let path = repo().join(format!(
@@ -159,13 +155,7 @@ fn wasm_inference(
             backends: choice,
             ..RunConfig::default()
         };
-        let outcome = runtime.run(&module, &config).unwrap();
-        assert!(
-            outcome.ending.success(),
-            "{}",
-            String::from_utf8_lossy(&outcome.stderr)
-        );
-        outcome.run_time
+        common::run_succeeding(runtime, &module, &config).run_time
     };
     run(repeats); // warm-up
     let many = median((0..5).map(|_| run(repeats)).collect());

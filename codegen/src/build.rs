@@ -60,9 +60,26 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
     // cargo runs inside the crate. A relative target dir keeps meaning what it meant here.
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     cargo.current_dir(absolute(dir));
-    if let Some(target_dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        cargo.env("CARGO_TARGET_DIR", absolute(Path::new(&target_dir)));
-    }
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(target_dir) => {
+            let target_dir = absolute(Path::new(&target_dir));
+            cargo.env("CARGO_TARGET_DIR", &target_dir);
+            target_dir
+        }
+        None => absolute(dir).join("target"),
+    };
+    // Glue crates of the same name built into one target dir (a shared CARGO_TARGET_DIR, as in
+    // the tests) write the same output file. Cargo locks the build but not the read after it,
+    // so another build could replace the module before it is read: both happen under this lock.
+    std::fs::create_dir_all(&target_dir).map_err(io(&target_dir))?;
+    let lock_path = target_dir.join(".wasm-migrate-build.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
     let mut child = cargo
         .args([
             "build",
@@ -101,6 +118,7 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
     }
     let wasm = wasm.ok_or_else(|| CodegenError::Build("cargo built no executable".into()))?;
     let bytes = std::fs::read(&wasm).map_err(io(&wasm))?;
+    drop(lock);
     // The glue templates feed f32 only; a hand-edited crate that feeds more is checked by
     // inspect's verdicts against the stamped types.
     let stamp = BuildStamp {

@@ -26,7 +26,7 @@ pub struct RuntimeOptions {
     pub fuel: bool,
     /// Compile interruption checks into the guest's loops so a run can be given a wall-clock
     /// limit ([`RunConfig::timeout`](crate::RunConfig::timeout)). They cost about a tenth of
-    /// the time of tight loops (the glue's preprocessing: 15.8 ms with them, 14.0 without), and
+    /// the time of tight loops (the glue's preprocessing: 17.7 ms with them, 15.8 without), and
     /// WasmEdge's AOT compiler adds none unless asked (`wasmedge compile --interruptible`), so
     /// a runtime that times a module, or runs one with no limit, can go without.
     pub wall_clock_limits: bool,

@@ -73,3 +73,18 @@ pub fn migrate(sample: &str, work: &Path, convert: bool) -> (PathBuf, Built) {
     let built = wasm_migrate_codegen::build(&generated.out, None).unwrap();
     (service, built)
 }
+
+/// One run that must succeed; the guest's stderr is the panic message when it does not.
+pub fn run_succeeding(
+    runtime: &wasm_migrate_runtime::Runtime,
+    module: &wasm_migrate_runtime::WasmModule,
+    config: &wasm_migrate_runtime::RunConfig,
+) -> wasm_migrate_runtime::RunOutcome {
+    let outcome = runtime.run(module, config).unwrap();
+    assert!(
+        outcome.ending.success(),
+        "{}",
+        String::from_utf8_lossy(&outcome.stderr)
+    );
+    outcome
+}
