@@ -65,6 +65,31 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     #[cfg(feature = "runtime")]
     Verify(verify::VerifyArgs),
+    /// In a build without the embedded runtime (`--no-default-features`), `run`, `doctor` and
+    /// `verify` say how to get it instead of being unknown.
+    #[cfg(not(feature = "runtime"))]
+    #[command(external_subcommand)]
+    WithoutRuntime(Vec<OsString>),
+}
+
+/// The commands that need the embedded runtime.
+#[cfg(not(feature = "runtime"))]
+const RUNTIME_COMMANDS: [&str; 3] = ["run", "doctor", "verify"];
+
+#[cfg(not(feature = "runtime"))]
+fn without_runtime(args: &[OsString]) -> anyhow::Result<u8> {
+    let name = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if RUNTIME_COMMANDS.contains(&name.as_str()) {
+        anyhow::bail!(
+            "`{name}` needs the embedded runtime, which this build of wasm-migrate leaves out \
+             (it was built with --no-default-features); build the whole tool with \
+             `cargo install --path cli` or `cargo run --release -p wasm-migrate-cli -- {name} ...`"
+        );
+    }
+    anyhow::bail!("unrecognized subcommand `{name}`; see `wasm-migrate --help`")
 }
 
 /// Parses `args` (the program name first) and runs the command. Returns the exit code; help,
@@ -100,6 +125,8 @@ where
         Command::Doctor(args) => doctor::run(args),
         #[cfg(feature = "runtime")]
         Command::Verify(args) => verify::run(args),
+        #[cfg(not(feature = "runtime"))]
+        Command::WithoutRuntime(args) => without_runtime(&args),
     };
     match result {
         Ok(code) => code,

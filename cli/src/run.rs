@@ -2,12 +2,13 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use wasm_migrate_runtime::{
-    BackendChoice, BackendKind, DirMapping, Ending, MessageLevel, Precision, Preload, Preloaded,
-    RunConfig, Runtime, RuntimeOptions, Stdio,
+    BackendChoice, BackendKind, CacheUse, DirMapping, Ending, Message, MessageLevel, Precision,
+    Preload, Preloaded, RunConfig, Runtime, RuntimeOptions, Stdio, WasmModule,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,14 +131,61 @@ fn warn(text: &str) {
     let _ = writeln!(anstream::stderr(), "{style}wasm-migrate:{style:#} {text}");
 }
 
-pub fn run(args: RunArgs) -> Result<u8> {
-    let mut env = Vec::new();
-    for pair in &args.env {
-        let Some((k, v)) = pair.split_once('=') else {
-            bail!("--env {pair}: expected KEY=VALUE");
-        };
-        env.push((k.to_string(), v.to_string()));
-    }
+/// One preloaded model: where it runs and at which precision.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphInfo {
+    pub name: String,
+    pub backend: BackendKind,
+    pub version: String,
+    pub precision: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunTimings {
+    pub load: f64,
+    pub instantiate: f64,
+    pub run: f64,
+}
+
+/// What `run --format json` prints and `wasm_migrate.run` returns: how the module ended, its
+/// captured output, the backends it ran on, and the timings (milliseconds).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub schema: &'static str,
+    pub module: String,
+    pub cache: CacheUse,
+    pub onnx_backend: BackendKind,
+    pub precision: Precision,
+    pub preloaded: Vec<GraphInfo>,
+    pub ending: Ending,
+    pub exit_code: u8,
+    pub explanation: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub nn_messages: Vec<Message>,
+    pub timings_ms: RunTimings,
+}
+
+/// The module compiled and the models loaded, ready to start.
+struct Prepared {
+    runtime: Runtime,
+    module: WasmModule,
+    graphs: Vec<GraphInfo>,
+    config: RunConfig,
+}
+
+fn guest_env(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => bail!("--env {pair}: expected KEY=VALUE"),
+        })
+        .collect()
+}
+
+fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepared> {
+    let env = guest_env(&args.env)?;
     let dirs = args
         .dirs
         .iter()
@@ -161,7 +209,6 @@ pub fn run(args: RunArgs) -> Result<u8> {
         onnx: args.backend,
         precision: args.precision,
     };
-
     let options = RuntimeOptions {
         fuel: args.fuel.is_some(),
         // With no limit the module is compiled without interruption checks, as WasmEdge
@@ -175,11 +222,14 @@ pub fn run(args: RunArgs) -> Result<u8> {
         ..RuntimeOptions::default()
     };
     let runtime = Runtime::new(options)?;
-    let spinner = crate::progress::spinner(&format!("compiling {}", args.module.display()));
+    let spinner = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        crate::progress::spinner(&format!("compiling {}", args.module.display()))
+    };
     let module = runtime.load(&args.module);
     spinner.finish_and_clear();
     let module = module?;
-    let quiet = args.quiet || args.format == RunFormat::Json;
     note(
         quiet,
         &format!(
@@ -187,21 +237,29 @@ pub fn run(args: RunArgs) -> Result<u8> {
             args.module.display(),
             module.size / 1024,
             match module.cache {
-                wasm_migrate_runtime::CacheUse::Hit => "loaded from the cache",
+                CacheUse::Hit => "loaded from the cache",
                 _ => "compiled",
             },
             module.load_time.as_secs_f64() * 1e3
         ),
     );
     let preloaded = Preloaded::load(&preloads, &choice)?;
-    let mut graphs: Vec<_> = preloaded.graphs().collect();
-    graphs.sort_by_key(|(name, _)| *name);
-    for (name, graph) in &graphs {
+    let mut graphs: Vec<GraphInfo> = preloaded
+        .graphs()
+        .map(|(name, g)| GraphInfo {
+            name: name.to_string(),
+            backend: g.backend,
+            version: g.version.clone(),
+            precision: g.precision.clone(),
+        })
+        .collect();
+    graphs.sort_by(|a, b| a.name.cmp(&b.name));
+    for g in &graphs {
         note(
             quiet,
             &format!(
-                "model `{name}` on {} {} (CPU, precision {})",
-                graph.backend, graph.version, graph.precision
+                "model `{}` on {} {} (CPU, precision {})",
+                g.name, g.backend, g.version, g.precision
             ),
         );
     }
@@ -209,51 +267,60 @@ pub fn run(args: RunArgs) -> Result<u8> {
         args: args.args.clone(),
         env,
         dirs,
-        preloaded: preloaded.clone(),
+        preloaded,
         backends: choice,
         timeout: (args.timeout > 0.0).then(|| Duration::from_secs_f64(args.timeout)),
         max_memory: args.max_memory,
         fuel: args.fuel,
-        stdio: if args.format == RunFormat::Json {
-            Stdio::Capture
-        } else {
-            Stdio::Inherit
-        },
+        stdio,
     };
-    let outcome = runtime
-        .run(&module, &config)
-        .context("the module could not start")?;
-    let code = (outcome.ending.exit_code() & 0xff) as u8;
+    Ok(Prepared {
+        runtime,
+        module,
+        graphs,
+        config,
+    })
+}
 
+/// Runs the module with its output captured, and reports how it went. Nothing is printed.
+pub fn run_captured(args: &RunArgs) -> Result<RunReport> {
+    let prepared = prepare(args, true, Stdio::Capture)?;
+    let outcome = prepared
+        .runtime
+        .run(&prepared.module, &prepared.config)
+        .context("the module could not start")?;
+    Ok(RunReport {
+        schema: "wasm-migrate.run/1",
+        module: args.module.display().to_string(),
+        cache: prepared.module.cache,
+        onnx_backend: args.backend,
+        precision: args.precision,
+        preloaded: prepared.graphs,
+        exit_code: (outcome.ending.exit_code() & 0xff) as u8,
+        explanation: outcome.ending.explain(),
+        stdout: String::from_utf8_lossy(&outcome.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&outcome.stderr).into_owned(),
+        nn_messages: outcome.nn_messages,
+        timings_ms: RunTimings {
+            load: prepared.module.load_time.as_secs_f64() * 1e3,
+            instantiate: outcome.instantiate_time.as_secs_f64() * 1e3,
+            run: outcome.run_time.as_secs_f64() * 1e3,
+        },
+        ending: outcome.ending,
+    })
+}
+
+pub fn run(args: RunArgs) -> Result<u8> {
     if args.format == RunFormat::Json {
-        let graphs_json: Vec<_> = graphs
-            .iter()
-            .map(|(name, g)| {
-                serde_json::json!({"name": name, "backend": g.backend, "version": g.version, "precision": g.precision})
-            })
-            .collect();
-        let report = serde_json::json!({
-            "schema": "wasm-migrate.run/1",
-            "module": args.module.display().to_string(),
-            "cache": module.cache,
-            "onnx_backend": args.backend,
-            "precision": args.precision,
-            "preloaded": graphs_json,
-            "ending": outcome.ending,
-            "exit_code": code,
-            "explanation": outcome.ending.explain(),
-            "stdout": String::from_utf8_lossy(&outcome.stdout),
-            "stderr": String::from_utf8_lossy(&outcome.stderr),
-            "nn_messages": outcome.nn_messages,
-            "timings_ms": {
-                "load": module.load_time.as_secs_f64() * 1e3,
-                "instantiate": outcome.instantiate_time.as_secs_f64() * 1e3,
-                "run": outcome.run_time.as_secs_f64() * 1e3,
-            },
-        });
+        let report = run_captured(&args)?;
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(code);
+        return Ok(report.exit_code);
     }
+    let prepared = prepare(&args, args.quiet, Stdio::Inherit)?;
+    let outcome = prepared
+        .runtime
+        .run(&prepared.module, &prepared.config)
+        .context("the module could not start")?;
     for message in &outcome.nn_messages {
         match message.level {
             MessageLevel::Error => warn(&format!("wasi-nn: {}", message.text)),
@@ -267,7 +334,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     {
         note(args.quiet, &format!("the module exited with code {code}"));
     }
-    Ok(code)
+    Ok((outcome.ending.exit_code() & 0xff) as u8)
 }
 
 #[cfg(test)]

@@ -114,7 +114,8 @@ fn parse_override(s: &str) -> Result<(String, Tolerance), String> {
     Ok((name.to_string(), Tolerance { atol, rtol }))
 }
 
-fn backends(names: &[String]) -> Result<Vec<BackendKind>> {
+/// Backend names as `--backend` takes them (`all`: every backend available here), in order.
+pub fn backends(names: &[String]) -> Result<Vec<BackendKind>> {
     let mut out = Vec::new();
     for name in names {
         if name.eq_ignore_ascii_case("all") {

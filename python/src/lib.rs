@@ -352,6 +352,302 @@ fn inspect<'py>(py: Python<'py>, module: PathBuf) -> PyResult<Bound<'py, PyAny>>
     to_py_value(py, &inspection)
 }
 
+fn error_message(err: impl std::fmt::Display) -> PyErr {
+    WasmMigrateError::new_err(err.to_string())
+}
+
+/// `run`'s keyword arguments, as the Python wrapper (`wasm_migrate.run`) passes them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct RunKwargs {
+    args: Vec<String>,
+    dirs: Vec<String>,
+    nn_preload: Vec<String>,
+    env: std::collections::BTreeMap<String, String>,
+    backend: String,
+    precision: String,
+    timeout: f64,
+    max_memory: String,
+    fuel: Option<u64>,
+    cache: bool,
+}
+
+/// Runs a WASI module in the embedded runtime with its output captured, as
+/// `wasm-migrate run --format json` does; returns that report as a dict.
+#[pyfunction]
+fn run<'py>(py: Python<'py>, module: PathBuf, options: RunKwargs) -> PyResult<Bound<'py, PyAny>> {
+    let RunKwargs {
+        args,
+        dirs,
+        nn_preload,
+        env,
+        backend,
+        precision,
+        timeout,
+        max_memory,
+        fuel,
+        cache,
+    } = options;
+    let run_args = wasm_migrate_cli::run::RunArgs {
+        module,
+        args,
+        dirs,
+        preloads: nn_preload,
+        env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        backend: backend.parse().map_err(error_message)?,
+        precision: precision.parse().map_err(error_message)?,
+        timeout,
+        max_memory: wasm_migrate_cli::run::parse_size(&max_memory).map_err(error_message)?,
+        fuel,
+        no_cache: !cache,
+        format: wasm_migrate_cli::run::RunFormat::Json,
+        quiet: true,
+    };
+    let report = py
+        .detach(|| wasm_migrate_cli::run::run_captured(&run_args))
+        .map_err(|e| error_message(format!("{e:#}")))?;
+    to_py_value(py, &report)
+}
+
+/// What this machine has for a migration (toolchain, backends, Python environments,
+/// WasmEdge), as `wasm-migrate doctor --format json` prints it.
+#[pyfunction]
+fn doctor<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let report = py.detach(wasm_migrate_runtime::doctor::run);
+    to_py_value(py, &report)
+}
+
+/// The result of `verify`: the original service against the migrated module.
+#[pyclass(module = "wasm_migrate._native", frozen)]
+struct VerifyReport {
+    inner: wasm_migrate_verify::report::VerifyReport,
+}
+
+#[pymethods]
+impl VerifyReport {
+    /// `"equivalent"` or `"differ"`.
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        match self.inner.verdict {
+            wasm_migrate_verify::Verdict::Equivalent => "equivalent",
+            wasm_migrate_verify::Verdict::Differ => "differ",
+        }
+    }
+
+    #[getter]
+    fn summary(&self) -> &str {
+        &self.inner.summary
+    }
+
+    /// The exit code the CLI would give: 0 equivalent, 1 differ.
+    #[getter]
+    fn exit_code(&self) -> u8 {
+        match self.inner.verdict {
+            wasm_migrate_verify::Verdict::Equivalent => 0,
+            wasm_migrate_verify::Verdict::Differ => 1,
+        }
+    }
+
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py_value(py, &self.inner)
+    }
+
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string_pretty(&self.inner).map_err(error_message)
+    }
+
+    fn to_text(&self) -> String {
+        wasm_migrate_verify::render::text(&self.inner)
+    }
+
+    /// The page `--format html` writes.
+    fn to_html(&self) -> String {
+        wasm_migrate_verify::render::html(&self.inner)
+    }
+
+    fn _repr_html_(&self) -> String {
+        self.to_html()
+    }
+
+    /// One row per input, backend and output; pandas is imported only when this is called.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = py.import("pandas").map_err(|_| {
+            WasmMigrateError::new_err(
+                "to_pandas() needs pandas: pip install 'wasm-migrate[pandas]'",
+            )
+        })?;
+        let rows = PyList::empty(py);
+        for backend in &self.inner.backends {
+            for result in &backend.results {
+                for row in verify_rows(py, backend, result)? {
+                    rows.append(row)?;
+                }
+            }
+        }
+        pandas.call_method(
+            "DataFrame",
+            (rows,),
+            Some(&[("columns", VERIFY_COLUMNS.to_vec())].into_py_dict(py)?),
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        let backends: Vec<&str> = self
+            .inner
+            .backends
+            .iter()
+            .map(|b| b.backend.as_str())
+            .collect();
+        format!(
+            "<wasm_migrate.VerifyReport {}: {} on {} inputs, {}: {}>",
+            self.inner.service,
+            self.verdict(),
+            self.inner.inputs.len(),
+            backends.join(","),
+            self.inner.summary
+        )
+    }
+}
+
+const VERIFY_COLUMNS: [&str; 14] = [
+    "input",
+    "backend",
+    "precision",
+    "output",
+    "verdict",
+    "stage",
+    "cause",
+    "passed",
+    "max_abs",
+    "max_rel",
+    "cosine",
+    "top1_equal",
+    "preprocessed_max_abs",
+    "error",
+];
+
+/// The rows of one input on one backend: one per output, or one row when no output was
+/// compared (the input failed).
+fn verify_rows<'py>(
+    py: Python<'py>,
+    backend: &wasm_migrate_verify::report::BackendReport,
+    result: &wasm_migrate_verify::report::InputResult,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let base = || -> PyResult<Bound<'py, PyDict>> {
+        let row = PyDict::new(py);
+        row.set_item("input", &result.input)?;
+        row.set_item("backend", &backend.backend)?;
+        row.set_item("precision", &backend.precision)?;
+        row.set_item(
+            "verdict",
+            match result.verdict {
+                wasm_migrate_verify::Verdict::Equivalent => "equivalent",
+                wasm_migrate_verify::Verdict::Differ => "differ",
+            },
+        )?;
+        let stage = result.stage.and_then(|s| serde_json::to_value(s).ok());
+        row.set_item("stage", stage.as_ref().and_then(|s| s.as_str()))?;
+        let cause = result
+            .blame
+            .as_ref()
+            .and_then(|b| serde_json::to_value(b.cause).ok());
+        row.set_item("cause", cause.as_ref().and_then(|c| c.as_str()))?;
+        row.set_item(
+            "preprocessed_max_abs",
+            result.preprocessed.as_ref().map(|c| c.max_abs),
+        )?;
+        row.set_item("error", result.error.as_deref())?;
+        Ok(row)
+    };
+    if result.outputs.is_empty() {
+        return Ok(vec![base()?]);
+    }
+    result
+        .outputs
+        .iter()
+        .map(|output| {
+            let row = base()?;
+            row.set_item("output", &output.name)?;
+            row.set_item("passed", output.comparison.passed)?;
+            row.set_item("max_abs", output.comparison.max_abs)?;
+            row.set_item("max_rel", output.comparison.max_rel)?;
+            row.set_item("cosine", output.comparison.cosine)?;
+            row.set_item("top1_equal", output.top_k.as_ref().map(|t| t.top1_equal))?;
+            Ok(row)
+        })
+        .collect()
+}
+
+/// `verify`'s keyword arguments, as the Python wrapper (`wasm_migrate.verify`) passes them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct VerifyKwargs {
+    backends: Vec<String>,
+    glue: Option<PathBuf>,
+    python: Option<PathBuf>,
+    inputs: Vec<PathBuf>,
+    count: usize,
+    precision: String,
+    save_inputs: Option<PathBuf>,
+    save_reference: Option<PathBuf>,
+    reference: Option<PathBuf>,
+    preset: Option<String>,
+    atol: Option<f64>,
+    rtol: Option<f64>,
+    tolerances: std::collections::BTreeMap<String, (f64, f64)>,
+    top_k: usize,
+    force: bool,
+}
+
+/// Runs the original service and the built module on the same inputs and compares them,
+/// as `wasm-migrate verify` does.
+#[pyfunction]
+fn verify(py: Python<'_>, service: PathBuf, options: VerifyKwargs) -> PyResult<VerifyReport> {
+    let VerifyKwargs {
+        backends,
+        glue,
+        python,
+        inputs,
+        count,
+        precision,
+        save_inputs,
+        save_reference,
+        reference,
+        preset,
+        atol,
+        rtol,
+        tolerances,
+        top_k,
+        force,
+    } = options;
+    let options = wasm_migrate_verify::VerifyOptions {
+        glue,
+        python,
+        backends: wasm_migrate_cli::verify::backends(&backends)
+            .map_err(|e| error_message(format!("{e:#}")))?,
+        precision: precision.parse().map_err(error_message)?,
+        inputs,
+        count,
+        save_inputs,
+        save_reference,
+        reference,
+        preset,
+        atol,
+        rtol,
+        overrides: tolerances
+            .into_iter()
+            .map(|(name, (atol, rtol))| (name, wasm_migrate_verify::Tolerance { atol, rtol }))
+            .collect(),
+        top_k,
+        force,
+        ..wasm_migrate_verify::VerifyOptions::new(service)
+    };
+    let inner = py
+        .detach(|| wasm_migrate_verify::verify(&options, &|_| {}))
+        .map_err(error_message)?;
+    Ok(VerifyReport { inner })
+}
+
 /// Runs the `wasm-migrate` command line with `argv` (program name first); returns its exit
 /// code. The console script calls this, so the command is the same CLI.
 #[pyfunction]
@@ -370,5 +666,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
+    m.add_class::<VerifyReport>()?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(doctor, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
     Ok(())
 }

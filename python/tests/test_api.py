@@ -132,10 +132,15 @@ def test_help_teaches():
     assert wasm_migrate.__version__
 
 
-def test_generate_build_and_inspect_from_python(samples, tmp_path, monkeypatch):
+def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_path, monkeypatch):
+    import json
     import shutil
     import subprocess
     import sys
+
+    import numpy as np
+    import skimage.data
+    from PIL import Image
 
     repo = pathlib.Path(__file__).resolve().parents[2]
     service = tmp_path / "svc"
@@ -150,12 +155,64 @@ def test_generate_build_and_inspect_from_python(samples, tmp_path, monkeypatch):
     with pytest.raises(WasmMigrateError, match="--force"):
         wasm_migrate.generate(service)
 
+    converted = wasm_migrate.convert(service, python=sys.executable)
+    assert {a["format"] for a in converted["artifacts"]} >= {"onnx"}
+
+    # The tests' shared glue target and profile (see tests/src/lib.rs).
     monkeypatch.setenv("CARGO_TARGET_DIR", str(repo / "target" / "glue-target"))
+    monkeypatch.setenv("CARGO_PROFILE_RELEASE_LTO", "off")
+    monkeypatch.setenv("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
     built = wasm_migrate.build(out)
     assert built["size"] > 0
     inspection = wasm_migrate.inspect(built["module"])
     assert inspection["stamp"]["target"] == "wasmedge@0.14"
     assert {v["runtime"]: v["compatible"] for v in inspection["verdicts"]}["wasmtime"]
+
+    # run: the module on a photograph, output captured.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.ascontiguousarray(skimage.data.coffee()[:300, :420])).save(photos / "coffee.png")
+    model = pathlib.Path(out) / "model" / "model.onnx"
+    ran = wasm_migrate.run(
+        built["module"],
+        ["/photos/coffee.png"],
+        dirs=[f"{photos}:/photos"],
+        nn_preload=[f"model:onnx:cpu:{model}"],
+    )
+    assert ran["exit_code"] == 0, ran["stderr"]
+    assert ran["preloaded"][0]["backend"] == "tract"
+    answer = json.loads(ran["stdout"].splitlines()[0])
+    assert answer["top_k"][0]["index"] in range(answer["outputs"][0]["shape"][-1])
+    with pytest.raises(WasmMigrateError, match="missing.wasm"):
+        wasm_migrate.run(tmp_path / "missing.wasm")
+
+    # verify: the service's own Python against the module, as a report object.
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # where ONNX Runtime's library is found
+    result = wasm_migrate.verify(service, backends=["tract", "onnxruntime"], count=2, python=sys.executable)
+    assert result.verdict == "equivalent", result.to_text()
+    assert result.exit_code == 0
+    report = result.to_dict()
+    assert report["schema"] == "wasm-migrate/verify"
+    assert [b["backend"] for b in report["backends"]] == ["tract", "onnxruntime"]
+    outputs = len(report["backends"][0]["results"][0]["outputs"])
+    frame = result.to_pandas()
+    assert len(frame) == 2 * 2 * outputs
+    assert set(frame["backend"]) == {"tract", "onnxruntime"}
+    assert frame["passed"].all() and (frame["max_abs"] <= 1e-3).all()
+    html = result._repr_html_()
+    assert html.startswith("<!DOCTYPE html>") and "Stage 1" in html
+    assert "equivalent" in repr(result)
+    with pytest.raises(WasmMigrateError, match="pytorch"):
+        wasm_migrate.verify(service, backends=["pytorch"])
+
+
+def test_doctor_reports_the_backends():
+    report = wasm_migrate.doctor()
+    checks = {c["name"]: c for c in report["checks"]}
+    # tract is compiled in; the test venv has ONNX Runtime and OpenVINO.
+    assert checks["tract"]["state"] == "ok"
+    assert checks["wasm32-wasip1"]["state"] in ("ok", "missing")
+    assert {b["backend"] for b in report["backends"]} == {"tract", "openvino", "onnxruntime"}
 
 
 def test_generate_names_the_plan_line_of_a_step_without_rust(samples, tmp_path):

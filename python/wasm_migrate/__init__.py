@@ -10,16 +10,46 @@ The same analysis as the ``wasm-migrate`` command, for notebooks and scripts::
     ['open', 'convert', 'Resize']
 
 From a written plan, ``generate``, ``convert``, ``build`` and ``inspect`` do what the commands
-of the same names do and return their JSON output as dicts.
+of the same names do and return their JSON output as dicts. ``run`` and ``doctor`` use the
+embedded runtime, and ``verify`` returns a :class:`VerifyReport` that renders as the same page
+as ``verify --format html``::
+
+    >>> result = wasm_migrate.verify("service", backends=["tract", "openvino"])
+    >>> result.verdict, result.to_pandas()[["input", "backend", "max_abs"]]
 
 In Jupyter, a report renders as an HTML summary with the detected pipeline drawn as a
 diagram. Every error is a :class:`WasmMigrateError`.
 """
 
-from wasm_migrate._native import Report, WasmMigrateError, __version__, build, convert, generate, inspect
+from wasm_migrate._native import (
+    Report,
+    VerifyReport,
+    WasmMigrateError,
+    __version__,
+    build,
+    convert,
+    doctor,
+    generate,
+    inspect,
+)
 from wasm_migrate._native import analyze as _analyze
+from wasm_migrate._native import run as _run
+from wasm_migrate._native import verify as _verify
 
-__all__ = ["Report", "WasmMigrateError", "__version__", "analyze", "build", "convert", "generate", "inspect"]
+__all__ = [
+    "Report",
+    "VerifyReport",
+    "WasmMigrateError",
+    "__version__",
+    "analyze",
+    "build",
+    "convert",
+    "doctor",
+    "generate",
+    "inspect",
+    "run",
+    "verify",
+]
 
 
 def analyze(path, *, rules=None, fail_on=None):
@@ -52,3 +82,128 @@ def analyze(path, *, rules=None, fail_on=None):
         ['cuda-device-string', 'cuda-method-call']
     """
     return _analyze(path, rules=rules, fail_on=fail_on)
+
+
+def run(
+    module,
+    args=(),
+    *,
+    dirs=(),
+    nn_preload=(),
+    env=None,
+    backend="tract",
+    precision="f32",
+    timeout=600.0,
+    max_memory="1G",
+    fuel=None,
+    cache=True,
+):
+    """Run a WASI module (wasm32-wasip1, wasi-nn) in the embedded runtime, output captured.
+
+    The same as ``wasm-migrate run --format json MODULE --dir ... --nn-preload ... -- ARGS``.
+    The GIL is released while the module runs.
+
+    Args:
+        module: The ``.wasm`` (or ``.wat``) file.
+        args: The module's own arguments.
+        dirs: Host directories to grant, ``"HOST"`` or ``"HOST:GUEST"``.
+        nn_preload: Models to load first, WasmEdge's ``NAME:ENCODING:TARGET:PATH[:PATH]``.
+        env: Variables the module sees (none otherwise).
+        backend: What runs ONNX models: ``"tract"``, ``"onnxruntime"`` or ``"openvino"``.
+        precision: OpenVINO's precision: ``"f32"`` or ``"device-default"``.
+        timeout: Wall-clock limit in seconds (0: none).
+        max_memory: Largest linear memory, e.g. ``"512M"``.
+        fuel: Instruction budget, or ``None``.
+        cache: Use the compiled-module cache.
+
+    Returns:
+        A dict: ``ending`` (how the module stopped), ``exit_code``, ``explanation``, ``stdout``,
+        ``stderr``, ``preloaded`` (backend, version and precision of each model),
+        ``nn_messages`` and ``timings_ms``.
+
+    Raises:
+        WasmMigrateError: the module or a model cannot be loaded, or an argument is wrong.
+    """
+    options = {
+        "args": [str(a) for a in args],
+        "dirs": [str(d) for d in dirs],
+        "nn_preload": [str(p) for p in nn_preload],
+        "env": {str(k): str(v) for k, v in (env or {}).items()},
+        "backend": backend,
+        "precision": precision,
+        "timeout": float(timeout),
+        "max_memory": str(max_memory),
+        "fuel": fuel,
+        "cache": cache,
+    }
+    return _run(module, options)
+
+
+def verify(
+    service,
+    *,
+    backends=("tract",),
+    glue=None,
+    python=None,
+    inputs=(),
+    count=8,
+    precision="f32",
+    save_inputs=None,
+    save_reference=None,
+    reference=None,
+    preset=None,
+    atol=None,
+    rtol=None,
+    tolerances=None,
+    top_k=5,
+    force=False,
+):
+    """Run the original service and its migrated module on the same inputs and compare them.
+
+    The same as ``wasm-migrate verify``: Python is the reference; stage 1 compares the tensor
+    each side fed its model, stage 2 every output. The GIL is released while it runs.
+
+    Args:
+        service: The service directory holding ``wasm-migrate.yaml`` (built with ``build``).
+        backends: Backends for the module: ``"tract"``, ``"openvino"``, ``"onnxruntime"`` or
+            ``"all"``.
+        glue: The glue directory (default ``SERVICE/migrated``).
+        python: The service's interpreter (default: as ``convert`` finds it).
+        inputs: Image, text or ``.npy`` files or folders; default: ``count`` photographs.
+        precision: OpenVINO's precision: ``"f32"`` or ``"device-default"``.
+        save_inputs, save_reference: Directories to keep the inputs / Python's side in.
+        reference: Compare against a saved reference instead of running Python.
+        preset: ``"float32"``, ``"cross-backend"`` or ``"bf16"`` (default: the plan's).
+        atol, rtol: Stage-2 tolerances over the preset's.
+        tolerances: Per output, ``{"logits": (atol, rtol)}``.
+        top_k: How many classes top-k agreement looks at.
+        force: Overwrite ``save_inputs`` / ``save_reference``.
+
+    Returns:
+        A :class:`VerifyReport`: ``verdict``, ``summary``, ``to_dict()``, ``to_pandas()`` (one
+        row per input, backend and output), and the HTML page in a notebook.
+
+    Raises:
+        WasmMigrateError: it could not run (no build, no interpreter, the service fails to
+            import, a backend is missing); the message says what to fix.
+    """
+    if isinstance(backends, str):
+        backends = [backends]
+    options = {
+        "backends": list(backends),
+        "glue": glue,
+        "python": python,
+        "inputs": list(inputs),
+        "count": count,
+        "precision": precision,
+        "save_inputs": save_inputs,
+        "save_reference": save_reference,
+        "reference": reference,
+        "preset": preset,
+        "atol": atol,
+        "rtol": rtol,
+        "tolerances": {str(k): (float(a), float(r)) for k, (a, r) in (tolerances or {}).items()},
+        "top_k": top_k,
+        "force": force,
+    }
+    return _verify(service, options)

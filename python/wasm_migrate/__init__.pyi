@@ -1,7 +1,7 @@
 """Type stubs for wasm_migrate."""
 
 import os
-from typing import Any, Literal, Optional, TypedDict, Union
+from typing import Any, Literal, Optional, Sequence, TypedDict, Union
 
 __version__: str
 
@@ -158,3 +158,64 @@ def build(dir: StrPath, *, target: Optional[RuntimeTarget] = None) -> dict[str, 
 
 def inspect(module: StrPath) -> dict[str, Any]:
     """Imports, exports, custom sections, the wasm-migrate stamp and a verdict per runtime."""
+
+def run(
+    module: StrPath,
+    args: Sequence[str] = (),
+    *,
+    dirs: Sequence[str] = (),
+    nn_preload: Sequence[str] = (),
+    env: Optional[dict[str, str]] = None,
+    backend: Literal["tract", "onnxruntime", "openvino"] = "tract",
+    precision: Literal["f32", "device-default"] = "f32",
+    timeout: float = 600.0,
+    max_memory: str = "1G",
+    fuel: Optional[int] = None,
+    cache: bool = True,
+) -> dict[str, Any]:
+    """Run a WASI module in the embedded runtime, output captured (``run --format json``)."""
+
+def doctor() -> dict[str, Any]:
+    """Rust and wasm32-wasip1, each backend, Python environments and WasmEdge on this machine."""
+
+Backend = Literal["tract", "onnxruntime", "openvino", "all"]
+
+class VerifyReport:
+    """The original service against the migrated module (see docs/verify-schema.md)."""
+
+    @property
+    def verdict(self) -> Literal["equivalent", "differ"]: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def exit_code(self) -> int:
+        """What the CLI would exit with: 0 equivalent, 1 differ."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def to_text(self) -> str: ...
+    def to_html(self) -> str:
+        """The page ``verify --format html`` writes."""
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame with one row per input, backend and output."""
+    def _repr_html_(self) -> str: ...
+
+def verify(
+    service: StrPath,
+    *,
+    backends: Sequence[Backend] = ("tract",),
+    glue: Optional[StrPath] = None,
+    python: Optional[StrPath] = None,
+    inputs: Sequence[StrPath] = (),
+    count: int = 8,
+    precision: Literal["f32", "device-default"] = "f32",
+    save_inputs: Optional[StrPath] = None,
+    save_reference: Optional[StrPath] = None,
+    reference: Optional[StrPath] = None,
+    preset: Optional[Literal["float32", "cross-backend", "bf16"]] = None,
+    atol: Optional[float] = None,
+    rtol: Optional[float] = None,
+    tolerances: Optional[dict[str, tuple[float, float]]] = None,
+    top_k: int = 5,
+    force: bool = False,
+) -> VerifyReport:
+    """Run the original service and the migrated module on the same inputs and compare them."""

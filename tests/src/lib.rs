@@ -152,15 +152,47 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// The migration flow the end-to-end tests share: a sample copied to a temporary directory,
 /// its model made by its own script, then analyze, generate, convert and build.
+///
+/// A migration takes a minute or more (Python imports torch twice, the glue builds), and
+/// several tests start from the same one. Each distinct migration is therefore done once per
+/// run and cached under `target/migrations/`, keyed by a hash of everything it depends on: the
+/// (edited) service's files, the `generate` arguments, the `wasm-migrate` binary and the test
+/// venv's requirements. Every test gets its own copy, so tests may edit it freely and run in
+/// parallel; a lock file per key lets one process make it while the others wait.
 pub mod flow {
+    use std::io::Read;
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output};
 
-    use super::{copy_dir, python_env, repo_root, run_with, sample};
+    use sha2::{Digest, Sha256};
+
+    use super::{binary, copy_dir, python_env, repo_root, run_with, sample};
+
+    /// Glue crates built by the tests share one target directory, and build without the shipped
+    /// profile's fat LTO and single codegen unit: they compute the same numbers (LTO changes
+    /// where code lives, not the floating-point operations), in a fraction of the time. One
+    /// test builds with the shipped profile ([`wm_shipped_profile`]).
+    const TEST_GLUE_PROFILE: [(&str, &str); 2] = [
+        ("CARGO_PROFILE_RELEASE_LTO", "off"),
+        ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+    ];
+
+    fn glue_target() -> PathBuf {
+        repo_root().join("target/glue-target")
+    }
 
     /// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
     pub fn wm(args: &[&str]) -> Output {
-        let glue_target = repo_root().join("target/glue-target");
+        let glue_target = glue_target();
+        let mut env = vec![("CARGO_TARGET_DIR", glue_target.to_str().unwrap())];
+        env.extend(TEST_GLUE_PROFILE);
+        run_with(args, &env)
+    }
+
+    /// [`wm`] with the glue crate's own release profile (fat LTO, one codegen unit), as users
+    /// build it.
+    pub fn wm_shipped_profile(args: &[&str]) -> Output {
+        let glue_target = glue_target();
         run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
     }
 
@@ -201,7 +233,8 @@ pub mod flow {
             ])
             .arg(glue.join("Cargo.toml"))
             .args(["--", "-D", "warnings"])
-            .env("CARGO_TARGET_DIR", repo_root().join("target/glue-target"))
+            .env("CARGO_TARGET_DIR", glue_target())
+            .envs(TEST_GLUE_PROFILE)
             .output()
             .expect("cargo clippy runs");
         ok(clippy, "cargo clippy on the generated crate");
@@ -224,10 +257,44 @@ pub mod flow {
         generate_args: &[&str],
         edit: impl FnOnce(&Path),
     ) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let service = dir.path().join(name);
+        // The edited service is the cache key, so variants are cached apart from the sample.
+        let staged = tempfile::tempdir().unwrap();
+        let service = staged.path().join(name);
         copy_dir(&sample(name), &service);
         edit(&service);
+        let cached = cached_migration(&service, generate_args);
+
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join(name);
+        copy_dir(&cached, &copy);
+        relocate(&cached, &copy);
+        (dir, copy)
+    }
+
+    /// The migrated service for `service` (already copied and edited) in the cache, made now if
+    /// this run has not made it yet.
+    fn cached_migration(service: &Path, generate_args: &[&str]) -> PathBuf {
+        let name = service.file_name().unwrap().to_str().unwrap();
+        let key = migration_key(service, generate_args);
+        let root = repo_root().join("target/migrations");
+        std::fs::create_dir_all(&root).unwrap();
+        let entry = root.join(format!("{name}-{}", &key[..16]));
+        let lock_path = root.join(format!("{name}-{}.lock", &key[..16]));
+        let lock = std::fs::File::create(&lock_path).unwrap();
+        lock.lock().unwrap();
+        let cached = entry.join(name);
+        let complete = entry.join(".complete");
+        if !complete.is_file() {
+            // A run that stopped half-way leaves an incomplete entry: start it again.
+            let _ = std::fs::remove_dir_all(&entry);
+            copy_dir(service, &cached);
+            run_migration(&cached, generate_args);
+            std::fs::write(&complete, &key).unwrap();
+        }
+        cached
+    }
+
+    fn run_migration(service: &Path, generate_args: &[&str]) {
         python(&[&service.join("make_model.py")]);
         let s = service.to_str().unwrap();
         ok(wm(&["analyze", s, "--write-plan"]), "analyze --write-plan");
@@ -237,6 +304,79 @@ pub mod flow {
         ok(wm(&["convert", s]), "convert");
         let glue = service.join("migrated");
         ok(wm(&["build", glue.to_str().unwrap()]), "build");
-        (dir, service)
+    }
+
+    /// SHA-256 over what a migration depends on, in a fixed order.
+    fn migration_key(service: &Path, generate_args: &[&str]) -> String {
+        let mut hasher = Sha256::new();
+        for file in files_sorted(service) {
+            hasher.update(
+                file.strip_prefix(service)
+                    .unwrap()
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            hasher.update([0]);
+            hasher.update(std::fs::read(&file).unwrap());
+        }
+        for arg in generate_args {
+            hasher.update(arg.as_bytes());
+            hasher.update([0]);
+        }
+        hash_file(&mut hasher, &binary());
+        hash_file(&mut hasher, &repo_root().join("tests/requirements.txt"));
+        for (key, value) in TEST_GLUE_PROFILE {
+            hasher.update(format!("{key}={value}").as_bytes());
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn hash_file(hasher: &mut Sha256, path: &Path) {
+        let mut file =
+            std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut buffer = vec![0; 1 << 20];
+        loop {
+            let n = file.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+    }
+
+    fn files_sorted(dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    /// The generated files that name the service's absolute path (`convert_model.py` imports
+    /// the service from it) are pointed at the copy.
+    fn relocate(from: &Path, to: &Path) {
+        let from = std::fs::canonicalize(from).unwrap();
+        let to = std::fs::canonicalize(to).unwrap();
+        let (from, to) = (from.to_str().unwrap(), to.to_str().unwrap());
+        for file in ["convert_model.py", "wasm-migrate-glue.json"] {
+            let path = Path::new(to).join("migrated").join(file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(text.contains(from), "{}: no `{from}`", path.display());
+            std::fs::write(&path, text.replace(from, to)).unwrap();
+        }
     }
 }

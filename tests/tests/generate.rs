@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{assert_lint_clean, migrate, ok, python, wm};
+use wasm_migrate_tests::flow::{assert_lint_clean, migrate, ok, python, wm, wm_shipped_profile};
 use wasm_migrate_tests::{copy_dir, read_npy_f32, repo_root, sample};
 
 /// The glue's outputs (first output per input) and the dumped preprocessed tensors.
@@ -170,9 +170,10 @@ fn torchserve_handler_glue_matches_python_on_two_backends() {
 
 #[test]
 fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
-    let (_dir, service) = migrate("torchvision-flask");
+    let (dir, service) = migrate("torchvision-flask");
     let glue = service.join("migrated");
     assert_lint_clean(&glue);
+    shipped_profile_computes_what_the_test_profile_does(&glue, dir.path());
 
     let yaml = std::fs::read_to_string(glue.join("deploy/kubernetes.yaml")).unwrap();
     let docs: Vec<serde_json::Value> =
@@ -281,6 +282,48 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
     assert!(plan.contains("converted:"));
     assert!(!plan.contains("weights: f16"));
+}
+
+/// The tests build glue without fat LTO (`flow::wm`); the crate's own release profile, as
+/// users build it, must give the same module behaviour: the same JSON for the same image.
+fn shipped_profile_computes_what_the_test_profile_does(glue: &Path, scratch: &Path) {
+    let photo = scratch.join("gradient.png");
+    image::RgbImage::from_fn(333, 250, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8])
+    })
+    .save(&photo)
+    .unwrap();
+    let run = |module: &Path| {
+        let preload = format!("model:onnx:cpu:{}", glue.join("model/model.onnx").display());
+        ok(
+            wm(&[
+                "run",
+                "-q",
+                "--dir",
+                &format!("{}:/in", scratch.display()),
+                "--nn-preload",
+                &preload,
+                module.to_str().unwrap(),
+                "--",
+                "/in/gradient.png",
+            ]),
+            "run",
+        )
+    };
+    let test_module = scratch.join("test-profile.wasm");
+    std::fs::copy(glue.join("app.wasm"), &test_module).unwrap();
+    let expected = run(&test_module);
+    ok(
+        wm_shipped_profile(&["build", glue.to_str().unwrap()]),
+        "build with the shipped profile",
+    );
+    let shipped = std::fs::read(glue.join("app.wasm")).unwrap();
+    assert_ne!(
+        shipped,
+        std::fs::read(&test_module).unwrap(),
+        "the shipped profile built a module of its own"
+    );
+    assert_eq!(run(&glue.join("app.wasm")), expected);
 }
 
 /// Writes the sample's plan with `edit` applied, then runs generate and returns stderr.

@@ -5,7 +5,15 @@ use wasm_migrate_analyzer::pipeline::{Framework, InputKind, ServingKind, Step, S
 use wasm_migrate_analyzer::plan::Layout;
 use wasm_migrate_analyzer::python::Value;
 use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
-use wasm_migrate_tests::sample;
+
+/// A sample service of the repository (`samples/NAME`).
+fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("analyzer/ has a parent")
+        .join("samples")
+        .join(name)
+}
 
 fn report(name: &str) -> Report {
     analyze(&sample(name), &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
