@@ -14,6 +14,7 @@ pub mod manifest;
 mod packages;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
 mod plan_builder;
 pub mod python;
 pub mod render;
@@ -29,6 +30,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 pub use error::AnalyzeError;
+pub use policy::{FailOn, Target};
 pub use knowledge::{KnowledgeBase, MigrationPath};
 pub use report::{Finding, Report};
 pub use rules::{Category, RuleSet};

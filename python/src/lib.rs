@@ -11,7 +11,8 @@ use wasm_migrate_analyzer::error::write_atomic;
 use wasm_migrate_analyzer::plan::PLAN_FILE_NAME;
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{AnalyzeError, Options};
-use wasm_migrate_cli::analyze::{FailOn, Target, exit_code};
+use wasm_migrate_analyzer::policy::exit;
+use wasm_migrate_analyzer::{FailOn, Target};
 
 create_exception!(
     _native,
@@ -38,17 +39,10 @@ fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 fn parse_fail_on(value: Option<&str>) -> PyResult<FailOn> {
-    Ok(match value {
-        None | Some("never") => FailOn::Never,
-        Some("mandatory") => FailOn::Mandatory,
-        Some("optional") => FailOn::Optional,
-        Some("potential") => FailOn::Potential,
-        Some(other) => {
-            return Err(WasmMigrateError::new_err(format!(
-                "fail_on must be 'mandatory', 'optional', 'potential', 'never' or None, not {other:?}"
-            )));
-        }
-    })
+    match value {
+        None => Ok(FailOn::Never),
+        Some(name) => name.parse().map_err(WasmMigrateError::new_err),
+    }
 }
 
 /// The analysis of one service.
@@ -110,12 +104,12 @@ impl Report {
     /// recommended path, 3 partial analysis.
     #[getter]
     fn exit_code(&self) -> u8 {
-        exit_code(&self.inner, self.fail_on, Target::Auto)
+        self.inner.exit_code(self.fail_on, Target::Auto)
     }
 
     #[getter]
     fn failed(&self) -> bool {
-        self.exit_code() == wasm_migrate_cli::exit::FINDINGS
+        self.exit_code() == exit::FINDINGS
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

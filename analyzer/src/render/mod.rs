@@ -7,6 +7,8 @@
 pub mod html;
 pub mod markdown;
 pub mod sarif;
+#[cfg(test)]
+mod snapshots;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -21,12 +23,19 @@ use crate::report::{Finding, PackageUse, Report, Summary};
 
 /// An output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
+    /// A readable report for people (default).
     Text,
+    /// The versioned report schema (docs/report-schema.md).
     Json,
+    /// The same schema as JSON, in YAML.
     Yaml,
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// One self-contained page with the pipeline diagram.
     Html,
+    /// GitHub-flavoured markdown, for pull-request comments.
     Markdown,
 }
 
