@@ -14,8 +14,8 @@ pub mod manifest;
 mod packages;
 pub mod pipeline;
 pub mod plan;
-pub mod policy;
 mod plan_builder;
+pub mod policy;
 pub mod python;
 pub mod render;
 pub mod report;
@@ -30,8 +30,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 pub use error::AnalyzeError;
-pub use policy::{FailOn, Target};
 pub use knowledge::{KnowledgeBase, MigrationPath};
+pub use policy::{FailOn, Target};
 pub use report::{Finding, Report};
 pub use rules::{Category, RuleSet};
 

@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use wasm_migrate_analyzer::error::write_atomic;
 use wasm_migrate_analyzer::plan::PLAN_FILE_NAME;
+use wasm_migrate_analyzer::policy::exit;
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{AnalyzeError, Options};
-use wasm_migrate_analyzer::policy::exit;
 use wasm_migrate_analyzer::{FailOn, Target};
 
 create_exception!(

@@ -117,7 +117,13 @@ fn sample_report() -> VerifyReport {
             preprocessed: STAGE1,
             preset: "cross-backend".into(),
             outputs: OUTPUTS,
-            overrides: BTreeMap::from([("logits".into(), Tolerance { atol: 1e-3, rtol: 0.0 })]),
+            overrides: BTreeMap::from([(
+                "logits".into(),
+                Tolerance {
+                    atol: 1e-3,
+                    rtol: 0.0,
+                },
+            )]),
         },
         inputs: ["chelsea.png", "coffee.png", "corrupt.png"]
             .iter()
@@ -142,7 +148,11 @@ fn sample_report() -> VerifyReport {
             backend(
                 "openvino",
                 Verdict::Differ,
-                vec![agreeing("chelsea.png"), normalised_wrongly("coffee.png"), failed],
+                vec![
+                    agreeing("chelsea.png"),
+                    normalised_wrongly("coffee.png"),
+                    failed,
+                ],
             ),
         ],
         wall_time: WallTime {
