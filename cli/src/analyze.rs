@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_analyzer::plan::{MigrationPlan, PLAN_FILE_NAME};
+use wasm_migrate_analyzer::plan::{self, LoadedPlan};
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{FailOn, Knowledge, Options, Report, Target};
 
@@ -106,15 +106,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
     }
 
     if args.write_plan {
-        let dir = if args.path.is_file() {
-            args.path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default()
-        } else {
-            args.path.clone()
-        };
-        let plan_path = dir.join(PLAN_FILE_NAME);
+        let plan_path = plan::location_for(&args.path);
         let yaml = report.plan.to_commented_yaml()?;
         write_atomic(&plan_path, yaml.as_bytes(), args.force)?;
         if !args.quiet {
@@ -192,14 +184,10 @@ pub struct CheckPlanArgs {
 }
 
 pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
-    let file = if args.path.is_dir() {
-        args.path.join(PLAN_FILE_NAME)
-    } else {
-        args.path.clone()
-    };
+    let file = wasm_migrate_plan::resolve(&args.path);
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("{}: cannot read the plan", file.display()))?;
-    let plan = MigrationPlan::from_yaml(&file, &text)?;
+    let plan = LoadedPlan::parse(file.clone(), text)?.plan;
     println!(
         "{}: valid plan for `{}` (target {} on {} {})",
         file.display(),

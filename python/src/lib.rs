@@ -8,7 +8,6 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_analyzer::plan::PLAN_FILE_NAME;
 use wasm_migrate_analyzer::policy::exit;
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{AnalyzeError, Options};
@@ -196,23 +195,14 @@ impl Report {
     #[pyo3(signature = (path = None, force = false))]
     fn write_plan(&self, py: Python<'_>, path: Option<PathBuf>, force: bool) -> PyResult<PathBuf> {
         let target = match path {
-            Some(p) if p.is_dir() => p.join(PLAN_FILE_NAME),
-            Some(p) => p,
-            None => {
-                let root = &self.inner.root;
-                let dir = if root.is_file() {
-                    root.parent().map(PathBuf::from).unwrap_or_default()
-                } else {
-                    root.clone()
-                };
-                dir.join(PLAN_FILE_NAME)
-            }
+            Some(p) => wasm_migrate_plan::resolve(&p),
+            None => wasm_migrate_plan::location_for(&self.inner.root),
         };
         let yaml = self
             .inner
             .plan
             .to_commented_yaml()
-            .map_err(|e| to_py_err(py, e))?;
+            .map_err(|e| to_py_err(py, e.into()))?;
         write_atomic(&target, yaml.as_bytes(), force).map_err(|e| to_py_err(py, e))?;
         Ok(target)
     }
@@ -259,8 +249,7 @@ fn codegen_err(py: Python<'_>, err: wasm_migrate_codegen::CodegenError) -> PyErr
     use wasm_migrate_codegen::CodegenError as E;
     let (path, line) = match &err {
         E::PlanStep { path, line, .. } => (Some(path.clone()), Some(*line as u64)),
-        E::NoPlan { path, .. }
-        | E::Unsupported { path, .. }
+        E::Unsupported { path, .. }
         | E::Exists { path }
         | E::Io { path, .. }
         | E::Module { path, .. } => (Some(path.clone()), None),

@@ -7,7 +7,7 @@
 //! constant explains.
 
 use serde::{Deserialize, Serialize};
-use wasm_migrate_analyzer::plan::{Layout, PlanStep};
+use wasm_migrate_plan::{Layout, PlanStep};
 
 /// What kind of preprocessing mistake the difference looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

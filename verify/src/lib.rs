@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use wasm_migrate_analyzer::plan::{Layout, MigrationPlan};
+use wasm_migrate_plan::{Layout, MigrationPlan};
 use wasm_migrate_runtime::{BackendKind, Precision, Runtime, RuntimeOptions};
 
 pub use compare::{Comparison, Tolerance};
@@ -216,7 +216,7 @@ pub fn verify(
             service.display()
         )));
     }
-    let (plan, _, _) = wasm_migrate_codegen::read_plan(service)?;
+    let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
     let glue = options
         .glue
         .clone()
@@ -281,7 +281,7 @@ pub fn verify(
                 )));
                 let dir = work.join("inputs");
                 let kind = match plan.input.as_ref().map(|i| i.kind) {
-                    Some(wasm_migrate_analyzer::pipeline::InputKind::Text) => "text",
+                    Some(wasm_migrate_plan::InputKind::Text) => "text",
                     _ => "image",
                 };
                 let (source, paths) =

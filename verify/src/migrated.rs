@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
-use wasm_migrate_analyzer::plan::MigrationPlan;
+use wasm_migrate_plan::MigrationPlan;
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, DirMapping, Encoding, Precision, Preload, Preloaded, RunConfig,
     Runtime, WasmModule,

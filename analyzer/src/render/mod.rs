@@ -401,7 +401,7 @@ pub(crate) fn sample_report() -> Report {
     use crate::manifest::{Dependency, ManifestKind};
     use crate::pipeline::{Framework, Pipeline};
     use crate::plan::{
-        Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PlanStep, ServicePlan, TargetPlan,
+        Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, ServicePlan, TargetPlan,
         Tolerances,
     };
     use crate::report::{
@@ -693,12 +693,12 @@ pub(crate) fn sample_report() -> Report {
         preprocessing: pipeline
             .preprocessing
             .iter()
-            .map(PlanStep::from_step)
+            .map(crate::plan::plan_step)
             .collect(),
         postprocessing: pipeline
             .postprocessing
             .iter()
-            .map(PlanStep::from_step)
+            .map(crate::plan::plan_step)
             .collect(),
         labels: Some("labels.txt".to_string()),
         target: TargetPlan {
