@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+use wasm_migrate_plan::PlanError;
 
 #[derive(Debug, Error)]
 pub enum AnalyzeError {
@@ -66,67 +67,48 @@ impl AnalyzeError {
 
 /// A YAML error with the line serde-saphyr located it at.
 pub(crate) fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> AnalyzeError {
-    let message = error.to_string();
-    let line = line_from_message(&message);
+    let (line, message) = wasm_migrate_plan::error::yaml_message(&error.to_string());
     AnalyzeError::InvalidYaml {
         path: path.to_path_buf(),
         line,
-        message: first_line(&message),
+        message,
     }
 }
 
-/// The first line of serde-saphyr's message, without its own `error:` and location prefix
-/// (the file and line are given by the caller).
-fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message).trim();
-    let line = line.strip_prefix("error:").unwrap_or(line).trim_start();
-    match line
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        Some((_, text)) => text.to_string(),
-        None => line.to_string(),
+impl From<PlanError> for AnalyzeError {
+    fn from(error: PlanError) -> Self {
+        match error {
+            PlanError::NoPlan { path, .. } => AnalyzeError::NotFound(path),
+            PlanError::Io { path, error } => AnalyzeError::Io {
+                path,
+                source: error,
+            },
+            PlanError::InvalidYaml {
+                path,
+                line,
+                message,
+            } => AnalyzeError::InvalidYaml {
+                path,
+                line,
+                message,
+            },
+            PlanError::Invalid {
+                path,
+                line,
+                message,
+            } => AnalyzeError::InvalidPlan {
+                path,
+                line,
+                message,
+            },
+            PlanError::WouldOverwrite(path) => AnalyzeError::WouldOverwrite(path),
+            PlanError::Serialize(message) => AnalyzeError::Serialize(message),
+        }
     }
 }
 
-/// serde-saphyr writes locations as `line N column M`.
-fn line_from_message(message: &str) -> Option<u32> {
-    let idx = message.find("line ")?;
-    let digits: String = message[idx + 5..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
-/// Writes a file atomically: a temporary file in the same directory, then a rename. Refuses
-/// to replace an existing file unless `force`.
+/// Writes a file atomically, refusing to replace one unless `force`: the plan crate's
+/// [`wasm_migrate_plan::write_atomic`], with the analyzer's error type.
 pub fn write_atomic(path: &Path, contents: &[u8], force: bool) -> Result<(), AnalyzeError> {
-    use std::io::Write;
-    if path.exists() && !force {
-        return Err(AnalyzeError::WouldOverwrite(path.to_path_buf()));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| AnalyzeError::io(path, e))?;
-    tmp.write_all(contents)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| AnalyzeError::io(path, e))?;
-    // Temporary files are created 0600; the result should have the usual permissions (those
-    // of the file it replaces, else rw-r--r--).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o644);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(|e| AnalyzeError::io(path, e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| AnalyzeError::io(path, e.error))?;
-    Ok(())
+    Ok(wasm_migrate_plan::write_atomic(path, contents, force)?)
 }

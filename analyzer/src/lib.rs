@@ -15,6 +15,7 @@ mod packages;
 pub mod pipeline;
 pub mod plan;
 mod plan_builder;
+pub mod policy;
 pub mod python;
 pub mod render;
 pub mod report;
@@ -30,6 +31,7 @@ use rayon::prelude::*;
 
 pub use error::AnalyzeError;
 pub use knowledge::{KnowledgeBase, MigrationPath};
+pub use policy::{FailOn, Target};
 pub use report::{Finding, Report};
 pub use rules::{Category, RuleSet};
 

@@ -3,8 +3,8 @@
 use crate::knowledge::MigrationPath;
 use crate::pipeline::{Framework, InputKind, Pipeline, ServingKind, Step, StepLibrary};
 use crate::plan::{
-    Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PLAN_VERSION, PlanStep, ServicePlan,
-    TargetPlan, Tolerances,
+    Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PLAN_VERSION, ServicePlan, TargetPlan,
+    Tolerances, plan_step,
 };
 use crate::python::Value;
 use crate::report::Recommendation;
@@ -151,8 +151,8 @@ pub(crate) fn build_plan(
             loaded_at: format!("{}:{}", m.location.file, m.location.line),
         }),
         input,
-        preprocessing: pre.iter().map(|s| PlanStep::from_step(s)).collect(),
-        postprocessing: post.iter().map(|s| PlanStep::from_step(s)).collect(),
+        preprocessing: pre.iter().map(|s| plan_step(s)).collect(),
+        postprocessing: post.iter().map(|s| plan_step(s)).collect(),
         labels: pipeline.label_files.first().cloned(),
         target: TargetPlan {
             path: recommendation.path,

@@ -9,58 +9,11 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_analyzer::plan::{MigrationPlan, PLAN_FILE_NAME};
+use wasm_migrate_analyzer::plan::{self, LoadedPlan};
 use wasm_migrate_analyzer::render::{self, Format};
-use wasm_migrate_analyzer::{Category, Knowledge, MigrationPath, Options, Report};
+use wasm_migrate_analyzer::{FailOn, Knowledge, Options, Report, Target};
 
 use crate::exit;
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum OutputFormat {
-    /// A readable report for people (default).
-    Text,
-    /// The versioned report schema (docs/report-schema.md).
-    Json,
-    /// The same schema as JSON, in YAML.
-    Yaml,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
-    /// One self-contained page with the pipeline diagram.
-    Html,
-    /// GitHub-flavoured markdown, for pull-request comments.
-    Markdown,
-}
-
-impl From<OutputFormat> for Format {
-    fn from(f: OutputFormat) -> Self {
-        match f {
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Yaml => Format::Yaml,
-            OutputFormat::Sarif => Format::Sarif,
-            OutputFormat::Html => Format::Html,
-            OutputFormat::Markdown => Format::Markdown,
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Mandatory,
-    Optional,
-    Potential,
-    /// Never exit 1 for findings.
-    Never,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Target {
-    /// The recommended path (all findings count when it is `container`).
-    Auto,
-    WasiNnGlue,
-    PythonWasm,
-    WasiPython,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -88,7 +41,7 @@ pub struct AnalyzeArgs {
     pub path: PathBuf,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: Format,
     /// Write the report to FILE instead of standard output (atomically).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -140,7 +93,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let rendered = render::render(&report, args.format.into(), color)?;
+    let rendered = render::render(&report, args.format, color)?;
     match &args.output {
         Some(file) => write_atomic(file, rendered.as_bytes(), args.force)?,
         None => {
@@ -153,26 +106,18 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
     }
 
     if args.write_plan {
-        let dir = if args.path.is_file() {
-            args.path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default()
-        } else {
-            args.path.clone()
-        };
-        let plan_path = dir.join(PLAN_FILE_NAME);
+        let plan_path = plan::location_for(&args.path);
         let yaml = report.plan.to_commented_yaml()?;
         write_atomic(&plan_path, yaml.as_bytes(), args.force)?;
         if !args.quiet {
             eprintln!("wrote {}", plan_path.display());
         }
     }
-    let text_to_stdout = matches!(args.format, OutputFormat::Text) && args.output.is_none();
+    let text_to_stdout = matches!(args.format, Format::Text) && args.output.is_none();
     if !args.quiet && !text_to_stdout {
         eprintln!("{}", summary_line(&report));
     }
-    Ok(exit_code(&report, args.fail_on, args.target))
+    Ok(report.exit_code(args.fail_on, args.target))
 }
 
 fn summary_line(report: &Report) -> String {
@@ -189,34 +134,6 @@ fn summary_line(report: &Report) -> String {
         s.findings_potential,
         s.elapsed_ms as f64 / 1000.0
     )
-}
-
-/// 1 when a finding at or above `fail_on` applies to the target; else 3 if partial; else 0.
-pub fn exit_code(report: &Report, fail_on: FailOn, target: Target) -> u8 {
-    let threshold = match fail_on {
-        FailOn::Mandatory => Some(Category::Mandatory),
-        FailOn::Optional => Some(Category::Optional),
-        FailOn::Potential => Some(Category::Potential),
-        FailOn::Never => None,
-    };
-    let path = match target {
-        Target::Auto => report.recommendation.path,
-        Target::WasiNnGlue => MigrationPath::WasiNnGlue,
-        Target::PythonWasm => MigrationPath::PythonWasm,
-        Target::WasiPython => MigrationPath::WasiPython,
-    };
-    let failing = threshold.is_some_and(|t| {
-        report
-            .findings_at_least(t)
-            .any(|f| path == MigrationPath::Container || f.targets.contains(&path))
-    });
-    if failing {
-        exit::FINDINGS
-    } else if report.summary.is_partial() {
-        exit::PARTIAL
-    } else {
-        exit::CLEAN
-    }
 }
 
 /// A progress bar on stderr that appears only when the analysis takes over a second.
@@ -267,14 +184,10 @@ pub struct CheckPlanArgs {
 }
 
 pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
-    let file = if args.path.is_dir() {
-        args.path.join(PLAN_FILE_NAME)
-    } else {
-        args.path.clone()
-    };
+    let file = wasm_migrate_plan::resolve(&args.path);
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("{}: cannot read the plan", file.display()))?;
-    let plan = MigrationPlan::from_yaml(&file, &text)?;
+    let plan = LoadedPlan::parse(file.clone(), text)?.plan;
     println!(
         "{}: valid plan for `{}` (target {} on {} {})",
         file.display(),

@@ -17,17 +17,8 @@ use std::ffi::OsString;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes that CI can trust.
-pub mod exit {
-    /// Nothing at or above `--fail-on` for the target path.
-    pub const CLEAN: u8 = 0;
-    /// Findings at or above `--fail-on`.
-    pub const FINDINGS: u8 = 1;
-    /// Bad usage, a path that does not exist, an unreadable rules file, an I/O error.
-    pub const ERROR: u8 = 2;
-    /// Some files could not be analyzed (syntax errors, unreadable, too large).
-    pub const PARTIAL: u8 = 3;
-}
+/// Exit codes that CI can trust (the analyzer's policy; every command uses them).
+pub use wasm_migrate_analyzer::policy::exit;
 
 #[derive(Parser)]
 #[command(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use wasm_migrate_analyzer::error::write_atomic;
 use wasm_migrate_runtime::{BackendKind, Precision};
 use wasm_migrate_verify::{self as verify, Progress, Tolerance, Verdict, VerifyOptions};
 
@@ -177,13 +178,8 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
     };
     match &args.output {
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mut file = tempfile::NamedTempFile::new_in(dir)?;
-            file.write_all(text.as_bytes())?;
-            file.persist(path)?;
+            // Checked before the run too, so a long verify is not lost to an existing file.
+            write_atomic(path, text.as_bytes(), args.force)?;
             eprintln!("wrote {} ({})", path.display(), report.summary);
         }
         None => {

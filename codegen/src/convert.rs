@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wasm_migrate_analyzer::plan::ConvertedModel;
+use wasm_migrate_plan::{ConvertedModel, LoadedPlan};
 
-use crate::error::{CodegenError, io};
-use crate::generate::{default_out, read_plan};
+use crate::error::CodegenError;
+use crate::generate::default_out;
 
 /// The interpreter to use: the one given, the service's own venv, the active venv, python3.
 pub fn find_python(service: &Path, given: Option<&Path>) -> PathBuf {
@@ -34,7 +34,7 @@ pub fn convert(
     out: Option<&Path>,
     python: Option<&Path>,
 ) -> Result<ConvertedModel, CodegenError> {
-    let (mut plan, plan_path, _) = read_plan(service)?;
+    let mut loaded = LoadedPlan::load(service)?;
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| default_out(service));
@@ -86,13 +86,7 @@ pub fn convert(
     let converted: ConvertedModel = serde_json::from_str(summary).map_err(|e| {
         CodegenError::Convert(format!("{}: unreadable summary: {e}", script.display()))
     })?;
-    plan.converted = Some(converted.clone());
-    let text = plan.to_commented_yaml()?;
-    let mut file = tempfile::NamedTempFile::new_in(service).map_err(io(service))?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io(&plan_path))?;
-    file.persist(&plan_path).map_err(|e| CodegenError::Io {
-        path: plan_path.clone(),
-        error: e.error,
-    })?;
+    loaded.plan.converted = Some(converted.clone());
+    loaded.save()?;
     Ok(converted)
 }

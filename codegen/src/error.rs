@@ -3,12 +3,9 @@ use std::path::PathBuf;
 /// Everything generate, convert, build and inspect can fail with; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum CodegenError {
-    #[error(
-        "{path}: no migration plan there; run `wasm-migrate analyze {service} --write-plan` first"
-    )]
-    NoPlan { path: PathBuf, service: String },
+    /// The plan is missing, unreadable or invalid (the error names the file and line).
     #[error(transparent)]
-    Plan(#[from] wasm_migrate_analyzer::AnalyzeError),
+    Plan(#[from] wasm_migrate_plan::PlanError),
     #[error("{path}:{line}: {message}")]
     PlanStep {
         path: PathBuf,

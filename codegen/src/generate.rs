@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasm_migrate_analyzer::pipeline::{Framework, InputKind};
-use wasm_migrate_analyzer::plan::{MigrationPlan, PLAN_FILE_NAME};
+use wasm_migrate_plan::{Framework, InputKind};
+use wasm_migrate_plan::{LoadedPlan, MigrationPlan};
 
 use crate::error::{CodegenError, io};
 use crate::steps::compile_image_steps;
@@ -99,23 +99,6 @@ pub struct Generated {
     pub manifest: GlueManifest,
 }
 
-/// Reads `SERVICE/wasm-migrate.yaml` and its text (for line numbers).
-pub fn read_plan(service: &Path) -> Result<(MigrationPlan, PathBuf, String), CodegenError> {
-    let path = service.join(PLAN_FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CodegenError::NoPlan {
-            path: path.clone(),
-            service: service.display().to_string(),
-        },
-        _ => CodegenError::Io {
-            path: path.clone(),
-            error: e,
-        },
-    })?;
-    let plan = MigrationPlan::from_yaml(&path, &text)?;
-    Ok((plan, path, text))
-}
-
 pub fn default_out(service: &Path) -> PathBuf {
     service.join("migrated")
 }
@@ -139,7 +122,11 @@ fn crate_name(service_name: &str) -> String {
 }
 
 pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, CodegenError> {
-    let (plan, plan_path, plan_text) = read_plan(service)?;
+    let LoadedPlan {
+        plan,
+        path: plan_path,
+        text: plan_text,
+    } = LoadedPlan::load(service)?;
     let target = options.target.unwrap_or_else(|| Target::from_plan(&plan));
     let unsupported = |message: String| CodegenError::Unsupported {
         path: plan_path.clone(),
@@ -212,7 +199,7 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         .find(|s| s.op == "topk" || s.op == "top_k")
         .and_then(|s| s.params.get("k").or(s.params.get("arg1")))
         .and_then(|v| match v {
-            wasm_migrate_analyzer::python::Value::Int(k) => Some(*k as usize),
+            wasm_migrate_plan::Value::Int(k) => Some(*k as usize),
             _ => None,
         })
         .unwrap_or(if labels.is_empty() {

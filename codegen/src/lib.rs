@@ -19,7 +19,6 @@ pub use convert::{convert, find_python};
 pub use error::CodegenError;
 pub use generate::{
     GenerateOptions, Generated, GlueManifest, MANIFEST_FILE, Target, default_out, generate,
-    read_plan,
 };
 pub use oci::{Packaged, package_oci};
 pub use steps::{CompiledSteps, GlueStep, compile_image_steps};

@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use serde::Serialize;
-use wasm_migrate_analyzer::pipeline::StepLibrary;
-use wasm_migrate_analyzer::plan::{Layout, MigrationPlan, PlanStep};
-use wasm_migrate_analyzer::python::Value;
+use wasm_migrate_plan::StepLibrary;
+use wasm_migrate_plan::Value;
+use wasm_migrate_plan::{Layout, MigrationPlan, PlanStep};
 
 use crate::error::CodegenError;
 
@@ -25,6 +25,192 @@ pub struct GlueStep {
     pub comment: String,
     /// Rust statements (may be empty when the step is folded into another).
     pub code: String,
+}
+
+/// What one plan step becomes in the glue: a typed operation over the vendored `ops` module.
+/// Steps compile to these, fusions match on them, and Rust source is written last
+/// ([`GlueOp::render`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GlueOp {
+    /// Nothing to emit: the step is done elsewhere (decoding, a view, the layout, a fusion).
+    Nothing,
+    /// A PIL resize (torchvision's on a PIL image too), fused with the center crop after it
+    /// when there is one.
+    Resize {
+        size: ResizeSize,
+        /// PIL's filter (`Bilinear`, `Bicubic`...).
+        filter: &'static str,
+        /// `(width, height)` of a center crop that follows: only the kept pixels are computed.
+        crop: Option<(usize, usize)>,
+    },
+    /// torchvision's CenterCrop: round-half-even offsets, black padding when smaller.
+    CenterCrop {
+        width: usize,
+        height: usize,
+    },
+    /// cv2.resize with `Interpolation::{interpolation}`.
+    CvResize {
+        width: usize,
+        height: usize,
+        interpolation: &'static str,
+    },
+    /// tf.image.resize bilinear: pixels in, float32 out.
+    TfResize {
+        width: usize,
+        height: usize,
+        swap_red_blue: bool,
+    },
+    /// Pixels to a float32 tensor: `/ 255` (ToTensor) when `scale`, else values 0..255.
+    ToFloats {
+        swap_red_blue: bool,
+        scale: bool,
+    },
+    /// The implicit conversion at the end when no step made floats (the tensor stays as is).
+    FinalFloats {
+        swap_red_blue: bool,
+    },
+    /// `tensor.{op}(value)`: NumPy float32 arithmetic with one number.
+    Scalar {
+        op: &'static str,
+        value: f64,
+    },
+    /// `tensor.{op}_per_channel([...])`.
+    PerChannel {
+        op: &'static str,
+        values: Vec<f64>,
+    },
+    Normalize {
+        mean: Vec<f64>,
+        std: Vec<f64>,
+    },
+    /// Keras `preprocess_input` in mode `Tf`, `Torch` or `Caffe`.
+    KerasPreprocessInput {
+        mode: &'static str,
+    },
+}
+
+/// The output size of a PIL resize.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResizeSize {
+    /// torchvision's rule: the shorter side to `sizes[0]` (or exactly `[h, w]`), `max_size`.
+    Torchvision {
+        sizes: Vec<usize>,
+        max_size: Option<usize>,
+    },
+    Exact {
+        width: usize,
+        height: usize,
+    },
+}
+
+/// The NumPy arithmetic the glue's tensor has methods for.
+const ARITHMETIC: [&str; 4] = ["divide", "subtract", "multiply", "add"];
+
+const SWAP_RED_BLUE: &str = "let image = image.swap_red_blue();\n    ";
+
+impl GlueOp {
+    /// The Rust statements, indented for the template's `preprocess` body.
+    pub fn render(&self) -> String {
+        let swap = |yes: bool| if yes { SWAP_RED_BLUE } else { "" };
+        match self {
+            GlueOp::Nothing => String::new(),
+            GlueOp::Resize { size, filter, crop } => {
+                let (prefix, dims) = match size {
+                    ResizeSize::Torchvision { sizes, max_size } => {
+                        let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                        let max_size = match max_size {
+                            Some(m) => format!("Some({m})"),
+                            None => "None".into(),
+                        };
+                        (
+                            format!(
+                                "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[{}], {max_size});\n    ",
+                                sizes.join(", ")
+                            ),
+                            "width, height".to_string(),
+                        )
+                    }
+                    ResizeSize::Exact { width, height } => {
+                        (String::new(), format!("{width}, {height}"))
+                    }
+                };
+                match crop {
+                    Some((w, h)) => format!(
+                        "{prefix}let image = crop::resize_and_center_crop(&image, {dims}, Filter::{filter}, {w}, {h});"
+                    ),
+                    None => {
+                        format!(
+                            "{prefix}let image = pil_resize::resize(&image, {dims}, Filter::{filter});"
+                        )
+                    }
+                }
+            }
+            GlueOp::CenterCrop { width, height } => {
+                format!("let image = crop::center_crop(&image, {width}, {height});")
+            }
+            GlueOp::CvResize {
+                width,
+                height,
+                interpolation,
+            } => format!(
+                "let image = cv_resize::resize(&image, {width}, {height}, Interpolation::{interpolation});"
+            ),
+            GlueOp::TfResize {
+                width,
+                height,
+                swap_red_blue,
+            } => format!(
+                "{}let mut tensor = tf_resize::resize_bilinear(&image, {width}, {height});",
+                swap(*swap_red_blue)
+            ),
+            GlueOp::ToFloats {
+                swap_red_blue,
+                scale,
+            } => {
+                let ctor = if *scale { "to_tensor" } else { "from_image" };
+                format!(
+                    "{}let mut tensor = HwcTensor::{ctor}(&image);",
+                    swap(*swap_red_blue)
+                )
+            }
+            GlueOp::FinalFloats { swap_red_blue } => format!(
+                "{}let tensor = HwcTensor::from_image(&image);",
+                swap(*swap_red_blue)
+            ),
+            GlueOp::Scalar { op, value } => format!("tensor.{op}({});", f32_literal(*value)),
+            GlueOp::PerChannel { op, values } => {
+                format!("tensor.{op}_per_channel({});", list_literal(values))
+            }
+            GlueOp::Normalize { mean, std } => format!(
+                "tensor.normalize({}, {});",
+                list_literal(mean),
+                list_literal(std)
+            ),
+            GlueOp::KerasPreprocessInput { mode } => {
+                format!("tensor.keras_preprocess_input(KerasMode::{mode});")
+            }
+        }
+    }
+}
+
+/// A compiled step before rendering: the operation and where it came from.
+#[derive(Debug, Clone)]
+struct TypedStep {
+    python: String,
+    at: String,
+    comment: String,
+    op: GlueOp,
+}
+
+impl TypedStep {
+    fn render(self) -> GlueStep {
+        GlueStep {
+            code: self.op.render(),
+            python: self.python,
+            at: self.at,
+            comment: self.comment,
+        }
+    }
 }
 
 /// The compiled preprocessing: statements, and the layout of the final tensor.
@@ -130,23 +316,18 @@ pub fn compile_image_steps(
                 step.at
             ),
         };
-        let mut push = |comment: &str, code: String| {
-            out.push(GlueStep {
+        let mut push = |comment: &str, op: GlueOp| {
+            out.push(TypedStep {
                 python: format!("{}.{}", step.library.as_str(), step.op),
                 at: step.at.clone(),
                 comment: comment.to_string(),
-                code,
+                op,
             })
         };
         // Turning pixels into floats, in the channel order the Python code had then.
-        let to_floats = |bgr: bool, scale: bool| {
-            let swap = if bgr {
-                "let image = image.swap_red_blue();\n    "
-            } else {
-                ""
-            };
-            let ctor = if scale { "to_tensor" } else { "from_image" };
-            format!("{swap}let mut tensor = HwcTensor::{ctor}(&image);")
+        let to_floats = |bgr: bool, scale: bool| GlueOp::ToFloats {
+            swap_red_blue: bgr,
+            scale,
         };
         let need_pixels = |stage: &Stage| -> Result<(), CodegenError> {
             if *stage == Stage::Floats {
@@ -173,11 +354,11 @@ pub fn compile_image_steps(
                 decoded = true;
                 push(
                     "decoded above to 8-bit RGB (image-rs; PNG is bit-exact with PIL)",
-                    String::new(),
+                    GlueOp::Nothing,
                 );
             }
             (StepLibrary::Numpy, "frombuffer") => {
-                push("the raw bytes are decoded below", String::new());
+                push("the raw bytes are decoded below", GlueOp::Nothing);
             }
             (StepLibrary::Opencv, "imdecode") => {
                 if let Some(flag) = param(step, &["flags", "arg1"]).and_then(symbol)
@@ -191,7 +372,7 @@ pub fn compile_image_steps(
                 bgr = true;
                 push(
                     "decoded above; OpenCV holds it as BGR from here",
-                    String::new(),
+                    GlueOp::Nothing,
                 );
             }
             (StepLibrary::Pil, "convert") => {
@@ -203,7 +384,7 @@ pub fn compile_image_steps(
                         "convert(\"{mode}\") has no Rust equivalent (only RGB)"
                     )));
                 }
-                push("already RGB", String::new());
+                push("already RGB", GlueOp::Nothing);
             }
             (StepLibrary::Opencv, "cvtColor") => {
                 let code = param(step, &["code", "arg1"])
@@ -223,7 +404,7 @@ pub fn compile_image_steps(
                     } else {
                         "channel order is now RGB"
                     },
-                    String::new(),
+                    GlueOp::Nothing,
                 );
             }
             (StepLibrary::Torchvision, "Resize") => {
@@ -248,21 +429,21 @@ pub fn compile_image_steps(
                         step.at
                     ));
                 }
-                let max_size = match param(step, &["max_size"]).and_then(number) {
-                    Some(m) => format!("Some({})", m as usize),
-                    None => "None".into(),
-                };
-                let size_list: Vec<String> =
-                    sizes.iter().map(|s| (*s as usize).to_string()).collect();
+                let max_size = param(step, &["max_size"])
+                    .and_then(number)
+                    .map(|m| m as usize);
                 push(
                     &format!(
                         "torchvision Resize on a PIL image = PIL resize with {filter}, antialiased"
                     ),
-                    format!(
-                        "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[{}], {max_size});\n    \
-                         let image = pil_resize::resize(&image, width, height, Filter::{filter});",
-                        size_list.join(", ")
-                    ),
+                    GlueOp::Resize {
+                        size: ResizeSize::Torchvision {
+                            sizes: sizes.iter().map(|s| *s as usize).collect(),
+                            max_size,
+                        },
+                        filter,
+                        crop: None,
+                    },
                 );
             }
             (StepLibrary::Torchvision, "CenterCrop") => {
@@ -277,7 +458,10 @@ pub fn compile_image_steps(
                 };
                 push(
                     "torchvision CenterCrop: round-half-even offsets, black padding when smaller",
-                    format!("let image = crop::center_crop(&image, {w}, {h});"),
+                    GlueOp::CenterCrop {
+                        width: w,
+                        height: h,
+                    },
                 );
             }
             (StepLibrary::Pil, "resize") => {
@@ -303,10 +487,14 @@ pub fn compile_image_steps(
                         "PIL resize to exactly {}x{} with {filter}",
                         size[0], size[1]
                     ),
-                    format!(
-                        "let image = pil_resize::resize(&image, {}, {}, Filter::{filter});",
-                        size[0] as usize, size[1] as usize
-                    ),
+                    GlueOp::Resize {
+                        size: ResizeSize::Exact {
+                            width: size[0] as usize,
+                            height: size[1] as usize,
+                        },
+                        filter,
+                        crop: None,
+                    },
                 );
             }
             (StepLibrary::Opencv, "resize") => {
@@ -337,10 +525,11 @@ pub fn compile_image_steps(
                         size[1],
                         interpolation.to_uppercase()
                     ),
-                    format!(
-                        "let image = cv_resize::resize(&image, {}, {}, Interpolation::{interpolation});",
-                        size[0] as usize, size[1] as usize
-                    ),
+                    GlueOp::CvResize {
+                        width: size[0] as usize,
+                        height: size[1] as usize,
+                        interpolation,
+                    },
                 );
             }
             (StepLibrary::Tensorflow, "image.resize") => {
@@ -372,21 +561,17 @@ pub fn compile_image_steps(
                         )));
                     }
                 }
-                let swap = if bgr {
-                    "let image = image.swap_red_blue();\n    "
-                } else {
-                    ""
-                };
                 stage = Stage::Floats;
                 push(
                     &format!(
                         "tf.image.resize to {}x{} (width x height), bilinear with half-pixel centres, float32 out",
                         size[1], size[0]
                     ),
-                    format!(
-                        "{swap}let mut tensor = tf_resize::resize_bilinear(&image, {}, {});",
-                        size[1] as usize, size[0] as usize
-                    ),
+                    GlueOp::TfResize {
+                        width: size[1] as usize,
+                        height: size[0] as usize,
+                        swap_red_blue: bgr,
+                    },
                 );
             }
             (StepLibrary::Torchvision, "ToTensor") => {
@@ -408,9 +593,9 @@ pub fn compile_image_steps(
                         push("pixels as float32 values 0..255", to_floats(bgr, false));
                     }
                     (None, _) if step.op != "astype" => {
-                        push("a NumPy view of the pixels", String::new())
+                        push("a NumPy view of the pixels", GlueOp::Nothing)
                     }
-                    (Some("float32"), Stage::Floats) => push("already float32", String::new()),
+                    (Some("float32"), Stage::Floats) => push("already float32", GlueOp::Nothing),
                     (other, _) => {
                         return Err(fail(format!(
                             "dtype {} has no Rust equivalent here (the model takes float32)",
@@ -421,20 +606,18 @@ pub fn compile_image_steps(
             }
             (StepLibrary::Numpy, op @ ("divide" | "subtract" | "multiply" | "add")) => {
                 need_floats(&stage)?;
+                let op = ARITHMETIC.into_iter().find(|o| *o == op).unwrap_or("add");
                 let values = param(step, &["value", "arg1"])
                     .and_then(numbers)
                     .ok_or_else(|| {
                         fail("the operand must be a number or a list of numbers".into())
                     })?;
                 let code = match (op, values.as_slice()) {
-                    ("divide", [v]) => format!("tensor.divide({});", f32_literal(*v)),
-                    ("subtract", [v]) => format!("tensor.subtract({});", f32_literal(*v)),
-                    ("multiply", [v]) => format!("tensor.multiply({});", f32_literal(*v)),
-                    ("add", [v]) => format!("tensor.add({});", f32_literal(*v)),
-                    ("divide", vs) => format!("tensor.divide_per_channel({});", list_literal(vs)),
-                    ("subtract", vs) => {
-                        format!("tensor.subtract_per_channel({});", list_literal(vs))
-                    }
+                    (op, [v]) => GlueOp::Scalar { op, value: *v },
+                    ("divide" | "subtract", vs) => GlueOp::PerChannel {
+                        op,
+                        values: vs.to_vec(),
+                    },
                     _ => {
                         return Err(fail(format!(
                             "per-channel {op} has no Rust equivalent here"
@@ -452,20 +635,16 @@ pub fn compile_image_steps(
                 };
                 push(
                     "Normalize: (x - mean) / std per channel, in float32",
-                    format!(
-                        "tensor.normalize({}, {});",
-                        list_literal(&mean),
-                        list_literal(&std)
-                    ),
+                    GlueOp::Normalize { mean, std },
                 );
             }
             (StepLibrary::Keras, "preprocess_input") => {
                 if stage == Stage::Pixels {
-                    out.push(GlueStep {
+                    out.push(TypedStep {
                         python: "keras.preprocess_input".into(),
                         at: step.at.clone(),
                         comment: "preprocess_input casts the pixels to float32 first".into(),
-                        code: to_floats(bgr, false),
+                        op: to_floats(bgr, false),
                     });
                     stage = Stage::Floats;
                 }
@@ -480,11 +659,11 @@ pub fn compile_image_steps(
                     }
                 };
                 layout.get_or_insert(Layout::Nhwc);
-                out.push(GlueStep {
+                out.push(TypedStep {
                     python: "keras.preprocess_input".into(),
                     at: step.at.clone(),
                     comment: format!("Keras preprocess_input, mode {}", mode.to_lowercase()),
-                    code: format!("tensor.keras_preprocess_input(KerasMode::{mode});"),
+                    op: GlueOp::KerasPreprocessInput { mode },
                 });
             }
             (StepLibrary::Numpy, "transpose") => {
@@ -495,7 +674,7 @@ pub fn compile_image_steps(
                     layout = Some(Layout::Nchw);
                     push(
                         "HWC -> CHW: applied when the tensor is handed over",
-                        String::new(),
+                        GlueOp::Nothing,
                     );
                 } else {
                     return Err(fail(format!(
@@ -515,7 +694,7 @@ pub fn compile_image_steps(
                         "a batch axis at {axis} has no Rust equivalent (only 0)"
                     )));
                 }
-                push("the batch axis of one: part of the layout", String::new());
+                push("the batch axis of one: part of the layout", GlueOp::Nothing);
             }
             _ => {
                 return Err(fail(
@@ -531,11 +710,11 @@ pub fn compile_image_steps(
             .push("the plan has no decoding step; the glue decodes PNG/JPEG files to RGB".into());
     }
     if stage == Stage::Pixels {
-        out.push(GlueStep {
+        out.push(TypedStep {
             python: "(implicit)".into(),
             at: "-".into(),
             comment: "the model takes float32: pixel values 0..255".into(),
-            code: if bgr { "let image = image.swap_red_blue();\n    let tensor = HwcTensor::from_image(&image);".into() } else { "let tensor = HwcTensor::from_image(&image);".into() },
+            op: GlueOp::FinalFloats { swap_red_blue: bgr },
         });
     }
     fuse_resize_and_center_crop(&mut out);
@@ -543,7 +722,7 @@ pub fn compile_image_steps(
         .or(plan.input.as_ref().and_then(|i| i.layout))
         .unwrap_or(Layout::Nhwc);
     Ok(CompiledSteps {
-        steps: out,
+        steps: out.into_iter().map(TypedStep::render).collect(),
         layout: match layout {
             Layout::Nchw => "Nchw",
             Layout::Nhwc => "Nhwc",
@@ -552,34 +731,22 @@ pub fn compile_image_steps(
     })
 }
 
-const RESIZE_CALL: &str = "let image = pil_resize::resize(&image, ";
-const CENTER_CROP_CALL: &str = "let image = crop::center_crop(&image, ";
-
 /// A PIL resize right before a center crop becomes one call that computes only the pixels the
 /// crop keeps (`crop::resize_and_center_crop`, the same bits): torchvision's `Resize(256)` +
 /// `CenterCrop(224)` on a 4:3 photograph throws away 40% of the resized pixels.
-fn fuse_resize_and_center_crop(steps: &mut [GlueStep]) {
+fn fuse_resize_and_center_crop(steps: &mut [TypedStep]) {
     for i in 1..steps.len() {
-        let Some(crop_args) = steps[i]
-            .code
-            .strip_prefix(CENTER_CROP_CALL)
-            .and_then(|rest| rest.strip_suffix(");"))
-            .map(str::to_string)
+        let GlueOp::CenterCrop { width, height } = steps[i].op else {
+            continue;
+        };
+        let GlueOp::Resize {
+            crop: crop @ None, ..
+        } = &mut steps[i - 1].op
         else {
             continue;
         };
-        let resize = &steps[i - 1].code;
-        let Some(start) = resize.rfind(RESIZE_CALL) else {
-            continue;
-        };
-        let Some(resize_args) = resize[start + RESIZE_CALL.len()..].strip_suffix(");") else {
-            continue;
-        };
-        steps[i - 1].code = format!(
-            "{}let image = crop::resize_and_center_crop(&image, {resize_args}, {crop_args});",
-            &resize[..start]
-        );
-        steps[i].code = String::new();
+        *crop = Some((width, height));
+        steps[i].op = GlueOp::Nothing;
         steps[i]
             .comment
             .push_str(" (done by the resize above, which computes only the pixels kept)");
@@ -638,38 +805,116 @@ mod tests {
 
     #[test]
     fn a_resize_then_a_center_crop_become_one_call() {
-        let step = |python: &str, code: &str| GlueStep {
+        let step = |python: &str, op: GlueOp| TypedStep {
             python: python.into(),
             at: "app.py:1".into(),
             comment: python.into(),
-            code: code.into(),
+            op,
         };
         let mut steps = vec![
             step(
                 "torchvision.Resize",
-                "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[256], None);\n    \
-                 let image = pil_resize::resize(&image, width, height, Filter::Bilinear);",
+                GlueOp::Resize {
+                    size: ResizeSize::Torchvision {
+                        sizes: vec![256],
+                        max_size: None,
+                    },
+                    filter: "Bilinear",
+                    crop: None,
+                },
             ),
             step(
                 "torchvision.CenterCrop",
-                "let image = crop::center_crop(&image, 224, 200);",
+                GlueOp::CenterCrop {
+                    width: 224,
+                    height: 200,
+                },
             ),
             step(
                 "torchvision.CenterCrop",
-                "let image = crop::center_crop(&image, 100, 100);",
+                GlueOp::CenterCrop {
+                    width: 100,
+                    height: 100,
+                },
             ),
         ];
         fuse_resize_and_center_crop(&mut steps);
-        assert!(steps[0].code.starts_with("let (width, height) ="));
-        assert!(steps[0].code.ends_with(
-            "let image = crop::resize_and_center_crop(&image, width, height, Filter::Bilinear, 224, 200);"
-        ));
-        assert_eq!(steps[1].code, "");
-        // A second crop has no resize before it any more: left as it is.
+        let code: Vec<String> = steps.into_iter().map(|s| s.render().code).collect();
         assert_eq!(
-            steps[2].code,
-            "let image = crop::center_crop(&image, 100, 100);"
+            code[0],
+            "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[256], None);\n    \
+             let image = crop::resize_and_center_crop(&image, width, height, Filter::Bilinear, 224, 200);"
         );
+        assert_eq!(code[1], "");
+        // A second crop has no resize before it any more: left as it is.
+        assert_eq!(code[2], "let image = crop::center_crop(&image, 100, 100);");
+    }
+
+    #[test]
+    fn every_op_renders_the_call_of_its_ops_module() {
+        let cases = [
+            (
+                GlueOp::Resize {
+                    size: ResizeSize::Exact {
+                        width: 160,
+                        height: 120,
+                    },
+                    filter: "Bicubic",
+                    crop: None,
+                },
+                "let image = pil_resize::resize(&image, 160, 120, Filter::Bicubic);",
+            ),
+            (
+                GlueOp::CvResize {
+                    width: 64,
+                    height: 48,
+                    interpolation: "Area",
+                },
+                "let image = cv_resize::resize(&image, 64, 48, Interpolation::Area);",
+            ),
+            (
+                GlueOp::ToFloats {
+                    swap_red_blue: true,
+                    scale: true,
+                },
+                "let image = image.swap_red_blue();\n    let mut tensor = HwcTensor::to_tensor(&image);",
+            ),
+            (
+                GlueOp::FinalFloats {
+                    swap_red_blue: false,
+                },
+                "let tensor = HwcTensor::from_image(&image);",
+            ),
+            (
+                GlueOp::Scalar {
+                    op: "divide",
+                    value: 255.0,
+                },
+                "tensor.divide(255.0_f32);",
+            ),
+            (
+                GlueOp::PerChannel {
+                    op: "subtract",
+                    values: vec![0.5, 0.25],
+                },
+                "tensor.subtract_per_channel(&[0.5_f32, 0.25_f32]);",
+            ),
+            (
+                GlueOp::Normalize {
+                    mean: vec![0.485],
+                    std: vec![0.229],
+                },
+                "tensor.normalize(&[0.485_f32], &[0.229_f32]);",
+            ),
+            (
+                GlueOp::KerasPreprocessInput { mode: "Tf" },
+                "tensor.keras_preprocess_input(KerasMode::Tf);",
+            ),
+            (GlueOp::Nothing, ""),
+        ];
+        for (op, code) in cases {
+            assert_eq!(op.render(), code, "{op:?}");
+        }
     }
 
     #[test]

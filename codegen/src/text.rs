@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use wasm_migrate_analyzer::plan::MigrationPlan;
-use wasm_migrate_analyzer::python::Value;
+use wasm_migrate_plan::MigrationPlan;
+use wasm_migrate_plan::Value;
 
 use crate::error::CodegenError;
 use crate::steps::plan_item_line;

@@ -8,10 +8,10 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_analyzer::plan::PLAN_FILE_NAME;
+use wasm_migrate_analyzer::policy::exit;
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{AnalyzeError, Options};
-use wasm_migrate_cli::analyze::{FailOn, Target, exit_code};
+use wasm_migrate_analyzer::{FailOn, Target};
 
 create_exception!(
     _native,
@@ -38,17 +38,10 @@ fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 fn parse_fail_on(value: Option<&str>) -> PyResult<FailOn> {
-    Ok(match value {
-        None | Some("never") => FailOn::Never,
-        Some("mandatory") => FailOn::Mandatory,
-        Some("optional") => FailOn::Optional,
-        Some("potential") => FailOn::Potential,
-        Some(other) => {
-            return Err(WasmMigrateError::new_err(format!(
-                "fail_on must be 'mandatory', 'optional', 'potential', 'never' or None, not {other:?}"
-            )));
-        }
-    })
+    match value {
+        None => Ok(FailOn::Never),
+        Some(name) => name.parse().map_err(WasmMigrateError::new_err),
+    }
 }
 
 /// The analysis of one service.
@@ -110,12 +103,12 @@ impl Report {
     /// recommended path, 3 partial analysis.
     #[getter]
     fn exit_code(&self) -> u8 {
-        exit_code(&self.inner, self.fail_on, Target::Auto)
+        self.inner.exit_code(self.fail_on, Target::Auto)
     }
 
     #[getter]
     fn failed(&self) -> bool {
-        self.exit_code() == wasm_migrate_cli::exit::FINDINGS
+        self.exit_code() == exit::FINDINGS
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -202,23 +195,14 @@ impl Report {
     #[pyo3(signature = (path = None, force = false))]
     fn write_plan(&self, py: Python<'_>, path: Option<PathBuf>, force: bool) -> PyResult<PathBuf> {
         let target = match path {
-            Some(p) if p.is_dir() => p.join(PLAN_FILE_NAME),
-            Some(p) => p,
-            None => {
-                let root = &self.inner.root;
-                let dir = if root.is_file() {
-                    root.parent().map(PathBuf::from).unwrap_or_default()
-                } else {
-                    root.clone()
-                };
-                dir.join(PLAN_FILE_NAME)
-            }
+            Some(p) => wasm_migrate_plan::resolve(&p),
+            None => wasm_migrate_plan::location_for(&self.inner.root),
         };
         let yaml = self
             .inner
             .plan
             .to_commented_yaml()
-            .map_err(|e| to_py_err(py, e))?;
+            .map_err(|e| to_py_err(py, e.into()))?;
         write_atomic(&target, yaml.as_bytes(), force).map_err(|e| to_py_err(py, e))?;
         Ok(target)
     }
@@ -265,8 +249,7 @@ fn codegen_err(py: Python<'_>, err: wasm_migrate_codegen::CodegenError) -> PyErr
     use wasm_migrate_codegen::CodegenError as E;
     let (path, line) = match &err {
         E::PlanStep { path, line, .. } => (Some(path.clone()), Some(*line as u64)),
-        E::NoPlan { path, .. }
-        | E::Unsupported { path, .. }
+        E::Unsupported { path, .. }
         | E::Exists { path }
         | E::Io { path, .. }
         | E::Module { path, .. } => (Some(path.clone()), None),

@@ -7,7 +7,7 @@
 //! constant explains.
 
 use serde::{Deserialize, Serialize};
-use wasm_migrate_analyzer::plan::{Layout, PlanStep};
+use wasm_migrate_plan::{Layout, PlanStep};
 
 /// What kind of preprocessing mistake the difference looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,19 +140,36 @@ const NORMALIZE_OPS: &[&str] = &[
     "astype",
 ];
 
+/// One side's preprocessed tensor, as `diagnose` reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct TensorRef<'a> {
+    pub dtype: &'a str,
+    pub shape: &'a [usize],
+    pub data: &'a [f32],
+}
+
+/// What a stage-1 difference is judged against: the tolerance (about one 8-bit level in the
+/// tensor's units), the plan's layout, and the plan's steps to blame.
+#[derive(Debug, Clone, Copy)]
+pub struct Stage1Context<'a> {
+    pub atol: f64,
+    pub layout: Option<Layout>,
+    pub steps: &'a [PlanStep],
+}
+
 /// Says what the difference between two preprocessed tensors looks like, and blames a step.
-/// `atol` is the stage-1 tolerance (about one 8-bit level in the tensor's units).
-#[allow(clippy::too_many_arguments)]
 pub fn diagnose(
-    dtype: &str,
-    expected_shape: &[usize],
-    expected: &[f32],
-    actual_shape: &[usize],
-    actual: &[f32],
-    atol: f64,
-    layout: Option<Layout>,
-    steps: &[PlanStep],
+    expected: TensorRef<'_>,
+    actual: TensorRef<'_>,
+    context: &Stage1Context<'_>,
 ) -> Blame {
+    let (dtype, expected_shape, expected) = (expected.dtype, expected.shape, expected.data);
+    let (actual_shape, actual) = (actual.shape, actual.data);
+    let Stage1Context {
+        atol,
+        layout,
+        steps,
+    } = *context;
     if expected.len() != actual.len() || expected_shape != actual_shape {
         return Blame {
             cause: Cause::Shape,
@@ -253,9 +270,25 @@ mod tests {
             .collect()
     }
 
+    fn tensor<'a>(shape: &'a [usize], data: &'a [f32]) -> TensorRef<'a> {
+        TensorRef {
+            dtype: "float32",
+            shape,
+            data,
+        }
+    }
+
+    fn context(layout: Option<Layout>) -> Stage1Context<'static> {
+        Stage1Context {
+            atol: 1e-3,
+            layout,
+            steps: &[],
+        }
+    }
+
     fn diagnose_nchw(shape: &[usize], expected: &[f32], actual: &[f32]) -> Blame {
-        let layout = Some(Layout::Nchw);
-        diagnose("float32", shape, expected, shape, actual, 1e-3, layout, &[])
+        let context = context(Some(Layout::Nchw));
+        diagnose(tensor(shape, expected), tensor(shape, actual), &context)
     }
 
     #[test]
@@ -284,7 +317,11 @@ mod tests {
         a.rotate_left(1);
         let blame = diagnose_nchw(&shape, &e, &a);
         assert_eq!(blame.cause, Cause::Resampling);
-        let blame = diagnose("float32", &shape, &e, &[1, 3, 5, 4], &a, 1e-3, None, &[]);
+        let blame = diagnose(
+            tensor(&shape, &e),
+            tensor(&[1, 3, 5, 4], &a),
+            &context(None),
+        );
         assert_eq!(blame.cause, Cause::Shape);
     }
 }

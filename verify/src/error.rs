@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error(transparent)]
-    Plan(#[from] wasm_migrate_codegen::CodegenError),
+    Plan(#[from] wasm_migrate_plan::PlanError),
 
     #[error("{0}")]
     Usage(String),

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use wasm_migrate_analyzer::pipeline::InputKind;
-use wasm_migrate_analyzer::plan::MigrationPlan;
+use wasm_migrate_plan::InputKind;
+use wasm_migrate_plan::MigrationPlan;
 
 use crate::error::VerifyError;
 use crate::original::ReferenceResult;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use wasm_migrate_analyzer::plan::{Layout, MigrationPlan};
+use wasm_migrate_plan::{Layout, MigrationPlan};
 use wasm_migrate_runtime::{BackendKind, Precision, Runtime, RuntimeOptions};
 
 pub use compare::{Comparison, Tolerance};
@@ -216,7 +216,7 @@ pub fn verify(
             service.display()
         )));
     }
-    let (plan, _, _) = wasm_migrate_codegen::read_plan(service)?;
+    let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
     let glue = options
         .glue
         .clone()
@@ -281,7 +281,7 @@ pub fn verify(
                 )));
                 let dir = work.join("inputs");
                 let kind = match plan.input.as_ref().map(|i| i.kind) {
-                    Some(wasm_migrate_analyzer::pipeline::InputKind::Text) => "text",
+                    Some(wasm_migrate_plan::InputKind::Text) => "text",
                     _ => "image",
                 };
                 let (source, paths) =
@@ -341,20 +341,21 @@ pub fn verify(
             reason: e.to_string(),
         })?;
     let compile_s = load_started.elapsed().as_secs_f64();
+    let module_runs = migrated::ModuleRuns {
+        runtime: &runtime,
+        module: &module,
+        plan: &plan,
+        glue: &glue,
+        precision: options.precision,
+        inputs: &paths,
+        work,
+    };
     let mut runs = Vec::new();
     for &backend in &options.backends {
         progress(Progress::Phase(format!("running the module on {backend}")));
-        let run = migrated::run_backend(
-            &runtime,
-            &module,
-            &plan,
-            &glue,
-            backend,
-            options.precision,
-            &paths,
-            work,
-            &|d, t| progress(Progress::Step { done: d, total: t }),
-        )?;
+        let run = migrated::run_backend(&module_runs, backend, &|d, t| {
+            progress(Progress::Step { done: d, total: t })
+        })?;
         runs.push(run);
     }
 
@@ -365,22 +366,19 @@ pub fn verify(
     for index in 0..paths.len() {
         recorded.push(reference.recorded(index)?);
     }
-    let layout = plan.input.as_ref().and_then(|i| i.layout);
+    let comparing = Comparing {
+        plan: &plan,
+        layout: plan.input.as_ref().and_then(|i| i.layout),
+        tolerance: outputs_tolerance,
+        options,
+        compile_s,
+        reference: &reference.summary.results,
+        recorded: &recorded,
+        inputs: &inputs,
+    };
     let backends: Vec<BackendReport> = runs
         .iter()
-        .map(|run| {
-            backend_report(
-                run,
-                &reference.summary.results,
-                &recorded,
-                &inputs,
-                &plan,
-                layout,
-                outputs_tolerance,
-                options,
-                compile_s,
-            )
-        })
+        .map(|run| backend_report(run, &comparing))
         .collect();
     let compare_s = compare_started.elapsed().as_secs_f64();
 
@@ -511,36 +509,24 @@ fn tensor_top_k(t: &Tensor, k: usize) -> Option<Vec<usize>> {
     (rows == 1 && classes > 1).then(|| compare::top_k(&t.data, k.min(classes)))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn backend_report(
-    run: &MigratedRun,
-    reference: &[ReferenceResult],
-    recorded: &[Option<Recorded>],
-    inputs: &[InputInfo],
-    plan: &MigrationPlan,
+/// What every comparison of one verify run shares: the plan, the tolerances, and Python's
+/// side for each input.
+struct Comparing<'a> {
+    plan: &'a MigrationPlan,
     layout: Option<Layout>,
+    /// Stage 2's, before per-output overrides.
     tolerance: Tolerance,
-    options: &VerifyOptions,
+    options: &'a VerifyOptions,
     compile_s: f64,
-) -> BackendReport {
+    reference: &'a [ReferenceResult],
+    recorded: &'a [Option<Recorded>],
+    inputs: &'a [InputInfo],
+}
+
+fn backend_report(run: &MigratedRun, ctx: &Comparing<'_>) -> BackendReport {
     let below_f32 = run.precision == "bf16" || run.precision == "f16" || run.weights != "f32";
-    let results: Vec<InputResult> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, info)| {
-            compare_input(
-                info,
-                reference.get(i),
-                recorded.get(i).and_then(Option::as_ref),
-                run.results.get(i),
-                plan,
-                layout,
-                tolerance,
-                options,
-                below_f32,
-                run,
-            )
-        })
+    let results: Vec<InputResult> = (0..ctx.inputs.len())
+        .map(|i| compare_input(ctx, run, i, below_f32))
         .collect();
     let seconds: Vec<f64> = run.results.iter().filter_map(|r| r.inference_s).collect();
     BackendReport {
@@ -554,24 +540,23 @@ fn backend_report(
         } else {
             Verdict::Differ
         },
-        timing: Timing::from_inferences(compile_s + run.load_s, &seconds),
+        timing: Timing::from_inferences(ctx.compile_s + run.load_s, &seconds),
         results,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Input `index` on one backend: stage 1, stage 2 and the labels, with the blame.
 fn compare_input(
-    info: &InputInfo,
-    reference: Option<&ReferenceResult>,
-    recorded: Option<&Recorded>,
-    migrated: Option<&MigratedResult>,
-    plan: &MigrationPlan,
-    layout: Option<Layout>,
-    tolerance: Tolerance,
-    options: &VerifyOptions,
-    below_f32: bool,
+    ctx: &Comparing<'_>,
     run: &MigratedRun,
+    index: usize,
+    below_f32: bool,
 ) -> InputResult {
+    let info = &ctx.inputs[index];
+    let reference = ctx.reference.get(index);
+    let recorded = ctx.recorded.get(index).and_then(Option::as_ref);
+    let migrated = run.results.get(index);
+    let (plan, options, tolerance) = (ctx.plan, ctx.options, ctx.tolerance);
     let mut result = InputResult {
         input: info.name.clone(),
         verdict: Verdict::Differ,
@@ -613,14 +598,13 @@ fn compare_input(
         stage1_ok = c.passed;
         if !c.passed {
             let mut blame = diagnose::diagnose(
-                &expected.dtype,
-                &expected.shape,
-                &expected.data,
-                &actual.shape,
-                &actual.data,
-                t.atol,
-                layout,
-                &plan.preprocessing,
+                expected.view(),
+                actual.view(),
+                &diagnose::Stage1Context {
+                    atol: t.atol,
+                    layout: ctx.layout,
+                    steps: &plan.preprocessing,
+                },
             );
             let jpeg = info.name.to_ascii_lowercase().ends_with(".jpg")
                 || info.name.to_ascii_lowercase().ends_with(".jpeg");

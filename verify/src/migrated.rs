@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
-use wasm_migrate_analyzer::plan::MigrationPlan;
+use wasm_migrate_plan::MigrationPlan;
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, DirMapping, Encoding, Precision, Preload, Preloaded, RunConfig,
     Runtime, WasmModule,
@@ -130,19 +130,34 @@ fn parse_line(line: &str) -> Result<GlueLine, String> {
     Ok((outputs, label, inference))
 }
 
+/// What the module's runs share, whatever the backend: the compiled module, the plan, the
+/// glue directory with the converted models, and the inputs.
+pub struct ModuleRuns<'a> {
+    pub runtime: &'a Runtime,
+    pub module: &'a WasmModule,
+    pub plan: &'a MigrationPlan,
+    pub glue: &'a Path,
+    pub precision: Precision,
+    pub inputs: &'a [PathBuf],
+    /// A scratch directory the guest sees.
+    pub work: &'a Path,
+}
+
 /// Runs the module on every input with one backend.
-#[allow(clippy::too_many_arguments)]
 pub fn run_backend(
-    runtime: &Runtime,
-    module: &WasmModule,
-    plan: &MigrationPlan,
-    glue: &Path,
+    runs: &ModuleRuns<'_>,
     backend: BackendKind,
-    precision: Precision,
-    inputs: &[PathBuf],
-    work: &Path,
     progress: &dyn Fn(usize, usize),
 ) -> Result<MigratedRun, VerifyError> {
+    let ModuleRuns {
+        runtime,
+        module,
+        plan,
+        glue,
+        precision,
+        inputs,
+        work,
+    } = *runs;
     let status = wasm_migrate_runtime::nn::status(backend);
     if !status.available {
         return Err(VerifyError::BackendUnavailable {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wasm_migrate_analyzer::plan::MigrationPlan;
+use wasm_migrate_plan::MigrationPlan;
 
 use crate::error::{VerifyError, io};
 use crate::tensor_file::{Tensor, read_npz};
@@ -202,9 +202,7 @@ pub fn run_reference(
             "{}: the plan names no service entry point (service.entrypoint), so verify cannot call \
              the original: add one (kind, file, handler), or compare against stored outputs with \
              --reference DIR",
-            service
-                .join(wasm_migrate_analyzer::plan::PLAN_FILE_NAME)
-                .display()
+            service.join(wasm_migrate_plan::PLAN_FILE_NAME).display()
         ))
     })?;
     let out = work.join("reference");

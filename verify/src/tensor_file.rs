@@ -14,6 +14,16 @@ pub struct Tensor {
     pub dtype: String,
 }
 
+impl Tensor {
+    pub fn view(&self) -> crate::diagnose::TensorRef<'_> {
+        crate::diagnose::TensorRef {
+            dtype: &self.dtype,
+            shape: &self.shape,
+            data: &self.data,
+        }
+    }
+}
+
 fn bad(path: &Path, what: impl std::fmt::Display) -> VerifyError {
     VerifyError::BadTensor {
         path: path.to_path_buf(),

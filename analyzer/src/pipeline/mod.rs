@@ -13,42 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::python::Value;
 use crate::report::Location;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Framework {
-    Pytorch,
-    Torchscript,
-    Tensorflow,
-    Keras,
-    Tflite,
-    Onnx,
-    Openvino,
-    Transformers,
-    SentenceTransformers,
-    Sklearn,
-}
-
-impl Framework {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Framework::Pytorch => "pytorch",
-            Framework::Torchscript => "torchscript",
-            Framework::Tensorflow => "tensorflow",
-            Framework::Keras => "keras",
-            Framework::Tflite => "tflite",
-            Framework::Onnx => "onnx",
-            Framework::Openvino => "openvino",
-            Framework::Transformers => "transformers",
-            Framework::SentenceTransformers => "sentence-transformers",
-            Framework::Sklearn => "sklearn",
-        }
-    }
-
-    /// Whether wasi-nn backends can run models of this framework after conversion.
-    pub fn runs_on_wasi_nn(self) -> bool {
-        !matches!(self, Framework::Sklearn)
-    }
-}
+pub use wasm_migrate_plan::{Framework, InputKind, ServingKind, StepLibrary};
 
 /// A call that loads or builds a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,36 +31,6 @@ pub struct ModelLoad {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, Value>,
     pub location: Location,
-}
-
-/// Which library a preprocessing step comes from; decides the numerics the glue must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepLibrary {
-    Torchvision,
-    Pil,
-    Numpy,
-    Opencv,
-    Keras,
-    Tensorflow,
-    Torch,
-    Tokenizer,
-}
-
-impl StepLibrary {
-    /// The name the plan uses (`library: pil`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepLibrary::Torchvision => "torchvision",
-            StepLibrary::Pil => "pil",
-            StepLibrary::Numpy => "numpy",
-            StepLibrary::Opencv => "opencv",
-            StepLibrary::Keras => "keras",
-            StepLibrary::Tensorflow => "tensorflow",
-            StepLibrary::Torch => "torch",
-            StepLibrary::Tokenizer => "tokenizer",
-        }
-    }
 }
 
 /// One step of the preprocessing or postprocessing chain.
@@ -151,15 +86,6 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ServingKind {
-    Flask,
-    Fastapi,
-    Torchserve,
-    Script,
-}
-
 /// An HTTP route or handler entry point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoint {
@@ -176,16 +102,6 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handler_methods: Vec<String>,
     pub location: Location,
-}
-
-/// The input a model receives, as far as the code tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InputKind {
-    Image,
-    Text,
-    Tensor,
-    Tabular,
 }
 
 /// Everything detected about the inference path.

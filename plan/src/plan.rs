@@ -1,0 +1,464 @@
+//! The MigrationPlan (`wasm-migrate.yaml`): the one contract between analyze and every later
+//! stage. Analyze writes it with comments, a person may edit it, later stages read it back.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PlanError;
+use crate::kinds::{Framework, InputKind, MigrationPath, ServingKind, StepLibrary};
+use crate::value::Value;
+
+pub const PLAN_FILE_NAME: &str = "wasm-migrate.yaml";
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationPlan {
+    pub version: u32,
+    pub service: ServicePlan,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputPlan>,
+    #[serde(default)]
+    pub preprocessing: Vec<PlanStep>,
+    #[serde(default)]
+    pub postprocessing: Vec<PlanStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    pub target: TargetPlan,
+    pub tolerances: Tolerances,
+    /// What `wasm-migrate convert` produced; absent until it has run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted: Option<ConvertedModel>,
+}
+
+/// The model files `convert` wrote, as it found them after writing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertedModel {
+    /// The interpreter that ran `convert_model.py`, and the framework versions it had.
+    pub python: String,
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    pub artifacts: Vec<ConvertedArtifact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertedArtifact {
+    /// `onnx`, `openvino`, `torchscript` or `tflite`.
+    pub format: String,
+    /// Relative to the generated crate.
+    pub files: Vec<String>,
+    /// `f32` unless a smaller precision was asked for.
+    pub weights: String,
+    #[serde(default)]
+    pub inputs: Vec<TensorInfo>,
+    #[serde(default)]
+    pub outputs: Vec<TensorInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorInfo {
+    pub name: String,
+    /// `-1` for a dynamic dimension.
+    pub shape: Vec<i64>,
+    pub dtype: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePlan {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Entrypoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entrypoint {
+    pub kind: ServingKind,
+    /// The Python file, relative to the service root.
+    pub file: String,
+    /// Function or class name.
+    pub handler: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPlan {
+    pub framework: Framework,
+    /// The artifact the service loads, relative to the service root (or a hub id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Where the service loads it (`app.py:31`).
+    pub loaded_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputPlan {
+    pub kind: InputKind,
+    /// The shape of the tensor fed to the model, when known (batch first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    pub dtype: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStep {
+    pub library: StepLibrary,
+    pub op: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
+    /// Where the service does it (`app.py:24`).
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetPlan {
+    pub path: MigrationPath,
+    /// `wasmedge` or `wasmtime`.
+    pub runtime: String,
+    pub runtime_version: String,
+    /// The wasi-nn backend: `openvino`, `onnx`, `pytorch`, `tensorflowlite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerances {
+    /// `float32` (torch.testing defaults), `cross-backend` (different kernels, same precision)
+    /// or `custom` (the atol / rtol below are used as written).
+    pub preset: String,
+    pub atol: f64,
+    pub rtol: f64,
+    /// Per-output tolerances by output name or index, over the preset (`verify --tolerance`
+    /// overrides these in turn).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, OutputTolerance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputTolerance {
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+impl Tolerances {
+    /// Different backends (PyTorch vs OpenVINO vs ONNX Runtime) reorder float32 sums, so the
+    /// cross-backend preset is looser than torch's same-kernel float32 defaults.
+    pub fn cross_backend() -> Self {
+        Tolerances {
+            preset: "cross-backend".into(),
+            atol: 1e-4,
+            rtol: 1e-3,
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+const RUNTIMES: &[&str] = &["wasmedge", "wasmtime"];
+const BACKENDS: &[&str] = &[
+    "openvino",
+    "onnx",
+    "pytorch",
+    "tensorflowlite",
+    "tract",
+    "ggml",
+];
+const PRESETS: &[&str] = &["float32", "cross-backend", "bf16", "custom"];
+const DTYPES: &[&str] = &["f32", "f16", "bf16", "f64", "u8", "i32", "i64"];
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+impl MigrationPlan {
+    /// Writes the plan as commented YAML.
+    pub fn to_commented_yaml(&self) -> Result<String, PlanError> {
+        let mut out = String::new();
+        out.push_str(
+            "# wasm-migrate migration plan, written by `wasm-migrate analyze --write-plan`.\n\
+             # Edit it freely: `generate`, `build` and `verify` read this file and nothing else\n\
+             # from the analysis. `wasm-migrate analyze --write-plan --force` rewrites it.\n\n",
+        );
+        section(&mut out, "Plan format version.", "version", &self.version)?;
+        section(
+            &mut out,
+            "The service and the entry point that `verify` calls (a Flask/FastAPI route, a\n\
+             TorchServe handler class or a plain script).",
+            "service",
+            &self.service,
+        )?;
+        if let Some(model) = &self.model {
+            section(
+                &mut out,
+                "The model the service loads. `artifact` is relative to the service root;\n\
+                 `generate` converts it for the target backend.",
+                "model",
+                model,
+            )?;
+        }
+        if let Some(input) = &self.input {
+            section(
+                &mut out,
+                "The tensor the model receives. Change `shape` if the detected one is wrong.",
+                "input",
+                input,
+            )?;
+        }
+        section(
+            &mut out,
+            "Preprocessing, in order, with every parameter as the Python code passes it.\n\
+             The generated glue reproduces these steps with matching numerics; `verify`\n\
+             compares the preprocessed tensor first.",
+            "preprocessing",
+            &self.preprocessing,
+        )?;
+        section(
+            &mut out,
+            "Postprocessing applied to the model's outputs.",
+            "postprocessing",
+            &self.postprocessing,
+        )?;
+        if let Some(labels) = &self.labels {
+            section(&mut out, "Label file for top-k output.", "labels", labels)?;
+        }
+        section(
+            &mut out,
+            "Where the service goes. path: wasi-nn-glue | python-wasm | wasi-python | container;\n\
+             runtime: wasmedge | wasmtime; backend: openvino | onnx | pytorch | tensorflowlite.",
+            "target",
+            &self.target,
+        )?;
+        section(
+            &mut out,
+            "How close the migrated outputs must be to Python's: |a - e| <= atol + rtol * |e|.\n\
+             preset: float32 | cross-backend | bf16 | custom; `outputs` maps an output name or\n\
+             index to its own atol / rtol.",
+            "tolerances",
+            &self.tolerances,
+        )?;
+        if let Some(converted) = &self.converted {
+            section(
+                &mut out,
+                "Written by `wasm-migrate convert`: the converted model files (relative to the\n\
+                 generated crate), their tensors and weight precision.",
+                "converted",
+                converted,
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Reads and validates a plan; errors name the file and line.
+    pub fn from_yaml(path: &Path, text: &str) -> Result<Self, PlanError> {
+        let plan: MigrationPlan =
+            serde_saphyr::from_str(text).map_err(|e| crate::error::yaml_error(path, &e))?;
+        plan.validate(path, text)?;
+        Ok(plan)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Result<(), PlanError> {
+        let invalid = |key: &str, message: String| PlanError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of_key(text, key),
+            message,
+        };
+        // For a bad value inside a list, the line holding the value itself.
+        let invalid_value = |key: &str, value: &str, message: String| PlanError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of_value(text, key, value),
+            message,
+        };
+        if self.version != PLAN_VERSION {
+            return Err(invalid(
+                "version",
+                format!(
+                    "version {} is not supported (expected {PLAN_VERSION})",
+                    self.version
+                ),
+            ));
+        }
+        if !RUNTIMES.contains(&self.target.runtime.as_str()) {
+            return Err(invalid(
+                "runtime",
+                format!(
+                    "target.runtime `{}` is not one of {}",
+                    self.target.runtime,
+                    RUNTIMES.join(", ")
+                ),
+            ));
+        }
+        if let Some(backend) = &self.target.backend
+            && !BACKENDS.contains(&backend.as_str())
+        {
+            return Err(invalid(
+                "backend",
+                format!(
+                    "target.backend `{backend}` is not one of {}",
+                    BACKENDS.join(", ")
+                ),
+            ));
+        }
+        if !PRESETS.contains(&self.tolerances.preset.as_str()) {
+            return Err(invalid(
+                "preset",
+                format!(
+                    "tolerances.preset `{}` is not one of {}",
+                    self.tolerances.preset,
+                    PRESETS.join(", ")
+                ),
+            ));
+        }
+        let per_output = self
+            .tolerances
+            .outputs
+            .values()
+            .flat_map(|t| [("atol", t.atol), ("rtol", t.rtol)]);
+        for (key, value) in [
+            ("atol", self.tolerances.atol),
+            ("rtol", self.tolerances.rtol),
+        ]
+        .into_iter()
+        .chain(per_output)
+        {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(invalid(
+                    key,
+                    format!("tolerances.{key} must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        if let Some(input) = &self.input
+            && let Some(shape) = &input.shape
+            && shape.iter().any(|d| *d <= 0)
+        {
+            return Err(invalid(
+                "shape",
+                format!("input.shape {shape:?} has a dimension <= 0"),
+            ));
+        }
+        if let Some(input) = &self.input {
+            if !DTYPES.contains(&input.dtype.as_str()) {
+                return Err(invalid(
+                    "dtype",
+                    format!(
+                        "input.dtype `{}` is not one of {}",
+                        input.dtype,
+                        DTYPES.join(", ")
+                    ),
+                ));
+            }
+            if let (Some(shape), Some(layout)) = (&input.shape, input.layout)
+                && shape.len() != 4
+            {
+                return Err(invalid(
+                    "layout",
+                    format!("input.layout {layout:?} needs a 4-dimensional shape, got {shape:?}"),
+                ));
+            }
+        }
+        if self.service.name.trim().is_empty() {
+            return Err(invalid("name", "service.name is empty".to_string()));
+        }
+        if let Some(entry) = &self.service.entrypoint
+            && let Some(bad) = entry
+                .methods
+                .iter()
+                .find(|m| !HTTP_METHODS.contains(&m.as_str()))
+        {
+            return Err(invalid_value(
+                "methods",
+                bad,
+                format!(
+                    "`{bad}` is not an HTTP method ({})",
+                    HTTP_METHODS.join(", ")
+                ),
+            ));
+        }
+        if self.target.path == MigrationPath::WasiNnGlue && self.model.is_none() {
+            return Err(invalid(
+                "path",
+                "target.path is wasi-nn-glue but the plan has no `model` section".to_string(),
+            ));
+        }
+        for step in self.preprocessing.iter().chain(&self.postprocessing) {
+            let well_formed = step.at.rsplit_once(':').is_some_and(|(file, line)| {
+                !file.is_empty() && line.parse::<u32>().is_ok_and(|l| l > 0)
+            });
+            if !well_formed {
+                return Err(invalid_value(
+                    "at",
+                    &step.at,
+                    format!("step `{}`: `at: {}` is not FILE:LINE", step.op, step.at),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn section<T: Serialize>(
+    out: &mut String,
+    comment: &str,
+    key: &str,
+    value: &T,
+) -> Result<(), PlanError> {
+    for line in comment.lines() {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    let mut map = BTreeMap::new();
+    map.insert(key, value);
+    let yaml = serde_saphyr::to_string(&map).map_err(|e| PlanError::Serialize(e.to_string()))?;
+    out.push_str(&yaml);
+    if !yaml.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push('\n');
+    Ok(())
+}
+
+/// The 1-based line, at or after `key:`, that holds `value`.
+fn line_of_value(text: &str, key: &str, value: &str) -> Option<u32> {
+    let start = line_of_key(text, key).unwrap_or(1) as usize - 1;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| !l.trim_start().starts_with('#') && l.contains(value))
+        .map(|(i, _)| i as u32 + 1)
+        .or(Some(start as u32 + 1))
+}
+
+/// The 1-based line where `key:` first appears, for messages about a value.
+fn line_of_key(text: &str, key: &str) -> Option<u32> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with(key) && t[key.len()..].trim_start().starts_with(':')
+        })
+        .map(|i| i as u32 + 1)
+}
