@@ -29,7 +29,7 @@ pub use error::VerifyError;
 pub use original::HARNESS;
 pub use report::{Stage, Verdict, VerifyReport};
 
-use crate::migrated::{MigratedResult, MigratedRun};
+use crate::migrated::MigratedRun;
 use crate::original::{Recorded, Reference, ReferenceResult};
 use crate::report::{
     BackendReport, InputInfo, InputResult, LabelCheck, OriginalSide, OutputResult, Timing, TopK,
