@@ -1,7 +1,7 @@
 //! `wasm-migrate analyze`, `check-plan` and `rules`.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
