@@ -44,6 +44,22 @@ fn parse_fail_on(value: Option<&str>) -> PyResult<FailOn> {
     }
 }
 
+/// A pandas DataFrame of `rows` with `columns`; pandas is imported only when one is asked for.
+fn data_frame<'py>(
+    py: Python<'py>,
+    rows: Bound<'py, PyList>,
+    columns: &[&str],
+) -> PyResult<Bound<'py, PyAny>> {
+    let pandas = py.import("pandas").map_err(|_| {
+        WasmMigrateError::new_err("to_pandas() needs pandas: pip install 'wasm-migrate[pandas]'")
+    })?;
+    pandas.call_method(
+        "DataFrame",
+        (rows,),
+        Some(&[("columns", columns.to_vec())].into_py_dict(py)?),
+    )
+}
+
 /// The analysis of one service.
 #[pyclass(module = "wasm_migrate._native", frozen)]
 struct Report {
@@ -160,11 +176,6 @@ impl Report {
 
     /// One row per finding; pandas is imported only when this is called.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pandas = py.import("pandas").map_err(|_| {
-            WasmMigrateError::new_err(
-                "to_pandas() needs pandas: pip install 'wasm-migrate[pandas]'",
-            )
-        })?;
         let rows = PyList::empty(py);
         for f in &self.inner.findings {
             let row = PyDict::new(py);
@@ -183,11 +194,7 @@ impl Report {
         let columns = [
             "rule", "category", "effort", "file", "line", "column", "message", "remedy", "targets",
         ];
-        pandas.call_method(
-            "DataFrame",
-            (rows,),
-            Some(&[("columns", columns.to_vec())].into_py_dict(py)?),
-        )
+        data_frame(py, rows, &columns)
     }
 
     /// Writes the MigrationPlan as commented YAML (atomically; never over an existing file
@@ -454,11 +461,6 @@ impl VerifyReport {
 
     /// One row per input, backend and output; pandas is imported only when this is called.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pandas = py.import("pandas").map_err(|_| {
-            WasmMigrateError::new_err(
-                "to_pandas() needs pandas: pip install 'wasm-migrate[pandas]'",
-            )
-        })?;
         let rows = PyList::empty(py);
         for backend in &self.inner.backends {
             for result in &backend.results {
@@ -467,11 +469,7 @@ impl VerifyReport {
                 }
             }
         }
-        pandas.call_method(
-            "DataFrame",
-            (rows,),
-            Some(&[("columns", VERIFY_COLUMNS.to_vec())].into_py_dict(py)?),
-        )
+        data_frame(py, rows, &VERIFY_COLUMNS)
     }
 
     fn __repr__(&self) -> String {

@@ -261,3 +261,80 @@ fn number(x: f64, l: &Value, r: &Value) -> Value {
         Value::Float(x)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::python::visit::{CallSite, Observer, visit_module};
+    use crate::python::{ParsedModule, Value};
+
+    /// Each call's qualified callee and its first argument, as resolved.
+    #[derive(Default)]
+    struct Calls(Vec<(Option<String>, Option<Value>)>);
+
+    impl Observer for Calls {
+        fn call(&mut self, site: &CallSite<'_, '_>) {
+            self.0
+                .push((site.qualified.clone(), site.arg(Some(0), None)));
+        }
+    }
+
+    fn calls(source: &str) -> Vec<(Option<String>, Option<Value>)> {
+        let module = ParsedModule::parse(source);
+        let mut calls = Calls::default();
+        visit_module(&module, "app.py", &mut [&mut calls]);
+        calls.0
+    }
+
+    fn last_call(source: &str) -> (Option<String>, Option<Value>) {
+        calls(source).pop().expect("a call")
+    }
+
+    #[test]
+    fn callees_resolve_through_import_aliases() {
+        let (callee, _) = last_call("import torchvision.transforms as T\nT.Resize(256)\n");
+        assert_eq!(callee.as_deref(), Some("torchvision.transforms.Resize"));
+        let (callee, _) = last_call("from PIL import Image as I\nI.open('x.png')\n");
+        assert_eq!(callee.as_deref(), Some("PIL.Image.open"));
+        // A name nothing imports does not resolve (and a builtin does).
+        assert_eq!(last_call("resize(1)\n").0, None);
+        assert_eq!(last_call("open('f')\n").0.as_deref(), Some("open"));
+    }
+
+    #[test]
+    fn values_follow_module_constants_and_arithmetic() {
+        let (_, value) = last_call("SIZE = 224\nSIDE = SIZE + 32\nf(SIDE)\n");
+        assert_eq!(value, Some(Value::Int(256)));
+        let (_, value) = last_call("MEAN = [0.485, 0.456]\nf(MEAN)\n");
+        assert_eq!(
+            value,
+            Some(Value::List(vec![Value::Float(0.485), Value::Float(0.456)]))
+        );
+        let (_, value) = last_call("f(-1)\n");
+        assert_eq!(value, Some(Value::Int(-1)));
+    }
+
+    #[test]
+    fn enum_like_names_resolve_to_their_qualified_symbol() {
+        let (_, value) = last_call("import cv2\nf(cv2.INTER_LINEAR)\n");
+        assert_eq!(
+            value,
+            Some(Value::Symbol {
+                symbol: "cv2.INTER_LINEAR".into()
+            })
+        );
+    }
+
+    #[test]
+    fn what_does_not_resolve_keeps_its_source_text() {
+        let (_, value) = last_call("def g(x):\n    return f(x.shape[0])\n");
+        assert_eq!(
+            value,
+            Some(Value::Expr {
+                expr: "x.shape[0]".into()
+            })
+        );
+        // A self-referential constant stops at the depth limit instead of looping.
+        let (_, value) = last_call("A = B\nB = A\nf(A)\n");
+        assert!(matches!(value, Some(Value::Expr { .. })), "{value:?}");
+    }
+}
