@@ -38,6 +38,10 @@ pub enum AnalyzeError {
     },
     #[error("{}: already exists (pass --force to overwrite it)", .0.display())]
     WouldOverwrite(PathBuf),
+    #[error(
+        "--entrypoint {given}: no such Python file in the service (its Python files include {known})"
+    )]
+    EntrypointNotFound { given: String, known: String },
     #[error("could not serialize the report: {0}")]
     Serialize(String),
 }
@@ -60,7 +64,7 @@ impl AnalyzeError {
             AnalyzeError::InvalidYaml { path, line, .. }
             | AnalyzeError::InvalidRule { path, line, .. }
             | AnalyzeError::InvalidPlan { path, line, .. } => Some((path, *line)),
-            AnalyzeError::Serialize(_) => None,
+            AnalyzeError::Serialize(_) | AnalyzeError::EntrypointNotFound { .. } => None,
         }
     }
 }

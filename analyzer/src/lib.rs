@@ -20,6 +20,7 @@ pub mod python;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod service;
 pub mod source;
 pub mod walk;
 
@@ -53,6 +54,9 @@ pub struct Options {
     pub rules_dir: Option<PathBuf>,
     /// Python files larger than this are skipped with a finding.
     pub max_file_size: u64,
+    /// The module production starts, relative to the service root (`app/main.py`), when
+    /// the evidence in the service picks another or none.
+    pub entrypoint: Option<String>,
 }
 
 impl Default for Options {
@@ -60,6 +64,7 @@ impl Default for Options {
         Options {
             rules_dir: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            entrypoint: None,
         }
     }
 }
@@ -121,6 +126,10 @@ struct FileResult {
     imported_calls: std::collections::BTreeMap<String, (Location, String)>,
     findings: Vec<Finding>,
     imports: Vec<ThirdPartyImport>,
+    /// Imports of the service's own modules, for the serving path.
+    local_imports: Vec<service::reach::ImportRef>,
+    /// Modules this file starts by name (`uvicorn.run("app.main:app")`).
+    starts: Vec<String>,
     pipeline: Pipeline,
     main_guard: Option<Location>,
 }
@@ -173,25 +182,37 @@ pub fn analyze_with(
         .filter(|p| p.extension().is_some_and(|e| e == "py" || e == "pyi"))
         .collect();
     let local_modules = local_modules(&all_files);
+    let python_relative: Vec<String> = python_files.iter().map(|p| relative(p)).collect();
+    let module_index = service::modules::ModuleIndex::new(&python_relative);
+    // First pass: what each module defines for the others (`from .settings import SIZE`).
+    let exports: Vec<python::ModuleExports> = python_files
+        .par_iter()
+        .zip(&python_relative)
+        .map(|(file, rel)| exports_of(file, rel, options))
+        .collect();
+    let imported = service::values::ServiceValues::new(&module_index, exports);
 
     let facts = ServiceFacts::new(&knowledge.rules, &base, &all_files, &manifests.dependencies);
     let done = AtomicUsize::new(0);
     let total = python_files.len();
-    let results: Vec<FileResult> = python_files
+    let context = FileContext {
+        options,
+        knowledge,
+        facts: &facts,
+        local: &local_modules,
+        imported: &imported,
+    };
+    let mut results: Vec<FileResult> = python_files
         .par_iter()
-        .map(|file| {
-            let result = analyze_file(
-                file,
-                &relative(file),
-                options,
-                knowledge,
-                &facts,
-                &local_modules,
-            );
+        .zip(&python_relative)
+        .map(|(file, rel)| {
+            let result = analyze_file(file, rel, &context);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             result
         })
         .collect();
+    let entrypoint = choose_entrypoint(&base, &all_files, &module_index, &results, options)?;
+    let outside_serving_path = mark_serving_path(&module_index, entrypoint.as_ref(), &mut results);
 
     let mut findings = rules::service_findings(&knowledge.rules, &facts);
     for (path, problem) in &walked.problems {
@@ -243,7 +264,11 @@ pub fn analyze_with(
         summary.python_lines += u64::from(r.summary.lines);
         files.push(r.summary);
         findings.extend(r.findings);
-        imports.extend(r.imports);
+        imports.extend(
+            r.imports
+                .into_iter()
+                .map(|i| (outside_serving_path.contains(&i.location.file), i)),
+        );
         pipeline.models.extend(r.pipeline.models);
         pipeline.preprocessing.extend(r.pipeline.preprocessing);
         pipeline.postprocessing.extend(r.pipeline.postprocessing);
@@ -306,7 +331,12 @@ pub fn analyze_with(
             .collect();
         let chosen = main_guards
             .iter()
-            .find(|g| model_files.contains(&g.file.as_str()))
+            .find(|g| entrypoint.as_ref().is_some_and(|e| e.file == g.file))
+            .or_else(|| {
+                main_guards
+                    .iter()
+                    .find(|g| model_files.contains(&g.file.as_str()))
+            })
             .or(main_guards.first());
         if let Some(g) = chosen {
             pipeline.serving.push(pipeline::Endpoint {
@@ -320,12 +350,19 @@ pub fn analyze_with(
         }
     }
 
-    let (packages, package_findings) = packages::package_uses(
+    // The serving path's imports first, so that a package's finding points at the import
+    // production runs.
+    imports.sort_by_key(|(outside, _)| *outside);
+    let imports: Vec<ThirdPartyImport> = imports.into_iter().map(|(_, i)| i).collect();
+    let (packages, mut package_findings) = packages::package_uses(
         &knowledge.packages,
         &imports,
         &manifests.dependencies,
         !manifests.files.is_empty(),
     );
+    for f in &mut package_findings {
+        f.outside_serving_path = outside_serving_path.contains(&f.location.file);
+    }
     findings.extend(package_findings);
     findings.sort_by(|a, b| {
         (
@@ -344,6 +381,10 @@ pub fn analyze_with(
     // Service-wide hits (a `.cu` file, a manifest line) are found once per Python file.
     findings.dedup_by(|a, b| a.rule == b.rule && a.location == b.location);
     for f in &findings {
+        if f.outside_serving_path {
+            summary.findings_outside_serving_path += 1;
+            continue;
+        }
         match f.category {
             Category::Mandatory => summary.findings_mandatory += 1,
             Category::Optional => summary.findings_optional += 1,
@@ -371,8 +412,115 @@ pub fn analyze_with(
         pipeline,
         recommendation,
         plan,
+        entrypoint,
+        outside_serving_path,
         files,
     })
+}
+
+/// What every file's analysis shares.
+struct FileContext<'a> {
+    options: &'a Options,
+    knowledge: &'a Knowledge,
+    facts: &'a ServiceFacts<'a>,
+    local: &'a rustc_hash::FxHashSet<String>,
+    imported: &'a service::values::ServiceValues<'a>,
+}
+
+/// The first pass over one file: what it defines for the service's other modules.
+fn exports_of(path: &Path, relative: &str, options: &Options) -> python::ModuleExports {
+    let Ok(text) = source::read_python(path, options.max_file_size) else {
+        return python::ModuleExports::default();
+    };
+    // Deeply nested files are analyzed on a big stack in the second pass; their exports are
+    // not worth a second big stack.
+    if looks_deeply_nested(&text) {
+        return python::ModuleExports::default();
+    }
+    python::module_exports(&ParsedModule::parse(&text), relative)
+}
+
+/// The entrypoint given with `--entrypoint`, or found from the service's evidence.
+fn choose_entrypoint(
+    base: &Path,
+    all_files: &[String],
+    index: &service::modules::ModuleIndex,
+    results: &[FileResult],
+    options: &Options,
+) -> Result<Option<service::entrypoint::EntrypointChoice>, AnalyzeError> {
+    if let Some(given) = &options.entrypoint {
+        let wanted = given.trim_start_matches("./").replace('\\', "/");
+        let Some(i) = index.find_path(&wanted) else {
+            let mut known: Vec<&str> = index.files().iter().map(String::as_str).take(5).collect();
+            if index.files().len() > 5 {
+                known.push("...");
+            }
+            return Err(AnalyzeError::EntrypointNotFound {
+                given: given.clone(),
+                known: known.join(", "),
+            });
+        };
+        return Ok(Some(service::entrypoint::EntrypointChoice {
+            file: index.file(i).to_string(),
+            object: None,
+            evidence: "given with --entrypoint".into(),
+            basis: service::entrypoint::EntrypointBasis::Given,
+            alternatives: Vec::new(),
+        }));
+    }
+    let roles: Vec<service::entrypoint::FileRole> = results
+        .iter()
+        .map(|r| service::entrypoint::FileRole {
+            serves: !r.pipeline.serving.is_empty(),
+            main_guard: r.main_guard.is_some(),
+            loads_model: !r.pipeline.models.is_empty(),
+            starts: r.starts.iter().map(|m| (m.clone(), None)).collect(),
+        })
+        .collect();
+    Ok(service::entrypoint::find(base, all_files, index, &roles))
+}
+
+/// Keeps the pipeline of the files the entrypoint reaches and marks the other files'
+/// findings as outside the serving path; returns those files. Without an entrypoint, or
+/// when the reached files load no model that others do, training, export and test scripts
+/// (by name) are what is left out.
+fn mark_serving_path(
+    index: &service::modules::ModuleIndex,
+    entrypoint: Option<&service::entrypoint::EntrypointChoice>,
+    results: &mut [FileResult],
+) -> Vec<String> {
+    let reached = entrypoint
+        .and_then(|e| index.index_of(&e.file))
+        .map(|entry| {
+            let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
+            let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
+            service::reach::reachable(index, entry, &imports, &starts)
+        })
+        .filter(|reached| {
+            let loads = |on: bool| {
+                results
+                    .iter()
+                    .zip(reached)
+                    .any(|(r, &rch)| rch == on && !r.pipeline.models.is_empty())
+            };
+            loads(true) || !loads(false)
+        });
+    let mut outside = Vec::new();
+    for (i, r) in results.iter_mut().enumerate() {
+        let off = match &reached {
+            Some(reached) => !reached[i],
+            None => is_offline_script(index.file(i)),
+        };
+        if off {
+            outside.push(index.file(i).to_string());
+            for f in r.findings.iter_mut().filter(|f| f.rule != "syntax-error") {
+                f.outside_serving_path = true;
+            }
+            r.pipeline = Pipeline::default();
+            r.main_guard = None;
+        }
+    }
+    outside
 }
 
 fn analyzer_finding(
@@ -396,6 +544,7 @@ fn analyzer_finding(
         links: Vec::new(),
         location,
         snippet: None,
+        outside_serving_path: false,
     }
 }
 
@@ -423,16 +572,36 @@ fn local_modules(files: &[String]) -> rustc_hash::FxHashSet<String> {
     out
 }
 
-/// Collects third-party imports of one file.
+/// Collects the imports of one file: third-party ones for the packages, the service's own
+/// for the serving path, and modules started by name (`uvicorn.run("app.main:app")`).
 struct ImportCollector<'a> {
     local: &'a rustc_hash::FxHashSet<String>,
     file: &'a str,
     out: Vec<ThirdPartyImport>,
+    local_imports: Vec<service::reach::ImportRef>,
+    starts: Vec<String>,
 }
 
 impl Observer for ImportCollector<'_> {
+    fn call(&mut self, site: &python::CallSite<'_, '_>) {
+        let starts_server = site
+            .qualified
+            .as_deref()
+            .is_some_and(|q| matches!(q, "uvicorn.run" | "hypercorn.run" | "granian.Granian"));
+        if starts_server
+            && let Some(python::Value::Str(target)) = site.arg(Some(0), None)
+            && let Some((module, _)) = service::entrypoint::module_object(&target)
+        {
+            self.starts.push(module.to_string());
+        }
+    }
+
     fn import(&mut self, _ctx: &python::Context<'_>, site: &ImportSite) {
         let top = site.module.split('.').next().unwrap_or("");
+        if site.level > 0 || self.local.contains(top) {
+            self.local_imports
+                .push((site.module.clone(), site.names.clone(), site.level));
+        }
         if site.level > 0 || site.module.is_empty() {
             return;
         }
@@ -455,14 +624,14 @@ impl Observer for ImportCollector<'_> {
     }
 }
 
-fn analyze_file(
-    path: &Path,
-    relative: &str,
-    options: &Options,
-    knowledge: &Knowledge,
-    facts: &ServiceFacts<'_>,
-    local: &rustc_hash::FxHashSet<String>,
-) -> FileResult {
+fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileResult {
+    let FileContext {
+        options,
+        knowledge,
+        facts,
+        local,
+        imported,
+    } = *context;
     let skipped = |reason: String| FileResult {
         summary: FileSummary {
             file: relative.to_string(),
@@ -477,6 +646,8 @@ fn analyze_file(
             Location::new(relative, 1, 1),
         )],
         imports: Vec::new(),
+        local_imports: Vec::new(),
+        starts: Vec::new(),
         imported_calls: Default::default(),
         pipeline: Pipeline::default(),
         main_guard: None,
@@ -496,10 +667,13 @@ fn analyze_file(
             local,
             file: relative,
             out: Vec::new(),
+            local_imports: Vec::new(),
+            starts: Vec::new(),
         };
-        python::visit_module(
+        python::visit_module_in(
             &module,
             relative,
+            Some(imported),
             &mut [&mut rules, &mut detector, &mut collector],
         );
         let mut findings = rules.findings();
@@ -528,22 +702,14 @@ fn analyze_file(
                 links: Vec::new(),
                 location: Location::new(relative, first.line, first.column),
                 snippet: None,
+                outside_serving_path: false,
             });
         }
         let pipeline::detect::FileFacts {
-            mut pipeline,
+            pipeline,
             main_guard,
             imported_calls,
         } = detector.finish();
-        if is_offline_script(relative) {
-            // Training, export and test code does not serve predictions: its findings cannot
-            // block a migration and its models and steps are not the inference pipeline.
-            for f in findings.iter_mut().filter(|f| f.rule != "syntax-error") {
-                f.category = Category::Potential;
-                f.message = format!("offline script, not in the serving path: {}", f.message);
-            }
-            pipeline = Pipeline::default();
-        }
         FileResult {
             summary: FileSummary {
                 file: relative.to_string(),
@@ -556,6 +722,8 @@ fn analyze_file(
             },
             findings,
             imports: collector.out,
+            local_imports: collector.local_imports,
+            starts: collector.starts,
             imported_calls,
             pipeline,
             main_guard,

@@ -141,6 +141,7 @@ pub(crate) fn package_uses(
                 links: vec![],
                 location: u.first_import.clone().unwrap_or_else(|| Location::new("", 1, 1)),
                 snippet: None,
+                outside_serving_path: false,
             });
         }
         let runtime_only = USED_WITHOUT_IMPORT.contains(&dist.as_str());
@@ -164,6 +165,7 @@ pub(crate) fn package_uses(
                 links: vec![],
                 location: Location::new(dep.file.to_string_lossy().replace('\\', "/"), dep.line, 1),
                 snippet: None,
+                outside_serving_path: false,
             });
         }
         if !imported {
@@ -184,6 +186,7 @@ pub(crate) fn package_uses(
                 links: vec![],
                 location,
                 snippet: None,
+                outside_serving_path: false,
             });
             continue;
         }
@@ -205,6 +208,7 @@ pub(crate) fn package_uses(
                 links: u.link.iter().cloned().collect(),
                 location,
                 snippet: None,
+                outside_serving_path: false,
             });
         }
     }

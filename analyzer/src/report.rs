@@ -59,6 +59,10 @@ pub struct Finding {
     /// The source line(s) the finding points at, for reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
+    /// In a file the serving path does not reach (training, export, clients, backups): shown
+    /// apart, and never part of the verdict or the exit code.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_serving_path: bool,
 }
 
 /// How a Python import was classified.
@@ -129,6 +133,9 @@ pub struct Summary {
     pub findings_mandatory: u32,
     pub findings_optional: u32,
     pub findings_potential: u32,
+    /// Findings in files the serving path does not reach (not counted above).
+    #[serde(default)]
+    pub findings_outside_serving_path: u32,
     pub elapsed_ms: u64,
 }
 
@@ -177,12 +184,20 @@ pub struct Report {
     pub pipeline: Pipeline,
     pub recommendation: Recommendation,
     pub plan: MigrationPlan,
+    /// The module production starts, and why; absent when nothing serves or runs a model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<crate::service::entrypoint::EntrypointChoice>,
+    /// Python files the serving path does not reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside_serving_path: Vec<String>,
     pub files: Vec<FileSummary>,
 }
 
 impl Report {
     /// Findings at or above a category (mandatory > optional > potential).
     pub fn findings_at_least(&self, category: Category) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.category <= category)
+        self.findings
+            .iter()
+            .filter(move |f| f.category <= category && !f.outside_serving_path)
     }
 }

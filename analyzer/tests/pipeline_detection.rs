@@ -231,10 +231,17 @@ fn offline_scripts_do_not_block_or_feed_the_pipeline() {
         .filter(|f| f.location.file != "serve.py" && f.rule.starts_with("process"))
         .collect();
     assert!(!offline.is_empty());
-    assert!(
-        offline
-            .iter()
-            .all(|f| f.category == wasm_migrate_analyzer::Category::Potential)
+    // Shown apart, never counted: serve.py is what runs, and it imports neither.
+    assert!(offline.iter().all(|f| f.outside_serving_path));
+    assert_eq!(
+        r.summary.findings_outside_serving_path, 3,
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(r.outside_serving_path, ["tests/test_api.py", "train.py"]);
+    assert_eq!(
+        r.entrypoint.as_ref().map(|e| e.file.as_str()),
+        Some("serve.py")
     );
     assert!(
         r.pipeline

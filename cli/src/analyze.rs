@@ -60,6 +60,11 @@ pub struct AnalyzeArgs {
     /// A directory of extra rules (*.yaml) and package entries (packages*.yaml).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// The file production starts (`app/main.py`), when the one found from the Dockerfile,
+    /// Procfile or server command is not the one to migrate. Files it does not import are
+    /// reported apart and do not change the verdict.
+    #[arg(long, value_name = "FILE")]
+    pub entrypoint: Option<String>,
     /// Skip Python files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wasm_migrate_analyzer::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
@@ -75,6 +80,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8> {
     let options = Options {
         rules_dir: args.rules.clone(),
         max_file_size: args.max_file_size,
+        entrypoint: args.entrypoint.clone(),
     };
     let knowledge = Knowledge::load(options.rules_dir.as_deref())?;
     let progress = Progress::new(args.quiet);

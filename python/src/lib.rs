@@ -232,16 +232,18 @@ use pyo3::types::IntoPyDict;
 
 /// Analyzes a service directory or one Python file. Releases the GIL while it runs.
 #[pyfunction]
-#[pyo3(signature = (path, *, rules = None, fail_on = None))]
+#[pyo3(signature = (path, *, rules = None, fail_on = None, entrypoint = None))]
 fn analyze(
     py: Python<'_>,
     path: PathBuf,
     rules: Option<PathBuf>,
     fail_on: Option<&str>,
+    entrypoint: Option<String>,
 ) -> PyResult<Report> {
     let fail_on = parse_fail_on(fail_on)?;
     let options = Options {
         rules_dir: rules,
+        entrypoint,
         ..Options::default()
     };
     let result = py.detach(|| wasm_migrate_analyzer::analyze(&path, &options));

@@ -21,6 +21,8 @@ In Jupyter, a report renders as an HTML summary with the detected pipeline drawn
 diagram. Every error is a :class:`WasmMigrateError`.
 """
 
+import os
+
 from wasm_migrate._native import (
     Report,
     VerifyReport,
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-def analyze(path, *, rules=None, fail_on=None):
+def analyze(path, *, rules=None, fail_on=None, entrypoint=None):
     """Analyze a Python inference service (a directory or one ``.py`` file).
 
     Parses every Python file and dependency manifest, flags what cannot run under
@@ -65,6 +67,9 @@ def analyze(path, *, rules=None, fail_on=None):
             (``packages*.yaml``), as the CLI's ``--rules``.
         fail_on: ``"mandatory"``, ``"optional"``, ``"potential"`` or ``None``: sets
             :attr:`Report.failed` and :attr:`Report.exit_code` as the CLI's ``--fail-on``.
+        entrypoint: The file production starts (``"app/main.py"``), as the CLI's
+            ``--entrypoint``, when the one found from the Dockerfile, Procfile or server
+            command is not the one to migrate.
 
     Returns:
         A :class:`Report`.
@@ -81,7 +86,9 @@ def analyze(path, *, rules=None, fail_on=None):
         >>> sorted({f["rule"] for f in report.findings})[:2]
         ['cuda-device-string', 'cuda-method-call']
     """
-    return _analyze(path, rules=rules, fail_on=fail_on)
+    if entrypoint is not None:
+        entrypoint = os.fspath(entrypoint)
+    return _analyze(path, rules=rules, fail_on=fail_on, entrypoint=entrypoint)
 
 
 def run(

@@ -130,6 +130,7 @@ def analyze(
     *,
     rules: Optional[StrPath] = None,
     fail_on: Optional[Literal["mandatory", "optional", "potential", "never"]] = None,
+    entrypoint: Optional[StrPath] = None,
 ) -> Report:
     """Analyze a Python inference service (a directory or one .py file)."""
 

@@ -34,7 +34,7 @@ pub(crate) fn recommend(
     for path in WASM_PATHS {
         let applying: Vec<&Finding> = findings
             .iter()
-            .filter(|f| f.targets.contains(&path))
+            .filter(|f| !f.outside_serving_path && f.targets.contains(&path))
             .collect();
         let blocking: Vec<&Finding> = applying
             .iter()
@@ -73,7 +73,11 @@ pub(crate) fn recommend(
             viable,
         });
     }
-    let effort_total = findings.iter().map(|f| f.effort).sum();
+    let effort_total = findings
+        .iter()
+        .filter(|f| !f.outside_serving_path)
+        .map(|f| f.effort)
+        .sum();
     let chosen = paths.iter().find(|p| p.viable);
     let (path, readiness, rationale, deciding) = match chosen {
         Some(p) => {

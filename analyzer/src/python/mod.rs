@@ -9,7 +9,7 @@ pub use parse::{ParsedModule, SyntaxErrorInfo};
 pub use value::Value;
 pub use visit::{
     AttributeSite, BinOpSite, CallSite, ClassSite, Context, Decorator, FunctionSite, ImportSite,
-    Observer, visit_module,
+    ImportedValues, ModuleExports, Observer, module_exports, visit_module, visit_module_in,
 };
 
 use std::sync::OnceLock;

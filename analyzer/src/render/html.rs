@@ -6,10 +6,11 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{
-    WASM_PATHS, declared_text, elapsed_text, findings_by_file, fnv1a64, format_endpoint,
-    format_model, format_params, format_step, full_location, implementation_name, imported_text,
-    input_kind_name, is_web_link, library_name, package_status_text, partial_warning, path_column,
-    short_location, summary_line, total_findings, truncate_chars,
+    WASM_PATHS, declared_text, elapsed_text, entrypoint_text, findings_by_file, fnv1a64,
+    format_endpoint, format_model, format_params, format_step, full_location, implementation_name,
+    imported_text, input_kind_name, is_web_link, library_name, outside_findings, outside_text,
+    package_status_text, partial_warning, path_column, serving_findings, short_location,
+    summary_line, total_findings, truncate_chars,
 };
 use crate::pipeline::{ModelLoad, Pipeline, Step};
 use crate::report::{Finding, PathAssessment, Report};
@@ -168,6 +169,7 @@ pub fn render_html(report: &Report, compact: bool) -> String {
     recommendation(&mut body, report);
     pipeline_section(&mut body, report);
     findings(&mut body, report, compact);
+    outside(&mut body, report);
     dependencies(&mut body, report);
     paths(&mut body, report);
     let _ = write!(
@@ -211,6 +213,41 @@ fn header(out: &mut String, report: &Report) {
             esc(&warning)
         );
     }
+    if let Some(entry) = entrypoint_text(report) {
+        let _ = write!(
+            out,
+            "<p class=\"wmr-meta\"><strong>Entrypoint:</strong> {}</p>",
+            esc(&entry)
+        );
+    }
+}
+
+/// Files the serving path does not reach, and their findings one line each.
+fn outside(out: &mut String, report: &Report) {
+    let Some(text) = outside_text(report) else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<h2>Not in the serving path</h2><p class=\"wmr-muted\">{}</p>",
+        esc(&text)
+    );
+    let list = outside_findings(report);
+    if list.is_empty() {
+        return;
+    }
+    out.push_str("<ul>");
+    for f in list {
+        let _ = write!(
+            out,
+            "<li><code>{}</code> {} <code>{}</code>: {}</li>",
+            esc(&full_location(&f.location)),
+            f.category.as_str(),
+            esc(&f.rule),
+            esc(&f.message)
+        );
+    }
+    out.push_str("</ul>");
 }
 
 fn fill_class(readiness: u32) -> &'static str {
@@ -723,7 +760,8 @@ fn finding_html(out: &mut String, finding: &Finding) {
 }
 
 fn findings(out: &mut String, report: &Report, compact: bool) {
-    let total = report.findings.len();
+    let serving = serving_findings(report);
+    let total = serving.len();
     let _ = write!(out, "<h2>Findings ({total})</h2>");
     if total == 0 {
         out.push_str("<p class=\"wmr-muted\">No findings.</p>");
@@ -734,7 +772,7 @@ fn findings(out: &mut String, report: &Report, compact: bool) {
     } else {
         total
     };
-    for (file, list) in findings_by_file(&report.findings[..shown]) {
+    for (file, list) in findings_by_file(serving[..shown].iter().copied()) {
         let _ = write!(
             out,
             "<section class=\"wmr-file\"><h3><code>{}</code> <span class=\"wmr-muted\">({})</span></h3>",

@@ -3,9 +3,10 @@
 use std::fmt::Write as _;
 
 use super::{
-    WASM_PATHS, declared_text, elapsed_text, findings_by_file, format_endpoint, format_model,
-    format_step, full_location, imported_text, input_kind_name, package_status_text,
-    partial_warning, path_column, short_location, summary_line, total_findings,
+    WASM_PATHS, declared_text, elapsed_text, entrypoint_text, findings_by_file, format_endpoint,
+    format_model, format_step, full_location, imported_text, input_kind_name, outside_findings,
+    outside_text, package_status_text, partial_warning, path_column, serving_findings,
+    short_location, summary_line, total_findings,
 };
 use crate::report::Report;
 
@@ -95,6 +96,9 @@ pub fn render_markdown(report: &Report) -> String {
         cell(rec.path.label()),
         code(rec.path.as_str(), true)
     );
+    if let Some(entry) = entrypoint_text(report) {
+        let _ = writeln!(out, "| Entrypoint | {} |", cell(&entry));
+    }
     let _ = writeln!(out, "| Readiness | {}/100 |", rec.readiness);
     let _ = writeln!(out, "| Effort | {} points |", rec.effort_total);
     let _ = writeln!(
@@ -167,12 +171,13 @@ pub fn render_markdown(report: &Report) -> String {
     }
 
     // Findings.
-    let _ = writeln!(out, "## Findings ({})\n", report.findings.len());
-    if report.findings.is_empty() {
+    let serving = serving_findings(report);
+    let _ = writeln!(out, "## Findings ({})\n", serving.len());
+    if serving.is_empty() {
         out.push_str("No findings.\n\n");
     } else {
         out.push_str("| Location | Category | Rule | Message | Remedy |\n|---|---|---|---|---|\n");
-        for (_, list) in findings_by_file(&report.findings) {
+        for (_, list) in findings_by_file(serving) {
             for f in list {
                 let mut remedy = cell(&f.remedy);
                 for url in &f.links {
@@ -191,6 +196,21 @@ pub fn render_markdown(report: &Report) -> String {
                     remedy
                 );
             }
+        }
+        out.push('\n');
+    }
+
+    if let Some(text) = outside_text(report) {
+        let _ = writeln!(out, "## Not in the serving path\n\n{}\n", cell(&text));
+        for f in outside_findings(report) {
+            let _ = writeln!(
+                out,
+                "- {} {} {}: {}",
+                code(&full_location(&f.location), true),
+                f.category.as_str(),
+                code(&f.rule, true),
+                cell(&f.message)
+            );
         }
         out.push('\n');
     }

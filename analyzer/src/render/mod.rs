@@ -223,6 +223,78 @@ pub(crate) fn imported_text(package: &PackageUse) -> String {
     }
 }
 
+/// The findings of the files the serving path reaches: what the verdict rests on.
+pub(crate) fn serving_findings(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| !f.outside_serving_path)
+        .collect()
+}
+
+/// The findings of files the serving path does not reach (training, export, clients).
+pub(crate) fn outside_findings(report: &Report) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.outside_serving_path)
+        .collect()
+}
+
+/// `app/main.py (app), declared: Dockerfile:12 `CMD uvicorn app.main:app``
+pub(crate) fn entrypoint_text(report: &Report) -> Option<String> {
+    let e = report.entrypoint.as_ref()?;
+    let basis = match e.basis {
+        crate::service::entrypoint::EntrypointBasis::Given => "given",
+        crate::service::entrypoint::EntrypointBasis::Declared => "declared",
+        crate::service::entrypoint::EntrypointBasis::Inferred => "inferred",
+    };
+    let object = e
+        .object
+        .as_ref()
+        .map(|o| format!(" ({o})"))
+        .unwrap_or_default();
+    let mut text = format!("{}{object}, {basis}: {}", e.file, e.evidence);
+    if !e.alternatives.is_empty() {
+        let others: Vec<&str> = e.alternatives.iter().map(|a| a.file.as_str()).collect();
+        text.push_str(&format!(
+            "; also plausible: {} (choose with --entrypoint FILE)",
+            others.join(", ")
+        ));
+    }
+    Some(text)
+}
+
+/// `2 files are not in the serving path (train.py, client.py); their 3 findings do not
+/// change the verdict.`
+pub(crate) fn outside_text(report: &Report) -> Option<String> {
+    let files = &report.outside_serving_path;
+    if files.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 8;
+    let mut names = files
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        names.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    let n = outside_findings(report).len();
+    Some(format!(
+        "{} file{} not in the serving path ({names}); {}",
+        files.len(),
+        if files.len() == 1 { " is" } else { "s are" },
+        match n {
+            0 => "none has findings.".to_string(),
+            1 => "its one finding does not change the verdict.".to_string(),
+            n => format!("their {n} findings do not change the verdict."),
+        }
+    ))
+}
+
 pub(crate) fn total_findings(summary: &Summary) -> u64 {
     u64::from(summary.findings_mandatory)
         + u64::from(summary.findings_optional)
@@ -237,8 +309,12 @@ pub(crate) fn elapsed_text(elapsed_ms: u64) -> String {
 /// `N files seen, N parsed, N failed, N Python lines, N findings (a mandatory, b optional,
 /// c potential) in 0.12s`
 pub(crate) fn summary_line(summary: &Summary) -> String {
+    let outside = match summary.findings_outside_serving_path {
+        0 => String::new(),
+        n => format!(", {n} outside the serving path"),
+    };
     format!(
-        "{} files seen, {} parsed, {} failed, {} Python lines, {} findings ({} mandatory, {} optional, {} potential) in {}",
+        "{} files seen, {} parsed, {} failed, {} Python lines, {} findings ({} mandatory, {} optional, {} potential{outside}) in {}",
         summary.files_seen,
         summary.files_parsed,
         summary.files_failed,
@@ -408,6 +484,7 @@ pub(crate) fn sample_report() -> Report {
         FileStatus, FileSummary, Location, PathAssessment, REPORT_SCHEMA_VERSION, Recommendation,
     };
     use crate::rules::Category;
+    use crate::service::entrypoint::{Alternative, EntrypointBasis, EntrypointChoice};
 
     fn step(
         library: StepLibrary,
@@ -471,6 +548,7 @@ pub(crate) fn sample_report() -> Report {
             snippet: Some(
                 "    out = subprocess.run([\"ls\", \"|\", \"grep\"])  # <script>".to_string(),
             ),
+            outside_serving_path: false,
         },
         Finding {
             rule: "cuda-device".to_string(),
@@ -482,6 +560,7 @@ pub(crate) fn sample_report() -> Report {
             links: Vec::new(),
             location: Location::new("app.py", 30, 13),
             snippet: Some("    model = model.cuda()".to_string()),
+            outside_serving_path: false,
         },
         Finding {
             rule: "pickle-load".to_string(),
@@ -493,6 +572,19 @@ pub(crate) fn sample_report() -> Report {
             links: vec!["javascript:alert(1)".to_string()],
             location: Location::new("utils/io.py", 5, 1),
             snippet: None,
+            outside_serving_path: false,
+        },
+        Finding {
+            rule: "training-fit".to_string(),
+            category: Category::Mandatory,
+            effort: 3,
+            targets: vec![MigrationPath::WasiNnGlue],
+            message: "`model.fit` trains a model".to_string(),
+            remedy: "Train before deployment.".to_string(),
+            links: Vec::new(),
+            location: Location::new("train.py", 40, 5),
+            snippet: None,
+            outside_serving_path: true,
         },
     ];
 
@@ -712,6 +804,17 @@ pub(crate) fn sample_report() -> Report {
     };
 
     Report {
+        entrypoint: Some(EntrypointChoice {
+            file: "app.py".to_string(),
+            object: Some("app".to_string()),
+            evidence: "Dockerfile:9 `CMD [\"gunicorn\", \"app:app\"]`".to_string(),
+            basis: EntrypointBasis::Declared,
+            alternatives: vec![Alternative {
+                file: "app copy.py".to_string(),
+                reason: "also defines the routes or handler".to_string(),
+            }],
+        }),
+        outside_serving_path: vec!["train.py".to_string()],
         schema_version: REPORT_SCHEMA_VERSION.to_string(),
         tool_version: "0.1.0".to_string(),
         root: PathBuf::from("samples/torchvision-flask"),
@@ -724,6 +827,7 @@ pub(crate) fn sample_report() -> Report {
             findings_mandatory: 1,
             findings_optional: 1,
             findings_potential: 1,
+            findings_outside_serving_path: 1,
             elapsed_ms: 120,
         },
         findings,
@@ -836,7 +940,7 @@ mod tests {
     fn summary_line_counts_everything() {
         assert_eq!(
             summary_line(&sample_report().summary),
-            "3 files seen, 2 parsed, 1 failed, 120 Python lines, 3 findings (1 mandatory, 1 optional, 1 potential) in 0.12s"
+            "3 files seen, 2 parsed, 1 failed, 120 Python lines, 3 findings (1 mandatory, 1 optional, 1 potential, 1 outside the serving path) in 0.12s"
         );
     }
 }

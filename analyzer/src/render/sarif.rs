@@ -311,7 +311,8 @@ fn result(finding: &Finding, rule_index: usize, fingerprint: String, with_remedy
     json!({
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
-        "level": level(finding.category),
+        // Outside the serving path a finding blocks nothing: a note, not a warning or error.
+        "level": if finding.outside_serving_path { "note" } else { level(finding.category) },
         "message": { "text": message },
         "locations": [ { "physicalLocation": Json::Object(physical) } ],
         "partialFingerprints": { "primaryLocationLineHash": fingerprint },
@@ -408,9 +409,17 @@ mod tests {
 
         let rules = s("/runs/0/tool/driver/rules");
         let rules = rules.as_array().unwrap();
-        assert_eq!(rules.len(), 3);
+        assert_eq!(rules.len(), 4);
         let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["cuda-device", "pickle-load", "process-subprocess"]);
+        assert_eq!(
+            ids,
+            [
+                "cuda-device",
+                "pickle-load",
+                "process-subprocess",
+                "training-fit"
+            ]
+        );
         for rule in rules {
             for pointer in [
                 "/id",
@@ -516,7 +525,7 @@ mod tests {
         twice.findings.push(twice.findings[0].clone());
         let sarif = render_sarif(&twice);
         let first = hash(&sarif, 0);
-        let last = hash(&sarif, 3);
+        let last = hash(&sarif, 4);
         assert_ne!(first, last);
         assert_eq!(first[..16], last[..16]);
         assert!(last.ends_with(":2"));
@@ -560,7 +569,7 @@ mod tests {
         );
         // Their remedies differ, so each result carries its own.
         let results = sarif["runs"][0]["results"].as_array().unwrap();
-        let torch_text = results[3]["message"]["text"].as_str().unwrap();
+        let torch_text = results[4]["message"]["text"].as_str().unwrap();
         assert!(
             torch_text.ends_with("Fix: Export the model to OpenVINO IR."),
             "{torch_text}"

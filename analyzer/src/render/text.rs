@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Color, Style};
 
 use super::{
-    WASM_PATHS, declared_text, findings_by_file, format_endpoint, format_model, format_step,
-    full_location, imported_text, input_kind_name, package_status, package_status_text,
-    partial_warning, path_column, short_location, summary_line, truncate_chars,
+    WASM_PATHS, declared_text, entrypoint_text, findings_by_file, format_endpoint, format_model,
+    format_step, full_location, imported_text, input_kind_name, outside_findings, outside_text,
+    package_status, package_status_text, partial_warning, path_column, serving_findings,
+    short_location, summary_line, truncate_chars,
 };
 use crate::knowledge::PathStatus;
 use crate::report::{Finding, Report};
@@ -102,6 +103,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let mut out = String::new();
     header(&mut out, &p, report);
     findings(&mut out, &p, report);
+    outside(&mut out, &p, report);
     pipeline(&mut out, &p, report);
     dependencies(&mut out, &p, report);
     paths(&mut out, &p, report);
@@ -142,6 +144,9 @@ fn header(out: &mut String, p: &Painter, report: &Report) {
             .iter()
             .find(|x| format!("{}:{}", x.location.file, x.location.line) == m.loaded_at)
     });
+    if let Some(entry) = entrypoint_text(report) {
+        let _ = writeln!(out, "{}: {}", p.paint(BOLD, "entrypoint"), clean(&entry));
+    }
     if let Some(model) = planned.or(report.pipeline.models.first()) {
         let _ = writeln!(
             out,
@@ -159,11 +164,12 @@ fn header(out: &mut String, p: &Painter, report: &Report) {
 }
 
 fn findings(out: &mut String, p: &Painter, report: &Report) {
-    if report.findings.is_empty() {
+    let serving = serving_findings(report);
+    if serving.is_empty() {
         let _ = writeln!(out, "{}\n", p.paint(GOOD, "No findings."));
         return;
     }
-    for (file, list) in findings_by_file(&report.findings) {
+    for (file, list) in findings_by_file(serving) {
         let _ = writeln!(
             out,
             "{} {}",
@@ -181,6 +187,28 @@ fn findings(out: &mut String, p: &Painter, report: &Report) {
             finding_block(out, p, finding);
         }
     }
+}
+
+/// Files the serving path does not reach, and their findings one line each.
+fn outside(out: &mut String, p: &Painter, report: &Report) {
+    let Some(text) = outside_text(report) else {
+        return;
+    };
+    let _ = writeln!(out, "{}", p.paint(HEADING, "Not in the serving path"));
+    for line in wrap(&clean(&text), 96) {
+        let _ = writeln!(out, "  {line}");
+    }
+    for f in outside_findings(report) {
+        let _ = writeln!(
+            out,
+            "  {}  {}  {}  {}",
+            p.paint(DIM, &full_location(&f.location)),
+            f.category.as_str(),
+            p.paint(DIM, &f.rule),
+            clean(&f.message)
+        );
+    }
+    out.push('\n');
 }
 
 fn finding_block(out: &mut String, p: &Painter, finding: &Finding) {
@@ -556,7 +584,7 @@ mod tests {
         let last = out.trim_end().lines().last().unwrap();
         assert_eq!(last, summary_line(&report.summary));
         assert!(last.contains(
-            "3 files seen, 2 parsed, 1 failed, 120 Python lines, 3 findings (1 mandatory, 1 optional, 1 potential) in 0.12s"
+            "3 files seen, 2 parsed, 1 failed, 120 Python lines, 3 findings (1 mandatory, 1 optional, 1 potential, 1 outside the serving path) in 0.12s"
         ));
         assert!(out.contains("warning: the analysis is partial"));
     }

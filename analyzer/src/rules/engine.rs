@@ -318,6 +318,7 @@ fn push_findings(out: &mut Vec<Finding>, rule: &super::Rule, mut hits: Vec<Hit>)
             links: rule.links.iter().map(|l| l.url.clone()).collect(),
             location: hit.location,
             snippet: hit.snippet,
+            outside_serving_path: false,
         });
     }
 }

@@ -6,10 +6,12 @@
 //! - `resolve`: name and value resolution (`Context`);
 //! - this file: the walk itself.
 
+mod exports;
 mod resolve;
 mod sites;
 
-pub use resolve::Context;
+pub use exports::{ModuleExports, module_exports};
+pub use resolve::{Context, ImportedValues};
 pub use sites::{
     AttributeSite, BinOpSite, CallSite, ClassSite, Decorator, FunctionSite, ImportSite, Observer,
 };
@@ -31,15 +33,18 @@ const STACK_GROWTH: usize = 8 * 1024 * 1024;
 
 /// Walks `module` once, calling `observers` in source order.
 pub fn visit_module(module: &ParsedModule<'_>, file: &str, observers: &mut [&mut dyn Observer]) {
+    visit_module_in(module, file, None, observers);
+}
+
+/// Walks `module` once as part of a service whose other modules' values `imported` knows.
+pub fn visit_module_in<'a>(
+    module: &'a ParsedModule<'a>,
+    file: &'a str,
+    imported: Option<&'a dyn ImportedValues>,
+    observers: &mut [&mut dyn Observer],
+) {
     let body = &module.parsed.syntax().body;
-    let mut ctx = Context {
-        module,
-        file,
-        aliases: FxHashMap::default(),
-        constants: FxHashMap::default(),
-        locals: Vec::new(),
-        shadowed: FxHashSet::default(),
-    };
+    let mut ctx = Context::new(module, file, imported);
     collect_module_bindings(&mut ctx, body);
     let mut walker = Walker {
         ctx,
@@ -76,10 +81,96 @@ fn collect_module_bindings<'a>(ctx: &mut Context<'a>, body: &'a [Stmt]) {
             }
             Stmt::ClassDef(c) => {
                 ctx.shadowed.insert(c.name.to_string());
+                collect_class_attrs(ctx, c);
             }
             _ => {}
         }
     }
+}
+
+/// `Class.attr` values: assignments in the class body, and `self.attr = value` in its
+/// methods (a parameter's default when the value is a parameter). An attribute assigned
+/// twice has no single value and is left out.
+fn collect_class_attrs<'a>(ctx: &mut Context<'a>, class: &'a ast::StmtClassDef) {
+    let bases: &'a [Expr] = class.arguments.as_ref().map_or(&[], |a| &a.args);
+    ctx.class_bases.insert(class.name.as_str(), bases);
+    let mut seen: FxHashMap<String, Option<&'a Expr>> = FxHashMap::default();
+    let mut record = |name: String, value: &'a Expr| {
+        seen.entry(name)
+            .and_modify(|v| *v = None)
+            .or_insert(Some(value));
+    };
+    for stmt in &class.body {
+        match stmt {
+            Stmt::Assign(a) if a.targets.len() == 1 => {
+                if let Expr::Name(n) = &a.targets[0] {
+                    record(format!("{}.{}", class.name, n.id), &a.value);
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let (Expr::Name(n), Some(v)) = (a.target.as_ref(), &a.value) {
+                    record(format!("{}.{}", class.name, n.id), v);
+                }
+            }
+            Stmt::FunctionDef(f) => {
+                let defaults: FxHashMap<&str, Option<&'a Expr>> = f
+                    .parameters
+                    .iter_non_variadic_params()
+                    .map(|p| (p.parameter.name.as_str(), p.default.as_deref()))
+                    .collect();
+                for (attr, value) in self_assignments(&f.body) {
+                    let value = match value {
+                        Expr::Name(n) => match defaults.get(n.id.as_str()) {
+                            Some(Some(default)) => default,
+                            Some(None) => continue,
+                            None => value,
+                        },
+                        _ => value,
+                    };
+                    record(format!("{}.{attr}", class.name), value);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, value) in seen {
+        if let Some(value) = value {
+            ctx.class_attrs.insert(name, value);
+        }
+    }
+}
+
+/// `self.attr = value` statements of a method body, nested blocks included.
+fn self_assignments(body: &[Stmt]) -> Vec<(&str, &Expr)> {
+    struct Finder<'a>(Vec<(&'a str, &'a Expr)>);
+    impl<'a> Visitor<'a> for Finder<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Assign(a) if a.targets.len() == 1 => {
+                    if let Expr::Attribute(t) = &a.targets[0]
+                        && matches!(t.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
+                    {
+                        self.0.push((t.attr.as_str(), &a.value));
+                    }
+                }
+                Stmt::AnnAssign(a) => {
+                    if let (Expr::Attribute(t), Some(v)) = (a.target.as_ref(), &a.value)
+                        && matches!(t.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
+                    {
+                        self.0.push((t.attr.as_str(), v));
+                    }
+                }
+                // Nested functions and classes have a `self` of their own.
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut finder = Finder(Vec::new());
+    for stmt in body {
+        finder.visit_stmt(stmt);
+    }
+    finder.0
 }
 
 /// The `forward` method being walked: its tensor-valued names.
@@ -99,44 +190,7 @@ struct Walker<'a, 'o, 'p> {
 
 impl<'a> Walker<'a, '_, '_> {
     fn import(&mut self, stmt: &'a Stmt) {
-        let mut sites = Vec::new();
-        match stmt {
-            Stmt::Import(i) => {
-                for alias in &i.names {
-                    let module = alias.name.as_str();
-                    match &alias.asname {
-                        Some(asname) => {
-                            self.ctx
-                                .aliases
-                                .insert(asname.to_string(), module.to_string());
-                        }
-                        None => {
-                            // `import a.b` binds `a`.
-                            let top = module.split('.').next().unwrap_or(module);
-                            self.ctx.aliases.insert(top.to_string(), top.to_string());
-                        }
-                    }
-                    sites.push((module.to_string(), Vec::new(), 0, alias.range()));
-                }
-            }
-            Stmt::ImportFrom(i) => {
-                let module = i.module.as_ref().map(|m| m.to_string()).unwrap_or_default();
-                let mut names = Vec::new();
-                for alias in &i.names {
-                    let name = alias.name.as_str();
-                    names.push(name.to_string());
-                    if name == "*" || i.level > 0 {
-                        continue;
-                    }
-                    let bound = alias.asname.as_ref().map(|a| a.as_str()).unwrap_or(name);
-                    self.ctx
-                        .aliases
-                        .insert(bound.to_string(), format!("{module}.{name}"));
-                }
-                sites.push((module, names, i.level, stmt.range()));
-            }
-            _ => {}
-        }
+        let sites = self.ctx.bind_import(stmt);
         for (module, names, level, range) in sites {
             let (line, column) = self.ctx.module.line_column(range.start());
             let site = ImportSite {
@@ -217,10 +271,16 @@ impl<'a> Walker<'a, '_, '_> {
             None => f.name.to_string(),
         });
         self.ctx.locals.push(FxHashMap::default());
-        // Parameters shadow module constants and builtins of the same name.
+        // Parameters shadow module constants and builtins of the same name. One with a
+        // default takes it: the value a caller that passes nothing gets.
         if let Some(locals) = self.ctx.locals.last_mut() {
             for p in f.parameters.iter() {
                 locals.insert(p.name().as_str(), None);
+            }
+            for p in f.parameters.iter_non_variadic_params() {
+                if let Some(default) = &p.default {
+                    locals.insert(p.parameter.name.as_str(), Some(default));
+                }
             }
         }
         for d in &f.decorator_list {
@@ -290,9 +350,11 @@ impl<'a> Walker<'a, '_, '_> {
             class: Some(c.name.to_string()),
             function: None,
         };
+        let saved_class = self.ctx.class.replace(c.name.to_string());
         for stmt in &c.body {
             self.visit_stmt(stmt);
         }
+        self.ctx.class = saved_class;
         self.scope = saved;
     }
 

@@ -1,7 +1,7 @@
 //! Name resolution for one module: qualified names through imports, values through module
 //! constants and function locals, arithmetic on literals.
 
-use ruff_python_ast::{Expr, Number, Operator, UnaryOp};
+use ruff_python_ast::{self as ast, Expr, Number, Operator, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -82,9 +82,105 @@ pub struct Context<'a> {
     pub(super) locals: Vec<FxHashMap<&'a str, Option<&'a Expr>>>,
     /// Module-level names bound by `def`, `class` or assignment: they shadow builtins.
     pub(super) shadowed: FxHashSet<String>,
+    /// The package this file's relative imports start from (`app.api`).
+    pub(super) package: String,
+    /// Values defined in the service's other modules.
+    pub(super) imported: Option<&'a dyn ImportedValues>,
+    /// Absolute names of modules star-imported here.
+    pub(super) stars: Vec<String>,
+    /// The class whose body is being walked (for `self.x`).
+    pub(super) class: Option<String>,
+    /// `Class.attr` -> its value: class-level assignments and `self.attr = ...` in methods,
+    /// when assigned once.
+    pub(super) class_attrs: FxHashMap<String, &'a Expr>,
+    /// Each class of this module and its base-class expressions.
+    pub(super) class_bases: FxHashMap<&'a str, &'a [Expr]>,
+}
+
+/// Values the service's other modules define, looked up by the qualified name an import
+/// gives them here (`settings.IMAGE_SIZE`, `app.consts.MEAN`, `app.handlers.Base.size`).
+pub trait ImportedValues: Sync {
+    fn value(&self, from_file: &str, symbol: &str) -> Option<Value>;
 }
 
 impl<'a> Context<'a> {
+    pub(super) fn new(
+        module: &'a ParsedModule<'a>,
+        file: &'a str,
+        imported: Option<&'a dyn ImportedValues>,
+    ) -> Self {
+        Context {
+            module,
+            file,
+            aliases: FxHashMap::default(),
+            constants: FxHashMap::default(),
+            locals: Vec::new(),
+            shadowed: FxHashSet::default(),
+            package: crate::service::modules::package_of(file),
+            imported,
+            stars: Vec::new(),
+            class: None,
+            class_attrs: FxHashMap::default(),
+            class_bases: FxHashMap::default(),
+        }
+    }
+
+    /// Binds the names an import statement brings in, and returns one
+    /// `(module, names, level, range)` per imported module.
+    pub(super) fn bind_import(
+        &mut self,
+        stmt: &Stmt,
+    ) -> Vec<(String, Vec<String>, u32, TextRange)> {
+        let mut sites = Vec::new();
+        match stmt {
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    let module = alias.name.as_str();
+                    match &alias.asname {
+                        Some(asname) => {
+                            self.aliases.insert(asname.to_string(), module.to_string());
+                        }
+                        None => {
+                            // `import a.b` binds `a`.
+                            let top = module.split('.').next().unwrap_or(module);
+                            self.aliases.insert(top.to_string(), top.to_string());
+                        }
+                    }
+                    sites.push((module.to_string(), Vec::new(), 0, alias.range()));
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                let module = i.module.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                // A relative import names a module of the service by its absolute name, so
+                // that its values can be looked up (`from .settings import SIZE`).
+                let source = if i.level > 0 {
+                    crate::service::modules::absolute_in(&self.package, &module, i.level)
+                } else {
+                    module.clone()
+                };
+                let mut names = Vec::new();
+                for alias in &i.names {
+                    let name = alias.name.as_str();
+                    names.push(name.to_string());
+                    if name == "*" {
+                        self.stars.push(source.clone());
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().map(|a| a.as_str()).unwrap_or(name);
+                    let qualified = if source.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{source}.{name}")
+                    };
+                    self.aliases.insert(bound.to_string(), qualified);
+                }
+                sites.push((module, names, i.level, stmt.range()));
+            }
+            _ => {}
+        }
+        sites
+    }
+
     pub fn location(&self, range: TextRange) -> Location {
         let (line, column) = self.module.line_column(range.start());
         let (end_line, end_column) = self.module.line_column(range.end());
@@ -190,14 +286,33 @@ impl<'a> Context<'a> {
                     return self.value_at(target, depth + 1);
                 }
                 match self.qualified_name(expr) {
-                    Some(symbol) => Value::Symbol { symbol },
+                    Some(symbol) => self
+                        .imported_value(&symbol)
+                        .unwrap_or(Value::Symbol { symbol }),
+                    None => self
+                        .star_value(n.id.as_str())
+                        .unwrap_or_else(|| self.expr_text(expr)),
+                }
+            }
+            Expr::Attribute(a) => {
+                if let Expr::Name(owner) = a.value.as_ref()
+                    && matches!(owner.id.as_str(), "self" | "cls")
+                    && let Some(class) = &self.class
+                {
+                    return self
+                        .class_attr(class, a.attr.as_str(), depth + 1)
+                        .unwrap_or_else(|| self.expr_text(expr));
+                }
+                match self.qualified_name(expr) {
+                    Some(symbol) => self
+                        .imported_value(&symbol)
+                        .unwrap_or(Value::Symbol { symbol }),
                     None => self.expr_text(expr),
                 }
             }
-            Expr::Attribute(_) => match self.qualified_name(expr) {
-                Some(symbol) => Value::Symbol { symbol },
-                None => self.expr_text(expr),
-            },
+            Expr::FString(f) => self
+                .fstring(f, depth)
+                .unwrap_or_else(|| self.expr_text(expr)),
             Expr::Call(c) => {
                 // np.array([...]) / torch.tensor([...]) of literals are constants in practice.
                 let callee = self.qualified_name(&c.func);
@@ -217,7 +332,9 @@ impl<'a> Context<'a> {
                         return v;
                     }
                 }
-                self.expr_text(expr)
+                callee
+                    .and_then(|q| self.call_value(&q, c, depth))
+                    .unwrap_or_else(|| self.expr_text(expr))
             }
             Expr::BinOp(b) => {
                 let (l, r) = (
@@ -237,6 +354,113 @@ impl<'a> Context<'a> {
             }
             _ => self.expr_text(expr),
         }
+    }
+
+    /// A value another module of the service defines.
+    fn imported_value(&self, symbol: &str) -> Option<Value> {
+        self.imported?.value(self.file, symbol)
+    }
+
+    /// A bare name that only a star import can have brought in.
+    fn star_value(&self, name: &str) -> Option<Value> {
+        let imported = self.imported?;
+        self.stars
+            .iter()
+            .find_map(|m| imported.value(self.file, &format!("{m}.{name}")))
+    }
+
+    /// `self.attr` in a method of `class`: the class's own assignment, or a base class's
+    /// (in this module, or through the service's other modules).
+    fn class_attr(&self, class: &str, attr: &str, depth: u32) -> Option<Value> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return None;
+        }
+        if let Some(expr) = self.class_attrs.get(&format!("{class}.{attr}")) {
+            return Some(self.value_at(expr, depth + 1));
+        }
+        let bases = self.class_bases.get(class)?;
+        bases.iter().find_map(|base| match base {
+            Expr::Name(n) if self.class_bases.contains_key(n.id.as_str()) => {
+                self.class_attr(n.id.as_str(), attr, depth + 1)
+            }
+            _ => {
+                let symbol = self.qualified_name(base)?;
+                self.imported_value(&format!("{symbol}.{attr}"))
+            }
+        })
+    }
+
+    /// Calls whose value is known without running them: `os.environ.get(NAME, DEFAULT)`
+    /// (the default: the deployment may set another), `int("224")`, `tuple([..])`,
+    /// `os.path.join("models", NAME)`.
+    fn call_value(&self, callee: &str, c: &ast::ExprCall, depth: u32) -> Option<Value> {
+        let args = &c.arguments.args;
+        let arg = |i: usize| args.get(i).map(|a| self.value_at(a, depth + 1));
+        match callee {
+            "os.environ.get" | "os.getenv" if args.len() == 2 => arg(1),
+            "int" => match arg(0)? {
+                Value::Str(s) => s.trim().parse().ok().map(Value::Int),
+                Value::Float(f) => Some(Value::Int(f.trunc() as i64)),
+                v @ Value::Int(_) => Some(v),
+                _ => None,
+            },
+            "float" => match arg(0)? {
+                Value::Str(s) => s.trim().parse().ok().map(Value::Float),
+                v => v.as_f64().map(Value::Float),
+            },
+            "str" => match arg(0)? {
+                v @ Value::Str(_) => Some(v),
+                Value::Int(i) => Some(Value::Str(i.to_string())),
+                _ => None,
+            },
+            "tuple" | "list" => arg(0).filter(|v| matches!(v, Value::List(_))),
+            "os.path.join" | "posixpath.join" => {
+                let mut out = String::new();
+                for a in args {
+                    let Value::Str(part) = self.value_at(a, depth + 1) else {
+                        return None;
+                    };
+                    if part.starts_with('/') || out.is_empty() {
+                        out = part;
+                    } else {
+                        if !out.ends_with('/') {
+                            out.push('/');
+                        }
+                        out.push_str(&part);
+                    }
+                }
+                Some(Value::Str(out))
+            }
+            _ => None,
+        }
+    }
+
+    /// An f-string whose every interpolation resolves.
+    fn fstring(&self, f: &ast::ExprFString, depth: u32) -> Option<Value> {
+        let mut out = String::new();
+        for part in f.value.iter() {
+            match part {
+                ast::FStringPart::Literal(l) => out.push_str(&l.value),
+                ast::FStringPart::FString(fs) => {
+                    for element in fs.elements.iter() {
+                        match element {
+                            ast::InterpolatedStringElement::Literal(l) => out.push_str(&l.value),
+                            ast::InterpolatedStringElement::Interpolation(i) => {
+                                if i.format_spec.is_some() {
+                                    return None;
+                                }
+                                match self.value_at(&i.expression, depth + 1) {
+                                    Value::Str(s) => out.push_str(&s),
+                                    Value::Int(n) => out.push_str(&n.to_string()),
+                                    _ => return None,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(Value::Str(out))
     }
 
     fn expr_text(&self, expr: &Expr) -> Value {

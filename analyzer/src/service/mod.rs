@@ -1,0 +1,8 @@
+//! The service as a whole, beyond one file: its modules and how they import each other,
+//! values defined in one module and used in another, the entrypoint production starts, and
+//! the files its serving path reaches.
+
+pub mod entrypoint;
+pub mod modules;
+pub mod reach;
+pub mod values;
