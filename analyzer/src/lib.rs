@@ -273,6 +273,7 @@ pub fn analyze_with(
         pipeline.preprocessing.extend(r.pipeline.preprocessing);
         pipeline.postprocessing.extend(r.pipeline.postprocessing);
         pipeline.serving.extend(r.pipeline.serving);
+        pipeline.hidden.extend(r.pipeline.hidden);
         for label in r.pipeline.label_files {
             if !pipeline.label_files.contains(&label) {
                 pipeline.label_files.push(label);
@@ -354,6 +355,7 @@ pub fn analyze_with(
     // production runs.
     imports.sort_by_key(|(outside, _)| *outside);
     let imports: Vec<ThirdPartyImport> = imports.into_iter().map(|(_, i)| i).collect();
+    findings.extend(pipeline.hidden.iter().map(hidden_finding));
     let (packages, mut package_findings) = packages::package_uses(
         &knowledge.packages,
         &imports,
@@ -418,6 +420,26 @@ pub fn analyze_with(
     })
 }
 
+/// Steps hidden in a library on the serving path: the plan cannot list them, so it is
+/// incomplete until they are written out.
+fn hidden_finding(hidden: &pipeline::HiddenSteps) -> Finding {
+    Finding {
+        rule: "preprocessing-hidden".into(),
+        category: Category::Mandatory,
+        effort: 3,
+        targets: vec![MigrationPath::WasiNnGlue],
+        message: format!(
+            "preprocessing hidden in {}: the plan is incomplete. The library does: {}",
+            hidden.library, hidden.steps
+        ),
+        remedy: "Write these steps out in wasm-migrate.yaml (preprocessing/postprocessing), or in the service with the libraries the glue mirrors (PIL, OpenCV, numpy, torchvision), then run `wasm-migrate check-plan`.".into(),
+        links: Vec::new(),
+        location: hidden.location.clone(),
+        snippet: None,
+        outside_serving_path: false,
+    }
+}
+
 /// What every file's analysis shares.
 struct FileContext<'a> {
     options: &'a Options,
@@ -477,7 +499,17 @@ fn choose_entrypoint(
             starts: r.starts.iter().map(|m| (m.clone(), None)).collect(),
         })
         .collect();
-    Ok(service::entrypoint::find(base, all_files, index, &roles))
+    let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
+    let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
+    let plausible = |i: usize| {
+        service::reach::reachable(index, i, &imports, &starts)
+            .iter()
+            .zip(&roles)
+            .any(|(&reached, role)| reached && (role.serves || role.loads_model))
+    };
+    Ok(service::entrypoint::find(
+        base, all_files, index, &roles, &plausible,
+    ))
 }
 
 /// Keeps the pipeline of the files the entrypoint reaches and marks the other files'

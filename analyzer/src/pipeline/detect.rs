@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Endpoint, Framework, ModelLoad, Pipeline, ServingKind, Step, StepLibrary};
+use super::{
+    Endpoint, Framework, HiddenSteps, ModelLoad, Pipeline, ServingKind, Step, StepLibrary,
+    libraries,
+};
 use crate::python::{
     BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer, Value,
 };
@@ -87,6 +90,19 @@ pub(crate) struct PipelineDetector {
     imported_names: rustc_hash::FxHashSet<String>,
     /// First call of each imported name (a composition defined in another module, maybe).
     pub imported_calls: BTreeMap<String, (Location, String)>,
+    /// `target = call(...)` assignments: the target and the call's span.
+    assigned_calls: Vec<(String, Location)>,
+    /// TorchServe handler classes: name, base class, methods, class attributes, location.
+    torchserve_classes: Vec<TorchserveClass>,
+}
+
+/// A TorchServe handler class, for what its base handler does that it does not override.
+struct TorchserveClass {
+    name: String,
+    base: String,
+    methods: Vec<String>,
+    attributes: BTreeMap<String, Value>,
+    location: Location,
 }
 
 /// Data arguments (the image or array being transformed) say nothing about the step.
@@ -132,6 +148,7 @@ pub(crate) fn order_key(loc: &Location) -> OrderKey {
 impl PipelineDetector {
     /// Finishes the file: contextual steps survive only next to real preprocessing.
     pub fn finish(mut self) -> FileFacts {
+        self.torchserve_base_steps();
         // Steps of a composed transform run where the composition is applied, not where it
         // is defined: `transform = Compose([...])` at module level, `transform(image)` in the
         // handler after the image is opened.
@@ -173,6 +190,176 @@ impl PipelineDetector {
             pipeline: self.pipeline,
             main_guard: self.has_main_guard,
             imported_calls: self.imported_calls,
+        }
+    }
+
+    /// Steps a library does inside `site` that the plan cannot list.
+    fn hidden(&mut self, library: &str, site: &CallSite<'_, '_>) {
+        self.pipeline.hidden.push(HiddenSteps {
+            library: library.to_string(),
+            steps: libraries::hidden_steps(library).to_string(),
+            location: site.location(),
+        });
+    }
+
+    /// `weights.transforms()`: torchvision's preset for those weights, composed into the
+    /// variable it is assigned to, else a hidden step.
+    fn weights_preset(&mut self, symbol: &str, site: &CallSite<'_, '_>) {
+        let location = site.location();
+        let Some(preset) = libraries::classification_preset(symbol) else {
+            self.pipeline.hidden.push(HiddenSteps {
+                library: "torchvision".to_string(),
+                steps: format!("the preset of {symbol}, which the knowledge base does not list"),
+                location,
+            });
+            return;
+        };
+        if let Some((target, _)) = self.assigned_calls.iter().find(|(_, l)| *l == location) {
+            self.compose_vars.push((target.clone(), location.clone()));
+        }
+        let interpolation = if preset.bicubic {
+            "BICUBIC"
+        } else {
+            "BILINEAR"
+        };
+        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+        let steps = [
+            (
+                "Resize",
+                vec![
+                    ("size", Value::Int(preset.resize)),
+                    (
+                        "interpolation",
+                        Value::Symbol {
+                            symbol: format!(
+                                "torchvision.transforms.InterpolationMode.{interpolation}"
+                            ),
+                        },
+                    ),
+                    ("antialias", Value::Bool(true)),
+                ],
+            ),
+            ("CenterCrop", vec![("size", Value::Int(preset.crop))]),
+            ("ToTensor", vec![]),
+            (
+                "Normalize",
+                vec![
+                    ("mean", floats(libraries::IMAGENET_MEAN)),
+                    ("std", floats(libraries::IMAGENET_STD)),
+                ],
+            ),
+        ];
+        for (op, params) in steps {
+            let params = params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            let step = self.step(StepLibrary::Torchvision, op, params, site);
+            self.pipeline.preprocessing.push(step);
+        }
+    }
+
+    /// What TorchServe's base handlers do for a subclass that does not override it:
+    /// `ImageClassifier`'s Resize(256) / CenterCrop(224) / ToTensor / Normalize and its
+    /// softmax + top-k, a `VisionHandler` subclass's `image_processing`, and the model the
+    /// base handler loads from the archive.
+    fn torchserve_base_steps(&mut self) {
+        let classes = std::mem::take(&mut self.torchserve_classes);
+        for class in &classes {
+            let has = |m: &str| class.methods.iter().any(|x| x == m);
+            let scope = format!("{}.preprocess", class.name);
+            if self.pipeline.models.is_empty() {
+                self.pipeline.models.push(ModelLoad {
+                    framework: Framework::Pytorch,
+                    call: "ts.torch_handler.base_handler.BaseHandler.initialize".to_string(),
+                    artifact: None,
+                    architecture: None,
+                    params: BTreeMap::new(),
+                    location: class.location.clone(),
+                });
+            }
+            let vision = matches!(class.base.as_str(), "ImageClassifier" | "VisionHandler");
+            if !vision || has("preprocess") {
+                continue;
+            }
+            if let Some((var, _)) = self
+                .compose_vars
+                .iter()
+                .find(|(v, _)| v == "image_processing" || v == "self.image_processing")
+            {
+                let var = var.clone();
+                self.compose_uses
+                    .entry(var)
+                    .or_insert((class.location.clone(), scope));
+            } else if class.base == "ImageClassifier" {
+                self.image_classifier_steps(class, &scope);
+            } else {
+                self.pipeline.hidden.push(HiddenSteps {
+                    library: "torchserve".to_string(),
+                    steps: libraries::hidden_steps("torchserve").to_string(),
+                    location: class.location.clone(),
+                });
+            }
+        }
+    }
+
+    fn image_classifier_steps(&mut self, class: &TorchserveClass, scope: &str) {
+        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+        let step = |library, op: &str, params: Vec<(&str, Value)>| Step {
+            library,
+            op: op.to_string(),
+            params: params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            scope: scope.to_string(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            location: class.location.clone(),
+        };
+        self.pipeline.preprocessing.extend([
+            step(StepLibrary::Pil, "open", vec![]),
+            step(
+                StepLibrary::Torchvision,
+                "Resize",
+                vec![("size", Value::Int(256))],
+            ),
+            step(
+                StepLibrary::Torchvision,
+                "CenterCrop",
+                vec![("size", Value::Int(224))],
+            ),
+            step(StepLibrary::Torchvision, "ToTensor", vec![]),
+            step(
+                StepLibrary::Torchvision,
+                "Normalize",
+                vec![
+                    ("mean", floats(libraries::IMAGENET_MEAN)),
+                    ("std", floats(libraries::IMAGENET_STD)),
+                ],
+            ),
+        ]);
+        if !class.methods.iter().any(|m| m == "postprocess") {
+            let k = class
+                .attributes
+                .get("topk")
+                .cloned()
+                .unwrap_or(Value::Int(5));
+            self.pipeline.postprocessing.extend([
+                step(StepLibrary::Torch, "softmax", vec![("dim", Value::Int(1))]),
+                step(StepLibrary::Torch, "topk", vec![("k", k)]),
+            ]);
+            if !self
+                .pipeline
+                .label_files
+                .iter()
+                .any(|l| l == "index_to_name.json")
+            {
+                self.pipeline
+                    .label_files
+                    .push("index_to_name.json".to_string());
+            }
         }
     }
 
@@ -304,13 +491,17 @@ impl PipelineDetector {
                 site.arg(Some(0), Some("model")),
                 None,
             ),
-            "sentence_transformers.SentenceTransformer" => self.model(
-                Framework::SentenceTransformers,
-                site,
-                site.arg(Some(0), Some("model_name_or_path")),
-                None,
-            ),
+            "sentence_transformers.SentenceTransformer" => {
+                self.hidden("sentence-transformers", site);
+                self.model(
+                    Framework::SentenceTransformers,
+                    site,
+                    site.arg(Some(0), Some("model_name_or_path")),
+                    None,
+                )
+            }
             "transformers.pipeline" => {
+                self.hidden("transformers.pipeline", site);
                 let task = site
                     .arg(Some(0), Some("task"))
                     .and_then(|v| v.as_str().map(str::to_string));
@@ -320,6 +511,44 @@ impl PipelineDetector {
                     site.arg(Some(1), Some("model")),
                     task,
                 )
+            }
+            "ultralytics.YOLO" | "ultralytics.RTDETR" | "ultralytics.models.YOLO" => {
+                let artifact = site.arg(Some(0), Some("model"));
+                let path = artifact.as_ref().and_then(Value::as_str).unwrap_or("");
+                let framework = match path.rsplit('.').next() {
+                    Some("onnx") => Framework::Onnx,
+                    Some("torchscript") => Framework::Torchscript,
+                    Some("tflite") => Framework::Tflite,
+                    _ if path.contains("openvino") => Framework::Openvino,
+                    _ => Framework::Pytorch,
+                };
+                self.hidden("ultralytics", site);
+                self.model(framework, site, artifact, Some("yolo".to_string()))
+            }
+            "mlflow.keras.load_model" | "mlflow.tensorflow.load_model" => {
+                self.model(Framework::Keras, site, arg0(), None)
+            }
+            "mlflow.pytorch.load_model" => self.model(Framework::Pytorch, site, arg0(), None),
+            "mlflow.sklearn.load_model" => self.model(Framework::Sklearn, site, arg0(), None),
+            "mlflow.onnx.load_model" | "onnx.load" => {
+                self.model(Framework::Onnx, site, arg0(), None)
+            }
+            "efficientnet_pytorch.EfficientNet.from_pretrained"
+            | "efficientnet_pytorch.EfficientNet.from_name" => {
+                let arch = arg0().and_then(|v| v.as_str().map(str::to_string));
+                self.model(
+                    Framework::Pytorch,
+                    site,
+                    site.arg(None, Some("weights_path")),
+                    arch,
+                )
+            }
+            "timm.data.create_transform"
+            | "timm.data.transforms_factory.create_transform"
+            | "timm.data.resolve_data_config"
+            | "timm.data.resolve_model_data_config" => {
+                self.hidden("timm", site);
+                return true;
             }
             "joblib.load" | "skops.io.load" => self.model(
                 Framework::Sklearn,
@@ -572,6 +801,13 @@ impl PipelineDetector {
         let tokenizer_like =
             ends_with_ignore_case(receiver, "tokenizer") || ends_with_ignore_case(receiver, "tok");
         match method {
+            "transforms" if site.positional_count() == 0 => {
+                if let Some(Value::Symbol { symbol }) = site.receiver_value()
+                    && symbol.contains("_Weights")
+                {
+                    self.weights_preset(&symbol, site);
+                }
+            }
             "convert" if self.imports_pil => {
                 let params = Self::named_params(site, &["mode"]);
                 let step = self.step(StepLibrary::Pil, "convert", params, site);
@@ -861,6 +1097,18 @@ impl Observer for PipelineDetector {
         let handler_shape =
             has("initialize") && (has("handle") || (has("preprocess") && has("postprocess")));
         if torchserve_base || (handler_shape && self.imports_torchserve) {
+            self.torchserve_classes.push(TorchserveClass {
+                name: site.name.clone(),
+                base: site
+                    .bases
+                    .iter()
+                    .find_map(|b| b.rsplit('.').next())
+                    .unwrap_or_default()
+                    .to_string(),
+                methods: site.methods.clone(),
+                attributes: site.attributes.clone(),
+                location: site.location.clone(),
+            });
             let wanted = [
                 "initialize",
                 "preprocess",
@@ -889,6 +1137,8 @@ impl Observer for PipelineDetector {
     }
 
     fn assign_call(&mut self, target: &str, callee: Option<&str>, location: Location) {
+        self.assigned_calls
+            .push((target.to_string(), location.clone()));
         if callee
             .is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose"))
         {

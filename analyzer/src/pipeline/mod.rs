@@ -2,6 +2,7 @@
 //! preprocessing chain, the postprocessing and the serving layer.
 
 pub(crate) mod detect;
+pub mod libraries;
 pub(crate) mod recommend;
 
 pub(crate) use detect::PipelineDetector;
@@ -116,6 +117,20 @@ pub struct Pipeline {
     pub label_files: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_kind: Option<InputKind>,
+    /// Steps a library does inside a call the service makes, which the plan cannot list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<HiddenSteps>,
+}
+
+/// Preprocessing or postprocessing done inside a library call (`YOLO(...)(image)`,
+/// `SentenceTransformer.encode`): what the knowledge base knows of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HiddenSteps {
+    /// The library that hides them (`ultralytics`, `sentence-transformers`).
+    pub library: String,
+    /// What it does, as the knowledge base knows it, or what it depends on.
+    pub steps: String,
+    pub location: Location,
 }
 
 impl Pipeline {

@@ -673,6 +673,7 @@ pub(crate) fn sample_report() -> Report {
         }],
         label_files: vec!["labels.txt".to_string()],
         input_kind: Some(InputKind::Image),
+        hidden: Vec::new(),
     };
 
     let packages = vec![

@@ -68,17 +68,46 @@ struct Evidence {
     text: String,
     /// Lower is stronger: Dockerfile/compose 0, Procfile 1, scripts and configs 2, docs 3.
     rank: u8,
+    /// A server command (`uvicorn`, `gunicorn`, `flask run`, `torchserve`), which outweighs
+    /// `python script.py` in the same file: setup scripts run before the server starts.
+    server: bool,
+}
+
+/// A module one command line starts.
+#[derive(Debug, Clone, PartialEq)]
+struct Started {
+    file: usize,
+    object: Option<String>,
+    server: bool,
 }
 
 /// Finds the entrypoint among `python` files (indexed by `index`), reading deployment files
 /// among `all_files` under `base`. `roles` is parallel to `index.files()`.
+///
+/// `plausible(i)` says whether file i reaches a route, handler or model: a command that
+/// starts anything else (`python utils/download.py`) is setup, not the service.
 pub fn find(
     base: &Path,
     all_files: &[String],
     index: &ModuleIndex,
     roles: &[FileRole],
+    plausible: &dyn Fn(usize) -> bool,
 ) -> Option<EntrypointChoice> {
     let mut evidence = deployment_evidence(base, all_files, index);
+    let mut alternatives: Vec<Alternative> = Vec::new();
+    evidence.retain(|e| {
+        let keep = plausible(e.file);
+        if !keep && !alternatives.iter().any(|a| a.file == index.file(e.file)) {
+            alternatives.push(Alternative {
+                file: index.file(e.file).to_string(),
+                reason: format!(
+                    "named by {}, but reaches no route, handler or model",
+                    e.text
+                ),
+            });
+        }
+        keep
+    });
     // `uvicorn.run("app.main:app")` in a file: weaker than a deployment file, stronger than
     // a guess. The file that runs it is what `python run.py` starts.
     for (i, role) in roles.iter().enumerate() {
@@ -91,11 +120,11 @@ pub fn find(
                     index.file(i)
                 ),
                 rank: 4,
+                server: true,
             });
         }
     }
-    evidence.sort_by_key(|e| (e.rank, penalty(index.file(e.file))));
-    let mut alternatives: Vec<Alternative> = Vec::new();
+    evidence.sort_by_key(|e| (e.rank, !e.server, penalty(index.file(e.file))));
     let chosen = if let Some(first) = evidence.first() {
         for e in &evidence[1..] {
             if e.file != first.file && !alternatives.iter().any(|a| a.file == index.file(e.file)) {
@@ -232,12 +261,13 @@ fn deployment_evidence(base: &Path, all_files: &[String], index: &ModuleIndex) -
             if dockerfile && !(upper.starts_with("CMD") || upper.starts_with("ENTRYPOINT")) {
                 continue;
             }
-            for (target, object) in commands_in(line, flask_app.as_deref(), index) {
+            for started in commands_in(line, flask_app.as_deref(), index) {
                 out.push(Evidence {
-                    file: target,
-                    object,
+                    file: started.file,
+                    object: started.object,
                     text: format!("{file}:{} `{}`", n + 1, shorten(line)),
                     rank,
+                    server: started.server,
                 });
             }
         }
@@ -286,11 +316,7 @@ fn flask_app_env(text: &str) -> Option<String> {
 }
 
 /// The modules one command line starts, as files of the service, with the app object.
-fn commands_in(
-    line: &str,
-    flask_app: Option<&str>,
-    index: &ModuleIndex,
-) -> Vec<(usize, Option<String>)> {
+fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<Started> {
     let tokens: Vec<&str> = line
         .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ',' | '"' | '\'' | '='))
         .filter(|t| !t.is_empty())
@@ -318,7 +344,11 @@ fn commands_in(
             if let Some((module, object)) = module_object(t)
                 && let Some(i) = index.find_named(module)
             {
-                out.push((i, Some(object.to_string())));
+                out.push(Started {
+                    file: i,
+                    object: Some(object.to_string()),
+                    server: true,
+                });
             }
         }
     }
@@ -334,7 +364,11 @@ fn commands_in(
                 if let Some(m) = rest.next()
                     && let Some(i) = index.find_named(m)
                 {
-                    out.push((i, None));
+                    out.push(Started {
+                        file: i,
+                        object: None,
+                        server: false,
+                    });
                 }
                 break;
             }
@@ -344,7 +378,11 @@ fn commands_in(
             if t.ends_with(".py")
                 && let Some(i) = index.find_path(t)
             {
-                out.push((i, None));
+                out.push(Started {
+                    file: i,
+                    object: None,
+                    server: false,
+                });
             }
             break;
         }
@@ -353,7 +391,11 @@ fn commands_in(
     if has("streamlit") || has("gradio") || has("panel") || has("chainlit") {
         for t in tokens.iter().filter(|t| t.ends_with(".py")) {
             if let Some(i) = index.find_path(t) {
-                out.push((i, None));
+                out.push(Started {
+                    file: i,
+                    object: None,
+                    server: true,
+                });
             }
         }
     }
@@ -372,7 +414,11 @@ fn commands_in(
                 index.find_named(module)
             };
             if let Some(i) = found {
-                out.push((i, app.split(':').nth(1).map(str::to_string)));
+                out.push(Started {
+                    file: i,
+                    object: app.split(':').nth(1).map(str::to_string),
+                    server: true,
+                });
             }
         }
     }
@@ -389,9 +435,16 @@ fn commands_in(
             index.find_named(h)
         };
         if let Some(i) = found {
-            out.push((i, None));
+            out.push(Started {
+                file: i,
+                object: None,
+                server: true,
+            });
         }
     }
+    // `python setup.py && python -m x` lists both; keep each file once, the server first.
+    out.sort_by_key(|s| !s.server);
+    out.dedup_by_key(|s| s.file);
     out
 }
 
@@ -429,44 +482,40 @@ mod tests {
         ModuleIndex::new(&files.iter().map(|f| f.to_string()).collect::<Vec<_>>())
     }
 
+    fn started(line: &str, flask: Option<&str>, ix: &ModuleIndex) -> Vec<(usize, Option<String>)> {
+        commands_in(line, flask, ix)
+            .into_iter()
+            .map(|s| (s.file, s.object))
+            .collect()
+    }
+
     #[test]
     fn server_commands_name_the_module_and_object() {
         let ix = index(&["app/__init__.py", "app/main.py", "train.py"]);
-        let found = commands_in(
-            r#"CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]"#,
-            None,
-            &ix,
-        );
-        assert_eq!(found, vec![(1, Some("app".to_string()))]);
-        let found = commands_in("web: gunicorn --bind 0.0.0.0:8000 app.main:app", None, &ix);
-        assert_eq!(found, vec![(1, Some("app".to_string()))]);
-        assert_eq!(commands_in("python train.py", None, &ix), vec![(2, None)]);
+        let app = Some("app".to_string());
+        let line = r#"CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]"#;
+        assert_eq!(started(line, None, &ix), vec![(1, app.clone())]);
+        let line = "web: gunicorn --bind 0.0.0.0:8000 app.main:app";
+        assert_eq!(started(line, None, &ix), vec![(1, app)]);
+        assert_eq!(started("python train.py", None, &ix), vec![(2, None)]);
         assert_eq!(
-            commands_in("CMD python -m app.main", None, &ix),
+            started("CMD python -m app.main", None, &ix),
             vec![(1, None)]
         );
-        assert!(commands_in("RUN pip install -r requirements.txt", None, &ix).is_empty());
+        assert!(started("RUN pip install -r requirements.txt", None, &ix).is_empty());
+        // A setup script and the server on one line: the server first.
+        let line = "python train.py && uvicorn app.main:app";
+        assert_eq!(started(line, None, &ix)[0].0, 1);
     }
 
     #[test]
     fn flask_streamlit_and_torchserve_commands_are_understood() {
         let ix = index(&["web/app.py", "ui.py", "handler.py"]);
-        assert_eq!(
-            commands_in("flask run --host 0.0.0.0", Some("web/app.py"), &ix),
-            vec![(0, None)]
-        );
-        assert_eq!(
-            commands_in("streamlit run ui.py", None, &ix),
-            vec![(1, None)]
-        );
-        assert_eq!(
-            commands_in(
-                "torch-model-archiver --model-name m --handler handler.py",
-                None,
-                &ix
-            ),
-            vec![(2, None)]
-        );
+        let line = "flask run --host 0.0.0.0";
+        assert_eq!(started(line, Some("web/app.py"), &ix), vec![(0, None)]);
+        assert_eq!(started("streamlit run ui.py", None, &ix), vec![(1, None)]);
+        let line = "torch-model-archiver --model-name m --handler handler.py";
+        assert_eq!(started(line, None, &ix), vec![(2, None)]);
     }
 
     #[test]
@@ -479,7 +528,8 @@ mod tests {
         .expect("write");
         let ix = index(&["train.py", "serve.py"]);
         let roles = vec![FileRole::default(), FileRole::default()];
-        let e = find(dir.path(), &["Dockerfile".into()], &ix, &roles).expect("an entrypoint");
+        let e = find(dir.path(), &["Dockerfile".into()], &ix, &roles, &|_| true)
+            .expect("an entrypoint");
         assert_eq!(e.file, "serve.py");
         assert_eq!(e.object.as_deref(), Some("app"));
         assert_eq!(e.basis, EntrypointBasis::Declared);
@@ -487,20 +537,39 @@ mod tests {
     }
 
     #[test]
+    fn a_command_that_reaches_no_route_or_model_is_setup_not_the_service() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("entrypoint.sh"),
+            "python utils/download.py\ntorchserve --start\n",
+        )
+        .expect("write");
+        let ix = index(&["utils/download.py", "handler.py"]);
+        let roles = vec![
+            FileRole::default(),
+            FileRole {
+                serves: true,
+                ..FileRole::default()
+            },
+        ];
+        let e = find(dir.path(), &["entrypoint.sh".into()], &ix, &roles, &|i| {
+            i == 1
+        })
+        .expect("an entrypoint");
+        assert_eq!(e.file, "handler.py");
+        assert_eq!(e.alternatives[0].file, "utils/download.py");
+    }
+
+    #[test]
     fn without_evidence_the_best_named_serving_file_wins() {
         let ix = index(&["app copy.py", "app.py", "client.py"]);
-        let roles = vec![
-            FileRole {
-                serves: true,
-                ..FileRole::default()
-            },
-            FileRole {
-                serves: true,
-                ..FileRole::default()
-            },
-            FileRole::default(),
-        ];
-        let e = find(Path::new("/nonexistent"), &[], &ix, &roles).expect("an entrypoint");
+        let serving = FileRole {
+            serves: true,
+            ..FileRole::default()
+        };
+        let roles = vec![serving.clone(), serving, FileRole::default()];
+        let e =
+            find(Path::new("/nonexistent"), &[], &ix, &roles, &|_| true).expect("an entrypoint");
         assert_eq!(e.file, "app.py");
         assert_eq!(e.basis, EntrypointBasis::Inferred);
         assert_eq!(e.alternatives.len(), 1);

@@ -331,10 +331,24 @@ impl<'a> Walker<'a, '_, '_> {
                 _ => None,
             })
             .collect();
+        let saved_class = self.ctx.class.replace(c.name.to_string());
+        let attributes = c
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Assign(a) if a.targets.len() == 1 => match &a.targets[0] {
+                    Expr::Name(n) => Some((n.id.to_string(), self.ctx.value(&a.value))),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.ctx.class = saved_class;
         let site = ClassSite {
             name: c.name.to_string(),
             bases,
             methods,
+            attributes,
             location: self.ctx.location(c.name.range()),
         };
         for o in self.observers.iter_mut() {

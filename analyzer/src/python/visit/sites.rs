@@ -113,6 +113,15 @@ impl<'a> CallSite<'_, 'a> {
         }
     }
 
+    /// The receiver's value (`weights.transforms()` with `weights = ResNet50_Weights.DEFAULT`
+    /// gives the weights symbol).
+    pub fn receiver_value(&self) -> Option<Value> {
+        match self.call.func.as_ref() {
+            Expr::Attribute(a) => Some(self.ctx.value(&a.value)),
+            _ => None,
+        }
+    }
+
     /// For `Path("/x").write_text(...)`: the path the receiver was built from.
     pub fn receiver_path(&self) -> Option<Value> {
         let Expr::Attribute(a) = self.call.func.as_ref() else {
@@ -180,6 +189,8 @@ pub struct ClassSite {
     /// Base classes, resolved where possible, else as written.
     pub bases: Vec<String>,
     pub methods: Vec<String>,
+    /// Class-level `NAME = value` assignments, resolved (`topk = 10`, `image_processing`).
+    pub attributes: BTreeMap<String, Value>,
     pub location: Location,
 }
 
