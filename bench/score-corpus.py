@@ -33,7 +33,15 @@ FRAMING = {
     "expand_dims", "bytesio", "read", "to", "cuda", "cpu", "float", "astype",
     "decode_image", "image.decode_image", "decode_jpeg", "image.decode_jpeg", "numpy",
     "from_numpy", "tensor", "contiguous", "load_img", "img_to_array", "newaxis", "reshape",
-    "squeeze", "batch", "frombytes", "b64decode", "loads", "tolist",
+    "squeeze", "batch", "frombytes", "b64decode", "loads", "tolist", "fromstring", "imread",
+    "slice", "copy",
+}
+# Parameters a call leaves at the library's default: a step written without them equals one
+# that spells the default out.
+DEFAULTS = {
+    ("resize", "resample"): "bicubic",  # PIL Image.resize
+    ("resize", "interpolation"): "linear",  # cv2.resize INTER_LINEAR / torchvision BILINEAR
+    ("resize", "antialias"): True,
 }
 # Op names that mean the same thing.
 OP_ALIASES = {
@@ -115,7 +123,8 @@ def chain_of(steps) -> list[tuple[str, dict]]:
     out = []
     for s in steps or []:
         op = norm_op(s.get("op", ""))
-        if op in FRAMING or not op:
+        # Loading a tokenizer or processor configures the next step; it is not one.
+        if op in FRAMING or not op or op.endswith(".from_pretrained"):
             continue
         out.append((op, s.get("params") or {}))
     return out
@@ -129,6 +138,10 @@ def chain_matches(facts_chain, tool_chain) -> tuple[bool, str]:
             return False, f"op {top} != {fop}"
         for key, want in fparams.items():
             if key not in tparams:
+                default = DEFAULTS.get((fop, key))
+                if default is not None and (same_value(default, want) or
+                        (key == "interpolation" and norm_value(want) in ("linear", "bilinear"))):
+                    continue
                 return False, f"{fop}: no {key}"
             if not same_value(tparams[key], want):
                 return False, f"{fop}.{key} {tparams[key]!r} != {want!r}"

@@ -501,14 +501,9 @@ fn choose_entrypoint(
         .collect();
     let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
     let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
-    let plausible = |i: usize| {
-        service::reach::reachable(index, i, &imports, &starts)
-            .iter()
-            .zip(&roles)
-            .any(|(&reached, role)| reached && (role.serves || role.loads_model))
-    };
+    let reach = |i: usize| service::reach::reachable(index, i, &imports, &starts);
     Ok(service::entrypoint::find(
-        base, all_files, index, &roles, &plausible,
+        base, all_files, index, &roles, &reach,
     ))
 }
 

@@ -808,6 +808,11 @@ impl PipelineDetector {
                     self.weights_preset(&symbol, site);
                 }
             }
+            // A Keras model built in code and filled from a weights file.
+            "load_weights" if self.imports_tf && self.pipeline.models.is_empty() => {
+                let artifact = site.arg(Some(0), Some("filepath"));
+                self.model(Framework::Keras, site, artifact, None);
+            }
             "convert" if self.imports_pil => {
                 let params = Self::named_params(site, &["mode"]);
                 let step = self.step(StepLibrary::Pil, "convert", params, site);

@@ -84,15 +84,22 @@ struct Started {
 /// Finds the entrypoint among `python` files (indexed by `index`), reading deployment files
 /// among `all_files` under `base`. `roles` is parallel to `index.files()`.
 ///
-/// `plausible(i)` says whether file i reaches a route, handler or model: a command that
-/// starts anything else (`python utils/download.py`) is setup, not the service.
+/// `reach(i)` is the set of files file i imports, at any depth. A command that starts a
+/// file reaching no route, handler or model (`python utils/download.py`) is setup, not the
+/// service.
 pub fn find(
     base: &Path,
     all_files: &[String],
     index: &ModuleIndex,
     roles: &[FileRole],
-    plausible: &dyn Fn(usize) -> bool,
+    reach: &dyn Fn(usize) -> Vec<bool>,
 ) -> Option<EntrypointChoice> {
+    let plausible = |i: usize| {
+        reach(i)
+            .iter()
+            .zip(roles)
+            .any(|(&r, role)| r && (role.serves || role.loads_model))
+    };
     let mut evidence = deployment_evidence(base, all_files, index);
     let mut alternatives: Vec<Alternative> = Vec::new();
     evidence.retain(|e| {
@@ -147,7 +154,7 @@ pub fn find(
             alternatives: Vec::new(),
         }
     } else {
-        inferred(index, roles, &mut alternatives)?
+        inferred(index, roles, reach, &mut alternatives)?
     };
     alternatives.truncate(5);
     Some(EntrypointChoice {
@@ -156,23 +163,46 @@ pub fn find(
     })
 }
 
-/// No deployment file names a module: the best-named file that serves, else one that runs a
-/// model under `__main__`.
+/// No deployment file names a module: among the files that reach a route or handler, the
+/// one no other plausible file imports (`main.py` including the routers of
+/// `api/routes.py`), best named; else a file that runs a model under `__main__`.
 fn inferred(
     index: &ModuleIndex,
     roles: &[FileRole],
+    reach: &dyn Fn(usize) -> Vec<bool>,
     alternatives: &mut Vec<Alternative>,
 ) -> Option<EntrypointChoice> {
-    let mut serving: Vec<usize> = (0..roles.len()).filter(|&i| roles[i].serves).collect();
+    let reached: Vec<Vec<bool>> = (0..roles.len()).map(reach).collect();
+    let serves = |i: usize| {
+        reached[i]
+            .iter()
+            .zip(roles)
+            .any(|(&r, role)| r && role.serves)
+    };
+    let mut serving: Vec<usize> = (0..roles.len()).filter(|&i| serves(i)).collect();
     let why = if serving.is_empty() {
         serving = (0..roles.len())
             .filter(|&i| roles[i].main_guard && roles[i].loads_model)
             .collect();
         "runs a model under `if __name__ == \"__main__\"`"
     } else {
-        "defines the routes or handler"
+        "reaches the routes or handler"
     };
-    serving.sort_by_key(|&i| (penalty(index.file(i)), index.file(i).to_string()));
+    let likely = |i: usize| penalty(index.file(i)) < UNLIKELY_PENALTY;
+    let candidates = serving.clone();
+    let imported_by_another = |i: usize| {
+        candidates
+            .iter()
+            .any(|&j| j != i && likely(j) && reached[j][i] && !reached[i][j])
+    };
+    serving.sort_by_key(|&i| {
+        (
+            !likely(i),
+            imported_by_another(i),
+            penalty(index.file(i)),
+            index.file(i).to_string(),
+        )
+    });
     let (&first, rest) = serving.split_first()?;
     for &i in rest {
         alternatives.push(Alternative {
@@ -195,6 +225,8 @@ fn inferred(
     })
 }
 
+const UNLIKELY_PENALTY: u32 = 100;
+
 /// How unlikely a file is to be what production runs: backups, copies, demos, clients,
 /// tests and deep paths sort last.
 fn penalty(file: &str) -> u32 {
@@ -214,7 +246,7 @@ fn penalty(file: &str) -> u32 {
         || lower.contains("/tests/")
         || lower.contains(" ")
     {
-        p += 100;
+        p += UNLIKELY_PENALTY;
     }
     const LIKELY: &[&str] = &[
         "app",
@@ -249,6 +281,10 @@ fn deployment_evidence(base: &Path, all_files: &[String], index: &ModuleIndex) -
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
+        if file.ends_with(".wsgi") {
+            out.extend(wsgi_imports(file, &text, index));
+            continue;
+        }
         let flask_app = flask_app_env(&text);
         let dockerfile = is_dockerfile(file);
         for (n, line) in text.lines().enumerate() {
@@ -280,12 +316,42 @@ fn is_dockerfile(file: &str) -> bool {
     name.starts_with("dockerfile") || name.ends_with(".dockerfile")
 }
 
+/// A mod_wsgi `.wsgi` file is Python that imports the application:
+/// `from main import app as application`.
+fn wsgi_imports(file: &str, text: &str, index: &ModuleIndex) -> Vec<Evidence> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let line = line.trim();
+            let module = line
+                .strip_prefix("from ")
+                .and_then(|r| r.split_whitespace().next())
+                .or_else(|| {
+                    line.strip_prefix("import ")
+                        .and_then(|r| r.split_whitespace().next())
+                })?;
+            let i = index.find_named(module.trim_end_matches(','))?;
+            Some(Evidence {
+                file: i,
+                object: None,
+                text: format!("{file}:{} `{}`", n + 1, shorten(line)),
+                rank: 1,
+                server: true,
+            })
+        })
+        .collect()
+}
+
 /// Which files hold deployment commands, and how much they weigh.
 fn deployment_rank(file: &str) -> Option<u8> {
     let name = file.rsplit('/').next().unwrap_or(file).to_ascii_lowercase();
     if is_dockerfile(file) || name.starts_with("docker-compose") || name.starts_with("compose.") {
         Some(0)
-    } else if name == "procfile" || name == "app.yaml" || name == "fly.toml" {
+    } else if name == "procfile"
+        || name == "app.yaml"
+        || name == "fly.toml"
+        || name.ends_with(".wsgi")
+    {
         Some(1)
     } else if name.ends_with(".sh")
         || name == "makefile"
@@ -388,7 +454,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
         }
     }
     // `streamlit run app.py`, `gradio app.py`, `panel serve app.py`.
-    if has("streamlit") || has("gradio") || has("panel") || has("chainlit") {
+    if has("streamlit") || has("gradio") || has("panel") || has("chainlit") || has("fastapi") {
         for t in tokens.iter().filter(|t| t.ends_with(".py")) {
             if let Some(i) = index.find_path(t) {
                 out.push(Started {
@@ -527,9 +593,20 @@ mod tests {
         )
         .expect("write");
         let ix = index(&["train.py", "serve.py"]);
-        let roles = vec![FileRole::default(), FileRole::default()];
-        let e = find(dir.path(), &["Dockerfile".into()], &ix, &roles, &|_| true)
-            .expect("an entrypoint");
+        let roles = vec![
+            FileRole {
+                loads_model: true,
+                ..FileRole::default()
+            },
+            FileRole {
+                serves: true,
+                ..FileRole::default()
+            },
+        ];
+        let e = find(dir.path(), &["Dockerfile".into()], &ix, &roles, &|_| {
+            vec![true, true]
+        })
+        .expect("an entrypoint");
         assert_eq!(e.file, "serve.py");
         assert_eq!(e.object.as_deref(), Some("app"));
         assert_eq!(e.basis, EntrypointBasis::Declared);
@@ -553,11 +630,32 @@ mod tests {
             },
         ];
         let e = find(dir.path(), &["entrypoint.sh".into()], &ix, &roles, &|i| {
-            i == 1
+            vec![i == 0, i == 1]
         })
         .expect("an entrypoint");
         assert_eq!(e.file, "handler.py");
         assert_eq!(e.alternatives[0].file, "utils/download.py");
+    }
+
+    #[test]
+    fn without_evidence_the_module_that_includes_the_routes_wins() {
+        let ix = index(&["api/routes.py", "main.py", "tests/test_api.py"]);
+        let roles = vec![
+            FileRole {
+                serves: true,
+                ..FileRole::default()
+            },
+            FileRole::default(),
+            FileRole::default(),
+        ];
+        // main.py and the test import the routes; the routes import nothing.
+        let e = find(Path::new("/nonexistent"), &[], &ix, &roles, &|i| match i {
+            0 => vec![true, false, false],
+            1 => vec![true, true, false],
+            _ => vec![true, false, true],
+        })
+        .expect("an entrypoint");
+        assert_eq!(e.file, "main.py");
     }
 
     #[test]
@@ -568,8 +666,10 @@ mod tests {
             ..FileRole::default()
         };
         let roles = vec![serving.clone(), serving, FileRole::default()];
-        let e =
-            find(Path::new("/nonexistent"), &[], &ix, &roles, &|_| true).expect("an entrypoint");
+        let e = find(Path::new("/nonexistent"), &[], &ix, &roles, &|i| {
+            (0..3).map(|j| j == i).collect()
+        })
+        .expect("an entrypoint");
         assert_eq!(e.file, "app.py");
         assert_eq!(e.basis, EntrypointBasis::Inferred);
         assert_eq!(e.alternatives.len(), 1);
