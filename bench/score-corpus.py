@@ -60,7 +60,7 @@ OP_ALIASES = {
 # vocabulary and "torch" in another.
 FRAMEWORK_FAMILY = {
     "pytorch": "torch", "torch": "torch", "torchscript": "torch", "timm": "torch",
-    "ultralytics": "torch", "torchserve": "torch", "torchvision": "torch",
+    "ultralytics": "torch-or-onnx", "torchserve": "torch", "torchvision": "torch",
     "tensorflow": "tf", "keras": "tf", "tflite": "tf", "tf": "tf",
     "onnx": "onnx", "onnxruntime": "onnx", "openvino": "openvino",
     "huggingface": "hf", "transformers": "hf", "sentence-transformers": "hf",
@@ -70,10 +70,11 @@ FRAMEWORK_FAMILY = {
 # Finding rule prefixes -> the facts' blocker categories.
 RULE_CATEGORY = [
     ("process-", "process"), ("thread-", "thread"), ("network-", "network"),
-    ("download-", "download"), ("dynamic-pickle", "security"), ("dynamic-", "dynamic"),
+    ("download-", "download"), ("dynamic-trust-remote-code", "security"),
+    ("dynamic-pickle", "security"), ("dynamic-", "dynamic"),
     ("cuda-", "cuda"), ("fs-", "filesystem"), ("system-", "system"),
     ("training-", "training"), ("unsupported-package", "unsupported-package"),
-    ("security-", "security"), ("trust-remote-code", "security"),
+    ("security-", "security"), ("dynamic-trust-remote-code", "security"),
 ]
 # Findings that say the plan is incomplete: a drop the user is told about is not silent.
 INCOMPLETE_RULES = ("preprocessing-hidden", "unresolved-", "plan-incomplete")
@@ -180,7 +181,10 @@ def score(facts: dict, report: dict) -> dict:
     fams = {family(m["framework"]) for m in models}
     if plan_model.get("framework"):
         fams.add(family(plan_model["framework"]))
-    row["model"] = family(fm.get("framework", "")) in fams and norm_path(fm.get("file", "")) in {norm_path(f) for f in files}
+    want = family(fm.get("framework", ""))
+    # ultralytics serves a .pt or an exported .onnx: either family is right.
+    wanted = {"torch", "onnx"} if want == "torch-or-onnx" else {want}
+    row["model"] = bool(wanted & fams) and norm_path(fm.get("file", "")) in {norm_path(f) for f in files}
 
     plan_steps = (report.get("plan") or {}).get("preprocessing") or []
     facts_chain = chain_of(facts.get("preprocessing", []))

@@ -355,7 +355,15 @@ pub fn analyze_with(
     // production runs.
     imports.sort_by_key(|(outside, _)| *outside);
     let imports: Vec<ThirdPartyImport> = imports.into_iter().map(|(_, i)| i).collect();
-    findings.extend(pipeline.hidden.iter().map(hidden_finding));
+    // One finding per library: the steps are the same wherever it is called.
+    let mut hidden_libraries = std::collections::BTreeSet::new();
+    findings.extend(
+        pipeline
+            .hidden
+            .iter()
+            .filter(|h| hidden_libraries.insert(h.library.clone()))
+            .map(hidden_finding),
+    );
     let (packages, mut package_findings) = packages::package_uses(
         &knowledge.packages,
         &imports,

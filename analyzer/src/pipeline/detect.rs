@@ -550,6 +550,16 @@ impl PipelineDetector {
                 self.hidden("timm", site);
                 return true;
             }
+            // A pickled estimator: `pickle.load(open("model.pkl", "rb"))`.
+            "pickle.load" | "cloudpickle.load" | "dill.load"
+                if site.arg_text(0).is_some_and(|t| {
+                    contains_ignore_case(t, "model")
+                        || contains_ignore_case(t, ".pkl")
+                        || contains_ignore_case(t, "clf")
+                }) =>
+            {
+                self.model(Framework::Sklearn, site, None, None)
+            }
             "joblib.load" | "skops.io.load" => self.model(
                 Framework::Sklearn,
                 site,

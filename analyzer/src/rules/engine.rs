@@ -58,6 +58,7 @@ impl<'s> ServiceFacts<'s> {
             || path.starts_with("../")
             || path.starts_with('/')
             || path.starts_with('~')
+            || looks_like_a_file_path(path)
         {
             return true;
         }
@@ -69,6 +70,39 @@ impl<'s> ServiceFacts<'s> {
         let file_dir = Path::new(file).parent().unwrap_or(Path::new(""));
         root.join(path).exists() || root.join(file_dir).join(path).exists()
     }
+}
+
+/// A Windows path (`C:\\models\\x`, `D:/w`, `\\\\server\\share`), a path with more
+/// components than a Hub id's `org/name`, or a file with a model file's extension: never
+/// a Hub id.
+fn looks_like_a_file_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let drive = bytes.len() > 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/');
+    const MODEL_FILES: &[&str] = &[
+        ".pt",
+        ".pth",
+        ".bin",
+        ".onnx",
+        ".safetensors",
+        ".h5",
+        ".keras",
+        ".pb",
+        ".ckpt",
+        ".tflite",
+        ".pkl",
+        ".joblib",
+        ".json",
+        ".xml",
+    ];
+    drive
+        || path.contains('\\')
+        || path.matches('/').count() > 1
+        || MODEL_FILES
+            .iter()
+            .any(|ext| path.to_ascii_lowercase().ends_with(ext))
 }
 
 /// Collects the hits of every located leaf in one file.

@@ -113,6 +113,15 @@ impl<'a> CallSite<'_, 'a> {
         }
     }
 
+    /// The source text of positional argument `i`.
+    pub fn arg_text(&self, i: usize) -> Option<&'a str> {
+        self.call
+            .arguments
+            .args
+            .get(i)
+            .map(|a| &self.ctx.module.source[a.range()])
+    }
+
     /// The receiver's value (`weights.transforms()` with `weights = ResNet50_Weights.DEFAULT`
     /// gives the weights symbol).
     pub fn receiver_value(&self) -> Option<Value> {
