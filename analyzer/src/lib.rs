@@ -411,6 +411,10 @@ pub fn analyze_with(
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "service".into());
     let plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
+    // Found once the plan is chosen; they name what generation needs, not what blocks a path.
+    let unresolved = unresolved_findings(&plan);
+    summary.findings_mandatory += unresolved.len() as u32;
+    findings.extend(unresolved);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(Report {
         schema_version: report::REPORT_SCHEMA_VERSION.to_string(),
@@ -446,6 +450,39 @@ fn hidden_finding(hidden: &pipeline::HiddenSteps) -> Finding {
         snippet: None,
         outside_serving_path: false,
     }
+}
+
+/// A plan parameter that stayed an expression (`size=self.size` with no single value): the
+/// plan says `unresolved` and names it, never drops it.
+fn unresolved_findings(plan: &plan::MigrationPlan) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for step in plan.preprocessing.iter().chain(&plan.postprocessing) {
+        for (key, value) in &step.params {
+            let python::Value::Expr { expr } = value else {
+                continue;
+            };
+            let (file, line) = step.at.rsplit_once(':').unwrap_or((&step.at, "1"));
+            out.push(Finding {
+                rule: "unresolved-parameter".into(),
+                category: Category::Mandatory,
+                effort: 1,
+                targets: vec![MigrationPath::WasiNnGlue],
+                message: format!(
+                    "`{}` parameter `{key}` is `{expr}`, which the analysis could not resolve to a value: the plan lists it as unresolved",
+                    step.op
+                ),
+                remedy: format!(
+                    "Write the value into wasm-migrate.yaml (`{key}:` of the `{}` step), or make it a constant the service defines, then run `wasm-migrate check-plan`.",
+                    step.op
+                ),
+                links: Vec::new(),
+                location: Location::new(file, line.parse().unwrap_or(1), 1),
+                snippet: None,
+                outside_serving_path: false,
+            });
+        }
+    }
+    out
 }
 
 /// What every file's analysis shares.

@@ -194,8 +194,24 @@ pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("{}: cannot read the plan", file.display()))?;
     let plan = LoadedPlan::parse(file.clone(), text)?.plan;
+    // `generate`'s dry run: every step maps to Rust, every parameter has a value, the model
+    // artifact exists and the target can be generated. It writes into a scratch directory
+    // that is removed, so nothing of the user's changes.
+    if plan.target.path == wasm_migrate_plan::MigrationPath::WasiNnGlue {
+        let service = file.parent().unwrap_or(std::path::Path::new("."));
+        let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+        wasm_migrate_codegen::generate(
+            service,
+            &wasm_migrate_codegen::GenerateOptions {
+                out: Some(scratch.path().join("glue")),
+                target: None,
+                templates: None,
+                force: false,
+            },
+        )?;
+    }
     println!(
-        "{}: valid plan for `{}` (target {} on {} {})",
+        "{}: valid plan for `{}` (target {} on {} {}); `generate` would accept it",
         file.display(),
         plan.service.name,
         plan.target.path.as_str(),

@@ -176,8 +176,28 @@ fn write_plan_refuses_to_overwrite_and_reads_back() {
         "the plan has comments"
     );
     assert!(text.contains("op: Normalize"));
+    // check-plan is generate's dry run: a plan whose model file is missing is refused...
+    let artifact = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("artifact: "))
+        .expect("the plan names the model file")
+        .trim_matches('"')
+        .to_string();
+    let check = run(&["check-plan", service.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(2), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains(&artifact) && stderr(&check).contains("does not exist"),
+        "{}",
+        stderr(&check)
+    );
+    // ...and accepted once it is there, without writing anything into the service.
+    let model = service.join(&artifact);
+    fs::create_dir_all(model.parent().unwrap()).unwrap();
+    fs::write(&model, b"weights").unwrap();
     let check = run(&["check-plan", service.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(stdout(&check).contains("`generate` would accept it"));
+    assert!(!service.join("migrated").exists());
 
     // A second write without --force keeps the user's edits.
     fs::write(
