@@ -82,7 +82,8 @@ PATH_ALIASES = {"python-wasm": "wasi-python"}
 
 
 def norm_op(op: str) -> str:
-    op = op.strip().lower()
+    # `unsqueeze_` is `unsqueeze` in place.
+    op = op.strip().lower().rstrip("_") or op
     return OP_ALIASES.get(op, op)
 
 

@@ -249,6 +249,7 @@ pub fn analyze_with(
     let mut main_guards = Vec::new();
     let mut imported_calls: std::collections::BTreeMap<String, (Location, String)> =
         Default::default();
+    let call_sites = cross_module_call_sites(&module_index, &results);
     for r in results {
         for (name, call) in r.imported_calls {
             imported_calls.entry(name).or_insert(call);
@@ -403,6 +404,9 @@ pub fn analyze_with(
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
 
+    if let Some(entry) = &entrypoint {
+        place_cross_module_steps(&entry.file, &call_sites, &mut pipeline);
+    }
     let recommendation =
         pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
     let service_name = base
@@ -483,6 +487,92 @@ fn unresolved_findings(plan: &plan::MigrationPlan) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// `(importer, imported file)` -> where the importer first calls a name it imports from
+/// that file, and in which function: `main.py` calling `classify_image` of
+/// `predictions/classify.py`.
+type CallSites = rustc_hash::FxHashMap<(String, String), (Location, String)>;
+
+fn cross_module_call_sites(
+    index: &service::modules::ModuleIndex,
+    results: &[FileResult],
+) -> CallSites {
+    let mut out = CallSites::default();
+    for (i, r) in results.iter().enumerate() {
+        let importer = index.file(i);
+        for (module, names, level) in &r.local_imports {
+            for name in names {
+                let (Some(target), Some(call)) = (
+                    index.resolve_from(importer, module, name, *level),
+                    r.imported_calls.get(name),
+                ) else {
+                    continue;
+                };
+                out.entry((importer.to_string(), index.file(target).to_string()))
+                    .or_insert_with(|| call.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Preprocessing done in another module runs where the entrypoint calls into that module:
+/// `image = image.convert("RGB"); return classify(image)` puts `classify`'s Resize and
+/// Normalize after the convert, following calls up to a few modules deep.
+fn place_cross_module_steps(entry: &str, call_sites: &CallSites, pipeline: &mut Pipeline) {
+    const MAX_HOPS: usize = 5;
+    // A class built at import time (`classifier = Classifier()`) runs its steps when the
+    // handler calls it, after the handler has decoded the request: they go after the
+    // entrypoint's last decoding step.
+    let after_decoding = pipeline
+        .preprocessing
+        .iter()
+        .filter(|s| {
+            s.runs_at().file == entry
+                && matches!(
+                    s.op.as_str(),
+                    "open" | "convert" | "imdecode" | "frombuffer" | "imread" | "asarray"
+                )
+        })
+        .map(|s| s.runs_at().clone())
+        .max_by_key(crate::pipeline::detect::order_key)
+        .map(|mut at| {
+            at.end_column = at.end_column.map(|c| c + 1);
+            at
+        });
+    for step in pipeline
+        .preprocessing
+        .iter_mut()
+        .chain(pipeline.postprocessing.iter_mut())
+    {
+        let mut file = step.runs_at().file.clone();
+        let mut placed = None;
+        for _ in 0..MAX_HOPS {
+            if file == entry {
+                break;
+            }
+            let Some(((importer, _), call)) = call_sites
+                .iter()
+                .filter(|((_, imported), _)| *imported == file)
+                .min_by_key(|((importer, _), _)| (importer != entry, importer.clone()))
+            else {
+                break;
+            };
+            file = importer.clone();
+            placed = Some(call.clone());
+        }
+        let Some((at, scope)) = placed.filter(|_| file == entry) else {
+            continue;
+        };
+        match (&after_decoding, scope.as_str()) {
+            (Some(after), "<module>") => step.applied_at = Some(after.clone()),
+            _ => {
+                step.applied_at = Some(at);
+                step.scope = scope;
+            }
+        }
+    }
 }
 
 /// What every file's analysis shares.

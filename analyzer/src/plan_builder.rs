@@ -80,11 +80,12 @@ pub(crate) fn build_plan(
     // Steps of compositions applied here but defined elsewhere take their place in this
     // file's order (the sort is stable, so a composition keeps its own order).
     pre.sort_by_key(|s| crate::pipeline::detect::order_key(s.runs_at()));
-    let post: Vec<&Step> = pipeline
+    let mut post: Vec<&Step> = pipeline
         .postprocessing
         .iter()
-        .filter(|s| chain_file.as_ref().is_none_or(|f| &s.location.file == f))
+        .filter(|s| chain_file.as_ref().is_none_or(|f| &s.runs_at().file == f))
         .collect();
+    post.sort_by_key(|s| crate::pipeline::detect::order_key(s.runs_at()));
 
     let input_kind = if pre.iter().any(|s| s.library == StepLibrary::Tokenizer) {
         Some(InputKind::Text)

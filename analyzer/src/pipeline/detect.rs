@@ -972,6 +972,24 @@ impl Observer for PipelineDetector {
                     || self.postprocessing_call(q, site);
             }
             (None, Some(method)) => self.method_call(method, site),
+            (None, None)
+                if site.getattr_owner().is_some_and(|o| {
+                    matches!(
+                        o.as_str(),
+                        "torchvision.models"
+                            | "timm"
+                            | "tensorflow.keras.applications"
+                            | "keras.applications"
+                    )
+                }) =>
+            {
+                // `getattr(torchvision.models, name)(pretrained=True)`: a model chosen by name.
+                let framework = match site.getattr_owner().as_deref() {
+                    Some("torchvision.models" | "timm") => Framework::Pytorch,
+                    _ => Framework::Keras,
+                };
+                self.model(framework, site, None, None);
+            }
             (None, None) => {
                 let callee = site.callee_text();
                 if site.positional_count() > 0

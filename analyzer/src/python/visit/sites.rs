@@ -113,6 +113,18 @@ impl<'a> CallSite<'_, 'a> {
         }
     }
 
+    /// For `getattr(torchvision.models, name)(...)`: the qualified object the callee is taken
+    /// from (`torchvision.models`).
+    pub fn getattr_owner(&self) -> Option<String> {
+        let Expr::Call(inner) = self.call.func.as_ref() else {
+            return None;
+        };
+        if self.ctx.qualified_name(&inner.func).as_deref() != Some("getattr") {
+            return None;
+        }
+        self.ctx.qualified_name(inner.arguments.args.first()?)
+    }
+
     /// The source text of positional argument `i`.
     pub fn arg_text(&self, i: usize) -> Option<&'a str> {
         self.call
