@@ -132,6 +132,22 @@ struct FileResult {
     starts: Vec<String>,
     pipeline: Pipeline,
     main_guard: Option<Location>,
+    /// What the module defines for the service's other modules (first walk only).
+    exports: python::ModuleExports,
+}
+
+impl FileResult {
+    /// Whether the file's pipeline facts may change with the values of the service's other
+    /// modules: it finds a model, a step or a route, and imports modules of the service.
+    fn uses_service_values(&self) -> bool {
+        let p = &self.pipeline;
+        let has_pipeline = !(p.models.is_empty()
+            && p.preprocessing.is_empty()
+            && p.postprocessing.is_empty()
+            && p.serving.is_empty()
+            && p.hidden.is_empty());
+        has_pipeline && !self.local_imports.is_empty()
+    }
 }
 
 /// Analyzes with preloaded knowledge, reporting `(files done, files total)` as it goes.
@@ -184,24 +200,17 @@ pub fn analyze_with(
     let local_modules = local_modules(&all_files);
     let python_relative: Vec<String> = python_files.iter().map(|p| relative(p)).collect();
     let module_index = service::modules::ModuleIndex::new(&python_relative);
-    // First pass: what each module defines for the others (`from .settings import SIZE`).
-    let exports: Vec<python::ModuleExports> = python_files
-        .par_iter()
-        .zip(&python_relative)
-        .map(|(file, rel)| exports_of(file, rel, options))
-        .collect();
-    let imported = service::values::ServiceValues::new(&module_index, exports);
-
     let facts = ServiceFacts::new(&knowledge.rules, &base, &all_files, &manifests.dependencies);
     let done = AtomicUsize::new(0);
     let total = python_files.len();
-    let context = FileContext {
+    let mut context = FileContext {
         options,
         knowledge,
         facts: &facts,
         local: &local_modules,
-        imported: &imported,
+        imported: None,
     };
+    // One pass over every file, which also collects what each module defines for the others.
     let mut results: Vec<FileResult> = python_files
         .par_iter()
         .zip(&python_relative)
@@ -211,8 +220,38 @@ pub fn analyze_with(
             result
         })
         .collect();
-    let entrypoint = choose_entrypoint(&base, &all_files, &module_index, &results, options)?;
-    let outside_serving_path = mark_serving_path(&module_index, entrypoint.as_ref(), &mut results);
+    let exports = results
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.exports))
+        .collect();
+    let imported = service::values::ServiceValues::new(&module_index, exports);
+    // Files whose pipeline may use values of the service's other modules (`from .settings
+    // import SIZE`) are walked again with those values; the rest of a large tree is not.
+    context.imported = Some(&imported);
+    let again: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].uses_service_values())
+        .collect();
+    let redone: Vec<(usize, FileResult)> = again
+        .par_iter()
+        .map(|&i| {
+            (
+                i,
+                analyze_file(python_files[i], &python_relative[i], &context),
+            )
+        })
+        .collect();
+    for (i, result) in redone {
+        results[i] = result;
+    }
+    let graph = {
+        let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
+        let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
+        service::reach::ImportGraph::new(&module_index, &imports, &starts)
+    };
+    let entrypoint =
+        choose_entrypoint(&base, &all_files, &module_index, &graph, &results, options)?;
+    let outside_serving_path =
+        mark_serving_path(&module_index, &graph, entrypoint.as_ref(), &mut results);
 
     let mut findings = rules::service_findings(&knowledge.rules, &facts);
     for (path, problem) in &walked.problems {
@@ -492,7 +531,7 @@ fn unresolved_findings(plan: &plan::MigrationPlan) -> Vec<Finding> {
 /// `(importer, imported file)` -> where the importer first calls a name it imports from
 /// that file, and in which function: `main.py` calling `classify_image` of
 /// `predictions/classify.py`.
-type CallSites = rustc_hash::FxHashMap<(String, String), (Location, String)>;
+type CallSites = rustc_hash::FxHashMap<String, Vec<(String, Location, String)>>;
 
 fn cross_module_call_sites(
     index: &service::modules::ModuleIndex,
@@ -509,8 +548,10 @@ fn cross_module_call_sites(
                 ) else {
                     continue;
                 };
-                out.entry((importer.to_string(), index.file(target).to_string()))
-                    .or_insert_with(|| call.clone());
+                let importers = out.entry(index.file(target).to_string()).or_default();
+                if !importers.iter().any(|(f, _, _)| f == importer) {
+                    importers.push((importer.to_string(), call.0.clone(), call.1.clone()));
+                }
             }
         }
     }
@@ -552,15 +593,14 @@ fn place_cross_module_steps(entry: &str, call_sites: &CallSites, pipeline: &mut 
             if file == entry {
                 break;
             }
-            let Some(((importer, _), call)) = call_sites
-                .iter()
-                .filter(|((_, imported), _)| *imported == file)
-                .min_by_key(|((importer, _), _)| (importer != entry, importer.clone()))
+            let Some((importer, at, scope)) = call_sites
+                .get(&file)
+                .and_then(|importers| importers.iter().min_by_key(|(f, _, _)| (f != entry, f)))
             else {
                 break;
             };
             file = importer.clone();
-            placed = Some(call.clone());
+            placed = Some((at.clone(), scope.clone()));
         }
         let Some((at, scope)) = placed.filter(|_| file == entry) else {
             continue;
@@ -581,20 +621,8 @@ struct FileContext<'a> {
     knowledge: &'a Knowledge,
     facts: &'a ServiceFacts<'a>,
     local: &'a rustc_hash::FxHashSet<String>,
-    imported: &'a service::values::ServiceValues<'a>,
-}
-
-/// The first pass over one file: what it defines for the service's other modules.
-fn exports_of(path: &Path, relative: &str, options: &Options) -> python::ModuleExports {
-    let Ok(text) = source::read_python(path, options.max_file_size) else {
-        return python::ModuleExports::default();
-    };
-    // Deeply nested files are analyzed on a big stack in the second pass; their exports are
-    // not worth a second big stack.
-    if looks_deeply_nested(&text) {
-        return python::ModuleExports::default();
-    }
-    python::module_exports(&ParsedModule::parse(&text), relative)
+    /// The other modules' values: none on the first walk, which collects them.
+    imported: Option<&'a service::values::ServiceValues<'a>>,
 }
 
 /// The entrypoint given with `--entrypoint`, or found from the service's evidence.
@@ -602,6 +630,7 @@ fn choose_entrypoint(
     base: &Path,
     all_files: &[String],
     index: &service::modules::ModuleIndex,
+    graph: &service::reach::ImportGraph,
     results: &[FileResult],
     options: &Options,
 ) -> Result<Option<service::entrypoint::EntrypointChoice>, AnalyzeError> {
@@ -634,9 +663,7 @@ fn choose_entrypoint(
             starts: r.starts.iter().map(|m| (m.clone(), None)).collect(),
         })
         .collect();
-    let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
-    let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
-    let reach = |i: usize| service::reach::reachable(index, i, &imports, &starts);
+    let reach = |i: usize| graph.reachable(i);
     Ok(service::entrypoint::find(
         base, all_files, index, &roles, &reach,
     ))
@@ -648,16 +675,13 @@ fn choose_entrypoint(
 /// (by name) are what is left out.
 fn mark_serving_path(
     index: &service::modules::ModuleIndex,
+    graph: &service::reach::ImportGraph,
     entrypoint: Option<&service::entrypoint::EntrypointChoice>,
     results: &mut [FileResult],
 ) -> Vec<String> {
     let reached = entrypoint
         .and_then(|e| index.index_of(&e.file))
-        .map(|entry| {
-            let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
-            let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
-            service::reach::reachable(index, entry, &imports, &starts)
-        })
+        .map(|entry| graph.reachable(entry))
         .filter(|reached| {
             let loads = |on: bool| {
                 results
@@ -811,6 +835,7 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
         local_imports: Vec::new(),
         starts: Vec::new(),
         imported_calls: Default::default(),
+        exports: python::ModuleExports::default(),
         pipeline: Pipeline::default(),
         main_guard: None,
     };
@@ -832,12 +857,18 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
             local_imports: Vec::new(),
             starts: Vec::new(),
         };
+        let values = imported.map(|v| v as &dyn python::ImportedValues);
         python::visit_module_in(
             &module,
             relative,
-            Some(imported),
+            values,
             &mut [&mut rules, &mut detector, &mut collector],
         );
+        let exports = if imported.is_none() {
+            python::module_exports(&module, relative)
+        } else {
+            python::ModuleExports::default()
+        };
         let mut findings = rules.findings();
         if let Some(first) = errors.first() {
             findings.push(Finding {
@@ -887,6 +918,7 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
             local_imports: collector.local_imports,
             starts: collector.starts,
             imported_calls,
+            exports,
             pipeline,
             main_guard,
         }

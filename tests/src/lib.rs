@@ -175,12 +175,15 @@ pub mod flow {
     use super::{binary, copy_dir, python_env, repo_root, run_with, sample};
 
     /// Glue crates built by the tests share one target directory, and build without the shipped
-    /// profile's fat LTO and single codegen unit: they compute the same numbers (LTO changes
-    /// where code lives, not the floating-point operations), in a fraction of the time. One
-    /// test builds with the shipped profile ([`wm_shipped_profile`]).
-    const TEST_GLUE_PROFILE: [(&str, &str); 2] = [
+    /// profile's fat LTO, single codegen unit and opt-level 3: they compute the same numbers
+    /// (Rust never reassociates or contracts floating-point operations, whatever the level;
+    /// LTO changes where code lives), in a fraction of the time. One test builds with the
+    /// shipped profile and checks that its module answers byte for byte the same
+    /// ([`wm_shipped_profile`]).
+    const TEST_GLUE_PROFILE: [(&str, &str); 3] = [
         ("CARGO_PROFILE_RELEASE_LTO", "off"),
         ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+        ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
     ];
 
     fn glue_target() -> PathBuf {

@@ -172,13 +172,19 @@ fn inferred(
     reach: &dyn Fn(usize) -> Vec<bool>,
     alternatives: &mut Vec<Alternative>,
 ) -> Option<EntrypointChoice> {
-    let reached: Vec<Vec<bool>> = (0..roles.len()).map(reach).collect();
-    let serves = |i: usize| {
-        reached[i]
-            .iter()
-            .zip(roles)
-            .any(|(&r, role)| r && role.serves)
+    // Whole trees (a vendored site-packages) would make this quadratic: past a few hundred
+    // files only the files that serve themselves are candidates.
+    const MAX_GRAPH_FILES: usize = 400;
+    let reached: Vec<Vec<bool>> = if roles.len() <= MAX_GRAPH_FILES {
+        (0..roles.len()).map(reach).collect()
+    } else {
+        Vec::new()
     };
+    let serves = |i: usize| match reached.get(i) {
+        Some(r) => r.iter().zip(roles).any(|(&r, role)| r && role.serves),
+        None => roles[i].serves,
+    };
+    let reaches = |from: usize, to: usize| reached.get(from).is_some_and(|r| r[to]);
     let mut serving: Vec<usize> = (0..roles.len()).filter(|&i| serves(i)).collect();
     let why = if serving.is_empty() {
         serving = (0..roles.len())
@@ -193,7 +199,7 @@ fn inferred(
     let imported_by_another = |i: usize| {
         candidates
             .iter()
-            .any(|&j| j != i && likely(j) && reached[j][i] && !reached[i][j])
+            .any(|&j| j != i && likely(j) && reaches(j, i) && !reaches(i, j))
     };
     serving.sort_by_key(|&i| {
         (

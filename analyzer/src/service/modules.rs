@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 pub struct ModuleIndex {
     files: Vec<String>,
     by_name: FxHashMap<String, usize>,
+    by_file: FxHashMap<String, usize>,
 }
 
 impl ModuleIndex {
@@ -19,9 +20,15 @@ impl ModuleIndex {
                 by_name.entry(name).or_insert(i);
             }
         }
+        let by_file = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i))
+            .collect();
         ModuleIndex {
             files: files.to_vec(),
             by_name,
+            by_file,
         }
     }
 
@@ -34,7 +41,7 @@ impl ModuleIndex {
     }
 
     pub fn index_of(&self, file: &str) -> Option<usize> {
-        self.files.iter().position(|f| f == file)
+        self.by_file.get(file).copied()
     }
 
     /// The file of `module` imported from `from_file` with `level` leading dots.

@@ -1,0 +1,215 @@
+//! Patterns met in public inference services (bench/corpus), each as a small service of our
+//! own: package layouts, values in other modules, entrypoints named by deployment files, side
+//! scripts and backups, steps hidden in libraries, models behind wrappers.
+
+use std::fs;
+
+use wasm_migrate_analyzer::python::Value;
+use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
+
+fn service(files: &[(&str, &str)]) -> (tempfile::TempDir, Report) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    let report = analyze(dir.path(), &Options::default()).unwrap();
+    (dir, report)
+}
+
+fn param<'r>(r: &'r Report, op: &str, key: &str) -> Option<&'r Value> {
+    r.plan
+        .preprocessing
+        .iter()
+        .find(|s| s.op == op)
+        .and_then(|s| s.params.get(key))
+}
+
+const FLOATS: fn(&[f64]) -> Value = |v| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+
+#[test]
+fn a_package_takes_its_constants_from_settings_and_its_steps_from_another_module() {
+    let (_d, r) = service(&[
+        (
+            "Dockerfile",
+            "FROM python:3.11\nRUN python scripts/train.py\nCMD [\"uvicorn\", \"app.main:app\"]\n",
+        ),
+        ("app/__init__.py", ""),
+        (
+            "app/settings.py",
+            "import os\nRESIZE_TO = int(os.environ.get('RESIZE', '256'))\nCROP = RESIZE_TO - 32\nIMAGENET_MEAN = (0.485, 0.456, 0.406)\n",
+        ),
+        ("app/consts.py", "SCALE = [0.229, 0.224, 0.225]\n"),
+        (
+            "app/preprocess.py",
+            "from torchvision import transforms\nfrom .settings import RESIZE_TO, CROP, IMAGENET_MEAN\nfrom . import consts as c\n\nclass Pre:\n    def __init__(self, size=RESIZE_TO):\n        self.size = size\n\n    def __call__(self, img):\n        t = transforms.Compose([transforms.Resize(self.size), transforms.CenterCrop(CROP), transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, c.SCALE)])\n        return t(img)\n",
+        ),
+        (
+            "app/main.py",
+            "import io\nimport torch\nfrom PIL import Image\nfrom fastapi import FastAPI, UploadFile\nfrom .preprocess import Pre\n\napp = FastAPI()\nmodel = torch.jit.load('model.pt')\npre = Pre()\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    img = Image.open(io.BytesIO(await file.read())).convert('RGB')\n    x = pre(img).unsqueeze(0)\n    return {'y': model(x).softmax(1).tolist()}\n",
+        ),
+        ("app copy.py", "import subprocess\nsubprocess.run(['ls'])\n"),
+        (
+            "scripts/train.py",
+            "import torch\nopt = torch.optim.SGD([], lr=0.1)\nopt.step()\n",
+        ),
+    ]);
+    let entry = r.entrypoint.as_ref().expect("an entrypoint");
+    assert_eq!(entry.file, "app/main.py");
+    assert!(
+        entry.evidence.starts_with("Dockerfile:3"),
+        "{}",
+        entry.evidence
+    );
+    assert_eq!(
+        r.recommendation.path,
+        MigrationPath::WasiNnGlue,
+        "{}",
+        r.recommendation.rationale
+    );
+    assert_eq!(r.outside_serving_path, ["app copy.py", "scripts/train.py"]);
+    assert!(
+        r.findings
+            .iter()
+            .filter(|f| f.rule.starts_with("training") || f.rule.starts_with("process"))
+            .all(|f| f.outside_serving_path)
+    );
+    // Values from settings.py, a module alias and a parameter's default.
+    assert_eq!(param(&r, "Resize", "size"), Some(&Value::Int(256)));
+    assert_eq!(param(&r, "CenterCrop", "size"), Some(&Value::Int(224)));
+    assert_eq!(
+        param(&r, "Normalize", "mean"),
+        Some(&FLOATS(&[0.485, 0.456, 0.406]))
+    );
+    assert_eq!(
+        param(&r, "Normalize", "std"),
+        Some(&FLOATS(&[0.229, 0.224, 0.225]))
+    );
+    // The other module's steps run where main.py calls into it: after the decode.
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    assert_eq!(
+        &ops[..6],
+        [
+            "open",
+            "convert",
+            "Resize",
+            "CenterCrop",
+            "ToTensor",
+            "Normalize"
+        ]
+    );
+    assert!(
+        !r.findings.iter().any(|f| f.rule == "unresolved-parameter"),
+        "{:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn a_parameter_without_a_value_is_named_not_dropped() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "import torch\nfrom torchvision import transforms\nfrom flask import Flask, request\nfrom PIL import Image\napp = Flask(__name__)\nmodel = torch.jit.load('m.pt')\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    side = int(request.args['side'])\n    img = Image.open(request.files['file']).convert('RGB')\n    t = transforms.Compose([transforms.Resize(size=side), transforms.ToTensor()])\n    return {'y': model(t(img).unsqueeze(0)).tolist()}\n",
+    )]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "unresolved-parameter")
+        .expect("the unresolved size is a finding");
+    assert!(
+        f.message.contains("`size`") && f.message.contains("side"),
+        "{}",
+        f.message
+    );
+    assert!(matches!(
+        param(&r, "Resize", "size"),
+        Some(Value::Expr { .. })
+    ));
+}
+
+#[test]
+fn torchvision_weights_presets_and_torchserve_base_handlers_are_written_out() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "from flask import Flask, request\nfrom PIL import Image\nfrom torchvision.models import resnet50, ResNet50_Weights\napp = Flask(__name__)\nweights = ResNet50_Weights.DEFAULT\nmodel = resnet50(weights=weights).eval()\npreprocess = weights.transforms()\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    img = Image.open(request.files['file']).convert('RGB')\n    return {'y': model(preprocess(img).unsqueeze(0)).tolist()}\n",
+    )]);
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    assert_eq!(
+        &ops[..6],
+        [
+            "open",
+            "convert",
+            "Resize",
+            "CenterCrop",
+            "ToTensor",
+            "Normalize"
+        ]
+    );
+    assert_eq!(param(&r, "Resize", "size"), Some(&Value::Int(232)));
+    assert_eq!(param(&r, "CenterCrop", "size"), Some(&Value::Int(224)));
+
+    let (_d, r) = service(&[(
+        "handler.py",
+        "from ts.torch_handler.image_classifier import ImageClassifier\n\nclass FoodClassifier(ImageClassifier):\n    topk = 3\n",
+    )]);
+    assert_eq!(
+        r.entrypoint.as_ref().map(|e| e.file.as_str()),
+        Some("handler.py")
+    );
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["open", "Resize", "CenterCrop", "ToTensor", "Normalize"]
+    );
+    let topk = r
+        .plan
+        .postprocessing
+        .iter()
+        .find(|s| s.op == "topk")
+        .expect("top-k");
+    assert_eq!(topk.params.get("k"), Some(&Value::Int(3)));
+    assert!(r.plan.model.is_some(), "the base handler loads the model");
+}
+
+#[test]
+fn steps_hidden_in_a_library_make_the_plan_incomplete_not_silent() {
+    let (_d, r) = service(&[(
+        "api.py",
+        "from fastapi import FastAPI, UploadFile\nfrom ultralytics import YOLO\nimport numpy as np, cv2\napp = FastAPI()\nmodel = YOLO('weights/best.onnx')\n\n@app.post('/detect')\nasync def detect(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    return model(img)[0].boxes.xyxy.tolist()\n",
+    )]);
+    let hidden = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "preprocessing-hidden")
+        .expect("a hidden-steps finding");
+    assert!(hidden.message.contains("ultralytics") && hidden.message.contains("letterbox"));
+    let model = r.plan.model.as_ref().expect("the YOLO model");
+    assert_eq!(model.framework.as_str(), "onnx");
+    assert_eq!(r.recommendation.path, MigrationPath::WasiNnGlue);
+}
+
+#[test]
+fn local_and_windows_paths_are_not_downloads_and_remote_code_is_flagged() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "from transformers import AutoModel\nfrom efficientnet_pytorch import EfficientNet\nm1 = AutoModel.from_pretrained('C:\\\\models\\\\bert')\nm2 = AutoModel.from_pretrained('models/bert/v2')\nm3 = EfficientNet.from_pretrained('efficientnet-b0', weights_path='weights/b0.pth')\nm4 = AutoModel.from_pretrained('./nomic', trust_remote_code=True)\n",
+    )]);
+    let downloads: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("download"))
+        .collect();
+    assert!(downloads.is_empty(), "{downloads:?}");
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "dynamic-trust-remote-code")
+    );
+    assert!(
+        r.pipeline
+            .models
+            .iter()
+            .any(|m| m.artifact.as_deref() == Some("weights/b0.pth"))
+    );
+}
