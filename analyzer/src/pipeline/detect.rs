@@ -811,6 +811,15 @@ impl PipelineDetector {
         let tokenizer_like =
             ends_with_ignore_case(receiver, "tokenizer") || ends_with_ignore_case(receiver, "tok");
         match method {
+            // A fitted scikit-learn transformer (`vectorizer.transform([text])`): its vocabulary,
+            // weights or scaling live in the pickle, not in the code.
+            "transform" | "fit_transform"
+                if ["vector", "tfidf", "scaler", "encoder", "pca"]
+                    .iter()
+                    .any(|w| contains_ignore_case(site.receiver_text().unwrap_or(""), w)) =>
+            {
+                self.hidden("sklearn", site);
+            }
             "transforms" if site.positional_count() == 0 => {
                 if let Some(Value::Symbol { symbol }) = site.receiver_value()
                     && symbol.contains("_Weights")
@@ -967,9 +976,20 @@ impl Observer for PipelineDetector {
                     self.label_file(site.arg(Some(site.positional_count() - 1), None));
                     return;
                 }
-                let _ = self.model_call(q, site)
+                let known = self.model_call(q, site)
                     || self.preprocessing_call(q, site)
                     || self.postprocessing_call(q, site);
+                // A tokenizer built in another module of the service and imported here
+                // (`from app.models import tokenizer; tokenizer(text, ...)`).
+                if !known
+                    && ends_with_ignore_case(q, "tokenizer")
+                    && !q.starts_with("transformers.")
+                    && site.positional_count() > 0
+                {
+                    let params = Self::named_params(site, &["text", "text_pair"]);
+                    let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
+                    self.pipeline.preprocessing.push(step);
+                }
             }
             (None, Some(method)) => self.method_call(method, site),
             (None, None)

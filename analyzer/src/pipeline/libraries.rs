@@ -123,6 +123,10 @@ pub fn hidden_steps(library: &str) -> &'static str {
             "resize, center crop and normalisation from the model's pretrained config \
              (input_size, interpolation, crop_pct, mean, std)"
         }
+        "sklearn" => {
+            "a fitted scikit-learn transformer (vectorizer vocabulary and weights, scaling, \
+             encoding) whose parameters live in the pickled object, not in the code"
+        }
         "torchserve" => {
             "the base handler's `image_processing`, which a `VisionHandler` subclass must set"
         }

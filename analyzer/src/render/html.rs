@@ -799,6 +799,13 @@ fn findings(out: &mut String, report: &Report, compact: bool) {
 
 fn dependencies(out: &mut String, report: &Report) {
     let _ = write!(out, "<h2>Dependencies ({})</h2>", report.packages.len());
+    if report.summary.manifests == 0 {
+        let _ = write!(
+            out,
+            "<p class=\"wmr-warning\">{}</p>",
+            esc(super::NO_MANIFEST)
+        );
+    }
     if report.packages.is_empty() {
         out.push_str("<p class=\"wmr-muted\">No dependencies were found.</p>");
         return;

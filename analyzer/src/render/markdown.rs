@@ -293,6 +293,9 @@ pub fn render_markdown(report: &Report) -> String {
 
     // Dependencies.
     let _ = writeln!(out, "## Dependencies ({})\n", report.packages.len());
+    if report.summary.manifests == 0 {
+        let _ = writeln!(out, "{}\n", super::NO_MANIFEST);
+    }
     if report.packages.is_empty() {
         out.push_str("No dependencies were found.\n\n");
     } else {

@@ -295,6 +295,9 @@ pub(crate) fn outside_text(report: &Report) -> Option<String> {
     ))
 }
 
+/// Said when the service declares no dependencies anywhere.
+pub(crate) const NO_MANIFEST: &str = "No dependency manifest found (requirements*.txt, pyproject.toml, setup.cfg, setup.py, Pipfile, environment.yml): packages are known from the imports only.";
+
 pub(crate) fn total_findings(summary: &Summary) -> u64 {
     u64::from(summary.findings_mandatory)
         + u64::from(summary.findings_optional)

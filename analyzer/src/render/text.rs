@@ -420,6 +420,11 @@ fn pipeline(out: &mut String, p: &Painter, report: &Report) {
 
 fn dependencies(out: &mut String, p: &Painter, report: &Report) {
     let _ = writeln!(out, "{}", p.paint(HEADING, "Dependencies"));
+    if report.summary.manifests == 0 {
+        for line in wrap(super::NO_MANIFEST, 96) {
+            let _ = writeln!(out, "  {}", p.paint(WARN, &line));
+        }
+    }
     if report.packages.is_empty() {
         let _ = writeln!(out, "  {}\n", p.paint(DIM, "no dependencies found"));
         return;
