@@ -250,10 +250,12 @@ def run_analyze(binary: str, service: Path) -> tuple[dict | None, str, float]:
 
 
 def default_binary() -> str:
-    for p in (REPO / "target/release/wasm-migrate", REPO / "target/debug/wasm-migrate"):
-        if p.exists():
-            return str(p)
-    return "wasm-migrate"
+    """The most recently built of the release and debug binaries."""
+    built = [p for p in (REPO / "target/release/wasm-migrate", REPO / "target/debug/wasm-migrate")
+             if p.exists()]
+    if not built:
+        return "wasm-migrate"
+    return str(max(built, key=lambda p: p.stat().st_mtime))
 
 
 def main() -> int:
