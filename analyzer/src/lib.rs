@@ -715,7 +715,7 @@ fn choose_entrypoint(
             serves: !r.pipeline.serving.is_empty(),
             main_guard: r.main_guard.is_some(),
             loads_model: !r.pipeline.models.is_empty(),
-            starts: r.starts.iter().map(|m| (m.clone(), None)).collect(),
+            starts_server: !r.starts.is_empty(),
         })
         .collect();
     let reach = |i: usize| graph.reachable(i);

@@ -1,23 +1,13 @@
 //! Pipeline detection on small services written inline: the shapes of real code that the
 //! samples do not cover.
 
-use std::fs;
+mod common;
+use common::service;
 
 use wasm_migrate_analyzer::pipeline::{ServingKind, StepLibrary};
 use wasm_migrate_analyzer::plan::Layout;
 use wasm_migrate_analyzer::python::Value;
-use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
-
-fn service(files: &[(&str, &str)]) -> (tempfile::TempDir, Report) {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-    let report = analyze(dir.path(), &Options::default()).unwrap();
-    (dir, report)
-}
+use wasm_migrate_analyzer::{MigrationPath, Report};
 
 fn plan_ops(r: &Report) -> Vec<String> {
     r.plan.preprocessing.iter().map(|s| s.op.clone()).collect()

@@ -2,21 +2,11 @@
 //! own: package layouts, values in other modules, entrypoints named by deployment files, side
 //! scripts and backups, steps hidden in libraries, models behind wrappers.
 
-use std::fs;
+mod common;
+use common::service;
 
 use wasm_migrate_analyzer::python::Value;
-use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
-
-fn service(files: &[(&str, &str)]) -> (tempfile::TempDir, Report) {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-    let report = analyze(dir.path(), &Options::default()).unwrap();
-    (dir, report)
-}
+use wasm_migrate_analyzer::{MigrationPath, Report};
 
 fn param<'r>(r: &'r Report, op: &str, key: &str) -> Option<&'r Value> {
     r.plan

@@ -56,8 +56,8 @@ pub struct FileRole {
     pub main_guard: bool,
     /// It loads or builds a model.
     pub loads_model: bool,
-    /// Modules it starts by name (`uvicorn.run("app.main:app")`).
-    pub starts: Vec<(String, Option<String>)>,
+    /// It starts a server by module name (`uvicorn.run("app.main:app")`).
+    pub starts_server: bool,
 }
 
 /// One command found in a deployment file.
@@ -118,7 +118,7 @@ pub fn find(
     // `uvicorn.run("app.main:app")` in a file: weaker than a deployment file, stronger than
     // a guess. The file that runs it is what `python run.py` starts.
     for (i, role) in roles.iter().enumerate() {
-        if role.main_guard && !role.starts.is_empty() {
+        if role.main_guard && role.starts_server {
             evidence.push(Evidence {
                 file: i,
                 object: None,

@@ -51,8 +51,8 @@ pub fn module_exports(module: &ParsedModule<'_>, file: &str) -> ModuleExports {
         let names = bases.iter().filter_map(|b| ctx.qualified_name(b)).collect();
         out.bases.insert((*class).to_string(), names);
     }
-    out.reexports = ctx.aliases.clone();
-    out.stars = ctx.stars.clone();
+    out.reexports = std::mem::take(&mut ctx.aliases);
+    out.stars = std::mem::take(&mut ctx.stars);
     out
 }
 
