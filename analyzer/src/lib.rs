@@ -134,6 +134,8 @@ struct FileResult {
     main_guard: Option<Location>,
     /// What the module defines for the service's other modules (first walk only).
     exports: python::ModuleExports,
+    /// Its calls by the callee's last name, for placing steps done in helpers.
+    calls: pipeline::detect::CallsByName,
 }
 
 impl FileResult {
@@ -288,7 +290,10 @@ pub fn analyze_with(
     let mut main_guards = Vec::new();
     let mut imported_calls: std::collections::BTreeMap<String, (Location, String)> =
         Default::default();
-    let call_sites = cross_module_call_sites(&module_index, &results);
+    let calls: Vec<_> = results
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.calls))
+        .collect();
     for r in results {
         for (name, call) in r.imported_calls {
             imported_calls.entry(name).or_insert(call);
@@ -314,6 +319,7 @@ pub fn analyze_with(
         pipeline.postprocessing.extend(r.pipeline.postprocessing);
         pipeline.serving.extend(r.pipeline.serving);
         pipeline.hidden.extend(r.pipeline.hidden);
+        pipeline.inference.extend(r.pipeline.inference);
         for label in r.pipeline.label_files {
             if !pipeline.label_files.contains(&label) {
                 pipeline.label_files.push(label);
@@ -443,9 +449,13 @@ pub fn analyze_with(
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
 
-    if let Some(entry) = &entrypoint {
-        place_cross_module_steps(&entry.file, &call_sites, &mut pipeline);
-    }
+    let call_graph = service::placement::CallGraph::new(
+        &module_index,
+        &calls,
+        &graph,
+        entrypoint.as_ref().map(|e| e.file.as_str()),
+    );
+    place_steps(&call_graph, &mut pipeline);
     let recommendation =
         pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
     let service_name = base
@@ -583,91 +593,66 @@ fn unresolved_findings(plan: &plan::MigrationPlan) -> Vec<Finding> {
     out
 }
 
-/// `(importer, imported file)` -> where the importer first calls a name it imports from
-/// that file, and in which function: `main.py` calling `classify_image` of
-/// `predictions/classify.py`.
-type CallSites = rustc_hash::FxHashMap<String, Vec<(String, Location, String)>>;
-
-fn cross_module_call_sites(
-    index: &service::modules::ModuleIndex,
-    results: &[FileResult],
-) -> CallSites {
-    let mut out = CallSites::default();
-    for (i, r) in results.iter().enumerate() {
-        let importer = index.file(i);
-        for (module, names, level) in &r.local_imports {
-            for name in names {
-                let (Some(target), Some(call)) = (
-                    index.resolve_from(importer, module, name, *level),
-                    r.imported_calls.get(name),
-                ) else {
-                    continue;
-                };
-                let importers = out.entry(index.file(target).to_string()).or_default();
-                if !importers.iter().any(|(f, _, _)| f == importer) {
-                    importers.push((importer.to_string(), call.0.clone(), call.1.clone()));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Preprocessing done in another module runs where the entrypoint calls into that module:
-/// `image = image.convert("RGB"); return classify(image)` puts `classify`'s Resize and
-/// Normalize after the convert, following calls up to a few modules deep.
-fn place_cross_module_steps(entry: &str, call_sites: &CallSites, pipeline: &mut Pipeline) {
-    const MAX_HOPS: usize = 5;
+/// Puts every step and model call where it runs: a step in a helper runs where the route
+/// calls the helper (see `service::placement`). Steps then sort in execution order.
+fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipeline) {
+    use pipeline::detect::order_key;
     // A class built at import time (`classifier = Classifier()`) runs its steps when the
     // handler calls it, after the handler has decoded the request: they go after the
     // entrypoint's last decoding step.
-    let after_decoding = pipeline
-        .preprocessing
-        .iter()
-        .filter(|s| {
-            s.runs_at().file == entry
-                && matches!(
-                    s.op.as_str(),
-                    "open" | "convert" | "imdecode" | "frombuffer" | "imread" | "asarray"
-                )
-        })
-        .map(|s| s.runs_at().clone())
-        .max_by_key(crate::pipeline::detect::order_key)
-        .map(|mut at| {
-            at.end_column = at.end_column.map(|c| c + 1);
-            at
-        });
+    let decoded = |pipeline: &Pipeline, entry_file: &str| {
+        pipeline
+            .preprocessing
+            .iter()
+            .filter(|s| {
+                s.runs_at().file == entry_file
+                    && matches!(
+                        s.op.as_str(),
+                        "open" | "convert" | "imdecode" | "frombuffer" | "imread" | "asarray"
+                    )
+            })
+            .max_by_key(|s| order_key(s.runs_at()))
+            .map(|s| {
+                let mut at = s.runs_at().clone();
+                at.end_column = at.end_column.map(|c| c + 1);
+                (at, s.scope.clone())
+            })
+    };
+    let place = |at: &Location, scope: &str, after: &Option<(Location, String)>| {
+        let mut placed = graph.place(at, scope);
+        if graph.at_entry_module_level(&placed)
+            && placed.hops > 0
+            && let Some((after, scope)) = after
+        {
+            placed.order[0] = order_key(after);
+            placed.location = after.clone();
+            placed.scope = scope.clone();
+        }
+        placed
+    };
+    let after = graph.entry_file().and_then(|e| decoded(pipeline, e));
     for step in pipeline
         .preprocessing
         .iter_mut()
         .chain(pipeline.postprocessing.iter_mut())
     {
-        let mut file = step.runs_at().file.clone();
-        let mut placed = None;
-        for _ in 0..MAX_HOPS {
-            if file == entry {
-                break;
-            }
-            let Some((importer, at, scope)) = call_sites
-                .get(&file)
-                .and_then(|importers| importers.iter().min_by_key(|(f, _, _)| (f != entry, f)))
-            else {
-                break;
-            };
-            file = importer.clone();
-            placed = Some((at.clone(), scope.clone()));
+        let placed = place(step.runs_at(), &step.scope, &after);
+        if placed.hops > 0 {
+            step.applied_at = Some(placed.location);
+            step.scope = placed.scope;
         }
-        let Some((at, scope)) = placed.filter(|_| file == entry) else {
-            continue;
-        };
-        match (&after_decoding, scope.as_str()) {
-            (Some(after), "<module>") => step.applied_at = Some(after.clone()),
-            _ => {
-                step.applied_at = Some(at);
-                step.scope = scope;
-            }
-        }
+        step.order = placed.order;
     }
+    for call in &mut pipeline.inference {
+        let placed = place(&call.location, &call.scope, &after);
+        call.location = placed.location;
+        call.scope = placed.scope;
+        call.order = placed.order;
+    }
+    // Stable: steps at the same place keep the order their file gave them.
+    let key = |s: &pipeline::Step| (s.runs_at().file.clone(), s.order.clone());
+    pipeline.preprocessing.sort_by_cached_key(key);
+    pipeline.postprocessing.sort_by_cached_key(key);
 }
 
 /// What every file's analysis shares.
@@ -893,6 +878,7 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
         exports: python::ModuleExports::default(),
         pipeline: Pipeline::default(),
         main_guard: None,
+        calls: Default::default(),
     };
     let text = match source::read_python(path, options.max_file_size) {
         Ok(t) => t,
@@ -957,6 +943,7 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
             pipeline,
             main_guard,
             imported_calls,
+            calls,
         } = detector.finish();
         FileResult {
             summary: FileSummary {
@@ -976,6 +963,7 @@ fn analyze_file(path: &Path, relative: &str, context: &FileContext<'_>) -> FileR
             exports,
             pipeline,
             main_guard,
+            calls,
         }
     };
     if looks_deeply_nested(&text) {

@@ -77,15 +77,18 @@ pub(crate) fn build_plan(
     if pre.is_empty() {
         pre = inference;
     }
+    // What a handler does after calling the model (a heatmap, boxes drawn, a cast for
+    // display) is not the model's input.
+    pre.retain(|s| !runs_after_model(s, &pipeline.inference));
     // Steps of compositions applied here but defined elsewhere take their place in this
     // file's order (the sort is stable, so a composition keeps its own order).
-    pre.sort_by_key(|s| crate::pipeline::detect::order_key(s.runs_at()));
+    pre.sort_by_key(|s| execution_order(s));
     let mut post: Vec<&Step> = pipeline
         .postprocessing
         .iter()
         .filter(|s| chain_file.as_ref().is_none_or(|f| &s.runs_at().file == f))
         .collect();
-    post.sort_by_key(|s| crate::pipeline::detect::order_key(s.runs_at()));
+    post.sort_by_key(|s| execution_order(s));
 
     let input_kind = if pre.iter().any(|s| s.library == StepLibrary::Tokenizer) {
         Some(InputKind::Text)
@@ -253,4 +256,26 @@ fn text_shape(pre: &[&Step]) -> Option<Vec<i64>> {
         .filter(|s| s.library == StepLibrary::Tokenizer)
         .find_map(|s| s.param("max_length").and_then(Value::as_i64))
         .map(|n| vec![1, n])
+}
+
+/// A step's place in execution order: its call path when placement filled it.
+fn execution_order(step: &Step) -> Vec<crate::pipeline::OrderKey> {
+    if step.order.is_empty() {
+        vec![crate::pipeline::detect::order_key(step.runs_at())]
+    } else {
+        step.order.clone()
+    }
+}
+
+/// Whether the step runs after the model is called in the same function, and not inside
+/// that call (a wrapper's `predictor.predict(image)` runs its own preprocessing first).
+fn runs_after_model(step: &Step, calls: &[crate::pipeline::InferenceCall]) -> bool {
+    let order = execution_order(step);
+    calls
+        .iter()
+        .filter(|c| c.location.file == step.runs_at().file && c.scope == step.scope)
+        .filter(|c| !order.starts_with(&c.order))
+        .map(|c| &c.order)
+        .min()
+        .is_some_and(|first| *first < order)
 }

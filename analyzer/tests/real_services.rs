@@ -240,3 +240,56 @@ fn a_tokenizer_from_another_module_and_a_pickled_vectorizer_are_seen() {
         hidden.message
     );
 }
+
+fn ops(r: &Report) -> Vec<&str> {
+    r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect()
+}
+
+#[test]
+fn a_helper_module_runs_where_the_route_calls_it_and_what_follows_the_model_is_not_input() {
+    // A Compose defined in one module, applied by a helper in another, called from the
+    // route; a heatmap drawn after the model in a third helper.
+    let (_d, r) = service(&[
+        ("backend/__init__.py", ""),
+        (
+            "backend/model.py",
+            "import torch\nfrom torchvision import transforms\npreprocess = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])\nmodel = torch.jit.load('backend/model.pt')\n",
+        ),
+        (
+            "backend/utils.py",
+            "import cv2\nimport torch\nimport numpy as np\nfrom PIL import Image\nfrom .model import preprocess\n\ndef prepare_image(file):\n    image = Image.open(file).convert('RGB')\n    return preprocess(image).unsqueeze(0)\n\ndef heatmap(t):\n    a = t.numpy().transpose(1, 2, 0)\n    a = cv2.cvtColor(a, cv2.COLOR_RGB2BGR)\n    return cv2.resize(a, (64, 64))\n",
+        ),
+        (
+            "app/main.py",
+            "# run: uvicorn app.main:app\nfrom fastapi import FastAPI, UploadFile\nfrom backend.model import model\nfrom backend.utils import prepare_image, heatmap\n\napp = FastAPI()\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    x = prepare_image(file.file)\n    out = model(x).softmax(1)\n    return {'p': out.tolist(), 'map': heatmap(x[0]).tolist()}\n",
+        ),
+    ]);
+    assert_eq!(
+        ops(&r),
+        [
+            "open",
+            "convert",
+            "Resize",
+            "CenterCrop",
+            "ToTensor",
+            "unsqueeze"
+        ]
+    );
+}
+
+#[test]
+fn a_method_called_through_an_instance_runs_after_the_route_decodes() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "import io\nimport torch\nfrom PIL import Image\nfrom flask import Flask, request\nfrom torchvision import transforms\n\nclass Predictor:\n    def __init__(self, path):\n        self.model = torch.jit.load(path)\n        self.transform = transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor()])\n\n    def predict(self, image):\n        x = self.transform(image).unsqueeze(0)\n        y = self.model(x)\n        return (y * 100).round()\n\napp = Flask(__name__)\npredictor = Predictor('model.pt')\n\n@app.route('/predict', methods=['POST'])\ndef main():\n    image = Image.open(io.BytesIO(request.data))\n    if image.mode != 'RGB':\n        image = image.convert('RGB')\n    return {'y': predictor.predict(image).tolist()}\n",
+    )]);
+    assert_eq!(
+        ops(&r),
+        ["open", "convert", "Resize", "ToTensor", "unsqueeze"]
+    );
+    assert_eq!(
+        param(&r, "convert", "when"),
+        Some(&Value::Str("image.mode != 'RGB'".into()))
+    );
+    assert_eq!(param(&r, "Resize", "when"), None);
+}

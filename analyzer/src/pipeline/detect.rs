@@ -64,6 +64,105 @@ pub(crate) struct FileFacts {
     pub pipeline: Pipeline,
     pub main_guard: Option<Location>,
     pub imported_calls: BTreeMap<String, (Location, String)>,
+    /// Calls by the callee's last name (`predict` for `predictor.predict(x)`), with their
+    /// scopes: how steps in a helper find where the helper runs.
+    pub calls: CallsByName,
+}
+
+/// Call sites by the callee's last name, each with the scope it is in.
+pub(crate) type CallsByName = rustc_hash::FxHashMap<String, Vec<(Location, String)>>;
+
+/// The most call sites kept per name: the first ones are the ones placement uses.
+const CALLS_PER_NAME: usize = 8;
+
+/// Methods that run a model on their receiver (`model.predict(x)`, `session.run(...)`).
+const INFERENCE_METHODS: &[&str] = &[
+    "predict",
+    "predict_proba",
+    "predict_on_batch",
+    "run",
+    "invoke",
+    "infer",
+    "infer_new_request",
+    "forward",
+    "generate",
+    "encode",
+    "decision_function",
+];
+
+/// Top-level modules whose callables are APIs (`keras.Model`, `torch.nn.Module`), never a
+/// model the service holds.
+const FRAMEWORK_MODULES: &[&str] = &[
+    "torch",
+    "torchvision",
+    "tensorflow",
+    "keras",
+    "tf_keras",
+    "transformers",
+    "onnxruntime",
+    "openvino",
+    "sklearn",
+    "timm",
+    "ultralytics",
+    "numpy",
+    "cv2",
+    "PIL",
+    "joblib",
+    "pickle",
+    "sentence_transformers",
+    "mlflow",
+    "tflite_runtime",
+    "fastapi",
+    "flask",
+    "starlette",
+];
+
+/// Whether a name reads as a model held by the service (`model`, `ort_session`,
+/// `self.classifier`), not as a function that loads or makes one.
+fn names_a_model(name: &str) -> bool {
+    let name = name.trim_start_matches('_').to_ascii_lowercase();
+    const VERBS: &[&str] = &[
+        "load_",
+        "get_",
+        "build_",
+        "create_",
+        "make_",
+        "init_",
+        "train_",
+        "save_",
+        "export_",
+        "set_",
+        "setup_",
+        "download_",
+        "fetch_",
+        "update_",
+        "reload_",
+        "prepare_",
+        "warm",
+    ];
+    if VERBS.iter().any(|v| name.starts_with(v)) {
+        return false;
+    }
+    const NAMES: &[&str] = &[
+        "model",
+        "net",
+        "session",
+        "sess",
+        "interpreter",
+        "classifier",
+        "detector",
+        "predictor",
+        "pipe",
+        "nlp",
+        "clf",
+        "estimator",
+        "learner",
+        "engine",
+    ];
+    NAMES.contains(&name.as_str())
+        || NAMES
+            .iter()
+            .any(|n| name.ends_with(&format!("_{n}")) || name.starts_with(&format!("{n}_")))
 }
 
 /// Collects the pipeline facts of one file.
@@ -94,6 +193,11 @@ pub(crate) struct PipelineDetector {
     assigned_calls: Vec<(String, Location)>,
     /// TorchServe handler classes: name, base class, methods, class attributes, location.
     torchserve_classes: Vec<TorchserveClass>,
+    /// Calls by the callee's last name, for placing steps done in helpers.
+    calls: CallsByName,
+    /// Calls that may run a model: the name holding it (`model`, `session`), where, in
+    /// which scope. Kept when that name holds a model this file loads or reads as one.
+    inference_candidates: Vec<(String, Location, String)>,
 }
 
 /// A TorchServe handler class, for what its base handler does that it does not override.
@@ -122,6 +226,11 @@ const DATA_PARAMS: &[&str] = &[
     "data",
 ];
 
+/// The last dotted name of an expression's text: `model` for `self.model`.
+fn last_name(text: &str) -> &str {
+    text.rsplit('.').next().unwrap_or(text).trim()
+}
+
 fn within(loc: &Location, span: &Location) -> bool {
     let start = (span.line, span.column);
     let end = (
@@ -132,7 +241,7 @@ fn within(loc: &Location, span: &Location) -> bool {
     at >= start && at <= end
 }
 
-pub(crate) type OrderKey = (u32, u32, u32, u32);
+pub(crate) use super::OrderKey;
 
 /// Execution order: an expression finishes after the ones inside it (`open(...).convert()`,
 /// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end.
@@ -176,7 +285,7 @@ impl PipelineDetector {
         let scopes: std::collections::HashSet<String> =
             keyed.iter().map(|(_, _, s)| s.scope.clone()).collect();
         let base = keyed.len();
-        for (i, step) in self.contextual.into_iter().enumerate() {
+        for (i, step) in std::mem::take(&mut self.contextual).into_iter().enumerate() {
             if scopes.contains(&step.scope) {
                 keyed.push((order_key(&step.location), base + i, step));
             }
@@ -186,10 +295,73 @@ impl PipelineDetector {
         self.pipeline
             .postprocessing
             .sort_by_key(|s| order_key(&s.location));
+        self.pipeline.inference = self.inference_calls();
         FileFacts {
             pipeline: self.pipeline,
             main_guard: self.has_main_guard,
             imported_calls: self.imported_calls,
+            calls: self.calls,
+        }
+    }
+
+    /// The candidates whose holder is a model: assigned from a model load in this file, or
+    /// named like one (a model loaded in another module and imported here).
+    fn inference_calls(&mut self) -> Vec<super::InferenceCall> {
+        let loaded: Vec<&str> = self
+            .assigned_calls
+            .iter()
+            .filter(|(_, span)| {
+                self.pipeline
+                    .models
+                    .iter()
+                    .any(|m| within(&m.location, span))
+            })
+            .map(|(target, _)| last_name(target))
+            .collect();
+        self.inference_candidates
+            .drain(..)
+            .filter(|(holder, _, _)| loaded.contains(&holder.as_str()) || names_a_model(holder))
+            .map(|(_, location, scope)| super::InferenceCall {
+                location,
+                scope,
+                order: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Remembers where a call runs, by the callee's last name, and whether it may run a model.
+    fn record_call(&mut self, site: &CallSite<'_, '_>, loads_model: bool) {
+        let callee = site.callee_text();
+        let last = last_name(callee);
+        if last.is_empty() || !last.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return;
+        }
+        let sites = self.calls.entry(last.to_string()).or_default();
+        if sites.len() < CALLS_PER_NAME {
+            sites.push((site.location(), site.scope.clone()));
+        }
+        // A model's own `forward` calls its layers, and a constructor's call is a warm-up:
+        // neither is the service calling its model on a request.
+        let inside_model = site.scope.ends_with(".forward") || site.scope.ends_with("__init__");
+        // A name imported from the service's own modules (`from .model import model`)
+        // resolves too; one from a framework is an API, not a model held by the service.
+        let framework_api = site
+            .qualified
+            .as_deref()
+            .is_some_and(|q| FRAMEWORK_MODULES.contains(&q.split('.').next().unwrap_or(q)));
+        if loads_model || framework_api || inside_model {
+            return;
+        }
+        let holder = match site.receiver_text() {
+            Some(receiver) if INFERENCE_METHODS.contains(&last) => last_name(receiver),
+            _ => last,
+        };
+        if !holder.is_empty() {
+            self.inference_candidates.push((
+                holder.to_string(),
+                site.location(),
+                site.scope.clone(),
+            ));
         }
     }
 
@@ -316,6 +488,7 @@ impl PipelineDetector {
             composed_in: None,
             composition_unused: false,
             applied_at: None,
+            order: Vec::new(),
             location: class.location.clone(),
         };
         self.pipeline.preprocessing.extend([
@@ -373,6 +546,13 @@ impl PipelineDetector {
         params.retain(|k, v| {
             v.is_literal() || !(DATA_PARAMS.contains(&k.as_str()) || k.starts_with("arg"))
         });
+        // A step done only sometimes (`if image.mode != "RGB": image = image.convert("RGB")`)
+        // says when; the request's method is routing, not a condition on the data.
+        if let Some(condition) = site.condition()
+            && !condition.contains("request.method")
+        {
+            params.insert("when".to_string(), Value::Str(condition.to_string()));
+        }
         Step {
             library,
             op: op.to_string(),
@@ -381,6 +561,7 @@ impl PipelineDetector {
             composed_in: None,
             composition_unused: false,
             applied_at: None,
+            order: Vec::new(),
             location: site.location(),
         }
     }
@@ -912,49 +1093,8 @@ impl PipelineDetector {
         }
     }
 
-    fn label_file(&mut self, value: Option<Value>) {
-        let Some(Value::Str(path)) = value else {
-            return;
-        };
-        let lower = path.to_ascii_lowercase();
-        let named_like_labels = [
-            "label",
-            "class",
-            "index_to_name",
-            "synset",
-            "categor",
-            "id2label",
-        ]
-        .iter()
-        .any(|k| lower.contains(k));
-        let data_file = [".txt", ".json", ".csv", ".names"]
-            .iter()
-            .any(|e| lower.ends_with(e));
-        if named_like_labels && data_file && !self.pipeline.label_files.contains(&path) {
-            self.pipeline.label_files.push(path);
-        }
-    }
-}
-
-impl Observer for PipelineDetector {
-    fn import(&mut self, _ctx: &Context<'_>, site: &ImportSite) {
-        self.imported_names.extend(site.names.iter().cloned());
-        let top = site.module.split('.').next().unwrap_or("");
-        match top {
-            "torch" | "torchvision" => self.imports_torch = true,
-            "numpy" => self.imports_numpy = true,
-            "PIL" => self.imports_pil = true,
-            "cv2" => self.imports_cv2 = true,
-            "openvino" => self.imports_openvino = true,
-            "flask" => self.imports_flask = true,
-            "fastapi" | "starlette" => self.imports_fastapi = true,
-            "ts" => self.imports_torchserve = true,
-            "tensorflow" | "keras" => self.imports_tf = true,
-            _ => {}
-        }
-    }
-
-    fn call(&mut self, site: &CallSite<'_, '_>) {
+    /// What one call contributes: a model load, a step, a label file.
+    fn detect_call(&mut self, site: &CallSite<'_, '_>) {
         let callee = site.callee_text();
         if let Some((var, _)) = self.compose_vars.iter().find(|(v, _)| v == callee)
             && !self.compose_uses.contains_key(var)
@@ -1027,6 +1167,55 @@ impl Observer for PipelineDetector {
         }
     }
 
+    fn label_file(&mut self, value: Option<Value>) {
+        let Some(Value::Str(path)) = value else {
+            return;
+        };
+        let lower = path.to_ascii_lowercase();
+        let named_like_labels = [
+            "label",
+            "class",
+            "index_to_name",
+            "synset",
+            "categor",
+            "id2label",
+        ]
+        .iter()
+        .any(|k| lower.contains(k));
+        let data_file = [".txt", ".json", ".csv", ".names"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        if named_like_labels && data_file && !self.pipeline.label_files.contains(&path) {
+            self.pipeline.label_files.push(path);
+        }
+    }
+}
+
+impl Observer for PipelineDetector {
+    fn import(&mut self, _ctx: &Context<'_>, site: &ImportSite) {
+        self.imported_names.extend(site.names.iter().cloned());
+        let top = site.module.split('.').next().unwrap_or("");
+        match top {
+            "torch" | "torchvision" => self.imports_torch = true,
+            "numpy" => self.imports_numpy = true,
+            "PIL" => self.imports_pil = true,
+            "cv2" => self.imports_cv2 = true,
+            "openvino" => self.imports_openvino = true,
+            "flask" => self.imports_flask = true,
+            "fastapi" | "starlette" => self.imports_fastapi = true,
+            "ts" => self.imports_torchserve = true,
+            "tensorflow" | "keras" => self.imports_tf = true,
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, site: &CallSite<'_, '_>) {
+        let models_before = self.pipeline.models.len();
+        self.detect_call(site);
+        let loads_model = self.pipeline.models.len() > models_before;
+        self.record_call(site, loads_model);
+    }
+
     fn binop(&mut self, site: &BinOpSite) {
         if !self.imports_numpy {
             return;
@@ -1052,6 +1241,7 @@ impl Observer for PipelineDetector {
             composed_in: None,
             composition_unused: false,
             applied_at: None,
+            order: Vec::new(),
             location: site.location.clone(),
         });
     }
@@ -1065,6 +1255,7 @@ impl Observer for PipelineDetector {
             composed_in: None,
             composition_unused: false,
             applied_at: None,
+            order: Vec::new(),
             location,
         });
     }

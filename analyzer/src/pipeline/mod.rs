@@ -58,6 +58,10 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_at: Option<Location>,
     pub location: Location,
+    /// Where the step runs in execution order, outermost call first: the route's call of a
+    /// helper, the helper's call of a method, the step itself. Filled service-wide.
+    #[serde(skip)]
+    pub order: Vec<OrderKey>,
 }
 
 impl Step {
@@ -105,6 +109,9 @@ pub struct Endpoint {
     pub location: Location,
 }
 
+/// A position in a file, in execution order: end line, end column, line, column.
+pub type OrderKey = (u32, u32, u32, u32);
+
 /// Everything detected about the inference path.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
@@ -120,6 +127,18 @@ pub struct Pipeline {
     /// Steps a library does inside a call the service makes, which the plan cannot list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<HiddenSteps>,
+    /// Where the service calls its model (`model(x)`, `session.run(...)`), placed like the
+    /// steps: what a handler does after it is not preprocessing.
+    #[serde(skip)]
+    pub inference: Vec<InferenceCall>,
+}
+
+/// A call of the served model, in the function it runs in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InferenceCall {
+    pub location: Location,
+    pub scope: String,
+    pub order: Vec<OrderKey>,
 }
 
 /// Preprocessing or postprocessing done inside a library call (`YOLO(...)(image)`,

@@ -507,6 +507,7 @@ pub(crate) fn sample_report() -> Report {
             composed_in: None,
             composition_unused: false,
             applied_at: None,
+            order: Vec::new(),
             location: Location::new("app.py", line, 5),
         }
     }
@@ -677,6 +678,7 @@ pub(crate) fn sample_report() -> Report {
         label_files: vec!["labels.txt".to_string()],
         input_kind: Some(InputKind::Image),
         hidden: Vec::new(),
+        inference: Vec::new(),
     };
 
     let packages = vec![

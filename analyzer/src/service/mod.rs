@@ -4,5 +4,6 @@
 
 pub mod entrypoint;
 pub mod modules;
+pub(crate) mod placement;
 pub mod reach;
 pub mod values;

@@ -46,6 +46,11 @@ impl ImportGraph {
         ImportGraph { edges }
     }
 
+    /// `edges()[i]`: the files file i loads.
+    pub fn edges(&self) -> &[Vec<usize>] {
+        &self.edges
+    }
+
     /// The files `entry` loads, itself included.
     pub fn reachable(&self, entry: usize) -> Vec<bool> {
         let mut seen = vec![false; self.edges.len()];

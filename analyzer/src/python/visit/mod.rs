@@ -390,6 +390,47 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// Walks an `if`, each branch under its condition: steps done only sometimes say when.
+    fn conditional(&mut self, i: &'a ast::StmtIf) {
+        self.visit_expr(&i.test);
+        // Module-level branches choose a configuration, not a step of a request.
+        let inside_function = !self.ctx.locals.is_empty();
+        let text = |e: &Expr| self.ctx.module.source[e.range()].to_string();
+        let mut earlier = vec![text(&i.test)];
+        self.walk_branch(inside_function.then(|| earlier[0].clone()), &i.body);
+        for clause in &i.elif_else_clauses {
+            if let Some(test) = &clause.test {
+                self.visit_expr(test);
+            }
+            let negated = earlier
+                .iter()
+                .map(|t| format!("not ({t})"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let condition = match &clause.test {
+                Some(test) => {
+                    earlier.push(text(test));
+                    format!("{negated} and {}", text(test))
+                }
+                None => negated,
+            };
+            self.walk_branch(inside_function.then_some(condition), &clause.body);
+        }
+    }
+
+    fn walk_branch(&mut self, condition: Option<String>, body: &'a [Stmt]) {
+        let pushed = condition.is_some();
+        if let Some(c) = condition {
+            self.ctx.conditions.push(c);
+        }
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+        if pushed {
+            self.ctx.conditions.pop();
+        }
+    }
+
     fn check_branch(&mut self, test: &'a Expr) {
         let Some(fwd) = &self.forward else { return };
         if depends_on_tensor(test, &fwd.tensors) {
@@ -527,7 +568,7 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
                         self.check_branch(test);
                     }
                 }
-                visitor::walk_stmt(self, stmt);
+                self.conditional(i);
             }
             Stmt::AugAssign(a) => {
                 self.binop(a.op, &a.target, &a.value, a.range());

@@ -95,6 +95,9 @@ pub struct Context<'a> {
     pub(super) class_attrs: FxHashMap<String, &'a Expr>,
     /// Each class of this module and its base-class expressions.
     pub(super) class_bases: FxHashMap<&'a str, &'a [Expr]>,
+    /// The tests of the `if`s enclosing the code being walked inside a function, innermost
+    /// last, as written (`image.mode != "RGB"`, or `not (...)` in an `else`).
+    pub(super) conditions: Vec<String>,
 }
 
 /// Values the service's other modules define, looked up by the qualified name an import
@@ -122,6 +125,7 @@ impl<'a> Context<'a> {
             class: None,
             class_attrs: FxHashMap::default(),
             class_bases: FxHashMap::default(),
+            conditions: Vec::new(),
         }
     }
 

@@ -170,6 +170,11 @@ impl<'a> CallSite<'_, 'a> {
     }
 
     /// The callee as written (`self.model.cuda`).
+    /// The test of the innermost `if` the call is under, inside a function.
+    pub fn condition(&self) -> Option<&str> {
+        self.ctx.conditions.last().map(String::as_str)
+    }
+
     pub fn callee_text(&self) -> &'a str {
         &self.ctx.module.source[self.call.func.range()]
     }
