@@ -163,20 +163,55 @@ fn torchvision_weights_presets_and_torchserve_base_handlers_are_written_out() {
 }
 
 #[test]
+fn ultralytics_steps_are_written_out_and_an_exported_size_is_named_unresolved() {
+    let (_d, r) = service(&[(
+        "api.py",
+        "from fastapi import FastAPI, UploadFile\nfrom ultralytics import YOLO\nimport numpy as np, cv2\napp = FastAPI()\nmodel = YOLO('weights/best.onnx')\n\n@app.post('/detect')\nasync def detect(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    return model(img, conf=0.4)[0].boxes.xyxy.tolist()\n",
+    )]);
+    assert_eq!(
+        ops(&r),
+        [
+            "frombuffer",
+            "imdecode",
+            "letterbox",
+            "bgr-to-rgb",
+            "divide"
+        ]
+    );
+    assert!(matches!(
+        param(&r, "letterbox", "new_shape"),
+        Some(Value::Expr { .. })
+    ));
+    assert_eq!(param(&r, "letterbox", "auto"), Some(&Value::Bool(false)));
+    let nms = r
+        .plan
+        .postprocessing
+        .iter()
+        .find(|s| s.op == "nms")
+        .expect("NMS");
+    assert_eq!(nms.params.get("conf"), Some(&Value::Float(0.4)));
+    assert!(r.findings.iter().any(|f| f.rule.starts_with("unresolved-")));
+    let model = r.plan.model.as_ref().expect("the YOLO model");
+    assert_eq!(model.framework.as_str(), "onnx");
+    assert_eq!(r.recommendation.path, MigrationPath::WasiNnGlue);
+}
+
+#[test]
 fn steps_hidden_in_a_library_make_the_plan_incomplete_not_silent() {
     let (_d, r) = service(&[(
         "api.py",
-        "from fastapi import FastAPI, UploadFile\nfrom ultralytics import YOLO\nimport numpy as np, cv2\napp = FastAPI()\nmodel = YOLO('weights/best.onnx')\n\n@app.post('/detect')\nasync def detect(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    return model(img)[0].boxes.xyxy.tolist()\n",
+        "from fastapi import FastAPI\nfrom sentence_transformers import SentenceTransformer\napp = FastAPI()\nmodel = SentenceTransformer('models/minilm')\n\n@app.post('/embed')\nasync def embed(text: str):\n    return model.encode([text], normalize_embeddings=True).tolist()\n",
     )]);
     let hidden = r
         .findings
         .iter()
         .find(|f| f.rule == "preprocessing-hidden")
         .expect("a hidden-steps finding");
-    assert!(hidden.message.contains("ultralytics") && hidden.message.contains("letterbox"));
-    let model = r.plan.model.as_ref().expect("the YOLO model");
-    assert_eq!(model.framework.as_str(), "onnx");
-    assert_eq!(r.recommendation.path, MigrationPath::WasiNnGlue);
+    assert!(
+        hidden.message.contains("sentence-transformers"),
+        "{}",
+        hidden.message
+    );
 }
 
 #[test]

@@ -86,6 +86,10 @@ pub enum StepLibrary {
     Tensorflow,
     Torch,
     Tokenizer,
+    /// Done inside ultralytics' predictor (letterbox, channel order, scaling, NMS).
+    Ultralytics,
+    /// A fitted scikit-learn transformer, its parameters in the pickle.
+    Sklearn,
 }
 
 impl StepLibrary {
@@ -100,6 +104,8 @@ impl StepLibrary {
             StepLibrary::Tensorflow => "tensorflow",
             StepLibrary::Torch => "torch",
             StepLibrary::Tokenizer => "tokenizer",
+            StepLibrary::Ultralytics => "ultralytics",
+            StepLibrary::Sklearn => "sklearn",
         }
     }
 }

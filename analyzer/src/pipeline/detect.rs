@@ -197,7 +197,16 @@ pub(crate) struct PipelineDetector {
     calls: CallsByName,
     /// Calls that may run a model: the name holding it (`model`, `session`), where, in
     /// which scope. Kept when that name holds a model this file loads or reads as one.
-    inference_candidates: Vec<(String, Location, String)>,
+    inference_candidates: Vec<InferenceCandidate>,
+}
+
+/// A call that may run a model: the name holding it (`model`, `session`), where, in which
+/// scope, and the predictor settings passed (`imgsz=`, `conf=`, `iou=`).
+struct InferenceCandidate {
+    holder: String,
+    location: Location,
+    scope: String,
+    settings: BTreeMap<String, Value>,
 }
 
 /// A TorchServe handler class, for what its base handler does that it does not override.
@@ -307,26 +316,94 @@ impl PipelineDetector {
     /// The candidates whose holder is a model: assigned from a model load in this file, or
     /// named like one (a model loaded in another module and imported here).
     fn inference_calls(&mut self) -> Vec<super::InferenceCall> {
-        let loaded: Vec<&str> = self
-            .assigned_calls
+        let holders_of = |models: &[&ModelLoad]| -> Vec<String> {
+            self.assigned_calls
+                .iter()
+                .filter(|(_, span)| models.iter().any(|m| within(&m.location, span)))
+                .map(|(target, _)| last_name(target).to_string())
+                .collect()
+        };
+        let all: Vec<&ModelLoad> = self.pipeline.models.iter().collect();
+        let loaded = holders_of(&all);
+        let yolo: Vec<&ModelLoad> = all
             .iter()
-            .filter(|(_, span)| {
-                self.pipeline
-                    .models
-                    .iter()
-                    .any(|m| within(&m.location, span))
-            })
-            .map(|(target, _)| last_name(target))
+            .copied()
+            .filter(|m| m.call.starts_with("ultralytics."))
             .collect();
-        self.inference_candidates
-            .drain(..)
-            .filter(|(holder, _, _)| loaded.contains(&holder.as_str()) || names_a_model(holder))
-            .map(|(_, location, scope)| super::InferenceCall {
-                location,
-                scope,
+        let yolo_holders = holders_of(&yolo);
+        let exported = yolo.iter().any(|m| m.framework != Framework::Pytorch);
+        let candidates = std::mem::take(&mut self.inference_candidates);
+        let mut calls = Vec::new();
+        for c in candidates {
+            if !(loaded.contains(&c.holder) || names_a_model(&c.holder)) {
+                continue;
+            }
+            if yolo_holders.contains(&c.holder) {
+                self.ultralytics_steps(&c, exported);
+            }
+            calls.push(super::InferenceCall {
+                location: c.location,
+                scope: c.scope,
                 order: Vec::new(),
-            })
-            .collect()
+            });
+        }
+        calls
+    }
+
+    /// What ultralytics' predictor does around `model(image)`, from the knowledge base:
+    /// letterbox, BGR to RGB, divide by 255; after the model, confidence filter and NMS.
+    fn ultralytics_steps(&mut self, call: &InferenceCandidate, exported: bool) {
+        let new_shape = match call.settings.get("imgsz") {
+            Some(v) => v.clone(),
+            // An exported model (ONNX, OpenVINO) runs at the size it was exported with,
+            // which its metadata holds and the code does not.
+            None if exported => Value::Expr {
+                expr: "the exported model's imgsz (in its metadata)".into(),
+            },
+            None => Value::Int(640),
+        };
+        let step = |op: &str, params: Vec<(&str, Value)>| Step {
+            library: StepLibrary::Ultralytics,
+            op: op.to_string(),
+            params: params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            scope: call.scope.clone(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            location: call.location.clone(),
+            order: Vec::new(),
+        };
+        // `auto` pads to a multiple of the stride only, which ultralytics does for PyTorch
+        // weights; exported models take the full square.
+        self.pipeline.preprocessing.extend([
+            step(
+                "letterbox",
+                vec![
+                    ("new_shape", new_shape),
+                    ("color", Value::Int(114)),
+                    ("auto", Value::Bool(!exported)),
+                ],
+            ),
+            step("bgr-to-rgb", vec![]),
+            step("divide", vec![("value", Value::Int(255))]),
+        ]);
+        let setting = |k: &str, default: f64| {
+            call.settings
+                .get(k)
+                .cloned()
+                .unwrap_or(Value::Float(default))
+        };
+        self.pipeline.postprocessing.push(step(
+            "nms",
+            vec![
+                ("conf", setting("conf", 0.25)),
+                ("iou", setting("iou", 0.7)),
+            ],
+        ));
+        self.pipeline.hidden.retain(|h| h.library != "ultralytics");
     }
 
     /// Remembers where a call runs, by the callee's last name, and whether it may run a model.
@@ -357,11 +434,18 @@ impl PipelineDetector {
             _ => last,
         };
         if !holder.is_empty() {
-            self.inference_candidates.push((
-                holder.to_string(),
-                site.location(),
-                site.scope.clone(),
-            ));
+            let mut settings = BTreeMap::new();
+            for key in ["imgsz", "conf", "iou"] {
+                if let Some(v) = site.arg(None, Some(key)) {
+                    settings.insert(key.to_string(), v);
+                }
+            }
+            self.inference_candidates.push(InferenceCandidate {
+                holder: holder.to_string(),
+                location: site.location(),
+                scope: site.scope.clone(),
+                settings,
+            });
         }
     }
 

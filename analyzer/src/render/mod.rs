@@ -165,6 +165,8 @@ pub(crate) fn library_name(library: StepLibrary) -> &'static str {
         StepLibrary::Tensorflow => "tensorflow",
         StepLibrary::Torch => "torch",
         StepLibrary::Tokenizer => "tokenizer",
+        StepLibrary::Ultralytics => "ultralytics",
+        StepLibrary::Sklearn => "scikit-learn",
     }
 }
 

@@ -16,6 +16,7 @@ use super::{
 use crate::knowledge::PathStatus;
 use crate::report::{Finding, Report};
 use crate::rules::Category;
+use wasm_migrate_plan::MigrationPath;
 
 const fn fg(color: AnsiColor) -> Style {
     Style::new().fg_color(Some(Color::Ansi(color)))
@@ -169,7 +170,28 @@ fn findings(out: &mut String, p: &Painter, report: &Report) {
         let _ = writeln!(out, "{}\n", p.paint(GOOD, "No findings."));
         return;
     }
-    for (file, list) in findings_by_file(serving) {
+    // Findings for the recommended path come first; the rest only matter to someone who
+    // takes another path.
+    let path = report.recommendation.path;
+    let (for_path, other): (Vec<&Finding>, Vec<&Finding>) = serving
+        .into_iter()
+        .partition(|f| path == MigrationPath::Container || f.targets.contains(&path));
+    file_groups(out, p, for_path);
+    if !other.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.paint(
+                HEADING,
+                &format!("Only for paths other than {}", path.as_str())
+            )
+        );
+        file_groups(out, p, other);
+    }
+}
+
+fn file_groups(out: &mut String, p: &Painter, findings: Vec<&Finding>) {
+    for (file, list) in findings_by_file(findings) {
         let _ = writeln!(
             out,
             "{} {}",
