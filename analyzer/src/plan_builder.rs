@@ -80,6 +80,10 @@ pub(crate) fn build_plan(
     // What a handler does after calling the model (a heatmap, boxes drawn, a cast for
     // display) is not the model's input.
     pre.retain(|s| !runs_after_model(s, &pipeline.inference));
+    // A fitted scikit-learn transformer feeds a scikit-learn estimator; next to a neural
+    // network it computes something else (a similarity, a feature for another model).
+    let sklearn_model = model.is_some_and(|m| m.framework == Framework::Sklearn);
+    pre.retain(|s| s.library != StepLibrary::Sklearn || sklearn_model);
     // Steps of compositions applied here but defined elsewhere take their place in this
     // file's order (the sort is stable, so a composition keeps its own order).
     pre.sort_by_key(|s| execution_order(s));

@@ -200,18 +200,14 @@ fn ultralytics_steps_are_written_out_and_an_exported_size_is_named_unresolved() 
 fn steps_hidden_in_a_library_make_the_plan_incomplete_not_silent() {
     let (_d, r) = service(&[(
         "api.py",
-        "from fastapi import FastAPI\nfrom sentence_transformers import SentenceTransformer\napp = FastAPI()\nmodel = SentenceTransformer('models/minilm')\n\n@app.post('/embed')\nasync def embed(text: str):\n    return model.encode([text], normalize_embeddings=True).tolist()\n",
+        "import timm\nfrom timm.data import resolve_data_config, create_transform\nfrom fastapi import FastAPI, UploadFile\nfrom PIL import Image\napp = FastAPI()\nmodel = timm.create_model('my_lab_net_v7', checkpoint_path='net.pth')\ntf = create_transform(**resolve_data_config({}, model=model))\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    return model(tf(Image.open(file.file)).unsqueeze(0)).tolist()\n",
     )]);
     let hidden = r
         .findings
         .iter()
         .find(|f| f.rule == "preprocessing-hidden")
         .expect("a hidden-steps finding");
-    assert!(
-        hidden.message.contains("sentence-transformers"),
-        "{}",
-        hidden.message
-    );
+    assert!(hidden.message.contains("timm"), "{}", hidden.message);
 }
 
 #[test]
@@ -327,4 +323,82 @@ fn a_method_called_through_an_instance_runs_after_the_route_decodes() {
         Some(&Value::Str("image.mode != 'RGB'".into()))
     );
     assert_eq!(param(&r, "Resize", "when"), None);
+}
+
+#[test]
+fn timm_create_transform_is_written_out_from_the_architecture_default() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "import timm, torch\nfrom timm.data import resolve_data_config, create_transform\nfrom PIL import Image\nfrom fastapi import FastAPI, UploadFile\napp = FastAPI()\nmodel = timm.create_model('efficientnet_b0', num_classes=2)\nmodel.load_state_dict(torch.load('weights.pt'))\ntransform = create_transform(**resolve_data_config(model.pretrained_cfg, model=model))\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    image = Image.open(file.file).convert('RGB')\n    return model(transform(image).unsqueeze(0)).softmax(1).tolist()\n",
+    )]);
+    assert_eq!(
+        ops(&r),
+        [
+            "open",
+            "convert",
+            "Resize",
+            "CenterCrop",
+            "ToTensor",
+            "Normalize",
+            "unsqueeze"
+        ]
+    );
+    // 224 / 0.875, bicubic: efficientnet_b0's `ra_in1k` config.
+    assert_eq!(param(&r, "Resize", "size"), Some(&Value::Int(256)));
+    assert_eq!(param(&r, "CenterCrop", "size"), Some(&Value::Int(224)));
+    assert!(
+        !r.findings.iter().any(|f| f.rule == "preprocessing-hidden"),
+        "the knowledge base knows efficientnet_b0"
+    );
+}
+
+#[test]
+fn text_models_behind_wrappers_get_their_tokenizer_and_pooling() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "from fastapi import FastAPI\nfrom transformers import pipeline\napp = FastAPI()\nclassifier = pipeline('sentiment-analysis', model='models/distilbert')\n\n@app.post('/classify')\nasync def classify(text: str):\n    return classifier(text, truncation=True)\n",
+    )]);
+    assert_eq!(ops(&r), ["__call__"]);
+    assert_eq!(
+        param(&r, "__call__", "truncation"),
+        Some(&Value::Bool(true))
+    );
+    assert!(r.plan.postprocessing.iter().any(|s| s.op == "softmax"));
+
+    let (_d, r) = service(&[(
+        "app.py",
+        "from fastapi import FastAPI\nfrom sentence_transformers import SentenceTransformer\napp = FastAPI()\nmodel = SentenceTransformer('models/e5-small')\n\n@app.post('/embed')\nasync def embed(texts: list[str]):\n    return model.encode(texts, normalize_embeddings=True).tolist()\n",
+    )]);
+    assert_eq!(ops(&r), ["__call__"]);
+    let post: Vec<&str> = r
+        .plan
+        .postprocessing
+        .iter()
+        .map(|s| s.op.as_str())
+        .collect();
+    assert_eq!(post, ["mean_pooling", "normalize"]);
+
+    let (_d, r) = service(&[(
+        "app.py",
+        "from fastapi import FastAPI\nfrom transformers import AutoTokenizer, AutoModel\napp = FastAPI()\ntokenizer = AutoTokenizer.from_pretrained('models/bert', model_max_length=8192)\nmodel = AutoModel.from_pretrained('models/bert')\n\n@app.post('/embed')\nasync def embed(text: str):\n    enc = tokenizer(text, padding=True, truncation=True, return_tensors='pt')\n    return model(**enc).last_hidden_state.mean(1).tolist()\n",
+    )]);
+    assert_eq!(param(&r, "__call__", "max_length"), Some(&Value::Int(8192)));
+}
+
+#[test]
+fn a_fitted_vectorizer_is_a_step_only_in_front_of_a_scikit_learn_model() {
+    let sklearn = "import joblib\nfrom flask import Flask, request\napp = Flask(__name__)\nvectorizer = joblib.load('tfidf.pkl')\nclf = joblib.load('model.pkl')\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    x = vectorizer.transform([request.json['text']])\n    return {'label': int(clf.predict(x)[0])}\n";
+    let (_d, r) = service(&[("app.py", sklearn)]);
+    assert_eq!(ops(&r), ["transform"]);
+    let neural = sklearn
+        .replace(
+            "vectorizer = joblib.load('tfidf.pkl')",
+            "from sklearn.feature_extraction.text import TfidfVectorizer\nvectorizer = TfidfVectorizer().fit(['a b', 'b c'])",
+        )
+        .replace(
+            "clf = joblib.load('model.pkl')",
+            "import torch\nclf = torch.jit.load('model.pt')",
+        );
+    let (_d, r) = service(&[("app.py", neural.as_str())]);
+    assert!(!ops(&r).contains(&"transform"), "{:?}", ops(&r));
 }

@@ -90,6 +90,8 @@ pub enum StepLibrary {
     Ultralytics,
     /// A fitted scikit-learn transformer, its parameters in the pickle.
     Sklearn,
+    /// Done by a SentenceTransformer's modules (pooling, normalisation).
+    SentenceTransformers,
 }
 
 impl StepLibrary {
@@ -106,6 +108,7 @@ impl StepLibrary {
             StepLibrary::Tokenizer => "tokenizer",
             StepLibrary::Ultralytics => "ultralytics",
             StepLibrary::Sklearn => "sklearn",
+            StepLibrary::SentenceTransformers => "sentence-transformers",
         }
     }
 }

@@ -204,6 +204,8 @@ pub(crate) struct PipelineDetector {
 /// scope, and the predictor settings passed (`imgsz=`, `conf=`, `iou=`).
 struct InferenceCandidate {
     holder: String,
+    /// The method called on the holder (`encode`), empty for a direct call.
+    method: String,
     location: Location,
     scope: String,
     settings: BTreeMap<String, Value>,
@@ -267,6 +269,7 @@ impl PipelineDetector {
     /// Finishes the file: contextual steps survive only next to real preprocessing.
     pub fn finish(mut self) -> FileFacts {
         self.torchserve_base_steps();
+        self.truncation_lengths();
         // Steps of a composed transform run where the composition is applied, not where it
         // is defined: `transform = Compose([...])` at module level, `transform(image)` in the
         // handler after the image is opened.
@@ -313,6 +316,27 @@ impl PipelineDetector {
         }
     }
 
+    /// `tokenizer(text, truncation=True)` cuts at the tokenizer's `model_max_length`, which
+    /// its `from_pretrained(..., model_max_length=N)` sets.
+    fn truncation_lengths(&mut self) {
+        let Some(length) = self.pipeline.preprocessing.iter().find_map(|s| {
+            (s.library == StepLibrary::Tokenizer && s.op.ends_with(".from_pretrained"))
+                .then(|| s.params.get("model_max_length").cloned())
+                .flatten()
+        }) else {
+            return;
+        };
+        for step in &mut self.pipeline.preprocessing {
+            if step.library == StepLibrary::Tokenizer
+                && !step.op.ends_with(".from_pretrained")
+                && step.params.get("truncation") == Some(&Value::Bool(true))
+                && !step.params.contains_key("max_length")
+            {
+                step.params.insert("max_length".into(), length.clone());
+            }
+        }
+    }
+
     /// The candidates whose holder is a model: assigned from a model load in this file, or
     /// named like one (a model loaded in another module and imported here).
     fn inference_calls(&mut self) -> Vec<super::InferenceCall> {
@@ -332,6 +356,13 @@ impl PipelineDetector {
             .collect();
         let yolo_holders = holders_of(&yolo);
         let exported = yolo.iter().any(|m| m.framework != Framework::Pytorch);
+        let by_call = |prefix: &str| -> Vec<&ModelLoad> {
+            all.iter().copied().filter(|m| m.call == prefix).collect()
+        };
+        let sentence_holders = holders_of(&by_call("sentence_transformers.SentenceTransformer"));
+        let pipelines = by_call("transformers.pipeline");
+        let pipeline_holders = holders_of(&pipelines);
+        let task = pipelines.first().and_then(|m| m.architecture.clone());
         let candidates = std::mem::take(&mut self.inference_candidates);
         let mut calls = Vec::new();
         for c in candidates {
@@ -340,6 +371,10 @@ impl PipelineDetector {
             }
             if yolo_holders.contains(&c.holder) {
                 self.ultralytics_steps(&c, exported);
+            } else if sentence_holders.contains(&c.holder) && c.method == "encode" {
+                self.sentence_transformers_steps(&c);
+            } else if pipeline_holders.contains(&c.holder) && c.method.is_empty() {
+                self.pipeline_steps(&c, task.as_deref());
             }
             calls.push(super::InferenceCall {
                 location: c.location,
@@ -348,6 +383,113 @@ impl PipelineDetector {
             });
         }
         calls
+    }
+
+    /// A step a library does at a model call, placed at that call.
+    fn step_at(
+        call: &InferenceCandidate,
+        library: StepLibrary,
+        op: &str,
+        params: Vec<(&str, Value)>,
+    ) -> Step {
+        Step {
+            library,
+            op: op.to_string(),
+            params: params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            scope: call.scope.clone(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            location: call.location.clone(),
+            order: Vec::new(),
+        }
+    }
+
+    /// `model.encode(texts, normalize_embeddings=True)`: the model's tokenizer, then, after
+    /// the transformer, the pooling of its modules.json (mean for most models) and the L2
+    /// normalisation when asked for.
+    fn sentence_transformers_steps(&mut self, call: &InferenceCandidate) {
+        let tokenize = Self::step_at(
+            call,
+            StepLibrary::Tokenizer,
+            "__call__",
+            vec![("truncation", Value::Bool(true))],
+        );
+        self.pipeline.preprocessing.push(tokenize);
+        self.pipeline.postprocessing.push(Self::step_at(
+            call,
+            StepLibrary::SentenceTransformers,
+            "mean_pooling",
+            vec![(
+                "pooling",
+                Value::Expr {
+                    expr: "the pooling mode of the model's modules.json (mean for most models)"
+                        .into(),
+                },
+            )],
+        ));
+        if call.settings.get("normalize_embeddings") == Some(&Value::Bool(true)) {
+            self.pipeline.postprocessing.push(Self::step_at(
+                call,
+                StepLibrary::SentenceTransformers,
+                "normalize",
+                vec![("p", Value::Int(2))],
+            ));
+        }
+        self.pipeline
+            .hidden
+            .retain(|h| h.library != "sentence-transformers");
+    }
+
+    /// `classifier(text)` of a `transformers.pipeline`: its tokenizer with the call's
+    /// truncation and padding; for classification tasks, softmax and the labels of
+    /// config.json's id2label.
+    fn pipeline_steps(&mut self, call: &InferenceCandidate, task: Option<&str>) {
+        let text_task = matches!(
+            task,
+            Some(
+                "sentiment-analysis"
+                    | "text-classification"
+                    | "zero-shot-classification"
+                    | "token-classification"
+                    | "ner"
+                    | "feature-extraction"
+                    | "fill-mask"
+                    | "question-answering"
+            )
+        );
+        if !text_task {
+            return;
+        }
+        let params: Vec<(&str, Value)> = ["truncation", "max_length", "padding"]
+            .into_iter()
+            .filter_map(|k| call.settings.get(k).map(|v| (k, v.clone())))
+            .collect();
+        let tokenize = Self::step_at(call, StepLibrary::Tokenizer, "__call__", params);
+        self.pipeline.preprocessing.push(tokenize);
+        if matches!(task, Some("sentiment-analysis" | "text-classification")) {
+            let mut post = vec![Self::step_at(
+                call,
+                StepLibrary::Torch,
+                "softmax",
+                vec![("dim", Value::Int(-1))],
+            )];
+            if let Some(k) = call.settings.get("top_k") {
+                post.push(Self::step_at(
+                    call,
+                    StepLibrary::Torch,
+                    "topk",
+                    vec![("k", k.clone())],
+                ));
+            }
+            self.pipeline.postprocessing.extend(post);
+        }
+        self.pipeline
+            .hidden
+            .retain(|h| h.library != "transformers.pipeline");
     }
 
     /// What ultralytics' predictor does around `model(image)`, from the knowledge base:
@@ -362,20 +504,7 @@ impl PipelineDetector {
             },
             None => Value::Int(640),
         };
-        let step = |op: &str, params: Vec<(&str, Value)>| Step {
-            library: StepLibrary::Ultralytics,
-            op: op.to_string(),
-            params: params
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            scope: call.scope.clone(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            location: call.location.clone(),
-            order: Vec::new(),
-        };
+        let step = |op: &str, params| Self::step_at(call, StepLibrary::Ultralytics, op, params);
         // `auto` pads to a multiple of the stride only, which ultralytics does for PyTorch
         // weights; exported models take the full square.
         self.pipeline.preprocessing.extend([
@@ -435,13 +564,27 @@ impl PipelineDetector {
         };
         if !holder.is_empty() {
             let mut settings = BTreeMap::new();
-            for key in ["imgsz", "conf", "iou"] {
+            for key in [
+                "imgsz",
+                "conf",
+                "iou",
+                "normalize_embeddings",
+                "truncation",
+                "max_length",
+                "padding",
+                "top_k",
+            ] {
                 if let Some(v) = site.arg(None, Some(key)) {
                     settings.insert(key.to_string(), v);
                 }
             }
+            let method = match site.receiver_text() {
+                Some(_) if INFERENCE_METHODS.contains(&last) => last,
+                _ => "",
+            };
             self.inference_candidates.push(InferenceCandidate {
                 holder: holder.to_string(),
+                method: method.to_string(),
                 location: site.location(),
                 scope: site.scope.clone(),
                 settings,
@@ -503,6 +646,87 @@ impl PipelineDetector {
                     ("mean", floats(libraries::IMAGENET_MEAN)),
                     ("std", floats(libraries::IMAGENET_STD)),
                 ],
+            ),
+        ];
+        for (op, params) in steps {
+            let params = params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            let step = self.step(StepLibrary::Torchvision, op, params, site);
+            self.pipeline.preprocessing.push(step);
+        }
+    }
+
+    /// `create_transform(**resolve_data_config(model))` for evaluation: the architecture's
+    /// default config from the knowledge base, with the values the call sets itself.
+    fn timm_transform(&mut self, site: &CallSite<'_, '_>) {
+        if site.arg(None, Some("is_training")) == Some(Value::Bool(true)) {
+            return;
+        }
+        let architecture = self
+            .pipeline
+            .models
+            .iter()
+            .rev()
+            .filter(|m| m.call == "timm.create_model")
+            .find_map(|m| m.architecture.clone());
+        let Some(mut config) = architecture.as_deref().and_then(libraries::timm_default) else {
+            self.hidden("timm", site);
+            return;
+        };
+        let floats3 = |v: Value| -> Option<[f64; 3]> {
+            let Value::List(items) = v else { return None };
+            let f: Vec<f64> = items.iter().filter_map(Value::as_f64).collect();
+            <[f64; 3]>::try_from(f).ok()
+        };
+        if let Some(Value::List(size)) = site.arg(None, Some("input_size"))
+            && let Some(Value::Int(h)) = size.last()
+        {
+            config.size = *h;
+        }
+        if let Some(pct) = site.arg(None, Some("crop_pct")).and_then(|v| v.as_f64()) {
+            config.crop_pct = pct;
+        }
+        if let Some(Value::Str(i)) = site.arg(None, Some("interpolation")) {
+            config.bicubic = i == "bicubic";
+        }
+        if let Some(mean) = site.arg(None, Some("mean")).and_then(floats3) {
+            config.mean = mean;
+        }
+        if let Some(std) = site.arg(None, Some("std")).and_then(floats3) {
+            config.std = std;
+        }
+        let location = site.location();
+        if let Some((target, _)) = self.assigned_calls.iter().find(|(_, l)| *l == location) {
+            self.compose_vars.push((target.clone(), location));
+        }
+        let interpolation = if config.bicubic {
+            "BICUBIC"
+        } else {
+            "BILINEAR"
+        };
+        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+        let steps = [
+            (
+                "Resize",
+                vec![
+                    ("size", Value::Int(config.scale_size())),
+                    (
+                        "interpolation",
+                        Value::Symbol {
+                            symbol: format!(
+                                "torchvision.transforms.InterpolationMode.{interpolation}"
+                            ),
+                        },
+                    ),
+                ],
+            ),
+            ("CenterCrop", vec![("size", Value::Int(config.size))]),
+            ("ToTensor", vec![]),
+            (
+                "Normalize",
+                vec![("mean", floats(config.mean)), ("std", floats(config.std))],
             ),
         ];
         for (op, params) in steps {
@@ -808,13 +1032,14 @@ impl PipelineDetector {
                     arch,
                 )
             }
-            "timm.data.create_transform"
-            | "timm.data.transforms_factory.create_transform"
-            | "timm.data.resolve_data_config"
-            | "timm.data.resolve_model_data_config" => {
-                self.hidden("timm", site);
+            "timm.data.create_transform" | "timm.data.transforms_factory.create_transform" => {
+                self.timm_transform(site);
                 return true;
             }
+            // The config only feeds `create_transform`, which decides the steps.
+            "timm.data.resolve_data_config"
+            | "timm.data.resolve_model_data_config"
+            | "timm.data.config.resolve_data_config" => return true,
             // A pickled estimator: `pickle.load(open("model.pkl", "rb"))`.
             "pickle.load" | "cloudpickle.load" | "dill.load"
                 if site.arg_text(0).is_some_and(|t| {
@@ -1083,6 +1308,10 @@ impl PipelineDetector {
                     .iter()
                     .any(|w| contains_ignore_case(site.receiver_text().unwrap_or(""), w)) =>
             {
+                // A step of the chain whose parameters the plan cannot hold: listed, and
+                // the plan marked incomplete.
+                let step = self.step(StepLibrary::Sklearn, method, BTreeMap::new(), site);
+                self.pipeline.preprocessing.push(step);
                 self.hidden("sklearn", site);
             }
             "transforms" if site.positional_count() == 0 => {

@@ -101,6 +101,109 @@ pub fn classification_preset(symbol: &str) -> Option<ClassificationPreset> {
     (v1 && PLAIN_V1.iter().any(|f| family.starts_with(f))).then_some(preset(224, 256, false))
 }
 
+/// One architecture's default data config in timm: what `resolve_data_config` returns and
+/// `create_transform(..., is_training=False)` turns into Resize(floor(size / crop_pct),
+/// interpolation) -> CenterCrop(size) -> ToTensor -> Normalize(mean, std).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimmDefault {
+    pub name: &'static str,
+    /// The pretrained tag `timm.create_model(name)` picks.
+    pub tag: &'static str,
+    pub size: i64,
+    pub crop_pct: f64,
+    pub bicubic: bool,
+    pub mean: [f64; 3],
+    pub std: [f64; 3],
+}
+
+impl TimmDefault {
+    /// The Resize before the crop: `math.floor(size / crop_pct)`, as timm computes it.
+    pub fn scale_size(&self) -> i64 {
+        (self.size as f64 / self.crop_pct).floor() as i64
+    }
+}
+
+/// The default data config of `timm.create_model(model)`, for a model named without a tag or
+/// with its default tag (`resnet50`, `resnet50.a1_in1k`).
+pub fn timm_default(model: &str) -> Option<TimmDefault> {
+    let (name, tag) = model
+        .trim_start_matches("timm/")
+        .split_once('.')
+        .map_or((model.trim_start_matches("timm/"), None), |(n, t)| {
+            (n, Some(t))
+        });
+    TIMM_DEFAULTS
+        .iter()
+        .find(|d| d.name == name && tag.is_none_or(|t| t == d.tag))
+        .copied()
+}
+
+#[rustfmt::skip]
+/// timm's default pretrained config per architecture (timm 1.0.22, the first tag of each):
+/// (name, default tag, input size, crop_pct, bicubic, mean, std).
+const TIMM_DEFAULTS: &[TimmDefault] = &[
+    TimmDefault { name: "resnet18", tag: "a1_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnet34", tag: "a1_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnet50", tag: "a1_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnet101", tag: "a1h_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnet152", tag: "a1h_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnet50d", tag: "ra2_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "resnext50_32x4d", tag: "a1h_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "seresnext50_32x4d", tag: "racm_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "wide_resnet50_2", tag: "racm_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientnet_b0", tag: "ra_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientnet_b1", tag: "ra4_e3600_r240_in1k", size: 240, crop_pct: 0.9, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "efficientnet_b2", tag: "ra_in1k", size: 256, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientnet_b3", tag: "ra2_in1k", size: 288, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientnet_b4", tag: "ra2_in1k", size: 320, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "tf_efficientnet_b0", tag: "ns_jft_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientnetv2_rw_s", tag: "ra2_in1k", size: 288, crop_pct: 1.0, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "tf_efficientnetv2_s", tag: "in21k_ft_in1k", size: 300, crop_pct: 1.0, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "mobilenetv2_100", tag: "ra_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mobilenetv3_large_100", tag: "ra_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mobilenetv3_small_100", tag: "lamb_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "tf_mobilenetv3_large_100", tag: "in1k", size: 224, crop_pct: 0.875, bicubic: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "mobilenetv4_conv_small", tag: "e2400_r224_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mobilenetv4_conv_medium", tag: "e500_r256_in1k", size: 256, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mobilenetv4_hybrid_medium", tag: "e200_r256_in12k_ft_in1k", size: 256, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "convnext_tiny", tag: "in12k_ft_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "convnext_small", tag: "in12k_ft_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "convnext_base", tag: "fb_in22k_ft_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "convnextv2_tiny", tag: "fcmae_ft_in22k_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "vit_tiny_patch16_224", tag: "augreg_in21k_ft_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "vit_small_patch16_224", tag: "augreg_in21k_ft_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "vit_base_patch16_224", tag: "augreg2_in21k_ft_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "deit_small_patch16_224", tag: "fb_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "deit_base_patch16_224", tag: "fb_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "swin_tiny_patch4_window7_224", tag: "ms_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "swin_base_patch4_window7_224", tag: "ms_in22k_ft_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "beit_base_patch16_224", tag: "in22k_ft_in22k_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "eva02_tiny_patch14_224", tag: "mim_in22k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.481455, 0.457827, 0.408211], std: [0.26863, 0.261303, 0.275777] },
+    TimmDefault { name: "densenet121", tag: "ra_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "regnety_016", tag: "tv2_in1k", size: 224, crop_pct: 0.965, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "regnetx_002", tag: "pycls_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "inception_v3", tag: "tv_in1k", size: 299, crop_pct: 0.875, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "levit_128", tag: "fb_dist_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mixnet_s", tag: "ft_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "ghostnet_100", tag: "in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "rexnet_100", tag: "nav_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "lcnet_050", tag: "ra2_in1k", size: 224, crop_pct: 0.875, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "edgenext_small", tag: "usi_in1k", size: 256, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientformer_l1", tag: "snap_dist_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "efficientvit_b0", tag: "r224_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "mobilevit_s", tag: "cvnets_in1k", size: 256, crop_pct: 0.9, bicubic: true, mean: [0.0, 0.0, 0.0], std: [1.0, 1.0, 1.0] },
+    TimmDefault { name: "fastvit_t8", tag: "apple_in1k", size: 256, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "coatnet_0_rw_224", tag: "sw_in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    TimmDefault { name: "maxvit_tiny_tf_224", tag: "in1k", size: 224, crop_pct: 0.95, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "repvgg_a2", tag: "rvgg_in1k", size: 224, crop_pct: 0.875, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "hrnet_w18", tag: "ms_aug_in1k", size: 224, crop_pct: 0.95, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "dla34", tag: "in1k", size: 224, crop_pct: 0.875, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "cspresnet50", tag: "ra_in1k", size: 256, crop_pct: 0.887, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "vgg16", tag: "tv_in1k", size: 224, crop_pct: 0.875, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "vgg16_bn", tag: "tv_in1k", size: 224, crop_pct: 0.875, bicubic: false, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    TimmDefault { name: "nfnet_l0", tag: "ra2_in1k", size: 224, crop_pct: 0.9, bicubic: true, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+];
+
 /// What a library does around a model call that the plan cannot list as steps.
 pub fn hidden_steps(library: &str) -> &'static str {
     match library {

@@ -167,6 +167,7 @@ pub(crate) fn library_name(library: StepLibrary) -> &'static str {
         StepLibrary::Tokenizer => "tokenizer",
         StepLibrary::Ultralytics => "ultralytics",
         StepLibrary::Sklearn => "scikit-learn",
+        StepLibrary::SentenceTransformers => "sentence-transformers",
     }
 }
 
