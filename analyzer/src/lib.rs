@@ -148,7 +148,13 @@ impl FileResult {
             && p.postprocessing.is_empty()
             && p.serving.is_empty()
             && p.hidden.is_empty());
-        has_pipeline && !self.local_imports.is_empty()
+        // A parameter's value may come from the service's calls of its function.
+        let unresolved = p
+            .preprocessing
+            .iter()
+            .flat_map(|s| s.params.values())
+            .any(|v| !v.is_literal());
+        has_pipeline && (!self.local_imports.is_empty() || unresolved)
     }
 }
 
@@ -226,7 +232,28 @@ pub fn analyze_with(
         .iter_mut()
         .map(|r| std::mem::take(&mut r.exports))
         .collect();
-    let imported = service::values::ServiceValues::new(&module_index, exports);
+    // Parameters whose value the service's calls may give (`Predictor(path, SIZE)`): the
+    // files that call those functions are read again for those calls' arguments only.
+    let wanted = service::arguments::wanted_callees(results.iter().map(|r| &r.pipeline));
+    let call_args = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        let callers: Vec<usize> = (0..results.len())
+            .filter(|&i| results[i].calls.calls_any(&wanted))
+            .collect();
+        callers
+            .par_iter()
+            .flat_map_iter(|&i| {
+                service::arguments::scan(
+                    python_files[i],
+                    &python_relative[i],
+                    options.max_file_size,
+                    &wanted,
+                )
+            })
+            .collect()
+    };
+    let imported = service::values::ServiceValues::new(&module_index, exports, call_args);
     // Files whose pipeline may use values of the service's other modules (`from .settings
     // import SIZE`) are walked again with those values; the rest of a large tree is not.
     context.imported = Some(&imported);
@@ -448,7 +475,6 @@ pub fn analyze_with(
         }
     }
     files.sort_by(|a, b| a.file.cmp(&b.file));
-
     let call_graph = service::placement::CallGraph::new(
         &module_index,
         &calls,

@@ -402,3 +402,71 @@ fn a_fitted_vectorizer_is_a_step_only_in_front_of_a_scikit_learn_model() {
     let (_d, r) = service(&[("app.py", neural.as_str())]);
     assert!(!ops(&r).contains(&"transform"), "{:?}", ops(&r));
 }
+
+#[test]
+fn a_parameter_takes_the_value_every_caller_passes() {
+    let (_d, r) = service(&[
+        (
+            "predictor.py",
+            "import torch\nfrom torchvision import transforms\n\nclass Predictor:\n    def __init__(self, path, size):\n        self.model = torch.jit.load(path)\n        self.transform = transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor()])\n\n    def predict(self, image):\n        return self.model(self.transform(image).unsqueeze(0))\n\ndef crop_for(image, side):\n    return transforms.CenterCrop(side)(image)\n",
+        ),
+        (
+            "app.py",
+            "import io\nfrom PIL import Image\nfrom flask import Flask, request\nfrom predictor import Predictor, crop_for\nSIZE = 456\napp = Flask(__name__)\npredictor = Predictor('model.pt', SIZE)\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    image = crop_for(Image.open(io.BytesIO(request.data)), side=480)\n    return {'y': predictor.predict(image).tolist()}\n",
+        ),
+        (
+            "tools/other.py",
+            "from predictor import crop_for\n\ndef thumbnail(img, n):\n    return crop_for(img, n)\n",
+        ),
+    ]);
+    assert_eq!(
+        param(&r, "Resize", "size"),
+        Some(&Value::List(vec![Value::Int(456), Value::Int(456)]))
+    );
+    // Another caller passes something else: the value depends on the caller.
+    assert!(matches!(
+        param(&r, "CenterCrop", "size"),
+        Some(Value::Expr { .. })
+    ));
+}
+
+fn post_ops(r: &Report) -> Vec<&str> {
+    r.plan
+        .postprocessing
+        .iter()
+        .map(|s| s.op.as_str())
+        .collect()
+}
+
+#[test]
+fn postprocessing_written_as_methods_formulas_or_own_functions_is_seen() {
+    let (_d, r) = service(&[(
+        "app.py",
+        "import io, torch\nfrom PIL import Image\nfrom flask import Flask, request\nfrom torchvision import transforms\napp = Flask(__name__)\nmodel = torch.jit.load('m.pt')\ntf = transforms.Compose([transforms.Resize(224), transforms.ToTensor()])\n\n@app.route('/predict', methods=['POST'])\ndef predict():\n    x = tf(Image.open(io.BytesIO(request.data))).unsqueeze(0)\n    outputs = model(x)\n    _, y_hat = outputs.max(1)\n    return {'class': int(y_hat)}\n",
+    )]);
+    assert_eq!(post_ops(&r), ["max"]);
+
+    let (_d, r) = service(&[(
+        "app.py",
+        "import numpy as np, cv2\nimport onnxruntime as ort\nfrom fastapi import FastAPI, UploadFile\napp = FastAPI()\nsession = ort.InferenceSession('m.onnx')\n\ndef softmax(x):\n    e = np.exp(x - np.max(x))\n    return e / e.sum()\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    x = (cv2.resize(img, (224, 224)).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]\n    logit = session.run(None, {'input': x})[0]\n    p = 1 / (1 + np.exp(-logit))\n    return {'p': softmax(logit).tolist(), 'sigmoid': p.tolist()}\n",
+    )]);
+    let post = post_ops(&r);
+    assert!(
+        post.contains(&"softmax") && post.contains(&"sigmoid"),
+        "{post:?}"
+    );
+    // The formula is postprocessing, not a `divide` step of the model's input.
+    let divides = ops(&r).iter().filter(|o| **o == "divide").count();
+    assert_eq!(divides, 1, "{:?}", ops(&r));
+
+    let (_d, r) = service(&[(
+        "app.py",
+        "import numpy as np\nfrom fastapi import FastAPI, UploadFile\nfrom tensorflow.keras.applications.mobilenet_v2 import MobileNetV2, preprocess_input, decode_predictions\nfrom tensorflow.keras.preprocessing import image\napp = FastAPI()\nmodel = MobileNetV2(weights='imagenet')\n\n@app.post('/predict')\nasync def predict(file: UploadFile):\n    img = image.load_img(file.file, target_size=(224, 224))\n    x = preprocess_input(np.expand_dims(image.img_to_array(img), 0))\n    return decode_predictions(model.predict(x), top=3)[0]\n",
+    )]);
+    assert_eq!(post_ops(&r), ["decode_predictions"]);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "download-keras-imagenet-labels")
+    );
+}

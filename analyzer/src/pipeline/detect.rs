@@ -69,8 +69,68 @@ pub(crate) struct FileFacts {
     pub calls: CallsByName,
 }
 
-/// Call sites by the callee's last name, each with the scope it is in.
-pub(crate) type CallsByName = rustc_hash::FxHashMap<String, Vec<(Location, String)>>;
+/// Call sites by the callee's last name, each with the scope it is in. Kept compact (no
+/// file name or scope string per call): every call of every file passes through it.
+#[derive(Debug, Default)]
+pub(crate) struct CallsByName {
+    /// The scopes calls are in, each once.
+    scopes: Vec<String>,
+    scope_ids: rustc_hash::FxHashMap<String, u32>,
+    by_name: rustc_hash::FxHashMap<String, Vec<(CallSpan, u32)>>,
+}
+
+/// Where a call is in its file: line, column, end line, end column.
+pub(crate) type CallSpan = (u32, u32, u32, u32);
+
+impl CallsByName {
+    pub(crate) fn record(&mut self, name: &str, span: CallSpan, scope: &str) {
+        // Calls come function by function: the last scope is almost always the one.
+        let scope = match self.scopes.last() {
+            Some(last) if last == scope => (self.scopes.len() - 1) as u32,
+            _ => match self.scope_ids.get(scope) {
+                Some(&i) => i,
+                None => {
+                    self.scopes.push(scope.to_string());
+                    let i = (self.scopes.len() - 1) as u32;
+                    self.scope_ids.insert(scope.to_string(), i);
+                    i
+                }
+            },
+        };
+        match self.by_name.get_mut(name) {
+            Some(sites) if sites.len() >= CALLS_PER_NAME => {}
+            Some(sites) => sites.push((span, scope)),
+            None => {
+                self.by_name.insert(name.to_string(), vec![(span, scope)]);
+            }
+        }
+    }
+
+    /// Whether any of `names` is called.
+    pub(crate) fn calls_any(&self, names: &rustc_hash::FxHashSet<String>) -> bool {
+        names.iter().any(|n| self.by_name.contains_key(n))
+    }
+
+    /// The calls of `name` in file `file`, each with its scope.
+    pub(crate) fn calls_of<'s>(
+        &'s self,
+        file: &'s str,
+        name: &str,
+    ) -> impl Iterator<Item = (Location, &'s str)> + 's {
+        self.by_name.get(name).into_iter().flatten().map(
+            move |&((line, column, end_line, end_column), scope)| {
+                let location = Location {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    end_line: Some(end_line),
+                    end_column: Some(end_column),
+                };
+                (location, self.scopes[scope as usize].as_str())
+            },
+        )
+    }
+}
 
 /// The most call sites kept per name: the first ones are the ones placement uses.
 const CALLS_PER_NAME: usize = 8;
@@ -120,7 +180,7 @@ const FRAMEWORK_MODULES: &[&str] = &[
 /// Whether a name reads as a model held by the service (`model`, `ort_session`,
 /// `self.classifier`), not as a function that loads or makes one.
 fn names_a_model(name: &str) -> bool {
-    let name = name.trim_start_matches('_').to_ascii_lowercase();
+    let name = name.trim_start_matches('_');
     const VERBS: &[&str] = &[
         "load_",
         "get_",
@@ -140,7 +200,11 @@ fn names_a_model(name: &str) -> bool {
         "prepare_",
         "warm",
     ];
-    if VERBS.iter().any(|v| name.starts_with(v)) {
+    // Bytes, not `str` slices: a name may hold non-ASCII letters (`pöstal`).
+    let bytes = name.as_bytes();
+    let starts =
+        |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    if VERBS.iter().any(|v| starts(v)) {
         return false;
     }
     const NAMES: &[&str] = &[
@@ -159,10 +223,15 @@ fn names_a_model(name: &str) -> bool {
         "learner",
         "engine",
     ];
-    NAMES.contains(&name.as_str())
-        || NAMES
-            .iter()
-            .any(|n| name.ends_with(&format!("_{n}")) || name.starts_with(&format!("{n}_")))
+    NAMES.iter().any(|n| {
+        name.eq_ignore_ascii_case(n)
+            || (ends_with_ignore_case(name, n)
+                && bytes
+                    .len()
+                    .checked_sub(n.len() + 1)
+                    .is_some_and(|i| bytes[i] == b'_'))
+            || (starts(n) && bytes.get(n.len()) == Some(&b'_'))
+    })
 }
 
 /// Collects the pipeline facts of one file.
@@ -198,6 +267,8 @@ pub(crate) struct PipelineDetector {
     /// Calls that may run a model: the name holding it (`model`, `session`), where, in
     /// which scope. Kept when that name holds a model this file loads or reads as one.
     inference_candidates: Vec<InferenceCandidate>,
+    /// Names assigned a model this file loads (`model` of `model = torch.load(...)`).
+    model_holders: rustc_hash::FxHashSet<String>,
 }
 
 /// A call that may run a model: the name holding it (`model`, `session`), where, in which
@@ -285,7 +356,7 @@ impl PipelineDetector {
                 match self.compose_uses.get(var) {
                     Some((used_at, scope)) => {
                         key = order_key(used_at);
-                        step.scope = scope.clone();
+                        step.written_in = Some(std::mem::replace(&mut step.scope, scope.clone()));
                         step.applied_at = Some(used_at.clone());
                     }
                     // Maybe applied in another module that imports it: decided service-wide.
@@ -405,6 +476,7 @@ impl PipelineDetector {
             applied_at: None,
             location: call.location.clone(),
             order: Vec::new(),
+            written_in: None,
         }
     }
 
@@ -542,10 +614,7 @@ impl PipelineDetector {
         if last.is_empty() || !last.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return;
         }
-        let sites = self.calls.entry(last.to_string()).or_default();
-        if sites.len() < CALLS_PER_NAME {
-            sites.push((site.location(), site.scope.clone()));
-        }
+        self.calls.record(last, site.span(), &site.scope);
         // A model's own `forward` calls its layers, and a constructor's call is a warm-up:
         // neither is the service calling its model on a request.
         let inside_model = site.scope.ends_with(".forward") || site.scope.ends_with("__init__");
@@ -562,7 +631,7 @@ impl PipelineDetector {
             Some(receiver) if INFERENCE_METHODS.contains(&last) => last_name(receiver),
             _ => last,
         };
-        if !holder.is_empty() {
+        if !holder.is_empty() && (self.model_holders.contains(holder) || names_a_model(holder)) {
             let mut settings = BTreeMap::new();
             for key in [
                 "imgsz",
@@ -797,6 +866,7 @@ impl PipelineDetector {
             composition_unused: false,
             applied_at: None,
             order: Vec::new(),
+            written_in: None,
             location: class.location.clone(),
         };
         self.pipeline.preprocessing.extend([
@@ -859,7 +929,7 @@ impl PipelineDetector {
         if let Some(condition) = site.condition()
             && !condition.contains("request.method")
         {
-            params.insert("when".to_string(), Value::Str(condition.to_string()));
+            params.insert("when".to_string(), Value::Str(condition));
         }
         Step {
             library,
@@ -870,6 +940,7 @@ impl PipelineDetector {
             composition_unused: false,
             applied_at: None,
             order: Vec::new(),
+            written_in: None,
             location: site.location(),
         }
     }
@@ -894,6 +965,15 @@ impl PipelineDetector {
             params,
             location: site.location(),
         });
+        let location = site.location();
+        if let Some((target, _)) = self
+            .assigned_calls
+            .iter()
+            .rev()
+            .find(|(_, span)| within(&location, span))
+        {
+            self.model_holders.insert(last_name(target).to_string());
+        }
     }
 
     fn named_params(site: &CallSite<'_, '_>, names: &[&str]) -> BTreeMap<String, Value> {
@@ -1274,12 +1354,20 @@ impl PipelineDetector {
                 "argmax"
             }
             "torch.topk" | "tensorflow.math.top_k" | "tensorflow.nn.top_k" => "topk",
+            // Keras' ImageNet labels (fetched from storage.googleapis.com on first use).
+            _ if q.ends_with(".decode_predictions")
+                && (q.starts_with("keras.") || q.starts_with("tensorflow.keras.")) =>
+            {
+                "decode_predictions"
+            }
             "numpy.argsort" => "argsort",
             "torch.max" => "max",
             _ => return false,
         };
         let library = if q.starts_with("torch") {
             StepLibrary::Torch
+        } else if op == "decode_predictions" {
+            StepLibrary::Keras
         } else if q.starts_with("tensorflow") {
             StepLibrary::Tensorflow
         } else {
@@ -1287,6 +1375,7 @@ impl PipelineDetector {
         };
         let names: &[&str] = match op {
             "topk" => &["input", "k", "dim"],
+            "decode_predictions" => &["preds", "top"],
             _ if library == StepLibrary::Torch => &["input", "dim"],
             _ => &["x", "axis"],
         };
@@ -1377,9 +1466,18 @@ impl PipelineDetector {
                 let step = self.step(StepLibrary::Tokenizer, method, params, site);
                 self.pipeline.preprocessing.push(step);
             }
+            // `out.max(1)` / `out.max(dim=1)` of a torch tensor gives the values and the
+            // indices; a NumPy `.max()` alone is a score, not a class.
             "softmax" | "sigmoid" | "argmax" | "topk" | "argsort" | "max"
-                if (self.imports_numpy || self.imports_torch || self.imports_tf)
-                    && (method != "max" || site.has_arg(None, Some("dim"))) =>
+                if (self.imports_numpy
+                    || self.imports_torch
+                    || self.imports_tf
+                    || method == "argmax")
+                    && (method != "max"
+                        || site.has_arg(None, Some("dim"))
+                        || (self.imports_torch
+                            && site.positional_count() == 1
+                            && matches!(site.arg(Some(0), None), Some(Value::Int(_))))) =>
             {
                 let library = if self.imports_torch {
                     StepLibrary::Torch
@@ -1463,6 +1561,16 @@ impl PipelineDetector {
                 };
                 self.model(framework, site, None, None);
             }
+            (None, None) if matches!(site.callee_text(), "softmax" | "sigmoid" | "argmax") => {
+                // The service's own `def softmax(x)`: the same step, written out.
+                let step = self.step(
+                    StepLibrary::Numpy,
+                    site.callee_text(),
+                    BTreeMap::new(),
+                    site,
+                );
+                self.pipeline.postprocessing.push(step);
+            }
             (None, None) => {
                 let callee = site.callee_text();
                 if site.positional_count() > 0
@@ -1533,6 +1641,27 @@ impl Observer for PipelineDetector {
         if !self.imports_numpy {
             return;
         }
+        // `1 / (1 + np.exp(-x))`: a sigmoid written out, after the model.
+        if site.op == "div"
+            && site.left.as_f64() == Some(1.0)
+            && let Value::Expr { expr } = &site.right
+            && expr.trim_start_matches('(').trim_start().starts_with("1 +")
+            && expr.contains("exp(-")
+        {
+            self.pipeline.postprocessing.push(Step {
+                library: StepLibrary::Numpy,
+                op: "sigmoid".to_string(),
+                params: BTreeMap::new(),
+                scope: site.scope.clone(),
+                composed_in: None,
+                composition_unused: false,
+                applied_at: None,
+                order: Vec::new(),
+                written_in: None,
+                location: site.location.clone(),
+            });
+            return;
+        }
         let op = match site.op {
             "div" => "divide",
             "sub" => "subtract",
@@ -1555,6 +1684,7 @@ impl Observer for PipelineDetector {
             composition_unused: false,
             applied_at: None,
             order: Vec::new(),
+            written_in: None,
             location: site.location.clone(),
         });
     }
@@ -1569,6 +1699,7 @@ impl Observer for PipelineDetector {
             composition_unused: false,
             applied_at: None,
             order: Vec::new(),
+            written_in: None,
             location,
         });
     }
@@ -1700,6 +1831,36 @@ impl Observer for PipelineDetector {
             .is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose"))
         {
             self.compose_vars.push((target.to_string(), location));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_a_model;
+
+    #[test]
+    fn model_names_are_read_by_bytes_and_loaders_are_not_models() {
+        for name in [
+            "model",
+            "self_model",
+            "ort_session",
+            "Classifier",
+            "model_v2",
+            "net",
+        ] {
+            assert!(names_a_model(name), "{name}");
+        }
+        for name in [
+            "load_model",
+            "__load_model",
+            "get_net",
+            "pöstal",
+            "ö",
+            "remodel",
+            "x",
+        ] {
+            assert!(!names_a_model(name), "{name}");
         }
     }
 }

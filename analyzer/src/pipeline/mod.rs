@@ -62,6 +62,10 @@ pub struct Step {
     /// helper, the helper's call of a method, the step itself. Filled service-wide.
     #[serde(skip)]
     pub order: Vec<OrderKey>,
+    /// The function the step is written in, when `scope` is where it is applied instead (a
+    /// composition built in `__init__` and applied in `predict`).
+    #[serde(skip)]
+    pub written_in: Option<String>,
 }
 
 impl Step {

@@ -511,6 +511,7 @@ pub(crate) fn sample_report() -> Report {
             composition_unused: false,
             applied_at: None,
             order: Vec::new(),
+            written_in: None,
             location: Location::new("app.py", line, 5),
         }
     }

@@ -2,6 +2,7 @@
 //! values defined in one module and used in another, the entrypoint production starts, and
 //! the files its serving path reaches.
 
+pub(crate) mod arguments;
 pub mod entrypoint;
 pub mod modules;
 pub(crate) mod placement;

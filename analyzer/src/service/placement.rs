@@ -124,14 +124,13 @@ impl<'a> CallGraph<'a> {
         let function = scope.rsplit('.').next().unwrap_or(scope);
         let top = scope.split('.').next().unwrap_or(scope);
         let nested = format!("{scope}.");
-        let outside = |s: &String| s != scope && !s.starts_with(&nested);
+        let outside = |s: &&str| *s != scope && !s.starts_with(&nested);
         let first_in = |f: usize, name: &str| {
             self.calls[f]
-                .get(name)?
-                .iter()
+                .calls_of(&self.files[f], name)
                 .filter(|(_, s)| outside(s))
                 .min_by_key(|(l, _)| order_key(l))
-                .map(|(l, s)| (f, l.clone(), s.clone()))
+                .map(|(l, s)| (f, l, s.to_string()))
         };
         first_in(file, function)
             .or_else(|| {
@@ -149,10 +148,8 @@ mod tests {
 
     fn calls(entries: &[(&str, &str, u32, &str)]) -> CallsByName {
         let mut out = CallsByName::default();
-        for (name, file, line, scope) in entries {
-            out.entry(name.to_string())
-                .or_default()
-                .push((Location::new(*file, *line, 5), scope.to_string()));
+        for (name, _file, line, scope) in entries {
+            out.record(name, (*line, 5, *line, 20), scope);
         }
         out
     }
@@ -183,7 +180,10 @@ mod tests {
         ];
         let graph = CallGraph::new(&index, &calls, &graph, Some("main.py"));
         let placed = graph.place(&Location::new("utils.py", 4, 5), "prepare");
-        assert_eq!(placed.location, Location::new("main.py", 20, 5));
+        assert_eq!(
+            (placed.location.file.as_str(), placed.location.line),
+            ("main.py", 20)
+        );
         assert_eq!(placed.scope, "predict");
         assert_eq!(placed.hops, 1);
         assert_eq!(placed.order.len(), 2);

@@ -1,6 +1,10 @@
 //! Values defined in one module of the service and used in another: the first pass's
 //! exports of every module, looked up the way Python's imports would find them.
 
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
 use crate::python::{ImportedValues, ModuleExports, Value};
 
 use super::modules::ModuleIndex;
@@ -12,11 +16,32 @@ pub struct ServiceValues<'i> {
     index: &'i ModuleIndex,
     /// One entry per file of `index`, in the same order.
     exports: Vec<ModuleExports>,
+    /// Every call's arguments, by the callee's last name.
+    calls: FxHashMap<String, Vec<BTreeMap<String, Value>>>,
+}
+
+/// The arguments one call passes (`arg0`, `arg1`... and keywords), by the callee's last name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallArguments {
+    pub callee: String,
+    pub arguments: BTreeMap<String, Value>,
 }
 
 impl<'i> ServiceValues<'i> {
-    pub fn new(index: &'i ModuleIndex, exports: Vec<ModuleExports>) -> Self {
-        ServiceValues { index, exports }
+    pub fn new(
+        index: &'i ModuleIndex,
+        exports: Vec<ModuleExports>,
+        call_args: Vec<CallArguments>,
+    ) -> Self {
+        let mut calls: FxHashMap<String, Vec<BTreeMap<String, Value>>> = FxHashMap::default();
+        for c in call_args {
+            calls.entry(c.callee).or_default().push(c.arguments);
+        }
+        ServiceValues {
+            index,
+            exports,
+            calls,
+        }
     }
 
     fn lookup(&self, from_file: &str, symbol: &str, depth: u32) -> Option<Value> {
@@ -76,5 +101,21 @@ impl<'i> ServiceValues<'i> {
 impl ImportedValues for ServiceValues<'_> {
     fn value(&self, from_file: &str, symbol: &str) -> Option<Value> {
         self.lookup(from_file, symbol, 0)
+    }
+
+    /// Only when every call passes the parameter, as the same literal: one call that leaves
+    /// it to the default, or passes something else, makes it depend on the caller.
+    fn argument(&self, callee: &str, position: usize, name: &str) -> Option<Value> {
+        let calls = self.calls.get(callee)?;
+        let positional = format!("arg{position}");
+        let mut agreed: Option<&Value> = None;
+        for args in calls {
+            let value = args.get(name).or_else(|| args.get(&positional))?;
+            if !value.is_literal() || agreed.is_some_and(|a| a != value) {
+                return None;
+            }
+            agreed = Some(value);
+        }
+        agreed.cloned()
     }
 }

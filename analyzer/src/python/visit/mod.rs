@@ -271,6 +271,23 @@ impl<'a> Walker<'a, '_, '_> {
             None => f.name.to_string(),
         });
         self.ctx.locals.push(FxHashMap::default());
+        let method = self.scope.class.is_some()
+            && !f
+                .decorator_list
+                .iter()
+                .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "staticmethod"));
+        self.ctx.functions.push(resolve::FunctionFrame {
+            callee: match (&self.scope.class, f.name.as_str()) {
+                (Some(class), "__init__") => class.clone(),
+                _ => f.name.to_string(),
+            },
+            parameters: f
+                .parameters
+                .iter_non_variadic_params()
+                .map(|p| p.parameter.name.to_string())
+                .collect(),
+            method,
+        });
         // Parameters shadow module constants and builtins of the same name. One with a
         // default takes it: the value a caller that passes nothing gets.
         if let Some(locals) = self.ctx.locals.last_mut() {
@@ -295,6 +312,7 @@ impl<'a> Walker<'a, '_, '_> {
             self.visit_stmt(stmt);
         }
         self.ctx.locals.pop();
+        self.ctx.functions.pop();
         self.scope = saved_scope;
         self.forward = saved_forward;
     }
@@ -391,34 +409,21 @@ impl<'a> Walker<'a, '_, '_> {
     }
 
     /// Walks an `if`, each branch under its condition: steps done only sometimes say when.
+    /// The condition is kept as the statement and branch; its text is made only for a step.
     fn conditional(&mut self, i: &'a ast::StmtIf) {
         self.visit_expr(&i.test);
         // Module-level branches choose a configuration, not a step of a request.
         let inside_function = !self.ctx.locals.is_empty();
-        let text = |e: &Expr| self.ctx.module.source[e.range()].to_string();
-        let mut earlier = vec![text(&i.test)];
-        self.walk_branch(inside_function.then(|| earlier[0].clone()), &i.body);
-        for clause in &i.elif_else_clauses {
+        self.walk_branch(inside_function.then_some((i, 0)), &i.body);
+        for (k, clause) in i.elif_else_clauses.iter().enumerate() {
             if let Some(test) = &clause.test {
                 self.visit_expr(test);
             }
-            let negated = earlier
-                .iter()
-                .map(|t| format!("not ({t})"))
-                .collect::<Vec<_>>()
-                .join(" and ");
-            let condition = match &clause.test {
-                Some(test) => {
-                    earlier.push(text(test));
-                    format!("{negated} and {}", text(test))
-                }
-                None => negated,
-            };
-            self.walk_branch(inside_function.then_some(condition), &clause.body);
+            self.walk_branch(inside_function.then_some((i, k + 1)), &clause.body);
         }
     }
 
-    fn walk_branch(&mut self, condition: Option<String>, body: &'a [Stmt]) {
+    fn walk_branch(&mut self, condition: Option<(&'a ast::StmtIf, usize)>, body: &'a [Stmt]) {
         let pushed = condition.is_some();
         if let Some(c) = condition {
             self.ctx.conditions.push(c);

@@ -97,13 +97,29 @@ pub struct Context<'a> {
     pub(super) class_bases: FxHashMap<&'a str, &'a [Expr]>,
     /// The tests of the `if`s enclosing the code being walked inside a function, innermost
     /// last, as written (`image.mode != "RGB"`, or `not (...)` in an `else`).
-    pub(super) conditions: Vec<String>,
+    pub(super) conditions: Vec<(&'a ast::StmtIf, usize)>,
+    /// The functions being walked, innermost last.
+    pub(super) functions: Vec<FunctionFrame>,
 }
 
 /// Values the service's other modules define, looked up by the qualified name an import
 /// gives them here (`settings.IMAGE_SIZE`, `app.consts.MEAN`, `app.handlers.Base.size`).
 pub trait ImportedValues: Sync {
     fn value(&self, from_file: &str, symbol: &str) -> Option<Value>;
+
+    /// The value every call of `callee` in the service passes for its parameter at
+    /// `position` (or by `name`), when they all pass the same literal.
+    fn argument(&self, _callee: &str, _position: usize, _name: &str) -> Option<Value> {
+        None
+    }
+}
+
+/// The function being walked, for values its callers pass: the name callers call it by
+/// (the class for `__init__`), its parameters, and whether the first is `self`.
+pub(crate) struct FunctionFrame {
+    pub(crate) callee: String,
+    pub(crate) parameters: Vec<String>,
+    pub(crate) method: bool,
 }
 
 impl<'a> Context<'a> {
@@ -126,6 +142,7 @@ impl<'a> Context<'a> {
             class_attrs: FxHashMap::default(),
             class_bases: FxHashMap::default(),
             conditions: Vec::new(),
+            functions: Vec::new(),
         }
     }
 
@@ -240,7 +257,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn is_local(&self, id: &str) -> bool {
+    /// A name bound inside the function being walked (a parameter or an assignment).
+    pub(super) fn is_local(&self, id: &str) -> bool {
         self.locals.last().is_some_and(|l| l.contains_key(id))
     }
 
@@ -249,6 +267,28 @@ impl<'a> Context<'a> {
             .last()
             .and_then(|l| l.get(id).copied())
             .unwrap_or_else(|| self.constants.get(id).copied())
+    }
+
+    /// The innermost `if` branch being walked, as a condition: its test, or for an `elif` or
+    /// `else` the earlier tests negated (`not (a) and b`).
+    pub(super) fn condition_text(&self) -> Option<String> {
+        let &(stmt, branch) = self.conditions.last()?;
+        let text = |e: &Expr| &self.module.source[e.range()];
+        if branch == 0 {
+            return Some(text(&stmt.test).to_string());
+        }
+        let mut parts: Vec<String> = std::iter::once(stmt.test.as_ref())
+            .chain(
+                stmt.elif_else_clauses[..branch - 1]
+                    .iter()
+                    .filter_map(|c| c.test.as_ref()),
+            )
+            .map(|t| format!("not ({})", text(t)))
+            .collect();
+        if let Some(test) = &stmt.elif_else_clauses[branch - 1].test {
+            parts.push(text(test).to_string());
+        }
+        Some(parts.join(" and "))
     }
 
     /// Resolves an expression to a value.
@@ -288,6 +328,9 @@ impl<'a> Context<'a> {
                 if let Some(target) = self.lookup(n.id.as_str()) {
                     // `x = x + 1` style self-references would loop: the depth limit stops them.
                     return self.value_at(target, depth + 1);
+                }
+                if let Some(value) = self.argument_value(n.id.as_str()) {
+                    return value;
                 }
                 match self.qualified_name(expr) {
                     Some(symbol) => self
@@ -361,6 +404,25 @@ impl<'a> Context<'a> {
     }
 
     /// A value another module of the service defines.
+    /// A parameter without a default, from what the service's calls pass for it.
+    fn argument_value(&self, id: &str) -> Option<Value> {
+        let unbound = self
+            .locals
+            .last()
+            .is_some_and(|l| matches!(l.get(id), Some(None)));
+        if !unbound {
+            return None;
+        }
+        let frame = self.functions.last()?;
+        let index = frame.parameters.iter().position(|p| p == id)?;
+        let position = if frame.method {
+            index.checked_sub(1)?
+        } else {
+            index
+        };
+        self.imported?.argument(&frame.callee, position, id)
+    }
+
     fn imported_value(&self, symbol: &str) -> Option<Value> {
         self.imported?.value(self.file, symbol)
     }

@@ -91,6 +91,10 @@ impl<'a> CallSite<'_, 'a> {
         self.call.arguments.args.len()
     }
 
+    pub fn has_keywords(&self) -> bool {
+        !self.call.arguments.keywords.is_empty()
+    }
+
     /// Every argument: positional ones as `arg0`, `arg1`..., keywords by name.
     pub fn all_args(&self) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
@@ -100,6 +104,44 @@ impl<'a> CallSite<'_, 'a> {
         for k in &self.call.arguments.keywords {
             if let Some(name) = &k.arg {
                 out.insert(name.as_str().to_string(), self.ctx.value(&k.value));
+            }
+        }
+        out
+    }
+
+    /// The arguments that may be constants (literals, module-level names, attributes of
+    /// imports), resolved, and only those that resolve to literals: cheap enough to take for
+    /// every call of the service's own functions.
+    pub fn literal_args(&self) -> BTreeMap<String, Value> {
+        let maybe_constant = |e: &Expr| match e {
+            Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::Tuple(_)
+            | Expr::List(_)
+            | Expr::UnaryOp(_)
+            | Expr::Attribute(_) => true,
+            Expr::Name(n) => !self.ctx.is_local(n.id.as_str()),
+            _ => false,
+        };
+        let mut out = BTreeMap::new();
+        let mut take = |key: String, e: &Expr| {
+            if maybe_constant(e) {
+                let v = self.ctx.value(e);
+                if v.is_literal() {
+                    out.insert(key, v);
+                }
+            }
+        };
+        for (i, a) in self.call.arguments.args.iter().enumerate() {
+            if a.is_starred_expr() {
+                break;
+            }
+            take(format!("arg{i}"), a);
+        }
+        for k in &self.call.arguments.keywords {
+            if let Some(name) = &k.arg {
+                take(name.as_str().to_string(), &k.value);
             }
         }
         out
@@ -165,14 +207,21 @@ impl<'a> CallSite<'_, 'a> {
         self.ctx.location(self.call.range())
     }
 
+    /// Line, column, end line and end column, without the file name.
+    pub fn span(&self) -> (u32, u32, u32, u32) {
+        let (line, column) = self.ctx.module.line_column(self.call.range().start());
+        let (end_line, end_column) = self.ctx.module.line_column(self.call.range().end());
+        (line, column, end_line, end_column)
+    }
+
     pub fn snippet(&self) -> String {
         self.ctx.module.snippet(self.call.range())
     }
 
     /// The callee as written (`self.model.cuda`).
     /// The test of the innermost `if` the call is under, inside a function.
-    pub fn condition(&self) -> Option<&str> {
-        self.ctx.conditions.last().map(String::as_str)
+    pub fn condition(&self) -> Option<String> {
+        self.ctx.condition_text()
     }
 
     pub fn callee_text(&self) -> &'a str {
