@@ -234,25 +234,37 @@ pub fn analyze_with(
         .collect();
     // Parameters whose value the service's calls may give (`Predictor(path, SIZE)`): the
     // files that call those functions are read again for those calls' arguments only.
-    let wanted = service::arguments::wanted_callees(results.iter().map(|r| &r.pipeline));
-    let call_args = if wanted.is_empty() {
-        Vec::new()
-    } else {
-        let callers: Vec<usize> = (0..results.len())
-            .filter(|&i| results[i].calls.calls_any(&wanted))
-            .collect();
-        callers
-            .par_iter()
-            .flat_map_iter(|&i| {
-                service::arguments::scan(
-                    python_files[i],
-                    &python_relative[i],
-                    options.max_file_size,
-                    &wanted,
-                )
-            })
-            .collect()
+    let graph = {
+        let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
+        let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
+        service::reach::ImportGraph::new(&module_index, &imports, &starts)
     };
+    let wanted = service::arguments::wanted_callees(results.iter().map(|r| &r.pipeline));
+    // Callers are the defining file and the files that import it.
+    let callers: Vec<(usize, rustc_hash::FxHashSet<String>)> = (0..results.len())
+        .filter_map(|i| {
+            let names: rustc_hash::FxHashSet<String> = wanted
+                .iter()
+                .filter(|(name, def)| {
+                    (i == *def || graph.edges()[i].binary_search(def).is_ok())
+                        && results[i].calls.calls(name)
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            (!names.is_empty()).then_some((i, names))
+        })
+        .collect();
+    let call_args = callers
+        .par_iter()
+        .flat_map_iter(|(i, names)| {
+            service::arguments::scan(
+                python_files[*i],
+                &python_relative[*i],
+                options.max_file_size,
+                names,
+            )
+        })
+        .collect();
     let imported = service::values::ServiceValues::new(&module_index, exports, call_args);
     // Files whose pipeline may use values of the service's other modules (`from .settings
     // import SIZE`) are walked again with those values; the rest of a large tree is not.
@@ -272,11 +284,6 @@ pub fn analyze_with(
     for (i, result) in redone {
         results[i] = result;
     }
-    let graph = {
-        let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
-        let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
-        service::reach::ImportGraph::new(&module_index, &imports, &starts)
-    };
     let entrypoint =
         choose_entrypoint(&base, &all_files, &module_index, &graph, &results, options)?;
     let outside_serving_path =

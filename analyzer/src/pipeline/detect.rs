@@ -106,9 +106,9 @@ impl CallsByName {
         }
     }
 
-    /// Whether any of `names` is called.
-    pub(crate) fn calls_any(&self, names: &rustc_hash::FxHashSet<String>) -> bool {
-        names.iter().any(|n| self.by_name.contains_key(n))
+    /// Whether `name` is called.
+    pub(crate) fn calls(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     /// The calls of `name` in file `file`, each with its scope.
@@ -204,9 +204,6 @@ fn names_a_model(name: &str) -> bool {
     let bytes = name.as_bytes();
     let starts =
         |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    if VERBS.iter().any(|v| starts(v)) {
-        return false;
-    }
     const NAMES: &[&str] = &[
         "model",
         "net",
@@ -231,7 +228,7 @@ fn names_a_model(name: &str) -> bool {
                     .checked_sub(n.len() + 1)
                     .is_some_and(|i| bytes[i] == b'_'))
             || (starts(n) && bytes.get(n.len()) == Some(&b'_'))
-    })
+    }) && !VERBS.iter().any(|v| starts(v))
 }
 
 /// Collects the pipeline facts of one file.

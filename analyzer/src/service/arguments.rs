@@ -12,13 +12,13 @@ use super::values::CallArguments;
 use crate::pipeline::Pipeline;
 use crate::python::{self, CallSite, Observer, ParsedModule};
 
-/// The names callers use for the functions whose steps hold an unresolved parameter: the
-/// function's name, or the class's for `__init__`.
+/// The names callers use for the functions whose steps hold an unresolved parameter (the
+/// function's name, or the class's for `__init__`), each with the file (by position) it is in.
 pub(crate) fn wanted_callees<'p>(
     pipelines: impl Iterator<Item = &'p Pipeline>,
-) -> FxHashSet<String> {
-    let mut wanted = FxHashSet::default();
-    for p in pipelines {
+) -> Vec<(String, usize)> {
+    let mut wanted = Vec::new();
+    for (file, p) in pipelines.enumerate() {
         for step in p.preprocessing.iter().chain(&p.postprocessing) {
             if step.params.values().all(|v| v.is_literal()) {
                 continue;
@@ -33,7 +33,9 @@ pub(crate) fn wanted_callees<'p>(
                 ("__init__", Some(class)) => class,
                 _ => function,
             };
-            wanted.insert(name.to_string());
+            if !wanted.iter().any(|(n, f)| n == name && *f == file) {
+                wanted.push((name.to_string(), file));
+            }
         }
     }
     wanted
