@@ -279,6 +279,17 @@ struct InferenceCandidate {
     settings: BTreeMap<String, Value>,
 }
 
+/// A classification preset a library builds (torchvision weights, timm's data config).
+struct Classification {
+    resize: i64,
+    crop: i64,
+    bicubic: bool,
+    /// Whether the preset says `antialias=True` itself (torchvision's presets do).
+    antialias: bool,
+    mean: [f64; 3],
+    std: [f64; 3],
+}
+
 /// A TorchServe handler class, for what its base handler does that it does not override.
 struct TorchserveClass {
     name: String,
@@ -624,9 +635,10 @@ impl PipelineDetector {
         if loads_model || framework_api || inside_model {
             return;
         }
-        let holder = match site.receiver_text() {
-            Some(receiver) if INFERENCE_METHODS.contains(&last) => last_name(receiver),
-            _ => last,
+        // `model.predict(x)` is held by `model`; `model(x)` or `self.model(x)` by `model`.
+        let (holder, method) = match site.receiver_text() {
+            Some(receiver) if INFERENCE_METHODS.contains(&last) => (last_name(receiver), last),
+            _ => (last, ""),
         };
         if !holder.is_empty() && (self.model_holders.contains(holder) || names_a_model(holder)) {
             let mut settings = BTreeMap::new();
@@ -644,10 +656,6 @@ impl PipelineDetector {
                     settings.insert(key.to_string(), v);
                 }
             }
-            let method = match site.receiver_text() {
-                Some(_) if INFERENCE_METHODS.contains(&last) => last,
-                _ => "",
-            };
             self.inference_candidates.push(InferenceCandidate {
                 holder: holder.to_string(),
                 method: method.to_string(),
@@ -670,58 +678,25 @@ impl PipelineDetector {
     /// `weights.transforms()`: torchvision's preset for those weights, composed into the
     /// variable it is assigned to, else a hidden step.
     fn weights_preset(&mut self, symbol: &str, site: &CallSite<'_, '_>) {
-        let location = site.location();
         let Some(preset) = libraries::classification_preset(symbol) else {
             self.pipeline.hidden.push(HiddenSteps {
                 library: "torchvision".to_string(),
                 steps: format!("the preset of {symbol}, which the knowledge base does not list"),
-                location,
+                location: site.location(),
             });
             return;
         };
-        if let Some((target, _)) = self.assigned_calls.iter().find(|(_, l)| *l == location) {
-            self.compose_vars.push((target.clone(), location.clone()));
-        }
-        let interpolation = if preset.bicubic {
-            "BICUBIC"
-        } else {
-            "BILINEAR"
-        };
-        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
-        let steps = [
-            (
-                "Resize",
-                vec![
-                    ("size", Value::Int(preset.resize)),
-                    (
-                        "interpolation",
-                        Value::Symbol {
-                            symbol: format!(
-                                "torchvision.transforms.InterpolationMode.{interpolation}"
-                            ),
-                        },
-                    ),
-                    ("antialias", Value::Bool(true)),
-                ],
-            ),
-            ("CenterCrop", vec![("size", Value::Int(preset.crop))]),
-            ("ToTensor", vec![]),
-            (
-                "Normalize",
-                vec![
-                    ("mean", floats(libraries::IMAGENET_MEAN)),
-                    ("std", floats(libraries::IMAGENET_STD)),
-                ],
-            ),
-        ];
-        for (op, params) in steps {
-            let params = params
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect();
-            let step = self.step(StepLibrary::Torchvision, op, params, site);
-            self.pipeline.preprocessing.push(step);
-        }
+        self.classification_steps(
+            site,
+            &Classification {
+                resize: preset.resize,
+                crop: preset.crop,
+                bicubic: preset.bicubic,
+                antialias: true,
+                mean: libraries::IMAGENET_MEAN,
+                std: libraries::IMAGENET_STD,
+            },
+        );
     }
 
     /// `create_transform(**resolve_data_config(model))` for evaluation: the architecture's
@@ -763,36 +738,47 @@ impl PipelineDetector {
         if let Some(std) = site.arg(None, Some("std")).and_then(floats3) {
             config.std = std;
         }
+        self.classification_steps(
+            site,
+            &Classification {
+                resize: config.scale_size(),
+                crop: config.size,
+                bicubic: config.bicubic,
+                antialias: false,
+                mean: config.mean,
+                std: config.std,
+            },
+        );
+    }
+
+    /// Resize -> CenterCrop -> ToTensor -> Normalize that a library builds at `site`, composed
+    /// into the variable the call is assigned to, so they run where it is applied.
+    fn classification_steps(&mut self, site: &CallSite<'_, '_>, c: &Classification) {
         let location = site.location();
         if let Some((target, _)) = self.assigned_calls.iter().find(|(_, l)| *l == location) {
             self.compose_vars.push((target.clone(), location));
         }
-        let interpolation = if config.bicubic {
-            "BICUBIC"
-        } else {
-            "BILINEAR"
-        };
+        let interpolation = if c.bicubic { "BICUBIC" } else { "BILINEAR" };
         let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
-        let steps = [
+        let mut resize = vec![
+            ("size", Value::Int(c.resize)),
             (
-                "Resize",
-                vec![
-                    ("size", Value::Int(config.scale_size())),
-                    (
-                        "interpolation",
-                        Value::Symbol {
-                            symbol: format!(
-                                "torchvision.transforms.InterpolationMode.{interpolation}"
-                            ),
-                        },
-                    ),
-                ],
+                "interpolation",
+                Value::Symbol {
+                    symbol: format!("torchvision.transforms.InterpolationMode.{interpolation}"),
+                },
             ),
-            ("CenterCrop", vec![("size", Value::Int(config.size))]),
+        ];
+        if c.antialias {
+            resize.push(("antialias", Value::Bool(true)));
+        }
+        let steps = [
+            ("Resize", resize),
+            ("CenterCrop", vec![("size", Value::Int(c.crop))]),
             ("ToTensor", vec![]),
             (
                 "Normalize",
-                vec![("mean", floats(config.mean)), ("std", floats(config.std))],
+                vec![("mean", floats(c.mean)), ("std", floats(c.std))],
             ),
         ];
         for (op, params) in steps {
