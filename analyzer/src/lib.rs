@@ -725,6 +725,7 @@ fn choose_entrypoint(
             evidence: "given with --entrypoint".into(),
             basis: service::entrypoint::EntrypointBasis::Given,
             alternatives: Vec::new(),
+            model_server: None,
         }));
     }
     let roles: Vec<service::entrypoint::FileRole> = results
@@ -734,6 +735,8 @@ fn choose_entrypoint(
             main_guard: r.main_guard.is_some(),
             loads_model: !r.pipeline.models.is_empty(),
             starts_server: !r.starts.is_empty(),
+            forwards: !r.pipeline.serving.is_empty()
+                && r.findings.iter().any(|f| f.rule == "download-http-request"),
         })
         .collect();
     let reach = |i: usize| graph.reachable(i);
@@ -752,9 +755,20 @@ fn mark_serving_path(
     entrypoint: Option<&service::entrypoint::EntrypointChoice>,
     results: &mut [FileResult],
 ) -> Vec<String> {
+    let model_server = entrypoint
+        .and_then(|e| e.model_server.as_deref())
+        .and_then(|file| index.index_of(file))
+        .map(|server| graph.reachable(server));
     let reached = entrypoint
         .and_then(|e| index.index_of(&e.file))
         .map(|entry| graph.reachable(entry))
+        .map(|mut reached| {
+            // A gateway's model server counts for its model only (below).
+            for (r, &m) in reached.iter_mut().zip(model_server.iter().flatten()) {
+                *r |= m;
+            }
+            reached
+        })
         .filter(|reached| {
             let loads = |on: bool| {
                 results
@@ -770,7 +784,24 @@ fn mark_serving_path(
             Some(reached) => !reached[i],
             None => is_offline_script(index.file(i)),
         };
-        if off {
+        let entry_reaches = |i: usize| {
+            entrypoint
+                .and_then(|e| index.index_of(&e.file))
+                .is_some_and(|entry| graph.reachable(entry)[i])
+        };
+        if !off && model_server.as_ref().is_some_and(|_| !entry_reaches(i)) {
+            // The model server's HTTP layer and unused loads go away with the merge.
+            outside.push(index.file(i).to_string());
+            for f in r.findings.iter_mut().filter(|f| f.rule != "syntax-error") {
+                f.outside_serving_path = true;
+            }
+            let models = std::mem::take(&mut r.pipeline.models);
+            r.pipeline = Pipeline {
+                models,
+                ..Pipeline::default()
+            };
+            r.main_guard = None;
+        } else if off {
             outside.push(index.file(i).to_string());
             for f in r.findings.iter_mut().filter(|f| f.rule != "syntax-error") {
                 f.outside_serving_path = true;

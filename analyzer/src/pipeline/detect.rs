@@ -266,6 +266,8 @@ pub(crate) struct PipelineDetector {
     inference_candidates: Vec<InferenceCandidate>,
     /// Names assigned a model this file loads (`model` of `model = torch.load(...)`).
     model_holders: rustc_hash::FxHashSet<String>,
+    /// Names assigned a tokenizer this file loads (`tok` of `tok = AutoTokenizer...`).
+    tokenizer_holders: rustc_hash::FxHashSet<String>,
 }
 
 /// A call that may run a model: the name holding it (`model`, `session`), where, in which
@@ -948,15 +950,27 @@ impl PipelineDetector {
             params,
             location: site.location(),
         });
+        if let Some(holder) = self.holder_of(site) {
+            self.model_holders.insert(holder);
+        }
+    }
+
+    /// The last name of the target a call's result is assigned to (`model` of
+    /// `self.model = load(...)`).
+    fn holder_of(&self, site: &CallSite<'_, '_>) -> Option<String> {
         let location = site.location();
-        if let Some((target, _)) = self
-            .assigned_calls
+        self.assigned_calls
             .iter()
             .rev()
             .find(|(_, span)| within(&location, span))
-        {
-            self.model_holders.insert(last_name(target).to_string());
-        }
+            .map(|(target, _)| last_name(target).to_string())
+    }
+
+    /// A call of a tokenizer: by its name (`tokenizer(text)`) or by the name this file
+    /// assigned one to (`tok = AutoTokenizer.from_pretrained(...)`; `tok(text)`).
+    fn calls_a_tokenizer(&self, callee: &str) -> bool {
+        ends_with_ignore_case(callee, "tokenizer")
+            || self.tokenizer_holders.contains(last_name(callee))
     }
 
     fn named_params(site: &CallSite<'_, '_>, names: &[&str]) -> BTreeMap<String, Value> {
@@ -1124,7 +1138,9 @@ impl PipelineDetector {
                 && parts[2] == "from_pretrained" =>
             {
                 let class = parts[1];
-                if class.contains("Tokenizer")
+                // `AutoConfig` and `GenerationConfig` read settings (labels), not weights.
+                if class.ends_with("Config") {
+                } else if class.contains("Tokenizer")
                     || class.contains("Processor")
                     || class.contains("FeatureExtractor")
                 {
@@ -1136,6 +1152,9 @@ impl PipelineDetector {
                         site,
                     );
                     self.pipeline.preprocessing.push(step);
+                    if let Some(holder) = self.holder_of(site) {
+                        self.tokenizer_holders.insert(holder);
+                    }
                 } else {
                     self.model(
                         Framework::Transformers,
@@ -1439,7 +1458,7 @@ impl PipelineDetector {
                 let step = self.step(StepLibrary::Torch, method, params, site);
                 self.contextual.push(step);
             }
-            _ if ends_with_ignore_case(method, "tokenizer") && site.positional_count() > 0 => {
+            _ if self.calls_a_tokenizer(method) && site.positional_count() > 0 => {
                 let params = Self::named_params(site, &["text", "text_pair"]);
                 let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                 self.pipeline.preprocessing.push(step);
@@ -1562,7 +1581,7 @@ impl PipelineDetector {
                 {
                     self.label_file(site.arg(Some(0), None));
                 }
-                if ends_with_ignore_case(callee, "tokenizer") && site.positional_count() > 0 {
+                if self.calls_a_tokenizer(callee) && site.positional_count() > 0 {
                     let params = Self::named_params(site, &["text", "text_pair"]);
                     let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                     self.pipeline.preprocessing.push(step);

@@ -823,6 +823,7 @@ pub(crate) fn sample_report() -> Report {
                 file: "app copy.py".to_string(),
                 reason: "also defines the routes or handler".to_string(),
             }],
+            model_server: None,
         }),
         outside_serving_path: vec!["train.py".to_string()],
         schema_version: REPORT_SCHEMA_VERSION.to_string(),

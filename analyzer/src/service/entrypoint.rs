@@ -30,6 +30,10 @@ pub struct EntrypointChoice {
     /// Other plausible entrypoints, with why each was not chosen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternatives: Vec<Alternative>,
+    /// The app behind the entrypoint that holds the model, when the entrypoint is a gateway
+    /// calling it over HTTP: its model is the plan's, its routes and steps are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_server: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +62,8 @@ pub struct FileRole {
     pub loads_model: bool,
     /// It starts a server by module name (`uvicorn.run("app.main:app")`).
     pub starts_server: bool,
+    /// It serves and makes outbound HTTP requests: a gateway in front of a model server.
+    pub forwards: bool,
 }
 
 /// One command found in a deployment file.
@@ -132,6 +138,7 @@ pub fn find(
         }
     }
     evidence.sort_by_key(|e| (e.rank, !e.server, penalty(index.file(e.file))));
+    let model_server = put_gateway_first(&mut evidence, roles, reach);
     let chosen = if let Some(first) = evidence.first() {
         for e in &evidence[1..] {
             if e.file != first.file && !alternatives.iter().any(|a| a.file == index.file(e.file)) {
@@ -152,6 +159,7 @@ pub fn find(
             evidence: first.text.clone(),
             basis,
             alternatives: Vec::new(),
+            model_server: model_server.map(|i| index.file(i).to_string()),
         }
     } else {
         inferred(index, roles, reach, &mut alternatives)?
@@ -161,6 +169,41 @@ pub fn find(
         alternatives,
         ..chosen
     })
+}
+
+/// Two apps started the same way, one holding the model and one that serves without a model
+/// and calls out over HTTP: the second is the gateway clients talk to (a KServe transformer
+/// in front of its predictor), so it is the entrypoint and the model server is behind it.
+fn put_gateway_first(
+    evidence: &mut [Evidence],
+    roles: &[FileRole],
+    reach: &dyn Fn(usize) -> Vec<bool>,
+) -> Option<usize> {
+    let first = evidence.first()?.clone();
+    let reaches_model = |i: usize| {
+        reach(i)
+            .iter()
+            .zip(roles)
+            .any(|(&r, role)| r && role.loads_model)
+    };
+    if !reaches_model(first.file) {
+        return None;
+    }
+    let gateway = evidence.iter().position(|e| {
+        e.rank == first.rank
+            && e.server == first.server
+            && e.file != first.file
+            && roles[e.file].forwards
+            && !reaches_model(e.file)
+            && !reach(first.file)[e.file]
+    });
+    let g = gateway?;
+    evidence[..=g].rotate_right(1);
+    evidence[0].text = format!(
+        "{}; it serves without a model and calls the model server over HTTP",
+        evidence[0].text
+    );
+    Some(first.file)
 }
 
 /// No deployment file names a module: among the files that reach a route or handler, the
@@ -228,6 +271,7 @@ fn inferred(
         ),
         basis: EntrypointBasis::Inferred,
         alternatives: Vec::new(),
+        model_server: None,
     })
 }
 
