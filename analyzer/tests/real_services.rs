@@ -477,17 +477,41 @@ fn a_gateway_in_front_of_a_model_server_is_the_entrypoint_and_the_model_is_the_s
     let server = "import torch\nfrom fastapi import FastAPI\nfrom transformers import AutoTokenizer, AutoModelForSequenceClassification\n\napp = FastAPI()\ntok = AutoTokenizer.from_pretrained('/models/m')\nmodel = AutoModelForSequenceClassification.from_pretrained('/models/m')\n\n@app.post('/predict')\ndef predict(body: dict):\n    return {'logits': model(torch.tensor(body['input_ids'])).logits.tolist()}\n";
     for (first, second) in [("gateway.py", "main.py"), ("main.py", "gateway.py")] {
         let (_d, r) = service(&[
-            ("Dockerfile.gateway", "FROM python\nCMD [\"uvicorn\", \"gateway:app\"]\n"),
-            ("Dockerfile.main", "FROM python\nCMD [\"uvicorn\", \"main:app\"]\n"),
-            (first, if first == "gateway.py" { gateway } else { server }),
-            (second, if second == "gateway.py" { gateway } else { server }),
+            (
+                "Dockerfile.gateway",
+                "FROM python\nCMD [\"uvicorn\", \"gateway:app\"]\n",
+            ),
+            (
+                "Dockerfile.main",
+                "FROM python\nCMD [\"uvicorn\", \"main:app\"]\n",
+            ),
+            (
+                first,
+                if first == "gateway.py" {
+                    gateway
+                } else {
+                    server
+                },
+            ),
+            (
+                second,
+                if second == "gateway.py" {
+                    gateway
+                } else {
+                    server
+                },
+            ),
         ]);
         let entry = r.entrypoint.as_ref().expect("an entrypoint");
         assert_eq!(entry.file, "gateway.py", "{}", entry.evidence);
         assert_eq!(entry.model_server.as_deref(), Some("main.py"));
         assert_eq!(r.pipeline.models.len(), 1, "{:?}", r.pipeline.models);
         let model = r.plan.model.as_ref().expect("the server's model");
-        assert!(model.loaded_at.starts_with("main.py:"), "{}", model.loaded_at);
+        assert!(
+            model.loaded_at.starts_with("main.py:"),
+            "{}",
+            model.loaded_at
+        );
         // The gateway's tokenizer; the server's unused one goes with its HTTP layer.
         assert_eq!(
             ops(&r),
@@ -495,6 +519,11 @@ fn a_gateway_in_front_of_a_model_server_is_the_entrypoint_and_the_model_is_the_s
             "{:?}",
             r.plan.preprocessing
         );
-        assert!(r.pipeline.serving.iter().all(|s| s.location.file == "gateway.py"));
+        assert!(
+            r.pipeline
+                .serving
+                .iter()
+                .all(|s| s.location.file == "gateway.py")
+        );
     }
 }
