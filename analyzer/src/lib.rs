@@ -629,47 +629,48 @@ fn unresolved_findings(plan: &plan::MigrationPlan) -> Vec<Finding> {
 /// Puts every step and model call where it runs: a step in a helper runs where the route
 /// calls the helper (see `service::placement`). Steps then sort in execution order.
 fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipeline) {
-    use pipeline::detect::order_key;
-    // A class built at import time (`classifier = Classifier()`) runs its steps when the
-    // handler calls it, after the handler has decoded the request: they go after the
-    // entrypoint's last decoding step.
-    let decoded = |pipeline: &Pipeline, entry_file: &str| {
+    let steps = || {
         pipeline
             .preprocessing
             .iter()
-            .filter(|s| {
-                s.runs_at().file == entry_file
-                    && matches!(
-                        s.op.as_str(),
-                        "open" | "convert" | "imdecode" | "frombuffer" | "imread" | "asarray"
-                    )
-            })
-            .max_by_key(|s| order_key(s.runs_at()))
-            .map(|s| {
-                let mut at = s.runs_at().clone();
-                at.end_column = at.end_column.map(|c| c + 1);
-                (at, s.scope.clone())
-            })
+            .chain(&pipeline.postprocessing)
     };
-    let place = |at: &Location, scope: &str, after: &Option<(Location, String)>| {
-        let mut placed = graph.place(at, scope);
+    let placed: Vec<service::placement::Placement> = steps()
+        .map(|s| graph.place(s.runs_at(), &s.scope))
+        .collect();
+    // A class or closure built at import time (`classifier = Classifier()`) runs its steps
+    // when the handler calls it, after the handler has decoded the request: they go after
+    // the entrypoint's last decoding step, as that step is placed.
+    let decoded = graph.entry_file().and_then(|entry| {
+        steps()
+            .zip(&placed)
+            .filter(|(s, p)| p.location.file == entry && is_decoding(&s.op))
+            .map(|(_, p)| p)
+            .max_by(|a, b| a.order.cmp(&b.order))
+            .cloned()
+    });
+    let after_decoding = |mut placed: service::placement::Placement| {
         if graph.at_entry_module_level(&placed)
             && placed.hops > 0
-            && let Some((after, scope)) = after
+            && let Some(decoded) = &decoded
         {
-            placed.order[0] = order_key(after);
-            placed.location = after.clone();
-            placed.scope = scope.clone();
+            let own = placed.order.last().copied();
+            placed.order = decoded.order.clone();
+            placed.order.extend(own);
+            placed.location = decoded.location.clone();
+            placed.scope = decoded.scope.clone();
         }
         placed
     };
-    let after = graph.entry_file().and_then(|e| decoded(pipeline, e));
-    for step in pipeline
+    let (pre, post) = (pipeline.preprocessing.len(), pipeline.postprocessing.len());
+    debug_assert_eq!(placed.len(), pre + post);
+    for (step, placed) in pipeline
         .preprocessing
         .iter_mut()
         .chain(pipeline.postprocessing.iter_mut())
+        .zip(placed)
     {
-        let placed = place(step.runs_at(), &step.scope, &after);
+        let placed = after_decoding(placed);
         if placed.hops > 0 {
             step.applied_at = Some(placed.location);
             step.scope = placed.scope;
@@ -677,7 +678,7 @@ fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipelin
         step.order = placed.order;
     }
     for call in &mut pipeline.inference {
-        let placed = place(&call.location, &call.scope, &after);
+        let placed = after_decoding(graph.place(&call.location, &call.scope));
         call.location = placed.location;
         call.scope = placed.scope;
         call.order = placed.order;
@@ -686,6 +687,36 @@ fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipelin
     let key = |s: &pipeline::Step| (s.runs_at().file.clone(), s.order.clone());
     pipeline.preprocessing.sort_by_cached_key(key);
     pipeline.postprocessing.sort_by_cached_key(key);
+    drop_repeated_runs(&mut pipeline.preprocessing);
+}
+
+/// Two functions that build the same chain (one per model variant: production, staging,
+/// fallback) give it twice in a row; the input goes through one of them, so the plan
+/// keeps one.
+fn drop_repeated_runs(steps: &mut Vec<pipeline::Step>) {
+    let same = |a: &pipeline::Step, b: &pipeline::Step| {
+        a.library == b.library && a.op == b.op && a.params == b.params
+    };
+    let mut start = 0;
+    while start < steps.len() {
+        let longest = (2..=(steps.len() - start) / 2).rev().find(|&len| {
+            let (first, second) = steps[start..start + 2 * len].split_at(len);
+            first.iter().zip(second).all(|(a, b)| same(a, b))
+                && first[0].location != second[0].location
+        });
+        if let Some(len) = longest {
+            steps.drain(start + len..start + 2 * len);
+        }
+        start += 1;
+    }
+}
+
+/// Steps that turn request bytes into an image: nothing can be transformed before them.
+fn is_decoding(op: &str) -> bool {
+    matches!(
+        op,
+        "open" | "convert" | "imdecode" | "frombuffer" | "imread" | "asarray"
+    )
 }
 
 /// What every file's analysis shares.

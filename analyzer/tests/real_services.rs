@@ -527,3 +527,36 @@ fn a_gateway_in_front_of_a_model_server_is_the_entrypoint_and_the_model_is_the_s
         );
     }
 }
+
+#[test]
+fn model_variants_built_by_factories_give_one_chain_after_the_route_decodes() {
+    // Each factory builds a model and a transform and returns a closure over both; the
+    // routes decode, then call whichever variant they serve.
+    let factory = |name: &str, size: u32| {
+        format!(
+            "def get_{name}():\n    model = torch.jit.load('{name}.pt')\n    t = transforms.Compose([transforms.Resize({size}), transforms.ToTensor()])\n    def run(image):\n        return model(t(image).unsqueeze(0)).softmax(1)\n    return run\n\n"
+        )
+    };
+    let app = |second: u32| {
+        format!(
+            "import torch\nfrom PIL import Image\nfrom fastapi import FastAPI, UploadFile\nfrom torchvision import transforms\n\n{}{}prod = get_prod()\nstaging = get_staging()\napp = FastAPI()\n\ndef decode(f):\n    image = Image.open(f.file)\n    return image.convert('RGB')\n\n@app.post('/predict')\ndef predict(f: UploadFile):\n    return {{'p': prod(decode(f)).tolist()}}\n\n@app.post('/staging')\ndef predict_staging(f: UploadFile):\n    return {{'p': staging(decode(f)).tolist()}}\n",
+            factory("prod", 224),
+            factory("staging", second)
+        )
+    };
+    let (_d, r) = service(&[("main.py", &app(224))]);
+    assert_eq!(
+        ops(&r),
+        ["open", "convert", "Resize", "ToTensor", "unsqueeze"],
+        "{:?}",
+        r.plan.preprocessing
+    );
+    // Different chains are both kept: the plan does not pick one silently.
+    let (_d, r) = service(&[("main.py", &app(256))]);
+    assert_eq!(
+        ops(&r).iter().filter(|op| **op == "Resize").count(),
+        2,
+        "{:?}",
+        r.plan.preprocessing
+    );
+}
