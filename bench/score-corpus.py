@@ -85,6 +85,11 @@ VALUE_SYNONYMS = {"passthrough": "none"}
 # "application".
 KEY_SYNONYMS = {("preprocess_input", "module"): "application"}
 PATH_ALIASES = {"python-wasm": "wasi-python"}
+# Ops that run on the model's output. One facts file lists sentence-transformers' pooling
+# and normalisation under preprocessing (they are inside `encode()`), another under
+# postprocessing; the plan has them after the model, so the chain compared is what comes
+# before them.
+POST_MODEL_OPS = {"mean_pooling", "cls_pooling", "max_pooling", "pooling"}
 
 
 def norm_op(op: str) -> str:
@@ -203,6 +208,8 @@ def score(facts: dict, report: dict) -> dict:
 
     plan_steps = (report.get("plan") or {}).get("preprocessing") or []
     facts_chain = chain_of(facts.get("preprocessing", []))
+    cut = next((i for i, (op, _) in enumerate(facts_chain) if op in POST_MODEL_OPS), None)
+    facts_chain = facts_chain[:cut]
     tool_chain = chain_of(plan_steps)
     resolvable = bool(facts.get("chain_resolvable", True)) and bool(facts_chain)
     exact, why = chain_matches(facts_chain, tool_chain) if resolvable else (None, "")
