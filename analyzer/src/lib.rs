@@ -662,8 +662,6 @@ fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipelin
         }
         placed
     };
-    let (pre, post) = (pipeline.preprocessing.len(), pipeline.postprocessing.len());
-    debug_assert_eq!(placed.len(), pre + post);
     for (step, placed) in pipeline
         .preprocessing
         .iter_mut()
@@ -790,9 +788,11 @@ fn mark_serving_path(
         .and_then(|e| e.model_server.as_deref())
         .and_then(|file| index.index_of(file))
         .map(|server| graph.reachable(server));
-    let reached = entrypoint
+    let entry_reached = entrypoint
         .and_then(|e| index.index_of(&e.file))
-        .map(|entry| graph.reachable(entry))
+        .map(|entry| graph.reachable(entry));
+    let reached = entry_reached
+        .clone()
         .map(|mut reached| {
             // A gateway's model server counts for its model only (below).
             for (r, &m) in reached.iter_mut().zip(model_server.iter().flatten()) {
@@ -815,29 +815,24 @@ fn mark_serving_path(
             Some(reached) => !reached[i],
             None => is_offline_script(index.file(i)),
         };
-        let entry_reaches = |i: usize| {
-            entrypoint
-                .and_then(|e| index.index_of(&e.file))
-                .is_some_and(|entry| graph.reachable(entry)[i])
-        };
-        if !off && model_server.as_ref().is_some_and(|_| !entry_reaches(i)) {
-            // The model server's HTTP layer and unused loads go away with the merge.
+        // The model server's HTTP layer and unused loads go away with the merge; its model
+        // stays.
+        let server_only =
+            !off && model_server.is_some() && !entry_reached.as_ref().is_some_and(|entry| entry[i]);
+        if off || server_only {
             outside.push(index.file(i).to_string());
             for f in r.findings.iter_mut().filter(|f| f.rule != "syntax-error") {
                 f.outside_serving_path = true;
             }
-            let models = std::mem::take(&mut r.pipeline.models);
+            let models = if server_only {
+                std::mem::take(&mut r.pipeline.models)
+            } else {
+                Vec::new()
+            };
             r.pipeline = Pipeline {
                 models,
                 ..Pipeline::default()
             };
-            r.main_guard = None;
-        } else if off {
-            outside.push(index.file(i).to_string());
-            for f in r.findings.iter_mut().filter(|f| f.rule != "syntax-error") {
-                f.outside_serving_path = true;
-            }
-            r.pipeline = Pipeline::default();
             r.main_guard = None;
         }
     }

@@ -189,13 +189,14 @@ fn put_gateway_first(
     if !reaches_model(first.file) {
         return None;
     }
+    let server_reaches = reach(first.file);
     let gateway = evidence.iter().position(|e| {
         e.rank == first.rank
             && e.server == first.server
             && e.file != first.file
             && roles[e.file].forwards
+            && !server_reaches[e.file]
             && !reaches_model(e.file)
-            && !reach(first.file)[e.file]
     });
     let g = gateway?;
     evidence[..=g].rotate_right(1);
