@@ -560,3 +560,72 @@ fn model_variants_built_by_factories_give_one_chain_after_the_route_decodes() {
         r.plan.preprocessing
     );
 }
+
+/// A hand-written aspect-keeping resize and center crop, each in one of its common spellings.
+fn hand_geometry(sizes: &str, start: &str) -> Report {
+    let source = format!(
+        "import cv2\nimport numpy as np\nimport onnxruntime as ort\nfrom flask import Flask, request\n\n\
+         S = 224\napp = Flask(__name__)\nsession = ort.InferenceSession('model.onnx')\n\n\
+         def prep(data):\n    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)\n    h, w = img.shape[:2]\n{sizes}\
+         \x20   img = cv2.resize(img, (new_w, new_h))\n    h, w = img.shape[:2]\n{start}\
+         \x20   img = img[y:y + S, x:x + S]\n    x = (img.astype(np.float32) - 127.5) / 127.5\n    return x[None]\n\n\
+         @app.post('/p')\ndef p():\n    return {{'y': session.run(None, {{'x': prep(request.data)}})[0].tolist()}}\n"
+    );
+    service(&[("app.py", source.as_str())]).1
+}
+
+#[test]
+fn a_hand_written_aspect_resize_and_slicing_crop_become_their_rules() {
+    let shorter = "    if h > w:\n        new_h, new_w = int(h * S / w), S\n    else:\n        new_h, new_w = S, int(w * S / h)\n";
+    let longer = "    if w < h:\n        new_h, new_w = S, int(S * w / h)\n    else:\n        new_h, new_w = int(S * h / w), S\n";
+    let half = "    y = max(0, h // 2 - S // 2)\n    x = max(0, w // 2 - S // 2)\n";
+    let floor = "    y = (h - S) // 2\n    x = (w - S) // 2\n";
+    let rounded = "    y = round((h - S) / 2)\n    x = round((w - S) / 2)\n";
+    for (sizes, side) in [(shorter, "shorter_side"), (longer, "longer_side")] {
+        for (start, offset) in [
+            (half, "size // 2 - crop // 2"),
+            (floor, "(size - crop) // 2"),
+            (rounded, "round((size - crop) / 2)"),
+        ] {
+            let r = hand_geometry(sizes, start);
+            let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+            // The geometry's own arithmetic (`h - S`, `w * S / h`) is not a step.
+            assert_eq!(
+                ops,
+                [
+                    "frombuffer",
+                    "imdecode",
+                    "resize",
+                    "slice",
+                    "astype",
+                    "subtract",
+                    "divide"
+                ],
+                "{sizes}{start}"
+            );
+            assert_eq!(param(&r, "resize", side), Some(&Value::Int(224)), "{sizes}");
+            assert_eq!(param(&r, "resize", "keep_aspect"), Some(&Value::Bool(true)));
+            assert_eq!(param(&r, "resize", "dsize"), None);
+            assert_eq!(
+                param(&r, "slice", "center_crop"),
+                Some(&Value::List(vec![Value::Int(224), Value::Int(224)]))
+            );
+            assert_eq!(
+                param(&r, "slice", "offset"),
+                Some(&Value::Str(offset.into())),
+                "{start}"
+            );
+        }
+    }
+    // A size computed some other way stays the expressions it is, named in the plan.
+    let r = hand_geometry(
+        "    new_w, new_h = w // 2, h // 2\n",
+        "    y = h // 3\n    x = w // 3\n",
+    );
+    assert!(
+        matches!(param(&r, "resize", "dsize"), Some(Value::List(v)) if matches!(v[0], Value::Expr { .. })),
+        "{:?}",
+        param(&r, "resize", "dsize")
+    );
+    assert!(r.plan.preprocessing.iter().all(|s| s.op != "slice"));
+}

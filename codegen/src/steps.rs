@@ -54,6 +54,20 @@ pub enum GlueOp {
         height: usize,
         interpolation: &'static str,
     },
+    /// cv2.resize to a size computed per image keeping the aspect: one side (the shorter or
+    /// the longer) to `size`.
+    CvAspectResize {
+        size: usize,
+        shorter: bool,
+        interpolation: &'static str,
+    },
+    /// A center crop by NumPy slicing: `offset` is the `crop::SliceOffset` the service's
+    /// start expression computes.
+    SliceCenterCrop {
+        width: usize,
+        height: usize,
+        offset: &'static str,
+    },
     /// tf.image.resize bilinear: pixels in, float32 out.
     TfResize {
         width: usize,
@@ -154,6 +168,21 @@ impl GlueOp {
                 interpolation,
             } => format!(
                 "let image = cv_resize::resize(&image, {width}, {height}, Interpolation::{interpolation});"
+            ),
+            GlueOp::CvAspectResize {
+                size,
+                shorter,
+                interpolation,
+            } => format!(
+                "let (width, height) = crop::aspect_resize_size(image.width, image.height, {size}, {shorter});\n    \
+                 let image = cv_resize::resize(&image, width, height, Interpolation::{interpolation});"
+            ),
+            GlueOp::SliceCenterCrop {
+                width,
+                height,
+                offset,
+            } => format!(
+                "let image = crop::slice_center_crop(&image, {width}, {height}, crop::SliceOffset::{offset});"
             ),
             GlueOp::TfResize {
                 width,
@@ -497,22 +526,68 @@ pub fn compile_image_steps(
                     },
                 );
             }
+            (StepLibrary::Opencv, "resize")
+                if param(step, &["shorter_side", "longer_side"]).is_some() =>
+            {
+                need_pixels(&stage)?;
+                let interpolation = cv_interpolation(step).map_err(&fail)?;
+                let shorter = param(step, &["shorter_side"]).is_some();
+                let size = param(step, &["shorter_side", "longer_side"])
+                    .and_then(number)
+                    .filter(|s| *s >= 1.0)
+                    .ok_or_else(|| fail("the side must be a positive number".into()))?;
+                let which = if shorter { "shorter" } else { "longer" };
+                push(
+                    &format!(
+                        "cv2.resize keeping the aspect, the {which} side to {size}, INTER_{}",
+                        interpolation.to_uppercase()
+                    ),
+                    GlueOp::CvAspectResize {
+                        size: size as usize,
+                        shorter,
+                        interpolation,
+                    },
+                );
+            }
+            (StepLibrary::Numpy, "slice") => {
+                need_pixels(&stage)?;
+                let sizes = param(step, &["center_crop"])
+                    .and_then(numbers)
+                    .filter(|s| s.len() == 2)
+                    .ok_or_else(|| fail("center_crop must be [height, width]".into()))?;
+                let offset = match param(step, &["offset"]) {
+                    Some(Value::Str(s)) if s == "size // 2 - crop // 2" => "HalfMinusHalf",
+                    Some(Value::Str(s)) if s == "(size - crop) // 2" => "FloorHalfDifference",
+                    Some(Value::Str(s)) if s == "round((size - crop) / 2)" => "RoundHalfDifference",
+                    _ => {
+                        return Err(fail(
+                            "offset must be \"size // 2 - crop // 2\", \"(size - crop) // 2\" or \"round((size - crop) / 2)\"".into(),
+                        ));
+                    }
+                };
+                push(
+                    &format!(
+                        "NumPy slicing crop {}x{} centered, start {}",
+                        sizes[1] as usize,
+                        sizes[0] as usize,
+                        param(step, &["offset"])
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                    ),
+                    GlueOp::SliceCenterCrop {
+                        width: sizes[1] as usize,
+                        height: sizes[0] as usize,
+                        offset,
+                    },
+                );
+            }
             (StepLibrary::Opencv, "resize") => {
                 need_pixels(&stage)?;
                 let size = param(step, &["dsize", "arg1"])
                     .and_then(numbers)
                     .filter(|s| s.len() == 2)
                     .ok_or_else(|| fail("dsize must be (width, height)".into()))?;
-                let interpolation = match param(step, &["interpolation", "arg2"]).and_then(symbol) {
-                    None | Some("INTER_LINEAR") => "Linear",
-                    Some("INTER_NEAREST") => "Nearest",
-                    Some("INTER_AREA") => "Area",
-                    Some(other) => {
-                        return Err(fail(format!(
-                            "cv2.{other} has no Rust equivalent in wasm-migrate yet (INTER_LINEAR, INTER_NEAREST and INTER_AREA do)"
-                        )));
-                    }
-                };
+                let interpolation = cv_interpolation(step).map_err(&fail)?;
                 let numerics = match interpolation {
                     "Area" => "OpenCV's block means and float cell shares",
                     "Linear" => "OpenCV's 11-bit fixed point",
@@ -731,6 +806,18 @@ pub fn compile_image_steps(
     })
 }
 
+/// The `Interpolation` variant of a cv2.resize step, or why there is none.
+fn cv_interpolation(step: &PlanStep) -> Result<&'static str, String> {
+    match param(step, &["interpolation", "arg2"]).and_then(symbol) {
+        None | Some("INTER_LINEAR") => Ok("Linear"),
+        Some("INTER_NEAREST") => Ok("Nearest"),
+        Some("INTER_AREA") => Ok("Area"),
+        Some(other) => Err(format!(
+            "cv2.{other} has no Rust equivalent in wasm-migrate yet (INTER_LINEAR, INTER_NEAREST and INTER_AREA do)"
+        )),
+    }
+}
+
 /// A PIL resize right before a center crop becomes one call that computes only the pixels the
 /// crop keeps (`crop::resize_and_center_crop`, the same bits): torchvision's `Resize(256)` +
 /// `CenterCrop(224)` on a 4:3 photograph throws away 40% of the resized pixels.
@@ -801,6 +888,48 @@ mod tests {
             assert!(error.contains(named), "{error}");
             assert!(error.contains("wasm-migrate.yaml:"), "{error}");
         }
+    }
+
+    /// The plan `analyze` writes for a hand-written shorter-side `cv2.resize` and a center
+    /// crop by slicing, `crop` being the slice step's params.
+    fn compile_hand_geometry(crop: &str) -> Result<CompiledSteps, CodegenError> {
+        let plan_text = format!(
+            "version: 1\nservice:\n  name: s\nmodel:\n  framework: onnx\n  loaded_at: main.py:1\n\
+             input:\n  kind: image\n  layout: nchw\n  dtype: f32\n\
+             preprocessing:\n\
+             - library: opencv\n  op: imdecode\n  at: main.py:1\n\
+             - library: opencv\n  op: resize\n  params:\n    shorter_side: 224\n    keep_aspect: true\n  at: main.py:2\n\
+             - library: numpy\n  op: slice\n  params:\n{crop}  at: main.py:3\n\
+             target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n  backend: openvino\n\
+             tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n"
+        );
+        let path = Path::new("wasm-migrate.yaml");
+        let plan = MigrationPlan::from_yaml(path, &plan_text).expect("plan parses");
+        compile_image_steps(&plan, path, &plan_text)
+    }
+
+    #[test]
+    fn a_hand_written_aspect_resize_and_slicing_crop_compile_to_their_rules() {
+        let steps = compile_hand_geometry(
+            "    center_crop: [224, 200]\n    offset: size // 2 - crop // 2\n",
+        )
+        .expect("compiles");
+        let code: Vec<&str> = steps.steps.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            code[1],
+            "let (width, height) = crop::aspect_resize_size(image.width, image.height, 224, true);\n    \
+             let image = cv_resize::resize(&image, width, height, Interpolation::Linear);"
+        );
+        assert_eq!(
+            code[2],
+            "let image = crop::slice_center_crop(&image, 200, 224, crop::SliceOffset::HalfMinusHalf);"
+        );
+        // An offset rule the glue does not know is refused with the plan line.
+        let error = compile_hand_geometry("    center_crop: [224, 224]\n    offset: w / 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("offset must be"), "{error}");
+        assert!(error.contains("wasm-migrate.yaml:"), "{error}");
     }
 
     #[test]

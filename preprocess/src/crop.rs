@@ -41,6 +41,71 @@ pub fn torchvision_resize_size(
     }
 }
 
+/// `(width, height)` of an aspect-keeping resize that sets one side to `size` and scales the
+/// other as `int(other * size / side)` in Python (true division, then truncation).
+/// `shorter` sets the shorter side (torchvision's rule); otherwise the longer one. A square
+/// image becomes `size x size` either way.
+pub fn aspect_resize_size(
+    width: usize,
+    height: usize,
+    size: usize,
+    shorter: bool,
+) -> (usize, usize) {
+    let scaled = |other: usize, side: usize| (other as f64 * size as f64 / side as f64) as usize;
+    // The side set to `size` is the one the rule picks; ties take height's branch first as
+    // `if h > w ... else ...` does, which for a square gives the same size.
+    let set_width = (width < height) == shorter;
+    if width == height {
+        (size, size)
+    } else if set_width {
+        (size, scaled(height, width))
+    } else {
+        (scaled(width, height), size)
+    }
+}
+
+/// How a center crop by slicing (`image[top:top + h, left:left + w]`) computes its start
+/// from the image side `size` and the `crop` side, as the service wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SliceOffset {
+    /// `size // 2 - crop // 2`
+    HalfMinusHalf,
+    /// `(size - crop) // 2`
+    FloorHalfDifference,
+    /// `round((size - crop) / 2)`, half to even
+    RoundHalfDifference,
+}
+
+impl SliceOffset {
+    fn start(self, size: usize, crop: usize) -> usize {
+        let (size, crop) = (size as i64, crop as i64);
+        let start = match self {
+            SliceOffset::HalfMinusHalf => size.div_euclid(2) - crop.div_euclid(2),
+            SliceOffset::FloorHalfDifference => (size - crop).div_euclid(2),
+            SliceOffset::RoundHalfDifference => {
+                ((size - crop) as f64 / 2.0).round_ties_even() as i64
+            }
+        };
+        // `max(0, ...)` in the service, or NumPy's clamping of a negative start.
+        start.max(0) as usize
+    }
+}
+
+/// `image[top:top + crop_height, left:left + crop_width]` with centered starts: NumPy's
+/// slicing, so a crop larger than the image keeps what there is (no padding).
+pub fn slice_center_crop(
+    image: &RgbImage,
+    crop_width: usize,
+    crop_height: usize,
+    offset: SliceOffset,
+) -> RgbImage {
+    let top = offset.start(image.height, crop_height).min(image.height);
+    let left = offset.start(image.width, crop_width).min(image.width);
+    let width = crop_width.min(image.width - left);
+    let height = crop_height.min(image.height - top);
+    crop(image, left, top, width, height)
+}
+
 /// torchvision's `CenterCrop((height, width))`: pads with black when the image is smaller,
 /// then crops at `round((H - h) / 2)`, `round((W - w) / 2)` with Python's round-half-to-even.
 pub fn center_crop(image: &RgbImage, crop_width: usize, crop_height: usize) -> RgbImage {
@@ -113,6 +178,51 @@ pub fn crop(image: &RgbImage, left: usize, top: usize, width: usize, height: usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aspect_resize_size_truncates_as_python_does() {
+        // 640x427, shorter side 224: int(640 * 224 / 427) = int(335.737...) = 335.
+        assert_eq!(aspect_resize_size(640, 427, 224, true), (335, 224));
+        assert_eq!(aspect_resize_size(427, 640, 224, true), (224, 335));
+        // Longer side 224: int(427 * 224 / 640) = int(149.45) = 149.
+        assert_eq!(aspect_resize_size(640, 427, 224, false), (224, 149));
+        assert_eq!(aspect_resize_size(300, 300, 224, true), (224, 224));
+        // The shorter-side rule is torchvision's.
+        for (w, h) in [(640, 427), (333, 500), (1001, 999), (225, 224)] {
+            assert_eq!(
+                aspect_resize_size(w, h, 224, true),
+                torchvision_resize_size(w, h, &[224], None)
+            );
+        }
+    }
+
+    #[test]
+    fn slice_offsets_follow_the_python_expression() {
+        // size 303, crop 224: 151 - 112 = 39; 79 // 2 = 39; round(39.5) = 40 (half to even).
+        assert_eq!(SliceOffset::HalfMinusHalf.start(303, 224), 39);
+        assert_eq!(SliceOffset::FloorHalfDifference.start(303, 224), 39);
+        assert_eq!(SliceOffset::RoundHalfDifference.start(303, 224), 40);
+        // An odd crop: 300 // 2 - 223 // 2 = 39, (300 - 223) // 2 = 38.
+        assert_eq!(SliceOffset::HalfMinusHalf.start(300, 223), 39);
+        assert_eq!(SliceOffset::FloorHalfDifference.start(300, 223), 38);
+        // Smaller than the crop: clamped at 0.
+        assert_eq!(SliceOffset::FloorHalfDifference.start(100, 224), 0);
+    }
+
+    #[test]
+    fn slice_center_crop_keeps_what_numpy_keeps() {
+        let mut image = RgbImage::new(5, 4);
+        for (i, b) in image.data.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        // image[1:3, 1:4]: rows 1..3, columns 1..4 (5 // 2 - 3 // 2 = 1, 4 // 2 - 2 // 2 = 1).
+        let out = slice_center_crop(&image, 3, 2, SliceOffset::HalfMinusHalf);
+        assert_eq!((out.width, out.height), (3, 2));
+        assert_eq!(&out.data[..3], &image.data[(5 + 1) * 3..(5 + 1) * 3 + 3]);
+        // A crop wider than the image keeps the whole width, as slicing does.
+        let wide = slice_center_crop(&image, 9, 2, SliceOffset::FloorHalfDifference);
+        assert_eq!((wide.width, wide.height), (5, 2));
+    }
 
     #[test]
     fn resize_size_keeps_aspect_and_truncates() {

@@ -8,7 +8,8 @@ use super::{
     libraries,
 };
 use crate::python::{
-    BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer, Value,
+    AspectSide, BinOpSite, CallSite, ClassSite, Context, FunctionSite, ImportSite, Observer,
+    SliceCrop, Value,
 };
 use crate::report::Location;
 
@@ -1334,7 +1335,19 @@ impl PipelineDetector {
             }
             _ => return false,
         };
-        let params = Self::named_params(site, names);
+        let mut params = Self::named_params(site, names);
+        if q == "cv2.resize"
+            && let Some((size, side)) = site.aspect_resize(Some(1), Some("dsize"))
+        {
+            // `dsize` computed per image keeping the aspect: the rule, not the expressions.
+            params.remove("dsize");
+            let key = match side {
+                AspectSide::Shorter => "shorter_side",
+                AspectSide::Longer => "longer_side",
+            };
+            params.insert(key.into(), Value::Int(size));
+            params.insert("keep_aspect".into(), Value::Bool(true));
+        }
         let step = self.step(library, op, params, site);
         self.pipeline.preprocessing.push(step);
         true
@@ -1688,6 +1701,31 @@ impl Observer for PipelineDetector {
             order: Vec::new(),
             written_in: None,
             location: site.location.clone(),
+        });
+    }
+
+    fn center_crop_slice(&mut self, crop: &SliceCrop, location: Location, scope: &str) {
+        let params = BTreeMap::from([
+            (
+                "center_crop".to_string(),
+                Value::List(vec![Value::Int(crop.height), Value::Int(crop.width)]),
+            ),
+            (
+                "offset".to_string(),
+                Value::Str(crop.offset.as_str().to_string()),
+            ),
+        ]);
+        self.contextual.push(Step {
+            library: StepLibrary::Numpy,
+            op: "slice".to_string(),
+            params,
+            scope: scope.to_string(),
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            order: Vec::new(),
+            written_in: None,
+            location,
         });
     }
 

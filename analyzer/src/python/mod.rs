@@ -8,8 +8,9 @@ mod visit;
 pub use parse::{ParsedModule, SyntaxErrorInfo};
 pub use value::Value;
 pub use visit::{
-    AttributeSite, BinOpSite, CallSite, ClassSite, Context, Decorator, FunctionSite, ImportSite,
-    ImportedValues, ModuleExports, Observer, module_exports, visit_module, visit_module_in,
+    AspectSide, AttributeSite, BinOpSite, CallSite, ClassSite, Context, Decorator, FunctionSite,
+    ImportSite, ImportedValues, ModuleExports, Observer, SliceCrop, module_exports, visit_module,
+    visit_module_in,
 };
 
 use std::sync::OnceLock;

@@ -7,10 +7,12 @@
 //! - this file: the walk itself.
 
 mod exports;
+mod idioms;
 mod resolve;
 mod sites;
 
 pub use exports::{ModuleExports, module_exports};
+pub use idioms::{AspectSide, SliceCrop};
 pub use resolve::{Context, ImportedValues};
 pub use sites::{
     AttributeSite, BinOpSite, CallSite, ClassSite, Decorator, FunctionSite, ImportSite, Observer,
@@ -308,9 +310,13 @@ impl<'a> Walker<'a, '_, '_> {
                 self.visit_expr(default);
             }
         }
+        self.ctx.bodies.push(&f.body);
+        let saved_dimensions = std::mem::take(&mut self.ctx.dimensions);
         for stmt in &f.body {
             self.visit_stmt(stmt);
         }
+        self.ctx.dimensions = saved_dimensions;
+        self.ctx.bodies.pop();
         self.ctx.locals.pop();
         self.ctx.functions.pop();
         self.scope = saved_scope;
@@ -391,6 +397,17 @@ impl<'a> Walker<'a, '_, '_> {
     }
 
     fn record_local(&mut self, target: &'a Expr, value: &'a Expr) {
+        if is_size_of_image(value) {
+            match target {
+                Expr::Name(n) => self.ctx.dimensions.push(n.id.as_str()),
+                Expr::Tuple(t) => self.ctx.dimensions.extend(
+                    t.elts
+                        .iter()
+                        .filter_map(|e| e.as_name_expr().map(|n| n.id.as_str())),
+                ),
+                _ => {}
+            }
+        }
         if let Expr::Name(n) = target {
             if let Some(locals) = self.ctx.locals.last_mut() {
                 // A name assigned twice (or bound to an empty container that is filled later)
@@ -465,6 +482,15 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// An image's size: `x.shape[0]`, `img.width`, or a name bound to one.
+    fn is_dimension(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Name(n) => self.ctx.dimensions.contains(&n.id.as_str()),
+            Expr::BinOp(b) => self.is_dimension(&b.left) || self.is_dimension(&b.right),
+            other => is_size_of_image(other),
+        }
+    }
+
     /// Whether an operand can resolve to a number or a list of numbers.
     fn could_be_constant(&self, expr: &Expr) -> bool {
         match expr {
@@ -496,6 +522,10 @@ impl<'a> Walker<'a, '_, '_> {
         );
         let (l_stat, r_stat) = (names_a_statistic(left_expr), names_a_statistic(right_expr));
         if !(l_const || r_const || l_stat || r_stat) {
+            return;
+        }
+        // `(h - SIZE) // 2`, `w * SIZE / h`: geometry from the image's size.
+        if self.is_dimension(left_expr) || self.is_dimension(right_expr) {
             return;
         }
         let right = self.ctx.value(right_expr);
@@ -642,6 +672,14 @@ impl<'a> Visitor<'a> for Walker<'a, '_, '_> {
                     for o in self.observers.iter_mut() {
                         o.channel_flip(location.clone(), &scope);
                     }
+                } else if !self.ctx.bodies.is_empty()
+                    && let Some(crop) = idioms::center_crop_slice(&self.ctx, &sub.slice)
+                {
+                    let location = self.ctx.location(expr.range());
+                    let scope = self.scope.name();
+                    for o in self.observers.iter_mut() {
+                        o.center_crop_slice(&crop, location.clone(), &scope);
+                    }
                 }
                 visitor::walk_expr(self, expr);
             }
@@ -666,6 +704,15 @@ fn names_a_statistic(expr: &Expr) -> bool {
             .windows(k.len())
             .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
     })
+}
+
+/// `x.shape`, `x.shape[:2]`, `x.shape[0]`, `img.size`, `img.width`, `img.height`.
+fn is_size_of_image(expr: &Expr) -> bool {
+    let attribute = match expr {
+        Expr::Subscript(s) => s.value.as_ref(),
+        other => other,
+    };
+    matches!(attribute, Expr::Attribute(a) if matches!(a.attr.as_str(), "shape" | "size" | "width" | "height"))
 }
 
 /// A subscript whose last index is `::-1` after at least one other index.

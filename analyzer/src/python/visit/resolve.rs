@@ -100,6 +100,12 @@ pub struct Context<'a> {
     pub(super) conditions: Vec<(&'a ast::StmtIf, usize)>,
     /// The functions being walked, innermost last.
     pub(super) functions: Vec<FunctionFrame>,
+    /// The bodies of the functions being walked, innermost last: what the hand-written
+    /// idioms (`idioms.rs`) read assignments from.
+    pub(super) bodies: Vec<&'a [Stmt]>,
+    /// Names the current function binds to an image's size (`h, w = img.shape[:2]`):
+    /// arithmetic on them computes geometry, not pixels.
+    pub(super) dimensions: Vec<&'a str>,
 }
 
 /// Values the service's other modules define, looked up by the qualified name an import
@@ -134,6 +140,8 @@ impl<'a> Context<'a> {
             aliases: FxHashMap::default(),
             constants: FxHashMap::default(),
             locals: Vec::new(),
+            bodies: Vec::new(),
+            dimensions: Vec::new(),
             shadowed: FxHashSet::default(),
             package: crate::service::modules::package_of(file),
             imported,

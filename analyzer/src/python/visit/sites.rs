@@ -87,6 +87,16 @@ impl<'a> CallSite<'_, 'a> {
         self.find(position, keyword).map(|e| self.ctx.value(e))
     }
 
+    /// The aspect-keeping resize an argument's size tuple computes by hand
+    /// (`(new_w, new_h)` set in an `if`/`else`): the constant and the side it sets.
+    pub fn aspect_resize(
+        &self,
+        position: Option<usize>,
+        keyword: Option<&str>,
+    ) -> Option<(i64, super::AspectSide)> {
+        super::idioms::aspect_resize(self.ctx, self.find(position, keyword)?)
+    }
+
     pub fn positional_count(&self) -> usize {
         self.call.arguments.args.len()
     }
@@ -293,6 +303,8 @@ pub trait Observer {
     fn main_guard(&mut self, _location: Location) {}
     /// `x[..., ::-1]` / `x[:, :, ::-1]`: the channel order reversed (RGB <-> BGR).
     fn channel_flip(&mut self, _location: Location, _scope: &str) {}
+    /// `x[top:top + H, left:left + W]` with centered starts: a center crop by slicing.
+    fn center_crop_slice(&mut self, _crop: &super::SliceCrop, _location: Location, _scope: &str) {}
     /// `target = callee(...)`, with the target as written (`transform`, `self.transform`)
     /// and the location of the whole call.
     fn assign_call(&mut self, _target: &str, _callee: Option<&str>, _location: Location) {}

@@ -1,0 +1,337 @@
+//! Geometry written by hand with plain arithmetic, recognised from its shape:
+//!
+//! - an aspect-keeping resize whose size is computed per image in an `if`/`else`
+//!   (`if h > w: new_h, new_w = int(h * S / w), S else: new_h, new_w = S, int(w * S / h)`);
+//! - a center crop by slicing (`img[top:top + S, left:left + S]` with `top = (h - S) // 2`).
+//!
+//! Real services write both instead of calling a library. Only the exact shapes below are
+//! taken; anything else stays an unresolved expression, which the plan names.
+
+use ruff_python_ast::{self as ast, CmpOp, Expr, Number, Operator, Stmt};
+use ruff_text_size::Ranged;
+
+use super::resolve::Context;
+use crate::python::value::Value;
+
+/// Which side of the image an aspect-keeping resize sets to `size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AspectSide {
+    Shorter,
+    Longer,
+}
+
+/// How a slicing center crop computes its start offset from the image `size` and the `crop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SliceOffset {
+    /// `size // 2 - crop // 2`
+    HalfMinusHalf,
+    /// `(size - crop) // 2`, or `int((size - crop) / 2)`
+    FloorHalfDifference,
+    /// `round((size - crop) / 2)`: Python rounds half to even.
+    RoundHalfDifference,
+}
+
+impl SliceOffset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SliceOffset::HalfMinusHalf => "size // 2 - crop // 2",
+            SliceOffset::FloorHalfDifference => "(size - crop) // 2",
+            SliceOffset::RoundHalfDifference => "round((size - crop) / 2)",
+        }
+    }
+}
+
+/// A slicing center crop: `[height, width]` and the offset rule (the same on both axes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceCrop {
+    pub height: i64,
+    pub width: i64,
+    pub offset: SliceOffset,
+}
+
+/// One assignment of a local name: its value, and the `if` tests it runs under with whether
+/// it is in their body (`true`) or `else` (`false`).
+struct Assignment<'a> {
+    value: &'a Expr,
+    branches: Vec<(&'a Expr, bool)>,
+}
+
+/// Every assignment of `name` in `body` (nested blocks, not nested functions), tuple
+/// unpacking of a tuple of the same length included.
+fn assignments<'a>(body: &'a [Stmt], name: &str) -> Vec<Assignment<'a>> {
+    let mut out = Vec::new();
+    collect(body, name, &mut Vec::new(), &mut out);
+    out
+}
+
+fn collect<'a>(
+    body: &'a [Stmt],
+    name: &str,
+    branches: &mut Vec<(&'a Expr, bool)>,
+    out: &mut Vec<Assignment<'a>>,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(a) => {
+                for target in &a.targets {
+                    match (target, a.value.as_ref()) {
+                        (Expr::Name(n), value) if n.id.as_str() == name => out.push(Assignment {
+                            value,
+                            branches: branches.clone(),
+                        }),
+                        (Expr::Tuple(t), Expr::Tuple(v)) if t.elts.len() == v.elts.len() => {
+                            for (t, v) in t.elts.iter().zip(&v.elts) {
+                                if matches!(t, Expr::Name(n) if n.id.as_str() == name) {
+                                    out.push(Assignment {
+                                        value: v,
+                                        branches: branches.clone(),
+                                    });
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Stmt::If(i) => {
+                branches.push((&i.test, true));
+                collect(&i.body, name, branches, out);
+                branches.pop();
+                for clause in &i.elif_else_clauses {
+                    // An `elif` is read as the `else` of the first test; its own test is not
+                    // one of the shapes taken, so the resize stays unresolved.
+                    branches.push((&i.test, false));
+                    collect(&clause.body, name, branches, out);
+                    branches.pop();
+                }
+            }
+            Stmt::For(f) => collect(&f.body, name, branches, out),
+            Stmt::While(w) => collect(&w.body, name, branches, out),
+            Stmt::With(w) => collect(&w.body, name, branches, out),
+            Stmt::Try(t) => collect(&t.body, name, branches, out),
+            _ => {}
+        }
+    }
+}
+
+/// `int(A * S / B)` or `int(S * A / B)`, with `S` the target: `(A, B)` as written.
+fn proportional<'a>(
+    ctx: &Context<'_>,
+    expr: &'a Expr,
+    target: i64,
+) -> Option<(&'a Expr, &'a Expr)> {
+    let Expr::Call(call) = expr else { return None };
+    if !matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "int")
+        || call.arguments.args.len() != 1
+        || !call.arguments.keywords.is_empty()
+    {
+        return None;
+    }
+    let Expr::BinOp(div) = &call.arguments.args[0] else {
+        return None;
+    };
+    let Expr::BinOp(mul) = div.left.as_ref() else {
+        return None;
+    };
+    if div.op != Operator::Div || mul.op != Operator::Mult {
+        return None;
+    }
+    let is_target = |e: &Expr| ctx.value(e) == Value::Int(target);
+    let source = if is_target(&mul.right) {
+        &mul.left
+    } else if is_target(&mul.left) {
+        &mul.right
+    } else {
+        return None;
+    };
+    Some((source, &div.right))
+}
+
+/// Whether `test` (true when `holds`) says that `a` is greater than `b`: `Some(true)`,
+/// smaller: `Some(false)`, neither: `None`.
+fn says_greater(ctx: &Context<'_>, test: &Expr, holds: bool, a: &Expr, b: &Expr) -> Option<bool> {
+    let Expr::Compare(c) = test else { return None };
+    if c.ops.len() != 1 {
+        return None;
+    }
+    let text = |e: &Expr| &ctx.module.source[e.range()];
+    let (left, right) = (text(&c.left), text(&c.comparators[0]));
+    let greater = match c.ops[0] {
+        CmpOp::Gt | CmpOp::GtE => true,
+        CmpOp::Lt | CmpOp::LtE => false,
+        _ => return None,
+    };
+    let greater = if (left, right) == (text(a), text(b)) {
+        greater
+    } else if (left, right) == (text(b), text(a)) {
+        !greater
+    } else {
+        return None;
+    };
+    Some(greater == holds)
+}
+
+/// The aspect-keeping resize behind a size tuple of two locals (`(new_w, new_h)`, in the
+/// order the call takes them), written as an `if`/`else` that sets one side to a constant
+/// and scales the other: the constant and the side it sets.
+pub fn aspect_resize(ctx: &Context<'_>, size: &Expr) -> Option<(i64, AspectSide)> {
+    let body = *ctx.bodies.last()?;
+    let Expr::Tuple(t) = size else { return None };
+    let [Expr::Name(first), Expr::Name(second)] = t.elts.as_slice() else {
+        return None;
+    };
+    let firsts = assignments(body, first.id.as_str());
+    let seconds = assignments(body, second.id.as_str());
+    if firsts.len() != 2 || seconds.len() != 2 {
+        return None;
+    }
+    let constant = |a: &Assignment<'_>| match ctx.value(a.value) {
+        Value::Int(i) if i > 0 => Some(i),
+        _ => None,
+    };
+    let target = firsts.iter().chain(&seconds).find_map(constant)?;
+    let mut side = None;
+    for assigned in [&firsts, &seconds] {
+        let fixed = assigned
+            .iter()
+            .filter(|a| constant(a) == Some(target))
+            .count();
+        let scaled: Vec<_> = assigned
+            .iter()
+            .filter_map(|a| Some((a, proportional(ctx, a.value, target)?)))
+            .collect();
+        let [(a, (source, other))] = scaled.as_slice() else {
+            return None;
+        };
+        if fixed != 1 {
+            return None;
+        }
+        // The scaled side grows past the target when its source is the larger: then the
+        // constant sets the shorter side.
+        let &(test, holds) = a.branches.last()?;
+        let this = if says_greater(ctx, test, holds, source, other)? {
+            AspectSide::Shorter
+        } else {
+            AspectSide::Longer
+        };
+        if side.is_some_and(|s| s != this) {
+            return None;
+        }
+        side = Some(this);
+    }
+    Some((target, side?))
+}
+
+/// The crop a subscript takes when it slices the first two axes as
+/// `[top:top + H, left:left + W]` (any further index a bare `:`) with centered starts.
+pub fn center_crop_slice(ctx: &Context<'_>, slice: &Expr) -> Option<SliceCrop> {
+    let Expr::Tuple(t) = slice else { return None };
+    let [Expr::Slice(rows), Expr::Slice(columns), rest @ ..] = t.elts.as_slice() else {
+        return None;
+    };
+    let bare = |e: &Expr| matches!(e, Expr::Slice(s) if s.lower.is_none() && s.upper.is_none() && s.step.is_none());
+    if !rest.iter().all(bare) {
+        return None;
+    }
+    let (height, row_offset) = centered_span(ctx, rows)?;
+    let (width, column_offset) = centered_span(ctx, columns)?;
+    (row_offset == column_offset).then_some(SliceCrop {
+        height,
+        width,
+        offset: row_offset,
+    })
+}
+
+/// `start:start + N` (or `start:end` with `end = start + N`), `start` centered: `N` and how.
+fn centered_span(ctx: &Context<'_>, s: &ast::ExprSlice) -> Option<(i64, SliceOffset)> {
+    if s.step.is_some() {
+        return None;
+    }
+    let (lower, upper) = (s.lower.as_deref()?, s.upper.as_deref()?);
+    let upper = match upper {
+        Expr::Name(n) => ctx.lookup(n.id.as_str())?,
+        other => other,
+    };
+    let Expr::BinOp(add) = upper else { return None };
+    if add.op != Operator::Add {
+        return None;
+    }
+    let text = |e: &Expr| &ctx.module.source[e.range()];
+    let length = if text(&add.left) == text(lower) {
+        &add.right
+    } else if text(&add.right) == text(lower) {
+        &add.left
+    } else {
+        return None;
+    };
+    let Value::Int(length) = ctx.value(length) else {
+        return None;
+    };
+    let start = match lower {
+        Expr::Name(n) => ctx.lookup(n.id.as_str())?,
+        other => other,
+    };
+    Some((length, centered_offset(ctx, unwrap_clamp(start), length)?))
+}
+
+/// `max(0, e)` -> `e`: the clamp changes nothing once the image is at least the crop.
+fn unwrap_clamp(e: &Expr) -> &Expr {
+    if let Expr::Call(c) = e
+        && matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "max")
+        && c.arguments.args.len() == 2
+        && c.arguments.keywords.is_empty()
+        && is_int(&c.arguments.args[0], 0)
+    {
+        return &c.arguments.args[1];
+    }
+    e
+}
+
+fn is_int(e: &Expr, value: i64) -> bool {
+    matches!(e, Expr::NumberLiteral(n) if matches!(&n.value, Number::Int(i) if i.as_i64() == Some(value)))
+}
+
+/// `x // 2` or `x / 2` (by `op`) -> `x`.
+fn halved(e: &Expr, op: Operator) -> Option<&Expr> {
+    match e {
+        Expr::BinOp(b) if b.op == op && is_int(&b.right, 2) => Some(&b.left),
+        _ => None,
+    }
+}
+
+/// Which centering `e` computes for a crop of `length`.
+fn centered_offset(ctx: &Context<'_>, e: &Expr, length: i64) -> Option<SliceOffset> {
+    let is_length = |e: &Expr| ctx.value(e) == Value::Int(length);
+    // `size - crop`
+    let difference =
+        |e: &Expr| matches!(e, Expr::BinOp(b) if b.op == Operator::Sub && is_length(&b.right));
+    match e {
+        // size // 2 - crop // 2
+        Expr::BinOp(b)
+            if b.op == Operator::Sub
+                && halved(&b.left, Operator::FloorDiv).is_some()
+                && halved(&b.right, Operator::FloorDiv).is_some_and(is_length) =>
+        {
+            Some(SliceOffset::HalfMinusHalf)
+        }
+        // (size - crop) // 2
+        _ if halved(e, Operator::FloorDiv).is_some_and(difference) => {
+            Some(SliceOffset::FloorHalfDifference)
+        }
+        // int((size - crop) / 2), round((size - crop) / 2)
+        Expr::Call(c) if c.arguments.args.len() == 1 && c.arguments.keywords.is_empty() => {
+            let Expr::Name(f) = c.func.as_ref() else {
+                return None;
+            };
+            if !halved(&c.arguments.args[0], Operator::Div).is_some_and(difference) {
+                return None;
+            }
+            match f.id.as_str() {
+                "int" => Some(SliceOffset::FloorHalfDifference),
+                "round" => Some(SliceOffset::RoundHalfDifference),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
