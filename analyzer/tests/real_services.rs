@@ -629,3 +629,45 @@ fn a_hand_written_aspect_resize_and_slicing_crop_become_their_rules() {
     );
     assert!(r.plan.preprocessing.iter().all(|s| s.op != "slice"));
 }
+
+#[test]
+fn a_hand_written_letterbox_is_a_fit_resize_and_a_centered_paste() {
+    let (_d, r) = service(&[
+        (
+            "utils/image.py",
+            "from PIL import Image\nimport numpy as np\n\n\
+             def letterbox_image(image, size):\n    iw, ih = image.size\n    w, h = size\n    scale = min(w / iw, h / ih)\n    nw = int(iw * scale)\n    nh = int(ih * scale)\n    image = image.resize((nw, nh), Image.BICUBIC)\n    new_image = Image.new('RGB', size, (128, 128, 128))\n    new_image.paste(image, ((w - nw) // 2, (h - nh) // 2))\n    return new_image\n\n\
+             def preprocess(image):\n    img = np.array(letterbox_image(image, (416, 320))).astype(np.float32) / 255.0\n    return img.transpose((2, 0, 1))[None]\n\n\
+             def overlay(image, logo):\n    image.paste(logo, (10, 10))\n    return image\n",
+        ),
+        (
+            "app.py",
+            "import io\nimport onnxruntime as ort\nfrom PIL import Image\nfrom flask import Flask, request\nfrom utils.image import preprocess\n\n\
+             app = Flask(__name__)\nsession = ort.InferenceSession('model.onnx')\n\n\
+             @app.post('/detect')\ndef detect():\n    img = Image.open(io.BytesIO(request.data)).convert('RGB')\n    return {'y': session.run(None, {'images': preprocess(img)})[0].tolist()}\n",
+        ),
+    ]);
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    // The letterbox's own arithmetic (`iw * scale`, `w - nw`) is not a step; the overlay's
+    // paste onto an image that is not a new canvas is not one either.
+    assert_eq!(
+        ops,
+        [
+            "open",
+            "convert",
+            "resize",
+            "paste",
+            "array",
+            "astype",
+            "divide",
+            "transpose"
+        ],
+    );
+    let ints = |v: &[i64]| Value::List(v.iter().map(|x| Value::Int(*x)).collect());
+    // The box comes from the caller's literal through `w, h = size`.
+    assert_eq!(param(&r, "resize", "fit"), Some(&ints(&[416, 320])));
+    assert_eq!(param(&r, "resize", "size"), None);
+    assert_eq!(param(&r, "paste", "canvas"), Some(&ints(&[416, 320])));
+    assert_eq!(param(&r, "paste", "fill"), Some(&ints(&[128, 128, 128])));
+    assert_eq!(param(&r, "paste", "mode"), Some(&Value::Str("RGB".into())));
+}

@@ -61,12 +61,24 @@ pub enum GlueOp {
         shorter: bool,
         interpolation: &'static str,
     },
+    /// cv2.resize to the largest size with the image's aspect inside a box (a letterbox).
+    CvFitResize {
+        width: usize,
+        height: usize,
+        interpolation: &'static str,
+    },
     /// A center crop by NumPy slicing: `offset` is the `crop::SliceOffset` the service's
     /// start expression computes.
     SliceCenterCrop {
         width: usize,
         height: usize,
         offset: &'static str,
+    },
+    /// PIL's paste of the image at the centre of a new filled canvas.
+    PasteCentered {
+        width: usize,
+        height: usize,
+        fill: [u8; 3],
     },
     /// tf.image.resize bilinear: pixels in, float32 out.
     TfResize {
@@ -115,6 +127,11 @@ pub enum ResizeSize {
         width: usize,
         height: usize,
     },
+    /// A letterbox's resize: the largest size with the image's aspect inside the box.
+    Fit {
+        width: usize,
+        height: usize,
+    },
 }
 
 /// The NumPy arithmetic the glue's tensor has methods for.
@@ -147,6 +164,12 @@ impl GlueOp {
                     ResizeSize::Exact { width, height } => {
                         (String::new(), format!("{width}, {height}"))
                     }
+                    ResizeSize::Fit { width, height } => (
+                        format!(
+                            "let (width, height) = crop::fit_size(image.width, image.height, {width}, {height});\n    "
+                        ),
+                        "width, height".to_string(),
+                    ),
                 };
                 match crop {
                     Some((w, h)) => format!(
@@ -177,6 +200,14 @@ impl GlueOp {
                 "let (width, height) = crop::aspect_resize_size(image.width, image.height, {size}, {shorter});\n    \
                  let image = cv_resize::resize(&image, width, height, Interpolation::{interpolation});"
             ),
+            GlueOp::CvFitResize {
+                width,
+                height,
+                interpolation,
+            } => format!(
+                "let (width, height) = crop::fit_size(image.width, image.height, {width}, {height});\n    \
+                 let image = cv_resize::resize(&image, width, height, Interpolation::{interpolation});"
+            ),
             GlueOp::SliceCenterCrop {
                 width,
                 height,
@@ -184,6 +215,11 @@ impl GlueOp {
             } => format!(
                 "let image = crop::slice_center_crop(&image, {width}, {height}, crop::SliceOffset::{offset});"
             ),
+            GlueOp::PasteCentered {
+                width,
+                height,
+                fill,
+            } => format!("let image = crop::paste_centered(&image, {width}, {height}, {fill:?});"),
             GlueOp::TfResize {
                 width,
                 height,
@@ -493,24 +529,66 @@ pub fn compile_image_steps(
                     },
                 );
             }
+            (StepLibrary::Pil, "resize") if param(step, &["fit"]).is_some() => {
+                need_pixels(&stage)?;
+                let size = param(step, &["fit"])
+                    .and_then(numbers)
+                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
+                    .ok_or_else(|| fail("fit must be [width, height]".into()))?;
+                let filter = pil_filter(step).map_err(&fail)?;
+                push(
+                    &format!(
+                        "PIL resize keeping the aspect to fit {}x{}, {filter}",
+                        size[0], size[1]
+                    ),
+                    GlueOp::Resize {
+                        size: ResizeSize::Fit {
+                            width: size[0] as usize,
+                            height: size[1] as usize,
+                        },
+                        filter,
+                        crop: None,
+                    },
+                );
+            }
+            (StepLibrary::Pil, "paste") => {
+                need_pixels(&stage)?;
+                if param(step, &["mode"]).and_then(symbol) != Some("RGB") {
+                    return Err(fail(
+                        "only a paste into an RGB canvas has a Rust equivalent".into(),
+                    ));
+                }
+                if !matches!(param(step, &["centered"]), Some(Value::Bool(true))) {
+                    return Err(fail("only a centered paste has a Rust equivalent".into()));
+                }
+                let canvas = param(step, &["canvas"])
+                    .and_then(numbers)
+                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
+                    .ok_or_else(|| fail("canvas must be [width, height]".into()))?;
+                let fill = match param(step, &["fill"]).and_then(numbers).as_deref() {
+                    Some([v]) => [*v as u8; 3],
+                    Some([r, g, b]) => [*r as u8, *g as u8, *b as u8],
+                    _ => return Err(fail("fill must be a number or [r, g, b]".into())),
+                };
+                push(
+                    &format!(
+                        "PIL paste centered on a {}x{} canvas filled with {fill:?}",
+                        canvas[0], canvas[1]
+                    ),
+                    GlueOp::PasteCentered {
+                        width: canvas[0] as usize,
+                        height: canvas[1] as usize,
+                        fill,
+                    },
+                );
+            }
             (StepLibrary::Pil, "resize") => {
                 need_pixels(&stage)?;
                 let size = param(step, &["size", "arg0"])
                     .and_then(numbers)
                     .filter(|s| s.len() == 2)
                     .ok_or_else(|| fail("size must be (width, height)".into()))?;
-                // Pillow's default resample for resize() has been BICUBIC since 7.0.
-                let filter = match param(step, &["resample", "arg1"]).and_then(symbol) {
-                    None | Some("BICUBIC") => "Bicubic",
-                    Some("BILINEAR") | Some("LINEAR") => "Bilinear",
-                    Some("NEAREST") | Some("NONE") => "Nearest",
-                    Some("BOX") => "Box",
-                    Some("HAMMING") => "Hamming",
-                    Some("LANCZOS") | Some("ANTIALIAS") => "Lanczos",
-                    Some(other) => {
-                        return Err(fail(format!("resample {other} is not one PIL has")));
-                    }
-                };
+                let filter = pil_filter(step).map_err(&fail)?;
                 push(
                     &format!(
                         "PIL resize to exactly {}x{} with {filter}",
@@ -545,6 +623,27 @@ pub fn compile_image_steps(
                     GlueOp::CvAspectResize {
                         size: size as usize,
                         shorter,
+                        interpolation,
+                    },
+                );
+            }
+            (StepLibrary::Opencv, "resize") if param(step, &["fit"]).is_some() => {
+                need_pixels(&stage)?;
+                let interpolation = cv_interpolation(step).map_err(&fail)?;
+                let size = param(step, &["fit"])
+                    .and_then(numbers)
+                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
+                    .ok_or_else(|| fail("fit must be [width, height]".into()))?;
+                push(
+                    &format!(
+                        "cv2.resize keeping the aspect to fit {}x{}, INTER_{}",
+                        size[0],
+                        size[1],
+                        interpolation.to_uppercase()
+                    ),
+                    GlueOp::CvFitResize {
+                        width: size[0] as usize,
+                        height: size[1] as usize,
                         interpolation,
                     },
                 );
@@ -806,6 +905,20 @@ pub fn compile_image_steps(
     })
 }
 
+/// The `Filter` of a PIL resize step, or why there is none.
+fn pil_filter(step: &PlanStep) -> Result<&'static str, String> {
+    // Pillow's default resample for resize() has been BICUBIC since 7.0.
+    match param(step, &["resample", "arg1"]).and_then(symbol) {
+        None | Some("BICUBIC") => Ok("Bicubic"),
+        Some("BILINEAR") | Some("LINEAR") => Ok("Bilinear"),
+        Some("NEAREST") | Some("NONE") => Ok("Nearest"),
+        Some("BOX") => Ok("Box"),
+        Some("HAMMING") => Ok("Hamming"),
+        Some("LANCZOS") | Some("ANTIALIAS") => Ok("Lanczos"),
+        Some(other) => Err(format!("resample {other} is not one PIL has")),
+    }
+}
+
 /// The `Interpolation` variant of a cv2.resize step, or why there is none.
 fn cv_interpolation(step: &PlanStep) -> Result<&'static str, String> {
     match param(step, &["interpolation", "arg2"]).and_then(symbol) {
@@ -930,6 +1043,41 @@ mod tests {
             .to_string();
         assert!(error.contains("offset must be"), "{error}");
         assert!(error.contains("wasm-migrate.yaml:"), "{error}");
+    }
+
+    #[test]
+    fn a_hand_written_letterbox_compiles_to_fit_and_paste() {
+        let plan_text = "version: 1\nservice:\n  name: s\nmodel:\n  framework: onnx\n  loaded_at: main.py:1\n\
+             input:\n  kind: image\n  layout: nchw\n  dtype: f32\n\
+             preprocessing:\n\
+             - library: pil\n  op: open\n  at: main.py:1\n\
+             - library: pil\n  op: resize\n  params:\n    fit: [500, 400]\n    keep_aspect: true\n    resample:\n      symbol: PIL.Image.BICUBIC\n  at: main.py:2\n\
+             - library: pil\n  op: paste\n  params:\n    canvas: [500, 400]\n    mode: RGB\n    fill: [128, 128, 128]\n    centered: true\n  at: main.py:3\n\
+             target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n  backend: openvino\n\
+             tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n";
+        let path = Path::new("wasm-migrate.yaml");
+        let plan = MigrationPlan::from_yaml(path, plan_text).expect("plan parses");
+        let steps = compile_image_steps(&plan, path, plan_text).expect("compiles");
+        let code: Vec<&str> = steps.steps.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            code[1],
+            "let (width, height) = crop::fit_size(image.width, image.height, 500, 400);\n    \
+             let image = pil_resize::resize(&image, width, height, Filter::Bicubic);"
+        );
+        assert_eq!(
+            code[2],
+            "let image = crop::paste_centered(&image, 500, 400, [128, 128, 128]);"
+        );
+        // A canvas in another mode is refused, naming the plan line.
+        let grey = plan_text.replace("mode: RGB", "mode: L");
+        let plan = MigrationPlan::from_yaml(path, &grey).expect("plan parses");
+        let error = compile_image_steps(&plan, path, &grey)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("RGB canvas") && error.contains("wasm-migrate.yaml:"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -64,6 +64,52 @@ pub fn aspect_resize_size(
     }
 }
 
+/// `(width, height)` of a letterbox resize into a `box_width x box_height` box, as the
+/// service writes it: `scale = min(W / iw, H / ih)`, then `int(iw * scale)`, `int(ih * scale)`
+/// (float64 division and product, then truncation).
+pub fn fit_size(
+    width: usize,
+    height: usize,
+    box_width: usize,
+    box_height: usize,
+) -> (usize, usize) {
+    let scale = (box_width as f64 / width as f64).min(box_height as f64 / height as f64);
+    (
+        (width as f64 * scale) as usize,
+        (height as f64 * scale) as usize,
+    )
+}
+
+/// PIL's `canvas = Image.new("RGB", (width, height), fill)` then
+/// `canvas.paste(image, ((width - w) // 2, (height - h) // 2))`: the image centered on a
+/// filled canvas, clipped where it is larger.
+pub fn paste_centered(image: &RgbImage, width: usize, height: usize, fill: [u8; 3]) -> RgbImage {
+    let mut out = RgbImage::new(width, height);
+    for pixel in out.data.chunks_exact_mut(3) {
+        pixel.copy_from_slice(&fill);
+    }
+    // Python's floor division: a negative offset when the image is the larger.
+    let left = (width as i64 - image.width as i64).div_euclid(2);
+    let top = (height as i64 - image.height as i64).div_euclid(2);
+    for y in 0..image.height {
+        let out_y = top + y as i64;
+        if !(0..height as i64).contains(&out_y) {
+            continue;
+        }
+        let from = left.max(0);
+        let to = (left + image.width as i64).min(width as i64);
+        if from >= to {
+            continue;
+        }
+        let src_x = (from - left) as usize;
+        let n = (to - from) as usize;
+        let src = (y * image.width + src_x) * 3;
+        let dst = (out_y as usize * width + from as usize) * 3;
+        out.data[dst..dst + n * 3].copy_from_slice(&image.data[src..src + n * 3]);
+    }
+    out
+}
+
 /// How a center crop by slicing (`image[top:top + h, left:left + w]`) computes its start
 /// from the image side `size` and the `crop` side, as the service wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +240,22 @@ mod tests {
                 torchvision_resize_size(w, h, &[224], None)
             );
         }
+    }
+
+    #[test]
+    fn fit_size_and_paste_centered_make_a_letterbox() {
+        // 640x427 into 500x500: scale = min(0.78125, 1.1709...) -> 500x333.
+        assert_eq!(fit_size(640, 427, 500, 500), (500, 333));
+        assert_eq!(fit_size(300, 600, 416, 416), (208, 416));
+        let mut image = RgbImage::new(2, 1);
+        image.data.copy_from_slice(&[1, 2, 3, 4, 5, 6]);
+        // (4 - 2) // 2 = 1 from the left, (3 - 1) // 2 = 1 from the top.
+        let out = paste_centered(&image, 4, 3, [9, 9, 9]);
+        assert_eq!(&out.data[..12], &[9; 12]);
+        assert_eq!(&out.data[12..24], &[9, 9, 9, 1, 2, 3, 4, 5, 6, 9, 9, 9]);
+        // Larger than the canvas: (1 - 2) // 2 = -1, the first pixel is clipped.
+        let clipped = paste_centered(&image, 1, 1, [0, 0, 0]);
+        assert_eq!(clipped.data, [4, 5, 6]);
     }
 
     #[test]

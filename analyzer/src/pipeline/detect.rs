@@ -1336,17 +1336,8 @@ impl PipelineDetector {
             _ => return false,
         };
         let mut params = Self::named_params(site, names);
-        if q == "cv2.resize"
-            && let Some((size, side)) = site.aspect_resize(Some(1), Some("dsize"))
-        {
-            // `dsize` computed per image keeping the aspect: the rule, not the expressions.
-            params.remove("dsize");
-            let key = match side {
-                AspectSide::Shorter => "shorter_side",
-                AspectSide::Longer => "longer_side",
-            };
-            params.insert(key.into(), Value::Int(size));
-            params.insert("keep_aspect".into(), Value::Bool(true));
+        if q == "cv2.resize" {
+            hand_written_resize(site, &mut params, "dsize", 1);
         }
         let step = self.step(library, op, params, site);
         self.pipeline.preprocessing.push(step);
@@ -1436,9 +1427,26 @@ impl PipelineDetector {
                 self.pipeline.preprocessing.push(step);
             }
             "resize" | "thumbnail" | "crop" if self.imports_pil && !tokenizer_like => {
-                let params = Self::named_params(site, &["size", "resample", "box", "reducing_gap"]);
+                let mut params =
+                    Self::named_params(site, &["size", "resample", "box", "reducing_gap"]);
+                if method == "resize" {
+                    hand_written_resize(site, &mut params, "size", 0);
+                }
                 let step = self.step(StepLibrary::Pil, method, params, site);
                 self.pipeline.preprocessing.push(step);
+            }
+            "paste" if self.imports_pil => {
+                // A letterbox's canvas; other pastes (overlays, watermarks) are not input.
+                if let Some(paste) = site.centered_paste() {
+                    let params = BTreeMap::from([
+                        ("mode".to_string(), paste.mode),
+                        ("canvas".to_string(), paste.canvas),
+                        ("fill".to_string(), paste.fill),
+                        ("centered".to_string(), Value::Bool(true)),
+                    ]);
+                    let step = self.step(StepLibrary::Pil, "paste", params, site);
+                    self.pipeline.preprocessing.push(step);
+                }
             }
             "astype" if self.imports_numpy => {
                 let params = Self::named_params(site, &["dtype"]);
@@ -1903,4 +1911,31 @@ mod tests {
             assert!(!names_a_model(name), "{name}");
         }
     }
+}
+
+/// A resize whose size the service computes per image keeping the aspect (`size_key` at
+/// `position`): the rule goes into the plan instead of the size's expressions.
+fn hand_written_resize(
+    site: &CallSite<'_, '_>,
+    params: &mut BTreeMap<String, Value>,
+    size_key: &str,
+    position: usize,
+) {
+    let rule = if let Some((size, side)) = site.aspect_resize(Some(position), Some(size_key)) {
+        let key = match side {
+            AspectSide::Shorter => "shorter_side",
+            AspectSide::Longer => "longer_side",
+        };
+        (key, Value::Int(size))
+    } else if let Some((width, height)) = site.fit_resize(Some(position), Some(size_key)) {
+        (
+            "fit",
+            Value::List(vec![Value::Int(width), Value::Int(height)]),
+        )
+    } else {
+        return;
+    };
+    params.remove(size_key);
+    params.insert(rule.0.into(), rule.1);
+    params.insert("keep_aspect".into(), Value::Bool(true));
 }

@@ -49,10 +49,12 @@ pub struct SliceCrop {
     pub offset: SliceOffset,
 }
 
-/// One assignment of a local name: its value, and the `if` tests it runs under with whether
-/// it is in their body (`true`) or `else` (`false`).
+/// One assignment of a local name: its value (element `index` of it when unpacked from a
+/// non-literal tuple, `w, h = size`), and the `if` tests it runs under with whether it is in
+/// their body (`true`) or `else` (`false`).
 struct Assignment<'a> {
     value: &'a Expr,
+    index: Option<usize>,
     branches: Vec<(&'a Expr, bool)>,
 }
 
@@ -77,6 +79,7 @@ fn collect<'a>(
                     match (target, a.value.as_ref()) {
                         (Expr::Name(n), value) if n.id.as_str() == name => out.push(Assignment {
                             value,
+                            index: None,
                             branches: branches.clone(),
                         }),
                         (Expr::Tuple(t), Expr::Tuple(v)) if t.elts.len() == v.elts.len() => {
@@ -84,9 +87,23 @@ fn collect<'a>(
                                 if matches!(t, Expr::Name(n) if n.id.as_str() == name) {
                                     out.push(Assignment {
                                         value: v,
+                                        index: None,
                                         branches: branches.clone(),
                                     });
                                 }
+                            }
+                        }
+                        (Expr::Tuple(t), value) => {
+                            if let Some(i) = t
+                                .elts
+                                .iter()
+                                .position(|t| matches!(t, Expr::Name(n) if n.id.as_str() == name))
+                            {
+                                out.push(Assignment {
+                                    value,
+                                    index: Some(i),
+                                    branches: branches.clone(),
+                                });
                             }
                         }
                         _ => {}
@@ -334,4 +351,144 @@ fn centered_offset(ctx: &Context<'_>, e: &Expr, length: i64) -> Option<SliceOffs
         }
         _ => None,
     }
+}
+
+/// The one expression `name` is assigned in the current function, when it is assigned once
+/// and not by unpacking.
+fn single_assignment<'a>(ctx: &Context<'a>, name: &str) -> Option<&'a Expr> {
+    let body = *ctx.bodies.last()?;
+    match assignments(body, name).as_slice() {
+        [a] if a.index.is_none() => Some(a.value),
+        _ => None,
+    }
+}
+
+/// The value of a name of the current function: assigned once (unpacking included, `w, h =
+/// size` with `size` a parameter every caller passes the same tuple for), else as the
+/// module and the callers give it.
+fn local_value(ctx: &Context<'_>, e: &Expr) -> Value {
+    let Expr::Name(n) = e else {
+        return ctx.value(e);
+    };
+    let Some(body) = ctx.bodies.last() else {
+        return ctx.value(e);
+    };
+    match assignments(body, n.id.as_str()).as_slice() {
+        [] => ctx.value(e),
+        [a] => match (a.index, ctx.value(a.value)) {
+            (None, v) => v,
+            (Some(i), Value::List(items)) => items.get(i).cloned().unwrap_or(Value::None),
+            (Some(_), _) => Value::None,
+        },
+        _ => Value::None,
+    }
+}
+
+fn positive_int(v: Value) -> Option<i64> {
+    match v {
+        Value::Int(i) if i > 0 => Some(i),
+        _ => None,
+    }
+}
+
+/// `int(X * scale)` or `int(scale * X)` with `scale` named: `(X, scale)`.
+fn scaled_by_name(e: &Expr) -> Option<(&Expr, &str)> {
+    let Expr::Call(call) = e else { return None };
+    if !matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "int")
+        || call.arguments.args.len() != 1
+    {
+        return None;
+    }
+    let Expr::BinOp(mul) = &call.arguments.args[0] else {
+        return None;
+    };
+    if mul.op != Operator::Mult {
+        return None;
+    }
+    match (mul.left.as_ref(), mul.right.as_ref()) {
+        (x, Expr::Name(s)) | (Expr::Name(s), x) => Some((x, s.id.as_str())),
+        _ => None,
+    }
+}
+
+/// The box a letterbox resize fits the image in, `[width, height]`, behind a size tuple of
+/// two locals (`(nw, nh)`, width first) computed as `int(iw * scale)`, `int(ih * scale)`
+/// with `scale = min(W / iw, H / ih)`.
+pub fn fit_resize(ctx: &Context<'_>, size: &Expr) -> Option<(i64, i64)> {
+    let Expr::Tuple(t) = size else { return None };
+    let [Expr::Name(first), Expr::Name(second)] = t.elts.as_slice() else {
+        return None;
+    };
+    let (iw, scale) = scaled_by_name(single_assignment(ctx, first.id.as_str())?)?;
+    let (ih, scale_h) = scaled_by_name(single_assignment(ctx, second.id.as_str())?)?;
+    if scale != scale_h {
+        return None;
+    }
+    let Expr::Call(min) = single_assignment(ctx, scale)? else {
+        return None;
+    };
+    let [Expr::BinOp(a), Expr::BinOp(b)] = min.arguments.args.as_ref() else {
+        return None;
+    };
+    if !matches!(min.func.as_ref(), Expr::Name(n) if n.id.as_str() == "min")
+        || a.op != Operator::Div
+        || b.op != Operator::Div
+    {
+        return None;
+    }
+    let text = |e: &Expr| &ctx.module.source[e.range()];
+    let (over_width, over_height) = if (text(&a.right), text(&b.right)) == (text(iw), text(ih)) {
+        (a, b)
+    } else if (text(&b.right), text(&a.right)) == (text(iw), text(ih)) {
+        (b, a)
+    } else {
+        return None;
+    };
+    Some((
+        positive_int(local_value(ctx, &over_width.left))?,
+        positive_int(local_value(ctx, &over_height.left))?,
+    ))
+}
+
+/// A paste into a new canvas at the centre: `canvas = Image.new(mode, size, fill)` then
+/// `canvas.paste(image, ((W - w) // 2, (H - h) // 2))`.
+pub struct CenteredPaste {
+    pub mode: Value,
+    pub canvas: Value,
+    pub fill: Value,
+}
+
+/// The centered paste a `receiver.paste(image, box)` call makes, when `receiver` is a canvas
+/// the function made with `PIL.Image.new`.
+pub fn centered_paste(ctx: &Context<'_>, receiver: &Expr, at: &Expr) -> Option<CenteredPaste> {
+    let Expr::Name(canvas) = receiver else {
+        return None;
+    };
+    let Expr::Call(new) = single_assignment(ctx, canvas.id.as_str())? else {
+        return None;
+    };
+    if ctx.qualified_name(&new.func).as_deref() != Some("PIL.Image.new") {
+        return None;
+    }
+    let Expr::Tuple(offsets) = at else {
+        return None;
+    };
+    let centered = |e: &Expr| {
+        halved(e, Operator::FloorDiv)
+            .is_some_and(|d| matches!(d, Expr::BinOp(b) if b.op == Operator::Sub))
+    };
+    if offsets.elts.len() != 2 || !offsets.elts.iter().all(centered) {
+        return None;
+    }
+    let arg = |i: usize, keyword: &str| {
+        new.arguments
+            .find_argument_value(keyword, i)
+            .map(|e| local_value(ctx, e))
+    };
+    Some(CenteredPaste {
+        mode: arg(0, "mode")?,
+        canvas: arg(1, "size")?,
+        // PIL fills with black when no colour is given.
+        fill: arg(2, "color").unwrap_or(Value::Int(0)),
+    })
 }

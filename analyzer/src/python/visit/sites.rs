@@ -97,6 +97,20 @@ impl<'a> CallSite<'_, 'a> {
         super::idioms::aspect_resize(self.ctx, self.find(position, keyword)?)
     }
 
+    /// The `[width, height]` box a letterbox resize's size tuple fits the image in
+    /// (`scale = min(W / iw, H / ih)`, `(int(iw * scale), int(ih * scale))`).
+    pub fn fit_resize(&self, position: Option<usize>, keyword: Option<&str>) -> Option<(i64, i64)> {
+        super::idioms::fit_resize(self.ctx, self.find(position, keyword)?)
+    }
+
+    /// For `canvas.paste(image, box)`: the centered paste into a canvas from `Image.new`.
+    pub fn centered_paste(&self) -> Option<super::idioms::CenteredPaste> {
+        let Expr::Attribute(a) = self.call.func.as_ref() else {
+            return None;
+        };
+        super::idioms::centered_paste(self.ctx, &a.value, self.find(Some(1), Some("box"))?)
+    }
+
     pub fn positional_count(&self) -> usize {
         self.call.arguments.args.len()
     }
