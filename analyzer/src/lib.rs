@@ -154,7 +154,8 @@ impl FileResult {
             .iter()
             .flat_map(|s| s.params.values())
             .any(|v| !v.is_literal());
-        has_pipeline && (!self.local_imports.is_empty() || unresolved)
+        has_pipeline
+            && (!self.local_imports.is_empty() || unresolved || !p.wants_arguments_of.is_empty())
     }
 }
 
@@ -353,6 +354,7 @@ pub fn analyze_with(
         pipeline.postprocessing.extend(r.pipeline.postprocessing);
         pipeline.serving.extend(r.pipeline.serving);
         pipeline.hidden.extend(r.pipeline.hidden);
+        pipeline.data_classes.extend(r.pipeline.data_classes);
         pipeline.inference.extend(r.pipeline.inference);
         for label in r.pipeline.label_files {
             if !pipeline.label_files.contains(&label) {
@@ -662,6 +664,38 @@ fn place_steps(graph: &service::placement::CallGraph<'_>, pipeline: &mut Pipelin
         }
         placed
     };
+    // A training-data class's steps (a Dataset's `__getitem__`) that the entrypoint never
+    // reaches are training or evaluation input, when the entrypoint reaches other steps.
+    let in_data_class = |s: &pipeline::Step| {
+        let class = s.written_in.as_ref().unwrap_or(&s.scope).split('.').next();
+        pipeline
+            .data_classes
+            .iter()
+            .any(|(file, c)| *file == s.location.file && Some(c.as_str()) == class)
+    };
+    let reached =
+        |p: &service::placement::Placement| graph.entry_file() == Some(p.location.file.as_str());
+    let drop: Vec<bool> = pipeline
+        .preprocessing
+        .iter()
+        .zip(&placed)
+        .map(|(s, p)| in_data_class(s) && !reached(p))
+        .collect();
+    let others_reached = pipeline
+        .preprocessing
+        .iter()
+        .zip(&placed)
+        .zip(&drop)
+        .any(|((_, p), d)| !d && reached(p));
+    let mut placed = placed;
+    if others_reached && drop.iter().any(|d| *d) {
+        let mut keep = drop.iter().map(|d| !d);
+        pipeline
+            .preprocessing
+            .retain(|_| keep.next().unwrap_or(true));
+        let mut keep = drop.iter().chain(std::iter::repeat(&false)).map(|d| !d);
+        placed.retain(|_| keep.next().unwrap_or(true));
+    }
     for (step, placed) in pipeline
         .preprocessing
         .iter_mut()

@@ -416,14 +416,15 @@ fn a_parameter_takes_the_value_every_caller_passes() {
         ),
         (
             "tools/other.py",
-            "from predictor import crop_for\n\ndef thumbnail(img, n):\n    return crop_for(img, n)\n",
+            "from predictor import crop_for\n\ndef thumbnail(img):\n    return crop_for(img, 128)\n\ndef any_crop(img, n):\n    return crop_for(img, n)\n",
         ),
     ]);
     assert_eq!(
         param(&r, "Resize", "size"),
         Some(&Value::List(vec![Value::Int(456), Value::Int(456)]))
     );
-    // Another caller passes something else: the value depends on the caller.
+    // Another caller passes something else: the value depends on the caller. (`any_crop`
+    // passes its own parameter on, which takes no side either way.)
     assert!(matches!(
         param(&r, "CenterCrop", "size"),
         Some(Value::Expr { .. })
@@ -670,4 +671,53 @@ fn a_hand_written_letterbox_is_a_fit_resize_and_a_centered_paste() {
     assert_eq!(param(&r, "paste", "canvas"), Some(&ints(&[416, 320])));
     assert_eq!(param(&r, "paste", "fill"), Some(&ints(&[128, 128, 128])));
     assert_eq!(param(&r, "paste", "mode"), Some(&Value::Str("RGB".into())));
+}
+
+#[test]
+fn an_architecture_passed_to_a_loader_is_the_serving_callers_and_training_datasets_stay_out() {
+    let (_d, r) = service(&[
+        ("pkg/__init__.py", ""),
+        (
+            "pkg/data.py",
+            "from PIL import Image\nimport numpy as np\nfrom torch.utils.data import Dataset\n\n\
+             class Eyes(Dataset):\n    def __init__(self, paths, transform):\n        self.paths = paths\n        self.transform = transform\n\n    def __getitem__(self, i):\n        img = Image.open(self.paths[i]).convert('L')\n        return self.transform(np.array(img))\n",
+        ),
+        (
+            "pkg/predict.py",
+            "import timm\nimport torch\nfrom timm.data import resolve_data_config\nfrom timm.data.transforms_factory import create_transform\nfrom pkg.data import Eyes\n\n\
+             def load_model(model_name, weights_path):\n    model = timm.create_model(model_name, num_classes=1)\n    model.load_state_dict(torch.load(weights_path))\n    return model\n\n\
+             def predict_one(model, image):\n    transform = create_transform(**resolve_data_config(model.pretrained_cfg, model=model))\n    return torch.sigmoid(model(transform(image).unsqueeze(0))).item()\n\n\
+             def evaluate(model_name, paths):\n    model = load_model(model_name, 'w.pt')\n    return [model(x) for x in Eyes(paths, None)]\n",
+        ),
+        (
+            "main.py",
+            "from io import BytesIO\nfrom PIL import Image\nfrom fastapi import FastAPI, UploadFile\nfrom pkg.predict import load_model, predict_one\n\n\
+             app = FastAPI()\ntry:\n    model_name = 'resnet50'\n    model = load_model(model_name, f'results/{model_name}.pt')\nexcept Exception as e:\n    raise RuntimeError(e)\n\n\
+             @app.post('/predict')\nasync def predict(file: UploadFile):\n    img = Image.open(BytesIO(await file.read()))\n    return {'p': predict_one(model, img)}\n",
+        ),
+    ]);
+    // `evaluate` passes its own parameter on: it takes no side against the route's literal,
+    // which is assigned inside a `try` at module level.
+    let model = r
+        .pipeline
+        .models
+        .iter()
+        .find(|m| m.call == "timm.create_model")
+        .expect("the timm model");
+    assert_eq!(model.architecture.as_deref(), Some("resnet50"));
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    // The architecture's default config, written out; the Dataset's grayscale open is
+    // training input the route never reaches.
+    assert_eq!(
+        ops,
+        [
+            "open",
+            "Resize",
+            "CenterCrop",
+            "ToTensor",
+            "Normalize",
+            "unsqueeze"
+        ]
+    );
+    assert!(r.findings.iter().all(|f| f.rule != "preprocessing-hidden"));
 }

@@ -956,6 +956,30 @@ impl PipelineDetector {
         }
     }
 
+    /// The architecture a model call names, or, when it is a parameter of the function the
+    /// call is in, a note that the function's callers would name it.
+    fn architecture(
+        &mut self,
+        site: &CallSite<'_, '_>,
+        position: usize,
+        keyword: &str,
+    ) -> Option<String> {
+        let arch = site
+            .arg(Some(position), Some(keyword))
+            .and_then(|v| v.as_str().map(str::to_string));
+        if arch.is_none()
+            && let Some(function) = site.forwarded_from(Some(position), Some(keyword))
+            && !self
+                .pipeline
+                .wants_arguments_of
+                .iter()
+                .any(|f| f == function)
+        {
+            self.pipeline.wants_arguments_of.push(function.to_string());
+        }
+        arch
+    }
+
     /// The last name of the target a call's result is assigned to (`model` of
     /// `self.model = load(...)`).
     fn holder_of(&self, site: &CallSite<'_, '_>) -> Option<String> {
@@ -1000,15 +1024,11 @@ impl PipelineDetector {
                 None,
             ),
             "torch.hub.load" => {
-                let arch = site
-                    .arg(Some(1), Some("model"))
-                    .and_then(|v| v.as_str().map(str::to_string));
+                let arch = self.architecture(site, 1, "model");
                 self.model(Framework::Pytorch, site, arg0(), arch)
             }
             "timm.create_model" => {
-                let arch = site
-                    .arg(Some(0), Some("model_name"))
-                    .and_then(|v| v.as_str().map(str::to_string));
+                let arch = self.architecture(site, 0, "model_name");
                 self.model(
                     Framework::Pytorch,
                     site,
@@ -1017,7 +1037,7 @@ impl PipelineDetector {
                 )
             }
             "torchvision.models.get_model" => {
-                let arch = arg0().and_then(|v| v.as_str().map(str::to_string));
+                let arch = self.architecture(site, 0, "name");
                 self.model(Framework::Pytorch, site, None, arch)
             }
             "tensorflow.keras.models.load_model"
@@ -1819,6 +1839,20 @@ impl Observer for PipelineDetector {
     }
 
     fn class(&mut self, site: &ClassSite) {
+        let data_class = site.bases.iter().any(|b| {
+            let framework =
+                b.starts_with("torch.") || b.starts_with("tensorflow.") || b.starts_with("keras.");
+            match b.rsplit('.').next() {
+                Some("Dataset" | "IterableDataset") => framework || b == "Dataset",
+                Some("Sequence" | "PyDataset") => framework,
+                _ => false,
+            }
+        });
+        if data_class {
+            self.pipeline
+                .data_classes
+                .push((site.location.file.clone(), site.name.clone()));
+        }
         // Resolved through `from ts.torch_handler... import BaseHandler`, or a bare handler
         // base name in a file that imports TorchServe (not Tornado's or urllib's handlers).
         let torchserve_base = site.bases.iter().any(|b| {
@@ -1883,6 +1917,33 @@ impl Observer for PipelineDetector {
     }
 }
 
+/// A resize whose size the service computes per image keeping the aspect (`size_key` at
+/// `position`): the rule goes into the plan instead of the size's expressions.
+fn hand_written_resize(
+    site: &CallSite<'_, '_>,
+    params: &mut BTreeMap<String, Value>,
+    size_key: &str,
+    position: usize,
+) {
+    let rule = if let Some((size, side)) = site.aspect_resize(Some(position), Some(size_key)) {
+        let key = match side {
+            AspectSide::Shorter => "shorter_side",
+            AspectSide::Longer => "longer_side",
+        };
+        (key, Value::Int(size))
+    } else if let Some((width, height)) = site.fit_resize(Some(position), Some(size_key)) {
+        (
+            "fit",
+            Value::List(vec![Value::Int(width), Value::Int(height)]),
+        )
+    } else {
+        return;
+    };
+    params.remove(size_key);
+    params.insert(rule.0.into(), rule.1);
+    params.insert("keep_aspect".into(), Value::Bool(true));
+}
+
 #[cfg(test)]
 mod tests {
     use super::names_a_model;
@@ -1911,31 +1972,4 @@ mod tests {
             assert!(!names_a_model(name), "{name}");
         }
     }
-}
-
-/// A resize whose size the service computes per image keeping the aspect (`size_key` at
-/// `position`): the rule goes into the plan instead of the size's expressions.
-fn hand_written_resize(
-    site: &CallSite<'_, '_>,
-    params: &mut BTreeMap<String, Value>,
-    size_key: &str,
-    position: usize,
-) {
-    let rule = if let Some((size, side)) = site.aspect_resize(Some(position), Some(size_key)) {
-        let key = match side {
-            AspectSide::Shorter => "shorter_side",
-            AspectSide::Longer => "longer_side",
-        };
-        (key, Value::Int(size))
-    } else if let Some((width, height)) = site.fit_resize(Some(position), Some(size_key)) {
-        (
-            "fit",
-            Value::List(vec![Value::Int(width), Value::Int(height)]),
-        )
-    } else {
-        return;
-    };
-    params.remove(size_key);
-    params.insert(rule.0.into(), rule.1);
-    params.insert("keep_aspect".into(), Value::Bool(true));
 }

@@ -131,6 +131,15 @@ pub struct Pipeline {
     /// Steps a library does inside a call the service makes, which the plan cannot list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<HiddenSteps>,
+    /// Functions whose callers' arguments would name what this file leaves open (a model's
+    /// architecture passed in as a parameter: `def load_model(name): timm.create_model(name)`).
+    #[serde(skip)]
+    pub wants_arguments_of: Vec<String>,
+    /// Training-data classes (`torch.utils.data.Dataset`, `keras.utils.Sequence`
+    /// subclasses) by file and name: their steps feed training or evaluation, unless the
+    /// serving path calls them.
+    #[serde(skip)]
+    pub data_classes: Vec<(String, String)>,
     /// Where the service calls its model (`model(x)`, `session.run(...)`), placed like the
     /// steps: what a handler does after it is not preprocessing.
     #[serde(skip)]

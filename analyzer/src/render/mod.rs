@@ -683,6 +683,8 @@ pub(crate) fn sample_report() -> Report {
         input_kind: Some(InputKind::Image),
         hidden: Vec::new(),
         inference: Vec::new(),
+        wants_arguments_of: Vec::new(),
+        data_classes: Vec::new(),
     };
 
     let packages = vec![

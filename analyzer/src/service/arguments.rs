@@ -19,6 +19,11 @@ pub(crate) fn wanted_callees<'p>(
 ) -> Vec<(String, usize)> {
     let mut wanted = Vec::new();
     for (file, p) in pipelines.enumerate() {
+        for function in &p.wants_arguments_of {
+            if !wanted.iter().any(|(n, f)| n == function && *f == file) {
+                wanted.push((function.clone(), file));
+            }
+        }
         for step in p.preprocessing.iter().chain(&p.postprocessing) {
             if step.params.values().all(|v| v.is_literal()) {
                 continue;
@@ -78,6 +83,7 @@ impl Observer for ArgumentCollector<'_> {
             self.out.push(CallArguments {
                 callee: name.to_string(),
                 arguments: site.literal_args(),
+                forwarded: site.forwarded_args(),
             });
         }
     }

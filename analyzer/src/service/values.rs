@@ -16,8 +16,9 @@ pub struct ServiceValues<'i> {
     index: &'i ModuleIndex,
     /// One entry per file of `index`, in the same order.
     exports: Vec<ModuleExports>,
-    /// Every call's arguments, by the callee's last name.
-    calls: FxHashMap<String, Vec<BTreeMap<String, Value>>>,
+    /// Every call's arguments, by the callee's last name, with the keys of those that pass
+    /// on a parameter of the calling function.
+    calls: FxHashMap<String, Vec<CallArguments>>,
 }
 
 /// The arguments one call passes (`arg0`, `arg1`... and keywords), by the callee's last name.
@@ -25,6 +26,8 @@ pub struct ServiceValues<'i> {
 pub struct CallArguments {
     pub callee: String,
     pub arguments: BTreeMap<String, Value>,
+    /// Keys of the arguments that pass on a parameter of the calling function unchanged.
+    pub forwarded: Vec<String>,
 }
 
 impl<'i> ServiceValues<'i> {
@@ -33,9 +36,9 @@ impl<'i> ServiceValues<'i> {
         exports: Vec<ModuleExports>,
         call_args: Vec<CallArguments>,
     ) -> Self {
-        let mut calls: FxHashMap<String, Vec<BTreeMap<String, Value>>> = FxHashMap::default();
+        let mut calls: FxHashMap<String, Vec<CallArguments>> = FxHashMap::default();
         for c in call_args {
-            calls.entry(c.callee).or_default().push(c.arguments);
+            calls.entry(c.callee.clone()).or_default().push(c);
         }
         ServiceValues {
             index,
@@ -104,12 +107,18 @@ impl ImportedValues for ServiceValues<'_> {
     }
 
     /// Only when every call passes the parameter, as the same literal: one call that leaves
-    /// it to the default, or passes something else, makes it depend on the caller.
+    /// it to the default, or passes something else, makes it depend on the caller. A call
+    /// that passes on its own function's parameter (`def evaluate(name): load(name)`) takes
+    /// no side: its value is its callers', and a script's CLI argument often.
     fn argument(&self, callee: &str, position: usize, name: &str) -> Option<Value> {
         let calls = self.calls.get(callee)?;
         let positional = format!("arg{position}");
         let mut agreed: Option<&Value> = None;
-        for args in calls {
+        for call in calls {
+            if call.forwarded.iter().any(|k| *k == positional || k == name) {
+                continue;
+            }
+            let args = &call.arguments;
             let value = args.get(name).or_else(|| args.get(&positional))?;
             if !value.is_literal() || agreed.is_some_and(|a| a != value) {
                 return None;

@@ -85,6 +85,10 @@ fn collect_module_bindings<'a>(ctx: &mut Context<'a>, body: &'a [Stmt]) {
                 ctx.shadowed.insert(c.name.to_string());
                 collect_class_attrs(ctx, c);
             }
+            // `try: MODEL_NAME = "..."; model = load(MODEL_NAME)` runs straight through when
+            // the service starts; the handlers' assignments are fallbacks and stay out.
+            Stmt::Try(t) => collect_module_bindings(ctx, &t.body),
+            Stmt::With(w) => collect_module_bindings(ctx, &w.body),
             _ => {}
         }
     }

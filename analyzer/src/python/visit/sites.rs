@@ -111,6 +111,41 @@ impl<'a> CallSite<'_, 'a> {
         super::idioms::centered_paste(self.ctx, &a.value, self.find(Some(1), Some("box"))?)
     }
 
+    /// When the argument is one of the enclosing function's parameters passed on unchanged
+    /// (`load_model(model_name)` inside `def load(model_name)`): that function's name as
+    /// callers call it (the class for `__init__`), whose callers give the value.
+    pub fn forwarded_from(&self, position: Option<usize>, keyword: Option<&str>) -> Option<&str> {
+        let Expr::Name(n) = self.find(position, keyword)? else {
+            return None;
+        };
+        let frame = self.ctx.functions.last()?;
+        frame
+            .parameters
+            .iter()
+            .any(|p| p == n.id.as_str())
+            .then_some(frame.callee.as_str())
+    }
+
+    /// The keys (`arg0`..., keywords) of the arguments that pass one of the enclosing
+    /// function's parameters on unchanged: their value is whatever that function's callers give.
+    pub fn forwarded_args(&self) -> Vec<String> {
+        let Some(frame) = self.ctx.functions.last() else {
+            return Vec::new();
+        };
+        let is_parameter = |e: &Expr| matches!(e, Expr::Name(n) if frame.parameters.iter().any(|p| p == n.id.as_str()));
+        let positional = self.call.arguments.args.iter().enumerate();
+        let keywords = self.call.arguments.keywords.iter();
+        positional
+            .filter(|(_, a)| is_parameter(a))
+            .map(|(i, _)| format!("arg{i}"))
+            .chain(
+                keywords
+                    .filter(|k| is_parameter(&k.value))
+                    .filter_map(|k| k.arg.as_ref().map(|a| a.to_string())),
+            )
+            .collect()
+    }
+
     pub fn positional_count(&self) -> usize {
         self.call.arguments.args.len()
     }
