@@ -433,6 +433,7 @@ pub fn analyze_with(
         }
     }
 
+    service::hf_config::expand_image_processors(&base, &mut pipeline);
     // The serving path's imports first, so that a package's finding points at the import
     // production runs.
     imports.sort_by_key(|(outside, _)| *outside);

@@ -721,3 +721,57 @@ fn an_architecture_passed_to_a_loader_is_the_serving_callers_and_training_datase
     );
     assert!(r.findings.iter().all(|f| f.rule != "preprocessing-hidden"));
 }
+
+#[test]
+fn a_hugging_face_image_processor_is_written_out_from_its_local_config() {
+    let config = r#"{"image_processor_type": "ViTImageProcessor", "do_resize": true, "size": {"height": 224, "width": 224}, "resample": 2, "do_rescale": true, "rescale_factor": 0.00392156862745098, "do_normalize": true, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}"#;
+    let app = "import io\nimport torch\nfrom PIL import Image\nfrom flask import Flask, request\nfrom transformers import AutoImageProcessor, AutoModelForImageClassification\n\n\
+               MODEL_DIR = './model'\nprocessor = AutoImageProcessor.from_pretrained(MODEL_DIR)\nmodel = AutoModelForImageClassification.from_pretrained(MODEL_DIR)\napp = Flask(__name__)\n\n\
+               @app.post('/classify')\ndef classify():\n    image = Image.open(io.BytesIO(request.data)).convert('RGB')\n    inputs = processor(images=image, return_tensors='pt')\n    return {'i': int(model(**inputs).logits.argmax(-1))}\n";
+    let (_d, r) = service(&[("model/preprocessor_config.json", config), ("app.py", app)]);
+    let ops: Vec<(&str, &str)> = r
+        .plan
+        .preprocessing
+        .iter()
+        .map(|s| (s.library.as_str(), s.op.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("transformers", "AutoImageProcessor.from_pretrained"),
+            ("pil", "open"),
+            ("pil", "convert"),
+            ("transformers", "resize"),
+            ("transformers", "rescale"),
+            ("transformers", "normalize"),
+        ]
+    );
+    assert_eq!(
+        param(&r, "resize", "size"),
+        Some(&Value::List(vec![Value::Int(224), Value::Int(224)]))
+    );
+    assert_eq!(
+        param(&r, "resize", "resample"),
+        Some(&Value::Symbol {
+            symbol: "PIL.Image.BILINEAR".into()
+        })
+    );
+    assert_eq!(
+        param(&r, "normalize", "std"),
+        Some(&FLOATS(&[0.5, 0.5, 0.5]))
+    );
+    assert!(r.findings.iter().all(|f| f.rule != "preprocessing-hidden"));
+    assert_eq!(
+        r.pipeline.input_kind,
+        Some(wasm_migrate_analyzer::pipeline::InputKind::Image)
+    );
+
+    // The same service loading from the Hub: the processor's steps are hidden, and said so.
+    let hub = app.replace("'./model'", "'google/vit-base-patch16-224'");
+    let (_d, r) = service(&[("app.py", hub.as_str())]);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "preprocessing-hidden" && f.message.contains("image_processor"))
+    );
+}

@@ -6,6 +6,7 @@
 //! cargo bench -p wasm-migrate-cli --bench analyze_throughput            # stdlib + site-packages
 //! cargo bench -p wasm-migrate-cli --bench analyze_throughput -- DIR...   # other trees
 //! PYTHON=/path/to/venv/bin/python cargo bench ...                         # another interpreter
+//! ROUNDS=5 cargo bench ...                                                 # more rounds (3)
 //! ```
 //!
 //! Each child's peak memory is its maximum resident set size from `wait4`.
@@ -147,23 +148,48 @@ fn main() {
     let small_root = linked_root(&trees[..1]);
     let small = analyze(small_root.path());
     let root = linked_root(&trees);
-    let ours = analyze(root.path());
+    // A first run gives the file list the baseline parses, and warms the disk cache.
+    let first = analyze(root.path());
 
     let list = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(list.path(), ours.files.join("\n")).expect("write file list");
+    std::fs::write(list.path(), first.files.join("\n")).expect("write file list");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/baseline_ast_parse.py");
-    let baseline = measure(Command::new(python()).arg(&script).arg(list.path()));
-    let base: serde_json::Value =
-        serde_json::from_slice(&baseline.stdout).expect("baseline prints JSON");
-    let base_lines = base["lines"].as_u64().unwrap_or(0);
-
     let rate = |lines: u64, wall: Duration| lines as f64 / wall.as_secs_f64();
+
+    // The machine drifts by a third within tens of seconds: the two sides alternate, and
+    // the ratio is the median of the rounds' ratios.
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let mut ratios = Vec::new();
+    let mut last = None;
+    for round in 1..=rounds {
+        // Baseline first, then ours: each round's pair runs back to back.
+        let baseline = measure(Command::new(python()).arg(&script).arg(list.path()));
+        let base: serde_json::Value =
+            serde_json::from_slice(&baseline.stdout).expect("baseline prints JSON");
+        let base_lines = base["lines"].as_u64().unwrap_or(0);
+        let ours = analyze(root.path());
+        let ratio = rate(ours.lines, ours.measured.wall) / rate(base_lines, baseline.wall);
+        println!(
+            "round {round}: wasm-migrate {:.2} s, baseline {:.2} s, ratio {ratio:.1}x",
+            ours.measured.wall.as_secs_f64(),
+            baseline.wall.as_secs_f64()
+        );
+        ratios.push(ratio);
+        last = Some((ours, baseline, base_lines));
+    }
+    let (ours, baseline, base_lines) = last.expect("at least one round");
     let ours_rate = rate(ours.lines, ours.measured.wall);
     let base_rate = rate(base_lines, baseline.wall);
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
     println!("files parsed: {} ({} lines)", ours.files.len(), ours.lines);
     println!(
         "{:<34} {:>10} {:>14} {:>12}",
-        "", "wall (s)", "lines/s", "peak RSS MiB"
+        "last round", "wall (s)", "lines/s", "peak RSS MiB"
     );
     println!(
         "{:<34} {:>10.2} {:>14.0} {:>12.1}",
@@ -187,8 +213,7 @@ fn main() {
         small.measured.peak_rss_mib
     );
     println!(
-        "throughput ratio (ours / baseline): {:.1}x",
-        ours_rate / base_rate
+        "throughput ratio (ours / baseline), median of {rounds} alternating rounds: {median:.1}x"
     );
     println!(
         "peak memory: {:.1} MiB for {} lines vs {:.1} MiB for {} lines",

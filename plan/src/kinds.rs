@@ -92,6 +92,9 @@ pub enum StepLibrary {
     Sklearn,
     /// Done by a SentenceTransformer's modules (pooling, normalisation).
     SentenceTransformers,
+    /// Done by a Hugging Face image processor (resize, center crop, rescale, normalize), as
+    /// its preprocessor_config.json sets it.
+    Transformers,
 }
 
 impl StepLibrary {
@@ -109,6 +112,7 @@ impl StepLibrary {
             StepLibrary::Ultralytics => "ultralytics",
             StepLibrary::Sklearn => "sklearn",
             StepLibrary::SentenceTransformers => "sentence-transformers",
+            StepLibrary::Transformers => "transformers",
         }
     }
 }

@@ -269,6 +269,8 @@ pub(crate) struct PipelineDetector {
     model_holders: rustc_hash::FxHashSet<String>,
     /// Names assigned a tokenizer this file loads (`tok` of `tok = AutoTokenizer...`).
     tokenizer_holders: rustc_hash::FxHashSet<String>,
+    /// Names assigned a Hugging Face image processor this file loads.
+    image_processor_holders: rustc_hash::FxHashSet<String>,
 }
 
 /// A call that may run a model: the name holding it (`model`, `session`), where, in which
@@ -991,6 +993,15 @@ impl PipelineDetector {
             .map(|(target, _)| last_name(target).to_string())
     }
 
+    /// `processor(images=image, return_tensors="pt")`: the processor's steps, written out
+    /// service-wide from its preprocessor_config.json; until then (or without one) hidden.
+    fn image_processor_call(&mut self, site: &CallSite<'_, '_>) {
+        let params = Self::named_params(site, &["images"]);
+        let step = self.step(StepLibrary::Transformers, "__call__", params, site);
+        self.pipeline.preprocessing.push(step);
+        self.hidden("transformers.image_processor", site);
+    }
+
     /// A call of a tokenizer: by its name (`tokenizer(text)`) or by the name this file
     /// assigned one to (`tok = AutoTokenizer.from_pretrained(...)`; `tok(text)`).
     fn calls_a_tokenizer(&self, callee: &str) -> bool {
@@ -1161,6 +1172,20 @@ impl PipelineDetector {
                 let class = parts[1];
                 // `AutoConfig` and `GenerationConfig` read settings (labels), not weights.
                 if class.ends_with("Config") {
+                } else if is_image_processor(class) {
+                    // Its steps come from the model directory's preprocessor_config.json,
+                    // read service-wide (`service/hf_config.rs`).
+                    let params = Self::named_params(site, &["pretrained_model_name_or_path"]);
+                    let step = self.step(
+                        StepLibrary::Transformers,
+                        &format!("{class}.from_pretrained"),
+                        params,
+                        site,
+                    );
+                    self.pipeline.preprocessing.push(step);
+                    if let Some(holder) = self.holder_of(site) {
+                        self.image_processor_holders.insert(holder);
+                    }
                 } else if class.contains("Tokenizer")
                     || class.contains("Processor")
                     || class.contains("FeatureExtractor")
@@ -1499,6 +1524,7 @@ impl PipelineDetector {
                 let step = self.step(StepLibrary::Torch, method, params, site);
                 self.contextual.push(step);
             }
+            _ if self.image_processor_holders.contains(method) => self.image_processor_call(site),
             _ if self.calls_a_tokenizer(method) && site.positional_count() > 0 => {
                 let params = Self::named_params(site, &["text", "text_pair"]);
                 let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
@@ -1622,7 +1648,9 @@ impl PipelineDetector {
                 {
                     self.label_file(site.arg(Some(0), None));
                 }
-                if self.calls_a_tokenizer(callee) && site.positional_count() > 0 {
+                if self.image_processor_holders.contains(last_name(callee)) {
+                    self.image_processor_call(site);
+                } else if self.calls_a_tokenizer(callee) && site.positional_count() > 0 {
                     let params = Self::named_params(site, &["text", "text_pair"]);
                     let step = self.step(StepLibrary::Tokenizer, "__call__", params, site);
                     self.pipeline.preprocessing.push(step);
@@ -1915,6 +1943,15 @@ impl Observer for PipelineDetector {
             self.compose_vars.push((target.to_string(), location));
         }
     }
+}
+
+/// A Hugging Face image processor class (`AutoImageProcessor`, `ViTImageProcessor`,
+/// `ViTFeatureExtractor`), not an audio feature extractor or a text processor.
+fn is_image_processor(class: &str) -> bool {
+    let audio = ["Wav2Vec", "Whisper", "Audio", "Speech", "Clap", "Encodec"]
+        .iter()
+        .any(|a| class.contains(a));
+    !audio && (class.contains("ImageProcessor") || class.ends_with("FeatureExtractor"))
 }
 
 /// A resize whose size the service computes per image keeping the aspect (`size_key` at

@@ -222,6 +222,10 @@ pub fn hidden_steps(library: &str) -> &'static str {
              tokenizer_config.json / preprocessor_config.json, and its postprocessing \
              (softmax or sigmoid, top-k, id2label from config.json)"
         }
+        "transformers.image_processor" => {
+            "the image processor's resize, center crop, rescale and normalisation, set by the \
+             model's preprocessor_config.json (not found in the service)"
+        }
         "timm" => {
             "resize, center crop and normalisation from the model's pretrained config \
              (input_size, interpolation, crop_pct, mean, std)"

@@ -168,6 +168,7 @@ pub(crate) fn library_name(library: StepLibrary) -> &'static str {
         StepLibrary::Ultralytics => "ultralytics",
         StepLibrary::Sklearn => "scikit-learn",
         StepLibrary::SentenceTransformers => "sentence-transformers",
+        StepLibrary::Transformers => "transformers",
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod arguments;
 pub mod entrypoint;
+pub(crate) mod hf_config;
 pub mod modules;
 pub(crate) mod placement;
 pub mod reach;
