@@ -775,3 +775,37 @@ fn a_hugging_face_image_processor_is_written_out_from_its_local_config() {
             .any(|f| f.rule == "preprocessing-hidden" && f.message.contains("image_processor"))
     );
 }
+
+#[test]
+fn a_yolo_letterbox_written_by_hand_keeps_its_border_and_no_geometry_arithmetic() {
+    let app = "import cv2\nimport numpy as np\nimport onnxruntime as ort\nfrom fastapi import FastAPI, UploadFile\n\n\
+               app = FastAPI()\nsession = ort.InferenceSession('best.onnx')\n\n\
+               def letterbox(im, new_shape=(640, 640), color=(114, 114, 114)):\n    shape = im.shape[:2]\n    r = min(new_shape[0] / shape[0], new_shape[1] / shape[1])\n    new_unpad = int(round(shape[1] * r)), int(round(shape[0] * r))\n    dw, dh = new_shape[1] - new_unpad[0], new_shape[0] - new_unpad[1]\n    dw /= 2\n    dh /= 2\n    im = cv2.resize(im, new_unpad, interpolation=cv2.INTER_LINEAR)\n    top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))\n    left, right = int(round(dw - 0.1)), int(round(dw + 0.1))\n    return cv2.copyMakeBorder(im, top, bottom, left, right, cv2.BORDER_CONSTANT, value=color)\n\n\
+               @app.post('/detect')\nasync def detect(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    x = letterbox(img)[:, :, ::-1].transpose(2, 0, 1)\n    x = np.ascontiguousarray(x).astype(np.float32) / 255.0\n    return {'n': int(session.run(None, {'images': x[None]})[0].shape[1])}\n";
+    let (_d, r) = service(&[("app.py", app)]);
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    // `dw /= 2` and `dh - 0.1` size the border; they are not pixel arithmetic.
+    assert_eq!(
+        ops,
+        [
+            "frombuffer",
+            "imdecode",
+            "resize",
+            "copyMakeBorder",
+            "reverse_channels",
+            "transpose",
+            "astype",
+            "divide"
+        ]
+    );
+    assert_eq!(
+        param(&r, "copyMakeBorder", "value"),
+        Some(&Value::List(vec![Value::Int(114); 3]))
+    );
+    // The rounded size is not the truncating `fit` rule the glue implements: it stays the
+    // expression, named.
+    assert!(matches!(
+        param(&r, "resize", "dsize"),
+        Some(Value::List(v)) if matches!(v[0], Value::Expr { .. })
+    ));
+}

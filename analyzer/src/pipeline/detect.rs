@@ -1299,6 +1299,20 @@ impl PipelineDetector {
                 (StepLibrary::Opencv, last, &["src1", "value"])
             }
             "cv2.flip" => (StepLibrary::Opencv, "flip", &["src", "flipCode"]),
+            "cv2.copyMakeBorder" => (
+                StepLibrary::Opencv,
+                "copyMakeBorder",
+                &[
+                    "src",
+                    "top",
+                    "bottom",
+                    "left",
+                    "right",
+                    "borderType",
+                    "dst",
+                    "value",
+                ],
+            ),
             "tensorflow.image.convert_image_dtype" => (
                 StepLibrary::Tensorflow,
                 "convert_image_dtype",

@@ -401,7 +401,9 @@ impl<'a> Walker<'a, '_, '_> {
     }
 
     fn record_local(&mut self, target: &'a Expr, value: &'a Expr) {
-        if is_size_of_image(value) {
+        // `shape = im.shape[:2]`, then `r = min(640 / shape[0], ...)`, `dw = (640 - nw) / 2`:
+        // sizes computed from an image's size are geometry too.
+        if is_size_of_image(value) || self.is_geometry(value) == Some(true) {
             match target {
                 Expr::Name(n) => self.ctx.dimensions.push(n.id.as_str()),
                 Expr::Tuple(t) => self.ctx.dimensions.extend(
@@ -486,11 +488,44 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// Whether `expr` is scalar arithmetic (numbers, names, `int`/`round`/`min`/`max`,
+    /// indexing) that mentions an image's size: `Some(true)`; arithmetic that does not:
+    /// `Some(false)`; anything else (a call, an array): `None`.
+    fn is_geometry(&self, expr: &Expr) -> Option<bool> {
+        if self.ctx.dimensions.is_empty() {
+            return None;
+        }
+        match expr {
+            Expr::NumberLiteral(_) => Some(false),
+            Expr::Name(n) => Some(self.ctx.dimensions.contains(&n.id.as_str())),
+            Expr::BinOp(b) => Some(self.is_geometry(&b.left)? | self.is_geometry(&b.right)?),
+            Expr::UnaryOp(u) => self.is_geometry(&u.operand),
+            Expr::Subscript(s) => self.is_geometry(&s.value),
+            Expr::Tuple(t) => t
+                .elts
+                .iter()
+                .try_fold(false, |any, e| Some(any | self.is_geometry(e)?)),
+            Expr::Call(c)
+                if c.arguments.keywords.is_empty()
+                    && matches!(c.func.as_ref(), Expr::Name(f) if matches!(f.id.as_str(), "int" | "round" | "min" | "max" | "float" | "abs")) =>
+            {
+                c.arguments
+                    .args
+                    .iter()
+                    .try_fold(false, |any, e| Some(any | self.is_geometry(e)?))
+            }
+            other => is_size_of_image(other).then_some(true),
+        }
+    }
+
     /// An image's size: `x.shape[0]`, `img.width`, or a name bound to one.
     fn is_dimension(&self, expr: &Expr) -> bool {
         match expr {
             Expr::Name(n) => self.ctx.dimensions.contains(&n.id.as_str()),
             Expr::BinOp(b) => self.is_dimension(&b.left) || self.is_dimension(&b.right),
+            Expr::Subscript(s) if matches!(s.value.as_ref(), Expr::Name(_)) => {
+                self.is_dimension(&s.value)
+            }
             other => is_size_of_image(other),
         }
     }
