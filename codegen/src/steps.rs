@@ -365,6 +365,8 @@ pub fn compile_image_steps(
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     let mut stage = Stage::Pixels;
+    // After `ToImage`: pixels in a tensor, which torchvision resizes with its own kernels.
+    let mut tensor_pixels = false;
     // OpenCV decodes to BGR; the glue decodes to RGB and swaps when the order matters.
     let mut bgr = false;
     let mut layout: Option<Layout> = None;
@@ -474,6 +476,13 @@ pub fn compile_image_steps(
             }
             (StepLibrary::Torchvision, "Resize") => {
                 need_pixels(&stage)?;
+                if tensor_pixels {
+                    return Err(fail(
+                        "Resize after ToImage/PILToTensor runs torchvision's tensor kernels, which the glue \
+                         does not mirror; resize the PIL image before ToImage"
+                            .into(),
+                    ));
+                }
                 let sizes = param(step, &["size", "arg0"])
                     .and_then(numbers)
                     .ok_or_else(|| fail("size must be a number or a list of numbers".into()))?;
@@ -747,6 +756,44 @@ pub fn compile_image_steps(
                         swap_red_blue: bgr,
                     },
                 );
+            }
+            // v2's `ToImage` (and v1's `PILToTensor`): the same 8-bit pixels as a CHW tensor.
+            // Geometry after it would run torchvision's tensor kernels, not PIL's.
+            (StepLibrary::Torchvision, "ToImage" | "PILToTensor") => {
+                need_pixels(&stage)?;
+                tensor_pixels = true;
+                layout = Some(Layout::Nchw);
+                push(
+                    "8-bit pixels as a CHW tensor: applied when the tensor is handed over",
+                    GlueOp::Nothing,
+                );
+            }
+            (StepLibrary::Torchvision, "ToDtype") => {
+                let dtype = param(step, &["dtype", "arg0"]).and_then(symbol);
+                if dtype != Some("float32") && dtype != Some("float") {
+                    return Err(fail(format!(
+                        "ToDtype to {} has no Rust equivalent here (the model takes float32)",
+                        dtype.unwrap_or("(unknown)")
+                    )));
+                }
+                let scale = matches!(param(step, &["scale", "arg1"]), Some(Value::Bool(true)));
+                match stage {
+                    Stage::Floats => push("already float32", GlueOp::Nothing),
+                    Stage::Pixels => {
+                        stage = Stage::Floats;
+                        push("pixels as float32 values 0..255", to_floats(bgr, false));
+                        if scale {
+                            // v2 scales with `mul_(1.0 / 255)` in float32, not ToTensor's `div(255)`.
+                            push(
+                                "ToDtype(scale=True): x * (1 / 255) in float32",
+                                GlueOp::Scalar {
+                                    op: "multiply",
+                                    value: 1.0 / 255.0,
+                                },
+                            );
+                        }
+                    }
+                }
             }
             (StepLibrary::Torchvision, "ToTensor") => {
                 need_pixels(&stage)?;
@@ -1078,6 +1125,48 @@ mod tests {
             error.contains("RGB canvas") && error.contains("wasm-migrate.yaml:"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn torchvision_v2_to_image_and_to_dtype_scale_by_multiplying() {
+        let plan_text = |extra: &str| {
+            format!(
+                "version: 1\nservice:\n  name: s\nmodel:\n  framework: pytorch\n  loaded_at: main.py:1\n\
+                 input:\n  kind: image\n  layout: nchw\n  dtype: f32\n\
+                 preprocessing:\n\
+                 - library: pil\n  op: open\n  at: main.py:1\n\
+                 {extra}\
+                 - library: torchvision\n  op: ToImage\n  at: main.py:3\n\
+                 - library: torchvision\n  op: ToDtype\n  params:\n    dtype:\n      symbol: torch.float32\n    scale: true\n  at: main.py:4\n\
+                 target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n  backend: openvino\n\
+                 tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n"
+            )
+        };
+        let path = Path::new("wasm-migrate.yaml");
+        let text = plan_text("");
+        let plan = MigrationPlan::from_yaml(path, &text).expect("plan parses");
+        let steps = compile_image_steps(&plan, path, &text).expect("compiles");
+        let code: Vec<&str> = steps.steps.iter().map(|s| s.code.as_str()).collect();
+        // v2 scales with `mul_(1 / 255)`, which rounds differently from ToTensor's `div(255)`.
+        assert_eq!(
+            code,
+            [
+                "",
+                "",
+                "let mut tensor = HwcTensor::from_image(&image);",
+                "tensor.multiply(0.003921569_f32);"
+            ]
+        );
+        assert_eq!(steps.layout, "Nchw");
+        // A resize after ToImage would run torchvision's tensor kernels: refused.
+        let text = plan_text(
+            "- library: torchvision\n  op: ToImage\n  at: main.py:2\n- library: torchvision\n  op: Resize\n  params:\n    size: 256\n  at: main.py:2\n",
+        );
+        let plan = MigrationPlan::from_yaml(path, &text).expect("plan parses");
+        let error = compile_image_steps(&plan, path, &text)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("tensor kernels"), "{error}");
     }
 
     #[test]

@@ -197,6 +197,9 @@ def model_kind(obj):
     mods = [c.__module__ or "" for c in type(obj).__mro__]
     names = [c.__name__ for c in type(obj).__mro__]
     if "torch" in sys.modules and isinstance(obj, sys.modules["torch"].nn.Module):
+        # torchvision's v2 transforms are nn.Modules too: preprocessing, not the model.
+        if any(m.startswith("torchvision.transforms") for m in mods):
+            return None
         return "torch", ("__call__", "forward")
     if "InferenceSession" in names and any(m.startswith("onnxruntime") for m in mods):
         return "onnxruntime", ("run",)
