@@ -809,3 +809,40 @@ fn a_yolo_letterbox_written_by_hand_keeps_its_border_and_no_geometry_arithmetic(
         Some(Value::List(v)) if matches!(v[0], Value::Expr { .. })
     ));
 }
+
+#[test]
+fn albumentations_compositions_are_steps_and_their_augmentations_are_not() {
+    let app = "import cv2\nimport numpy as np\nimport torch\nimport albumentations as A\nfrom albumentations.pytorch import ToTensorV2\nfrom fastapi import FastAPI, UploadFile\n\n\
+               app = FastAPI()\nmodel = torch.jit.load('model.pt')\n\
+               train_tf = A.Compose([A.HorizontalFlip(), A.ShiftScaleRotate(), A.Resize(256, 256), A.Normalize(), ToTensorV2()])\n\
+               infer_tf = A.Compose([A.HorizontalFlip(p=0.0), A.Resize(224, 224), A.Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)), ToTensorV2()])\n\n\
+               @app.post('/predict')\nasync def predict(file: UploadFile):\n    img = cv2.imdecode(np.frombuffer(await file.read(), np.uint8), cv2.IMREAD_COLOR)\n    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)\n    x = infer_tf(image=img)['image'].unsqueeze(0)\n    return {'y': int(model(x).argmax(1))}\n";
+    let (_d, r) = service(&[("app.py", app)]);
+    let ops: Vec<(&str, &str)> = r
+        .plan
+        .preprocessing
+        .iter()
+        .map(|s| (s.library.as_str(), s.op.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("numpy", "frombuffer"),
+            ("opencv", "imdecode"),
+            ("opencv", "cvtColor"),
+            ("albumentations", "Resize"),
+            ("albumentations", "Normalize"),
+            ("albumentations", "ToTensorV2"),
+            ("torch", "unsqueeze"),
+        ]
+    );
+    assert_eq!(param(&r, "Resize", "height"), Some(&Value::Int(224)));
+    assert_eq!(
+        param(&r, "Normalize", "std"),
+        Some(&FLOATS(&[0.5, 0.5, 0.5]))
+    );
+    assert_eq!(
+        param(&r, "Normalize", "max_pixel_value"),
+        Some(&Value::Float(255.0))
+    );
+}

@@ -95,6 +95,8 @@ pub enum StepLibrary {
     /// Done by a Hugging Face image processor (resize, center crop, rescale, normalize), as
     /// its preprocessor_config.json sets it.
     Transformers,
+    /// An albumentations transform (`A.Resize`, `A.Normalize`, `ToTensorV2`).
+    Albumentations,
 }
 
 impl StepLibrary {
@@ -113,6 +115,7 @@ impl StepLibrary {
             StepLibrary::Sklearn => "sklearn",
             StepLibrary::SentenceTransformers => "sentence-transformers",
             StepLibrary::Transformers => "transformers",
+            StepLibrary::Albumentations => "albumentations",
         }
     }
 }

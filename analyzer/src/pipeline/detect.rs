@@ -1263,6 +1263,9 @@ impl PipelineDetector {
             self.pipeline.preprocessing.push(step);
             return true;
         }
+        if q.starts_with("albumentations.") {
+            return self.albumentations_step(last, site);
+        }
         let (library, op, names): (StepLibrary, &str, &[&str]) = match q {
             "PIL.Image.open" => (StepLibrary::Pil, "open", &["fp", "mode"]),
             "PIL.ImageOps.exif_transpose"
@@ -1585,6 +1588,56 @@ impl PipelineDetector {
             }
             _ => {}
         }
+    }
+
+    /// An albumentations transform built into a composition (`A.Compose([A.Resize(224,
+    /// 224), A.Normalize(), ToTensorV2()])`), with the library's defaults where they decide
+    /// the numbers (Normalize's ImageNet mean and std and its 255 maximum, Resize's linear
+    /// interpolation).
+    fn albumentations_step(&mut self, op: &str, site: &CallSite<'_, '_>) -> bool {
+        if op == "Compose" {
+            return true;
+        }
+        if !op.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return false;
+        }
+        let names: &[&str] = match op {
+            "Resize" | "CenterCrop" | "RandomCrop" => &["height", "width", "interpolation"],
+            "Normalize" => &["mean", "std", "max_pixel_value"],
+            "SmallestMaxSize" | "LongestMaxSize" => &["max_size", "interpolation"],
+            "PadIfNeeded" => &[
+                "min_height",
+                "min_width",
+                "pad_height_divisor",
+                "pad_width_divisor",
+                "position",
+                "border_mode",
+                "value",
+            ],
+            _ => &[],
+        };
+        let mut params = Self::named_params(site, names);
+        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+        let defaults: Vec<(&str, Value)> = match op {
+            "Normalize" => vec![
+                ("mean", floats(libraries::IMAGENET_MEAN)),
+                ("std", floats(libraries::IMAGENET_STD)),
+                ("max_pixel_value", Value::Float(255.0)),
+            ],
+            "Resize" | "SmallestMaxSize" | "LongestMaxSize" => vec![(
+                "interpolation",
+                Value::Symbol {
+                    symbol: "cv2.INTER_LINEAR".into(),
+                },
+            )],
+            _ => Vec::new(),
+        };
+        for (key, value) in defaults {
+            params.entry(key.to_string()).or_insert(value);
+        }
+        let step = self.step(StepLibrary::Albumentations, op, params, site);
+        self.pipeline.preprocessing.push(step);
+        true
     }
 
     /// What one call contributes: a model load, a step, a label file.
@@ -1951,9 +2004,10 @@ impl Observer for PipelineDetector {
     fn assign_call(&mut self, target: &str, callee: Option<&str>, location: Location) {
         self.assigned_calls
             .push((target.to_string(), location.clone()));
-        if callee
-            .is_some_and(|c| c.starts_with("torchvision.transforms") && c.ends_with(".Compose"))
-        {
+        if callee.is_some_and(|c| {
+            (c.starts_with("torchvision.transforms") || c.starts_with("albumentations."))
+                && c.ends_with(".Compose")
+        }) {
             self.compose_vars.push((target.to_string(), location));
         }
     }

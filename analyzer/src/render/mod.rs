@@ -169,6 +169,7 @@ pub(crate) fn library_name(library: StepLibrary) -> &'static str {
         StepLibrary::Sklearn => "scikit-learn",
         StepLibrary::SentenceTransformers => "sentence-transformers",
         StepLibrary::Transformers => "transformers",
+        StepLibrary::Albumentations => "albumentations",
     }
 }
 
