@@ -846,3 +846,24 @@ fn albumentations_compositions_are_steps_and_their_augmentations_are_not() {
         Some(&Value::Float(255.0))
     );
 }
+
+#[test]
+fn scikit_image_resampling_is_hidden_and_torchvision_decoders_are_steps() {
+    let app = "import io\nimport numpy as np\nimport onnxruntime as ort\nimport torch\nimport torchvision.io as tio\nfrom PIL import Image\nfrom flask import Flask, request\nfrom skimage.transform import resize\n\n\
+               app = Flask(__name__)\nsess = ort.InferenceSession('m.onnx')\n\n\
+               @app.post('/a')\ndef a():\n    img = np.asarray(Image.open(io.BytesIO(request.data)).convert('RGB'))\n    x = resize(img, (224, 224), anti_aliasing=True).astype(np.float32)\n    return {'y': sess.run(None, {'x': x.transpose(2, 0, 1)[None]})[0].tolist()}\n\n\
+               @app.post('/b')\ndef b():\n    img = tio.decode_image(torch.frombuffer(request.data, dtype=torch.uint8))\n    x = img.float().numpy()[None]\n    return {'y': sess.run(None, {'x': x})[0].tolist()}\n";
+    let (_d, r) = service(&[("app.py", app)]);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "preprocessing-hidden" && f.message.contains("scikit-image")),
+        "skimage's resize is not silently dropped"
+    );
+    assert!(
+        r.plan
+            .preprocessing
+            .iter()
+            .any(|s| s.op == "io.decode_image")
+    );
+}

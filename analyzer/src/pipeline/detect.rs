@@ -1266,6 +1266,34 @@ impl PipelineDetector {
         if q.starts_with("albumentations.") {
             return self.albumentations_step(last, site);
         }
+        // torchvision's own decoders give a uint8 CHW tensor, not a PIL image.
+        if let Some(decoder) = q.strip_prefix("torchvision.io.")
+            && matches!(
+                decoder,
+                "decode_image" | "decode_jpeg" | "decode_png" | "read_image" | "image.decode_image"
+            )
+        {
+            let params = Self::named_params(site, &["input", "mode"]);
+            let op = format!("io.{}", decoder.rsplit('.').next().unwrap_or(decoder));
+            let step = self.step(StepLibrary::Torchvision, &op, params, site);
+            self.pipeline.preprocessing.push(step);
+            return true;
+        }
+        // scikit-image and SciPy resample and convert with their own numerics (skimage's
+        // `resize` also rescales to [0, 1] floats): a step the knowledge base does not mirror.
+        if [
+            "skimage.transform.",
+            "skimage.color.",
+            "skimage.exposure.",
+            "skimage.util.",
+            "scipy.ndimage.zoom",
+        ]
+        .iter()
+        .any(|p| q.starts_with(p))
+        {
+            self.hidden("scikit-image", site);
+            return true;
+        }
         let (library, op, names): (StepLibrary, &str, &[&str]) = match q {
             "PIL.Image.open" => (StepLibrary::Pil, "open", &["fp", "mode"]),
             "PIL.ImageOps.exif_transpose"

@@ -226,6 +226,11 @@ pub fn hidden_steps(library: &str) -> &'static str {
             "the image processor's resize, center crop, rescale and normalisation, set by the \
              model's preprocessor_config.json (not found in the service)"
         }
+        "scikit-image" => {
+            "scikit-image or SciPy resampling and colour conversion (skimage's `resize` \
+             anti-aliases and returns floats in [0, 1] unless preserve_range=True), which the \
+             glue does not mirror"
+        }
         "timm" => {
             "resize, center crop and normalisation from the model's pretrained config \
              (input_size, interpolation, crop_pct, mean, std)"
