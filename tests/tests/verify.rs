@@ -488,3 +488,61 @@ fn keras_with_tf_image_resize_matches_tensorflow_exactly() {
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["openvino", "tract"], 0.0);
 }
+
+#[test]
+fn a_package_service_holding_its_session_in_an_object_of_a_submodule_verifies() {
+    // The onnxruntime sample laid out as a package started by gunicorn (`scene.app:app`),
+    // its settings in another module and its session held by an object of `scene.model`.
+    let (_dir, service) = migrate_edited("onnxruntime-service", &[], |service| {
+        let source = std::fs::read_to_string(service.join("service.py")).unwrap();
+        std::fs::remove_file(service.join("service.py")).unwrap();
+        let package = service.join("scene");
+        std::fs::create_dir(&package).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(package.join(name), text).unwrap();
+        write("__init__.py", "");
+        write(
+            "settings.py",
+            "MODEL_PATH = \"model/classifier.onnx\"\nINPUT_W = 128\nINPUT_H = 96\n",
+        );
+        write(
+            "model.py",
+            "import onnxruntime as ort\n\nfrom .settings import MODEL_PATH\n\n\n\
+             class Scorer:\n    def __init__(self):\n        self.session = ort.InferenceSession(MODEL_PATH, providers=[\"CPUExecutionProvider\"])\n\n\
+             \x20   def logits(self, x):\n        return self.session.run(None, {\"input\": x})[0]\n\n\nscorer = Scorer()\n",
+        );
+        let app = source
+            .replace(
+                "MODEL_PATH = \"model/classifier.onnx\"\nINPUT_W = 128\nINPUT_H = 96\n",
+                "",
+            )
+            .replace(
+                "session = ort.InferenceSession(MODEL_PATH, providers=[\"CPUExecutionProvider\"])\n",
+                "",
+            )
+            .replace("import onnxruntime as ort\n", "")
+            .replace(
+                "from flask import Flask, jsonify, request\n",
+                "from flask import Flask, jsonify, request\n\nfrom .model import scorer\nfrom .settings import INPUT_H, INPUT_W\n",
+            )
+            .replace(
+                "    (logits,) = session.run(None, {\"input\": x})\n",
+                "    logits = scorer.logits(x)\n",
+            );
+        assert!(
+            app.contains("scorer.logits(x)"),
+            "the sample changed: {app}"
+        );
+        write("app.py", &app);
+        std::fs::write(
+            service.join("Dockerfile"),
+            "FROM python:3.11-slim\nCOPY . /srv\nWORKDIR /srv\nCMD [\"gunicorn\", \"scene.app:app\"]\n",
+        )
+        .unwrap();
+    });
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 1.0 / 255.0 / 0.25 + 1e-6);
+    // Watched where the service holds it, not in the entry module's globals.
+    let watched = report["original"]["watched"].to_string();
+    assert!(watched.contains("scorer.session"), "{watched}");
+}

@@ -226,6 +226,37 @@ def wrap_models(holder, attributes):
     return wrapped
 
 
+def wrap_service_models(service, entry_module):
+    """Models the service holds outside the entry module's globals: in the other modules of
+    the service it imported, in their classes' attributes, and in the attributes of the objects
+    they hold (`classifier = Classifier()` with `self.net`). Each is watched where it is held,
+    so the service reaches the watched object whichever module it calls it through."""
+    root = Path(service).resolve()
+    wrapped = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if module is entry_module or not path:
+            continue
+        resolved = Path(path).resolve()
+        if root not in resolved.parents or {".venv", "venv", "site-packages"} & set(resolved.parts):
+            continue
+        wrapped += [f"{name}.{w}" for w in wrap_models(module, vars(module))]
+    for module in [entry_module] + [m for m in list(sys.modules.values())
+                                    if getattr(m, "__file__", None)
+                                    and root in Path(m.__file__).resolve().parents]:
+        for holder_name, holder in list(vars(module).items()):
+            if inspect.isclass(holder) and holder.__module__ == module.__name__:
+                attributes = dict(vars(holder))
+            elif (not inspect.ismodule(holder) and not inspect.isroutine(holder)
+                  and not inspect.isclass(holder) and type(holder).__module__ == getattr(module, "__name__", "")
+                  and hasattr(holder, "__dict__") and not isinstance(holder, ModelProxy)):
+                attributes = vars(holder)
+            else:
+                continue
+            wrapped += [f"{holder_name}.{w}" for w in wrap_models(holder, attributes)]
+    return wrapped
+
+
 # ---------------------------------------------------------------------------------------------
 # Calling the entry point
 
@@ -477,12 +508,13 @@ def reference(config_path):
         call = torchserve_caller(module, entry, service, config.get("model_artifact"))
         wrapped = ["handler.model"]
     else:
-        wrapped = wrap_models(module, vars(module))
+        wrapped = wrap_models(module, vars(module)) or wrap_service_models(service, module)
         call = {"flask": flask_caller, "fastapi": fastapi_caller, "script": script_caller}[kind](module, entry)
     load_seconds = time.perf_counter() - start
     if not wrapped:
-        fail(3, "no-model", f"{entry['file']} holds no model object wasm-migrate can watch "
-             "(torch module, ONNX Runtime or OpenVINO session, Keras model) at module level")
+        fail(3, "no-model", f"{entry['file']} and the service modules it imports hold no model object "
+             "wasm-migrate can watch (torch module, ONNX Runtime or OpenVINO session, Keras model) as a "
+             "module global, a class attribute or an attribute of a module-level object")
 
     results = []
     for index, path in enumerate(inputs):
