@@ -195,14 +195,30 @@ pub mod flow {
         let glue_target = glue_target();
         let mut env = vec![("CARGO_TARGET_DIR", glue_target.to_str().unwrap())];
         env.extend(TEST_GLUE_PROFILE);
-        run_with(args, &env)
+        one_build_at_a_time(args, || run_with(args, &env))
     }
 
     /// [`wm`] with the glue crate's own release profile (fat LTO, one codegen unit), as users
     /// build it.
     pub fn wm_shipped_profile(args: &[&str]) -> Output {
         let glue_target = glue_target();
-        run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
+        one_build_at_a_time(args, || {
+            run_with(args, &[("CARGO_TARGET_DIR", glue_target.to_str().unwrap())])
+        })
+    }
+
+    /// Runs a `build` holding a lock on the shared glue target: a sample and its edited
+    /// variant are crates of the same name, so their `.wasm` lands at the same path, and a
+    /// build copying its module out must not pick up the other's (nextest runs the tests in
+    /// parallel processes, so the lock is a file lock).
+    fn one_build_at_a_time(args: &[&str], run: impl FnOnce() -> Output) -> Output {
+        if args.first() != Some(&"build") {
+            return run();
+        }
+        std::fs::create_dir_all(repo_root().join("target")).unwrap();
+        let lock = std::fs::File::create(repo_root().join("target/glue-target.lock")).unwrap();
+        lock.lock().unwrap();
+        run()
     }
 
     pub fn ok(output: Output, what: &str) -> String {

@@ -546,3 +546,30 @@ fn a_package_service_holding_its_session_in_an_object_of_a_submodule_verifies() 
     let watched = report["original"]["watched"].to_string();
     assert!(watched.contains("scorer.session"), "{watched}");
 }
+
+#[test]
+fn a_session_built_on_the_first_request_is_watched_by_its_type() {
+    // The onnxruntime sample with its session made lazily by the first request: at import
+    // time there is no model object to watch.
+    let (_dir, service) = migrate_edited("onnxruntime-service", &[], |service| {
+        let path = service.join("service.py");
+        edit(
+            &path,
+            "session = ort.InferenceSession(MODEL_PATH, providers=[\"CPUExecutionProvider\"])\n",
+            "_session = None\n\n\ndef get_session():\n    global _session\n    if _session is None:\n        _session = ort.InferenceSession(MODEL_PATH, providers=[\"CPUExecutionProvider\"])\n    return _session\n",
+        );
+        edit(
+            &path,
+            "    (logits,) = session.run(None, {\"input\": x})\n",
+            "    (logits,) = get_session().run(None, {\"input\": x})\n",
+        );
+    });
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 1.0 / 255.0 / 0.25 + 1e-6);
+    let watched = report["original"]["watched"].to_string();
+    assert!(
+        watched.contains("onnxruntime.InferenceSession.run"),
+        "{watched}"
+    );
+}

@@ -257,6 +257,42 @@ def wrap_service_models(service, entry_module):
     return wrapped
 
 
+def watch_model_types():
+    """The last resort, for models that do not exist at import time (built in a startup hook,
+    a lazy getter or on the first request) or sit in a container (`MODELS["clf"]`): the model
+    types themselves record their outermost call. torch modules that are torchvision
+    transforms are preprocessing and are not watched."""
+    watched = []
+    depth = [0]
+
+    def recording(original, feed_of):
+        def call(self, *args, **kwargs):
+            if depth[0] or type(self).__module__.startswith("torchvision.transforms"):
+                return original(self, *args, **kwargs)
+            depth[0] += 1
+            try:
+                start = time.perf_counter()
+                result = original(self, *args, **kwargs)
+                RECORDER.model_seconds += time.perf_counter() - start
+            finally:
+                depth[0] -= 1
+            RECORDER.calls.append({"inputs": flatten(feed_of(args, kwargs)), "outputs": flatten(result)})
+            return result
+        return call
+
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "nn"):
+        torch.nn.Module.__call__ = recording(torch.nn.Module.__call__,
+                                             lambda a, k: list(a) + list(k.values()))
+        watched.append("torch.nn.Module.__call__ (every torch model)")
+    ort = sys.modules.get("onnxruntime")
+    if ort is not None and hasattr(ort, "InferenceSession"):
+        ort.InferenceSession.run = recording(
+            ort.InferenceSession.run, lambda a, k: a[1] if len(a) > 1 else k.get("input_feed"))
+        watched.append("onnxruntime.InferenceSession.run (every session)")
+    return watched
+
+
 # ---------------------------------------------------------------------------------------------
 # Calling the entry point
 
@@ -370,6 +406,8 @@ def fastapi_caller(module, entry):
     field = upload_field(route.endpoint) or "file"
     body_field = text_body_field(route.endpoint)
     client = TestClient(app)
+    # Startup events and the lifespan run as under uvicorn: models loaded there exist.
+    client.__enter__()
     method = (entry.get("methods") or ["POST"])[0].lower()
 
     def call(path):
@@ -508,7 +546,8 @@ def reference(config_path):
         call = torchserve_caller(module, entry, service, config.get("model_artifact"))
         wrapped = ["handler.model"]
     else:
-        wrapped = wrap_models(module, vars(module)) or wrap_service_models(service, module)
+        wrapped = (wrap_models(module, vars(module)) or wrap_service_models(service, module)
+                   or watch_model_types())
         call = {"flask": flask_caller, "fastapi": fastapi_caller, "script": script_caller}[kind](module, entry)
     load_seconds = time.perf_counter() - start
     if not wrapped:
