@@ -245,12 +245,16 @@ def wrap_service_models(service, entry_module):
                                     if getattr(m, "__file__", None)
                                     and root in Path(m.__file__).resolve().parents]:
         for holder_name, holder in list(vars(module).items()):
+            # Only the service's own classes and their objects are looked into: other
+            # objects (Flask's `request`) may raise when touched outside a request.
             if inspect.isclass(holder) and holder.__module__ == module.__name__:
                 attributes = dict(vars(holder))
-            elif (not inspect.ismodule(holder) and not inspect.isroutine(holder)
-                  and not inspect.isclass(holder) and type(holder).__module__ == getattr(module, "__name__", "")
-                  and hasattr(holder, "__dict__") and not isinstance(holder, ModelProxy)):
-                attributes = vars(holder)
+            elif (type(holder).__module__ == getattr(module, "__name__", "")
+                  and not inspect.isclass(holder) and not isinstance(holder, ModelProxy)):
+                try:
+                    attributes = vars(holder)
+                except TypeError:
+                    continue
             else:
                 continue
             wrapped += [f"{holder_name}.{w}" for w in wrap_models(holder, attributes)]
