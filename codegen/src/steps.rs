@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use serde::Serialize;
-use wasm_migrate_plan::StepLibrary;
 use wasm_migrate_plan::Value;
 use wasm_migrate_plan::{Layout, MigrationPlan, PlanStep};
+use wasm_migrate_plan::{SliceOffset, StepLibrary};
 
 use crate::error::CodegenError;
 
@@ -50,21 +50,7 @@ pub enum GlueOp {
     },
     /// cv2.resize with `Interpolation::{interpolation}`.
     CvResize {
-        width: usize,
-        height: usize,
-        interpolation: &'static str,
-    },
-    /// cv2.resize to a size computed per image keeping the aspect: one side (the shorter or
-    /// the longer) to `size`.
-    CvAspectResize {
-        size: usize,
-        shorter: bool,
-        interpolation: &'static str,
-    },
-    /// cv2.resize to the largest size with the image's aspect inside a box (a letterbox).
-    CvFitResize {
-        width: usize,
-        height: usize,
+        size: ResizeSize,
         interpolation: &'static str,
     },
     /// A center crop by NumPy slicing: `offset` is the `crop::SliceOffset` the service's
@@ -72,7 +58,7 @@ pub enum GlueOp {
     SliceCenterCrop {
         width: usize,
         height: usize,
-        offset: &'static str,
+        offset: SliceOffset,
     },
     /// PIL's paste of the image at the centre of a new filled canvas.
     PasteCentered {
@@ -115,7 +101,7 @@ pub enum GlueOp {
     },
 }
 
-/// The output size of a PIL resize.
+/// The output size of a PIL or OpenCV resize.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResizeSize {
     /// torchvision's rule: the shorter side to `sizes[0]` (or exactly `[h, w]`), `max_size`.
@@ -132,6 +118,59 @@ pub enum ResizeSize {
         width: usize,
         height: usize,
     },
+    /// One side (the shorter or the longer) to `size`, keeping the aspect.
+    Aspect {
+        size: usize,
+        shorter: bool,
+    },
+}
+
+impl ResizeSize {
+    /// The statements that compute the size from the image's, and the resize call's
+    /// `width, height` arguments.
+    fn render(&self) -> (String, String) {
+        let computed = |call: String| {
+            (
+                format!("let (width, height) = {call};\n    "),
+                "width, height".to_string(),
+            )
+        };
+        match self {
+            ResizeSize::Torchvision { sizes, max_size } => {
+                let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                let max_size = match max_size {
+                    Some(m) => format!("Some({m})"),
+                    None => "None".into(),
+                };
+                computed(format!(
+                    "crop::torchvision_resize_size(image.width, image.height, &[{}], {max_size})",
+                    sizes.join(", ")
+                ))
+            }
+            ResizeSize::Exact { width, height } => (String::new(), format!("{width}, {height}")),
+            ResizeSize::Fit { width, height } => computed(format!(
+                "crop::fit_size(image.width, image.height, {width}, {height})"
+            )),
+            ResizeSize::Aspect { size, shorter } => computed(format!(
+                "crop::aspect_resize_size(image.width, image.height, {size}, {shorter})"
+            )),
+        }
+    }
+
+    /// How the generated comment says it.
+    fn describe(&self) -> String {
+        match self {
+            ResizeSize::Torchvision { sizes, .. } => format!("torchvision's rule for {sizes:?}"),
+            ResizeSize::Exact { width, height } => format!("to {width}x{height}"),
+            ResizeSize::Fit { width, height } => {
+                format!("keeping the aspect to fit {width}x{height}")
+            }
+            ResizeSize::Aspect { size, shorter } => {
+                let which = if *shorter { "shorter" } else { "longer" };
+                format!("keeping the aspect, the {which} side to {size}")
+            }
+        }
+    }
 }
 
 /// The NumPy arithmetic the glue's tensor has methods for.
@@ -146,31 +185,7 @@ impl GlueOp {
         match self {
             GlueOp::Nothing => String::new(),
             GlueOp::Resize { size, filter, crop } => {
-                let (prefix, dims) = match size {
-                    ResizeSize::Torchvision { sizes, max_size } => {
-                        let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
-                        let max_size = match max_size {
-                            Some(m) => format!("Some({m})"),
-                            None => "None".into(),
-                        };
-                        (
-                            format!(
-                                "let (width, height) = crop::torchvision_resize_size(image.width, image.height, &[{}], {max_size});\n    ",
-                                sizes.join(", ")
-                            ),
-                            "width, height".to_string(),
-                        )
-                    }
-                    ResizeSize::Exact { width, height } => {
-                        (String::new(), format!("{width}, {height}"))
-                    }
-                    ResizeSize::Fit { width, height } => (
-                        format!(
-                            "let (width, height) = crop::fit_size(image.width, image.height, {width}, {height});\n    "
-                        ),
-                        "width, height".to_string(),
-                    ),
-                };
+                let (prefix, dims) = size.render();
                 match crop {
                     Some((w, h)) => format!(
                         "{prefix}let image = crop::resize_and_center_crop(&image, {dims}, Filter::{filter}, {w}, {h});"
@@ -186,34 +201,20 @@ impl GlueOp {
                 format!("let image = crop::center_crop(&image, {width}, {height});")
             }
             GlueOp::CvResize {
-                width,
-                height,
-                interpolation,
-            } => format!(
-                "let image = cv_resize::resize(&image, {width}, {height}, Interpolation::{interpolation});"
-            ),
-            GlueOp::CvAspectResize {
                 size,
-                shorter,
                 interpolation,
-            } => format!(
-                "let (width, height) = crop::aspect_resize_size(image.width, image.height, {size}, {shorter});\n    \
-                 let image = cv_resize::resize(&image, width, height, Interpolation::{interpolation});"
-            ),
-            GlueOp::CvFitResize {
-                width,
-                height,
-                interpolation,
-            } => format!(
-                "let (width, height) = crop::fit_size(image.width, image.height, {width}, {height});\n    \
-                 let image = cv_resize::resize(&image, width, height, Interpolation::{interpolation});"
-            ),
+            } => {
+                let (prefix, dims) = size.render();
+                format!(
+                    "{prefix}let image = cv_resize::resize(&image, {dims}, Interpolation::{interpolation});"
+                )
+            }
             GlueOp::SliceCenterCrop {
                 width,
                 height,
                 offset,
             } => format!(
-                "let image = crop::slice_center_crop(&image, {width}, {height}, crop::SliceOffset::{offset});"
+                "let image = crop::slice_center_crop(&image, {width}, {height}, crop::SliceOffset::{offset:?});"
             ),
             GlueOp::PasteCentered {
                 width,
@@ -538,28 +539,6 @@ pub fn compile_image_steps(
                     },
                 );
             }
-            (StepLibrary::Pil, "resize") if param(step, &["fit"]).is_some() => {
-                need_pixels(&stage)?;
-                let size = param(step, &["fit"])
-                    .and_then(numbers)
-                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
-                    .ok_or_else(|| fail("fit must be [width, height]".into()))?;
-                let filter = pil_filter(step).map_err(&fail)?;
-                push(
-                    &format!(
-                        "PIL resize keeping the aspect to fit {}x{}, {filter}",
-                        size[0], size[1]
-                    ),
-                    GlueOp::Resize {
-                        size: ResizeSize::Fit {
-                            width: size[0] as usize,
-                            height: size[1] as usize,
-                        },
-                        filter,
-                        crop: None,
-                    },
-                );
-            }
             (StepLibrary::Pil, "paste") => {
                 need_pixels(&stage)?;
                 if param(step, &["mode"]).and_then(symbol) != Some("RGB") {
@@ -570,9 +549,8 @@ pub fn compile_image_steps(
                 if !matches!(param(step, &["centered"]), Some(Value::Bool(true))) {
                     return Err(fail("only a centered paste has a Rust equivalent".into()));
                 }
-                let canvas = param(step, &["canvas"])
-                    .and_then(numbers)
-                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
+                let (width, height) = param(step, &["canvas"])
+                    .and_then(positive_pair)
                     .ok_or_else(|| fail("canvas must be [width, height]".into()))?;
                 let fill = match param(step, &["fill"]).and_then(numbers).as_deref() {
                     Some([v]) => [*v as u8; 3],
@@ -581,79 +559,25 @@ pub fn compile_image_steps(
                 };
                 push(
                     &format!(
-                        "PIL paste centered on a {}x{} canvas filled with {fill:?}",
-                        canvas[0], canvas[1]
+                        "PIL paste centered on a {width}x{height} canvas filled with {fill:?}"
                     ),
                     GlueOp::PasteCentered {
-                        width: canvas[0] as usize,
-                        height: canvas[1] as usize,
+                        width,
+                        height,
                         fill,
                     },
                 );
             }
             (StepLibrary::Pil, "resize") => {
                 need_pixels(&stage)?;
-                let size = param(step, &["size", "arg0"])
-                    .and_then(numbers)
-                    .filter(|s| s.len() == 2)
-                    .ok_or_else(|| fail("size must be (width, height)".into()))?;
+                let size = resize_size(step, &["size", "arg0"]).map_err(&fail)?;
                 let filter = pil_filter(step).map_err(&fail)?;
                 push(
-                    &format!(
-                        "PIL resize to exactly {}x{} with {filter}",
-                        size[0], size[1]
-                    ),
+                    &format!("PIL resize {} with {filter}", size.describe()),
                     GlueOp::Resize {
-                        size: ResizeSize::Exact {
-                            width: size[0] as usize,
-                            height: size[1] as usize,
-                        },
+                        size,
                         filter,
                         crop: None,
-                    },
-                );
-            }
-            (StepLibrary::Opencv, "resize")
-                if param(step, &["shorter_side", "longer_side"]).is_some() =>
-            {
-                need_pixels(&stage)?;
-                let interpolation = cv_interpolation(step).map_err(&fail)?;
-                let shorter = param(step, &["shorter_side"]).is_some();
-                let size = param(step, &["shorter_side", "longer_side"])
-                    .and_then(number)
-                    .filter(|s| *s >= 1.0)
-                    .ok_or_else(|| fail("the side must be a positive number".into()))?;
-                let which = if shorter { "shorter" } else { "longer" };
-                push(
-                    &format!(
-                        "cv2.resize keeping the aspect, the {which} side to {size}, INTER_{}",
-                        interpolation.to_uppercase()
-                    ),
-                    GlueOp::CvAspectResize {
-                        size: size as usize,
-                        shorter,
-                        interpolation,
-                    },
-                );
-            }
-            (StepLibrary::Opencv, "resize") if param(step, &["fit"]).is_some() => {
-                need_pixels(&stage)?;
-                let interpolation = cv_interpolation(step).map_err(&fail)?;
-                let size = param(step, &["fit"])
-                    .and_then(numbers)
-                    .filter(|s| s.len() == 2 && s.iter().all(|v| *v >= 1.0))
-                    .ok_or_else(|| fail("fit must be [width, height]".into()))?;
-                push(
-                    &format!(
-                        "cv2.resize keeping the aspect to fit {}x{}, INTER_{}",
-                        size[0],
-                        size[1],
-                        interpolation.to_uppercase()
-                    ),
-                    GlueOp::CvFitResize {
-                        width: size[0] as usize,
-                        height: size[1] as usize,
-                        interpolation,
                     },
                 );
             }
@@ -663,24 +587,22 @@ pub fn compile_image_steps(
                     .and_then(numbers)
                     .filter(|s| s.len() == 2)
                     .ok_or_else(|| fail("center_crop must be [height, width]".into()))?;
-                let offset = match param(step, &["offset"]) {
-                    Some(Value::Str(s)) if s == "size // 2 - crop // 2" => "HalfMinusHalf",
-                    Some(Value::Str(s)) if s == "(size - crop) // 2" => "FloorHalfDifference",
-                    Some(Value::Str(s)) if s == "round((size - crop) / 2)" => "RoundHalfDifference",
-                    _ => {
-                        return Err(fail(
-                            "offset must be \"size // 2 - crop // 2\", \"(size - crop) // 2\" or \"round((size - crop) / 2)\"".into(),
-                        ));
-                    }
-                };
+                let offset = param(step, &["offset"])
+                    .and_then(Value::as_str)
+                    .and_then(SliceOffset::parse)
+                    .ok_or_else(|| {
+                        let known: Vec<String> = SliceOffset::ALL
+                            .iter()
+                            .map(|o| format!("{:?}", o.as_str()))
+                            .collect();
+                        fail(format!("offset must be {}", known.join(", ")))
+                    })?;
                 push(
                     &format!(
                         "NumPy slicing crop {}x{} centered, start {}",
                         sizes[1] as usize,
                         sizes[0] as usize,
-                        param(step, &["offset"])
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
+                        offset.as_str()
                     ),
                     GlueOp::SliceCenterCrop {
                         width: sizes[1] as usize,
@@ -691,10 +613,7 @@ pub fn compile_image_steps(
             }
             (StepLibrary::Opencv, "resize") => {
                 need_pixels(&stage)?;
-                let size = param(step, &["dsize", "arg1"])
-                    .and_then(numbers)
-                    .filter(|s| s.len() == 2)
-                    .ok_or_else(|| fail("dsize must be (width, height)".into()))?;
+                let size = resize_size(step, &["dsize", "arg1"]).map_err(&fail)?;
                 let interpolation = cv_interpolation(step).map_err(&fail)?;
                 let numerics = match interpolation {
                     "Area" => "OpenCV's block means and float cell shares",
@@ -703,14 +622,12 @@ pub fn compile_image_steps(
                 };
                 push(
                     &format!(
-                        "cv2.resize to {}x{}, INTER_{}, {numerics}",
-                        size[0],
-                        size[1],
+                        "cv2.resize {}, INTER_{}, {numerics}",
+                        size.describe(),
                         interpolation.to_uppercase()
                     ),
                     GlueOp::CvResize {
-                        width: size[0] as usize,
-                        height: size[1] as usize,
+                        size,
                         interpolation,
                     },
                 );
@@ -949,6 +866,40 @@ pub fn compile_image_steps(
             Layout::Nhwc => "Nhwc",
         },
         warnings,
+    })
+}
+
+/// `[a, b]` of two numbers of at least 1, as sizes.
+fn positive_pair(v: &Value) -> Option<(usize, usize)> {
+    match numbers(v)?.as_slice() {
+        [a, b] if *a >= 1.0 && *b >= 1.0 => Some((*a as usize, *b as usize)),
+        _ => None,
+    }
+}
+
+/// The output size of a PIL or OpenCV resize step: a rule the analyzer read from hand-written
+/// code (`shorter_side`/`longer_side`, `fit`), else `(width, height)` under `exact`.
+fn resize_size(step: &PlanStep, exact: &[&str]) -> Result<ResizeSize, String> {
+    if let Some(side) = param(step, &["shorter_side", "longer_side"]) {
+        let size = number(side)
+            .filter(|s| *s >= 1.0)
+            .ok_or("the side must be a positive number")?;
+        return Ok(ResizeSize::Aspect {
+            size: size as usize,
+            shorter: param(step, &["shorter_side"]).is_some(),
+        });
+    }
+    if let Some(fit) = param(step, &["fit"]) {
+        let (width, height) = positive_pair(fit).ok_or("fit must be [width, height]")?;
+        return Ok(ResizeSize::Fit { width, height });
+    }
+    let size = param(step, exact)
+        .and_then(numbers)
+        .filter(|s| s.len() == 2)
+        .ok_or_else(|| format!("{} must be (width, height)", exact[0]))?;
+    Ok(ResizeSize::Exact {
+        width: size[0] as usize,
+        height: size[1] as usize,
     })
 }
 
@@ -1232,8 +1183,10 @@ mod tests {
             ),
             (
                 GlueOp::CvResize {
-                    width: 64,
-                    height: 48,
+                    size: ResizeSize::Exact {
+                        width: 64,
+                        height: 48,
+                    },
                     interpolation: "Area",
                 },
                 "let image = cv_resize::resize(&image, 64, 48, Interpolation::Area);",

@@ -138,3 +138,37 @@ pub enum InputKind {
     Tensor,
     Tabular,
 }
+
+/// How a center crop by slicing (`image[top:top + h, left:left + w]`) computes its start from
+/// the image side `size` and the `crop` side: the plan holds the expression as written, and
+/// the glue computes the same start (the spellings differ by a pixel on odd sizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SliceOffset {
+    /// `size // 2 - crop // 2`
+    HalfMinusHalf,
+    /// `(size - crop) // 2`, or `int((size - crop) / 2)`
+    FloorHalfDifference,
+    /// `round((size - crop) / 2)`: Python rounds half to even.
+    RoundHalfDifference,
+}
+
+impl SliceOffset {
+    pub const ALL: [SliceOffset; 3] = [
+        SliceOffset::HalfMinusHalf,
+        SliceOffset::FloorHalfDifference,
+        SliceOffset::RoundHalfDifference,
+    ];
+
+    /// The expression the plan writes (`offset: "(size - crop) // 2"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SliceOffset::HalfMinusHalf => "size // 2 - crop // 2",
+            SliceOffset::FloorHalfDifference => "(size - crop) // 2",
+            SliceOffset::RoundHalfDifference => "round((size - crop) / 2)",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}

@@ -17,7 +17,7 @@ pub mod plan;
 pub mod value;
 
 pub use error::PlanError;
-pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, StepLibrary};
+pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};
 pub use loaded::{LoadedPlan, location_for, resolve, write_atomic};
 pub use plan::*;
 pub use value::Value;

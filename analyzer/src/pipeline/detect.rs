@@ -476,21 +476,14 @@ impl PipelineDetector {
         op: &str,
         params: Vec<(&str, Value)>,
     ) -> Step {
-        Step {
+        let params = params.into_iter().map(|(k, v)| (k.to_string(), v));
+        Step::new(
             library,
-            op: op.to_string(),
-            params: params
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            scope: call.scope.clone(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            location: call.location.clone(),
-            order: Vec::new(),
-            written_in: None,
-        }
+            op,
+            params.collect(),
+            call.scope.clone(),
+            call.location.clone(),
+        )
     }
 
     /// `model.encode(texts, normalize_embeddings=True)`: the model's tokenizer, then, after
@@ -842,20 +835,15 @@ impl PipelineDetector {
 
     fn image_classifier_steps(&mut self, class: &TorchserveClass, scope: &str) {
         let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
-        let step = |library, op: &str, params: Vec<(&str, Value)>| Step {
-            library,
-            op: op.to_string(),
-            params: params
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            scope: scope.to_string(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            order: Vec::new(),
-            written_in: None,
-            location: class.location.clone(),
+        let step = |library, op: &str, params: Vec<(&str, Value)>| {
+            let params = params.into_iter().map(|(k, v)| (k.to_string(), v));
+            Step::new(
+                library,
+                op,
+                params.collect(),
+                scope.to_string(),
+                class.location.clone(),
+            )
         };
         self.pipeline.preprocessing.extend([
             step(StepLibrary::Pil, "open", vec![]),
@@ -919,18 +907,7 @@ impl PipelineDetector {
         {
             params.insert("when".to_string(), Value::Str(condition));
         }
-        Step {
-            library,
-            op: op.to_string(),
-            params,
-            scope: site.scope.clone(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            order: Vec::new(),
-            written_in: None,
-            location: site.location(),
-        }
+        Step::new(library, op, params, site.scope.clone(), site.location())
     }
 
     fn model(
@@ -1172,34 +1149,29 @@ impl PipelineDetector {
                 let class = parts[1];
                 // `AutoConfig` and `GenerationConfig` read settings (labels), not weights.
                 if class.ends_with("Config") {
-                } else if is_image_processor(class) {
-                    // Its steps come from the model directory's preprocessor_config.json,
-                    // read service-wide (`service/hf_config.rs`).
-                    let params = Self::named_params(site, &["pretrained_model_name_or_path"]);
-                    let step = self.step(
-                        StepLibrary::Transformers,
-                        &format!("{class}.from_pretrained"),
-                        params,
-                        site,
-                    );
-                    self.pipeline.preprocessing.push(step);
-                    if let Some(holder) = self.holder_of(site) {
-                        self.image_processor_holders.insert(holder);
-                    }
                 } else if class.contains("Tokenizer")
                     || class.contains("Processor")
                     || class.contains("FeatureExtractor")
                 {
+                    // An image processor's steps come from the model directory's
+                    // preprocessor_config.json, read service-wide (`service/hf_config.rs`).
+                    let image = is_image_processor(class);
+                    let library = if image {
+                        StepLibrary::Transformers
+                    } else {
+                        StepLibrary::Tokenizer
+                    };
                     let params = Self::named_params(site, &["pretrained_model_name_or_path"]);
-                    let step = self.step(
-                        StepLibrary::Tokenizer,
-                        &format!("{class}.from_pretrained"),
-                        params,
-                        site,
-                    );
+                    let step =
+                        self.step(library, &format!("{class}.from_pretrained"), params, site);
                     self.pipeline.preprocessing.push(step);
                     if let Some(holder) = self.holder_of(site) {
-                        self.tokenizer_holders.insert(holder);
+                        let holders = if image {
+                            &mut self.image_processor_holders
+                        } else {
+                            &mut self.tokenizer_holders
+                        };
+                        holders.insert(holder);
                     }
                 } else {
                     self.model(
@@ -1814,18 +1786,13 @@ impl Observer for PipelineDetector {
             && expr.trim_start_matches('(').trim_start().starts_with("1 +")
             && expr.contains("exp(-")
         {
-            self.pipeline.postprocessing.push(Step {
-                library: StepLibrary::Numpy,
-                op: "sigmoid".to_string(),
-                params: BTreeMap::new(),
-                scope: site.scope.clone(),
-                composed_in: None,
-                composition_unused: false,
-                applied_at: None,
-                order: Vec::new(),
-                written_in: None,
-                location: site.location.clone(),
-            });
+            self.pipeline.postprocessing.push(Step::new(
+                StepLibrary::Numpy,
+                "sigmoid",
+                BTreeMap::new(),
+                site.scope.clone(),
+                site.location.clone(),
+            ));
             return;
         }
         let op = match site.op {
@@ -1841,18 +1808,13 @@ impl Observer for PipelineDetector {
             &site.left
         };
         params.insert("value".to_string(), constant.clone());
-        self.contextual.push(Step {
-            library: StepLibrary::Numpy,
-            op: op.to_string(),
+        self.contextual.push(Step::new(
+            StepLibrary::Numpy,
+            op,
             params,
-            scope: site.scope.clone(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            order: Vec::new(),
-            written_in: None,
-            location: site.location.clone(),
-        });
+            site.scope.clone(),
+            site.location.clone(),
+        ));
     }
 
     fn center_crop_slice(&mut self, crop: &SliceCrop, location: Location, scope: &str) {
@@ -1866,33 +1828,23 @@ impl Observer for PipelineDetector {
                 Value::Str(crop.offset.as_str().to_string()),
             ),
         ]);
-        self.contextual.push(Step {
-            library: StepLibrary::Numpy,
-            op: "slice".to_string(),
+        self.contextual.push(Step::new(
+            StepLibrary::Numpy,
+            "slice",
             params,
-            scope: scope.to_string(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            order: Vec::new(),
-            written_in: None,
+            scope.to_string(),
             location,
-        });
+        ));
     }
 
     fn channel_flip(&mut self, location: Location, scope: &str) {
-        self.contextual.push(Step {
-            library: StepLibrary::Numpy,
-            op: "reverse_channels".to_string(),
-            params: BTreeMap::new(),
-            scope: scope.to_string(),
-            composed_in: None,
-            composition_unused: false,
-            applied_at: None,
-            order: Vec::new(),
-            written_in: None,
+        self.contextual.push(Step::new(
+            StepLibrary::Numpy,
+            "reverse_channels",
+            BTreeMap::new(),
+            scope.to_string(),
             location,
-        });
+        ));
     }
 
     fn function(&mut self, site: &FunctionSite) {

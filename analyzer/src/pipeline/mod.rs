@@ -69,6 +69,28 @@ pub struct Step {
 }
 
 impl Step {
+    /// A step written at `location` in `scope`, before placement puts it in execution order.
+    pub fn new(
+        library: StepLibrary,
+        op: &str,
+        params: BTreeMap<String, Value>,
+        scope: String,
+        location: Location,
+    ) -> Self {
+        Step {
+            library,
+            op: op.to_string(),
+            params,
+            scope,
+            composed_in: None,
+            composition_unused: false,
+            applied_at: None,
+            location,
+            order: Vec::new(),
+            written_in: None,
+        }
+    }
+
     /// Where the step runs: where its composition is applied, else where it is written.
     pub fn runs_at(&self) -> &Location {
         self.applied_at.as_ref().unwrap_or(&self.location)

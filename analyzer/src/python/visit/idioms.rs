@@ -12,33 +12,13 @@ use ruff_text_size::Ranged;
 
 use super::resolve::Context;
 use crate::python::value::Value;
+pub use wasm_migrate_plan::SliceOffset;
 
 /// Which side of the image an aspect-keeping resize sets to `size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AspectSide {
     Shorter,
     Longer,
-}
-
-/// How a slicing center crop computes its start offset from the image `size` and the `crop`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SliceOffset {
-    /// `size // 2 - crop // 2`
-    HalfMinusHalf,
-    /// `(size - crop) // 2`, or `int((size - crop) / 2)`
-    FloorHalfDifference,
-    /// `round((size - crop) / 2)`: Python rounds half to even.
-    RoundHalfDifference,
-}
-
-impl SliceOffset {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SliceOffset::HalfMinusHalf => "size // 2 - crop // 2",
-            SliceOffset::FloorHalfDifference => "(size - crop) // 2",
-            SliceOffset::RoundHalfDifference => "round((size - crop) / 2)",
-        }
-    }
 }
 
 /// A slicing center crop: `[height, width]` and the offset rule (the same on both axes).
