@@ -70,6 +70,11 @@ pub struct VerifyArgs {
     /// How many photographs to make when no --inputs are given.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub count: usize,
+    /// The model to compare when a request calls several (a detector, then a classifier):
+    /// its attribute path (`predictor.session`), last name (`session`) or type
+    /// (`InferenceSession`). Default: the first one each request calls; the report names them.
+    #[arg(long, value_name = "NAME", conflicts_with = "reference")]
+    pub model: Option<String>,
     /// Keep the inputs used in DIR.
     #[arg(long, value_name = "DIR")]
     pub save_inputs: Option<PathBuf>,
@@ -158,6 +163,7 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         overrides: args.tolerances.into_iter().collect(),
         top_k: args.top_k,
         force: args.force,
+        model: args.model,
         ..VerifyOptions::new(args.service)
     };
     let spinner = crate::progress::spinner("verifying");

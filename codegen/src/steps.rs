@@ -66,6 +66,8 @@ pub enum GlueOp {
         height: usize,
         fill: [u8; 3],
     },
+    /// `ImageOps.exif_transpose`: the file's orientation tag applied to the pixels.
+    ExifTranspose,
     /// tf.image.resize bilinear: pixels in, float32 out.
     TfResize {
         width: usize,
@@ -221,6 +223,9 @@ impl GlueOp {
                 height,
                 fill,
             } => format!("let image = crop::paste_centered(&image, {width}, {height}, {fill:?});"),
+            GlueOp::ExifTranspose => {
+                "let image = exif::transpose(&image, exif::orientation(&bytes));".into()
+            }
             GlueOp::TfResize {
                 width,
                 height,
@@ -421,7 +426,7 @@ pub fn compile_image_steps(
             (StepLibrary::Pil, "open") => {
                 decoded = true;
                 push(
-                    "decoded above to 8-bit RGB (image-rs; PNG is bit-exact with PIL)",
+                    "decoded above to 8-bit RGB, bit-exact with PIL (JPEG as its libjpeg-turbo)",
                     GlueOp::Nothing,
                 );
             }
@@ -441,6 +446,13 @@ pub fn compile_image_steps(
                 push(
                     "decoded above; OpenCV holds it as BGR from here",
                     GlueOp::Nothing,
+                );
+            }
+            (StepLibrary::Pil, "exif_transpose") => {
+                need_pixels(&stage)?;
+                push(
+                    "rotated or flipped by the file's EXIF orientation, as PIL does",
+                    GlueOp::ExifTranspose,
                 );
             }
             (StepLibrary::Pil, "convert") => {

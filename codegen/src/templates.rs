@@ -48,7 +48,37 @@ pub const OPS: &[(&str, &str)] = &[
         "cv_resize.rs",
         include_str!("../../preprocess/src/cv_resize.rs"),
     ),
+    ("decode.rs", include_str!("../../preprocess/src/decode.rs")),
+    ("exif.rs", include_str!("../../preprocess/src/exif.rs")),
     ("image.rs", include_str!("../../preprocess/src/image.rs")),
+    (
+        "jpeg/mod.rs",
+        include_str!("../../preprocess/src/jpeg/mod.rs"),
+    ),
+    (
+        "jpeg/color.rs",
+        include_str!("../../preprocess/src/jpeg/color.rs"),
+    ),
+    (
+        "jpeg/huffman.rs",
+        include_str!("../../preprocess/src/jpeg/huffman.rs"),
+    ),
+    (
+        "jpeg/idct.rs",
+        include_str!("../../preprocess/src/jpeg/idct.rs"),
+    ),
+    (
+        "jpeg/markers.rs",
+        include_str!("../../preprocess/src/jpeg/markers.rs"),
+    ),
+    (
+        "jpeg/scan.rs",
+        include_str!("../../preprocess/src/jpeg/scan.rs"),
+    ),
+    (
+        "jpeg/upsample.rs",
+        include_str!("../../preprocess/src/jpeg/upsample.rs"),
+    ),
     (
         "pil_resize.rs",
         include_str!("../../preprocess/src/pil_resize.rs"),
@@ -67,7 +97,10 @@ pub const OPS_MOD: &str = "//! Image operations with the numerics of PIL, torchv
 \n\
 pub mod crop;\n\
 pub mod cv_resize;\n\
+pub mod decode;\n\
+pub mod exif;\n\
 pub mod image;\n\
+pub mod jpeg;\n\
 pub mod pil_resize;\n\
 pub mod tensor;\n\
 pub mod tf_resize;\n\

@@ -9,15 +9,21 @@
 //! | [`cv_resize`] | `cv2.resize` with `INTER_LINEAR`, `INTER_NEAREST` and `INTER_AREA` on 8-bit images |
 //! | [`tf_resize`] | `tf.image.resize` (bilinear, half-pixel centres, no antialiasing) |
 //! | [`crop`] | torchvision `CenterCrop` (its rounding and zero padding) and `Resize` sizing |
+//! | [`decode`] | `Image.open(f).convert("RGB")` on JPEG and PNG uploads (PIL's handling of alpha, palettes, 16-bit) |
+//! | [`exif`] | `ImageOps.exif_transpose` (the orientation tag of JPEG and PNG files) |
+//! | [`jpeg`] | PIL's JPEG decoding (libjpeg-turbo: accurate integer IDCT, fancy upsampling) and `convert("RGB")` |
 //! | [`tensor`] | `ToTensor`, `Normalize`, NumPy scale/offset, channel order, NCHW/NHWC, Keras `preprocess_input` |
 //!
-//! The crate has no dependencies: `wasm-migrate generate` vendors these files into each
+//! The crate depends only on `image` (PNG), as the glue does: `wasm-migrate generate` vendors these files into each
 //! generated glue crate (as `src/ops/`), and the parity tests in `tests/tests/preprocess_parity.rs`
 //! compare each function against the Python library itself.
 
 pub mod crop;
 pub mod cv_resize;
+pub mod decode;
+pub mod exif;
 pub mod image;
+pub mod jpeg;
 pub mod pil_resize;
 pub mod tensor;
 pub mod tf_resize;

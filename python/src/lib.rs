@@ -580,6 +580,7 @@ struct VerifyKwargs {
     tolerances: std::collections::BTreeMap<String, (f64, f64)>,
     top_k: usize,
     force: bool,
+    model: Option<String>,
 }
 
 /// Runs the original service and the built module on the same inputs and compares them,
@@ -602,6 +603,7 @@ fn verify(py: Python<'_>, service: PathBuf, options: VerifyKwargs) -> PyResult<V
         tolerances,
         top_k,
         force,
+        model,
     } = options;
     let options = wasm_migrate_verify::VerifyOptions {
         glue,
@@ -623,6 +625,7 @@ fn verify(py: Python<'_>, service: PathBuf, options: VerifyKwargs) -> PyResult<V
             .collect(),
         top_k,
         force,
+        model,
         ..wasm_migrate_verify::VerifyOptions::new(service)
     };
     let inner = py

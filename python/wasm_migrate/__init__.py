@@ -164,6 +164,7 @@ def verify(
     tolerances=None,
     top_k=5,
     force=False,
+    model=None,
 ):
     """Run the original service and its migrated module on the same inputs and compare them.
 
@@ -185,6 +186,8 @@ def verify(
         tolerances: Per output, ``{"logits": (atol, rtol)}``.
         top_k: How many classes top-k agreement looks at.
         force: Overwrite ``save_inputs`` / ``save_reference``.
+        model: The model to compare when a request calls several (its attribute path, last
+            name or type); default: the first one called.
 
     Returns:
         A :class:`VerifyReport`: ``verdict``, ``summary``, ``to_dict()``, ``to_pandas()`` (one
@@ -212,5 +215,6 @@ def verify(
         "tolerances": {str(k): (float(a), float(r)) for k, (a, r) in (tolerances or {}).items()},
         "top_k": top_k,
         "force": force,
+        "model": model,
     }
     return _verify(service, options)

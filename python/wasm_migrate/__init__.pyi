@@ -218,5 +218,6 @@ def verify(
     tolerances: Optional[dict[str, tuple[float, float]]] = None,
     top_k: int = 5,
     force: bool = False,
+    model: Optional[str] = None,
 ) -> VerifyReport:
     """Run the original service and the migrated module on the same inputs and compare them."""

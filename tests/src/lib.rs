@@ -282,10 +282,24 @@ pub mod flow {
         generate_args: &[&str],
         edit: impl FnOnce(&Path),
     ) -> (tempfile::TempDir, PathBuf) {
+        migrate_copy(&sample(name), generate_args, edit)
+    }
+
+    /// A service of `tests/services/` (written as real services are laid out), migrated.
+    pub fn migrate_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+        migrate_copy(&repo_root().join("tests/services").join(name), &[], |_| {})
+    }
+
+    fn migrate_copy(
+        source: &Path,
+        generate_args: &[&str],
+        edit: impl FnOnce(&Path),
+    ) -> (tempfile::TempDir, PathBuf) {
+        let name = source.file_name().unwrap().to_str().unwrap();
         // The edited service is the cache key, so variants are cached apart from the sample.
         let staged = tempfile::tempdir().unwrap();
         let service = staged.path().join(name);
-        copy_dir(&sample(name), &service);
+        copy_dir(source, &service);
         edit(&service);
         let cached = cached_migration(&service, generate_args);
 

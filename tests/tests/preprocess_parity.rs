@@ -14,14 +14,22 @@ use serde_json::Value;
 use wasm_migrate_preprocess::RgbImage;
 use wasm_migrate_preprocess::crop::{center_crop, resize_and_center_crop, torchvision_resize_size};
 use wasm_migrate_preprocess::cv_resize::{self, Interpolation};
+use wasm_migrate_preprocess::decode::decode_upload;
+use wasm_migrate_preprocess::exif;
+use wasm_migrate_preprocess::jpeg;
 use wasm_migrate_preprocess::pil_resize::{self, Filter};
 use wasm_migrate_preprocess::tensor::{HwcTensor, Layout};
 use wasm_migrate_preprocess::tf_resize;
 use wasm_migrate_tests::{python_env, repo_root};
 
 fn references() -> PathBuf {
-    let out = repo_root().join("target/preprocess-refs");
-    let script = repo_root().join("tests/preprocess/make_references.py");
+    made_by("make_references.py", "target/preprocess-refs")
+}
+
+/// The output of `tests/preprocess/SCRIPT`, made again when the script is newer.
+fn made_by(script: &str, out: &str) -> PathBuf {
+    let out = repo_root().join(out);
+    let script = repo_root().join("tests/preprocess").join(script);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     // Made again when the script changed since (a new case must not read stale references).
     if modified(&out.join("manifest.json")) < modified(&script) {
@@ -99,11 +107,8 @@ enum Output {
 fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
     let kind = op["kind"].as_str().unwrap();
     if kind == "decode" {
-        let decoded = image::open(dir.join(input)).expect("decodes").to_rgb8();
-        let (w, h) = decoded.dimensions();
-        return Output::Pixels(
-            RgbImage::from_raw(w as usize, h as usize, decoded.into_raw()).unwrap(),
-        );
+        let bytes = std::fs::read(dir.join(input)).expect("readable");
+        return Output::Pixels(decode_upload(&bytes).expect("decodes"));
     }
     let image = image_from(&dir.join(input));
     Output::Pixels(match kind {
@@ -226,8 +231,6 @@ fn preprocessing_matches_pil_torchvision_and_opencv() {
     }
     for (step, &diff) in &worst {
         let limit = match step.as_str() {
-            // image-rs and libjpeg-turbo use different IDCTs and chroma upsampling.
-            "decode/jpg" => 8.0,
             // OpenCV's tail pixels use its scalar path, which rounds once instead of twice.
             "cv_resize/linear" => 1.0,
             // Floats after a resize: one pixel level divided by the std.
@@ -236,4 +239,79 @@ fn preprocessing_matches_pil_torchvision_and_opencv() {
         };
         assert!(diff <= limit, "{step}: max abs diff {diff} exceeds {limit}");
     }
+}
+
+/// Every kind of image a client uploads decodes to PIL's pixels exactly
+/// (tests/preprocess/make_uploads.py): JPEG baseline and progressive, 4:4:4, 4:2:2, 4:2:0,
+/// 4:4:0 and 4:1:1, restart markers, grayscale, RGB, CMYK and YCCK, from PIL's and OpenCV's
+/// encoders at sizes with partial MCUs; PNG of every colour type, 1 to 16 bits; and EXIF
+/// orientations 1 to 8 as `ImageOps.exif_transpose` applies them.
+#[test]
+fn uploads_decode_to_pils_pixels_exactly() {
+    let dir = made_by("make_uploads.py", "target/upload-refs");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let cases = manifest.as_array().unwrap();
+    assert!(
+        cases.len() >= 100,
+        "the upload corpus has only {} files",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let file = case["file"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let expected = image_from(&dir.join(case["expected"].as_str().unwrap()));
+        let decoded = decode_upload(&bytes).map(|image| match case["exif_transpose"].as_bool() {
+            Some(true) => exif::transpose(&image, exif::orientation(&bytes)),
+            _ => image,
+        });
+        match decoded {
+            Err(e) => failures.push(format!("{file}: {e}")),
+            Ok(got) if (got.width, got.height) != (expected.width, expected.height) => {
+                failures.push(format!("{file}: size {}x{}", got.width, got.height))
+            }
+            Ok(got) => {
+                let differing = got.data.iter().zip(&expected.data).filter(|(a, b)| a != b);
+                let worst = differing.clone().map(|(a, b)| a.abs_diff(*b)).max();
+                if let Some(worst) = worst {
+                    let count = differing.count();
+                    failures.push(format!("{file}: {count} samples differ, by up to {worst}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "not PIL's pixels:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// A cut-off upload and a file that only starts like a JPEG are refused with a reason,
+/// as PIL refuses them ("image file is truncated"), never decoded to garbage or a panic.
+#[test]
+fn truncated_and_corrupt_uploads_are_refused() {
+    let dir = made_by("make_uploads.py", "target/upload-refs");
+    for file in [
+        "astronaut_pil_420_q90.jpg",
+        "chelsea_pil_444_progressive.jpg",
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        for keep in [bytes.len() / 3, bytes.len() * 2 / 3, 700] {
+            let error = jpeg::decode_rgb(&bytes[..keep]).expect_err("truncated");
+            assert_eq!(error, jpeg::JpegError::Truncated, "{file} cut at {keep}");
+        }
+    }
+    assert_eq!(
+        jpeg::decode_rgb(b"GIF89a").unwrap_err(),
+        jpeg::JpegError::NotJpeg
+    );
+    let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x03, 0x08].to_vec();
+    assert!(jpeg::decode_rgb(&garbage).is_err());
+    let png = std::fs::read(dir.join("astronaut_png_rgb.png")).unwrap();
+    let error = decode_upload(&png[..png.len() / 2]).expect_err("truncated PNG");
+    assert!(error.to_string().starts_with("unreadable PNG"), "{error}");
+    let error = decode_upload(b"%PDF-1.7").expect_err("not an image");
+    assert_eq!(error.to_string(), "not a JPEG or PNG image");
 }

@@ -10,7 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use wasm_migrate_tests::flow::{
-    assert_lint_clean, migrate, migrate_edited, migrate_with, ok, python, wm,
+    assert_lint_clean, migrate, migrate_edited, migrate_fixture, migrate_with, ok, python, wm,
 };
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
@@ -572,4 +572,50 @@ fn a_session_built_on_the_first_request_is_watched_by_its_type() {
         watched.contains("onnxruntime.InferenceSession.run"),
         "{watched}"
     );
+}
+
+/// JPEGs among the inputs, and stage 1 within `max_stage1` on each, on every backend.
+fn assert_jpegs_within(report: &Value, max_stage1: f64) {
+    let mut jpegs = 0;
+    for backend in report["backends"].as_array().unwrap() {
+        for result in backend["results"].as_array().unwrap() {
+            if result["input"].as_str().unwrap().ends_with(".jpg") {
+                jpegs += 1;
+                let stage1 = result["preprocessed"]["max_abs"].as_f64().unwrap();
+                assert!(stage1 <= max_stage1, "{result:#}");
+            }
+        }
+    }
+    assert!(jpegs > 0, "no JPEG inputs: {report:#}");
+}
+
+#[test]
+fn a_fastapi_package_with_a_src_layout_and_a_lazy_model_verifies_on_three_backends() {
+    // tests/services/fastapi-package: `uvicorn catdog.api.main:app --app-dir src`, the route on
+    // an APIRouter in another module than the app, the model built by an lru_cache getter
+    // that the lifespan warms up, the transform in its own module.
+    let (_dir, service) = migrate_fixture("fastapi-package");
+    let (code, report, stderr) = verify(
+        &service,
+        &["--backend", "tract,openvino,onnxruntime", "--count", "4"],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract", "openvino", "onnxruntime"], 0.0);
+    assert_jpegs_within(&report, 0.0);
+}
+
+#[test]
+fn a_flask_app_factory_with_a_blueprint_and_a_first_request_session_verifies_on_three_backends() {
+    // tests/services/flask-factory: `gunicorn "scorer:create_app()"`, no app at import time,
+    // the view on a blueprint under /api, the session a singleton made by the first request,
+    // constants in a config class, and ImageOps.exif_transpose before the NumPy arithmetic.
+    let (_dir, service) = migrate_fixture("flask-factory");
+    let (code, report, stderr) = verify(
+        &service,
+        &["--backend", "tract,openvino,onnxruntime", "--count", "4"],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    let one_level = 1.0 / 255.0 / 0.25 + 1e-6;
+    assert_equivalent(&report, &["tract", "openvino", "onnxruntime"], one_level);
+    assert_jpegs_within(&report, one_level);
 }

@@ -3,8 +3,9 @@
     python harness.py make-inputs COUNT DIR [image|text]
     python harness.py reference CONFIG.json
 
-`make-inputs` writes COUNT images: real photographs from skimage.data (cropped to several
-non-square sizes) when scikit-image is installed, seeded random pixels otherwise; or COUNT
+`make-inputs` writes COUNT images, JPEG in several encodings and PNG: real photographs from
+skimage.data (cropped to several non-square sizes) when scikit-image is installed, seeded
+random pixels otherwise; or COUNT
 texts: English sentences of several lengths (one longer than most models' limit), with
 capitals, accents, digits and punctuation.
 
@@ -77,6 +78,14 @@ def make_texts(count, out_dir):
     print(json.dumps({"source": "sentences", "inputs": written}), flush=True)
 
 
+JPEG_ENCODINGS = [
+    ("420", {"quality": 90, "subsampling": 2}),
+    ("444_progressive", {"quality": 85, "subsampling": 0, "progressive": True}),
+    ("422", {"quality": 75, "subsampling": 1}),
+    None,
+]
+
+
 def make_inputs(count, out_dir, kind="image"):
     out_dir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
@@ -106,8 +115,16 @@ def make_inputs(count, out_dir, kind="image"):
             ch, cw = int(rng.integers(96, 480)), int(rng.integers(96, 480))
             pixels = rng.integers(0, 256, size=(ch, cw, 3), dtype=np.uint8)
             label = f"random_{cw}x{ch}"
-        path = out_dir / f"input_{i:02}_{label}.png"
-        Image.fromarray(pixels).save(path)
+        # Clients upload JPEGs: most inputs are JPEG, in the encodings cameras and browsers
+        # write (4:2:0, 4:2:2, 4:4:4, progressive); every fourth is PNG, which is lossless.
+        encoding = JPEG_ENCODINGS[i % len(JPEG_ENCODINGS)]
+        if encoding is None:
+            path = out_dir / f"input_{i:02}_{label}.png"
+            Image.fromarray(pixels).save(path)
+        else:
+            name, options = encoding
+            path = out_dir / f"input_{i:02}_{label}_{name}.jpg"
+            Image.fromarray(pixels).save(path, "JPEG", **options)
         written.append(str(path))
     print(json.dumps({"source": source, "inputs": written}), flush=True)
 
@@ -159,10 +176,11 @@ RECORDER = Recorder()
 class ModelProxy:
     """Stands where the service keeps its model; records the first call of each request."""
 
-    def __init__(self, target, kind, methods):
+    def __init__(self, target, kind, methods, name):
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_kind", kind)
         object.__setattr__(self, "_methods", methods)
+        object.__setattr__(self, "_name", name)
 
     def _record(self, method, args, kwargs):
         target = object.__getattribute__(self, "_target")
@@ -174,7 +192,8 @@ class ModelProxy:
             fed = flatten(args[1] if len(args) > 1 else kwargs.get("input_feed"))
         else:
             fed = flatten(list(args) + list(kwargs.values()))
-        RECORDER.calls.append({"inputs": fed, "outputs": flatten(result)})
+        RECORDER.calls.append({"model": object.__getattribute__(self, "_name"), "inputs": fed,
+                               "outputs": flatten(result)})
         return result
 
     def __call__(self, *args, **kwargs):
@@ -212,7 +231,7 @@ def model_kind(obj):
     return None
 
 
-def wrap_models(holder, attributes):
+def wrap_models(holder, attributes, prefix=""):
     wrapped = []
     for name, value in list(attributes.items()):
         if name.startswith("__") or isinstance(value, ModelProxy):
@@ -221,9 +240,23 @@ def wrap_models(holder, attributes):
         if found is None:
             continue
         kind, methods = found
-        setattr(holder, name, ModelProxy(value, kind, methods))
-        wrapped.append(f"{name} ({kind}: {type(value).__name__})")
+        setattr(holder, name, ModelProxy(value, kind, methods, prefix + name))
+        wrapped.append(f"{prefix}{name} ({kind}: {type(value).__name__})")
     return wrapped
+
+
+def service_modules(service):
+    """The modules imported so far from the service's own files (not its virtualenv)."""
+    root = Path(service).resolve()
+    found = []
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        resolved = Path(path).resolve()
+        if root in resolved.parents and not {".venv", "venv", "site-packages"} & set(resolved.parts):
+            found.append(module)
+    return found
 
 
 def wrap_service_models(service, entry_module):
@@ -231,19 +264,11 @@ def wrap_service_models(service, entry_module):
     the service it imported, in their classes' attributes, and in the attributes of the objects
     they hold (`classifier = Classifier()` with `self.net`). Each is watched where it is held,
     so the service reaches the watched object whichever module it calls it through."""
-    root = Path(service).resolve()
     wrapped = []
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if module is entry_module or not path:
-            continue
-        resolved = Path(path).resolve()
-        if root not in resolved.parents or {".venv", "venv", "site-packages"} & set(resolved.parts):
-            continue
-        wrapped += [f"{name}.{w}" for w in wrap_models(module, vars(module))]
-    for module in [entry_module] + [m for m in list(sys.modules.values())
-                                    if getattr(m, "__file__", None)
-                                    and root in Path(m.__file__).resolve().parents]:
+    for module in service_modules(service):
+        if module is not entry_module:
+            wrapped += wrap_models(module, vars(module), f"{module.__name__}.")
+    for module in [entry_module] + service_modules(service):
         for holder_name, holder in list(vars(module).items()):
             # Only the service's own classes and their objects are looked into: other
             # objects (Flask's `request`) may raise when touched outside a request.
@@ -257,8 +282,16 @@ def wrap_service_models(service, entry_module):
                     continue
             else:
                 continue
-            wrapped += [f"{holder_name}.{w}" for w in wrap_models(holder, attributes)]
+            wrapped += wrap_models(holder, attributes, f"{holder_name}.")
     return wrapped
+
+
+def watched_name(model):
+    """A model watched by its type has no name in the service: its class, and for a session
+    the file it was loaded from."""
+    path = getattr(model, "_model_path", None)
+    name = type(model).__name__
+    return f"{name}({Path(path).name})" if isinstance(path, str) else name
 
 
 def watch_model_types():
@@ -280,7 +313,8 @@ def watch_model_types():
                 RECORDER.model_seconds += time.perf_counter() - start
             finally:
                 depth[0] -= 1
-            RECORDER.calls.append({"inputs": flatten(feed_of(args, kwargs)), "outputs": flatten(result)})
+            RECORDER.calls.append({"model": watched_name(self), "inputs": flatten(feed_of(args, kwargs)),
+                                   "outputs": flatten(result)})
             return result
         return call
 
@@ -302,22 +336,34 @@ def watch_model_types():
 
 
 def import_service(service, file):
+    """Imports the entry module as production does: a module of a package by its dotted name
+    (`uvicorn app.main:app` imports `app`, then `app.main`), from the service root, with the
+    package root of a src/ layout on the path, so relative imports and `__init__` side effects
+    behave as there. A lone script is imported from its file."""
     path = service / file
     if not path.is_file():
         fail(4, "entrypoint", f"{path}: the plan's entry point file does not exist")
     os.chdir(service)
+    parts = list(Path(file).with_suffix("").parts)
+    root = service
+    if len(parts) > 1 and parts[0] in ("src", "lib") and not (service / parts[0] / "__init__.py").exists():
+        root, parts = service / parts[0], parts[1:]
     sys.path.insert(0, str(path.parent))
     sys.path.insert(0, str(service))
-    name = path.stem if path.parent == service else ".".join(path.relative_to(service).with_suffix("").parts)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    if root != service:
+        sys.path.insert(0, str(root))
     try:
+        if len(parts) > 1 and (path.parent / "__init__.py").exists():
+            return importlib.import_module(".".join(parts))
+        name = path.stem
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
         spec.loader.exec_module(module)
+        return module
     except BaseException as error:  # SystemExit too: a service that exits at import is broken here
         frames = traceback.format_exception(type(error), error, error.__traceback__)
         fail(3, "import", f"importing {file} failed:\n" + "".join(frames[-6:]).rstrip())
-    return module
 
 
 def upload_field(function):
@@ -361,19 +407,75 @@ def response_json(response):
         return {"text": text[:2000]}
 
 
+APP_FACTORIES = ("create_app", "make_app", "build_app", "get_app", "app_factory", "application_factory")
+
+
+def app_from_factory(module, app_type):
+    """The app an application factory returns (`gunicorn "pkg:create_app()"`, `flask --app
+    pkg`): looked for in the entry module, then its packages' `__init__` from the nearest up,
+    called without arguments as those commands call it."""
+    name = module.__name__
+    candidates = [module] + [sys.modules.get(name.rsplit(".", n)[0]) for n in range(1, name.count(".") + 1)]
+    for holder in filter(None, candidates):
+        for factory_name in APP_FACTORIES:
+            factory = getattr(holder, factory_name, None)
+            if not callable(factory):
+                continue
+            try:
+                required = [p for p in inspect.signature(factory).parameters.values()
+                            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            except (TypeError, ValueError):
+                continue
+            if required:
+                continue
+            app = factory()
+            if isinstance(app, app_type):
+                return app
+    return None
+
+
+APP_MODULES = ("main", "app", "application", "server", "api", "asgi", "wsgi", "web")
+
+
+def app_in_package(module, app_type):
+    """The app of a route defined outside the app's module (a FastAPI router, a Flask
+    blueprint): the modules the server command usually names (`main`, `app`, `asgi`...) are
+    imported from the entry's package up, and the first app found is taken."""
+    package = module.__name__.rpartition(".")[0]
+    while package:
+        for name in APP_MODULES:
+            try:
+                candidate = importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as error:
+                if error.name != f"{package}.{name}":
+                    raise
+                continue
+            apps = [v for v in vars(candidate).values() if isinstance(v, app_type)]
+            app = apps[0] if apps else app_from_factory(candidate, app_type)
+            if app is not None:
+                return app
+        package = package.rpartition(".")[0]
+    return None
+
+
 def flask_caller(module, entry):
     import flask
 
     apps = [v for v in vars(module).values() if isinstance(v, flask.Flask)]
-    if not apps:
-        fail(4, "entrypoint", f"{entry['file']} defines no Flask app")
-    app = apps[0]
-    view = app.view_functions.get(entry["handler"])
+    app = apps[0] if apps else app_from_factory(module, flask.Flask) or app_in_package(module, flask.Flask)
+    if app is None:
+        fail(4, "entrypoint", f"{entry['file']} defines no Flask app, and no application factory "
+             f"({', '.join(APP_FACTORIES)}) in it or its packages returns one")
+    # A blueprint's views are `blueprint.view` in the app.
+    endpoints = [e for e in app.view_functions
+                 if e == entry["handler"] or e.endswith("." + entry["handler"])]
+    view = app.view_functions[endpoints[0]] if endpoints else None
     if view is None:
         fail(4, "entrypoint", f"{entry['file']}: the Flask app has no view `{entry['handler']}` "
              f"(it has {', '.join(sorted(app.view_functions))})")
-    route = entry.get("route") or next(
-        (r.rule for r in app.url_map.iter_rules() if r.endpoint == entry["handler"]), "/")
+    rules = {r.endpoint: r.rule for r in app.url_map.iter_rules()}
+    # The rule as the app has it: a blueprint's url_prefix is not in the decorator.
+    route = rules.get(endpoints[0]) or entry.get("route") or "/"
     field = upload_field(view)
     client = app.test_client()
     method = (entry.get("methods") or ["POST"])[0].lower()
@@ -400,9 +502,13 @@ def fastapi_caller(module, entry):
     from fastapi.testclient import TestClient
 
     apps = [v for v in vars(module).values() if isinstance(v, fastapi.FastAPI)]
-    if not apps:
-        fail(4, "entrypoint", f"{entry['file']} defines no FastAPI app")
-    app = apps[0]
+    app = apps[0] if apps else app_from_factory(module, fastapi.FastAPI)
+    if app is None:
+        # Routes on an APIRouter: the app that includes it lives in another module.
+        app = app_in_package(module, fastapi.FastAPI)
+    if app is None:
+        fail(4, "entrypoint", f"{entry['file']} defines no FastAPI app, and no application "
+             "factory returns one")
     routes = [r for r in app.routes if getattr(r, "name", None) == entry["handler"]]
     if not routes:
         fail(4, "entrypoint", f"{entry['file']}: the FastAPI app has no route `{entry['handler']}`")
@@ -460,7 +566,7 @@ def torchserve_caller(module, entry, service, model_artifact):
     except BaseException as error:
         frames = traceback.format_exception(type(error), error, error.__traceback__)
         fail(3, "import", f"{entry['handler']}.initialize() failed:\n" + "".join(frames[-6:]).rstrip())
-    wrap_models(handler, vars(handler))
+    wrap_models(handler, vars(handler), "handler.")
 
     def call(path):
         rows = [{"data": Path(path).read_bytes()}]
@@ -535,6 +641,13 @@ def versions():
     return found
 
 
+def model_matches(name, wanted):
+    """`--model NAME` names a watched model by its attribute path, its last part, or its type."""
+    if not wanted:
+        return True
+    return name == wanted or name.endswith("." + wanted) or name.split("(")[0] == wanted
+
+
 def reference(config_path):
     config = json.loads(Path(config_path).read_text())
     service = Path(config["service"]).resolve()
@@ -574,8 +687,15 @@ def reference(config_path):
         entry_result = {"input": path, "status": status, "error": error, "response": plain(response),
                         "labels": response_labels(plain(response)),
                         "request_seconds": seconds, "model_seconds": RECORDER.model_seconds}
-        if RECORDER.calls:
-            first = RECORDER.calls[0]
+        called = list(dict.fromkeys(c["model"] for c in RECORDER.calls))
+        if called:
+            entry_result["models_called"] = called
+        chosen = [c for c in RECORDER.calls if model_matches(c["model"], config.get("model"))]
+        if config.get("model") and RECORDER.calls and not chosen:
+            fail(5, "model", f"--model {config['model']}: the service called {', '.join(called)}; "
+                 "name one of those")
+        if chosen:
+            first = chosen[0]
             arrays = {f"pre_{k}": a for k, a in enumerate(first["inputs"])}
             arrays.update({f"out_{k}": a for k, a in enumerate(first["outputs"])})
             np.savez(out / f"input_{index}.npz", **arrays)

@@ -95,6 +95,9 @@ pub struct VerifyOptions {
     pub top_k: usize,
     /// Overwrite --save-inputs / --save-reference directories.
     pub force: bool,
+    /// The model to compare when the service calls several per request (its attribute path,
+    /// last name or type); default: the first one called.
+    pub model: Option<String>,
 }
 
 impl VerifyOptions {
@@ -115,6 +118,7 @@ impl VerifyOptions {
             rtol: None,
             overrides: BTreeMap::new(),
             top_k: 5,
+            model: None,
             force: false,
         }
     }
@@ -306,14 +310,22 @@ pub fn verify(
                 "running the original service with {}",
                 python.display()
             )));
-            let reference =
-                original::run_reference(&python, service, &plan, &paths, work, &|d, t| {
-                    progress(Progress::Step { done: d, total: t })
-                })?;
+            let reference = original::run_reference(
+                &python,
+                service,
+                &plan,
+                &paths,
+                work,
+                options.model.as_deref(),
+                &|d, t| progress(Progress::Step { done: d, total: t }),
+            )?;
             (inputs, reference)
         }
     };
     let python_wall = python_started.elapsed().as_secs_f64();
+    if let Some(warning) = several_models_warning(&reference.summary, options.model.as_deref()) {
+        warnings.push(warning);
+    }
     let paths: Vec<PathBuf> = inputs.iter().map(|i| PathBuf::from(&i.path)).collect();
     if let Some(dir) = &options.save_inputs {
         copy_into(&paths, dir, options.force)?;
@@ -545,6 +557,40 @@ fn backend_report(run: &MigratedRun, ctx: &Comparing<'_>) -> BackendReport {
     }
 }
 
+/// Says which model was compared when a request called several.
+fn several_models_warning(
+    summary: &original::ReferenceSummary,
+    chosen: Option<&str>,
+) -> Option<String> {
+    let mut called: Vec<&str> = Vec::new();
+    for name in summary.results.iter().flat_map(|r| &r.models_called) {
+        if !called.contains(&name.as_str()) {
+            called.push(name);
+        }
+    }
+    if called.len() < 2 {
+        return None;
+    }
+    let compared = match chosen {
+        Some(name) => format!("`{name}`, as --model asks"),
+        None => format!(
+            "`{}`, the first called; choose another with --model NAME",
+            called[0]
+        ),
+    };
+    Some(format!(
+        "the service calls {} models per request ({}); compared {compared}",
+        called.len(),
+        called.join(", ")
+    ))
+}
+
+/// A Python traceback's last line names the exception.
+fn last_line(message: &str) -> &str {
+    let line = message.lines().rev().find(|l| !l.trim().is_empty());
+    line.unwrap_or(message).trim()
+}
+
 /// Input `index` on one backend: stage 1, stage 2 and the labels, with the blame.
 fn compare_input(
     ctx: &Comparing<'_>,
@@ -569,6 +615,17 @@ fn compare_input(
         explanation: None,
     };
     let python_error = reference.and_then(|r| r.error.clone());
+    let migrated_error = migrated.and_then(|m| m.error.as_deref());
+    if let (Some(original), Some(module)) = (&python_error, migrated_error) {
+        // A truncated or non-image upload: both sides refuse it, which is what clients see.
+        result.verdict = Verdict::Equivalent;
+        result.explanation = Some(format!(
+            "refused by both: the original with `{}`; the module with `{}`",
+            last_line(original),
+            module.lines().next().unwrap_or(module).trim()
+        ));
+        return result;
+    }
     let (Some(recorded), Some(migrated)) = (recorded, migrated) else {
         result.error = Some(match python_error {
             Some(e) => format!("the original service failed on it: {e}"),
@@ -615,9 +672,11 @@ fn compare_input(
                     .first()
                     .map(|s| format!("{}.{} ({})", s.library.as_str(), s.op, s.at));
                 blame.reason = format!(
-                    "values differ by at most {:.1} pixel levels on a JPEG input: JPEG decoders \
-                     (libjpeg-turbo in Python, the image crate in the glue) round the IDCT and \
-                     chroma upsampling differently; PNG inputs show whether anything else differs",
+                    "values differ by at most {:.1} pixel levels on a JPEG input: the glue decodes \
+                     JPEG as PIL does (libjpeg-turbo's accurate integer IDCT, fancy upsampling), \
+                     and the service decodes it otherwise (tf.io.decode_jpeg's default fast \
+                     IDCT, OpenCV's CMYK conversion, a draft() scale); PNG inputs show whether \
+                     anything else differs",
                     c.max_abs / t.atol
                 );
             }

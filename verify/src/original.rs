@@ -39,6 +39,9 @@ pub struct ReferenceResult {
     /// The `.npz` beside reference.json with what reached the model.
     #[serde(default)]
     pub file: Option<String>,
+    /// The models the request called, in order (the `.npz` holds the one compared).
+    #[serde(default)]
+    pub models_called: Vec<String>,
 }
 
 /// One input's recorded tensors.
@@ -195,6 +198,7 @@ pub fn run_reference(
     plan: &MigrationPlan,
     inputs: &[PathBuf],
     work: &Path,
+    model: Option<&str>,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Reference, VerifyError> {
     let entry = plan.service.entrypoint.as_ref().ok_or_else(|| {
@@ -212,6 +216,7 @@ pub fn run_reference(
         "inputs": inputs,
         "entrypoint": entry,
         "model_artifact": plan.model.as_ref().and_then(|m| m.artifact.clone()),
+        "model": model,
     });
     let config_path = work.join("harness.json");
     std::fs::write(&config_path, config.to_string()).map_err(io(&config_path))?;

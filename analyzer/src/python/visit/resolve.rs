@@ -358,6 +358,15 @@ impl<'a> Context<'a> {
                         .class_attr(class, a.attr.as_str(), depth + 1)
                         .unwrap_or_else(|| self.expr_text(expr));
                 }
+                // `Config.SIZE` of a class this module defines (Flask-style config classes).
+                if let Expr::Name(owner) = a.value.as_ref()
+                    && self.class_bases.contains_key(owner.id.as_str())
+                    && !self.is_local(owner.id.as_str())
+                    && let Some(value) =
+                        self.class_attr(owner.id.as_str(), a.attr.as_str(), depth + 1)
+                {
+                    return value;
+                }
                 match self.qualified_name(expr) {
                     Some(symbol) => self
                         .imported_value(&symbol)
