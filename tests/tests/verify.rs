@@ -618,4 +618,96 @@ fn a_flask_app_factory_with_a_blueprint_and_a_first_request_session_verifies_on_
     let one_level = 1.0 / 255.0 / 0.25 + 1e-6;
     assert_equivalent(&report, &["tract", "openvino", "onnxruntime"], one_level);
     assert_jpegs_within(&report, one_level);
+
+    // Uploads a client may send: photographs with EXIF orientations (the service turns them
+    // upright with exif_transpose, the glue too), a cut-off JPEG and a file that is no image,
+    // which both sides refuse.
+    let inputs = tempfile::tempdir().unwrap();
+    let script = r#"
+import sys, skimage.data
+from PIL import Image
+out = sys.argv[1]
+image = Image.fromarray(skimage.data.coffee()[:300, :451])
+for orientation in (3, 6, 8):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image.save(f"{out}/oriented_{orientation}.jpg", quality=88, exif=exif)
+data = open(f"{out}/oriented_3.jpg", "rb").read()
+open(f"{out}/truncated.jpg", "wb").write(data[: len(data) // 2])
+open(f"{out}/not_an_image.png", "wb").write(b"a text file named like a picture")
+"#;
+    let made = std::process::Command::new(wasm_migrate_tests::python_env().join("bin/python"))
+        .args(["-c", script, inputs.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, report, stderr) = verify(
+        &service,
+        &[
+            "--backend",
+            "tract",
+            "--inputs",
+            inputs.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    for result in report["backends"][0]["results"].as_array().unwrap() {
+        let input = result["input"].as_str().unwrap();
+        assert_eq!(result["verdict"], "equivalent", "{result:#}");
+        if input.starts_with("oriented") {
+            assert!(result["preprocessed"]["max_abs"].as_f64().unwrap() <= one_level);
+        } else {
+            let explanation = result["explanation"].as_str().unwrap();
+            assert!(explanation.starts_with("refused by both"), "{result:#}");
+        }
+    }
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("2 more refused by both"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_keras_model_loaded_in_the_lifespan_is_watched_by_its_type() {
+    // The keras-fastapi sample with its model loaded by the lifespan into `app.state`: no
+    // module holds it at import time, so verify watches keras.Model calls themselves.
+    let (_dir, service) = migrate_edited("keras-fastapi", &[], |service| {
+        let main = service.join("main.py");
+        let source = std::fs::read_to_string(&main).unwrap();
+        let edited = source
+            .replace(
+                "import io\n",
+                "import io\nfrom contextlib import asynccontextmanager\n",
+            )
+            .replace(
+                "from fastapi import FastAPI, File, HTTPException, UploadFile",
+                "from fastapi import FastAPI, File, HTTPException, Request, UploadFile",
+            )
+            .replace(
+                "model = tf.keras.models.load_model(MODEL_PATH)\n\napp = FastAPI(title=\"flower classifier\")",
+                "@asynccontextmanager\nasync def lifespan(app):\n    app.state.model = tf.keras.models.load_model(MODEL_PATH)\n    yield\n\n\napp = FastAPI(title=\"flower classifier\", lifespan=lifespan)",
+            )
+            .replace(
+                "async def predict(file: UploadFile = File(...)) -> dict:",
+                "async def predict(request: Request, file: UploadFile = File(...)) -> dict:",
+            )
+            .replace(
+                "logits = model(x, training=False)",
+                "logits = request.app.state.model(x, training=False)",
+            );
+        assert!(
+            edited.contains("request.app.state.model(x"),
+            "the sample changed"
+        );
+        assert!(edited.contains("lifespan=lifespan"), "the sample changed");
+        std::fs::write(&main, edited).unwrap();
+    });
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 0.0);
+    let watched = report["original"]["watched"].to_string();
+    assert!(watched.contains("keras.Model"), "{watched}");
 }

@@ -297,8 +297,10 @@ def watched_name(model):
 def watch_model_types():
     """The last resort, for models that do not exist at import time (built in a startup hook,
     a lazy getter or on the first request) or sit in a container (`MODELS["clf"]`): the model
-    types themselves record their outermost call. torch modules that are torchvision
-    transforms are preprocessing and are not watched."""
+    types themselves record their outermost call (torch modules, ONNX Runtime sessions,
+    OpenVINO compiled models and infer requests, Keras models; Hugging Face models are torch
+    modules). torch modules that are torchvision transforms are preprocessing and are not
+    watched."""
     watched = []
     depth = [0]
 
@@ -328,6 +330,25 @@ def watch_model_types():
         ort.InferenceSession.run = recording(
             ort.InferenceSession.run, lambda a, k: a[1] if len(a) > 1 else k.get("input_feed"))
         watched.append("onnxruntime.InferenceSession.run (every session)")
+    ov = sys.modules.get("openvino")
+    if ov is not None and hasattr(ov, "CompiledModel"):
+        first_argument = lambda a, k: a[:1] or list(k.values())[:1]
+        for cls, method in [(ov.CompiledModel, "__call__"), (ov.CompiledModel, "infer_new_request"),
+                            (getattr(ov, "InferRequest", None), "infer")]:
+            if cls is not None and hasattr(cls, method):
+                setattr(cls, method, recording(getattr(cls, method), first_argument))
+        watched.append("openvino.CompiledModel and InferRequest calls (every compiled model)")
+    for name in ("keras", "tf_keras"):
+        keras = sys.modules.get(name)
+        model_class = getattr(keras, "Model", None) if keras is not None else None
+        if model_class is None:
+            continue
+        # Model, not Layer: a preprocessing layer the service calls on its own is not the model.
+        for method in ("__call__", "predict", "predict_on_batch"):
+            if hasattr(model_class, method):
+                setattr(model_class, method,
+                        recording(getattr(model_class, method), lambda a, k: a[:1] or list(k.values())[:1]))
+        watched.append(f"{name}.Model calls and predict (every Keras model)")
     return watched
 
 
@@ -497,6 +518,20 @@ def flask_caller(module, entry):
     return call
 
 
+def fastapi_routes(routes, prefix=""):
+    """(route, full path) of every endpoint, through included routers (FastAPI 0.16x keeps an
+    included router whole, with its prefix in the include context) and mounted sub-apps."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            yield from fastapi_routes(included.routes, prefix + getattr(context, "prefix", ""))
+        elif hasattr(route, "endpoint") and hasattr(route, "path"):
+            yield route, prefix + route.path
+        elif hasattr(route, "routes") and hasattr(route, "path"):
+            yield from fastapi_routes(route.routes, prefix + route.path)
+
+
 def fastapi_caller(module, entry):
     import fastapi
     from fastapi.testclient import TestClient
@@ -509,10 +544,10 @@ def fastapi_caller(module, entry):
     if app is None:
         fail(4, "entrypoint", f"{entry['file']} defines no FastAPI app, and no application "
              "factory returns one")
-    routes = [r for r in app.routes if getattr(r, "name", None) == entry["handler"]]
+    routes = [(r, p) for r, p in fastapi_routes(app.routes) if getattr(r, "name", None) == entry["handler"]]
     if not routes:
         fail(4, "entrypoint", f"{entry['file']}: the FastAPI app has no route `{entry['handler']}`")
-    route = routes[0]
+    route, route_path = routes[0]
     field = upload_field(route.endpoint) or "file"
     body_field = text_body_field(route.endpoint)
     client = TestClient(app)
@@ -524,10 +559,10 @@ def fastapi_caller(module, entry):
         data = Path(path).read_bytes()
         if Path(path).suffix == ".txt":
             text = data.decode("utf-8")
-            response = getattr(client, method)(route.path, json=body_field(text))
+            response = getattr(client, method)(route_path, json=body_field(text))
         else:
             response = getattr(client, method)(
-                route.path, files={field: (Path(path).name, data, "application/octet-stream")})
+                route_path, files={field: (Path(path).name, data, "application/octet-stream")})
         return response.status_code, response_json(response)
 
     return call

@@ -476,10 +476,21 @@ pub fn verify(
 
 fn summarize(backends: &[BackendReport], verdict: Verdict) -> String {
     if verdict == Verdict::Equivalent {
-        let inputs = backends.first().map_or(0, |b| b.results.len());
+        let results = backends.first().map_or(&[][..], |b| &b.results[..]);
+        // Inputs both sides refused carry no tensors to compare.
+        let refused = results
+            .iter()
+            .filter(|r| r.preprocessed.is_none() && r.outputs.is_empty());
+        let refused = refused.count();
         let names: Vec<&str> = backends.iter().map(|b| b.backend.as_str()).collect();
+        let compared = results.len() - refused;
+        let also = match refused {
+            0 => String::new(),
+            n => format!("; {n} more refused by both"),
+        };
         return format!(
-            "equivalent: {inputs} input(s) agree on {} at stage 1 (preprocessing) and stage 2 (outputs)",
+            "equivalent: {compared} input(s) agree on {} at stage 1 (preprocessing) and stage 2 \
+             (outputs){also}",
             names.join(", ")
         );
     }
