@@ -356,6 +356,7 @@ pub fn analyze_with(
         pipeline.hidden.extend(r.pipeline.hidden);
         pipeline.data_classes.extend(r.pipeline.data_classes);
         pipeline.inference.extend(r.pipeline.inference);
+        pipeline.mounts.extend(r.pipeline.mounts);
         for label in r.pipeline.label_files {
             if !pipeline.label_files.contains(&label) {
                 pipeline.label_files.push(label);
@@ -379,6 +380,7 @@ pub fn analyze_with(
             step.scope = scope.clone();
         }
     }
+    apply_mounts(&mut pipeline);
     // `model = resnet18(); model.load_state_dict(torch.load(PATH))`: the load names the
     // artifact, the constructor the architecture.
     let architectures: Vec<(String, pipeline::Framework, String)> = pipeline
@@ -429,6 +431,7 @@ pub fn analyze_with(
                 handler: "__main__".into(),
                 handler_methods: Vec::new(),
                 location: g.clone(),
+                router: None,
             });
         }
     }
@@ -1149,4 +1152,25 @@ fn looks_deeply_nested(text: &str) -> bool {
         }
     }
     max > 200 || text.len() > 1_000_000
+}
+
+/// Each route on a router or blueprint gets the prefix the app mounts it under, so the plan's
+/// path is the one clients call (`/api/v1/classify`).
+fn apply_mounts(pipeline: &mut pipeline::Pipeline) {
+    for endpoint in &mut pipeline.serving {
+        let (Some(router), Some(path)) = (&endpoint.router, &mut endpoint.path) else {
+            continue;
+        };
+        let variable = router.rsplit('.').next().unwrap_or(router);
+        let mounted = pipeline.mounts.iter().find(|m| {
+            // Imported (`catdog.api.routes.router` ends with `routes.router`), or a router
+            // of the module that mounts it.
+            m.target == *router
+                || m.target.ends_with(&format!(".{router}"))
+                || (m.target == variable && m.file == endpoint.location.file)
+        });
+        if let Some(mount) = mounted {
+            *path = format!("{}{path}", mount.prefix.trim_end_matches('/'));
+        }
+    }
 }

@@ -867,3 +867,52 @@ fn scikit_image_resampling_is_hidden_and_torchvision_decoders_are_steps() {
             .any(|s| s.op == "io.decode_image")
     );
 }
+
+#[test]
+fn routes_on_routers_and_blueprints_get_their_prefixes_and_config_classes_resolve() {
+    // A FastAPI router with its own prefix, mounted under another by the app; a Flask
+    // blueprint mounted with url_prefix in an application factory; constants read from a
+    // config class.
+    let (_d, fastapi) = service(&[
+        ("api/__init__.py", ""),
+        (
+            "api/routes.py",
+            "from fastapi import APIRouter, UploadFile\nrouter = APIRouter(prefix='/v1')\n\n@router.post('/classify')\nasync def classify(file: UploadFile):\n    return {}\n",
+        ),
+        (
+            "api/main.py",
+            "from fastapi import FastAPI\nfrom .routes import router\napp = FastAPI()\napp.include_router(router, prefix='/api')\n\n@app.get('/health')\ndef health():\n    return {}\n",
+        ),
+    ]);
+    let paths: Vec<_> = fastapi
+        .pipeline
+        .serving
+        .iter()
+        .map(|e| e.path.clone().unwrap_or_default())
+        .collect();
+    assert!(paths.contains(&"/api/v1/classify".to_string()), "{paths:?}");
+    assert!(paths.contains(&"/health".to_string()), "{paths:?}");
+
+    let (_d, flask) = service(&[
+        (
+            "scorer/__init__.py",
+            "from flask import Flask\n\ndef create_app():\n    app = Flask(__name__)\n    from .views import bp\n    app.register_blueprint(bp, url_prefix='/api')\n    return app\n",
+        ),
+        (
+            "scorer/config.py",
+            "class Config:\n    SIZE = 112\n    MODEL = 'artifacts/m.onnx'\n\nSIZE = Config.SIZE\n",
+        ),
+        (
+            "scorer/views.py",
+            "import numpy as np\nimport onnxruntime as ort\nfrom flask import Blueprint, request\nfrom PIL import Image\nfrom .config import SIZE, Config\n\nbp = Blueprint('inference', __name__)\nsession = ort.InferenceSession(Config.MODEL)\n\n@bp.route('/predict', methods=['POST'])\ndef predict():\n    image = Image.open(request.files['image']).convert('RGB').resize((SIZE, SIZE))\n    x = np.asarray(image, dtype=np.float32)[None]\n    return {'y': session.run(None, {'x': x})[0].tolist()}\n",
+        ),
+    ]);
+    let endpoint = &flask.pipeline.serving[0];
+    assert_eq!(endpoint.path.as_deref(), Some("/api/predict"));
+    assert_eq!(
+        param(&flask, "resize", "size"),
+        Some(&Value::List(vec![Value::Int(112), Value::Int(112)]))
+    );
+    let model = flask.plan.model.as_ref().expect("a model");
+    assert_eq!(model.artifact.as_deref(), Some("artifacts/m.onnx"));
+}

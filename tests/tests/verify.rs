@@ -711,3 +711,47 @@ fn a_keras_model_loaded_in_the_lifespan_is_watched_by_its_type() {
     let watched = report["original"]["watched"].to_string();
     assert!(watched.contains("keras.Model"), "{watched}");
 }
+
+#[test]
+fn a_service_calling_two_models_says_which_it_compares_and_takes_model_name() {
+    // torchvision-flask with a weightless "gate" model called before the classifier: the
+    // first model a request calls is not always the one the plan migrates.
+    let (_dir, service) = migrate_edited("torchvision-flask", &[], |service| {
+        let path = service.join("app.py");
+        edit(
+            &path,
+            "model.eval()\n",
+            "model.eval()\ngate = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())\n",
+        );
+        edit(
+            &path,
+            "        logits = model(batch)\n",
+            "        brightness = gate(batch)\n        logits = model(batch) + 0 * brightness.mean()\n",
+        );
+    });
+    let (code, report, stderr) = verify(&service, &["--count", "1", "--model", "model"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 0.0);
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("calls 2 models per request (gate, model)")
+            && warnings.contains("`model`, as --model asks"),
+        "{warnings}"
+    );
+    // Without --model the first one called is compared, and the report says how to choose.
+    let (code, report, _) = verify(&service, &["--count", "1"]);
+    assert_ne!(code, 0, "{report:#}");
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("`gate`, the first called; choose another with --model NAME"),
+        "{report:#}"
+    );
+    // A name the service never calls is refused with the names it does call.
+    let (code, _, stderr) = verify(&service, &["--count", "1", "--model", "detector"]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("the service called gate, model"),
+        "{stderr}"
+    );
+}

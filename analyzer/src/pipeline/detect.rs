@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Endpoint, Framework, HiddenSteps, ModelLoad, Pipeline, ServingKind, Step, StepLibrary,
+    Endpoint, Framework, HiddenSteps, ModelLoad, Mount, Pipeline, ServingKind, Step, StepLibrary,
     libraries,
 };
 use crate::python::{
@@ -1641,6 +1641,31 @@ impl PipelineDetector {
     }
 
     /// What one call contributes: a model load, a step, a label file.
+    /// `app.include_router(router, prefix=...)`, `app.register_blueprint(bp, url_prefix=...)`.
+    fn mount(&mut self, site: &CallSite<'_, '_>) {
+        let keyword = if site.method == Some("include_router") {
+            "prefix"
+        } else {
+            "url_prefix"
+        };
+        let Some(prefix) = site
+            .arg(None, Some(keyword))
+            .and_then(|v| v.as_str().map(str::to_string))
+        else {
+            return;
+        };
+        let target = site
+            .arg_qualified(Some(0), None)
+            .or_else(|| site.arg_text(0).map(str::to_string));
+        if let Some(target) = target {
+            self.pipeline.mounts.push(Mount {
+                target,
+                prefix,
+                file: site.location().file,
+            });
+        }
+    }
+
     fn detect_call(&mut self, site: &CallSite<'_, '_>) {
         let callee = site.callee_text();
         if let Some((var, _)) = self.compose_vars.iter().find(|(v, _)| v == callee)
@@ -1652,6 +1677,10 @@ impl PipelineDetector {
         if self.imported_names.contains(callee) && !self.imported_calls.contains_key(callee) {
             self.imported_calls
                 .insert(callee.to_string(), (site.location(), site.scope.clone()));
+        }
+        if matches!(site.method, Some("include_router" | "register_blueprint")) {
+            self.mount(site);
+            return;
         }
         match (&site.qualified, site.method) {
             (Some(q), _) => {
@@ -1885,16 +1914,22 @@ impl Observer for PipelineDetector {
                     .unwrap_or_else(|| vec!["GET".to_string()]),
                 other => vec![other.to_uppercase()],
             };
+            let path = path.and_then(|p| p.as_str().map(str::to_string));
+            // `APIRouter(prefix="/v1")`: the router's own prefix is part of the path.
+            let path = path.map(|p| format!("{}{p}", d.owner_prefix.as_deref().unwrap_or("")));
+            let stem = site.location.file.rsplit('/').next().unwrap_or_default();
+            let stem = stem.strip_suffix(".py").unwrap_or(stem);
             self.pipeline.serving.push(Endpoint {
                 kind,
                 methods,
-                path: path.and_then(|p| p.as_str().map(str::to_string)),
+                path,
                 handler: match &site.class {
                     Some(c) => format!("{c}.{}", site.name),
                     None => site.name.clone(),
                 },
                 handler_methods: Vec::new(),
                 location: site.location.clone(),
+                router: d.owner.as_ref().map(|owner| format!("{stem}.{owner}")),
             });
         }
         let handler_signature = site.parameters.len() == 2 && site.parameters[1] == "context";
@@ -1909,6 +1944,7 @@ impl Observer for PipelineDetector {
                 handler: site.name.clone(),
                 handler_methods: Vec::new(),
                 location: site.location.clone(),
+                router: None,
             });
         }
     }
@@ -1973,6 +2009,7 @@ impl Observer for PipelineDetector {
                     .cloned()
                     .collect(),
                 location: site.location.clone(),
+                router: None,
             });
         }
     }

@@ -149,6 +149,20 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handler_methods: Vec<String>,
     pub location: Location,
+    /// The router or blueprint the route is on (`routes.router`: the module's file stem and
+    /// the variable), whose mount prefix the service may add elsewhere.
+    #[serde(skip)]
+    pub router: Option<String>,
+}
+
+/// `app.include_router(router, prefix="/api")`, `app.register_blueprint(bp, url_prefix=...)`:
+/// a prefix added to every route of a router where the app mounts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    /// The router as named at the mount (`catdog.api.routes.router`, or `bp`).
+    pub target: String,
+    pub prefix: String,
+    pub file: String,
 }
 
 /// A position in a file, in execution order: end line, end column, line, column.
@@ -182,6 +196,8 @@ pub struct Pipeline {
     /// steps: what a handler does after it is not preprocessing.
     #[serde(skip)]
     pub inference: Vec<InferenceCall>,
+    #[serde(skip)]
+    pub mounts: Vec<Mount>,
 }
 
 /// A call of the served model, in the function it runs in.

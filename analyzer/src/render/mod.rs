@@ -680,6 +680,7 @@ pub(crate) fn sample_report() -> Report {
             handler: "predict".to_string(),
             handler_methods: Vec::new(),
             location: Location::new("app.py", 40, 1),
+            router: None,
         }],
         label_files: vec!["labels.txt".to_string()],
         input_kind: Some(InputKind::Image),
@@ -687,6 +688,7 @@ pub(crate) fn sample_report() -> Report {
         inference: Vec::new(),
         wants_arguments_of: Vec::new(),
         data_classes: Vec::new(),
+        mounts: Vec::new(),
     };
 
     let packages = vec![

@@ -97,6 +97,17 @@ fn collect_module_bindings<'a>(ctx: &mut Context<'a>, body: &'a [Stmt]) {
 /// `Class.attr` values: assignments in the class body, and `self.attr = value` in its
 /// methods (a parameter's default when the value is a parameter). An attribute assigned
 /// twice has no single value and is left out.
+/// `router` in `router.post`.
+fn decorator_owner(callee: &Expr) -> Option<&str> {
+    match callee {
+        Expr::Attribute(a) => match a.value.as_ref() {
+            Expr::Name(n) => Some(n.id.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn collect_class_attrs<'a>(ctx: &mut Context<'a>, class: &'a ast::StmtClassDef) {
     let bases: &'a [Expr] = class.arguments.as_ref().map_or(&[], |a| &a.args);
     ctx.class_bases.insert(class.name.as_str(), bases);
@@ -214,6 +225,19 @@ impl<'a> Walker<'a, '_, '_> {
         }
     }
 
+    /// The `prefix=`/`url_prefix=` a module-level router or blueprint was built with.
+    fn constructor_prefix(&self, owner: &str) -> Option<String> {
+        let Expr::Call(call) = self.ctx.constants.get(owner)? else {
+            return None;
+        };
+        let keyword = call.arguments.keywords.iter().find(|k| {
+            k.arg
+                .as_ref()
+                .is_some_and(|a| matches!(a.as_str(), "prefix" | "url_prefix"))
+        })?;
+        self.ctx.value(&keyword.value).as_str().map(str::to_string)
+    }
+
     fn function(&mut self, f: &'a ast::StmtFunctionDef) {
         let decorators = f
             .decorator_list
@@ -241,6 +265,9 @@ impl<'a> Walker<'a, '_, '_> {
                     },
                     qualified: self.ctx.qualified_name(callee),
                     args,
+                    owner: decorator_owner(callee).map(str::to_string),
+                    owner_prefix: decorator_owner(callee)
+                        .and_then(|owner| self.constructor_prefix(owner)),
                 }
             })
             .collect();

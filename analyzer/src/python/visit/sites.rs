@@ -82,6 +82,12 @@ impl<'a> CallSite<'_, 'a> {
         self.find(position, keyword).is_some()
     }
 
+    /// The argument's qualified name, when it is a name or attribute that resolves
+    /// (`from .routes import router` makes `router` `catdog.api.routes.router`).
+    pub fn arg_qualified(&self, position: Option<usize>, keyword: Option<&str>) -> Option<String> {
+        self.ctx.qualified_name(self.find(position, keyword)?)
+    }
+
     /// The argument's value, resolved through constants and imports.
     pub fn arg(&self, position: Option<usize>, keyword: Option<&str>) -> Option<Value> {
         self.find(position, keyword).map(|e| self.ctx.value(e))
@@ -315,6 +321,12 @@ pub struct Decorator {
     /// The qualified name when it resolves through imports.
     pub qualified: Option<String>,
     pub args: BTreeMap<String, Value>,
+    /// The object the decorator is an attribute of (`router` in `@router.post`), when it is
+    /// a name.
+    pub owner: Option<String>,
+    /// The path prefix that object was built with in this module:
+    /// `APIRouter(prefix="/v1")`, `Blueprint("x", __name__, url_prefix="/api")`.
+    pub owner_prefix: Option<String>,
 }
 
 /// A class definition.
