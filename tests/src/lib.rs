@@ -287,7 +287,15 @@ pub mod flow {
 
     /// A service of `tests/services/` (written as real services are laid out), migrated.
     pub fn migrate_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-        migrate_copy(&repo_root().join("tests/services").join(name), &[], |_| {})
+        migrate_fixture_edited(name, |_| {})
+    }
+
+    /// [`migrate_fixture`] on a copy that `edit` changed first.
+    pub fn migrate_fixture_edited(
+        name: &str,
+        edit: impl FnOnce(&Path),
+    ) -> (tempfile::TempDir, PathBuf) {
+        migrate_copy(&repo_root().join("tests/services").join(name), &[], edit)
     }
 
     fn migrate_copy(

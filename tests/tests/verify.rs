@@ -10,7 +10,8 @@ use std::process::Output;
 
 use serde_json::Value;
 use wasm_migrate_tests::flow::{
-    assert_lint_clean, migrate, migrate_edited, migrate_fixture, migrate_with, ok, python, wm,
+    assert_lint_clean, migrate, migrate_edited, migrate_fixture, migrate_fixture_edited,
+    migrate_with, ok, python, wm,
 };
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
@@ -754,4 +755,41 @@ fn a_service_calling_two_models_says_which_it_compares_and_takes_model_name() {
         stderr.contains("the service called gate, model"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_torch_model_the_lifespan_puts_in_app_state_is_converted_and_verified() {
+    // tests/services/fastapi-package with no cached getter: the lifespan loads the model into
+    // `app.state`, the route reads it from the request. convert runs the lifespan to find it.
+    let (_dir, service) = migrate_fixture_edited("fastapi-package", |service| {
+        let src = service.join("src/catdog");
+        edit(&src.join("model.py"), "@lru_cache(maxsize=1)\n", "");
+        edit(
+            &src.join("api/main.py"),
+            "    get_model()  # load once, before the first request\n",
+            "    app.state.model = get_model()\n",
+        );
+        let routes = src.join("api/routes.py");
+        edit(
+            &routes,
+            "from fastapi import APIRouter,",
+            "from fastapi import APIRouter, Request,",
+        );
+        edit(
+            &routes,
+            "async def classify(file: UploadFile = File(...)):",
+            "async def classify(request: Request, file: UploadFile = File(...)):",
+        );
+        edit(
+            &routes,
+            "get_model()(batch)",
+            "request.app.state.model(batch)",
+        );
+        edit(&routes, "from ..model import get_model\n", "");
+    });
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(plan.contains("converted:"), "{plan}");
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 0.0);
 }

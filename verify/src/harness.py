@@ -356,6 +356,17 @@ def watch_model_types():
 # Calling the entry point
 
 
+def import_package_module(dotted):
+    """The module by its dotted name, or None when that name leads elsewhere (another
+    package's, without this submodule); errors inside the service's own code propagate."""
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as error:
+        if error.name and dotted.startswith(error.name):
+            return None
+        raise
+
+
 def import_service(service, file):
     """Imports the entry module as production does: a module of a package by its dotted name
     (`uvicorn app.main:app` imports `app`, then `app.main`), from the service root, with the
@@ -374,8 +385,13 @@ def import_service(service, file):
     if root != service:
         sys.path.insert(0, str(root))
     try:
-        if len(parts) > 1 and (path.parent / "__init__.py").exists():
-            return importlib.import_module(".".join(parts))
+        # As convert_model.py does: a file below the root is a module of its (possibly
+        # namespace) package, as `uvicorn pkg.main:app` imports it; unless that name is
+        # another installed package's (a regular package wins over a namespace directory).
+        if len(parts) > 1:
+            module = import_package_module(".".join(parts))
+            if Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
+                return module
         name = path.stem
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
