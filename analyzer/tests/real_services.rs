@@ -916,3 +916,30 @@ fn routes_on_routers_and_blueprints_get_their_prefixes_and_config_classes_resolv
     let model = flask.plan.model.as_ref().expect("a model");
     assert_eq!(model.artifact.as_deref(), Some("artifacts/m.onnx"));
 }
+
+#[test]
+fn routes_on_an_app_imported_from_the_package_are_the_entrypoint() {
+    // The classic Flask package: `from webapp import app` in routes.py, `@app.route` there.
+    let (_d, r) = service(&[
+        ("Procfile", "web: gunicorn webapp:app\n"),
+        (
+            "webapp/__init__.py",
+            "from flask import Flask\napp = Flask(__name__)\nfrom webapp import routes\n",
+        ),
+        (
+            "webapp/routes.py",
+            "import torch\nfrom flask import request\nfrom PIL import Image\nfrom webapp import app\nmodel = torch.jit.load('m.pt')\n\n@app.route('/classify', methods=['POST'])\ndef classify():\n    image = Image.open(request.files['photo']).convert('RGB')\n    return {'y': model(image).tolist()}\n",
+        ),
+    ]);
+    let entry = r
+        .plan
+        .service
+        .entrypoint
+        .as_ref()
+        .expect("a route entrypoint");
+    assert_eq!(
+        (entry.file.as_str(), entry.handler.as_str()),
+        ("webapp/routes.py", "classify")
+    );
+    assert_eq!(entry.route.as_deref(), Some("/classify"));
+}

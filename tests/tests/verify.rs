@@ -793,3 +793,20 @@ fn a_torch_model_the_lifespan_puts_in_app_state_is_converted_and_verified() {
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["tract"], 0.0);
 }
+
+#[test]
+fn a_classic_flask_package_with_a_model_built_on_the_first_request_converts_and_verifies() {
+    // tests/services/flask-classic: `@app.route` on the app imported from the package, the
+    // model a class attribute that `Classifier.load()` fills on the first request: convert
+    // builds it by calling the getter, verify watches it by type.
+    let (_dir, service) = migrate_fixture("flask-classic");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(plan.contains("handler: classify"), "{plan}");
+    let (code, report, stderr) = verify(
+        &service,
+        &["--backend", "tract,onnxruntime", "--count", "3"],
+    );
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract", "onnxruntime"], 0.0);
+    assert_jpegs_within(&report, 0.0);
+}

@@ -1885,7 +1885,17 @@ impl Observer for PipelineDetector {
                 attr,
                 "route" | "get" | "post" | "put" | "delete" | "patch" | "api_route"
             );
-            if !http || d.qualified.is_some() {
+            // `@app.route` on an app imported from the service's own package (the classic
+            // Flask layout: `from webapp import app` in routes.py) resolves to a qualified
+            // name; a library function named like a route (`requests.get`) is no decorator.
+            let library = d.qualified.as_deref().is_some_and(|q| {
+                let root = q.split('.').next().unwrap_or(q);
+                matches!(
+                    root,
+                    "requests" | "httpx" | "urllib" | "aiohttp" | "functools"
+                )
+            });
+            if !http || library {
                 continue;
             }
             let kind = if self.imports_fastapi && !self.imports_flask {
