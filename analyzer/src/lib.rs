@@ -502,7 +502,8 @@ pub fn analyze_with(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "service".into());
-    let plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
+    let mut plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
+    resolve_workdir(&base, &mut plan);
     // Found once the plan is chosen; they name what generation needs, not what blocks a path.
     let mut late = unresolved_findings(&plan);
     late.extend(no_model_finding(
@@ -1152,6 +1153,39 @@ fn looks_deeply_nested(text: &str) -> bool {
         }
     }
     max > 200 || text.len() > 1_000_000
+}
+
+/// A service run from a subdirectory (`WORKDIR /app` + `COPY backend/ .`, then `uvicorn
+/// main:app`) names its files relative to that directory. When the model artifact is not
+/// under the root but is under a directory between the root and the entry file, that
+/// directory is where production runs: the plan says so and names the files from the root.
+fn resolve_workdir(base: &Path, plan: &mut plan::MigrationPlan) {
+    let Some(entry) = plan.service.entrypoint.as_mut() else {
+        return;
+    };
+    let Some(artifact) = plan.model.as_mut().and_then(|m| m.artifact.as_mut()) else {
+        return;
+    };
+    let relative = Path::new(artifact.as_str());
+    if relative.is_absolute() || artifact.contains("://") || base.join(relative).exists() {
+        return;
+    }
+    let workdir = Path::new(&entry.file)
+        .ancestors()
+        .skip(1)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .find(|dir| base.join(dir).join(relative).exists());
+    let Some(workdir) = workdir.map(|d| d.to_string_lossy().replace('\\', "/")) else {
+        return;
+    };
+    *artifact = format!("{workdir}/{artifact}");
+    if let Some(labels) = plan.labels.as_mut()
+        && !base.join(labels.as_str()).exists()
+        && base.join(&workdir).join(labels.as_str()).exists()
+    {
+        *labels = format!("{workdir}/{labels}");
+    }
+    entry.workdir = Some(workdir);
 }
 
 /// Each route on a router or blueprint gets the prefix the app mounts it under, so the plan's

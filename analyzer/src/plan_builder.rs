@@ -150,6 +150,7 @@ pub(crate) fn build_plan(
                 handler: e.handler.clone(),
                 route: e.path.clone(),
                 methods: e.methods.clone(),
+                workdir: None,
             }),
         },
         model: model.map(|m| ModelPlan {

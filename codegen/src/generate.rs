@@ -306,6 +306,12 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         .or_else(|| model.loaded_at.rsplit_once(':').map(|(f, _)| f.to_string()))
         .unwrap_or_default();
     context.insert("entry_file", &entry_file);
+    let workdir = plan
+        .service
+        .entrypoint
+        .as_ref()
+        .and_then(|e| e.workdir.clone());
+    context.insert("workdir", &workdir.unwrap_or_default());
     context.insert("artifact", &model.artifact);
     let framework = match model.framework {
         Framework::Pytorch => "pytorch",

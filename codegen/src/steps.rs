@@ -273,6 +273,18 @@ struct TypedStep {
     op: GlueOp,
 }
 
+/// The tensor is declared `let mut` where it is made; when no later step changes it (a chain
+/// that ends with `ToTensor`), it is declared `let`, so the crate stays warning-free.
+fn immutable_unless_changed(mut steps: Vec<GlueStep>) -> Vec<GlueStep> {
+    for i in 0..steps.len() {
+        let changed_later = steps[i + 1..].iter().any(|s| s.code.contains("tensor."));
+        if !changed_later && steps[i].code.contains("let mut tensor =") {
+            steps[i].code = steps[i].code.replace("let mut tensor =", "let tensor =");
+        }
+    }
+    steps
+}
+
 impl TypedStep {
     fn render(self) -> GlueStep {
         GlueStep {
@@ -872,7 +884,7 @@ pub fn compile_image_steps(
         .or(plan.input.as_ref().and_then(|i| i.layout))
         .unwrap_or(Layout::Nhwc);
     Ok(CompiledSteps {
-        steps: out.into_iter().map(TypedStep::render).collect(),
+        steps: immutable_unless_changed(out.into_iter().map(TypedStep::render).collect()),
         layout: match layout {
             Layout::Nchw => "Nchw",
             Layout::Nhwc => "Nhwc",

@@ -90,6 +90,11 @@ pub struct Entrypoint {
     pub route: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<String>,
+    /// The directory production runs the service from, relative to the service root, when
+    /// it is not the root (a Dockerfile's `WORKDIR` holding `COPY backend/ .`): relative
+    /// paths in the service resolve from there, and `convert` and `verify` start there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

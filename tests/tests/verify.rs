@@ -810,3 +810,23 @@ fn a_classic_flask_package_with_a_model_built_on_the_first_request_converts_and_
     assert_equivalent(&report, &["tract", "onnxruntime"], 0.0);
     assert_jpegs_within(&report, 0.0);
 }
+
+#[test]
+fn a_service_run_from_a_subdirectory_converts_and_verifies_from_there() {
+    // tests/services/fastapi-workdir: the Dockerfile copies backend/ to its WORKDIR and starts
+    // `uvicorn main:app`, so the service opens model/ and labels.txt relative to backend/.
+    let (_dir, service) = migrate_fixture("fastapi-workdir");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(plan.contains("workdir: backend"), "{plan}");
+    assert!(
+        plan.contains("artifact: backend/model/squeeze.pt"),
+        "{plan}"
+    );
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 0.0);
+    // The labels came from backend/labels.txt into the glue: the top-1 names agree.
+    for result in report["backends"][0]["results"].as_array().unwrap() {
+        assert_eq!(result["labels"]["equal"], true, "{result:#}");
+    }
+}

@@ -367,22 +367,24 @@ def import_package_module(dotted):
         raise
 
 
-def import_service(service, file):
+def import_service(service, file, workdir=None):
     """Imports the entry module as production does: a module of a package by its dotted name
-    (`uvicorn app.main:app` imports `app`, then `app.main`), from the service root, with the
-    package root of a src/ layout on the path, so relative imports and `__init__` side effects
-    behave as there. A lone script is imported from its file."""
+    (`uvicorn app.main:app` imports `app`, then `app.main`), from production's working
+    directory (the service root, or the plan's workdir), with the package root of a src/
+    layout on the path, so relative imports, relative paths and `__init__` side effects behave
+    as there. A lone script is imported from its file."""
     path = service / file
     if not path.is_file():
         fail(4, "entrypoint", f"{path}: the plan's entry point file does not exist")
-    os.chdir(service)
-    parts = list(Path(file).with_suffix("").parts)
-    root = service
-    if len(parts) > 1 and parts[0] in ("src", "lib") and not (service / parts[0] / "__init__.py").exists():
-        root, parts = service / parts[0], parts[1:]
+    start = service / (workdir or "")
+    os.chdir(start)
+    parts = list(Path(file).relative_to(workdir or "").with_suffix("").parts)
+    root = start
+    if len(parts) > 1 and parts[0] in ("src", "lib") and not (start / parts[0] / "__init__.py").exists():
+        root, parts = start / parts[0], parts[1:]
     sys.path.insert(0, str(path.parent))
-    sys.path.insert(0, str(service))
-    if root != service:
+    sys.path.insert(0, str(start))
+    if root != start:
         sys.path.insert(0, str(root))
     try:
         # As convert_model.py does: a file below the root is a module of its (possibly
@@ -708,7 +710,7 @@ def reference(config_path):
     out.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    module = import_service(service, entry["file"])
+    module = import_service(service, entry["file"], entry.get("workdir"))
     kind = entry["kind"]
     if kind == "torchserve":
         call = torchserve_caller(module, entry, service, config.get("model_artifact"))

@@ -784,6 +784,7 @@ pub(crate) fn sample_report() -> Report {
                 handler: "predict".to_string(),
                 route: Some("/predict".to_string()),
                 methods: vec!["POST".to_string()],
+                workdir: None,
             }),
         },
         model: Some(ModelPlan {
