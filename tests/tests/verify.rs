@@ -830,3 +830,30 @@ fn a_service_run_from_a_subdirectory_converts_and_verifies_from_there() {
         assert_eq!(result["labels"]["equal"], true, "{result:#}");
     }
 }
+
+#[test]
+fn a_model_a_before_request_hook_loads_into_a_registry_is_converted_and_verified() {
+    // tests/services/flask-classic with the model loaded by a `before_request` hook into a
+    // module-level dict on the first request (Flask 2.3 dropped before_first_request).
+    let (_dir, service) = migrate_fixture_edited("flask-classic", |service| {
+        let webapp = service.join("webapp");
+        std::fs::write(
+            webapp.join("model.py"),
+            "import torch\nimport torchvision\n\nMODEL_PATH = \"model/squeeze.pt\"\nMODELS = {}\n\n\n\
+             def warm_up():\n    if \"squeeze\" not in MODELS:\n        net = torchvision.models.squeezenet1_1(weights=None, num_classes=6)\n\
+             \x20       net.load_state_dict(torch.load(MODEL_PATH, map_location=\"cpu\", weights_only=True))\n\
+             \x20       MODELS[\"squeeze\"] = net.eval()\n",
+        )
+        .unwrap();
+        let routes = webapp.join("routes.py");
+        edit(
+            &routes,
+            "from webapp.model import Classifier\n",
+            "from webapp.model import MODELS, warm_up\n\n\n@app.before_request\ndef ensure_models():\n    warm_up()\n",
+        );
+        edit(&routes, "Classifier.load()(", "MODELS[\"squeeze\"](");
+    });
+    let (code, report, stderr) = verify(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    assert_equivalent(&report, &["tract"], 0.0);
+}
