@@ -309,6 +309,13 @@ fn truncated_and_corrupt_uploads_are_refused() {
     );
     let garbage: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x03, 0x08].to_vec();
     assert!(jpeg::decode_rgb(&garbage).is_err());
+    // A frame header claiming 65535x65535 pixels is refused before anything is allocated.
+    let bomb = [
+        0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0x03, 0x01, 0x22, 0x00,
+        0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+    ];
+    let error = jpeg::decode_rgb(&bomb).expect_err("too many pixels");
+    assert!(error.to_string().contains("decompression bomb"), "{error}");
     let png = std::fs::read(dir.join("astronaut_png_rgb.png")).unwrap();
     let error = decode_upload(&png[..png.len() / 2]).expect_err("truncated PNG");
     assert!(error.to_string().starts_with("unreadable PNG"), "{error}");

@@ -13,6 +13,9 @@ pub const NATURAL_ORDER: [usize; 80] = [
     63, 63, 63, 63, 63, 63,
 ];
 
+/// PIL refuses images over twice `Image.MAX_IMAGE_PIXELS` (DecompressionBombError).
+const MAX_PIXELS: usize = 2 * 89_478_485;
+
 #[derive(Debug, Clone)]
 pub struct Component {
     pub id: u8,
@@ -121,6 +124,11 @@ pub fn read_frame(segment: &mut Segment, progressive: bool) -> Result<Frame, Jpe
         return Err(JpegError::Unsupported(
             "an image size given by a DNL marker".into(),
         ));
+    }
+    if width * height > MAX_PIXELS {
+        return Err(JpegError::Unsupported(format!(
+            "{width}x{height} pixels, more than PIL opens (a decompression bomb to it)"
+        )));
     }
     let count = segment.u8()?;
     if !matches!(count, 1 | 3 | 4) {

@@ -166,8 +166,7 @@ fn component_samples(
     Ok(planes)
 }
 
-/// libjpeg's colour space for the file, from its markers and component ids (jdapimin.c
-/// default_decompress_parms).
+/// The colour space of the file's samples.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ColorSpace {
     Gray,
@@ -179,24 +178,20 @@ enum ColorSpace {
 
 /// One row of upsampled components to RGB.
 fn convert_row(space: ColorSpace, ycc: &color::Ycc, rows: &[&[u8]], out: &mut [u8]) {
-    if space == ColorSpace::YCbCr {
-        return ycc.convert_row(rows[0], rows[1], rows[2], out);
-    }
-    let pixels = out.chunks_exact_mut(3);
     match space {
+        ColorSpace::YCbCr => ycc.convert_row(rows[0], rows[1], rows[2], out),
         ColorSpace::Gray => {
-            for (pixel, &y) in pixels.zip(rows[0]) {
+            for (pixel, &y) in out.chunks_exact_mut(3).zip(rows[0]) {
                 pixel.fill(y);
             }
         }
         ColorSpace::Rgb => {
-            for (i, pixel) in pixels.enumerate() {
+            for (i, pixel) in out.chunks_exact_mut(3).enumerate() {
                 pixel.copy_from_slice(&[rows[0][i], rows[1][i], rows[2][i]]);
             }
         }
-        ColorSpace::YCbCr => unreachable!("converted above"),
         ColorSpace::Cmyk | ColorSpace::Ycck => {
-            for (i, pixel) in pixels.enumerate() {
+            for (i, pixel) in out.chunks_exact_mut(3).enumerate() {
                 let (a, b, c, k) = (rows[0][i], rows[1][i], rows[2][i], rows[3][i]);
                 let cmyk = if space == ColorSpace::Ycck {
                     // libjpeg's YCCK->CMYK: the inverted RGB of the YCC part, K as is.
@@ -211,6 +206,8 @@ fn convert_row(space: ColorSpace, ycc: &color::Ycc, rows: &[&[u8]], out: &mut [u
     }
 }
 
+/// libjpeg's colour space for the file, from its markers and component ids (jdapimin.c
+/// default_decompress_parms).
 fn color_space(frame: &Frame, tables: &Tables) -> ColorSpace {
     match frame.components.len() {
         1 => ColorSpace::Gray,
