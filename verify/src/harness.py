@@ -265,10 +265,11 @@ def wrap_service_models(service, entry_module):
     they hold (`classifier = Classifier()` with `self.net`). Each is watched where it is held,
     so the service reaches the watched object whichever module it calls it through."""
     wrapped = []
-    for module in service_modules(service):
+    modules = service_modules(service)
+    for module in modules:
         if module is not entry_module:
             wrapped += wrap_models(module, vars(module), f"{module.__name__}.")
-    for module in [entry_module] + service_modules(service):
+    for module in [entry_module] + modules:
         for holder_name, holder in list(vars(module).items()):
             # Only the service's own classes and their objects are looked into: other
             # objects (Flask's `request`) may raise when touched outside a request.
@@ -489,19 +490,29 @@ def app_in_package(module, app_type):
                 if error.name != f"{package}.{name}":
                     raise
                 continue
-            apps = [v for v in vars(candidate).values() if isinstance(v, app_type)]
-            app = apps[0] if apps else app_from_factory(candidate, app_type)
+            app = app_in(candidate, app_type)
             if app is not None:
                 return app
         package = package.rpartition(".")[0]
     return None
 
 
+def app_in(module, app_type):
+    """The app a module holds, else the one its application factory returns."""
+    apps = [v for v in vars(module).values() if isinstance(v, app_type)]
+    return apps[0] if apps else app_from_factory(module, app_type)
+
+
+def find_app(module, app_type):
+    """The app that serves the entry module's routes: its own, a factory's, or the app of the
+    package that mounts its router or blueprint."""
+    return app_in(module, app_type) or app_in_package(module, app_type)
+
+
 def flask_caller(module, entry):
     import flask
 
-    apps = [v for v in vars(module).values() if isinstance(v, flask.Flask)]
-    app = apps[0] if apps else app_from_factory(module, flask.Flask) or app_in_package(module, flask.Flask)
+    app = find_app(module, flask.Flask)
     if app is None:
         fail(4, "entrypoint", f"{entry['file']} defines no Flask app, and no application factory "
              f"({', '.join(APP_FACTORIES)}) in it or its packages returns one")
@@ -554,11 +565,7 @@ def fastapi_caller(module, entry):
     import fastapi
     from fastapi.testclient import TestClient
 
-    apps = [v for v in vars(module).values() if isinstance(v, fastapi.FastAPI)]
-    app = apps[0] if apps else app_from_factory(module, fastapi.FastAPI)
-    if app is None:
-        # Routes on an APIRouter: the app that includes it lives in another module.
-        app = app_in_package(module, fastapi.FastAPI)
+    app = find_app(module, fastapi.FastAPI)
     if app is None:
         fail(4, "entrypoint", f"{entry['file']} defines no FastAPI app, and no application "
              "factory returns one")
