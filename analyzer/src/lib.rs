@@ -504,6 +504,11 @@ pub fn analyze_with(
         .unwrap_or_else(|| "service".into());
     let mut plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
     resolve_workdir(&base, &mut plan);
+    plan.service.server = plan
+        .service
+        .entrypoint
+        .as_ref()
+        .and_then(|entry| service::server_command::server_plan(entrypoint.as_ref(), entry));
     // Found once the plan is chosen; they name what generation needs, not what blocks a path.
     let mut late = unresolved_findings(&plan);
     late.extend(no_model_finding(

@@ -1,6 +1,7 @@
 //! The MigrationPlan: its types live in the `wasm-migrate-plan` crate, the contract every
 //! later stage reads; the analyzer builds it (`plan_builder.rs`) and writes it.
 
+pub use wasm_migrate_plan::http::*;
 pub use wasm_migrate_plan::plan::*;
 pub use wasm_migrate_plan::{LoadedPlan, PlanError, location_for};
 

@@ -152,6 +152,7 @@ pub(crate) fn build_plan(
                 methods: e.methods.clone(),
                 workdir: None,
             }),
+            server: None,
         },
         model: model.map(|m| ModelPlan {
             framework: m.framework,
@@ -175,6 +176,7 @@ pub(crate) fn build_plan(
         },
         tolerances: Tolerances::cross_backend(),
         converted: None,
+        http: None,
     }
 }
 

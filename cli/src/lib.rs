@@ -11,6 +11,8 @@ mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;
 #[cfg(feature = "runtime")]
+pub mod serve;
+#[cfg(feature = "runtime")]
 pub mod verify;
 
 use std::ffi::OsString;
@@ -53,6 +55,8 @@ enum Command {
     #[cfg(feature = "runtime")]
     Run(run::RunArgs),
     #[cfg(feature = "runtime")]
+    Serve(serve::ServeArgs),
+    #[cfg(feature = "runtime")]
     Doctor(doctor::DoctorArgs),
     #[cfg(feature = "runtime")]
     Verify(verify::VerifyArgs),
@@ -65,7 +69,7 @@ enum Command {
 
 /// The commands that need the embedded runtime.
 #[cfg(not(feature = "runtime"))]
-const RUNTIME_COMMANDS: [&str; 3] = ["run", "doctor", "verify"];
+const RUNTIME_COMMANDS: [&str; 4] = ["run", "serve", "doctor", "verify"];
 
 #[cfg(not(feature = "runtime"))]
 fn without_runtime(args: &[OsString]) -> anyhow::Result<u8> {
@@ -112,6 +116,8 @@ where
         Command::Package(args) => migrate::package(args),
         #[cfg(feature = "runtime")]
         Command::Run(args) => run::run(args),
+        #[cfg(feature = "runtime")]
+        Command::Serve(args) => serve::run(args),
         #[cfg(feature = "runtime")]
         Command::Doctor(args) => doctor::run(args),
         #[cfg(feature = "runtime")]

@@ -117,7 +117,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is too large"))
 }
 
-fn note(quiet: bool, text: &str) {
+pub(crate) fn note(quiet: bool, text: &str) {
     if !quiet {
         let style = anstyle::Style::new().dimmed();
         let _ = writeln!(anstream::stderr(), "{style}wasm-migrate: {text}{style:#}");
@@ -167,11 +167,11 @@ pub struct RunReport {
 }
 
 /// The module compiled and the models loaded, ready to start.
-struct Prepared {
-    runtime: Runtime,
-    module: WasmModule,
-    graphs: Vec<GraphInfo>,
-    config: RunConfig,
+pub(crate) struct Prepared {
+    pub(crate) runtime: Runtime,
+    pub(crate) module: WasmModule,
+    pub(crate) graphs: Vec<GraphInfo>,
+    pub(crate) config: RunConfig,
 }
 
 fn guest_env(pairs: &[String]) -> Result<Vec<(String, String)>> {
@@ -184,7 +184,7 @@ fn guest_env(pairs: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepared> {
+pub(crate) fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepared> {
     let env = guest_env(&args.env)?;
     let dirs = args
         .dirs
@@ -273,6 +273,7 @@ fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepared> {
         max_memory: args.max_memory,
         fuel: args.fuel,
         stdio,
+        listening: None,
     };
     Ok(Prepared {
         runtime,

@@ -285,6 +285,14 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
             .unwrap_or_else(|| vec!["input".into()]),
     );
     context.insert("runtime_version", &plan.target.runtime_version);
+    let server = plan.service.server.as_ref();
+    context.insert("server_port", &server.map_or(8080, |s| s.port));
+    context.insert("instances", &server.map_or(1, |s| s.concurrency()));
+    let api = crate::api::api_for(&plan);
+    context.insert("health_path", &api.health.as_ref().map(|h| h.path.clone()));
+    context.insert("route", &api.routes.first().map(|r| {
+        serde_json::json!({"method": r.method, "path": r.path, "kind": r.request.kind, "field": r.request.field})
+    }));
     let plugin_backend = match backend.as_str() {
         "onnx" => "openvino",
         other => other,
@@ -401,6 +409,10 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
             false,
         ),
     ];
+    files.push(("assets/api.json".into(), crate::api::api_json(&plan), false));
+    for (name, text) in templates::GLUE_SERVER {
+        files.push((Path::new("src").join(name), (*text).to_string(), false));
+    }
     if kind == "image" {
         files.push((
             "src/ops/mod.rs".into(),

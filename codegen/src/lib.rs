@@ -4,6 +4,7 @@
 //! Python; `build` compiles the crate to wasm32-wasip1 and checks and stamps the module;
 //! `inspect` says which runtimes can run a module and why.
 
+pub mod api;
 mod build;
 mod convert;
 mod error;

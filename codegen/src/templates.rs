@@ -41,6 +41,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The glue's server mode, copied as they are (no template variables).
+pub const GLUE_SERVER: &[(&str, &str)] = &[
+    ("serve.rs", include_str!("../../templates/glue/serve.rs")),
+    (
+        "respond.rs",
+        include_str!("../../templates/glue/respond.rs"),
+    ),
+];
+
 /// The image operations vendored into each image glue crate as `src/ops/`.
 pub const OPS: &[(&str, &str)] = &[
     ("crop.rs", include_str!("../../preprocess/src/crop.rs")),

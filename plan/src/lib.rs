@@ -11,12 +11,14 @@
 //!   [`Value`]...).
 
 pub mod error;
+pub mod http;
 pub mod kinds;
 pub mod loaded;
 pub mod plan;
 pub mod value;
 
 pub use error::PlanError;
+pub use http::*;
 pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};
 pub use loaded::{LoadedPlan, location_for, resolve, write_atomic};
 pub use plan::*;

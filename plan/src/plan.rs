@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
+use crate::http::{HttpPlan, ServerPlan};
 use crate::kinds::{Framework, InputKind, MigrationPath, ServingKind, StepLibrary};
 use crate::value::Value;
 
@@ -33,6 +34,8 @@ pub struct MigrationPlan {
     /// What `wasm-migrate convert` produced; absent until it has run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converted: Option<ConvertedModel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpPlan>,
 }
 
 /// The model files `convert` wrote, as it found them after writing.
@@ -76,6 +79,8 @@ pub struct ServicePlan {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Entrypoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerPlan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,6 +270,16 @@ impl MigrationPlan {
             "tolerances",
             &self.tolerances,
         )?;
+        if let Some(http) = &self.http {
+            section(
+                &mut out,
+                "Written by `wasm-migrate convert`, from the original answering requests: the\n\
+                 API the migrated module serves (routes, request fields, the response rebuilt from\n\
+                 the model's output, and the original's answers to bad requests).",
+                "http",
+                http,
+            )?;
+        }
         if let Some(converted) = &self.converted {
             section(
                 &mut out,

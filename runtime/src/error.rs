@@ -58,4 +58,7 @@ pub enum RuntimeError {
 
     #[error("the runtime could not start: {0}")]
     Engine(String),
+
+    #[error("serve: {message}")]
+    Serve { message: String },
 }

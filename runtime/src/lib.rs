@@ -28,6 +28,8 @@ pub mod native;
 pub mod nn;
 mod preload;
 mod run;
+mod serve;
+mod sockets;
 
 pub use cache::CacheUse;
 pub use engine::{PoolOptions, Runtime, RuntimeOptions, WasmModule};
@@ -36,6 +38,8 @@ pub use nn::diagnostics::{Level as MessageLevel, Message};
 pub use nn::{BackendChoice, BackendKind, BackendStatus, Encoding, LoadedGraph, Precision};
 pub use preload::{Preload, Preloaded};
 pub use run::{DEFAULT_MAX_MEMORY, DirMapping, Ending, RunConfig, RunOutcome, Stdio};
+pub use serve::{ServeConfig, ServeControl, ServeEnd};
+pub use sockets::Listening;
 
 /// The wasmtime version embedded (pinned exactly in the workspace manifest).
 pub const WASMTIME_VERSION: &str = "48.0.8";

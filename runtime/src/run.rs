@@ -7,8 +7,10 @@ use crate::engine::{EPOCH_TICK, Runtime, WasmModule};
 use crate::nn::BackendChoice;
 use crate::nn::diagnostics::{Capture, Message, Sink};
 use crate::preload::Preloaded;
+use crate::sockets::{Listening, Sockets, Stopping};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{ResourceLimiter, Store, Trap, WasmBacktrace};
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -25,6 +27,7 @@ pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
 pub(crate) struct HostState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) nn: WasiNnCtx,
+    pub(crate) sockets: Sockets,
     limiter: MemoryLimiter,
 }
 
@@ -91,6 +94,8 @@ pub struct RunConfig {
     /// Instructions the guest may execute (needs a runtime made with `fuel: true`).
     pub fuel: Option<u64>,
     pub stdio: Stdio,
+    /// Under `serve`: the listener the guest's WasmEdge socket calls accept from.
+    pub listening: Option<Arc<Listening>>,
 }
 
 impl Default for RunConfig {
@@ -105,6 +110,7 @@ impl Default for RunConfig {
             max_memory: DEFAULT_MAX_MEMORY,
             fuel: None,
             stdio: Stdio::Capture,
+            listening: None,
         }
     }
 }
@@ -139,6 +145,8 @@ pub enum Ending {
     HostFailure {
         message: String,
     },
+    /// Under `serve`: stopped between two requests because the server is stopping.
+    Stopped,
 }
 
 impl Ending {
@@ -151,6 +159,7 @@ impl Ending {
     pub fn exit_code(&self) -> i32 {
         match self {
             Ending::Exited { code } => *code,
+            Ending::Stopped => 0,
             Ending::TimedOut { .. } => 124,
             Ending::OutOfMemory { .. } | Ending::OutOfFuel { .. } => 137,
             Ending::Trapped { .. } | Ending::HostFailure { .. } => 134,
@@ -160,7 +169,7 @@ impl Ending {
     /// One paragraph for a person, or `None` for a normal exit.
     pub fn explain(&self) -> Option<String> {
         match self {
-            Ending::Exited { .. } => None,
+            Ending::Exited { .. } | Ending::Stopped => None,
             Ending::TimedOut { limit_secs } => Some(format!(
                 "the guest was stopped after {limit_secs} s, the wall-clock limit; raise it with --timeout SECS (0 for none) \
                  if the work is legitimately that long"
@@ -285,6 +294,7 @@ impl Runtime {
         let state = HostState {
             wasi: wasi.build_p1(),
             nn,
+            sockets: Sockets::new(config.listening.clone()),
             limiter: MemoryLimiter {
                 limit: config.max_memory,
                 refused: None,
@@ -387,6 +397,9 @@ fn classify(
 ) -> Ending {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Ending::Exited { code: exit.0 };
+    }
+    if e.downcast_ref::<Stopping>().is_some() {
+        return Ending::Stopped;
     }
     let trap = e.downcast_ref::<Trap>().copied();
     if trap == Some(Trap::Interrupt) {

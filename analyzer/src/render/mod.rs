@@ -786,6 +786,7 @@ pub(crate) fn sample_report() -> Report {
                 methods: vec!["POST".to_string()],
                 workdir: None,
             }),
+            server: None,
         },
         model: Some(ModelPlan {
             framework: Framework::Pytorch,
@@ -818,6 +819,7 @@ pub(crate) fn sample_report() -> Report {
         },
         tolerances: Tolerances::cross_backend(),
         converted: None,
+        http: None,
     };
 
     Report {

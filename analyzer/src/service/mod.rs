@@ -8,4 +8,5 @@ pub(crate) mod hf_config;
 pub mod modules;
 pub(crate) mod placement;
 pub mod reach;
+pub(crate) mod server_command;
 pub mod values;

@@ -1,0 +1,183 @@
+//! `wasm-migrate serve`: the migrated module serving the original's HTTP API in the embedded
+//! runtime, as it serves on WasmEdge.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use wasm_migrate_runtime::{BackendKind, Ending, ServeConfig, ServeControl, Stdio};
+
+use crate::run::{RunArgs, RunFormat, note, parse_size};
+
+/// Serve the migrated module's HTTP API (the module built with `--serve` support by
+/// `wasm-migrate build`) in the embedded runtime.
+///
+/// The module runs as it runs on WasmEdge: its own accept loop, over WasmEdge's socket calls,
+/// which this runtime provides. `--instances` copies accept from one listener, as the
+/// original's gunicorn or uvicorn workers did; an instance that fails a request is replaced.
+/// SIGTERM or Ctrl-C stops accepting and ends once the requests in flight are answered.
+#[derive(Args)]
+#[command(after_long_help = "Examples:\n  \
+wasm-migrate serve migrated/target/wasm32-wasip1/release/app.wasm \\\n      \
+--nn-preload model:openvino:cpu:migrated/model/model.xml:migrated/model/model.bin --port 8080\n  \
+curl -F image=@cat.jpg http://127.0.0.1:8080/predict\n\n\
+Exit codes: 0 after a clean stop; 1 when the module cannot serve (its error is printed); \
+2 when the module or a flag is wrong.")]
+pub struct ServeArgs {
+    /// The module (.wasm) generated and built by wasm-migrate.
+    pub module: PathBuf,
+
+    /// Port to listen on; 0 picks a free one (printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Address to listen on (0.0.0.0 for every interface).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Instances serving at once (requests in flight); the plan's `service.server` says how
+    /// many the original had (workers x threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub instances: u16,
+
+    /// Load a model before the module starts (WasmEdge's syntax, as in `run`).
+    #[arg(long = "nn-preload", value_name = "NAME:ENCODING:TARGET:PATH[:PATH]")]
+    pub preloads: Vec<String>,
+
+    /// Give the module a host directory: HOST, or HOST:GUEST.
+    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    pub dirs: Vec<String>,
+
+    /// Set an environment variable in the module.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// The backend that runs ONNX models.
+    #[arg(long, value_name = "BACKEND", default_value = "tract", value_parser = |s: &str| s.parse::<BackendKind>())]
+    pub backend: BackendKind,
+
+    /// Longest time one request may take inside the module, in seconds; an instance past it
+    /// is replaced and the client gets no answer, as gunicorn's worker timeout does.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub request_timeout: f64,
+
+    /// Longest wait for a client's next bytes, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub io_timeout: f64,
+
+    /// Largest memory one instance may grow to, e.g. 512M, 2G.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_memory: u64,
+
+    /// Compile the module even when a compiled copy is cached.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Do not print wasm-migrate's notes.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<Duration> {
+    if !(value > 0.0 && value.is_finite()) {
+        bail!("--{flag} {value}: give a positive number of seconds");
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+pub fn run(args: ServeArgs) -> Result<u8> {
+    let request_timeout = seconds("request-timeout", args.request_timeout)?;
+    let io_timeout = seconds("io-timeout", args.io_timeout)?;
+    let run_args = RunArgs {
+        module: args.module.clone(),
+        args: vec!["--serve".into()],
+        dirs: args.dirs.clone(),
+        preloads: args.preloads.clone(),
+        env: args.env.clone(),
+        backend: args.backend,
+        precision: Default::default(),
+        // Loading the model, before the first accept; each request then has its own limit.
+        timeout: 600.0,
+        max_memory: args.max_memory,
+        fuel: None,
+        no_cache: args.no_cache,
+        format: RunFormat::Text,
+        quiet: args.quiet,
+    };
+    let mut prepared = crate::run::prepare(&run_args, args.quiet, Stdio::Inherit)?;
+    let control = ServeControl::bind(
+        SocketAddr::new(args.host, args.port),
+        Some(io_timeout),
+        Some(request_timeout),
+    )?;
+    let address = control.local_addr();
+    // The module binds HOST:PORT itself, as on WasmEdge; here that is the listener above.
+    prepared
+        .config
+        .env
+        .push(("HOST".into(), address.ip().to_string()));
+    prepared
+        .config
+        .env
+        .push(("PORT".into(), address.port().to_string()));
+    let config = ServeConfig {
+        run: prepared.config,
+        instances: usize::from(args.instances),
+    };
+    stop_on_signals(&control)?;
+    let watcher = {
+        let control = control.clone();
+        let quiet = args.quiet;
+        std::thread::spawn(move || {
+            if control.wait_ready(Duration::from_secs(600)) {
+                note(
+                    quiet,
+                    &format!(
+                        "serving http://{address} ({} instance(s)); Ctrl-C stops",
+                        args.instances
+                    ),
+                );
+            }
+        })
+    };
+    let ends = prepared
+        .runtime
+        .serve(&prepared.module, &config, &control)
+        .context("the module could not start")?;
+    let _ = watcher.join();
+    let failed: Vec<_> = ends
+        .iter()
+        .filter(|e| !matches!(e.ending, Ending::Stopped))
+        .collect();
+    let Some(first) = failed.first() else {
+        note(
+            args.quiet,
+            &format!("stopped after {} connection(s)", control.accepted()),
+        );
+        return Ok(0);
+    };
+    let why = first
+        .ending
+        .explain()
+        .unwrap_or_else(|| format!("it exited with code {}", first.ending.exit_code()));
+    bail!(
+        "{} cannot serve: {why}\n(is it a module generated by this version of wasm-migrate, \
+         with its model preloaded under the name it loads?)",
+        args.module.display()
+    )
+}
+
+fn stop_on_signals(control: &ServeControl) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install the SIGTERM/SIGINT handlers")?;
+    let control = control.clone();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            control.stop();
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The service's HTTP side: how production starts it (`service.server`, from analyze) and the
+//! API its clients see (`http`, observed by `convert` from the original answering requests).
+//! The glue's server mode serves `http`; `verify --http` starts the original with `server`.
+
+use serde::{Deserialize, Serialize};
+
+/// How production starts the service, from its Dockerfile/Procfile/README command, else the
+/// framework's usual server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerPlan {
+    /// `gunicorn`, `uvicorn`, `flask` (its own server, threaded) or `torchserve`.
+    pub kind: String,
+    /// The application: `module:object`, or `module:factory()` for an application factory.
+    pub app: String,
+    /// Worker processes (gunicorn `-w`, uvicorn `--workers`).
+    #[serde(default = "one")]
+    pub workers: u32,
+    /// Threads per worker (gunicorn `--threads`; Flask's server runs a thread per request).
+    #[serde(default = "one")]
+    pub threads: u32,
+    /// gunicorn `-k` (`uvicorn.workers.UvicornWorker` for an ASGI app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_class: Option<String>,
+    /// uvicorn `--app-dir` / gunicorn `--chdir`, relative to the service root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_dir: Option<String>,
+    /// The port production listens on; the migrated module listens on the same one.
+    pub port: u16,
+    /// Where this comes from (`Dockerfile:9 CMD gunicorn -w 2 app:app`), or `default`.
+    pub evidence: String,
+}
+
+impl ServerPlan {
+    /// Requests one instance of the original handles at once.
+    pub fn concurrency(&self) -> u32 {
+        self.workers.max(1) * self.threads.max(1)
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The original's API as `convert` saw it answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpPlan {
+    /// The inference routes.
+    pub routes: Vec<HttpRoute>,
+    /// A GET route that answers without the model (`/health`), with its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HttpFixedRoute>,
+    /// The answer to a path the service does not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_found: Option<HttpAnswer>,
+    /// The answer to a known path with another method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_not_allowed: Option<HttpAnswer>,
+    /// Largest request body accepted; larger ones get `too_large`.
+    pub max_body_bytes: u64,
+    /// The answer to a body over `max_body_bytes` (the original's, when it has a limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_large: Option<HttpAnswer>,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+    pub request: HttpRequestShape,
+    /// The response body rebuilt from the model's output: JSON with placeholders
+    /// (`{"$": "label"}`, `{"$": "score", "round": 6}`, `{"$top": 3, "item": ...}`,
+    /// `{"$per_class": ..., "key": "label"}`); see the glue's `respond.rs`.
+    /// Absent: the glue answers its own JSON (outputs and top-k).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
+    /// The original's answer to a request without the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_field: Option<HttpAnswer>,
+    /// The original's answer to a field it cannot decode (not an image, not text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_decodable: Option<HttpAnswer>,
+}
+
+/// What a route reads from the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequestShape {
+    /// `multipart` (a form upload), `json` (a JSON object) or `raw` (the body itself).
+    pub kind: String,
+    /// The form field, or the JSON key holding the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// A route answering the same thing every time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFixedRoute {
+    pub method: String,
+    pub path: String,
+    pub answer: HttpAnswer,
+}
+
+/// One answer, as the original gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}

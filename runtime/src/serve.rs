@@ -1,0 +1,173 @@
+//! A module that serves HTTP with WasmEdge's socket calls, run as a server: several instances
+//! accept from one listener (the pre-fork model of gunicorn's workers), an instance that fails
+//! a request is replaced, and stopping lets every request in flight finish.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::engine::{Runtime, WasmModule};
+use crate::error::RuntimeError;
+use crate::run::{Ending, RunConfig};
+use crate::sockets::Listening;
+
+/// How `serve` runs the module.
+#[derive(Clone)]
+pub struct ServeConfig {
+    /// What each instance gets (arguments, environment, models, memory limit, stdio).
+    /// `timeout` bounds the start: from instantiation to the first accept.
+    pub run: RunConfig,
+    /// Instances serving at once: requests in flight.
+    pub instances: usize,
+}
+
+/// The bound listener, shared with the instances, and the handle that stops them.
+#[derive(Clone)]
+pub struct ServeControl {
+    listening: Arc<Listening>,
+    instances: Arc<AtomicUsize>,
+}
+
+/// How one instance slot ended.
+#[derive(Debug, Clone)]
+pub struct ServeEnd {
+    pub instance: usize,
+    pub ending: Ending,
+    /// The last run's standard error, when captured.
+    pub stderr: Vec<u8>,
+    /// Times the slot's instance was replaced after failing a request.
+    pub restarts: u32,
+}
+
+impl ServeControl {
+    /// Binds `addr` (port 0: any free port). `io_timeout` bounds each read and write of a
+    /// connection; `request_timeout` bounds the guest's work on one request.
+    pub fn bind(
+        addr: SocketAddr,
+        io_timeout: Option<Duration>,
+        request_timeout: Option<Duration>,
+    ) -> Result<ServeControl, RuntimeError> {
+        let listener = TcpListener::bind(addr).map_err(|e| RuntimeError::Serve {
+            message: format!("cannot listen on {addr}: {e}"),
+        })?;
+        Ok(ServeControl {
+            listening: Arc::new(Listening::new(listener, io_timeout, request_timeout)),
+            instances: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listening
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Instances waiting for a connection (all of them, when idle).
+    pub fn ready_instances(&self) -> usize {
+        self.listening.waiting()
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.listening.accepted()
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.listening.stopping()
+    }
+
+    /// Stops accepting; `serve` returns once every request in flight is answered.
+    pub fn stop(&self) {
+        self.listening
+            .stop(self.instances.load(Ordering::SeqCst).max(1));
+    }
+
+    /// Waits until at least one instance is ready, or `serve` ended, or `limit` passed.
+    pub fn wait_ready(&self, limit: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < limit && !self.stopping() {
+            if self.ready_instances() > 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.ready_instances() > 0
+    }
+}
+
+impl Runtime {
+    /// Serves until `control.stop()`. An instance that ends while serving (a trap, the request
+    /// timeout) is replaced; one that ends before accepting anything stops the server, since
+    /// the module cannot serve (no model, bad arguments): its ending says why.
+    pub fn serve(
+        &self,
+        module: &WasmModule,
+        config: &ServeConfig,
+        control: &ServeControl,
+    ) -> Result<Vec<ServeEnd>, RuntimeError> {
+        let instances = config.instances.max(1);
+        control.instances.store(instances, Ordering::SeqCst);
+        let mut run = config.run.clone();
+        run.listening = Some(control.listening.clone());
+        std::thread::scope(|scope| {
+            let slots: Vec<_> = (0..instances)
+                .map(|instance| {
+                    let run = &run;
+                    scope.spawn(move || self.serve_slot(module, run, control, instance))
+                })
+                .collect();
+            slots
+                .into_iter()
+                .map(|slot| {
+                    slot.join().unwrap_or_else(|_| {
+                        control.stop();
+                        Err(RuntimeError::Serve {
+                            message: "an instance's thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn serve_slot(
+        &self,
+        module: &WasmModule,
+        run: &RunConfig,
+        control: &ServeControl,
+        instance: usize,
+    ) -> Result<ServeEnd, RuntimeError> {
+        let mut restarts = 0;
+        loop {
+            let accepted_before = control.accepted();
+            let outcome = match self.run(module, run) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    control.stop();
+                    return Err(e);
+                }
+            };
+            let end = ServeEnd {
+                instance,
+                ending: outcome.ending,
+                stderr: outcome.stderr,
+                restarts,
+            };
+            if matches!(end.ending, Ending::Stopped) || control.stopping() {
+                return Ok(end);
+            }
+            if control.accepted() == accepted_before {
+                // It never got to serve: every instance would end the same way.
+                control.stop();
+                return Ok(end);
+            }
+            restarts += 1;
+            if let Some(why) = end.ending.explain() {
+                eprintln!(
+                    "serve: instance {instance} ended while serving ({why}); starting a new one"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! WasmEdge's socket extension of `wasi_snapshot_preview1` (REFERENCE.md, "Serving HTTP from
+//! wasm32-wasip1 on WasmEdge"), so a module that serves on WasmEdge serves here unchanged.
+//!
+//! The guest's listener is the one `serve` bound before starting its workers: each instance's
+//! `sock_open` + `sock_bind` + `sock_listen` gets a handle on that shared listener, and the
+//! instances accept from it in turn, as gunicorn's pre-forked workers do. Command runs have no
+//! listener: `sock_open` answers ENOTSUP.
+//!
+//! wasmtime-wasi defines `sock_accept`, `sock_recv`, `sock_send` and `sock_shutdown` as stubs,
+//! which these shadow; `fd_close` and `fd_fdstat_*` see socket fds here and pass every other
+//! fd to wasmtime-wasi's own function.
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use wasmtime::{AsContextMut, Caller, Func, Linker, Memory};
+
+use crate::engine::EPOCH_TICK;
+use crate::run::HostState;
+
+const MODULE: &str = "wasi_snapshot_preview1";
+/// Socket fds start here, far above what wasmtime-wasi hands out for files.
+const FIRST_SOCKET_FD: u32 = 1 << 24;
+/// Largest read or write passed through at once.
+const CHUNK: usize = 64 << 10;
+
+mod errno {
+    pub const SUCCESS: i32 = 0;
+    pub const AGAIN: i32 = 6;
+    pub const BADF: i32 = 8;
+    pub const CONNRESET: i32 = 15;
+    pub const FAULT: i32 = 21;
+    pub const INVAL: i32 = 28;
+    pub const IO: i32 = 29;
+    pub const NOSYS: i32 = 52;
+    pub const NOTCONN: i32 = 53;
+    pub const NOTSOCK: i32 = 57;
+    pub const NOTSUP: i32 = 58;
+    pub const PIPE: i32 = 64;
+}
+
+/// The listener `serve` shares among its instances, and what they report back.
+#[derive(Debug)]
+pub struct Listening {
+    listener: TcpListener,
+    stop: AtomicBool,
+    io_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    /// Instances blocked in `sock_accept`: ready for a connection.
+    waiting: AtomicUsize,
+    accepted: AtomicU64,
+}
+
+/// Raised (as a trap) by `sock_accept` once `serve` is stopping: the instance ends between
+/// requests, never in the middle of one.
+#[derive(Debug)]
+pub struct Stopping;
+
+impl std::fmt::Display for Stopping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server is stopping")
+    }
+}
+
+impl std::error::Error for Stopping {}
+
+impl Listening {
+    pub fn new(
+        listener: TcpListener,
+        io_timeout: Option<Duration>,
+        request_timeout: Option<Duration>,
+    ) -> Listening {
+        Listening {
+            listener,
+            stop: AtomicBool::new(false),
+            io_timeout,
+            request_timeout,
+            waiting: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
+        }
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Stops accepting: instances blocked in accept are woken by a connection of our own
+    /// each, see the flag, and end; instances inside a request finish it first.
+    pub fn stop(&self, instances: usize) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Ok(mut addr) = self.listener.local_addr() {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr {
+                    SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
+                    SocketAddr::V6(_) => IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+                });
+            }
+            for _ in 0..instances {
+                let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+enum Socket {
+    /// Opened, not yet bound to the shared listener.
+    Opened,
+    Listener,
+    Stream(TcpStream),
+}
+
+/// One instance's sockets.
+#[derive(Default)]
+pub(crate) struct Sockets {
+    listening: Option<Arc<Listening>>,
+    table: HashMap<u32, Socket>,
+    next_fd: u32,
+    /// wasmtime-wasi's own functions, for fds that are not sockets (found once per store).
+    delegates: HashMap<&'static str, Func>,
+}
+
+impl Sockets {
+    pub(crate) fn new(listening: Option<Arc<Listening>>) -> Sockets {
+        Sockets {
+            listening,
+            next_fd: FIRST_SOCKET_FD,
+            ..Sockets::default()
+        }
+    }
+
+    fn insert(&mut self, socket: Socket) -> u32 {
+        let fd = self.next_fd;
+        self.next_fd += 1;
+        self.table.insert(fd, socket);
+        fd
+    }
+
+    fn stream(&mut self, fd: u32) -> Result<&mut TcpStream, i32> {
+        match self.table.get_mut(&fd) {
+            Some(Socket::Stream(s)) => Ok(s),
+            Some(_) => Err(errno::NOTCONN),
+            None => Err(errno::BADF),
+        }
+    }
+}
+
+fn io_errno(e: &std::io::Error) -> i32 {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted => errno::AGAIN,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => errno::CONNRESET,
+        ErrorKind::BrokenPipe => errno::PIPE,
+        ErrorKind::NotConnected => errno::NOTCONN,
+        _ => errno::IO,
+    }
+}
+
+fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory, i32> {
+    caller
+        .get_export("memory")
+        .and_then(|e| e.into_memory())
+        .ok_or(errno::FAULT)
+}
+
+fn read_u32(caller: &mut Caller<'_, HostState>, at: i32) -> Result<u32, i32> {
+    let memory = memory(caller)?;
+    let mut bytes = [0u8; 4];
+    memory
+        .read(&*caller, at as u32 as usize, &mut bytes)
+        .map_err(|_| errno::FAULT)?;
+    Ok(u32::from_le_bytes(bytes))
+}
+
+fn write_bytes(caller: &mut Caller<'_, HostState>, at: u32, bytes: &[u8]) -> Result<(), i32> {
+    let memory = memory(caller)?;
+    memory
+        .write(caller, at as usize, bytes)
+        .map_err(|_| errno::FAULT)
+}
+
+fn write_u32(caller: &mut Caller<'_, HostState>, at: i32, value: u32) -> Result<(), i32> {
+    write_bytes(caller, at as u32, &value.to_le_bytes())
+}
+
+/// `(buf, len)` pairs of an iovec array.
+fn iovecs(caller: &mut Caller<'_, HostState>, at: i32, count: i32) -> Result<Vec<(u32, u32)>, i32> {
+    (0..count.max(0) as u32)
+        .map(|i| {
+            let base = at as u32 + 8 * i;
+            Ok((
+                read_u32(caller, base as i32)?,
+                read_u32(caller, (base + 4) as i32)?,
+            ))
+        })
+        .collect()
+}
+
+fn result(r: Result<(), i32>) -> wasmtime::Result<i32> {
+    Ok(r.err().unwrap_or(errno::SUCCESS))
+}
+
+/// The functions, shadowing wasmtime-wasi's; `base` is the linker before they were added.
+pub(crate) fn add_to_linker(
+    linker: &mut Linker<HostState>,
+    base: Linker<HostState>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.func_wrap(MODULE, "sock_open", sock_open)?;
+    linker.func_wrap(
+        MODULE,
+        "sock_bind",
+        |mut c: Caller<'_, HostState>, fd: i32, _addr: i32, _port: i32| {
+            result(bind_or_listen(&mut c, fd))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_listen",
+        |mut c: Caller<'_, HostState>, fd: i32, _backlog: i32| result(bind_or_listen(&mut c, fd)),
+    )?;
+    linker.func_wrap(MODULE, "sock_accept", sock_accept)?;
+    linker.func_wrap(MODULE, "sock_recv", sock_recv)?;
+    linker.func_wrap(MODULE, "sock_send", sock_send)?;
+    linker.func_wrap(
+        MODULE,
+        "sock_shutdown",
+        |mut c: Caller<'_, HostState>, fd: i32, how: i32| {
+            result((|| {
+                let stream = c.data_mut().sockets.stream(fd as u32)?;
+                let how = match how {
+                    1 => Shutdown::Read,
+                    2 => Shutdown::Write,
+                    _ => Shutdown::Both,
+                };
+                // Already closed by the peer is not an error for the guest.
+                let _ = stream.shutdown(how);
+                Ok(())
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_setsockopt",
+        |c: Caller<'_, HostState>, fd: i32, _level: i32, _name: i32, _value: i32, _len: i32| {
+            // Timeouts and buffer sizes are `serve`'s to set; the options are accepted.
+            let known = c.data().sockets.table.contains_key(&(fd as u32));
+            Ok(if known {
+                errno::SUCCESS
+            } else {
+                errno::NOTSOCK
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_getsockopt",
+        |mut c: Caller<'_, HostState>, _fd: i32, _level: i32, _name: i32, value: i32, _len: i32| {
+            result(write_u32(&mut c, value, 0))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_getpeeraddr",
+        |mut c: Caller<'_, HostState>, fd: i32, addr: i32, kind: i32, port: i32| {
+            result(socket_address(&mut c, fd, addr, kind, port, true))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_getlocaladdr",
+        |mut c: Caller<'_, HostState>, fd: i32, addr: i32, kind: i32, port: i32| {
+            result(socket_address(&mut c, fd, addr, kind, port, false))
+        },
+    )?;
+    // Outbound connections and name lookup are not something a migrated service needs.
+    linker.func_wrap(
+        MODULE,
+        "sock_connect",
+        |_: Caller<'_, HostState>, _: i32, _: i32, _: i32| Ok(errno::NOTSUP),
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_getaddrinfo",
+        |_: Caller<'_, HostState>,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32,
+         _: i32| Ok(errno::NOSYS),
+    )?;
+    add_fd_functions(linker, base)?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// `fd_close` and `fd_fdstat_*`: socket fds here, every other fd to wasmtime-wasi.
+fn add_fd_functions(
+    linker: &mut Linker<HostState>,
+    base: Linker<HostState>,
+) -> wasmtime::Result<()> {
+    let base = Arc::new(base);
+    let b = base.clone();
+    linker.func_wrap(
+        MODULE,
+        "fd_close",
+        move |mut c: Caller<'_, HostState>, fd: i32| {
+            if c.data_mut().sockets.table.remove(&(fd as u32)).is_some() {
+                return Ok(errno::SUCCESS);
+            }
+            delegate(&b, &mut c, "fd_close")?
+                .typed::<i32, i32>(&c)?
+                .call(&mut c, fd)
+        },
+    )?;
+    let b = base.clone();
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_get",
+        move |mut c: Caller<'_, HostState>, fd: i32, out: i32| {
+            if c.data().sockets.table.contains_key(&(fd as u32)) {
+                // filetype SOCKET_STREAM (6), no flags, all rights.
+                let mut stat = [0u8; 24];
+                stat[0] = 6;
+                stat[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+                stat[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+                return result(write_bytes(&mut c, out as u32, &stat));
+            }
+            delegate(&b, &mut c, "fd_fdstat_get")?
+                .typed::<(i32, i32), i32>(&c)?
+                .call(&mut c, (fd, out))
+        },
+    )?;
+    let b = base;
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_flags",
+        move |mut c: Caller<'_, HostState>, fd: i32, flags: i32| {
+            if c.data().sockets.table.contains_key(&(fd as u32)) {
+                // Blocking sockets only: each instance handles one connection at a time.
+                return Ok(if flags & 4 == 0 {
+                    errno::SUCCESS
+                } else {
+                    errno::NOTSUP
+                });
+            }
+            delegate(&b, &mut c, "fd_fdstat_set_flags")?
+                .typed::<(i32, i32), i32>(&c)?
+                .call(&mut c, (fd, flags))
+        },
+    )?;
+    Ok(())
+}
+
+fn delegate(
+    base: &Linker<HostState>,
+    caller: &mut Caller<'_, HostState>,
+    name: &'static str,
+) -> wasmtime::Result<Func> {
+    if let Some(func) = caller.data().sockets.delegates.get(name) {
+        return Ok(*func);
+    }
+    let func = base
+        .get(caller.as_context_mut(), MODULE, name)?
+        .into_func()
+        .ok_or_else(|| wasmtime::Error::msg(format!("{MODULE}::{name} is not a function")))?;
+    caller.data_mut().sockets.delegates.insert(name, func);
+    Ok(func)
+}
+
+fn sock_open(
+    mut c: Caller<'_, HostState>,
+    family: i32,
+    kind: i32,
+    out: i32,
+) -> wasmtime::Result<i32> {
+    // Only TCP (type 2) over IPv4 or IPv6 (1, 2), and only under `serve`.
+    if c.data().sockets.listening.is_none() || kind != 2 || !(1..=2).contains(&family) {
+        return Ok(errno::NOTSUP);
+    }
+    let fd = c.data_mut().sockets.insert(Socket::Opened);
+    result(write_u32(&mut c, out, fd))
+}
+
+fn bind_or_listen(c: &mut Caller<'_, HostState>, fd: i32) -> Result<(), i32> {
+    match c.data_mut().sockets.table.get_mut(&(fd as u32)) {
+        Some(entry @ (Socket::Opened | Socket::Listener)) => {
+            *entry = Socket::Listener;
+            Ok(())
+        }
+        Some(Socket::Stream(_)) => Err(errno::INVAL),
+        None => Err(errno::BADF),
+    }
+}
+
+fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Result<i32> {
+    let listening = match (
+        c.data().sockets.table.get(&(fd as u32)),
+        &c.data().sockets.listening,
+    ) {
+        (Some(Socket::Listener), Some(l)) => l.clone(),
+        (Some(_), _) => return Ok(errno::INVAL),
+        (None, _) => return Ok(errno::BADF),
+    };
+    // Waiting for a client is not the request's time.
+    c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
+    listening.waiting.fetch_add(1, Ordering::SeqCst);
+    let accepted = listening.listener.accept();
+    listening.waiting.fetch_sub(1, Ordering::SeqCst);
+    if listening.stopping() {
+        return Err(wasmtime::Error::new(Stopping));
+    }
+    let stream = match accepted {
+        Ok((stream, _)) => stream,
+        Err(e) => return Ok(io_errno(&e)),
+    };
+    listening.accepted.fetch_add(1, Ordering::SeqCst);
+    let _ = stream.set_read_timeout(listening.io_timeout);
+    let _ = stream.set_write_timeout(listening.io_timeout);
+    let _ = stream.set_nodelay(true);
+    if let Some(limit) = listening.request_timeout {
+        let ticks = (limit.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        c.as_context_mut().set_epoch_deadline(ticks);
+    }
+    let new_fd = c.data_mut().sockets.insert(Socket::Stream(stream));
+    result(write_u32(&mut c, out, new_fd))
+}
+
+fn sock_recv(
+    mut c: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    _flags: i32,
+    nread: i32,
+    oflags: i32,
+) -> wasmtime::Result<i32> {
+    result((|| {
+        let Some(&(buf, len)) = iovecs(&mut c, iovs, count)?
+            .iter()
+            .find(|(_, len)| *len > 0)
+        else {
+            write_u32(&mut c, nread, 0)?;
+            return write_u32(&mut c, oflags, 0);
+        };
+        let mut data = vec![0u8; (len as usize).min(CHUNK)];
+        let n = c
+            .data_mut()
+            .sockets
+            .stream(fd as u32)?
+            .read(&mut data)
+            .map_err(|e| io_errno(&e))?;
+        write_bytes(&mut c, buf, &data[..n])?;
+        write_u32(&mut c, nread, n as u32)?;
+        write_u32(&mut c, oflags, 0)
+    })())
+}
+
+fn sock_send(
+    mut c: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    _flags: i32,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    result((|| {
+        let memory = memory(&mut c)?;
+        let mut data = Vec::new();
+        for (buf, len) in iovecs(&mut c, iovs, count)? {
+            let start = data.len();
+            data.resize(start + len as usize, 0);
+            memory
+                .read(&c, buf as usize, &mut data[start..])
+                .map_err(|_| errno::FAULT)?;
+        }
+        let stream = c.data_mut().sockets.stream(fd as u32)?;
+        stream.write_all(&data).map_err(|e| io_errno(&e))?;
+        write_u32(&mut c, nwritten, data.len() as u32)
+    })())
+}
+
+/// `{u32 buf; u32 len}` at `addr` gets the IP bytes; `kind` gets 4 or 6.
+fn socket_address(
+    c: &mut Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    kind: i32,
+    port: i32,
+    peer: bool,
+) -> Result<(), i32> {
+    let address = match c.data().sockets.table.get(&(fd as u32)) {
+        Some(Socket::Stream(s)) if peer => s.peer_addr().map_err(|e| io_errno(&e))?,
+        Some(Socket::Stream(s)) => s.local_addr().map_err(|e| io_errno(&e))?,
+        Some(Socket::Listener) if !peer => match &c.data().sockets.listening {
+            Some(l) => l.local_addr().map_err(|e| io_errno(&e))?,
+            None => return Err(errno::NOTCONN),
+        },
+        Some(_) => return Err(errno::NOTCONN),
+        None => return Err(errno::BADF),
+    };
+    let (bytes, family): (Vec<u8>, u32) = match address.ip() {
+        IpAddr::V4(ip) => (ip.octets().to_vec(), 4),
+        IpAddr::V6(ip) => (ip.octets().to_vec(), 6),
+    };
+    let buf = read_u32(c, addr)?;
+    let room = read_u32(c, addr + 4)?;
+    if (room as usize) < bytes.len() {
+        return Err(errno::INVAL);
+    }
+    write_bytes(c, buf, &bytes)?;
+    write_u32(c, kind, family)?;
+    write_u32(c, port, u32::from(address.port()))
+}

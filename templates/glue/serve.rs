@@ -1,0 +1,400 @@
+//! Server mode: the original service's HTTP API (`assets/api.json`, from the migration plan's
+//! `http` section) served over WasmEdge's socket extension, one connection at a time per
+//! instance. Run several instances for requests in flight (`wasm-migrate serve --instances`,
+//! or replicas in Kubernetes), as gunicorn runs several workers.
+//!
+//! Every request gets an answer: a bad one gets the original's answer to that kind of request
+//! (recorded by `wasm-migrate convert`), never a dropped connection.
+
+use std::io::{ErrorKind, Read, Write};
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wasmedge_wasi_socket::{TcpListener, TcpStream};
+
+/// Largest request head (request line and headers).
+const MAX_HEAD_BYTES: usize = 64 << 10;
+const MAX_HEADERS: usize = 64;
+
+/// The API, as the plan's `http` section has it.
+#[derive(Debug, Deserialize)]
+pub struct Api {
+    pub routes: Vec<Route>,
+    #[serde(default)]
+    pub health: Option<FixedRoute>,
+    #[serde(default)]
+    pub not_found: Option<Answer>,
+    #[serde(default)]
+    pub method_not_allowed: Option<Answer>,
+    pub max_body_bytes: u64,
+    #[serde(default)]
+    pub too_large: Option<Answer>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub request: RequestShape,
+    #[serde(default)]
+    pub response: Option<Value>,
+    #[serde(default)]
+    pub missing_field: Option<Answer>,
+    #[serde(default)]
+    pub not_decodable: Option<Answer>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestShape {
+    pub kind: String,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FixedRoute {
+    pub method: String,
+    pub path: String,
+    pub answer: Answer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    fn json(status: u16, body: Value) -> Answer {
+        Answer {
+            status,
+            content_type: "application/json".into(),
+            body: body.to_string(),
+        }
+    }
+
+    fn error(status: u16, message: &str) -> Answer {
+        Answer::json(status, json!({ "error": message }))
+    }
+}
+
+/// Why an input was not answered with a prediction.
+pub enum Failure {
+    /// The client's input cannot be decoded (not an image, not UTF-8 text...): a 400.
+    NotDecodable(String),
+    /// The model or the runtime failed: a 500.
+    Internal(String),
+}
+
+/// What the server asks of the model side: one input's bytes in, the response body out.
+pub trait Model {
+    fn answer(&mut self, input: &[u8], route: &Route) -> Result<Value, Failure>;
+}
+
+pub fn parse_api(text: &str) -> Result<Api, String> {
+    serde_json::from_str(text).map_err(|e| format!("the embedded assets/api.json: {e}"))
+}
+
+/// Listens on `HOST:PORT` (default `0.0.0.0:{default_port}`) and answers until killed.
+pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), String> {
+    let host = std::env::var("HOST").unwrap_or_else(|_| "0.0.0.0".into());
+    let port = std::env::var("PORT").unwrap_or_else(|_| default_port.to_string());
+    let address = format!("{host}:{port}");
+    let address: std::net::SocketAddr = address
+        .parse()
+        .map_err(|e| format!("HOST/PORT `{address}` is not an IP address and port: {e}"))?;
+    let listener = TcpListener::bind(address, false)
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    eprintln!("serving {} route(s) on http://{address}", api.routes.len());
+    loop {
+        let (stream, _peer) = match listener.accept(false) {
+            Ok(accepted) => accepted,
+            // A client that went away before we accepted it.
+            Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
+            Err(e) => return Err(format!("accept on {address}: {e}")),
+        };
+        connection(stream, api, model);
+    }
+}
+
+/// One connection: one request, one answer, then close (as gunicorn's sync workers do, so a
+/// client holding a connection open never keeps an instance from the others).
+fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
+    let started = Instant::now();
+    let (answer, unread) = match read_request(&mut stream, api.max_body_bytes) {
+        Ok(request) => (route(&request, api, model), 0),
+        Err(ReadError::TooLarge { unread }) => (
+            api.too_large.clone().unwrap_or_else(|| {
+                Answer::error(
+                    413,
+                    &format!("the request body is larger than {} bytes", api.max_body_bytes),
+                )
+            }),
+            unread,
+        ),
+        Err(ReadError::Bad(message)) => (Answer::error(400, &message), 0),
+        // Nothing to answer: the client closed or stalled before sending a request.
+        Err(ReadError::Gone) => return,
+    };
+    let head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        answer.status,
+        reason(answer.status),
+        answer.content_type,
+        answer.body.len()
+    );
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(answer.body.as_bytes()))
+        .and_then(|()| stream.flush());
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Read what the client still sends (an oversized body) so closing does not reset the
+    // connection before it has read the answer.
+    drain(&mut stream, unread);
+    if answer.status >= 500 {
+        eprintln!("{} after {:.1} ms: {}", answer.status, started.elapsed().as_secs_f64() * 1e3, answer.body);
+    }
+}
+
+fn drain(stream: &mut TcpStream, mut unread: u64) {
+    let mut sink = [0u8; 16 << 10];
+    let limit = unread.min(256 << 20);
+    unread = limit;
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => unread = unread.saturating_sub(n as u64),
+        }
+        if unread == 0 && limit > 0 {
+            return;
+        }
+    }
+}
+
+pub struct Request {
+    method: String,
+    path: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+enum ReadError {
+    Gone,
+    Bad(String),
+    TooLarge { unread: u64 },
+}
+
+fn read_request(stream: &mut TcpStream, max_body: u64) -> Result<Request, ReadError> {
+    let mut buffer = Vec::with_capacity(8 << 10);
+    let mut chunk = [0u8; 16 << 10];
+    let head_len = loop {
+        let n = stream.read(&mut chunk).map_err(|_| ReadError::Gone)?;
+        if n == 0 {
+            return Err(ReadError::Gone);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(end) = memchr::memmem::find(&buffer, b"\r\n\r\n") {
+            break end + 4;
+        }
+        if buffer.len() > MAX_HEAD_BYTES {
+            return Err(ReadError::Bad(format!("the request head is over {MAX_HEAD_BYTES} bytes")));
+        }
+    };
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    parsed
+        .parse(&buffer[..head_len])
+        .map_err(|e| ReadError::Bad(format!("malformed HTTP request: {e}")))?;
+    let header = |name: &str| {
+        parsed
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let chunked = header("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
+    let length = match header("content-length") {
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| ReadError::Bad(format!("Content-Length `{v}` is not a number")))?,
+        None => 0,
+    };
+    let method = parsed.method.unwrap_or("GET").to_string();
+    let path = parsed.path.unwrap_or("/").to_string();
+    let mut body = buffer.split_off(head_len);
+    if chunked {
+        body = read_chunked(stream, body, max_body)?;
+    } else {
+        if length > max_body {
+            return Err(ReadError::TooLarge { unread: length.saturating_sub(body.len() as u64) });
+        }
+        while (body.len() as u64) < length {
+            let n = stream.read(&mut chunk).map_err(|_| ReadError::Gone)?;
+            if n == 0 {
+                return Err(ReadError::Gone);
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body.truncate(length as usize);
+    }
+    Ok(Request { method, path, content_type, body })
+}
+
+/// A `Transfer-Encoding: chunked` body, whole.
+fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, max_body: u64) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    let mut at = 0;
+    let mut chunk = [0u8; 16 << 10];
+    let mut more = |raw: &mut Vec<u8>| -> Result<(), ReadError> {
+        let n = stream.read(&mut chunk).map_err(|_| ReadError::Gone)?;
+        if n == 0 {
+            return Err(ReadError::Gone);
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        Ok(())
+    };
+    loop {
+        let line_end = loop {
+            match memchr::memmem::find(&raw[at..], b"\r\n") {
+                Some(i) => break at + i,
+                None => more(&mut raw)?,
+            }
+        };
+        let size_text = String::from_utf8_lossy(&raw[at..line_end]);
+        let size_text = size_text.split(';').next().unwrap_or("").trim().to_string();
+        let size = usize::from_str_radix(&size_text, 16)
+            .map_err(|_| ReadError::Bad(format!("bad chunk size `{size_text}`")))?;
+        at = line_end + 2;
+        if size == 0 {
+            return Ok(body);
+        }
+        if (body.len() + size) as u64 > max_body {
+            return Err(ReadError::TooLarge { unread: 0 });
+        }
+        while raw.len() < at + size + 2 {
+            more(&mut raw)?;
+        }
+        body.extend_from_slice(&raw[at..at + size]);
+        at += size + 2;
+    }
+}
+
+fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
+    let path = request.path.split('?').next().unwrap_or("/");
+    if let Some(health) = &api.health
+        && health.path == path
+        && (health.method == request.method || request.method == "HEAD")
+    {
+        return health.answer.clone();
+    }
+    let at_path: Vec<&Route> = api.routes.iter().filter(|r| r.path == path).collect();
+    let Some(route) = at_path.iter().find(|r| r.method == request.method) else {
+        let known = !at_path.is_empty() || api.health.as_ref().is_some_and(|h| h.path == path);
+        return match known {
+            true => api.method_not_allowed.clone().unwrap_or_else(|| Answer::error(405, "Method Not Allowed")),
+            false => api.not_found.clone().unwrap_or_else(|| Answer::error(404, "Not Found")),
+        };
+    };
+    let missing = || {
+        route.missing_field.clone().unwrap_or_else(|| {
+            Answer::error(400, &format!("missing field `{}`", route.request.field.as_deref().unwrap_or("file")))
+        })
+    };
+    let input = match route.request.kind.as_str() {
+        "multipart" => match multipart_field(request, route.request.field.as_deref()) {
+            Some(bytes) => bytes,
+            None => return missing(),
+        },
+        "json" => match json_text(&request.body, route.request.field.as_deref().unwrap_or("text")) {
+            Some(text) => text.into_bytes(),
+            None => return missing(),
+        },
+        _ if request.body.is_empty() => return missing(),
+        _ => request.body.clone(),
+    };
+    match model.answer(&input, route) {
+        Ok(body) => Answer::json(200, body),
+        Err(Failure::NotDecodable(why)) => route
+            .not_decodable
+            .clone()
+            .unwrap_or_else(|| Answer::error(400, &why)),
+        Err(Failure::Internal(why)) => Answer::error(500, &why),
+    }
+}
+
+/// The string at `field` of a JSON object body.
+fn json_text(body: &[u8], field: &str) -> Option<String> {
+    match serde_json::from_slice::<Value>(body).ok()?.get(field)? {
+        Value::String(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// The bytes of form field `field` (the first file part when the plan names none).
+fn multipart_field(request: &Request, field: Option<&str>) -> Option<Vec<u8>> {
+    let boundary = parameter(&request.content_type, "boundary")?;
+    if !request.content_type.to_ascii_lowercase().starts_with("multipart/") {
+        return None;
+    }
+    let delimiter = format!("--{boundary}");
+    let body = &request.body;
+    let mut at = memchr::memmem::find(body, delimiter.as_bytes())? + delimiter.len();
+    let closing = format!("\r\n{delimiter}");
+    loop {
+        if body.get(at..at + 2) == Some(b"--") {
+            return None;
+        }
+        at += 2; // CRLF after the delimiter
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let (head_len, headers) = match httparse::parse_headers(body.get(at..)?, &mut headers).ok()? {
+            httparse::Status::Complete((len, headers)) => (len, headers),
+            httparse::Status::Partial => return None,
+        };
+        let start = at + head_len;
+        let end = start + memchr::memmem::find(&body[start..], closing.as_bytes())?;
+        let disposition = headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-disposition"))
+            .map(|h| String::from_utf8_lossy(h.value).to_string())
+            .unwrap_or_default();
+        let name = parameter(&disposition, "name");
+        let wanted = match field {
+            Some(field) => name.as_deref() == Some(field),
+            None => parameter(&disposition, "filename").is_some(),
+        };
+        if wanted {
+            return Some(body[start..end].to_vec());
+        }
+        at = end + closing.len();
+    }
+}
+
+/// `key=value` or `key="value"` among `;`-separated parameters of a header value.
+fn parameter(header: &str, key: &str) -> Option<String> {
+    header.split(';').skip(1).find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(key)
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
