@@ -84,6 +84,11 @@ pub fn generate(args: GenerateArgs) -> Result<u8> {
     after_long_help = "Runs the convert_model.py that `generate` wrote, with the service's interpreter \
 (--python, else SERVICE/.venv or venv, else $VIRTUAL_ENV, else python3). Weights stay f32; \
 the files, their tensors and precision are recorded in the plan's `converted` section.\n\n\
+Then the original is called on three inputs and on bad requests (with its own test client) to \
+record its HTTP API in the plan's `http` section and in OUT/assets/api.json, which the module's \
+server mode (`--serve`, `wasm-migrate serve`) answers from: the route and request field, the \
+health route, the response body rebuilt from the model's output, and the answers to a missing \
+field, an undecodable input, an unknown path and a wrong method. Rebuild the module afterwards.\n\n\
 Examples:\n  wasm-migrate convert ./service\n  wasm-migrate convert ./service --python ~/envs/svc/bin/python\n\n\
 Exit codes: 0 converted, 2 the conversion failed (the Python traceback's last frames are shown)."
 )]
@@ -97,6 +102,9 @@ pub struct ConvertArgs {
     pub python: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Do not call the original to record its HTTP API (the plan's `http` section).
+    #[arg(long)]
+    pub no_api: bool,
 }
 
 pub fn convert(args: ConvertArgs) -> Result<u8> {
@@ -104,8 +112,21 @@ pub fn convert(args: ConvertArgs) -> Result<u8> {
     let converted = codegen::convert(&args.service, args.out.as_deref(), args.python.as_deref());
     spinner.finish_and_clear();
     let converted = converted?;
+    #[cfg(feature = "runtime")]
+    let api = match args.no_api {
+        true => None,
+        false => Some(crate::observe::record_api(&args)?),
+    };
+    #[cfg(not(feature = "runtime"))]
+    let api: Option<crate::observe::Recorded> = None;
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&converted)?),
+        OutputFormat::Json => {
+            let mut value = serde_json::to_value(&converted)?;
+            if let Some(api) = &api {
+                value["http"] = serde_json::to_value(api)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?)
+        }
         OutputFormat::Text => {
             for artifact in &converted.artifacts {
                 let shapes: Vec<String> = artifact
@@ -120,6 +141,9 @@ pub fn convert(args: ConvertArgs) -> Result<u8> {
                     artifact.weights,
                     shapes.join(", ")
                 );
+            }
+            if let Some(api) = &api {
+                api.print();
             }
             println!(
                 "recorded in {}",

@@ -442,6 +442,23 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     })
 }
 
+/// The class labels the generated glue embeds: the plan's label file, or for a text model the
+/// `id2label` of its config (empty when neither is there).
+pub fn glue_labels(service: &Path) -> Vec<String> {
+    let Ok(LoadedPlan { plan, path, text }) = LoadedPlan::load(service) else {
+        return Vec::new();
+    };
+    match &plan.labels {
+        Some(file) => read_labels(&find_labels(service, file)).unwrap_or_default(),
+        None if plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text) => {
+            crate::text::text_setup(&plan, service, &path, &text)
+                .map(|t| t.labels)
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    }
+}
+
 /// Formats the generated Rust with rustfmt when it is installed (it comes with rustup's default
 /// profile); the templates are close to rustfmt's style, so without it the code stays readable.
 fn format_rust(crate_dir: &Path) {

@@ -22,15 +22,32 @@ pub struct Classes<'a> {
 
 impl<'a> Classes<'a> {
     pub fn new(logits: &'a [f32], softmax: bool, labels: &'a [&'a str]) -> Classes<'a> {
-        let scores = if softmax { crate::softmax(logits) } else { logits.to_vec() };
+        let scores = if softmax {
+            softmax_of(logits)
+        } else {
+            logits.to_vec()
+        };
         let mut ranked: Vec<usize> = (0..scores.len()).collect();
         // Stable and NaN-safe: ties keep index order, as torch.topk and argmax do.
-        ranked.sort_by(|&a, &b| scores[b].partial_cmp(&scores[a]).unwrap_or(std::cmp::Ordering::Less));
-        Classes { logits, scores, ranked, labels }
+        ranked.sort_by(|&a, &b| {
+            scores[b]
+                .partial_cmp(&scores[a])
+                .unwrap_or(std::cmp::Ordering::Less)
+        });
+        Classes {
+            logits,
+            scores,
+            ranked,
+            labels,
+        }
     }
 
     pub fn render(&self, template: &Value) -> Result<Value, String> {
-        let best = self.ranked.first().copied().ok_or("the model gave no output")?;
+        let best = self
+            .ranked
+            .first()
+            .copied()
+            .ok_or("the model gave no output")?;
         self.fill(template, best)
     }
 
@@ -85,13 +102,18 @@ impl<'a> Classes<'a> {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array);
         }
-        let value = map.get("value").ok_or("response template: $each needs `item` or `value`")?;
+        let value = map
+            .get("value")
+            .ok_or("response template: $each needs `item` or `value`")?;
         let key = map.get("key").and_then(Value::as_str).unwrap_or("label");
         let mut object = Map::new();
         for &c in &classes {
             let name = match key {
                 "index" => c.to_string(),
-                _ => self.labels.get(c).map_or_else(|| c.to_string(), |l| l.to_string()),
+                _ => self
+                    .labels
+                    .get(c)
+                    .map_or_else(|| c.to_string(), |l| l.to_string()),
             };
             object.insert(name, self.fill(value, c)?);
         }
@@ -107,4 +129,12 @@ fn number(x: f64, round: Option<usize>) -> Value {
         None => x,
     };
     serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// Softmax in f32, as torch and NumPy compute it on float32 logits.
+pub fn softmax_of(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp: Vec<f32> = logits.iter().map(|&x| (x - max).exp()).collect();
+    let sum: f32 = exp.iter().sum();
+    exp.iter().map(|&e| e / sum).collect()
 }

@@ -425,7 +425,8 @@ def upload_field(function):
 
 
 def text_body_field(function):
-    """How a route takes a text: the first str field of its pydantic body model, else `text`."""
+    """The JSON key a route takes its text from: the first str field of its pydantic body
+    model, else `text`."""
     try:
         params = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
@@ -435,8 +436,54 @@ def text_body_field(function):
         if fields:
             for name, info in fields.items():
                 if info.annotation is str:
-                    return lambda text, name=name: {name: text}
-    return lambda text: {"text": text}
+                    return name
+    return "text"
+
+
+HEALTH_PATHS = ("/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/livez", "/ping", "/status")
+NO_SUCH_PATH = "/wasm-migrate-no-such-path"
+
+
+class Api:
+    """Probes of the API around the inference route, for the migrated module to answer alike:
+    the health route, and the answers to a missing field, an undecodable input, an unknown path
+    and a wrong method. `send(method, path, kind, payload)` returns a requests-like response."""
+
+    def __init__(self, send, method, path, request, get_paths, max_body=None):
+        self.send, self.method, self.path, self.request = send, method, path, request
+        self.get_paths, self.max_body = get_paths, max_body
+
+    @staticmethod
+    def answer(response):
+        content_type = response.headers.get("content-type", "")
+        body = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
+        return {"status": response.status_code, "content_type": content_type, "body": body}
+
+    def probe(self, method, path, kind, payload):
+        try:
+            return self.answer(self.send(method, path, kind, payload))
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    def observe(self, text_input):
+        found = {"route": {"method": self.method.upper(), "path": self.path, "request": self.request},
+                 "max_body_bytes": self.max_body}
+        health = [p for p in HEALTH_PATHS if p in self.get_paths]
+        if health:
+            answer = self.probe("get", health[0], "none", None)
+            if answer.get("status") == 200:
+                found["health"] = {"method": "GET", "path": health[0], "answer": answer}
+        found["not_found"] = self.probe("get", NO_SUCH_PATH, "none", None)
+        if self.method.lower() != "get" and self.path not in self.get_paths:
+            found["method_not_allowed"] = self.probe("get", self.path, "none", None)
+        if self.request["kind"] == "json":
+            found["missing_field"] = self.probe(self.method, self.path, "json", {})
+        else:
+            found["missing_field"] = self.probe(self.method, self.path, "multipart-other", b"")
+            if not text_input:
+                found["not_decodable"] = self.probe(self.method, self.path, self.request["kind"],
+                                                    b"this is not an image")
+        return found
 
 
 def response_json(response):
@@ -530,20 +577,32 @@ def flask_caller(module, entry):
     client = app.test_client()
     method = (entry.get("methods") or ["POST"])[0].lower()
 
+    def send(verb, path, kind, payload):
+        request = getattr(client, verb.lower())
+        if kind == "json":
+            return request(path, json=payload)
+        if kind == "multipart":
+            return request(path, data={field: (io.BytesIO(payload), "upload.jpg")},
+                           content_type="multipart/form-data")
+        if kind == "multipart-other":
+            return request(path, data={"wasm_migrate_other": "x"}, content_type="multipart/form-data")
+        if kind == "raw":
+            return request(path, data=payload, content_type="application/octet-stream")
+        return request(path)
+
     def call(path):
         data = Path(path).read_bytes()
         if Path(path).suffix == ".txt":
-            text = data.decode("utf-8")
-            response = getattr(client, method)(route, json={"text": text})
-        elif field:
-            response = getattr(client, method)(
-                route, data={field: (io.BytesIO(data), Path(path).name)},
-                content_type="multipart/form-data")
+            response = send(method, route, "json", {"text": data.decode("utf-8")})
         else:
-            response = getattr(client, method)(
-                route, data=data, content_type="application/octet-stream")
+            response = send(method, route, "multipart" if field else "raw", data)
         return response.status_code, response_json(response)
 
+    text = entry.get("input_kind") == "text"
+    shape = {"kind": "json", "field": "text"} if text else (
+        {"kind": "multipart", "field": field} if field else {"kind": "raw"})
+    get_paths = [r.rule for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
+    call.api = Api(send, method, route, shape, get_paths, app.config.get("MAX_CONTENT_LENGTH"))
     return call
 
 
@@ -580,16 +639,30 @@ def fastapi_caller(module, entry):
     client.__enter__()
     method = (entry.get("methods") or ["POST"])[0].lower()
 
+    def send(verb, path, kind, payload):
+        if kind == "json":
+            return client.request(verb.upper(), path, json=payload)
+        if kind == "multipart":
+            return client.request(verb.upper(), path,
+                                  files={field: ("upload.jpg", payload, "application/octet-stream")})
+        if kind == "multipart-other":
+            return client.request(verb.upper(), path, files={"wasm_migrate_other": ("x.txt", b"x", "text/plain")})
+        if kind == "raw":
+            return client.request(verb.upper(), path, content=payload)
+        return client.request(verb.upper(), path)
+
     def call(path):
         data = Path(path).read_bytes()
         if Path(path).suffix == ".txt":
-            text = data.decode("utf-8")
-            response = getattr(client, method)(route_path, json=body_field(text))
+            response = send(method, route_path, "json", {body_field: data.decode("utf-8")})
         else:
-            response = getattr(client, method)(
-                route_path, files={field: (Path(path).name, data, "application/octet-stream")})
+            response = send(method, route_path, "multipart", data)
         return response.status_code, response_json(response)
 
+    text = entry.get("input_kind") == "text"
+    shape = {"kind": "json", "field": body_field} if text else {"kind": "multipart", "field": field}
+    get_paths = [p for r, p in fastapi_routes(app.routes) if "GET" in (getattr(r, "methods", None) or ())]
+    call.api = Api(send, method, route_path, shape, get_paths)
     return call
 
 
@@ -767,6 +840,8 @@ def reference(config_path):
 
     summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
                "watched": wrapped, "results": results}
+    if config.get("observe_api") and hasattr(call, "api"):
+        summary["api"] = call.api.observe(entry.get("input_kind") == "text")
     (out / "reference.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({"done": str(out / "reference.json")}), flush=True)
 

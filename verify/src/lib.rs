@@ -6,6 +6,7 @@
 //! harness records it as the service calls its model; the glue dumps it); stage 2 compares
 //! each model output.
 
+pub mod api;
 pub mod compare;
 pub mod diagnose;
 mod error;
@@ -311,12 +312,15 @@ pub fn verify(
                 python.display()
             )));
             let reference = original::run_reference(
-                &python,
-                service,
-                &plan,
-                &paths,
-                work,
-                options.model.as_deref(),
+                &original::ReferenceRun {
+                    python: &python,
+                    service,
+                    plan: &plan,
+                    inputs: &paths,
+                    work,
+                    model: options.model.as_deref(),
+                    observe_api: false,
+                },
                 &|d, t| progress(Progress::Step { done: d, total: t }),
             )?;
             (inputs, reference)

@@ -23,6 +23,9 @@ pub struct ReferenceSummary {
     pub load_seconds: f64,
     pub watched: Vec<String>,
     pub results: Vec<ReferenceResult>,
+    /// The API probes (`observe_api`): route, request shape, health and error answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,16 +194,34 @@ pub fn make_inputs(
     Ok((source, paths))
 }
 
+/// One run of the original: which service, on which inputs, recording what.
+pub struct ReferenceRun<'a> {
+    pub python: &'a Path,
+    pub service: &'a Path,
+    pub plan: &'a MigrationPlan,
+    pub inputs: &'a [PathBuf],
+    /// A scratch directory; the reference goes to `work/reference`.
+    pub work: &'a Path,
+    /// `--model NAME`: which model's tensors to record when the service calls several.
+    pub model: Option<&'a str>,
+    /// Also probe the API (health route, bad requests) for `convert`.
+    pub observe_api: bool,
+}
+
 /// Calls the service's entry point on every input and records what reached its model.
 pub fn run_reference(
-    python: &Path,
-    service: &Path,
-    plan: &MigrationPlan,
-    inputs: &[PathBuf],
-    work: &Path,
-    model: Option<&str>,
+    run: &ReferenceRun,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Reference, VerifyError> {
+    let ReferenceRun {
+        python,
+        service,
+        plan,
+        inputs,
+        work,
+        model,
+        observe_api,
+    } = *run;
     let entry = plan.service.entrypoint.as_ref().ok_or_else(|| {
         VerifyError::Usage(format!(
             "{}: the plan names no service entry point (service.entrypoint), so verify cannot call \
@@ -210,10 +231,15 @@ pub fn run_reference(
         ))
     })?;
     let out = work.join("reference");
+    let mut entry = serde_json::to_value(entry).expect("serialisable");
+    if let Some(input) = &plan.input {
+        entry["input_kind"] = serde_json::to_value(input.kind).expect("serialisable");
+    }
     let config = json!({
         "service": service,
         "out": out,
         "inputs": inputs,
+        "observe_api": observe_api,
         "entrypoint": entry,
         "model_artifact": plan.model.as_ref().and_then(|m| m.artifact.clone()),
         "model": model,
