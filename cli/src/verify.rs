@@ -39,6 +39,7 @@ float32        atol 1e-5, rtol 1.3e-6   torch.testing's float32 defaults (same k
 cross-backend  atol 1e-4, rtol 1e-3     float32 on another backend (the plan's default)\n  \
 bf16           atol 1e-5, rtol 1.6e-2   a deployment that computes in bf16 on purpose\n\
 Stage 1 allows one 8-bit level of the tensor's value range.\n\n\
+  wasm-migrate verify ./service --http                           # over HTTP, real servers\n\n\
 Exit codes: 0 equivalent, 1 differ, 2 could not run (no interpreter, the service fails to \
 import, the build or model is missing, a backend is unavailable, bad inputs).")]
 pub struct VerifyArgs {
@@ -105,6 +106,13 @@ pub struct VerifyArgs {
     /// Write the report here (atomically) instead of to stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Compare over HTTP: start the original with its own server command (the plan's
+    /// `service.server`: gunicorn, uvicorn or Flask, on loopback) and the module under
+    /// `serve`, send both the same requests (the inputs, the health route, a missing field,
+    /// an undecodable input, an unknown path, a wrong method, an oversized body) and compare
+    /// status codes, content types and bodies. Uses the first --backend.
+    #[arg(long, conflicts_with_all = ["reference", "save_reference", "model"])]
+    pub http: bool,
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -166,6 +174,9 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         model: args.model,
         ..VerifyOptions::new(args.service)
     };
+    if args.http {
+        return run_http(&options, args.format, args.output.as_deref(), args.force);
+    }
     let spinner = crate::progress::spinner("verifying");
     let report = verify::verify(&options, &|event| match event {
         Progress::Phase(message) => {
@@ -196,4 +207,39 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         Verdict::Equivalent => 0,
         Verdict::Differ => 1,
     })
+}
+
+fn run_http(
+    options: &VerifyOptions,
+    format: VerifyFormat,
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> Result<u8> {
+    if format == VerifyFormat::Html {
+        anyhow::bail!("--http reports as text or json; --format html is for the tensor comparison");
+    }
+    let spinner = crate::progress::spinner("verifying over HTTP");
+    let report = verify::http::verify_http(options, &|event| match event {
+        Progress::Phase(message) => spinner.set_message(message),
+        Progress::Step { done, total } => spinner.set_message(format!("request {done}/{total}")),
+    });
+    spinner.finish_and_clear();
+    let report = report?;
+    let text = match format {
+        VerifyFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        _ => verify::render::http_text(&report),
+    };
+    match output {
+        Some(path) => {
+            write_atomic(path, text.as_bytes(), force)?;
+            eprintln!(
+                "wrote {} ({} of {} agree)",
+                path.display(),
+                report.agreed,
+                report.exchanges.len()
+            );
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(if report.equivalent { 0 } else { 1 })
 }

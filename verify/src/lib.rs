@@ -10,6 +10,7 @@ pub mod api;
 pub mod compare;
 pub mod diagnose;
 mod error;
+pub mod http;
 mod inputs;
 mod migrated;
 mod original;

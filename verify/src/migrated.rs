@@ -40,7 +40,7 @@ pub struct MigratedResult {
 
 /// The model files for a backend, from the plan's `converted` section (paths relative to the
 /// glue directory), and their weight precision.
-fn model_files(
+pub(crate) fn model_files(
     plan: &MigrationPlan,
     glue: &Path,
     backend: BackendKind,

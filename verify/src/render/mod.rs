@@ -1,11 +1,13 @@
 //! The report as people read it: a terminal table, or one self-contained HTML page.
 
 mod html;
+mod http_text;
 #[cfg(test)]
 mod snapshots;
 mod text;
 
 pub use html::html;
+pub use http_text::http_text;
 pub use text::text;
 
 /// `1.2e-05`, `0.031`, `0`: short, and exact where it matters (zero).
