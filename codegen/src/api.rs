@@ -21,16 +21,19 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
         Some(InputKind::Text) => HttpRequestShape {
             kind: "json".into(),
             field: Some("text".into()),
+            raw_fallback: false,
         },
         // The first file in the form: the field name is not known until `convert` sees the
         // original answer.
         Some(InputKind::Image) => HttpRequestShape {
             kind: "multipart".into(),
             field: None,
+            raw_fallback: false,
         },
         _ => HttpRequestShape {
             kind: "raw".into(),
             field: None,
+            raw_fallback: false,
         },
     };
     HttpPlan {
@@ -52,4 +55,41 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
 
 pub fn api_json(plan: &MigrationPlan) -> String {
     serde_json::to_string_pretty(&api_for(plan)).expect("serialisable") + "\n"
+}
+
+/// A `curl` line a user can paste to call the first route.
+pub fn curl_example(api: &HttpPlan, port: u16) -> String {
+    let Some(route) = api.routes.first() else {
+        return format!("curl http://localhost:{port}/");
+    };
+    let url = format!("http://localhost:{port}{}", route.path);
+    let field = route.request.field.as_deref().unwrap_or("file");
+    match route.request.kind.as_str() {
+        "json" => format!(
+            "curl -H 'content-type: application/json' -d '{{\"{field}\": \"great service\"}}' {url}"
+        ),
+        "multipart" => format!("curl -F {field}=@photo.jpg {url}"),
+        _ => format!("curl --data-binary @photo.jpg {url}"),
+    }
+}
+
+/// `POST /predict (form field image), health GET /health`.
+pub fn route_line(api: &HttpPlan) -> String {
+    let mut parts: Vec<String> = api
+        .routes
+        .iter()
+        .map(|r| {
+            let how = match (r.request.kind.as_str(), &r.request.field) {
+                ("multipart", Some(f)) => format!("form field `{f}`"),
+                ("multipart", None) => "a file in a form".to_string(),
+                ("json", Some(f)) => format!("JSON key `{f}`"),
+                _ => "the body".to_string(),
+            };
+            format!("`{} {}` with {how}", r.method, r.path)
+        })
+        .collect();
+    if let Some(health) = &api.health {
+        parts.push(format!("health `{} {}`", health.method, health.path));
+    }
+    parts.join(", ")
 }

@@ -87,6 +87,20 @@ pub struct GlueManifest {
     pub model_name: String,
     pub kind: String,
     pub backend: String,
+    /// The port the module serves on with `--serve` (the original's).
+    #[serde(default = "default_port")]
+    pub server_port: u16,
+    /// Instances to run for the original's concurrency (its workers x threads).
+    #[serde(default = "one")]
+    pub instances: u32,
+}
+
+fn default_port() -> u16 {
+    8080
+}
+
+fn one() -> u32 {
+    1
 }
 
 pub const MANIFEST_FILE: &str = "wasm-migrate-glue.json";
@@ -225,6 +239,8 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         model_name: model_name.clone(),
         kind: kind.to_string(),
         backend: backend.clone(),
+        server_port: plan.service.server.as_ref().map_or(8080, |s| s.port),
+        instances: plan.service.server.as_ref().map_or(1, |s| s.concurrency()),
     };
 
     let tera = templates::load(options.templates.as_deref())?;
@@ -290,9 +306,12 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     context.insert("instances", &server.map_or(1, |s| s.concurrency()));
     let api = crate::api::api_for(&plan);
     context.insert("health_path", &api.health.as_ref().map(|h| h.path.clone()));
-    context.insert("route", &api.routes.first().map(|r| {
-        serde_json::json!({"method": r.method, "path": r.path, "kind": r.request.kind, "field": r.request.field})
-    }));
+    context.insert("server_kind", &server.map_or("server", |s| s.kind.as_str()));
+    let port = server.map_or(8080, |s| s.port);
+    context.insert("curl_example", &crate::api::curl_example(&api, port));
+    context.insert("route_line", &crate::api::route_line(&api));
+    // `wasm-migrate bench` records a measured figure here; until then the manifest says it guesses.
+    context.insert("memory_request", &Option::<String>::None);
     let plugin_backend = match backend.as_str() {
         "onnx" => "openvino",
         other => other,

@@ -43,6 +43,18 @@ fn tar_bytes(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, std::io::Error> {
     builder.into_inner()
 }
 
+/// The port the generated crate beside `module` serves on (its manifest), else 8080.
+fn server_port(module: &Path) -> u16 {
+    module
+        .parent()
+        .map(|dir| dir.join(crate::MANIFEST_FILE))
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|manifest| manifest["server_port"].as_u64())
+        .and_then(|port| u16::try_from(port).ok())
+        .unwrap_or(8080)
+}
+
 /// Packages `module` (a built app.wasm) as `reference` into the archive `out`.
 pub fn package_oci(
     module: &Path,
@@ -68,10 +80,17 @@ pub fn package_oci(
     };
     let layer = tar_bytes(&[("app.wasm", &wasm)]).map_err(tar_error)?;
     let layer_digest = digest(&layer);
+    let port = server_port(module);
     let config = serde_json::to_vec(&json!({
         "architecture": "wasm",
         "os": "wasi",
-        "config": {"Entrypoint": ["/app.wasm"]},
+        // The module serves the original's API unless given files as the command.
+        "config": {
+            "Entrypoint": ["/app.wasm"],
+            "Cmd": ["--serve"],
+            "Env": [format!("PORT={port}")],
+            "ExposedPorts": {format!("{port}/tcp"): {}},
+        },
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
     }))
     .expect("serialisable");

@@ -95,6 +95,9 @@ pub struct HttpRequestShape {
     /// The form field, or the JSON key holding the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// A `multipart` route that also takes the input as the body itself (not a form).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_fallback: bool,
 }
 
 /// A route answering the same thing every time.

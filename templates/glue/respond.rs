@@ -6,6 +6,7 @@
 //!   (after the service's softmax, if any) or raw output; `"round": N` rounds like Python's
 //!   `round(x, N)`. The current class is the best one unless inside `$each`.
 //! - `{"$": "scores" | "logits"}`: every class's score or raw output, in index order.
+//! - `{"$": "filename"}`: the uploaded file's name, as the client sent it.
 //! - `{"$each": "top", "k": K, "item": T}`: T for the K best classes, best first;
 //!   `{"$each": "class", "item": T}`: T for every class in index order. With `"key": "label"`
 //!   (or `"index"`) and `"value": T` instead of `item`, an object keyed by class.
@@ -18,6 +19,8 @@ pub struct Classes<'a> {
     /// Class indices, best score first.
     pub ranked: Vec<usize>,
     pub labels: &'a [&'a str],
+    /// The upload's file name, for a service that echoes it.
+    pub filename: Option<&'a str>,
 }
 
 impl<'a> Classes<'a> {
@@ -39,6 +42,7 @@ impl<'a> Classes<'a> {
             scores,
             ranked,
             labels,
+            filename: None,
         }
     }
 
@@ -78,6 +82,7 @@ impl<'a> Classes<'a> {
                 None => Value::from(current.to_string()),
             },
             "index" => Value::from(current),
+            "filename" => self.filename.map_or(Value::Null, Value::from),
             "score" => number(self.scores[current]),
             "logit" => number(self.logits[current]),
             "scores" => Value::Array(self.scores.iter().map(|&x| number(x)).collect()),

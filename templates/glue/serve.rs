@@ -50,6 +50,9 @@ pub struct RequestShape {
     pub kind: String,
     #[serde(default)]
     pub field: Option<String>,
+    /// A multipart route that also takes the input as the whole body.
+    #[serde(default)]
+    pub raw_fallback: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,9 +91,16 @@ pub enum Failure {
     Internal(String),
 }
 
-/// What the server asks of the model side: one input's bytes in, the response body out.
+/// One input as the client sent it.
+pub struct Input {
+    pub bytes: Vec<u8>,
+    /// The form part's file name, when it was an upload.
+    pub filename: Option<String>,
+}
+
+/// What the server asks of the model side: one input in, the response body out.
 pub trait Model {
-    fn answer(&mut self, input: &[u8], route: &Route) -> Result<Value, Failure>;
+    fn answer(&mut self, input: &Input, route: &Route) -> Result<Value, Failure>;
 }
 
 pub fn parse_api(text: &str) -> Result<Api, String> {
@@ -303,17 +313,24 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
             Answer::error(400, &format!("missing field `{}`", route.request.field.as_deref().unwrap_or("file")))
         })
     };
+    let whole_body = || Input { bytes: request.body.clone(), filename: None };
     let input = match route.request.kind.as_str() {
         "multipart" => match multipart_field(request, route.request.field.as_deref()) {
-            Some(bytes) => bytes,
+            Some(input) => input,
+            None if route.request.raw_fallback
+                && !request.body.is_empty()
+                && !request.content_type.to_ascii_lowercase().starts_with("multipart/") =>
+            {
+                whole_body()
+            }
             None => return missing(),
         },
         "json" => match json_text(&request.body, route.request.field.as_deref().unwrap_or("text")) {
-            Some(text) => text.into_bytes(),
+            Some(text) => Input { bytes: text.into_bytes(), filename: None },
             None => return missing(),
         },
         _ if request.body.is_empty() => return missing(),
-        _ => request.body.clone(),
+        _ => whole_body(),
     };
     match model.answer(&input, route) {
         Ok(body) => Answer::json(200, body),
@@ -333,8 +350,8 @@ fn json_text(body: &[u8], field: &str) -> Option<String> {
     }
 }
 
-/// The bytes of form field `field` (the first file part when the plan names none).
-fn multipart_field(request: &Request, field: Option<&str>) -> Option<Vec<u8>> {
+/// Form field `field` (the first file part when the plan names none), with its file name.
+fn multipart_field(request: &Request, field: Option<&str>) -> Option<Input> {
     let boundary = parameter(&request.content_type, "boundary")?;
     if !request.content_type.to_ascii_lowercase().starts_with("multipart/") {
         return None;
@@ -366,7 +383,10 @@ fn multipart_field(request: &Request, field: Option<&str>) -> Option<Vec<u8>> {
             None => parameter(&disposition, "filename").is_some(),
         };
         if wanted {
-            return Some(body[start..end].to_vec());
+            return Some(Input {
+                bytes: body[start..end].to_vec(),
+                filename: parameter(&disposition, "filename"),
+            });
         }
         at = end + closing.len();
     }

@@ -70,7 +70,13 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
             .recorded(index)?
             .and_then(|r| r.outputs.first().cloned());
         match (result.status, logits) {
-            (Some(200), Some(logits)) => observations.push((result.response.clone(), logits.data)),
+            (Some(200), Some(logits)) => observations.push(Observation {
+                response: result.response.clone(),
+                logits: logits.data,
+                filename: Path::new(&result.input)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned()),
+            }),
             (status, _) => warnings.push(format!(
                 "{}: the original answered {} ({}); it is not used to learn the response",
                 result.input,
@@ -120,6 +126,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
             request: HttpRequestShape {
                 kind: request["kind"].as_str().unwrap_or("multipart").to_string(),
                 field: request["field"].as_str().map(str::to_string),
+                raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
             },
             response,
             missing_field: error_answer("missing_field"),
@@ -147,38 +154,51 @@ struct Output<'a> {
     scores: Vec<f32>,
     ranked: Vec<usize>,
     labels: &'a [String],
+    filename: Option<&'a str>,
+}
+
+/// One answer of the original: its body, the model's output behind it, the upload's name.
+pub struct Observation {
+    pub response: Value,
+    pub logits: Vec<f32>,
+    pub filename: Option<String>,
 }
 
 /// A response template that renders every observed response from its model output.
 pub fn infer_response(
-    observations: &[(Value, Vec<f32>)],
+    observations: &[Observation],
     labels: &[String],
     softmax: bool,
 ) -> Result<Value, String> {
-    let (first, logits) = observations
+    let first = observations
         .first()
         .ok_or("the original answered no request with the model's output")?;
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let learn = |response: &Value, logits: &[f32]| {
-        let output = output(logits, softmax, labels, &label_refs);
-        infer(response, &output, output.ranked[0])
+    let learn = |o: &Observation| {
+        let mut output = output(&o.logits, softmax, labels, &label_refs);
+        output.filename = o.filename.as_deref();
+        infer(&o.response, &output, output.ranked[0])
     };
     // Learned from every observation and unified: a score that happens to end in 0 says less
     // about its rounding than the others do.
     let template = observations
         .iter()
         .skip(1)
-        .try_fold(learn(first, logits), |t, (r, l)| unify(&t, &learn(r, l)))
+        .try_fold(learn(first), |t, o| unify(&t, &learn(o)))
         .map(|t| finish(&t))
-        .unwrap_or_else(|| finish(&learn(first, logits)));
+        .unwrap_or_else(|| finish(&learn(first)));
     if !has_placeholder(&template) {
         return Err(
             "no part of the response is the model's output (labels, indices or scores)".into(),
         );
     }
-    for (response, logits) in observations {
-        let rendered = respond::Classes::new(logits, softmax, &label_refs).render(&template)?;
-        if let Some(path) = first_difference(response, &rendered, "") {
+    for o in observations {
+        let rendered = respond::Classes {
+            filename: o.filename.as_deref(),
+            ..respond::Classes::new(&o.logits, softmax, &label_refs)
+        }
+        .render(&template)?;
+        if let Some(path) = first_difference(&o.response, &rendered, "") {
             return Err(format!(
                 "`{path}` is not rebuilt from the model's output alike for every input"
             ));
@@ -199,6 +219,7 @@ fn output<'a>(
         scores: classes.scores,
         ranked: classes.ranked,
         labels,
+        filename: None,
     }
 }
 
@@ -296,6 +317,7 @@ fn finish(template: &Value) -> Value {
 /// The template of one value of the response, for class `current`.
 fn infer(value: &Value, out: &Output, current: usize) -> Value {
     match value {
+        Value::String(s) if out.filename == Some(s.as_str()) => json!({"$": "filename"}),
         Value::String(s) if out.labels.get(current) == Some(s) => json!({"$": "label"}),
         Value::Number(n) if n.as_u64() == Some(current as u64) && n.is_u64() => {
             json!({"$": "index"})
@@ -460,9 +482,33 @@ mod tests {
         respond::softmax_of(logits)
     }
 
+    fn observation(response: Value, logits: &[f32]) -> Observation {
+        Observation {
+            response,
+            logits: logits.to_vec(),
+            filename: Some("cat.jpg".into()),
+        }
+    }
+
+    #[test]
+    fn an_echoed_file_name_is_the_upload_s() {
+        let mut a = observation(
+            json!({"filename": "a.jpg", "label": "cat"}),
+            &[3.0, 0.0, 0.0],
+        );
+        a.filename = Some("a.jpg".into());
+        let mut b = observation(
+            json!({"filename": "b.png", "label": "dog"}),
+            &[0.0, 3.0, 0.0],
+        );
+        b.filename = Some("b.png".into());
+        let template = infer_response(&[a, b], &labels(), true).expect("learned");
+        assert_eq!(template["filename"], json!({"$": "filename"}));
+    }
+
     #[test]
     fn a_top_k_list_with_rounded_scores_is_learned() {
-        let observations: Vec<(Value, Vec<f32>)> = [[2.0f32, 0.5, -1.0], [-0.3, 1.7, 0.2]]
+        let observations: Vec<Observation> = [[2.0f32, 0.5, -1.0], [-0.3, 1.7, 0.2]]
             .iter()
             .map(|logits| {
                 let p = softmax(logits);
@@ -475,9 +521,9 @@ mod tests {
                         json!({"label": labels()[i], "index": i, "score": score})
                     })
                     .collect();
-                (
+                observation(
                     json!({"predictions": predictions, "model": "resnet"}),
-                    logits.to_vec(),
+                    logits,
                 )
             })
             .collect();
@@ -499,7 +545,8 @@ mod tests {
             .map(|(l, &s)| (l.clone(), json!(f64::from(s))))
             .collect();
         let response = json!({"label": "dog", "score": f64::from(p[1]), "scores": scores});
-        let template = infer_response(&[(response, logits)], &labels(), true).expect("learned");
+        let template =
+            infer_response(&[observation(response, &logits)], &labels(), true).expect("learned");
         assert_eq!(template["label"], json!({"$": "label"}));
         assert_eq!(template["score"], json!({"$": "score"}));
         assert_eq!(template["scores"]["$each"], json!("class"));
@@ -507,13 +554,13 @@ mod tests {
 
     #[test]
     fn a_field_the_model_does_not_explain_is_refused() {
-        let a = (
+        let a = observation(
             json!({"label": "cat", "request_id": "a1"}),
-            vec![3.0f32, 0.0, 0.0],
+            &[3.0, 0.0, 0.0],
         );
-        let b = (
+        let b = observation(
             json!({"label": "dog", "request_id": "b2"}),
-            vec![0.0f32, 3.0, 0.0],
+            &[0.0, 3.0, 0.0],
         );
         let why = infer_response(&[a, b], &labels(), true).unwrap_err();
         assert!(why.contains("request_id"), "{why}");
@@ -521,7 +568,7 @@ mod tests {
 
     #[test]
     fn a_response_without_model_output_is_refused() {
-        let a = (json!({"status": "ok"}), vec![1.0f32, 0.0, 0.0]);
+        let a = observation(json!({"status": "ok"}), &[1.0, 0.0, 0.0]);
         assert!(infer_response(&[a], &labels(), true).is_err());
     }
 }

@@ -465,9 +465,13 @@ class Api:
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
 
-    def observe(self, text_input):
-        found = {"route": {"method": self.method.upper(), "path": self.path, "request": self.request},
+    def observe(self, text_input, first_input=None):
+        found = {"route": {"method": self.method.upper(), "path": self.path, "request": dict(self.request)},
                  "max_body_bytes": self.max_body}
+        if self.request["kind"] == "multipart" and first_input:
+            # A route that also takes the image as the body itself (`request.get_data()`).
+            raw = self.probe(self.method, self.path, "raw", Path(first_input).read_bytes())
+            found["route"]["request"]["raw_fallback"] = raw.get("status") == 200
         health = [p for p in HEALTH_PATHS if p in self.get_paths]
         if health:
             answer = self.probe("get", health[0], "none", None)
@@ -577,12 +581,12 @@ def flask_caller(module, entry):
     client = app.test_client()
     method = (entry.get("methods") or ["POST"])[0].lower()
 
-    def send(verb, path, kind, payload):
+    def send(verb, path, kind, payload, name="upload.jpg"):
         request = getattr(client, verb.lower())
         if kind == "json":
             return request(path, json=payload)
         if kind == "multipart":
-            return request(path, data={field: (io.BytesIO(payload), "upload.jpg")},
+            return request(path, data={field: (io.BytesIO(payload), name)},
                            content_type="multipart/form-data")
         if kind == "multipart-other":
             return request(path, data={"wasm_migrate_other": "x"}, content_type="multipart/form-data")
@@ -595,7 +599,7 @@ def flask_caller(module, entry):
         if Path(path).suffix == ".txt":
             response = send(method, route, "json", {"text": data.decode("utf-8")})
         else:
-            response = send(method, route, "multipart" if field else "raw", data)
+            response = send(method, route, "multipart" if field else "raw", data, Path(path).name)
         return response.status_code, response_json(response)
 
     text = entry.get("input_kind") == "text"
@@ -639,12 +643,12 @@ def fastapi_caller(module, entry):
     client.__enter__()
     method = (entry.get("methods") or ["POST"])[0].lower()
 
-    def send(verb, path, kind, payload):
+    def send(verb, path, kind, payload, name="upload.jpg"):
         if kind == "json":
             return client.request(verb.upper(), path, json=payload)
         if kind == "multipart":
             return client.request(verb.upper(), path,
-                                  files={field: ("upload.jpg", payload, "application/octet-stream")})
+                                  files={field: (name, payload, "application/octet-stream")})
         if kind == "multipart-other":
             return client.request(verb.upper(), path, files={"wasm_migrate_other": ("x.txt", b"x", "text/plain")})
         if kind == "raw":
@@ -656,7 +660,7 @@ def fastapi_caller(module, entry):
         if Path(path).suffix == ".txt":
             response = send(method, route_path, "json", {body_field: data.decode("utf-8")})
         else:
-            response = send(method, route_path, "multipart", data)
+            response = send(method, route_path, "multipart", data, Path(path).name)
         return response.status_code, response_json(response)
 
     text = entry.get("input_kind") == "text"
@@ -841,7 +845,7 @@ def reference(config_path):
     summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
                "watched": wrapped, "results": results}
     if config.get("observe_api") and hasattr(call, "api"):
-        summary["api"] = call.api.observe(entry.get("input_kind") == "text")
+        summary["api"] = call.api.observe(entry.get("input_kind") == "text", inputs[0] if inputs else None)
     (out / "reference.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({"done": str(out / "reference.json")}), flush=True)
 

@@ -314,6 +314,17 @@ fn requests(
             body_of(bytes, &name),
         ));
     }
+    if route.request.raw_fallback
+        && let Some(input) = inputs.first()
+    {
+        let bytes = std::fs::read(input).map_err(io(input))?;
+        let name = input.file_name().unwrap_or_default().to_string_lossy();
+        requests.push(on_route(
+            "input",
+            format!("<{name} as the body>"),
+            (Some("application/octet-stream".into()), bytes),
+        ));
+    }
     if let Some(health) = &http.health {
         requests.push(Request {
             kind: "health",

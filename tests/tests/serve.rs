@@ -1,0 +1,460 @@
+//! The migrated module as a server: `verify --http` against each sample's original started
+//! with its real server (Flask, uvicorn, gunicorn with two workers), a bounded load test on
+//! `wasm-migrate serve`, bad requests, and a graceful stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wasm_migrate_tests::flow::{migrate, migrate_with, python, wm};
+use wasm_migrate_tests::{binary, python_env};
+
+/// `verify SERVICE --http --format json`, which must pass; the report.
+fn verify_http(service: &Path, backend: &str) -> Value {
+    let output = wm(&[
+        "verify",
+        service.to_str().unwrap(),
+        "--http",
+        "--count",
+        "4",
+        "--backend",
+        backend,
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert!(
+        output.status.success() && report["equivalent"] == true,
+        "verify --http failed ({:?}):\n{}\n{}",
+        output.status.code(),
+        serde_json::to_string_pretty(&report).unwrap(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    report
+}
+
+/// The exchanges of one kind (`input`, `health`, `missing-field`...).
+fn exchanges<'r>(report: &'r Value, kind: &str) -> Vec<&'r Value> {
+    report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+fn body(answer: &Value) -> Value {
+    serde_json::from_str(answer["body"].as_str().unwrap()).unwrap_or(Value::Null)
+}
+
+/// What every report must show: every input answered 200 alike, and the bad requests
+/// answered as the original answers them.
+fn assert_served_alike(report: &Value, bad: &[&str]) {
+    let inputs = exchanges(report, "input");
+    assert!(inputs.len() >= 4, "{report:#}");
+    for exchange in &inputs {
+        assert_eq!(exchange["original"]["status"], 200, "{exchange:#}");
+        assert_eq!(exchange["migrated"]["status"], 200, "{exchange:#}");
+    }
+    for kind in bad {
+        let found = exchanges(report, kind);
+        assert_eq!(found.len(), 1, "no `{kind}` request in {report:#}");
+        let status = found[0]["original"]["status"].as_u64().unwrap();
+        assert!(status >= 400, "{kind}: the original answered {status}");
+        assert_eq!(
+            found[0]["migrated"]["status"],
+            found[0]["original"]["status"]
+        );
+    }
+}
+
+#[test]
+fn a_flask_service_answers_alike_over_http_from_its_own_server() {
+    let (_dir, service) = migrate("torchvision-flask");
+    let report = verify_http(&service, "openvino");
+    assert!(
+        report["original_command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "flask"),
+        "{report:#}"
+    );
+    assert_served_alike(
+        &report,
+        &[
+            "missing-field",
+            "not-decodable",
+            "not-found",
+            "wrong-method",
+        ],
+    );
+    assert_eq!(exchanges(&report, "health")[0]["agree"], true);
+    // The body is the original's shape: three predictions with label, index and a score
+    // rounded to 6 digits, as app.py builds it.
+    let answer = body(&exchanges(&report, "input")[0]["migrated"]);
+    let predictions = answer["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 3, "{answer}");
+    let score = predictions[0]["score"].as_f64().unwrap();
+    assert_eq!(score, (score * 1e6).round() / 1e6, "{answer}");
+    assert!(predictions[0]["label"].is_string() && predictions[0]["index"].is_u64());
+}
+
+#[test]
+fn a_fastapi_keras_service_answers_alike_over_http_from_uvicorn() {
+    let (_dir, service) = migrate("keras-fastapi");
+    let report = verify_http(&service, "openvino");
+    assert!(
+        report["original_command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "uvicorn")
+    );
+    // FastAPI's own 422 for a missing upload and 404/405 JSON.
+    assert_served_alike(
+        &report,
+        &[
+            "missing-field",
+            "not-decodable",
+            "not-found",
+            "wrong-method",
+        ],
+    );
+    let missing = &exchanges(&report, "missing-field")[0];
+    assert_eq!(missing["original"]["status"], 422);
+    // main.py echoes the upload's file name: the module answers with the name it was sent.
+    let input = &exchanges(&report, "input")[0];
+    assert_eq!(
+        body(&input["migrated"])["filename"],
+        body(&input["original"])["filename"]
+    );
+    assert!(
+        input["request"]
+            .as_str()
+            .unwrap()
+            .contains(body(&input["migrated"])["filename"].as_str().unwrap())
+    );
+    assert_eq!(body(&missing["migrated"]), body(&missing["original"]));
+}
+
+#[test]
+fn a_gunicorn_service_with_two_workers_answers_alike_over_http() {
+    let (_dir, service) = migrate("onnxruntime-service");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(
+        plan.contains("kind: gunicorn") && plan.contains("workers: 2"),
+        "{plan}"
+    );
+    let report = verify_http(&service, "onnxruntime");
+    let command = report["original_command"].as_array().unwrap();
+    assert!(command.iter().any(|t| t == "gunicorn"), "{report:#}");
+    // As many instances as the original had workers.
+    assert_eq!(report["instances"], 2);
+    assert_served_alike(&report, &["not-decodable", "not-found", "wrong-method"]);
+}
+
+#[test]
+fn the_text_service_answers_alike_over_http_from_uvicorn() {
+    let (_dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    let report = verify_http(&service, "tract");
+    // A JSON body without `text`: pydantic's 422.
+    assert_served_alike(&report, &["missing-field", "not-found", "wrong-method"]);
+    let answer = body(&exchanges(&report, "input")[0]["migrated"]);
+    assert!(answer["label"].is_string(), "{answer}");
+    assert_eq!(answer["scores"].as_object().unwrap().len(), 2, "{answer}");
+}
+
+/// `wasm-migrate serve` on a migrated sample, as a child process, with its address.
+struct Served {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Served {
+    fn start(service: &Path, instances: u16, extra: &[&str]) -> Served {
+        let glue = service.join("migrated");
+        let onnx = glue.join("model/model.onnx");
+        let preload = format!("model:onnx:cpu:{}", onnx.display());
+        let instances = instances.to_string();
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                glue.join("app.wasm").to_str().unwrap(),
+                "--port",
+                "0",
+            ])
+            .args(["--instances", &instances, "--nn-preload", &preload])
+            .args(extra)
+            .env("VIRTUAL_ENV", python_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let started = Instant::now();
+        let address = loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("serve ended before serving"))
+                .unwrap();
+            if let Some(rest) = line.split("serving http://").nth(1)
+                && line.starts_with("wasm-migrate:")
+            {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "serve did not start"
+            );
+        };
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Served { child, address }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One raw HTTP/1.1 exchange: the status and body, or what went wrong.
+fn exchange(address: SocketAddr, request: &[u8]) -> Result<(u16, String), String> {
+    let mut stream =
+        TcpStream::connect_timeout(&address, Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("read: {e}"))?;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or(format!("no answer: {text:?}"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("bad status line: {head}"))?;
+    Ok((status, body.to_string()))
+}
+
+fn upload(field: &str, bytes: &[u8]) -> Vec<u8> {
+    let boundary = "test-boundary-42";
+    let mut body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"{field}\"; filename=\"x.jpg\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut request = format!(
+        "POST /infer HTTP/1.1\r\nhost: test\r\ncontent-type: multipart/form-data; boundary={boundary}\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    request
+}
+
+/// Two photographs from skimage.data, as JPEG.
+fn photographs(dir: &Path) -> Vec<PathBuf> {
+    let script = dir.join("make.py");
+    std::fs::write(
+        &script,
+        "import sys, skimage.data\nfrom PIL import Image\n\
+         Image.fromarray(skimage.data.chelsea()).save(sys.argv[1] + '/a.jpg', quality=90)\n\
+         Image.fromarray(skimage.data.coffee()).save(sys.argv[1] + '/b.jpg', quality=90)\n",
+    )
+    .unwrap();
+    python(&[&script, dir]);
+    vec![dir.join("a.jpg"), dir.join("b.jpg")]
+}
+
+#[test]
+fn serve_answers_2000_requests_at_concurrency_16_and_memory_stays_flat() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let requests: Vec<Vec<u8>> = photographs(dir.path())
+        .iter()
+        .map(|p| upload("image", &std::fs::read(p).unwrap()))
+        .collect();
+    let served = Served::start(&service, 4, &[]);
+    let address = served.address;
+    // What each photograph must get, asked one at a time.
+    let expected: Vec<(u16, String)> = requests
+        .iter()
+        .map(|r| exchange(address, r).unwrap())
+        .collect();
+    assert!(
+        expected.iter().all(|(status, _)| *status == 200),
+        "{expected:?}"
+    );
+    let round = |count: usize| {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..16)
+                .map(|worker| {
+                    let (requests, expected) = (&requests, &expected);
+                    scope.spawn(move || {
+                        let mut wrong = Vec::new();
+                        for i in 0..count / 16 {
+                            let which = (worker + i) % requests.len();
+                            match exchange(address, &requests[which]) {
+                                Ok(answer) if answer == expected[which] => {}
+                                other => wrong.push(format!("{other:?}")),
+                            }
+                        }
+                        wrong
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect::<Vec<String>>()
+        })
+    };
+    let wrong = round(1000);
+    assert!(
+        wrong.is_empty(),
+        "{} of 1000 wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(3)]
+    );
+    let after_first = served.rss_kib();
+    let wrong = round(1000);
+    assert!(
+        wrong.is_empty(),
+        "{} of 1000 wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(3)]
+    );
+    let after_second = served.rss_kib();
+    // Flat: the second thousand may not grow the process by more than 5% (allocator noise).
+    assert!(
+        after_second <= after_first + after_first / 20,
+        "RSS grew from {after_first} KiB to {after_second} KiB over the second 1000 requests"
+    );
+}
+
+#[test]
+fn bad_requests_get_an_answer_and_the_instance_keeps_serving() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let photo = &photographs(dir.path())[0];
+    // One instance: every request below reaches the same one.
+    let served = Served::start(&service, 1, &["--io-timeout", "2"]);
+    let address = served.address;
+    let good = upload("image", &std::fs::read(photo).unwrap());
+    // The original's answers: JSON errors from the service, Flask's own HTML 404 page.
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("garbage", b"\x16\x03\x01 not http at all\r\n\r\n".to_vec(), 400),
+        ("not an image", upload("image", b"plain text"), 400),
+        ("no such path", b"GET /nope HTTP/1.1\r\nhost: t\r\n\r\n".to_vec(), 404),
+        (
+            "body over the limit",
+            b"POST /infer HTTP/1.1\r\nhost: t\r\ncontent-type: image/jpeg\r\ncontent-length: 999999999\r\n\r\nxx"
+                .to_vec(),
+            413,
+        ),
+        ("bad content-length", b"POST /infer HTTP/1.1\r\ncontent-length: lots\r\n\r\n".to_vec(), 400),
+    ];
+    for (what, request, status) in cases {
+        let answer = exchange(address, &request).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(answer.0, status, "{what}: {answer:?}");
+        match status {
+            404 => assert!(answer.1.contains("Not Found"), "{what}: {:?}", answer.1),
+            _ => assert!(
+                answer.1.starts_with('{'),
+                "{what}: a JSON error, got {:?}",
+                answer.1
+            ),
+        }
+    }
+    // A chunked upload is read whole.
+    let (head, body) = good.split_at(good.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4);
+    let head = String::from_utf8_lossy(head).replace(
+        &format!("content-length: {}\r\n", body.len()),
+        "transfer-encoding: chunked\r\n",
+    );
+    let mut chunked = head.into_bytes();
+    for piece in body.chunks(1000) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let expected = exchange(address, &good).unwrap();
+    assert_eq!(expected.0, 200);
+    assert_eq!(exchange(address, &chunked).unwrap(), expected);
+    // A client that stalls mid-request is dropped after --io-timeout; the next is served.
+    let mut stalled = TcpStream::connect(address).unwrap();
+    stalled
+        .write_all(b"POST /infer HTTP/1.1\r\ncontent-length: 100\r\n\r\nabc")
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(exchange(address, &good).unwrap(), expected);
+}
+
+#[test]
+fn serve_stops_on_sigterm_after_answering() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let photo = &photographs(dir.path())[0];
+    let mut served = Served::start(&service, 2, &[]);
+    let good = upload("image", &std::fs::read(photo).unwrap());
+    assert_eq!(exchange(served.address, &good).unwrap().0, 200);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(served.child.id() as i32, libc::SIGTERM);
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn serve_refuses_a_module_that_cannot_serve_with_its_reason() {
+    let (_dir, service) = migrate("onnxruntime-service");
+    // No model preloaded: the module says so, and serve ends instead of hanging.
+    let glue = service.join("migrated");
+    let output = Command::new(binary())
+        .args([
+            "serve",
+            glue.join("app.wasm").to_str().unwrap(),
+            "--port",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no model preloaded"), "{stderr}");
+}
