@@ -217,7 +217,9 @@ impl MigrationPlan {
         section(
             &mut out,
             "The service and the entry point that `verify` calls (a Flask/FastAPI route, a\n\
-             TorchServe handler class or a plain script).",
+             TorchServe handler class or a plain script). `server` is how production starts it\n\
+             (kind: gunicorn | uvicorn | flask, app, workers, threads, port): `verify --http`\n\
+             starts the original that way, and the module serves on that port.",
             "service",
             &self.service,
         )?;

@@ -66,7 +66,15 @@ pub fn migrate(sample: &str, work: &Path, convert: bool) -> (PathBuf, Built) {
     )
     .unwrap();
     if convert {
-        wasm_migrate_codegen::convert(&service, None, Some(&python())).unwrap();
+        // As a user converts: the model, then the original's HTTP API recorded for `--serve`.
+        let code = wasm_migrate_cli::run([
+            "wasm-migrate",
+            "convert",
+            service.to_str().unwrap(),
+            "--python",
+            python().to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "convert failed");
     }
     // SAFETY: set before any other thread starts; the build reads it from the environment.
     unsafe { std::env::set_var("CARGO_TARGET_DIR", repo().join("target/glue-target")) };
