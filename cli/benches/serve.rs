@@ -78,7 +78,7 @@ fn main() {
         .unwrap();
     assert!(status.success());
 
-    let openvino = wasm_migrate_runtime::nn::status(BackendKind::Openvino).available;
+    let openvino = wasm_migrate_runtime::nn::status(BackendKind::OpenVino).available;
     let (spec, backend) = match openvino {
         true => (
             format!(
@@ -86,7 +86,7 @@ fn main() {
                 glue.join("model/model.xml").display(),
                 glue.join("model/model.bin").display()
             ),
-            BackendKind::Openvino,
+            BackendKind::OpenVino,
         ),
         false => (
             format!("model:onnx:cpu:{}", glue.join("model/model.onnx").display()),

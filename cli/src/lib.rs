@@ -7,7 +7,7 @@ pub mod analyze;
 #[cfg(feature = "runtime")]
 pub mod doctor;
 pub mod migrate;
-mod observe;
+pub mod observe;
 mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;

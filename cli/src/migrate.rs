@@ -115,7 +115,11 @@ pub fn convert(args: ConvertArgs) -> Result<u8> {
     #[cfg(feature = "runtime")]
     let api = match args.no_api {
         true => None,
-        false => Some(crate::observe::record_api(&args)?),
+        false => Some(crate::observe::record_api(
+            &args.service,
+            args.out.as_deref(),
+            args.python.as_deref(),
+        )?),
     };
     #[cfg(not(feature = "runtime"))]
     let api: Option<crate::observe::Recorded> = None;

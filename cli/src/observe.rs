@@ -41,17 +41,22 @@ impl Recorded {
     }
 }
 
+/// Calls the original, records its API in the plan and in the crate's `assets/api.json`.
+/// An API that cannot be observed (a TorchServe handler, a script) is `skipped`, not an error.
 #[cfg(feature = "runtime")]
-pub fn record_api(args: &crate::migrate::ConvertArgs) -> anyhow::Result<Recorded> {
+pub fn record_api(
+    service: &std::path::Path,
+    out: Option<&std::path::Path>,
+    python: Option<&std::path::Path>,
+) -> anyhow::Result<Recorded> {
     use anyhow::Context;
     use wasm_migrate_codegen as codegen;
     use wasm_migrate_plan::{LoadedPlan, write_atomic};
     use wasm_migrate_verify::api::{ObserveContext, observe_api};
 
-    let service = &args.service;
     let mut loaded = LoadedPlan::load(service)?;
     let labels = codegen::glue_labels(service);
-    let python = codegen::find_python(service, args.python.as_deref());
+    let python = codegen::find_python(service, python);
     let work = tempfile::tempdir().context("cannot create a scratch directory")?;
     let spinner = crate::progress::spinner("calling the original to record its HTTP API");
     let observed = observe_api(&ObserveContext {
@@ -76,10 +81,10 @@ pub fn record_api(args: &crate::migrate::ConvertArgs) -> anyhow::Result<Recorded
         }
     };
     let http = observed.http;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| codegen::default_out(service));
+    let out = out.map_or_else(
+        || codegen::default_out(service),
+        std::path::Path::to_path_buf,
+    );
     let api_file = out.join("assets/api.json");
     let text = serde_json::to_string_pretty(&http)? + "\n";
     write_atomic(&api_file, text.as_bytes(), true)

@@ -310,19 +310,58 @@ fn generate<'py>(
     to_py_value(py, &generated)
 }
 
-/// Runs the generated convert_model.py with the service's interpreter; records the result in the plan.
+/// Runs the generated convert_model.py with the service's interpreter; records the result in
+/// the plan, then (unless `record_api=False`) the original's HTTP API, under `http`.
 #[pyfunction]
-#[pyo3(signature = (service, *, out = None, python = None))]
+#[pyo3(signature = (service, *, out = None, python = None, record_api = true))]
 fn convert<'py>(
     py: Python<'py>,
     service: PathBuf,
     out: Option<PathBuf>,
     python: Option<PathBuf>,
+    record_api: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let converted = py
         .detach(|| wasm_migrate_codegen::convert(&service, out.as_deref(), python.as_deref()))
         .map_err(|e| codegen_err(py, e))?;
-    to_py_value(py, &converted)
+    let mut value = serde_json::to_value(&converted).map_err(error_message)?;
+    if record_api {
+        let recorded = py
+            .detach(|| {
+                wasm_migrate_cli::observe::record_api(&service, out.as_deref(), python.as_deref())
+            })
+            .map_err(|e| error_message(format!("{e:#}")))?;
+        value["http"] = serde_json::to_value(&recorded).map_err(error_message)?;
+    }
+    to_py_value(py, &value)
+}
+
+/// `wasm-migrate verify --http`: the original under its own server and the module under
+/// `serve`, the same requests to both; the report as a dict.
+#[pyfunction]
+#[pyo3(signature = (service, *, glue = None, python = None, backend = "tract", inputs = Vec::new(), count = 8))]
+fn verify_http<'py>(
+    py: Python<'py>,
+    service: PathBuf,
+    glue: Option<PathBuf>,
+    python: Option<PathBuf>,
+    backend: &str,
+    inputs: Vec<PathBuf>,
+    count: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = wasm_migrate_verify::VerifyOptions {
+        glue,
+        python,
+        backends: wasm_migrate_cli::verify::backends(&[backend.to_string()])
+            .map_err(|e| error_message(format!("{e:#}")))?,
+        inputs,
+        count,
+        ..wasm_migrate_verify::VerifyOptions::new(service)
+    };
+    let report = py
+        .detach(|| wasm_migrate_verify::http::verify_http(&options, &|_| {}))
+        .map_err(error_message)?;
+    to_py_value(py, &report)
 }
 
 /// Builds a glue crate for wasm32-wasip1, checks and stamps the module (DIR/app.wasm).
@@ -656,5 +695,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(doctor, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_http, m)?)?;
     Ok(())
 }

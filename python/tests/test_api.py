@@ -157,6 +157,10 @@ def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_
 
     converted = wasm_migrate.convert(service, python=sys.executable)
     assert {a["format"] for a in converted["artifacts"]} >= {"onnx"}
+    # The original's API, recorded for the module's server mode.
+    assert converted["http"]["routes"] == ["POST /infer"], converted["http"]
+    assert converted["http"]["health"] == "GET /health"
+    assert converted["http"]["response_rebuilt"], converted["http"]
 
     # The tests' shared glue target and profile (see tests/src/lib.rs).
     monkeypatch.setenv("CARGO_TARGET_DIR", str(repo / "target" / "glue-target"))
@@ -204,6 +208,12 @@ def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_
     assert "equivalent" in repr(result)
     with pytest.raises(WasmMigrateError, match="pytorch"):
         wasm_migrate.verify(service, backends=["pytorch"])
+
+    # verify_http: the original under gunicorn (its Procfile) and the module under serve.
+    http = wasm_migrate.verify_http(service, python=sys.executable, count=2)
+    assert http["equivalent"], http
+    assert "gunicorn" in http["original_command"]
+    assert {e["kind"] for e in http["exchanges"]} >= {"input", "health", "not-found"}
 
 
 def test_doctor_reports_the_backends():

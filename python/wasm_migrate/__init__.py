@@ -33,6 +33,7 @@ from wasm_migrate._native import (
     doctor,
     generate,
     inspect,
+    verify_http,
 )
 from wasm_migrate._native import analyze as _analyze
 from wasm_migrate._native import run as _run
@@ -51,6 +52,7 @@ __all__ = [
     "inspect",
     "run",
     "verify",
+    "verify_http",
 ]
 
 

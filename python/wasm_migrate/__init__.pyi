@@ -150,9 +150,28 @@ def generate(
     and ``line`` of the plan step that has no Rust equivalent."""
 
 def convert(
-    service: StrPath, *, out: Optional[StrPath] = None, python: Optional[StrPath] = None
+    service: StrPath,
+    *,
+    out: Optional[StrPath] = None,
+    python: Optional[StrPath] = None,
+    record_api: bool = True,
 ) -> dict[str, Any]:
-    """Convert the model with the service's own interpreter; returns the plan's ``converted`` section."""
+    """Convert the model with the service's own interpreter; returns the plan's ``converted``
+    section, and under ``http`` what was recorded of the original's HTTP API (routes, health
+    route, whether the response body is rebuilt, warnings)."""
+
+def verify_http(
+    service: StrPath,
+    *,
+    glue: Optional[StrPath] = None,
+    python: Optional[StrPath] = None,
+    backend: Backend = "tract",
+    inputs: Sequence[StrPath] = (),
+    count: int = 8,
+) -> dict[str, Any]:
+    """``wasm-migrate verify --http``: the original started with its own server command and the
+    module under ``serve``, the same requests to both; returns the report (``equivalent``,
+    ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``)."""
 
 def build(dir: StrPath, *, target: Optional[RuntimeTarget] = None) -> dict[str, Any]:
     """cargo build the glue for wasm32-wasip1, check its imports, stamp it; returns module, size, inspection."""

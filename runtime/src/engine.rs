@@ -97,8 +97,7 @@ impl Runtime {
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         wasmtime_wasi_nn::witx::add_to_linker(&mut linker, |s: &mut HostState| &mut s.nn)
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
-        let base = linker.clone();
-        crate::sockets::add_to_linker(&mut linker, base)
+        crate::sockets::add_to_linker(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         if options.wall_clock_limits {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use wasmtime::{AsContextMut, Caller, Func, Linker, Memory};
+use wasmtime::{AsContextMut, Caller, Linker, Memory};
 
 use crate::engine::EPOCH_TICK;
 use crate::run::HostState;
@@ -131,8 +131,6 @@ pub(crate) struct Sockets {
     listening: Option<Arc<Listening>>,
     table: HashMap<u32, Socket>,
     next_fd: u32,
-    /// wasmtime-wasi's own functions, for fds that are not sockets (found once per store).
-    delegates: HashMap<&'static str, Func>,
 }
 
 impl Sockets {
@@ -214,11 +212,8 @@ fn result(r: Result<(), i32>) -> wasmtime::Result<i32> {
     Ok(r.err().unwrap_or(errno::SUCCESS))
 }
 
-/// The functions, shadowing wasmtime-wasi's; `base` is the linker before they were added.
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    base: Linker<HostState>,
-) -> wasmtime::Result<()> {
+/// The functions, shadowing wasmtime-wasi's.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     linker.func_wrap(MODULE, "sock_open", sock_open)?;
     linker.func_wrap(
@@ -306,35 +301,32 @@ pub(crate) fn add_to_linker(
          _: i32,
          _: i32| Ok(errno::NOSYS),
     )?;
-    add_fd_functions(linker, base)?;
+    add_fd_functions(linker)?;
     linker.allow_shadowing(false);
     Ok(())
 }
 
-/// `fd_close` and `fd_fdstat_*`: socket fds here, every other fd to wasmtime-wasi.
-fn add_fd_functions(
-    linker: &mut Linker<HostState>,
-    base: Linker<HostState>,
-) -> wasmtime::Result<()> {
-    let base = Arc::new(base);
-    let b = base.clone();
+/// `fd_close` and `fd_fdstat_*`: socket fds here, every other fd to wasmtime-wasi's own
+/// implementation (called directly: a host function called through `Func::call` from another
+/// host function has no caller instance, so it could not find the guest's memory).
+fn add_fd_functions(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
     linker.func_wrap(
         MODULE,
         "fd_close",
-        move |mut c: Caller<'_, HostState>, fd: i32| {
+        |mut c: Caller<'_, HostState>, fd: i32| {
             if c.data_mut().sockets.table.remove(&(fd as u32)).is_some() {
                 return Ok(errno::SUCCESS);
             }
-            delegate(&b, &mut c, "fd_close")?
-                .typed::<i32, i32>(&c)?
-                .call(&mut c, fd)
+            with_wasi(&mut c, |wasi, memory| {
+                wasmtime_wasi::runtime::in_tokio(p1::fd_close(wasi, memory, fd))
+            })
         },
     )?;
-    let b = base.clone();
     linker.func_wrap(
         MODULE,
         "fd_fdstat_get",
-        move |mut c: Caller<'_, HostState>, fd: i32, out: i32| {
+        |mut c: Caller<'_, HostState>, fd: i32, out: i32| {
             if c.data().sockets.table.contains_key(&(fd as u32)) {
                 // filetype SOCKET_STREAM (6), no flags, all rights.
                 let mut stat = [0u8; 24];
@@ -343,16 +335,15 @@ fn add_fd_functions(
                 stat[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
                 return result(write_bytes(&mut c, out as u32, &stat));
             }
-            delegate(&b, &mut c, "fd_fdstat_get")?
-                .typed::<(i32, i32), i32>(&c)?
-                .call(&mut c, (fd, out))
+            with_wasi(&mut c, |wasi, memory| {
+                wasmtime_wasi::runtime::in_tokio(p1::fd_fdstat_get(wasi, memory, fd, out))
+            })
         },
     )?;
-    let b = base;
     linker.func_wrap(
         MODULE,
         "fd_fdstat_set_flags",
-        move |mut c: Caller<'_, HostState>, fd: i32, flags: i32| {
+        |mut c: Caller<'_, HostState>, fd: i32, flags: i32| {
             if c.data().sockets.table.contains_key(&(fd as u32)) {
                 // Blocking sockets only: each instance handles one connection at a time.
                 return Ok(if flags & 4 == 0 {
@@ -361,28 +352,28 @@ fn add_fd_functions(
                     errno::NOTSUP
                 });
             }
-            delegate(&b, &mut c, "fd_fdstat_set_flags")?
-                .typed::<(i32, i32), i32>(&c)?
-                .call(&mut c, (fd, flags))
+            with_wasi(&mut c, |wasi, memory| {
+                p1::fd_fdstat_set_flags(wasi, memory, fd, flags)
+            })
         },
     )?;
     Ok(())
 }
 
-fn delegate(
-    base: &Linker<HostState>,
-    caller: &mut Caller<'_, HostState>,
-    name: &'static str,
-) -> wasmtime::Result<Func> {
-    if let Some(func) = caller.data().sockets.delegates.get(name) {
-        return Ok(*func);
-    }
-    let func = base
-        .get(caller.as_context_mut(), MODULE, name)?
-        .into_func()
-        .ok_or_else(|| wasmtime::Error::msg(format!("{MODULE}::{name} is not a function")))?;
-    caller.data_mut().sockets.delegates.insert(name, func);
-    Ok(func)
+/// Runs one of wasmtime-wasi's preview 1 functions on this store's context and memory.
+fn with_wasi(
+    c: &mut Caller<'_, HostState>,
+    call: impl FnOnce(
+        &mut wasmtime_wasi::p1::WasiP1Ctx,
+        &mut wiggle::GuestMemory<'_>,
+    ) -> wasmtime::Result<i32>,
+) -> wasmtime::Result<i32> {
+    let Some(memory) = c.get_export("memory").and_then(|e| e.into_memory()) else {
+        return Ok(errno::FAULT);
+    };
+    let (bytes, state) = memory.data_and_store_mut(c);
+    let mut guest = wiggle::GuestMemory::Unshared(bytes);
+    call(&mut state.wasi, &mut guest)
 }
 
 fn sock_open(

@@ -133,6 +133,8 @@ pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), St
 /// client holding a connection open never keeps an instance from the others).
 fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
     let started = Instant::now();
+    // What the client may still send after the answer: read before closing, so the close does
+    // not reset the connection before the client has read the answer.
     let (answer, unread) = match read_request(&mut stream, api.max_body_bytes) {
         Ok(request) => (route(&request, api, model), 0),
         Err(ReadError::TooLarge { unread }) => (
@@ -144,7 +146,7 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
             }),
             unread,
         ),
-        Err(ReadError::Bad(message)) => (Answer::error(400, &message), 0),
+        Err(ReadError::Bad(message)) => (Answer::error(400, &message), MAX_HEAD_BYTES as u64),
         // Nothing to answer: the client closed or stalled before sending a request.
         Err(ReadError::Gone) => return,
     };
@@ -160,25 +162,22 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
         .and_then(|()| stream.write_all(answer.body.as_bytes()))
         .and_then(|()| stream.flush());
     let _ = stream.shutdown(std::net::Shutdown::Write);
-    // Read what the client still sends (an oversized body) so closing does not reset the
-    // connection before it has read the answer.
-    drain(&mut stream, unread);
+    if unread > 0 {
+        drain(&mut stream, unread);
+    }
     if answer.status >= 500 {
         eprintln!("{} after {:.1} ms: {}", answer.status, started.elapsed().as_secs_f64() * 1e3, answer.body);
     }
 }
 
-fn drain(stream: &mut TcpStream, mut unread: u64) {
+/// Reads and drops up to `unread` bytes (at most 256 MiB), until the client closes.
+fn drain(stream: &mut TcpStream, unread: u64) {
     let mut sink = [0u8; 16 << 10];
-    let limit = unread.min(256 << 20);
-    unread = limit;
-    loop {
+    let mut left = unread.min(256 << 20);
+    while left > 0 {
         match stream.read(&mut sink) {
             Ok(0) | Err(_) => return,
-            Ok(n) => unread = unread.saturating_sub(n as u64),
-        }
-        if unread == 0 && limit > 0 {
-            return;
+            Ok(n) => left = left.saturating_sub(n as u64),
         }
     }
 }
@@ -234,13 +233,20 @@ fn read_request(stream: &mut TcpStream, max_body: u64) -> Result<Request, ReadEr
     };
     let method = parsed.method.unwrap_or("GET").to_string();
     let path = parsed.path.unwrap_or("/").to_string();
+    let continues = header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
     let mut body = buffer.split_off(head_len);
+    if length > max_body && !chunked {
+        // Refused before the client sends it (when it waits for 100 Continue, it sends nothing).
+        let unread = if continues { 0 } else { length.saturating_sub(body.len() as u64) };
+        return Err(ReadError::TooLarge { unread });
+    }
+    if continues {
+        // curl and others wait for this before sending a large upload.
+        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
     if chunked {
         body = read_chunked(stream, body, max_body)?;
     } else {
-        if length > max_body {
-            return Err(ReadError::TooLarge { unread: length.saturating_sub(body.len() as u64) });
-        }
         while (body.len() as u64) < length {
             let n = stream.read(&mut chunk).map_err(|_| ReadError::Gone)?;
             if n == 0 {
