@@ -200,6 +200,24 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     assert!(env.iter().any(|e| e["name"] == "WASMEDGE_PLUGIN_PATH"));
     let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
     assert!(mounts.iter().any(|m| m["mountPath"] == "/model"));
+    // The pod serves: the module in server mode on the original's port (Flask's 5000), probed
+    // on the original's health route, behind a Service on the same port.
+    let container = &pod["containers"][0];
+    assert_eq!(container["args"], serde_json::json!(["--serve"]));
+    assert_eq!(container["ports"][0]["containerPort"], 5000);
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "PORT" && e["value"] == "5000")
+    );
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/health");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/health");
+    assert!(container["resources"]["requests"]["memory"].is_string());
+    assert_eq!(docs[2]["spec"]["ports"][0]["port"], 5000);
+    let readme = std::fs::read_to_string(glue.join("README.md")).unwrap();
+    assert!(
+        readme.contains("curl -F image=@photo.jpg http://localhost:5000/predict"),
+        "{readme}"
+    );
 
     let dockerfile = std::fs::read_to_string(glue.join("deploy/Dockerfile")).unwrap();
     assert!(dockerfile.contains("FROM scratch"));
@@ -208,6 +226,8 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     let script = std::fs::read_to_string(glue.join("deploy/run-wasmedge.sh")).unwrap();
     assert!(script.contains("wasmedge compile app.wasm app_aot.wasm"));
     assert!(script.contains("--nn-preload model:openvino:cpu:model/model.xml:model/model.bin"));
+    assert!(script.contains("app_aot.wasm --serve"));
+    assert!(dockerfile.contains("CMD [\"--serve\"]") && dockerfile.contains("EXPOSE 5000"));
 
     // The stamp and the verdicts.
     let inspect = ok(
@@ -273,6 +293,11 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     assert_eq!(
         config["config"]["Entrypoint"],
         serde_json::json!(["/app.wasm"])
+    );
+    assert_eq!(config["config"]["Cmd"], serde_json::json!(["--serve"]));
+    assert!(
+        config["config"]["ExposedPorts"]["5000/tcp"].is_object(),
+        "{config}"
     );
     // Without --force an existing archive is kept.
     let again = wm(&["package", "--oci", glue.to_str().unwrap()]);
