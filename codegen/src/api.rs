@@ -50,6 +50,7 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
         method_not_allowed: None,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         too_large: None,
+        labels: Vec::new(),
     }
 }
 

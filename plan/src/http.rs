@@ -62,6 +62,10 @@ pub struct HttpPlan {
     /// The answer to a body over `max_body_bytes` (the original's, when it has a limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub too_large: Option<HttpAnswer>,
+    /// Class names found in the service's code (a module-level list such as
+    /// `CLASS_NAMES = [...]`), when the plan has no label file: the module answers with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 << 20;

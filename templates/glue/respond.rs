@@ -7,6 +7,8 @@
 //!   `round(x, N)`. The current class is the best one unless inside `$each`.
 //! - `{"$": "scores" | "logits"}`: every class's score or raw output, in index order.
 //! - `{"$": "filename"}`: the uploaded file's name, as the client sent it.
+//! - `{"$": "elapsed", "unit": "ms" | "s"}`: the time this request has taken so far;
+//!   `{"$": "timestamp"}`: the Unix time now, in seconds (a service that reports either).
 //! - `{"$each": "top", "k": K, "item": T}`: T for the K best classes, best first;
 //!   `{"$each": "class", "item": T}`: T for every class in index order. With `"key": "label"`
 //!   (or `"index"`) and `"value": T` instead of `item`, an object keyed by class.
@@ -21,6 +23,8 @@ pub struct Classes<'a> {
     pub labels: &'a [&'a str],
     /// The upload's file name, for a service that echoes it.
     pub filename: Option<&'a str>,
+    /// When the request started, for `elapsed`; without it, times render as null.
+    pub started: Option<std::time::Instant>,
 }
 
 impl<'a> Classes<'a> {
@@ -43,6 +47,7 @@ impl<'a> Classes<'a> {
             ranked,
             labels,
             filename: None,
+            started: None,
         }
     }
 
@@ -87,6 +92,24 @@ impl<'a> Classes<'a> {
             "logit" => number(self.logits[current]),
             "scores" => Value::Array(self.scores.iter().map(|&x| number(x)).collect()),
             "logits" => Value::Array(self.logits.iter().map(|&x| number(x)).collect()),
+            "elapsed" => match self.started {
+                Some(started) => {
+                    let seconds = started.elapsed().as_secs_f64();
+                    let scale = if map.get("unit").and_then(Value::as_str) == Some("ms") {
+                        1e3
+                    } else {
+                        1.0
+                    };
+                    self::number(seconds * scale, round)
+                }
+                None => Value::Null,
+            },
+            "timestamp" => match self.started {
+                Some(_) => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(Value::Null, |d| self::number(d.as_secs_f64(), round)),
+                None => Value::Null,
+            },
             other => return Err(format!("response template: unknown placeholder `{other}`")),
         })
     }

@@ -30,6 +30,9 @@ pub struct Api {
     pub max_body_bytes: u64,
     #[serde(default)]
     pub too_large: Option<Answer>,
+    /// Class names found in the service's code, when the plan has no label file.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{migrate, migrate_with, python, wm};
+use wasm_migrate_tests::flow::{migrate, migrate_fixture, migrate_with, python, wm};
 use wasm_migrate_tests::{binary, python_env};
 
 /// `verify SERVICE --http --format json`, which must pass; the report.
@@ -71,18 +71,17 @@ fn assert_served_alike(report: &Value, bad: &[&str]) {
     }
 }
 
+/// The original ran under `server` (its real server, not a test client).
+fn assert_started_with(report: &Value, server: &str) {
+    let command = report["original_command"].as_array().unwrap();
+    assert!(command.iter().any(|t| t == server), "{report:#}");
+}
+
 #[test]
 fn a_flask_service_answers_alike_over_http_from_its_own_server() {
     let (_dir, service) = migrate("torchvision-flask");
     let report = verify_http(&service, "openvino");
-    assert!(
-        report["original_command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t == "flask"),
-        "{report:#}"
-    );
+    assert_started_with(&report, "flask");
     assert_served_alike(
         &report,
         &[
@@ -107,13 +106,7 @@ fn a_flask_service_answers_alike_over_http_from_its_own_server() {
 fn a_fastapi_keras_service_answers_alike_over_http_from_uvicorn() {
     let (_dir, service) = migrate("keras-fastapi");
     let report = verify_http(&service, "openvino");
-    assert!(
-        report["original_command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t == "uvicorn")
-    );
+    assert_started_with(&report, "uvicorn");
     // FastAPI's own 422 for a missing upload and 404/405 JSON.
     assert_served_alike(
         &report,
@@ -149,12 +142,40 @@ fn a_gunicorn_service_with_two_workers_answers_alike_over_http() {
         plan.contains("kind: gunicorn") && plan.contains("workers: 2"),
         "{plan}"
     );
+    // The class names are in the code (CLASS_NAMES), not a file: convert found them, so the
+    // label is the module's own, not the one every observed photograph happened to get.
+    assert!(plan.contains("label:\n        $: label"), "{plan}");
+    assert!(plan.contains("  labels:\n  - indoor\n  - street"), "{plan}");
     let report = verify_http(&service, "onnxruntime");
-    let command = report["original_command"].as_array().unwrap();
-    assert!(command.iter().any(|t| t == "gunicorn"), "{report:#}");
+    assert_started_with(&report, "gunicorn");
     // As many instances as the original had workers.
     assert_eq!(report["instances"], 2);
     assert_served_alike(&report, &["not-decodable", "not-found", "wrong-method"]);
+}
+
+#[test]
+fn a_classic_flask_package_under_gunicorn_answers_alike_with_its_own_error_pages() {
+    // `webapp:app` from a Procfile binding $PORT, the model built on the first request, and
+    // Flask's own HTML pages for a missing field (400) and an image PIL cannot open (500).
+    let (_dir, service) = migrate_fixture("flask-classic");
+    let report = verify_http(&service, "tract");
+    assert_started_with(&report, "gunicorn");
+    assert_served_alike(
+        &report,
+        &[
+            "missing-field",
+            "not-decodable",
+            "not-found",
+            "wrong-method",
+        ],
+    );
+    let broken = &exchanges(&report, "not-decodable")[0];
+    assert_eq!(broken["original"]["status"], 500, "{broken:#}");
+    let answer = body(&exchanges(&report, "input")[0]["migrated"]);
+    assert!(
+        answer["top"].is_u64() && answer["scores"].as_array().unwrap().len() == 6,
+        "{answer}"
+    );
 }
 
 #[test]
@@ -350,6 +371,7 @@ fn serve_answers_2000_requests_at_concurrency_16_and_memory_stays_flat() {
         &wrong[..wrong.len().min(3)]
     );
     let after_second = served.rss_kib();
+    eprintln!("serve RSS: {after_first} KiB after 1000 requests, {after_second} KiB after 2000");
     // Flat: the second thousand may not grow the process by more than 5% (allocator noise).
     assert!(
         after_second <= after_first + after_first / 20,

@@ -89,7 +89,24 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
         }
     }
     let softmax = cx.plan.postprocessing.iter().any(|s| s.op == "softmax");
-    let response = match infer_response(&observations, cx.labels, softmax) {
+    // Without a label file, the class names the harness found in the service's code.
+    let found: Vec<String> = match cx.labels.is_empty() {
+        true => api["labels"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
+    let labels = if found.is_empty() {
+        cx.labels
+    } else {
+        &found[..]
+    };
+    let response = match infer_response(&observations, labels, softmax) {
         Ok(template) => Some(template),
         Err(why) => {
             warnings.push(format!(
@@ -99,10 +116,9 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
             None
         }
     };
-    Ok(ObservedApi {
-        http: http_plan(&api, response),
-        warnings,
-    })
+    let mut http = http_plan(&api, response);
+    http.labels = found;
+    Ok(ObservedApi { http, warnings })
 }
 
 fn answer(value: &Value) -> Option<HttpAnswer> {
@@ -145,6 +161,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
             .as_u64()
             .unwrap_or(DEFAULT_MAX_BODY_BYTES),
         too_large: None,
+        labels: Vec::new(),
     }
 }
 
@@ -421,9 +438,60 @@ fn infer_object(map: &Map<String, Value>, out: &Output, current: usize) -> Value
     }
     Value::Object(
         map.iter()
-            .map(|(k, v)| (k.clone(), infer(v, out, current)))
+            .map(|(k, v)| {
+                let template = infer(v, out, current);
+                // A number the model does not explain, under a name that says it is a time.
+                let timed = match (&template == v && v.is_number(), time_field(k)) {
+                    (true, Some(placeholder)) => placeholder,
+                    _ => template,
+                };
+                (k.clone(), timed)
+            })
             .collect(),
     )
+}
+
+/// The placeholder for a field that reports time (`latency_ms`, `inference_time`, `took`,
+/// `timestamp`), which differs on every request.
+fn time_field(key: &str) -> Option<Value> {
+    let key = key.to_ascii_lowercase();
+    if key.contains("timestamp") || key == "ts" || key.ends_with("_at") {
+        return Some(json!({"$": "timestamp"}));
+    }
+    let timed = ["time", "latency", "elapsed", "duration", "took", "seconds"]
+        .iter()
+        .any(|word| key.contains(word));
+    let unit = if key.contains("ms") || key.contains("milli") {
+        "ms"
+    } else {
+        "s"
+    };
+    timed.then(|| json!({"$": "elapsed", "unit": unit}))
+}
+
+/// Paths (`a.b`) of the fields a template fills with times: they differ between any two
+/// answers, so `verify --http` checks only that both are numbers there.
+pub fn time_paths(template: &Value) -> Vec<String> {
+    fn walk(value: &Value, path: &str, out: &mut Vec<String>) {
+        if let Value::Object(map) = value {
+            if matches!(
+                map.get("$").and_then(Value::as_str),
+                Some("elapsed" | "timestamp")
+            ) {
+                out.push(path.to_string());
+                return;
+            }
+            if map.contains_key("$") || map.contains_key("$each") {
+                return;
+            }
+            for (k, v) in map {
+                walk(v, &format!("{path}.{k}"), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(template, "", &mut out);
+    out
 }
 
 /// The first path where `rendered` differs from what the original answered.
@@ -455,6 +523,8 @@ fn first_difference(expected: &Value, rendered: &Value, path: &str) -> Option<St
             let close = a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs());
             (!close).then(|| path_or_root(path))
         }
+        // A time (rendered without a clock while learning): any number.
+        (Value::Number(_), Value::Null) => None,
         (a, b) => (a != b).then(|| path_or_root(path)),
     }
 }
@@ -488,6 +558,24 @@ mod tests {
             logits: logits.to_vec(),
             filename: Some("cat.jpg".into()),
         }
+    }
+
+    #[test]
+    fn a_reported_time_is_the_request_s_own() {
+        let a = observation(
+            json!({"label": "cat", "latency_ms": 12.5}),
+            &[3.0, 0.0, 0.0],
+        );
+        let b = observation(
+            json!({"label": "dog", "latency_ms": 9.75}),
+            &[0.0, 3.0, 0.0],
+        );
+        let template = infer_response(&[a, b], &labels(), true).expect("learned");
+        assert_eq!(
+            template["latency_ms"],
+            json!({"$": "elapsed", "unit": "ms"})
+        );
+        assert_eq!(time_paths(&template), vec![".latency_ms".to_string()]);
     }
 
     #[test]

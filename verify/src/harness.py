@@ -259,6 +259,55 @@ def service_modules(service):
     return found
 
 
+def strings_in(value):
+    """Every string in a JSON-able value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from strings_in(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from strings_in(v)
+
+
+def as_label_list(value, classes):
+    """`value` as one label per class, when it is one: a list or tuple of strings, or a dict
+    from class index (int or digits) to string."""
+    if isinstance(value, (list, tuple)) and len(value) == classes and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, dict) and len(value) == classes and all(isinstance(v, str) for v in value.values()):
+        try:
+            keyed = {int(k): v for k, v in value.items()}
+        except (TypeError, ValueError):
+            return None
+        if sorted(keyed) == list(range(classes)):
+            return [keyed[i] for i in range(classes)]
+    return None
+
+
+def find_labels(service, entry_module, classes, answered):
+    """The service's own class names when they are in its code (`CLASS_NAMES = [...]`, a list
+    read from a file at import, `id2label`): module globals holding one string per class, at
+    least one of which the service answered with. One such list, or None."""
+    candidates = set()
+    for module in [entry_module] + service_modules(service):
+        for name, value in list(vars(module).items()):
+            if name.startswith("__"):
+                continue
+            try:  # proxies (Flask's `request`) raise outside a request
+                labels = as_label_list(value, classes)
+                if labels is None:
+                    config = getattr(value, "config", None)
+                    labels = as_label_list(getattr(config, "id2label", None), classes)
+            except Exception:
+                continue
+            if labels and answered & set(labels):
+                candidates.add(tuple(labels))
+    return list(candidates.pop()) if len(candidates) == 1 else None
+
+
 def wrap_service_models(service, entry_module):
     """Models the service holds outside the entry module's globals: in the other modules of
     the service it imported, in their classes' attributes, and in the attributes of the objects
@@ -846,6 +895,11 @@ def reference(config_path):
                "watched": wrapped, "results": results}
     if config.get("observe_api") and hasattr(call, "api"):
         summary["api"] = call.api.observe(entry.get("input_kind") == "text", inputs[0] if inputs else None)
+        outputs = [c["outputs"][0] for c in RECORDER.calls if c.get("outputs")] if RECORDER.calls else []
+        classes = int(np.asarray(outputs[-1]).shape[-1]) if outputs else 0
+        answered = {s for r in results for s in strings_in(r["response"])}
+        if classes:
+            summary["api"]["labels"] = find_labels(service, module, classes, answered)
     (out / "reference.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({"done": str(out / "reference.json")}), flush=True)
 

@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_migrate_plan::{HttpPlan, InputKind, MigrationPlan, ServerPlan};
 use wasm_migrate_runtime::{
-    BackendChoice, BackendKind, Preload, Preloaded, RunConfig, Runtime, RuntimeOptions,
-    ServeConfig, ServeControl, Stdio as GuestStdio,
+    BackendChoice, BackendKind, RunConfig, Runtime, RuntimeOptions, ServeConfig, ServeControl,
+    Stdio as GuestStdio,
 };
 
 use crate::compare::Tolerance;
@@ -76,6 +76,8 @@ struct Request {
     body: Vec<u8>,
     /// Sent to the module only: the original has no such limit to compare with.
     module_only: bool,
+    /// Fields of the answer that report time: any number there agrees.
+    time_paths: Vec<String>,
 }
 
 pub fn verify_http(
@@ -84,36 +86,8 @@ pub fn verify_http(
 ) -> Result<HttpReport, VerifyError> {
     let service = options.service.as_path();
     let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
-    let glue = options
-        .glue
-        .clone()
-        .unwrap_or_else(|| wasm_migrate_codegen::default_out(service));
-    let module_path = glue.join("app.wasm");
-    if !module_path.is_file() {
-        return Err(VerifyError::Migrated {
-            path: module_path,
-            reason: format!(
-                "the build is missing: run `wasm-migrate build {}` first",
-                glue.display()
-            ),
-        });
-    }
-    let http = plan.http.clone().ok_or_else(|| {
-        VerifyError::Usage(format!(
-            "{}: the plan has no `http` section: run `wasm-migrate convert {}` (it records the \
-             original's API), then `wasm-migrate build {}`",
-            service.join(wasm_migrate_plan::PLAN_FILE_NAME).display(),
-            service.display(),
-            glue.display()
-        ))
-    })?;
-    let server = plan.service.server.clone().ok_or_else(|| {
-        VerifyError::Usage(
-            "the plan has no `service.server`: say how production starts the service \
-             (kind: gunicorn | uvicorn | flask, app: module:object, port)"
-                .into(),
-        )
-    })?;
+    let (glue, module_path) = crate::built_module(options)?;
+    let (http, server) = http_sections(&plan, service, &glue)?;
     let backend = *options.backends.first().unwrap_or(&BackendKind::Tract);
     let tolerance = Tolerance {
         atol: options.atol.unwrap_or(plan.tolerances.atol),
@@ -138,26 +112,12 @@ pub fn verify_http(
         "starting {} under serve ({backend})",
         module_path.display()
     )));
-    let runtime = Runtime::new(RuntimeOptions::default()).map_err(|e| migrated(&module_path, e))?;
-    let module = runtime
-        .load(&module_path)
-        .map_err(|e| migrated(&module_path, e))?;
-    let preloaded = preload(&plan, &glue, backend, options)?;
-    let control = ServeControl::bind(
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        Some(Duration::from_secs(30)),
-        Some(REQUEST_LIMIT),
-    )
-    .map_err(|e| migrated(&module_path, e))?;
-    let address = control.local_addr();
-    let instances = server.concurrency().clamp(1, 16) as usize;
-    let config = ServeConfig {
+    let (preloaded, _) = crate::migrated::preload_model(&plan, &glue, backend, options.precision)?;
+    let module = ModuleSide {
+        path: &module_path,
+        instances: server.concurrency().clamp(1, 16) as usize,
         run: RunConfig {
             args: vec!["--serve".into()],
-            env: vec![
-                ("HOST".into(), address.ip().to_string()),
-                ("PORT".into(), address.port().to_string()),
-            ],
             preloaded,
             backends: BackendChoice {
                 onnx: backend,
@@ -166,45 +126,8 @@ pub fn verify_http(
             stdio: GuestStdio::Capture,
             ..RunConfig::default()
         },
-        instances,
     };
-    let exchanges = std::thread::scope(|scope| {
-        let serving = scope.spawn(|| runtime.serve(&module, &config, &control));
-        let _stop = StopOnDrop(&control);
-        if !control.wait_ready(START_LIMIT) {
-            drop(_stop);
-            let ends = serving.join().ok().and_then(Result::ok).unwrap_or_default();
-            let why = ends
-                .iter()
-                .map(|e| {
-                    let stderr = String::from_utf8_lossy(&e.stderr).trim().to_string();
-                    format!("{stderr} {}", e.ending.explain().unwrap_or_default())
-                })
-                .next()
-                .unwrap_or_default();
-            return Err(VerifyError::Migrated {
-                path: module_path.clone(),
-                reason: format!("it did not start serving: {}", why.trim()),
-            });
-        }
-        let original_base = format!("http://127.0.0.1:{port}");
-        let migrated_base = format!("http://{address}");
-        let agent = agent();
-        let mut exchanges = Vec::new();
-        for (index, request) in requests.iter().enumerate() {
-            let original = match request.module_only {
-                true => None,
-                false => Some(send(&agent, &original_base, request)),
-            };
-            let migrated = send(&agent, &migrated_base, request);
-            exchanges.push(exchange(request, original, migrated, tolerance));
-            progress(Progress::Step {
-                done: index + 1,
-                total: requests.len(),
-            });
-        }
-        Ok(exchanges)
-    })?;
+    let exchanges = module.exchange(&requests, port, tolerance, progress)?;
     drop(original);
     let differed = exchanges.iter().filter(|e| !e.agree).count();
     Ok(HttpReport {
@@ -213,7 +136,7 @@ pub fn verify_http(
         original_command: command,
         module: module_path.display().to_string(),
         backend,
-        instances,
+        instances: module.instances,
         tolerance,
         agreed: exchanges.len() - differed,
         differed,
@@ -221,6 +144,101 @@ pub fn verify_http(
         exchanges,
         warnings: Vec::new(),
     })
+}
+
+/// The plan's `http` and `service.server`, which `convert` and `analyze` write.
+fn http_sections(
+    plan: &MigrationPlan,
+    service: &Path,
+    glue: &Path,
+) -> Result<(HttpPlan, ServerPlan), VerifyError> {
+    let http = plan.http.clone().ok_or_else(|| {
+        VerifyError::Usage(format!(
+            "{}: the plan has no `http` section: run `wasm-migrate convert {}` (it records the \
+             original's API), then `wasm-migrate build {}`",
+            service.join(wasm_migrate_plan::PLAN_FILE_NAME).display(),
+            service.display(),
+            glue.display()
+        ))
+    })?;
+    let server = plan.service.server.clone().ok_or_else(|| {
+        VerifyError::Usage(
+            "the plan has no `service.server`: say how production starts the service \
+             (kind: gunicorn | uvicorn | flask, app: module:object, port)"
+                .into(),
+        )
+    })?;
+    Ok((http, server))
+}
+
+/// The module's side: served in this process while the requests go out.
+struct ModuleSide<'a> {
+    path: &'a Path,
+    instances: usize,
+    run: RunConfig,
+}
+
+impl ModuleSide<'_> {
+    /// Serves the module, sends every request to both servers, and stops it.
+    fn exchange(
+        &self,
+        requests: &[Request],
+        original_port: u16,
+        tolerance: Tolerance,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Vec<Exchange>, VerifyError> {
+        let runtime =
+            Runtime::new(RuntimeOptions::default()).map_err(|e| migrated(self.path, e))?;
+        let module = runtime
+            .load(self.path)
+            .map_err(|e| migrated(self.path, e))?;
+        let control = ServeControl::bind(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Some(Duration::from_secs(30)),
+            Some(REQUEST_LIMIT),
+        )
+        .map_err(|e| migrated(self.path, e))?;
+        let address = control.local_addr();
+        let mut run = self.run.clone();
+        run.env.push(("HOST".into(), address.ip().to_string()));
+        run.env.push(("PORT".into(), address.port().to_string()));
+        let config = ServeConfig {
+            run,
+            instances: self.instances,
+        };
+        std::thread::scope(|scope| {
+            let serving = scope.spawn(|| runtime.serve(&module, &config, &control));
+            let stop = StopOnDrop(&control);
+            if !control.wait_ready(START_LIMIT) {
+                drop(stop);
+                let ends = serving.join().ok().and_then(Result::ok).unwrap_or_default();
+                let why = ends.first().map_or(String::new(), |e| {
+                    let stderr = String::from_utf8_lossy(&e.stderr).trim().to_string();
+                    format!("{stderr} {}", e.ending.explain().unwrap_or_default())
+                });
+                return Err(migrated(
+                    self.path,
+                    format!("it did not start serving: {}", why.trim()),
+                ));
+            }
+            let bases = (
+                format!("http://127.0.0.1:{original_port}"),
+                format!("http://{address}"),
+            );
+            let agent = agent();
+            let mut exchanges = Vec::new();
+            for (index, request) in requests.iter().enumerate() {
+                let original = (!request.module_only).then(|| send(&agent, &bases.0, request));
+                let migrated = send(&agent, &bases.1, request);
+                exchanges.push(exchange(request, original, migrated, tolerance));
+                progress(Progress::Step {
+                    done: index + 1,
+                    total: requests.len(),
+                });
+            }
+            Ok(exchanges)
+        })
+    }
 }
 
 fn migrated(path: &Path, e: impl std::fmt::Display) -> VerifyError {
@@ -299,7 +317,13 @@ fn requests(
         content_type,
         body,
         module_only: false,
+        time_paths: Vec::new(),
     };
+    let time_paths = route
+        .response
+        .as_ref()
+        .map(crate::api::time_paths)
+        .unwrap_or_default();
     let mut requests = Vec::new();
     for input in inputs {
         let bytes = std::fs::read(input).map_err(io(input))?;
@@ -308,11 +332,9 @@ fn requests(
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        requests.push(on_route(
-            "input",
-            format!("{field}={name}"),
-            body_of(bytes, &name),
-        ));
+        let mut request = on_route("input", format!("{field}={name}"), body_of(bytes, &name));
+        request.time_paths = time_paths.clone();
+        requests.push(request);
     }
     if route.request.raw_fallback
         && let Some(input) = inputs.first()
@@ -334,6 +356,7 @@ fn requests(
             content_type: None,
             body: Vec::new(),
             module_only: false,
+            time_paths: Vec::new(),
         });
     }
     let missing = match route.request.kind.as_str() {
@@ -361,6 +384,7 @@ fn requests(
         content_type: None,
         body: Vec::new(),
         module_only: false,
+        time_paths: Vec::new(),
     });
     if route.method != "GET" {
         requests.push(Request {
@@ -371,6 +395,7 @@ fn requests(
             content_type: None,
             body: Vec::new(),
             module_only: false,
+            time_paths: Vec::new(),
         });
     }
     // The original's own limit is compared; without one, the module's is checked alone.
@@ -495,7 +520,7 @@ fn exchange(
         }
     };
     exchange.original = Some(original.clone());
-    let (agree, detail) = compare_answers(&original, &migrated, tolerance);
+    let (agree, detail) = compare_answers(&original, &migrated, tolerance, &request.time_paths);
     exchange.agree = agree;
     exchange.detail = detail;
     exchange
@@ -516,6 +541,7 @@ pub fn compare_answers(
     original: &Answered,
     migrated: &Answered,
     tolerance: Tolerance,
+    time_paths: &[String],
 ) -> (bool, String) {
     if original.status != migrated.status {
         return (
@@ -538,7 +564,16 @@ pub fn compare_answers(
     ) {
         (Ok(a), Ok(b)) => {
             let mut worst = 0f64;
-            match json_difference(&a, &b, "", tolerance, &mut worst) {
+            match json_difference(
+                &a,
+                &b,
+                "",
+                &JsonRules {
+                    tolerance,
+                    time_paths,
+                },
+                &mut worst,
+            ) {
                 Some(difference) => (false, difference),
                 None if worst > 0.0 => (
                     true,
@@ -552,11 +587,17 @@ pub fn compare_answers(
     }
 }
 
+/// How two JSON bodies are compared: numbers within `tolerance`, any number at `time_paths`.
+struct JsonRules<'a> {
+    tolerance: Tolerance,
+    time_paths: &'a [String],
+}
+
 fn json_difference(
     a: &Value,
     b: &Value,
     path: &str,
-    tolerance: Tolerance,
+    rules: &JsonRules,
     worst: &mut f64,
 ) -> Option<String> {
     let at = |p: &str| {
@@ -576,18 +617,18 @@ fn json_difference(
                     at(path)
                 ));
             }
-            x.iter().find_map(|(k, v)| {
-                json_difference(v, &y[k], &format!("{path}.{k}"), tolerance, worst)
-            })
+            x.iter()
+                .find_map(|(k, v)| json_difference(v, &y[k], &format!("{path}.{k}"), rules, worst))
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
                 return Some(format!("{}: {} items vs {}", at(path), x.len(), y.len()));
             }
             x.iter().zip(y).enumerate().find_map(|(i, (v, w))| {
-                json_difference(v, w, &format!("{path}[{i}]"), tolerance, worst)
+                json_difference(v, w, &format!("{path}[{i}]"), rules, worst)
             })
         }
+        (Value::Number(_), Value::Number(_)) if rules.time_paths.iter().any(|p| p == path) => None,
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (
                 x.as_f64().unwrap_or(f64::NAN),
@@ -595,6 +636,7 @@ fn json_difference(
             );
             let diff = (x - y).abs();
             *worst = worst.max(diff);
+            let tolerance = rules.tolerance;
             (diff > tolerance.atol + tolerance.rtol * x.abs())
                 .then(|| format!("{}: {x} vs {y}", at(path)))
         }
@@ -791,38 +833,4 @@ impl Drop for OriginalServer {
         }
         let _ = self.child.wait();
     }
-}
-
-/// The module's model, preloaded as verify preloads it.
-fn preload(
-    plan: &MigrationPlan,
-    glue: &Path,
-    backend: BackendKind,
-    options: &VerifyOptions,
-) -> Result<Preloaded, VerifyError> {
-    let (encoding, files, _) = crate::migrated::model_files(plan, glue, backend)?;
-    let spec = format!(
-        "model:{}:cpu:{}",
-        encoding.name().to_ascii_lowercase(),
-        files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(":")
-    );
-    let preload: Preload = spec.parse().map_err(|reason| VerifyError::Migrated {
-        path: files[0].clone(),
-        reason,
-    })?;
-    Preloaded::load(
-        &[preload],
-        &BackendChoice {
-            onnx: backend,
-            precision: options.precision,
-        },
-    )
-    .map_err(|e| VerifyError::Migrated {
-        path: files[0].clone(),
-        reason: e.to_string(),
-    })
 }

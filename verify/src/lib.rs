@@ -208,6 +208,25 @@ fn copy_into(files: &[PathBuf], dir: &Path, force: bool) -> Result<(), VerifyErr
     Ok(())
 }
 
+/// The glue directory (`--glue`, else SERVICE/migrated) and its built `app.wasm`.
+fn built_module(options: &VerifyOptions) -> Result<(PathBuf, PathBuf), VerifyError> {
+    let glue = options
+        .glue
+        .clone()
+        .unwrap_or_else(|| wasm_migrate_codegen::default_out(&options.service));
+    let module_path = glue.join("app.wasm");
+    if !module_path.is_file() {
+        return Err(VerifyError::Migrated {
+            path: module_path,
+            reason: format!(
+                "the build is missing: run `wasm-migrate build {}` first",
+                glue.display()
+            ),
+        });
+    }
+    Ok((glue, module_path))
+}
+
 /// Runs both sides and compares them. Errors are the could-not-run cases (exit 2); a
 /// difference is a report whose verdict is `Differ`.
 pub fn verify(
@@ -223,20 +242,7 @@ pub fn verify(
         )));
     }
     let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
-    let glue = options
-        .glue
-        .clone()
-        .unwrap_or_else(|| wasm_migrate_codegen::default_out(service));
-    let module_path = glue.join("app.wasm");
-    if !module_path.is_file() {
-        return Err(VerifyError::Migrated {
-            path: module_path.clone(),
-            reason: format!(
-                "the build is missing: run `wasm-migrate build {}` first",
-                glue.display()
-            ),
-        });
-    }
+    let (glue, module_path) = built_module(options)?;
     if options.backends.is_empty() {
         return Err(VerifyError::Usage("no backend to verify on".into()));
     }

@@ -130,6 +130,38 @@ fn parse_line(line: &str) -> Result<GlueLine, String> {
     Ok((outputs, label, inference))
 }
 
+/// The converted model preloaded as `model` for `backend`, with its files and weight precision.
+pub(crate) fn preload_model(
+    plan: &MigrationPlan,
+    glue: &Path,
+    backend: BackendKind,
+    precision: Precision,
+) -> Result<(Preloaded, (Vec<PathBuf>, String)), VerifyError> {
+    let (encoding, files, weights) = model_files(plan, glue, backend)?;
+    let spec = format!(
+        "model:{}:cpu:{}",
+        encoding.name().to_ascii_lowercase(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    );
+    let preload: Preload = spec.parse().map_err(|reason| VerifyError::Migrated {
+        path: files[0].clone(),
+        reason,
+    })?;
+    let choice = BackendChoice {
+        onnx: backend,
+        precision,
+    };
+    let preloaded = Preloaded::load(&[preload], &choice).map_err(|e| VerifyError::Migrated {
+        path: files[0].clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((preloaded, (files, weights)))
+}
+
 /// What the module's runs share, whatever the backend: the compiled module, the plan, the
 /// glue directory with the converted models, and the inputs.
 pub struct ModuleRuns<'a> {
@@ -165,29 +197,12 @@ pub fn run_backend(
             reason: status.detail,
         });
     }
-    let (encoding, files, weights) = model_files(plan, glue, backend)?;
     let choice = BackendChoice {
         onnx: backend,
         precision,
     };
-    let spec = format!(
-        "model:{}:cpu:{}",
-        encoding.name().to_ascii_lowercase(),
-        files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(":")
-    );
-    let preload: Preload = spec.parse().map_err(|reason| VerifyError::Migrated {
-        path: files[0].clone(),
-        reason,
-    })?;
     let started = Instant::now();
-    let preloaded = Preloaded::load(&[preload], &choice).map_err(|e| VerifyError::Migrated {
-        path: files[0].clone(),
-        reason: e.to_string(),
-    })?;
+    let (preloaded, (files, weights)) = preload_model(plan, glue, backend, precision)?;
     let load_s = started.elapsed().as_secs_f64();
     let (version, graph_precision) = preloaded
         .graphs()
