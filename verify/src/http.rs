@@ -142,8 +142,24 @@ pub fn verify_http(
         differed,
         equivalent: differed == 0,
         exchanges,
-        warnings: Vec::new(),
+        warnings: http_warnings(&http),
     })
+}
+
+/// What the recorded API leaves to the module's own choice.
+fn http_warnings(http: &HttpPlan) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if http.routes.iter().any(|r| r.response.is_none()) {
+        warnings.push(
+            "the plan's http section has no response template: the module answers its own JSON \
+             (outputs and top-k), not the original's; see `wasm-migrate convert`'s warning"
+                .into(),
+        );
+    }
+    if http.health.is_none() {
+        warnings.push("the original has no health route: deployments probe the port".into());
+    }
+    warnings
 }
 
 /// The plan's `http` and `service.server`, which `convert` and `analyze` write.
