@@ -10,11 +10,11 @@
 //! which these shadow; `fd_close` and `fd_fdstat_*` see socket fds here and pass every other
 //! fd to wasmtime-wasi's own function.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::{AsContextMut, Caller, Linker, Memory};
@@ -53,6 +53,9 @@ pub struct Listening {
     /// Instances blocked in `sock_accept`: ready for a connection.
     waiting: AtomicUsize,
     accepted: AtomicU64,
+    /// The client ends of the connections `stop` makes to wake instances up: an instance
+    /// that accepts one ends; clients queued before them are still answered.
+    wakers: Mutex<HashSet<SocketAddr>>,
 }
 
 /// Raised (as a trap) by `sock_accept` once `serve` is stopping: the instance ends between
@@ -81,6 +84,7 @@ impl Listening {
             request_timeout,
             waiting: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
+            wakers: Mutex::new(HashSet::new()),
         }
     }
 
@@ -100,8 +104,9 @@ impl Listening {
         self.stop.load(Ordering::SeqCst)
     }
 
-    /// Stops accepting: instances blocked in accept are woken by a connection of our own
-    /// each, see the flag, and end; instances inside a request finish it first.
+    /// Stops accepting: a connection of our own per instance wakes it, and the instance that
+    /// accepts one ends. Requests in flight, and clients queued before the wake-ups, are
+    /// answered first.
     pub fn stop(&self, instances: usize) {
         self.stop.store(true, Ordering::SeqCst);
         if let Ok(mut addr) = self.listener.local_addr() {
@@ -112,7 +117,14 @@ impl Listening {
                 });
             }
             for _ in 0..instances {
-                let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+                if let Ok(waker) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                    && let Ok(local) = waker.local_addr()
+                {
+                    self.wakers
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(local);
+                }
             }
         }
     }
@@ -415,11 +427,20 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     listening.waiting.fetch_add(1, Ordering::SeqCst);
     let accepted = listening.listener.accept();
     listening.waiting.fetch_sub(1, Ordering::SeqCst);
-    if listening.stopping() {
-        return Err(wasmtime::Error::new(Stopping));
-    }
     let stream = match accepted {
+        Ok((stream, peer)) if listening.stopping() => {
+            let woken = listening
+                .wakers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&peer);
+            if woken {
+                return Err(wasmtime::Error::new(Stopping));
+            }
+            stream
+        }
         Ok((stream, _)) => stream,
+        Err(_) if listening.stopping() => return Err(wasmtime::Error::new(Stopping)),
         Err(e) => return Ok(io_errno(&e)),
     };
     listening.accepted.fetch_add(1, Ordering::SeqCst);

@@ -443,10 +443,40 @@ fn serve_stops_on_sigterm_after_answering() {
     let photo = &photographs(dir.path())[0];
     let mut served = Served::start(&service, 2, &[]);
     let good = upload("image", &std::fs::read(photo).unwrap());
-    assert_eq!(exchange(served.address, &good).unwrap().0, 200);
-    // SAFETY: signalling our own child.
-    unsafe {
-        libc::kill(served.child.id() as i32, libc::SIGTERM);
+    let expected = exchange(served.address, &good).unwrap();
+    assert_eq!(expected.0, 200);
+    // Eight requests sent (more than the two instances take at once), then SIGTERM: every
+    // one of them is still answered, queued or in flight.
+    let sent = std::sync::Barrier::new(9);
+    let answers = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                let (good, sent, address) = (&good, &sent, served.address);
+                scope.spawn(move || {
+                    let mut stream = TcpStream::connect(address).unwrap();
+                    stream.write_all(good).unwrap();
+                    sent.wait();
+                    let mut answer = Vec::new();
+                    stream.read_to_end(&mut answer).map(|_| answer)
+                })
+            })
+            .collect();
+        sent.wait();
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(served.child.id() as i32, libc::SIGTERM);
+        }
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    for answer in answers {
+        let answer = String::from_utf8(answer.expect("an answer")).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with(&expected.1),
+            "{answer}"
+        );
     }
     let started = Instant::now();
     let status = loop {
