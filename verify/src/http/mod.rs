@@ -1,0 +1,366 @@
+//! `verify --http`: the original started as production starts it (its gunicorn, uvicorn or
+//! Flask command from the plan, on loopback) and the migrated module under `serve`, sent the
+//! same requests; status codes, content types and bodies compared (JSON structure, labels
+//! exactly, numbers within the plan's tolerances). Both servers are stopped however it ends.
+
+mod compare;
+mod original;
+mod requests;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerPlan};
+use wasm_migrate_runtime::{
+    BackendChoice, BackendKind, RunConfig, Runtime, RuntimeOptions, ServeConfig, ServeControl,
+    Stdio as GuestStdio,
+};
+
+pub use compare::compare_answers;
+pub use original::server_command;
+
+use crate::compare::Tolerance;
+use crate::error::{VerifyError, io};
+use crate::{Progress, VerifyOptions};
+use original::{OriginalServer, free_port, run_dir};
+use requests::{Request, request_inputs, requests};
+
+/// How long the original may take to start answering (imports, model load).
+const START_LIMIT: Duration = Duration::from_secs(180);
+/// Longest wait for one answer.
+const REQUEST_LIMIT: Duration = Duration::from_secs(120);
+const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
+
+/// One request sent to both servers and what each answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// What was sent, in words (`POST /predict image=astronaut.jpg`).
+    pub request: String,
+    /// What kind of request: `input`, `health`, `missing-field`, `not-decodable`,
+    /// `not-found`, `wrong-method`, `too-large`.
+    pub kind: String,
+    pub original: Option<Answered>,
+    pub migrated: Option<Answered>,
+    pub agree: bool,
+    /// Where and how they differ, or how close the numbers were.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answered {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpReport {
+    pub schema: &'static str,
+    pub service: String,
+    /// The original's command line, as run.
+    pub original_command: Vec<String>,
+    pub module: String,
+    pub backend: BackendKind,
+    pub instances: usize,
+    pub tolerance: Tolerance,
+    pub exchanges: Vec<Exchange>,
+    pub agreed: usize,
+    pub differed: usize,
+    pub equivalent: bool,
+    pub warnings: Vec<String>,
+}
+
+pub fn verify_http(
+    options: &VerifyOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<HttpReport, VerifyError> {
+    let service = options.service.as_path();
+    let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
+    let (glue, module_path) = crate::built_module(options)?;
+    let (http, server) = http_sections(&plan, service, &glue)?;
+    let backend = *options.backends.first().unwrap_or(&BackendKind::Tract);
+    let tolerance = Tolerance {
+        atol: options.atol.unwrap_or(plan.tolerances.atol),
+        rtol: options.rtol.unwrap_or(plan.tolerances.rtol),
+    };
+    let work_dir = tempfile::tempdir().map_err(io(&std::env::temp_dir()))?;
+    let work = work_dir.path();
+    let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
+    let inputs = request_inputs(options, &plan, &python, work, progress)?;
+    let requests = requests(&http, &plan, &inputs)?;
+
+    progress(Progress::Phase(format!(
+        "starting the original: {} {}",
+        server.kind, server.app
+    )));
+    let port = free_port()?;
+    let command = server_command(&server, &python, port)?;
+    let mut original = OriginalServer::start(&command, &run_dir(service, &plan), work)?;
+    original.wait_ready(port, &http)?;
+
+    progress(Progress::Phase(format!(
+        "starting {} under serve ({backend})",
+        module_path.display()
+    )));
+    let (preloaded, _) = crate::migrated::preload_model(&plan, &glue, backend, options.precision)?;
+    let module = ModuleSide {
+        path: &module_path,
+        instances: server.concurrency().clamp(1, 16) as usize,
+        run: RunConfig {
+            args: vec!["--serve".into()],
+            preloaded,
+            backends: BackendChoice {
+                onnx: backend,
+                precision: options.precision,
+            },
+            stdio: GuestStdio::Capture,
+            ..RunConfig::default()
+        },
+    };
+    let exchanges = module.exchange(&requests, port, tolerance, progress)?;
+    drop(original);
+    let differed = exchanges.iter().filter(|e| !e.agree).count();
+    Ok(HttpReport {
+        schema: "wasm-migrate.verify-http/1",
+        service: service.display().to_string(),
+        original_command: command,
+        module: module_path.display().to_string(),
+        backend,
+        instances: module.instances,
+        tolerance,
+        agreed: exchanges.len() - differed,
+        differed,
+        equivalent: differed == 0,
+        exchanges,
+        warnings: http_warnings(&http),
+    })
+}
+
+/// What the recorded API leaves to the module's own choice.
+fn http_warnings(http: &HttpPlan) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if http.routes.iter().any(|r| r.response.is_none()) {
+        warnings.push(
+            "the plan's http section has no response template: the module answers its own JSON \
+             (outputs and top-k), not the original's; see `wasm-migrate convert`'s warning"
+                .into(),
+        );
+    }
+    if http.health.is_none() {
+        warnings.push("the original has no health route: deployments probe the port".into());
+    }
+    warnings
+}
+
+/// The plan's `http` and `service.server`, which `convert` and `analyze` write.
+fn http_sections(
+    plan: &MigrationPlan,
+    service: &Path,
+    glue: &Path,
+) -> Result<(HttpPlan, ServerPlan), VerifyError> {
+    let http = plan.http.clone().ok_or_else(|| {
+        VerifyError::Usage(format!(
+            "{}: the plan has no `http` section: run `wasm-migrate convert {}` (it records the \
+             original's API), then `wasm-migrate build {}`",
+            service.join(wasm_migrate_plan::PLAN_FILE_NAME).display(),
+            service.display(),
+            glue.display()
+        ))
+    })?;
+    let server = plan.service.server.clone().ok_or_else(|| {
+        VerifyError::Usage(
+            "the plan has no `service.server`: say how production starts the service \
+             (kind: gunicorn | uvicorn | flask, app: module:object, port)"
+                .into(),
+        )
+    })?;
+    Ok((http, server))
+}
+
+/// The module's side: served in this process while the requests go out.
+struct ModuleSide<'a> {
+    path: &'a Path,
+    instances: usize,
+    run: RunConfig,
+}
+
+impl ModuleSide<'_> {
+    /// Serves the module, sends every request to both servers, and stops it.
+    fn exchange(
+        &self,
+        requests: &[Request],
+        original_port: u16,
+        tolerance: Tolerance,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Vec<Exchange>, VerifyError> {
+        let runtime =
+            Runtime::new(RuntimeOptions::default()).map_err(|e| migrated(self.path, e))?;
+        let module = runtime
+            .load(self.path)
+            .map_err(|e| migrated(self.path, e))?;
+        let control = ServeControl::bind(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Some(Duration::from_secs(30)),
+            Some(REQUEST_LIMIT),
+        )
+        .map_err(|e| migrated(self.path, e))?;
+        let address = control.local_addr();
+        let mut run = self.run.clone();
+        run.env.push(("HOST".into(), address.ip().to_string()));
+        run.env.push(("PORT".into(), address.port().to_string()));
+        let config = ServeConfig {
+            run,
+            instances: self.instances,
+        };
+        std::thread::scope(|scope| {
+            let serving = scope.spawn(|| runtime.serve(&module, &config, &control));
+            let stop = StopOnDrop(&control);
+            if !control.wait_ready(START_LIMIT) {
+                drop(stop);
+                let ends = serving.join().ok().and_then(Result::ok).unwrap_or_default();
+                let why = ends.first().map_or(String::new(), |e| {
+                    let stderr = String::from_utf8_lossy(&e.stderr).trim().to_string();
+                    format!("{stderr} {}", e.ending.explain().unwrap_or_default())
+                });
+                return Err(migrated(
+                    self.path,
+                    format!("it did not start serving: {}", why.trim()),
+                ));
+            }
+            let bases = (
+                format!("http://127.0.0.1:{original_port}"),
+                format!("http://{address}"),
+            );
+            let agent = agent();
+            let mut exchanges = Vec::new();
+            for (index, request) in requests.iter().enumerate() {
+                let original = (!request.module_only).then(|| send(&agent, &bases.0, request));
+                let migrated = send(&agent, &bases.1, request);
+                exchanges.push(exchange(request, original, migrated, tolerance));
+                progress(Progress::Step {
+                    done: index + 1,
+                    total: requests.len(),
+                });
+            }
+            Ok(exchanges)
+        })
+    }
+}
+
+fn migrated(path: &Path, e: impl std::fmt::Display) -> VerifyError {
+    VerifyError::Migrated {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+struct StopOnDrop<'a>(&'a ServeControl);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(REQUEST_LIMIT))
+        .build()
+        .into()
+}
+
+fn send(agent: &ureq::Agent, base: &str, request: &Request) -> Result<Answered, String> {
+    let url = format!("{base}{}", request.path);
+    let started = Instant::now();
+    let response = match request.method.as_str() {
+        "GET" | "HEAD" | "DELETE" | "OPTIONS" => {
+            let mut builder = agent.get(&url);
+            if request.method != "GET" {
+                builder = agent.delete(&url);
+            }
+            builder.call()
+        }
+        _ => {
+            let mut builder = match request.method.as_str() {
+                "PUT" => agent.put(&url),
+                "PATCH" => agent.patch(&url),
+                _ => agent.post(&url),
+            };
+            if let Some(content_type) = &request.content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            builder.send(&request.body[..])
+        }
+    };
+    let mut response = response.map_err(|e| format!("no answer: {e}"))?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .map_err(|e| format!("the answer's body could not be read: {e}"))?;
+    Ok(Answered {
+        status,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn exchange(
+    request: &Request,
+    original: Option<Result<Answered, String>>,
+    migrated: Result<Answered, String>,
+    tolerance: Tolerance,
+) -> Exchange {
+    let mut exchange = Exchange {
+        request: request.describe.clone(),
+        kind: request.kind.to_string(),
+        original: None,
+        migrated: None,
+        agree: false,
+        detail: String::new(),
+    };
+    let migrated = match migrated {
+        Ok(answer) => answer,
+        Err(why) => {
+            exchange.detail = format!("the module: {why}");
+            return exchange;
+        }
+    };
+    exchange.migrated = Some(migrated.clone());
+    let Some(original) = original else {
+        // The module's own limit: a clear refusal is what is checked.
+        exchange.agree = migrated.status == 413;
+        exchange.detail = match exchange.agree {
+            true => {
+                "the module refuses it with 413 (the original has no body limit to compare)".into()
+            }
+            false => format!("the module answered {} instead of 413", migrated.status),
+        };
+        return exchange;
+    };
+    let original = match original {
+        Ok(answer) => answer,
+        Err(why) => {
+            exchange.detail = format!("the original: {why}");
+            return exchange;
+        }
+    };
+    exchange.original = Some(original.clone());
+    let (agree, detail) = compare_answers(&original, &migrated, tolerance, &request.time_paths);
+    exchange.agree = agree;
+    exchange.detail = detail;
+    exchange
+}

@@ -1,0 +1,194 @@
+//! What `verify --http` sends: the inputs on the inference route, then the health route and
+//! the bad requests whose answers the original recorded.
+
+use std::path::{Path, PathBuf};
+
+use wasm_migrate_plan::{HttpPlan, InputKind, MigrationPlan};
+
+use super::NO_SUCH_PATH;
+use crate::error::{VerifyError, io};
+use crate::{Progress, VerifyOptions};
+
+/// What to request, before it is sent.
+pub(super) struct Request {
+    pub(super) kind: &'static str,
+    pub(super) describe: String,
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) content_type: Option<String>,
+    pub(super) body: Vec<u8>,
+    /// Sent to the module only: the original has no such limit to compare with.
+    pub(super) module_only: bool,
+    /// Fields of the answer that report time: any number there agrees.
+    pub(super) time_paths: Vec<String>,
+}
+
+/// The inputs: the user's, else photographs (or texts) made with the service's Python.
+pub(super) fn request_inputs(
+    options: &VerifyOptions,
+    plan: &MigrationPlan,
+    python: &Path,
+    work: &Path,
+    progress: &dyn Fn(Progress),
+) -> Result<Vec<PathBuf>, VerifyError> {
+    if !options.inputs.is_empty() {
+        return Ok(crate::inputs::collect(&options.inputs, plan)?
+            .into_iter()
+            .map(|i| PathBuf::from(i.path))
+            .collect());
+    }
+    progress(Progress::Phase(format!("making {} inputs", options.count)));
+    let kind = match plan.input.as_ref().map(|i| i.kind) {
+        Some(InputKind::Text) => "text",
+        _ => "image",
+    };
+    let dir = work.join("inputs");
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok(crate::original::make_inputs(python, work, options.count, &dir, kind)?.1)
+}
+
+/// Every request: the inputs on the inference route, then the health route and bad requests.
+pub(super) fn requests(
+    http: &HttpPlan,
+    plan: &MigrationPlan,
+    inputs: &[PathBuf],
+) -> Result<Vec<Request>, VerifyError> {
+    let route = http
+        .routes
+        .first()
+        .ok_or_else(|| VerifyError::Usage("the plan's http section has no route".into()))?;
+    let field = route.request.field.clone().unwrap_or_else(|| "file".into());
+    let text = plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
+    let body_of = |bytes: Vec<u8>, name: &str| -> (Option<String>, Vec<u8>) {
+        match route.request.kind.as_str() {
+            "json" => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                (
+                    Some("application/json".into()),
+                    serde_json::json!({ field.clone(): text })
+                        .to_string()
+                        .into_bytes(),
+                )
+            }
+            "multipart" => multipart(&field, name, &bytes),
+            _ => (Some("application/octet-stream".into()), bytes),
+        }
+    };
+    let on_route = |kind: &'static str,
+                    describe: String,
+                    (content_type, body): (Option<String>, Vec<u8>)| Request {
+        kind,
+        describe: format!("{} {} {describe}", route.method, route.path),
+        method: route.method.clone(),
+        path: route.path.clone(),
+        content_type,
+        body,
+        module_only: false,
+        time_paths: Vec::new(),
+    };
+    let time_paths = route
+        .response
+        .as_ref()
+        .map(crate::api::time_paths)
+        .unwrap_or_default();
+    let mut requests = Vec::new();
+    for input in inputs {
+        let bytes = std::fs::read(input).map_err(io(input))?;
+        let name = input
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut request = on_route("input", format!("{field}={name}"), body_of(bytes, &name));
+        request.time_paths = time_paths.clone();
+        requests.push(request);
+    }
+    if route.request.raw_fallback
+        && let Some(input) = inputs.first()
+    {
+        let bytes = std::fs::read(input).map_err(io(input))?;
+        let name = input.file_name().unwrap_or_default().to_string_lossy();
+        requests.push(on_route(
+            "input",
+            format!("<{name} as the body>"),
+            (Some("application/octet-stream".into()), bytes),
+        ));
+    }
+    if let Some(health) = &http.health {
+        requests.push(Request {
+            kind: "health",
+            describe: format!("{} {}", health.method, health.path),
+            method: health.method.clone(),
+            path: health.path.clone(),
+            content_type: None,
+            body: Vec::new(),
+            module_only: false,
+            time_paths: Vec::new(),
+        });
+    }
+    let missing = match route.request.kind.as_str() {
+        "json" => (Some("application/json".into()), b"{}".to_vec()),
+        "multipart" => multipart("wasm_migrate_other", "other.txt", b"x"),
+        _ => (Some("application/octet-stream".into()), Vec::new()),
+    };
+    requests.push(on_route(
+        "missing-field",
+        "without the field".into(),
+        missing,
+    ));
+    if !text {
+        requests.push(on_route(
+            "not-decodable",
+            format!("{field}=not-an-image.jpg"),
+            body_of(b"this is not an image".to_vec(), "not-an-image.jpg"),
+        ));
+    }
+    requests.push(Request {
+        kind: "not-found",
+        describe: format!("GET {NO_SUCH_PATH}"),
+        method: "GET".into(),
+        path: NO_SUCH_PATH.into(),
+        content_type: None,
+        body: Vec::new(),
+        module_only: false,
+        time_paths: Vec::new(),
+    });
+    if route.method != "GET" {
+        requests.push(Request {
+            kind: "wrong-method",
+            describe: format!("GET {}", route.path),
+            method: "GET".into(),
+            path: route.path.clone(),
+            content_type: None,
+            body: Vec::new(),
+            module_only: false,
+            time_paths: Vec::new(),
+        });
+    }
+    // The original's own limit is compared; without one, the module's is checked alone.
+    let limit = http.max_body_bytes;
+    let mut oversized = on_route(
+        "too-large",
+        format!("{field}=<{} bytes>", limit + 1),
+        body_of(vec![0u8; limit as usize + 1], "large.jpg"),
+    );
+    oversized.module_only = http.too_large.is_none();
+    requests.push(oversized);
+    Ok(requests)
+}
+
+/// A `multipart/form-data` body with one file field.
+fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (Option<String>, Vec<u8>) {
+    let boundary = "wasm-migrate-boundary-7d1f3c2b9a";
+    let mut body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+         content-type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (
+        Some(format!("multipart/form-data; boundary={boundary}")),
+        body,
+    )
+}
