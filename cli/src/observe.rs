@@ -51,7 +51,7 @@ pub fn record_api(
 ) -> anyhow::Result<Recorded> {
     use anyhow::Context;
     use wasm_migrate_codegen as codegen;
-    use wasm_migrate_plan::{LoadedPlan, write_atomic};
+    use wasm_migrate_plan::LoadedPlan;
     use wasm_migrate_verify::api::{ObserveContext, observe_api};
 
     let mut loaded = LoadedPlan::load(service)?;
@@ -85,10 +85,7 @@ pub fn record_api(
         || codegen::default_out(service),
         std::path::Path::to_path_buf,
     );
-    let api_file = out.join("assets/api.json");
-    let text = serde_json::to_string_pretty(&http)? + "\n";
-    write_atomic(&api_file, text.as_bytes(), true)
-        .with_context(|| format!("cannot write {}", api_file.display()))?;
+    let mut warnings = observed.warnings;
     let recorded = Recorded {
         routes: http
             .routes
@@ -100,10 +97,19 @@ pub fn record_api(
             .as_ref()
             .map(|h| format!("{} {}", h.method, h.path)),
         response_rebuilt: http.routes.iter().all(|r| r.response.is_some()),
-        warnings: observed.warnings,
+        warnings: Vec::new(),
         skipped: None,
     };
+    let previous = loaded.text.clone();
     loaded.plan.http = Some(http);
     loaded.save()?;
-    Ok(recorded)
+    // assets/api.json, the README and the deploy files show the API just recorded.
+    warnings.extend(
+        codegen::refresh_api_files(service, &out, &previous)
+            .with_context(|| format!("cannot update the API files in {}", out.display()))?,
+    );
+    Ok(Recorded {
+        warnings,
+        ..recorded
+    })
 }

@@ -136,11 +136,119 @@ fn crate_name(service_name: &str) -> String {
 }
 
 pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, CodegenError> {
-    let LoadedPlan {
-        plan,
-        path: plan_path,
-        text: plan_text,
-    } = LoadedPlan::load(service)?;
+    let loaded = LoadedPlan::load(service)?;
+    let Rendered {
+        files,
+        binary,
+        manifest,
+        warnings,
+    } = render_crate(service, &loaded, options)?;
+    let out = options.out.clone().unwrap_or_else(|| default_out(service));
+    write_tree(&out, &files, &binary, options.force)?;
+    Ok(Generated {
+        files: files
+            .into_iter()
+            .map(|(p, _, _)| out.join(p))
+            .chain(binary.into_iter().map(|(p, _)| out.join(p)))
+            .collect(),
+        out,
+        warnings,
+        manifest,
+    })
+}
+
+/// The generated files that show the service's HTTP API (its routes, health route, port),
+/// which `convert` records after `generate` wrote them.
+const API_FILES: [&str; 5] = [
+    "assets/api.json",
+    "README.md",
+    "deploy/kubernetes.yaml",
+    "deploy/run-wasmedge.sh",
+    "deploy/Dockerfile",
+];
+
+/// Rewrites the files that show the HTTP API after the plan's `http` section changed
+/// (`convert` records it): each one that is still what `generate` wrote from the plan as it
+/// was (`previous_plan_text`) is rendered again from the plan now; an edited one is kept and
+/// named in the returned warnings.
+pub fn refresh_api_files(
+    service: &Path,
+    out: &Path,
+    previous_plan_text: &str,
+) -> Result<Vec<String>, CodegenError> {
+    let now = LoadedPlan::load(service)?;
+    let before = LoadedPlan::parse(now.path.clone(), previous_plan_text.to_string())?;
+    let options = GenerateOptions {
+        out: Some(out.to_path_buf()),
+        target: Some(read_manifest(out).map_or_else(|| Target::from_plan(&now.plan), |m| m.target)),
+        templates: None,
+        force: true,
+    };
+    let old = render_crate(service, &before, &options)?;
+    let new = render_crate(service, &now, &options)?.files;
+    // `convert` rewrote the plan after `generate` stamped its hash into the files: compare
+    // them as generated, with the hash their manifest holds.
+    let stamped = read_manifest(out).map(|m| m.plan_sha256[..16].to_string());
+    let old_hash = old.manifest.plan_sha256[..16].to_string();
+    let old: Vec<(PathBuf, String, bool)> = old
+        .files
+        .into_iter()
+        .map(|(p, t, x)| match &stamped {
+            Some(hash) => (p, t.replace(&old_hash, hash), x),
+            None => (p, t, x),
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for name in API_FILES {
+        let text_of = |files: &[(PathBuf, String, bool)]| {
+            files
+                .iter()
+                .find(|(p, _, _)| p == Path::new(name))
+                .map(|(_, t, _)| t.clone())
+        };
+        let (Some(old), Some(new)) = (text_of(&old), text_of(&new)) else {
+            continue;
+        };
+        let path = out.join(name);
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() == Some(new.as_str()) || (old == new && name != "assets/api.json") {
+            continue;
+        }
+        // `assets/api.json` is the plan's, whatever was there.
+        if current.as_deref() != Some(old.as_str()) && name != "assets/api.json" {
+            kept.push(format!(
+                "{} was edited since `generate`: kept as it is (regenerate to show the recorded API)",
+                path.display()
+            ));
+            continue;
+        }
+        wasm_migrate_plan::write_atomic(&path, new.as_bytes(), true)?;
+    }
+    Ok(kept)
+}
+
+/// What `generate` recorded in the crate.
+fn read_manifest(out: &Path) -> Option<GlueManifest> {
+    let text = std::fs::read_to_string(out.join(MANIFEST_FILE)).ok()?;
+    serde_json::from_str::<GlueManifest>(&text).ok()
+}
+
+/// Every file of a glue crate, rendered from a plan; nothing is written.
+struct Rendered {
+    files: Vec<(PathBuf, String, bool)>,
+    binary: Vec<(PathBuf, Vec<u8>)>,
+    manifest: GlueManifest,
+    warnings: Vec<String>,
+}
+
+fn render_crate(
+    service: &Path,
+    loaded: &LoadedPlan,
+    options: &GenerateOptions,
+) -> Result<Rendered, CodegenError> {
+    let plan = loaded.plan.clone();
+    let plan_path = loaded.path.clone();
+    let plan_text = loaded.text.clone();
     let target = options.target.unwrap_or_else(|| Target::from_plan(&plan));
     let unsupported = |message: String| CodegenError::Unsupported {
         path: plan_path.clone(),
@@ -447,17 +555,11 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
         // Embedded in the module with include_bytes!: the tokenizer travels with the code.
         binary.push(("assets/tokenizer.json".into(), text.tokenizer_json.clone()));
     }
-    let out = options.out.clone().unwrap_or_else(|| default_out(service));
-    write_tree(&out, &files, &binary, options.force)?;
-    Ok(Generated {
-        files: files
-            .into_iter()
-            .map(|(p, _, _)| out.join(p))
-            .chain(binary.into_iter().map(|(p, _)| out.join(p)))
-            .collect(),
-        out,
-        warnings,
+    Ok(Rendered {
+        files,
+        binary,
         manifest,
+        warnings,
     })
 }
 

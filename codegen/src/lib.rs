@@ -20,7 +20,7 @@ pub use convert::{convert, find_python};
 pub use error::CodegenError;
 pub use generate::{
     GenerateOptions, Generated, GlueManifest, MANIFEST_FILE, Target, default_out, generate,
-    glue_labels,
+    glue_labels, refresh_api_files,
 };
 pub use oci::{Packaged, package_oci};
 pub use steps::{CompiledSteps, GlueStep, compile_image_steps};
