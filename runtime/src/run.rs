@@ -369,11 +369,13 @@ impl Runtime {
         let run_time = start.elapsed();
         let refused = store.data().limiter.refused;
         let fuel_left = store.get_fuel().ok();
-        drop(store);
         let ending = match result {
             Ok(()) => Ending::Exited { code: 0 },
             Err(e) => classify(e, config, refused, fuel_left),
         };
+        // A client whose request the guest was answering when it ended gets an answer.
+        store.data_mut().sockets.answer_abandoned(&ending);
+        drop(store);
         let (stdout, stderr) = match pipes {
             Some((out, err)) => (out.contents().to_vec(), err.contents().to_vec()),
             None => (Vec::new(), Vec::new()),

@@ -163,7 +163,13 @@ impl Runtime {
                 return Ok(end);
             }
             restarts += 1;
-            if let Some(why) = end.ending.explain() {
+            let why = match &end.ending {
+                Ending::TimedOut { .. } => {
+                    Some("a request took longer than the request timeout".to_string())
+                }
+                other => other.explain(),
+            };
+            if let Some(why) = why {
                 eprintln!(
                     "serve: instance {instance} ended while serving ({why}); starting a new one"
                 );

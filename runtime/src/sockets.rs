@@ -154,6 +154,43 @@ impl Sockets {
         }
     }
 
+    /// Answers the connections the guest left open when it ended (a trap, the request
+    /// timeout): 504 when it ran out of time, 500 otherwise, so no client is cut off.
+    pub(crate) fn answer_abandoned(&mut self, ending: &crate::run::Ending) {
+        let (status, reason, why) = match ending {
+            crate::run::Ending::Stopped | crate::run::Ending::Exited { code: 0 } => return,
+            crate::run::Ending::TimedOut { .. } => (
+                504,
+                "Gateway Timeout",
+                "the request took longer than the server's request timeout".to_string(),
+            ),
+            other => (
+                500,
+                "Internal Server Error",
+                other
+                    .explain()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .replace('"', "'"),
+            ),
+        };
+        let body = format!("{{\"error\":\"the migrated service failed to answer: {why}\"}}");
+        for socket in self.table.values_mut() {
+            if let Socket::Stream(stream) = socket {
+                let answer = format!(
+                    "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+        self.table.clear();
+    }
+
     fn insert(&mut self, socket: Socket) -> u32 {
         let fd = self.next_fd;
         self.next_fd += 1;

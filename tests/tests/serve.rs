@@ -282,6 +282,11 @@ fn exchange(address: SocketAddr, request: &[u8]) -> Result<(u16, String), String
 }
 
 fn upload(field: &str, bytes: &[u8]) -> Vec<u8> {
+    upload_to("/infer", field, bytes)
+}
+
+/// A multipart upload of `bytes` as form field `field` to `path`.
+fn upload_to(path: &str, field: &str, bytes: &[u8]) -> Vec<u8> {
     let boundary = "test-boundary-42";
     let mut body = format!(
         "--{boundary}\r\ncontent-disposition: form-data; name=\"{field}\"; filename=\"x.jpg\"\r\n\r\n"
@@ -290,7 +295,7 @@ fn upload(field: &str, bytes: &[u8]) -> Vec<u8> {
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let mut request = format!(
-        "POST /infer HTTP/1.1\r\nhost: test\r\ncontent-type: multipart/form-data; boundary={boundary}\r\n\
+        "POST {path} HTTP/1.1\r\nhost: test\r\ncontent-type: multipart/form-data; boundary={boundary}\r\n\
          content-length: {}\r\n\r\n",
         body.len()
     )
@@ -490,6 +495,20 @@ fn serve_stops_on_sigterm_after_answering() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_request_past_the_timeout_gets_504_and_the_instance_is_replaced() {
+    // ResNet-18 on tract takes far longer than one 10 ms tick of the request timeout.
+    let (dir, service) = migrate("torchvision-flask");
+    let photo = &photographs(dir.path())[0];
+    let served = Served::start(&service, 1, &["--request-timeout", "0.001"]);
+    let slow = upload_to("/predict", "image", &std::fs::read(photo).unwrap());
+    for attempt in 0..2 {
+        let (status, body) = exchange(served.address, &slow).unwrap();
+        assert_eq!(status, 504, "attempt {attempt}: {body}");
+        assert!(body.contains("request timeout"), "{body}");
+    }
 }
 
 #[test]
