@@ -77,10 +77,10 @@ impl ServeControl {
         self.listening.stopping()
     }
 
-    /// Stops accepting; `serve` returns once every request in flight is answered.
+    /// Stops accepting; `serve` returns once every request in flight, and every client
+    /// already queued, is answered.
     pub fn stop(&self) {
-        self.listening
-            .stop(self.instances.load(Ordering::SeqCst).max(1));
+        self.listening.stop();
     }
 
     /// Waits until at least one instance is ready, or `serve` ended, or `limit` passed.

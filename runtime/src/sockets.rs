@@ -10,11 +10,11 @@
 //! which these shadow; `fd_close` and `fd_fdstat_*` see socket fds here and pass every other
 //! fd to wasmtime-wasi's own function.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::{AsContextMut, Caller, Linker, Memory};
@@ -53,9 +53,6 @@ pub struct Listening {
     /// Instances blocked in `sock_accept`: ready for a connection.
     waiting: AtomicUsize,
     accepted: AtomicU64,
-    /// The client ends of the connections `stop` makes to wake instances up: an instance
-    /// that accepts one ends; clients queued before them are still answered.
-    wakers: Mutex<HashSet<SocketAddr>>,
 }
 
 /// Raised (as a trap) by `sock_accept` once `serve` is stopping: the instance ends between
@@ -77,6 +74,8 @@ impl Listening {
         io_timeout: Option<Duration>,
         request_timeout: Option<Duration>,
     ) -> Listening {
+        // Accepts poll (below), so a stop is seen within one poll interval.
+        let _ = listener.set_nonblocking(true);
         Listening {
             listener,
             stop: AtomicBool::new(false),
@@ -84,7 +83,6 @@ impl Listening {
             request_timeout,
             waiting: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
-            wakers: Mutex::new(HashSet::new()),
         }
     }
 
@@ -104,29 +102,10 @@ impl Listening {
         self.stop.load(Ordering::SeqCst)
     }
 
-    /// Stops accepting: a connection of our own per instance wakes it, and the instance that
-    /// accepts one ends. Requests in flight, and clients queued before the wake-ups, are
-    /// answered first.
-    pub fn stop(&self, instances: usize) {
+    /// Stops accepting: each instance ends at its next accept once no client is waiting, so
+    /// requests in flight and clients already queued are answered first.
+    pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Ok(mut addr) = self.listener.local_addr() {
-            if addr.ip().is_unspecified() {
-                addr.set_ip(match addr {
-                    SocketAddr::V4(_) => IpAddr::from([127, 0, 0, 1]),
-                    SocketAddr::V6(_) => IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
-                });
-            }
-            for _ in 0..instances {
-                if let Ok(waker) = TcpStream::connect_timeout(&addr, Duration::from_millis(200))
-                    && let Ok(local) = waker.local_addr()
-                {
-                    self.wakers
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(local);
-                }
-            }
-        }
     }
 }
 
@@ -462,22 +441,11 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
-    let accepted = listening.listener.accept();
+    let accepted = next_client(&listening);
     listening.waiting.fetch_sub(1, Ordering::SeqCst);
     let stream = match accepted {
-        Ok((stream, peer)) if listening.stopping() => {
-            let woken = listening
-                .wakers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&peer);
-            if woken {
-                return Err(wasmtime::Error::new(Stopping));
-            }
-            stream
-        }
-        Ok((stream, _)) => stream,
-        Err(_) if listening.stopping() => return Err(wasmtime::Error::new(Stopping)),
+        Ok(Some(stream)) => stream,
+        Ok(None) => return Err(wasmtime::Error::new(Stopping)),
         Err(e) => return Ok(io_errno(&e)),
     };
     listening.accepted.fetch_add(1, Ordering::SeqCst);
@@ -490,6 +458,37 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     }
     let new_fd = c.data_mut().sockets.insert(Socket::Stream(stream));
     result(write_u32(&mut c, out, new_fd))
+}
+
+/// How long an idle instance sleeps in poll(2) before it looks at the stop flag again.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// The next client, waiting in poll(2) for one; `None` once the server is stopping and no
+/// client is queued. Instances share the (non-blocking) listener: the one that loses a race
+/// for a connection polls again.
+fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
+    use std::os::fd::AsRawFd;
+    loop {
+        match listening.listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false)?;
+                return Ok(Some(stream));
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        if listening.stopping() {
+            return Ok(None);
+        }
+        let mut ready = libc::pollfd {
+            fd: listening.listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        unsafe { libc::poll(&mut ready, 1, STOP_POLL.as_millis() as libc::c_int) };
+    }
 }
 
 fn sock_recv(
