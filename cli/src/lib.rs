@@ -5,6 +5,8 @@
 
 pub mod analyze;
 #[cfg(feature = "runtime")]
+pub mod bench;
+#[cfg(feature = "runtime")]
 pub mod doctor;
 pub mod migrate;
 pub mod observe;
@@ -61,6 +63,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     #[cfg(feature = "runtime")]
     Verify(verify::VerifyArgs),
+    #[cfg(feature = "runtime")]
+    Bench(bench::BenchArgs),
     /// In a build without the embedded runtime (`--no-default-features`), `run`, `doctor` and
     /// `verify` say how to get it instead of being unknown.
     #[cfg(not(feature = "runtime"))]
@@ -70,7 +74,7 @@ enum Command {
 
 /// The commands that need the embedded runtime.
 #[cfg(not(feature = "runtime"))]
-const RUNTIME_COMMANDS: [&str; 4] = ["run", "serve", "doctor", "verify"];
+const RUNTIME_COMMANDS: [&str; 5] = ["run", "serve", "doctor", "verify", "bench"];
 
 #[cfg(not(feature = "runtime"))]
 fn without_runtime(args: &[OsString]) -> anyhow::Result<u8> {
@@ -123,6 +127,8 @@ where
         Command::Doctor(args) => doctor::run(args),
         #[cfg(feature = "runtime")]
         Command::Verify(args) => verify::run(args),
+        #[cfg(feature = "runtime")]
+        Command::Bench(args) => bench::run(args),
         #[cfg(not(feature = "runtime"))]
         Command::WithoutRuntime(args) => without_runtime(&args),
     };

@@ -172,6 +172,8 @@ pub(crate) struct Prepared {
     pub(crate) module: WasmModule,
     pub(crate) graphs: Vec<GraphInfo>,
     pub(crate) config: RunConfig,
+    /// Loading the model(s) given with --nn-preload.
+    pub(crate) model_load: Duration,
 }
 
 fn guest_env(pairs: &[String]) -> Result<Vec<(String, String)>> {
@@ -243,7 +245,9 @@ pub(crate) fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepa
             module.load_time.as_secs_f64() * 1e3
         ),
     );
+    let model_load = std::time::Instant::now();
     let preloaded = Preloaded::load(&preloads, &choice)?;
+    let model_load = model_load.elapsed();
     let mut graphs: Vec<GraphInfo> = preloaded
         .graphs()
         .map(|(name, g)| GraphInfo {
@@ -280,6 +284,7 @@ pub(crate) fn prepare(args: &RunArgs, quiet: bool, stdio: Stdio) -> Result<Prepa
         module,
         graphs,
         config,
+        model_load,
     })
 }
 

@@ -78,6 +78,23 @@ pub struct ServeArgs {
     /// Do not print wasm-migrate's notes.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Print one JSON line on stdout once serving: the address, and the milliseconds spent
+    /// loading the module, loading the model and until the first instance listened (for
+    /// scripts; `wasm-migrate bench` reads it).
+    #[arg(long)]
+    pub ready_json: bool,
+}
+
+/// What `--ready-json` prints.
+#[derive(serde::Serialize)]
+struct ReadyLine {
+    event: &'static str,
+    address: String,
+    instances: u16,
+    module_load_ms: f64,
+    model_load_ms: f64,
+    ready_ms: f64,
 }
 
 fn seconds(flag: &str, value: f64) -> Result<Duration> {
@@ -88,6 +105,7 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
 }
 
 pub fn run(args: ServeArgs) -> Result<u8> {
+    let started = std::time::Instant::now();
     let request_timeout = seconds("request-timeout", args.request_timeout)?;
     let io_timeout = seconds("io-timeout", args.io_timeout)?;
     let run_args = RunArgs {
@@ -127,11 +145,27 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         instances: usize::from(args.instances),
     };
     stop_on_signals(&control)?;
+    let ready = ReadyLine {
+        event: "serving",
+        address: address.to_string(),
+        instances: args.instances,
+        module_load_ms: prepared.module.load_time.as_secs_f64() * 1e3,
+        model_load_ms: prepared.model_load.as_secs_f64() * 1e3,
+        ready_ms: 0.0,
+    };
+    let ready_json = args.ready_json;
     let watcher = {
         let control = control.clone();
         let quiet = args.quiet;
         std::thread::spawn(move || {
             if control.wait_ready(Duration::from_secs(600)) {
+                if ready_json {
+                    let line = ReadyLine {
+                        ready_ms: started.elapsed().as_secs_f64() * 1e3,
+                        ..ready
+                    };
+                    println!("{}", serde_json::to_string(&line).unwrap_or_default());
+                }
                 note(
                     quiet,
                     &format!(

@@ -1,6 +1,8 @@
 //! `wasm_migrate._native`: the Python binding. A thin layer over the library calls the CLI
 //! makes; the Python package (`wasm_migrate/`) re-exports it with docstrings and stubs.
 
+mod bench;
+
 use std::path::PathBuf;
 
 use pyo3::create_exception;
@@ -696,5 +698,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(doctor, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_http, m)?)?;
+    m.add_class::<bench::BenchReport>()?;
+    m.add_function(wrap_pyfunction!(bench::bench, m)?)?;
     Ok(())
 }

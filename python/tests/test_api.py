@@ -215,6 +215,20 @@ def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_
     assert "gunicorn" in http["original_command"]
     assert {e["kind"] for e in http["exchanges"]} >= {"input", "health", "not-found"}
 
+    # bench: the smallest run; the module is served by this Python running the package's CLI.
+    bench = wasm_migrate.bench(
+        service, python=sys.executable, backend="onnxruntime", starts=1, rounds=1, requests=4, instances=[1]
+    )
+    measured = bench.to_dict()
+    migrated = next(s for s in measured["sides"] if s["side"] == "migrated")
+    assert migrated["command"][:3] == [sys.executable, "-m", "wasm_migrate._cli"], migrated["command"]
+    assert migrated["cold_start"]["median_ms"] > migrated["cold_start"]["warm_instance"]["median_ms"] > 0
+    assert {c["what"] for c in bench.claims} >= {"cold start, fresh process to first answer", "density, instances per GiB"}
+    assert bench._repr_html_().count("<svg") == 3
+    assert "The article's claims" in bench.to_text() and "cold start" in repr(bench)
+    with pytest.raises(WasmMigrateError, match="no such service"):
+        wasm_migrate.bench(tmp_path / "nowhere")
+
 
 def test_doctor_reports_the_backends():
     report = wasm_migrate.doctor()

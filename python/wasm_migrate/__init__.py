@@ -24,6 +24,7 @@ diagram. Every error is a :class:`WasmMigrateError`.
 import os
 
 from wasm_migrate._native import (
+    BenchReport,
     Report,
     VerifyReport,
     WasmMigrateError,
@@ -35,16 +36,19 @@ from wasm_migrate._native import (
     inspect,
     verify_http,
 )
+from wasm_migrate._native import bench as _bench
 from wasm_migrate._native import analyze as _analyze
 from wasm_migrate._native import run as _run
 from wasm_migrate._native import verify as _verify
 
 __all__ = [
+    "BenchReport",
     "Report",
     "VerifyReport",
     "WasmMigrateError",
     "__version__",
     "analyze",
+    "bench",
     "build",
     "convert",
     "doctor",
@@ -220,3 +224,49 @@ def verify(
         "model": model,
     }
     return _verify(service, options)
+
+
+def bench(
+    service,
+    *,
+    glue=None,
+    python=None,
+    backend=None,
+    inputs=(),
+    quick=False,
+    starts=None,
+    rounds=None,
+    requests=None,
+    instances=None,
+    target_rps=500.0,
+    node_cores=4,
+    node_memory_gib=16.0,
+    wasmedge=True,
+):
+    """Measure the original service and the migrated module side by side, as
+    ``wasm-migrate bench`` does: cold start, latency (alternating rounds), memory against
+    instance count, deployable size and a cost model, next to the article's claims.
+
+    The original starts with its own server command; the module is served by this Python
+    running the package's CLI (``python -m wasm_migrate._cli serve``). Every server started
+    is stopped before this returns. The GIL is released while it runs.
+
+    Returns a :class:`BenchReport`, which renders as the ``--format html`` page in Jupyter;
+    ``.claims``, ``.ratios``, ``.to_dict()``, ``.to_text()``, ``.to_json()``, ``.to_html()``.
+    """
+    return _bench(
+        os.fspath(service),
+        glue=None if glue is None else os.fspath(glue),
+        python=None if python is None else os.fspath(python),
+        backend=backend,
+        inputs=[os.fspath(p) for p in inputs],
+        quick=quick,
+        starts=starts,
+        rounds=rounds,
+        requests=requests,
+        instances=None if instances is None else list(instances),
+        target_rps=float(target_rps),
+        node_cores=int(node_cores),
+        node_memory_gib=float(node_memory_gib),
+        wasmedge=wasmedge,
+    )

@@ -173,6 +173,42 @@ def verify_http(
     module under ``serve``, the same requests to both; returns the report (``equivalent``,
     ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``)."""
 
+class BenchReport:
+    """What ``bench`` measured (see docs/bench.md): both sides' figures, ratios, the
+    article's claims next to them, and the cost model."""
+
+    @property
+    def claims(self) -> list[dict[str, Any]]:
+        """One dict per claim: what, article, original, migrated, ratio, article_ratio, holds."""
+    @property
+    def ratios(self) -> dict[str, Optional[float]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def to_text(self) -> str: ...
+    def to_html(self) -> str:
+        """The page ``bench --format html`` writes: claims, a latency CDF, memory against
+        instance count and the cold-start distribution as inline SVG."""
+    def _repr_html_(self) -> str: ...
+
+def bench(
+    service: StrPath,
+    *,
+    glue: Optional[StrPath] = None,
+    python: Optional[StrPath] = None,
+    backend: Optional[Backend] = None,
+    inputs: Sequence[StrPath] = (),
+    quick: bool = False,
+    starts: Optional[int] = None,
+    rounds: Optional[int] = None,
+    requests: Optional[int] = None,
+    instances: Optional[Sequence[int]] = None,
+    target_rps: float = 500.0,
+    node_cores: int = 4,
+    node_memory_gib: float = 16.0,
+    wasmedge: bool = True,
+) -> BenchReport:
+    """``wasm-migrate bench``: the original and the module measured side by side."""
+
 def build(dir: StrPath, *, target: Optional[RuntimeTarget] = None) -> dict[str, Any]:
     """cargo build the glue for wasm32-wasip1, check its imports, stamp it; returns module, size, inspection."""
 

@@ -13,6 +13,7 @@ mod error;
 pub mod http;
 mod inputs;
 mod migrated;
+pub use migrated::preload_spec;
 mod original;
 pub mod render;
 pub mod report;
@@ -209,7 +210,7 @@ fn copy_into(files: &[PathBuf], dir: &Path, force: bool) -> Result<(), VerifyErr
 }
 
 /// The glue directory (`--glue`, else SERVICE/migrated) and its built `app.wasm`.
-fn built_module(options: &VerifyOptions) -> Result<(PathBuf, PathBuf), VerifyError> {
+pub fn built_module(options: &VerifyOptions) -> Result<(PathBuf, PathBuf), VerifyError> {
     let glue = options
         .glue
         .clone()

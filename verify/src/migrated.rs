@@ -131,12 +131,13 @@ fn parse_line(line: &str) -> Result<GlueLine, String> {
 }
 
 /// The converted model preloaded as `model` for `backend`, with its files and weight precision.
-pub(crate) fn preload_model(
+/// The converted model as WasmEdge's `--nn-preload` names it (`model:ENCODING:cpu:FILES`),
+/// its files, and how its weights are stored.
+pub fn preload_spec(
     plan: &MigrationPlan,
     glue: &Path,
     backend: BackendKind,
-    precision: Precision,
-) -> Result<(Preloaded, (Vec<PathBuf>, String)), VerifyError> {
+) -> Result<(String, Vec<PathBuf>, String), VerifyError> {
     let (encoding, files, weights) = model_files(plan, glue, backend)?;
     let spec = format!(
         "model:{}:cpu:{}",
@@ -147,6 +148,16 @@ pub(crate) fn preload_model(
             .collect::<Vec<_>>()
             .join(":")
     );
+    Ok((spec, files, weights))
+}
+
+pub(crate) fn preload_model(
+    plan: &MigrationPlan,
+    glue: &Path,
+    backend: BackendKind,
+    precision: Precision,
+) -> Result<(Preloaded, (Vec<PathBuf>, String)), VerifyError> {
+    let (spec, files, weights) = preload_spec(plan, glue, backend)?;
     let preload: Preload = spec.parse().map_err(|reason| VerifyError::Migrated {
         path: files[0].clone(),
         reason,

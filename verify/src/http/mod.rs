@@ -5,7 +5,7 @@
 
 mod compare;
 mod original;
-mod requests;
+pub mod requests;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -19,18 +19,17 @@ use wasm_migrate_runtime::{
 };
 
 pub use compare::compare_answers;
-pub use original::server_command;
+pub use original::{ServerProcess, free_port, run_dir, server_command};
 
 use crate::compare::Tolerance;
 use crate::error::{VerifyError, io};
 use crate::{Progress, VerifyOptions};
-use original::{OriginalServer, free_port, run_dir};
 use requests::{Request, request_inputs, requests};
 
 /// How long the original may take to start answering (imports, model load).
-const START_LIMIT: Duration = Duration::from_secs(180);
+pub const START_LIMIT: Duration = Duration::from_secs(180);
 /// Longest wait for one answer.
-const REQUEST_LIMIT: Duration = Duration::from_secs(120);
+pub const REQUEST_LIMIT: Duration = Duration::from_secs(120);
 const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
 
 /// One request sent to both servers and what each answered.
@@ -98,7 +97,7 @@ pub fn verify_http(
     )));
     let port = free_port()?;
     let command = server_command(&server, &python, port)?;
-    let mut original = OriginalServer::start(&command, &run_dir(service, &plan), work)?;
+    let mut original = ServerProcess::start(&command, &run_dir(service, &plan), work)?;
     original.wait_ready(port, &http)?;
 
     progress(Progress::Phase(format!(
@@ -156,7 +155,7 @@ fn http_warnings(http: &HttpPlan) -> Vec<String> {
 }
 
 /// The plan's `http` and `service.server`, which `convert` and `analyze` write.
-fn http_sections(
+pub fn http_sections(
     plan: &MigrationPlan,
     service: &Path,
     glue: &Path,
@@ -265,25 +264,28 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// A client that reports every status as an answer, each request bounded by `limit`.
+pub fn agent_with_limit(limit: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(REQUEST_LIMIT))
+        .timeout_global(Some(limit))
         .build()
         .into()
 }
 
-fn send(agent: &ureq::Agent, base: &str, request: &Request) -> Result<Answered, String> {
+fn agent() -> ureq::Agent {
+    agent_with_limit(REQUEST_LIMIT)
+}
+
+/// Sends one request to `base` (`http://127.0.0.1:PORT`); the answer, or why there is none.
+pub fn send(agent: &ureq::Agent, base: &str, request: &Request) -> Result<Answered, String> {
     let url = format!("{base}{}", request.path);
     let started = Instant::now();
     let response = match request.method.as_str() {
-        "GET" | "HEAD" | "DELETE" | "OPTIONS" => {
-            let mut builder = agent.get(&url);
-            if request.method != "GET" {
-                builder = agent.delete(&url);
-            }
-            builder.call()
-        }
+        "GET" => agent.get(&url).call(),
+        "HEAD" => agent.head(&url).call(),
+        "DELETE" => agent.delete(&url).call(),
+        "OPTIONS" => agent.options(&url).call(),
         _ => {
             let mut builder = match request.method.as_str() {
                 "PUT" => agent.put(&url),

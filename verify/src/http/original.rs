@@ -11,7 +11,7 @@ use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerPlan};
 use super::{NO_SUCH_PATH, START_LIMIT};
 use crate::error::{VerifyError, io};
 
-pub(super) fn free_port() -> Result<u16, VerifyError> {
+pub fn free_port() -> Result<u16, VerifyError> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|e| VerifyError::Usage(format!("cannot find a free loopback port: {e}")))?;
     listener
@@ -22,7 +22,7 @@ pub(super) fn free_port() -> Result<u16, VerifyError> {
 
 /// Where production runs the server from: the plan's workdir (gunicorn's `--chdir` and
 /// uvicorn's `--app-dir` are passed as options).
-pub(super) fn run_dir(service: &Path, plan: &MigrationPlan) -> PathBuf {
+pub fn run_dir(service: &Path, plan: &MigrationPlan) -> PathBuf {
     plan.service
         .entrypoint
         .as_ref()
@@ -104,46 +104,86 @@ pub fn server_command(
     Ok(command)
 }
 
-/// The original's server process (its own process group, so its workers go with it).
-pub(super) struct OriginalServer {
+/// A server process (the original's, or a host serving the module) in its own process
+/// group, so its workers go with it when it is dropped.
+pub struct ServerProcess {
     child: Child,
     log: PathBuf,
 }
 
-impl OriginalServer {
-    pub(super) fn start(
+impl ServerProcess {
+    pub fn start(
         command: &[String],
         dir: &Path,
         work: &Path,
-    ) -> Result<OriginalServer, VerifyError> {
-        use std::os::unix::process::CommandExt;
+    ) -> Result<ServerProcess, VerifyError> {
         let log = work.join("original-server.log");
-        let file = std::fs::File::create(&log).map_err(io(&log))?;
-        let err = file.try_clone().map_err(io(&log))?;
-        let child = Command::new(&command[0])
+        Self::start_with(command, dir, &log, &[]).map_err(|e| match e {
+            VerifyError::Usage(reason) => VerifyError::NoPython {
+                python: PathBuf::from(&command[0]),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// Started with more environment, its output in `log`. It dies with this process (the
+    /// kernel sends it SIGTERM when the thread that started it ends), so an interrupted
+    /// run leaves no server behind even when this process is killed.
+    pub fn start_with(
+        command: &[String],
+        dir: &Path,
+        log: &Path,
+        env: &[(String, String)],
+    ) -> Result<ServerProcess, VerifyError> {
+        use std::os::unix::process::CommandExt;
+        let file = std::fs::File::create(log).map_err(io(log))?;
+        let err = file.try_clone().map_err(io(log))?;
+        let mut builder = Command::new(&command[0]);
+        builder
             .args(&command[1..])
             .current_dir(dir)
             .env("PYTHONUNBUFFERED", "1")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err)
-            .process_group(0)
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe and touches no memory of this process.
+        unsafe {
+            builder.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = builder
             .spawn()
-            .map_err(|e| VerifyError::NoPython {
-                python: PathBuf::from(&command[0]),
-                reason: e.to_string(),
-            })?;
-        Ok(OriginalServer { child, log })
+            .map_err(|e| VerifyError::Usage(format!("cannot start `{}`: {e}", command[0])))?;
+        Ok(ServerProcess {
+            child,
+            log: log.to_path_buf(),
+        })
     }
 
-    fn log_tail(&self) -> String {
+    /// The server's process id, which is also its process group's.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its exit status, once it has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last lines it printed.
+    pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
     /// Until it answers HTTP (its health route with 200, when it has one).
-    pub(super) fn wait_ready(&mut self, port: u16, http: &HttpPlan) -> Result<(), VerifyError> {
+    pub fn wait_ready(&mut self, port: u16, http: &HttpPlan) -> Result<(), VerifyError> {
         let started = Instant::now();
         let path = http
             .health
@@ -180,7 +220,7 @@ impl OriginalServer {
     }
 }
 
-impl Drop for OriginalServer {
+impl Drop for ServerProcess {
     fn drop(&mut self) {
         let group = self.child.id() as i32;
         // SAFETY: signalling a process group we created; no memory is involved.

@@ -10,21 +10,21 @@ use crate::error::{VerifyError, io};
 use crate::{Progress, VerifyOptions};
 
 /// What to request, before it is sent.
-pub(super) struct Request {
-    pub(super) kind: &'static str,
-    pub(super) describe: String,
-    pub(super) method: String,
-    pub(super) path: String,
-    pub(super) content_type: Option<String>,
-    pub(super) body: Vec<u8>,
+pub struct Request {
+    pub kind: &'static str,
+    pub describe: String,
+    pub method: String,
+    pub path: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
     /// Sent to the module only: the original has no such limit to compare with.
-    pub(super) module_only: bool,
+    pub module_only: bool,
     /// Fields of the answer that report time: any number there agrees.
-    pub(super) time_paths: Vec<String>,
+    pub time_paths: Vec<String>,
 }
 
 /// The inputs: the user's, else photographs (or texts) made with the service's Python.
-pub(super) fn request_inputs(
+pub fn request_inputs(
     options: &VerifyOptions,
     plan: &MigrationPlan,
     python: &Path,
@@ -48,7 +48,7 @@ pub(super) fn request_inputs(
 }
 
 /// Every request: the inputs on the inference route, then the health route and bad requests.
-pub(super) fn requests(
+pub fn requests(
     http: &HttpPlan,
     plan: &MigrationPlan,
     inputs: &[PathBuf],

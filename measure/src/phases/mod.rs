@@ -1,0 +1,315 @@
+//! The run: cold starts, one more instance in a warm host, the steady state in alternating
+//! rounds, memory against instance count, and the deployables' sizes.
+
+mod report;
+mod steady;
+mod warm;
+mod workers;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasm_migrate_plan::{MigrationPlan, ServerPlan};
+use wasm_migrate_runtime::BackendKind;
+use wasm_migrate_verify::Tolerance;
+use wasm_migrate_verify::http::requests::Request;
+use wasm_migrate_verify::http::{self as vhttp, Answered};
+
+use crate::error::{BenchError, io};
+use crate::servers::{HostLaunch, Launch, OriginalLaunch, Running, WasmEdgeLaunch};
+use crate::stats::median;
+use crate::{BenchOptions, BenchReport, ColdStart, Progress, SideReport};
+
+/// What every phase needs, prepared once.
+struct Setup<'a> {
+    options: &'a BenchOptions,
+    plan: MigrationPlan,
+    server: ServerPlan,
+    module: PathBuf,
+    backend: BackendKind,
+    preload: String,
+    model_files: Vec<PathBuf>,
+    requests: Vec<Request>,
+    tolerance: Tolerance,
+    python: PathBuf,
+    work: tempfile::TempDir,
+    loads: PathBuf,
+    original: OriginalLaunch,
+    migrated: HostLaunch,
+    wasmedge: Option<WasmEdgeLaunch>,
+}
+
+pub fn bench(
+    options: &BenchOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<BenchReport, BenchError> {
+    let started = Instant::now();
+    let setup = Setup::prepare(options, progress)?;
+    let mut warnings = Vec::new();
+    let launches = setup.launches();
+
+    let mut reference = None;
+    let mut colds = Vec::new();
+    for launch in &launches {
+        progress(Progress::Phase(format!("cold start: {}", launch.side())));
+        let (cold, answer) =
+            setup.cold_starts(*launch, reference.as_ref(), &mut warnings, progress)?;
+        reference.get_or_insert(answer);
+        colds.push(cold);
+    }
+    progress(Progress::Phase("one more instance in a warm host".into()));
+    colds[1].warm_instance = Some(setup.warm_instance(progress)?);
+
+    let steady = setup.steady_state(progress, &mut warnings)?;
+    let mut sides = Vec::new();
+    for ((launch, cold), steady) in launches.iter().zip(colds).zip(steady) {
+        progress(Progress::Phase(format!("memory: {}", launch.side())));
+        let memory = setup.memory(*launch, progress)?;
+        sides.push(SideReport {
+            side: launch.side(),
+            command: launch.describe(setup.steady_instances(launch.side())),
+            cold_start: cold,
+            steady,
+            memory: Some(memory),
+            size: setup.deployable(launch.side()),
+        });
+    }
+    if options.wasmedge && setup.wasmedge.is_none() {
+        warnings.push(
+            "wasmedge is not on PATH: the module was measured in the embedded runtime only".into(),
+        );
+    }
+    Ok(setup.report(sides, warnings, started.elapsed()))
+}
+
+fn check(cancel: &AtomicBool) -> Result<(), BenchError> {
+    match cancel.load(Ordering::Relaxed) {
+        true => Err(BenchError::Interrupted),
+        false => Ok(()),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+impl<'a> Setup<'a> {
+    fn prepare(options: &'a BenchOptions, progress: &dyn Fn(Progress)) -> Result<Self, BenchError> {
+        let service = options.service.as_path();
+        if !service.is_dir() {
+            return Err(BenchError::Usage(format!(
+                "{}: no such service directory",
+                service.display()
+            )));
+        }
+        if options.host.is_empty() {
+            return Err(BenchError::Usage(
+                "no host command to serve the module with".into(),
+            ));
+        }
+        let plan = wasm_migrate_plan::LoadedPlan::load(service)
+            .map_err(wasm_migrate_verify::VerifyError::from)?
+            .plan;
+        let mut verify = wasm_migrate_verify::VerifyOptions::new(service);
+        verify.glue = options.glue.clone();
+        verify.python = options.python.clone();
+        verify.inputs = options.inputs.clone();
+        verify.count = 4;
+        let (glue, module) = wasm_migrate_verify::built_module(&verify)?;
+        let (http, server) = vhttp::http_sections(&plan, service, &glue)?;
+        let backend = options.backend.unwrap_or_else(fastest_backend);
+        let (preload, model_files, _) = wasm_migrate_verify::preload_spec(&plan, &glue, backend)?;
+        let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
+        let work = tempfile::Builder::new()
+            .prefix("wasm-migrate-bench-")
+            .tempdir()
+            .map_err(io(&std::env::temp_dir()))?;
+        let inputs =
+            vhttp::requests::request_inputs(&verify, &plan, &python, work.path(), progress)?;
+        let requests: Vec<Request> = vhttp::requests::requests(&http, &plan, &inputs)?
+            .into_iter()
+            .filter(|r| r.kind == "input")
+            .collect();
+        if requests.is_empty() {
+            return Err(BenchError::Usage(
+                "no inference request to send: give --input FILE".into(),
+            ));
+        }
+        let loads = work.path().join("model-loads.txt");
+        let probe = work.path().join("probe");
+        std::fs::create_dir_all(&probe).map_err(io(&probe))?;
+        let probe_file = probe.join("sitecustomize.py");
+        std::fs::write(&probe_file, crate::LOAD_PROBE).map_err(io(&probe_file))?;
+        let original = OriginalLaunch {
+            server: server.clone(),
+            python: python.clone(),
+            run_dir: vhttp::run_dir(service, &plan),
+            env: probe_env(&probe, &loads),
+        };
+        let migrated = HostLaunch {
+            host: options.host.clone(),
+            module: module.clone(),
+            preload: preload.clone(),
+            backend: backend.name().to_ascii_lowercase(),
+        };
+        let wasmedge = options
+            .wasmedge
+            .then(crate::servers::find_wasmedge)
+            .flatten()
+            .map(|wasmedge| WasmEdgeLaunch {
+                wasmedge,
+                module: module.clone(),
+                preload: preload.clone(),
+            });
+        let tolerance = Tolerance {
+            atol: plan.tolerances.atol,
+            rtol: plan.tolerances.rtol,
+        };
+        Ok(Setup {
+            options,
+            plan,
+            server,
+            module,
+            backend,
+            preload,
+            model_files,
+            requests,
+            tolerance,
+            python,
+            work,
+            loads,
+            original,
+            migrated,
+            wasmedge,
+        })
+    }
+
+    fn launches(&self) -> Vec<&dyn Launch> {
+        let mut launches: Vec<&dyn Launch> = vec![&self.original, &self.migrated];
+        if let Some(wasmedge) = &self.wasmedge {
+            launches.push(wasmedge);
+        }
+        launches
+    }
+
+    fn cancel(&self) -> &AtomicBool {
+        &self.options.cancel
+    }
+
+    /// Requests the original handles at once.
+    fn concurrency(&self) -> usize {
+        (self.server.concurrency() as usize).clamp(1, 16)
+    }
+}
+
+/// The original's environment: the load probe first on PYTHONPATH.
+fn probe_env(probe: &Path, loads: &Path) -> Vec<(String, String)> {
+    let mut path = probe.display().to_string();
+    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path = format!("{path}:{}", existing.to_string_lossy());
+    }
+    vec![
+        ("PYTHONPATH".into(), path),
+        (
+            "WASM_MIGRATE_BENCH_LOADS".into(),
+            loads.display().to_string(),
+        ),
+    ]
+}
+
+/// OpenVINO, else ONNX Runtime, else tract: what a deployment would pick for speed.
+fn fastest_backend() -> BackendKind {
+    [BackendKind::OpenVino, BackendKind::OnnxRuntime]
+        .into_iter()
+        .find(|&b| wasm_migrate_runtime::nn::status(b).available)
+        .unwrap_or(BackendKind::Tract)
+}
+
+impl Setup<'_> {
+    /// Fresh starts of one side, each to its first answer; the first answer, which the
+    /// original's is the reference for.
+    fn cold_starts(
+        &self,
+        launch: &dyn Launch,
+        reference: Option<&Answered>,
+        warnings: &mut Vec<String>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<(ColdStart, Answered), BenchError> {
+        let budget = &self.options.budget;
+        // The module's first start compiles it into the cache: measured, not counted.
+        let extra = usize::from(launch.side() != crate::servers::ORIGINAL);
+        let mut cold = ColdStart {
+            agreed: true,
+            ..ColdStart::default()
+        };
+        let mut first_answer = None;
+        for start in 0..budget.starts + extra {
+            check(self.cancel())?;
+            let _ = std::fs::remove_file(&self.loads);
+            let mut running = launch.start(1, self.work.path())?;
+            let first = running
+                .first_answers(&self.requests[0], budget.start_limit, self.cancel())?
+                .remove(0);
+            if start < extra {
+                cold.first_start_ms = Some(ms(first.answered));
+                continue;
+            }
+            cold.samples_ms.push(ms(first.answered));
+            cold.listening_ms.push(ms(first.listening));
+            if let Some(load) = self.model_load_ms(&running) {
+                cold.model_load_ms.push(load);
+            }
+            if let Some(reference) = reference {
+                let (agree, detail) = wasm_migrate_verify::http::compare_answers(
+                    reference,
+                    &first.answer,
+                    self.tolerance,
+                    &self.requests[0].time_paths,
+                );
+                if !agree && cold.agreed {
+                    warnings.push(format!(
+                        "the {} side's first answer differs from the original's: {detail}",
+                        launch.side()
+                    ));
+                }
+                cold.agreed &= agree;
+            }
+            first_answer.get_or_insert(first.answer);
+            drop(running);
+            progress(Progress::Step {
+                done: start + 1 - extra,
+                total: budget.starts,
+            });
+        }
+        cold.median_ms = median(&cold.samples_ms);
+        cold.listening_median_ms = median(&cold.listening_ms);
+        cold.model_load_median_ms =
+            (!cold.model_load_ms.is_empty()).then(|| median(&cold.model_load_ms));
+        let answer =
+            first_answer.ok_or_else(|| BenchError::Usage("--starts must be at least 1".into()))?;
+        Ok((cold, answer))
+    }
+
+    /// The model load of this start: the host's own report, or the probe's lines (per
+    /// process; the largest, since every worker loads its own copy at the same time).
+    fn model_load_ms(&self, running: &Running) -> Option<f64> {
+        if running.side != crate::servers::ORIGINAL {
+            let line = running.ready_line(Duration::from_secs(2))?;
+            return line["model_load_ms"].as_f64();
+        }
+        let text = std::fs::read_to_string(&self.loads).ok()?;
+        let mut per_process = std::collections::BTreeMap::<&str, f64>::new();
+        for line in text.lines() {
+            if let Some((pid, seconds)) = line.split_once(' ') {
+                *per_process.entry(pid).or_default() +=
+                    seconds.trim().parse::<f64>().unwrap_or(0.0);
+            }
+        }
+        per_process
+            .values()
+            .copied()
+            .reduce(f64::max)
+            .map(|s| s * 1e3)
+    }
+}

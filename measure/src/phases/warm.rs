@@ -1,0 +1,110 @@
+//! One more instance in a warm host: the module compiled, the graph preloaded, the engine
+//! running; what an extra instance costs to start. This is the article's "under 5 ms" case,
+//! measured in this process.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use wasm_migrate_runtime::{
+    BackendChoice, Precision, Preload, Preloaded, RunConfig, Runtime, RuntimeOptions, ServeConfig,
+    ServeControl, Stdio as GuestStdio,
+};
+
+use super::{Setup, check, ms};
+use crate::error::BenchError;
+use crate::servers::MIGRATED;
+use crate::stats::median;
+use crate::{Progress, WarmInstance};
+
+impl Setup<'_> {
+    pub(super) fn warm_instance(
+        &self,
+        progress: &dyn Fn(Progress),
+    ) -> Result<WarmInstance, BenchError> {
+        let failed = |e: &dyn std::fmt::Display| BenchError::Side {
+            side: MIGRATED.into(),
+            message: format!("a warm host could not start an instance: {e}"),
+        };
+        let runtime = Runtime::new(RuntimeOptions::default()).map_err(|e| failed(&e))?;
+        let module = runtime.load(&self.module).map_err(|e| failed(&e))?;
+        let preload: Preload = self.preload.parse().map_err(|e: String| failed(&e))?;
+        let backends = BackendChoice {
+            onnx: self.backend,
+            precision: Precision::F32,
+        };
+        let preloaded = Preloaded::load(&[preload], &backends).map_err(|e| failed(&e))?;
+        let run = RunConfig {
+            args: vec!["--serve".into()],
+            preloaded,
+            backends,
+            stdio: GuestStdio::Capture,
+            ..RunConfig::default()
+        };
+        let agent = wasm_migrate_verify::http::agent_with_limit(self.options.budget.start_limit);
+        let mut warm = WarmInstance::default();
+        let starts = self.options.budget.starts;
+        // The first start warms the engine's and the backend's own caches: not counted.
+        for start in 0..=starts {
+            check(self.cancel())?;
+            let (listening, answered) = self
+                .one_instance(&runtime, &module, &run, &agent)
+                .map_err(|e| failed(&e))?;
+            if start > 0 {
+                warm.listening_ms.push(ms(listening));
+                warm.samples_ms.push(ms(answered));
+                progress(Progress::Step {
+                    done: start,
+                    total: starts,
+                });
+            }
+        }
+        warm.listening_median_ms = median(&warm.listening_ms);
+        warm.median_ms = median(&warm.samples_ms);
+        Ok(warm)
+    }
+
+    /// Starts one instance on a fresh listener: the time to listening and to its first answer.
+    fn one_instance(
+        &self,
+        runtime: &Runtime,
+        module: &wasm_migrate_runtime::WasmModule,
+        run: &RunConfig,
+        agent: &ureq::Agent,
+    ) -> Result<(Duration, Duration), String> {
+        let limit = self.options.budget.start_limit;
+        let control = ServeControl::bind(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            Some(Duration::from_secs(30)),
+            Some(limit),
+        )
+        .map_err(|e| e.to_string())?;
+        let address = control.local_addr();
+        let mut run = run.clone();
+        run.env.push(("HOST".into(), address.ip().to_string()));
+        run.env.push(("PORT".into(), address.port().to_string()));
+        let config = ServeConfig { run, instances: 1 };
+        std::thread::scope(|scope| {
+            let created = Instant::now();
+            let serving = scope.spawn(|| runtime.serve(module, &config, &control));
+            let result = (|| {
+                if !control.wait_ready(limit) {
+                    return Err("it did not listen".to_string());
+                }
+                let listening = created.elapsed();
+                let base = format!("http://{address}");
+                let answer = wasm_migrate_verify::http::send(agent, &base, &self.requests[0])?;
+                if answer.status != 200 {
+                    return Err(format!(
+                        "it answered HTTP {}: {}",
+                        answer.status,
+                        answer.body.trim()
+                    ));
+                }
+                Ok((listening, created.elapsed()))
+            })();
+            control.stop();
+            let _ = serving.join();
+            result
+        })
+    }
+}

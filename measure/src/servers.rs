@@ -1,0 +1,332 @@
+//! How each side starts: the original with its own server command (N workers, or N Flask
+//! processes), the module under `wasm-migrate serve` (N instances in one host), and the module
+//! under `wasmedge` (one process per instance). Every process is in its own group and dies
+//! with bench.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasm_migrate_plan::ServerPlan;
+use wasm_migrate_verify::http::requests::Request;
+use wasm_migrate_verify::http::{Answered, ServerProcess, free_port, send, server_command};
+
+use crate::error::BenchError;
+
+/// Which side: the names used in reports.
+pub const ORIGINAL: &str = "original";
+pub const MIGRATED: &str = "migrated";
+pub const WASMEDGE: &str = "wasmedge";
+
+/// How one side starts `instances` copies of itself on loopback.
+pub trait Launch {
+    fn side(&self) -> &'static str;
+    /// The command line that starts `instances` instances, for the report.
+    fn describe(&self, instances: usize) -> Vec<String>;
+    fn start(&self, instances: usize, log_dir: &Path) -> Result<Running, BenchError>;
+}
+
+/// Started servers (one or more processes) and where they answer.
+pub struct Running {
+    pub side: &'static str,
+    pub processes: Vec<ServerProcess>,
+    /// `http://127.0.0.1:PORT`, one per process.
+    pub bases: Vec<String>,
+    pub ports: Vec<u16>,
+    pub logs: Vec<PathBuf>,
+    pub started: Instant,
+}
+
+impl Running {
+    fn new(side: &'static str) -> Running {
+        Running {
+            side,
+            processes: Vec::new(),
+            bases: Vec::new(),
+            ports: Vec::new(),
+            logs: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        command: &[String],
+        dir: &Path,
+        log: PathBuf,
+        env: &[(String, String)],
+        port: u16,
+    ) -> Result<(), BenchError> {
+        let process =
+            ServerProcess::start_with(command, dir, &log, env).map_err(|e| BenchError::Side {
+                side: self.side.into(),
+                message: e.to_string(),
+            })?;
+        self.processes.push(process);
+        self.bases.push(format!("http://127.0.0.1:{port}"));
+        self.ports.push(port);
+        self.logs.push(log);
+        Ok(())
+    }
+
+    /// The process groups, for memory readings.
+    pub fn groups(&self) -> Vec<u32> {
+        self.processes.iter().map(ServerProcess::pid).collect()
+    }
+
+    /// Waits until every process answers `request` with 200: the time its port first
+    /// accepted a connection and the first answer, measured from `started`.
+    pub fn first_answers(
+        &mut self,
+        request: &Request,
+        limit: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<FirstAnswer>, BenchError> {
+        let agent = wasm_migrate_verify::http::agent_with_limit(limit);
+        let mut answers = Vec::new();
+        for index in 0..self.processes.len() {
+            answers.push(self.first_answer(index, &agent, request, limit, cancel)?);
+        }
+        Ok(answers)
+    }
+
+    fn first_answer(
+        &mut self,
+        index: usize,
+        agent: &ureq::Agent,
+        request: &Request,
+        limit: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<FirstAnswer, BenchError> {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports[index]));
+        let mut connected = None;
+        let mut last = String::from("it never accepted a connection");
+        while self.started.elapsed() < limit {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(BenchError::Interrupted);
+            }
+            if connected.is_none()
+                && TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
+            {
+                connected = Some(self.started.elapsed());
+            }
+            if connected.is_some() {
+                match send(agent, &self.bases[index], request) {
+                    Ok(answer) if answer.status == 200 => {
+                        return Ok(FirstAnswer {
+                            listening: connected.unwrap_or_default(),
+                            answered: self.started.elapsed(),
+                            answer,
+                        });
+                    }
+                    Ok(answer) => {
+                        last = format!("it answered HTTP {}: {}", answer.status, answer.body.trim())
+                    }
+                    Err(why) => last = why,
+                }
+            }
+            if let Some(status) = self.processes[index].exited() {
+                return Err(self.failed(index, &format!("it exited ({status}) before answering")));
+            }
+            std::thread::sleep(Duration::from_millis(if connected.is_some() {
+                20
+            } else {
+                2
+            }));
+        }
+        Err(self.failed(
+            index,
+            &format!("no answer 200 within {} s ({last})", limit.as_secs()),
+        ))
+    }
+
+    fn failed(&self, index: usize, why: &str) -> BenchError {
+        BenchError::Side {
+            side: self.side.into(),
+            message: format!(
+                "{why}; its output ({}):\n{}",
+                self.logs[index].display(),
+                self.processes[index].log_tail()
+            ),
+        }
+    }
+
+    /// The `--ready-json` line `wasm-migrate serve` prints once it is serving (its watcher
+    /// thread may print it just after the first answer: waited for up to `wait`).
+    pub fn ready_line(&self, wait: Duration) -> Option<serde_json::Value> {
+        let log = self.logs.first()?;
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let line = text
+                .lines()
+                .filter(|l| l.starts_with("{\"event\":\"serving\""))
+                .find_map(|l| serde_json::from_str(l).ok());
+            if line.is_some() || started.elapsed() >= wait {
+                return line;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// When a fresh server first answered.
+#[derive(Debug, Clone)]
+pub struct FirstAnswer {
+    pub listening: Duration,
+    pub answered: Duration,
+    pub answer: Answered,
+}
+
+fn side_error(side: &str, e: impl std::fmt::Display) -> BenchError {
+    BenchError::Side {
+        side: side.into(),
+        message: e.to_string(),
+    }
+}
+
+/// The original, started with its server command from the plan.
+pub struct OriginalLaunch {
+    pub server: ServerPlan,
+    pub python: PathBuf,
+    pub run_dir: PathBuf,
+    /// Extra environment: the model-load probe.
+    pub env: Vec<(String, String)>,
+}
+
+impl Launch for OriginalLaunch {
+    fn side(&self) -> &'static str {
+        ORIGINAL
+    }
+
+    fn describe(&self, instances: usize) -> Vec<String> {
+        let mut server = self.server.clone();
+        if server.kind != "flask" {
+            server.workers = instances.max(1) as u32;
+        }
+        server_command(&server, &self.python, self.server.port).unwrap_or_default()
+    }
+
+    /// gunicorn and uvicorn run `instances` workers; Flask's server has none, so it runs
+    /// `instances` processes, as one would scale it.
+    fn start(&self, instances: usize, log_dir: &Path) -> Result<Running, BenchError> {
+        let mut running = Running::new(ORIGINAL);
+        let processes = if self.server.kind == "flask" {
+            instances
+        } else {
+            1
+        };
+        let mut server = self.server.clone();
+        if processes == 1 {
+            server.workers = instances.max(1) as u32;
+        }
+        for index in 0..processes {
+            let port = free_port()?;
+            let command = server_command(&server, &self.python, port)?;
+            let log = log_dir.join(format!("original-{}-{index}.log", unique()));
+            running.spawn(&command, &self.run_dir, log, &self.env, port)?;
+        }
+        Ok(running)
+    }
+}
+
+/// The module under `wasm-migrate serve`: `instances` instances in one host process.
+pub struct HostLaunch {
+    /// The command that is `wasm-migrate` (this binary, or Python running the package).
+    pub host: Vec<String>,
+    pub module: PathBuf,
+    pub preload: String,
+    pub backend: String,
+}
+
+impl HostLaunch {
+    fn command(&self, instances: usize, port: u16) -> Vec<String> {
+        let mut command = self.host.clone();
+        command.extend(["serve".into(), self.module.display().to_string()]);
+        command.extend(["--port".into(), port.to_string()]);
+        command.extend(["--instances".into(), instances.to_string()]);
+        command.extend(["--nn-preload".into(), self.preload.clone()]);
+        command.extend(["--backend".into(), self.backend.clone()]);
+        command.extend(["--ready-json".into(), "--quiet".into()]);
+        command
+    }
+}
+
+impl Launch for HostLaunch {
+    fn side(&self) -> &'static str {
+        MIGRATED
+    }
+
+    fn describe(&self, instances: usize) -> Vec<String> {
+        self.command(instances, 8080)
+    }
+
+    fn start(&self, instances: usize, log_dir: &Path) -> Result<Running, BenchError> {
+        let mut running = Running::new(MIGRATED);
+        let port = free_port()?;
+        let log = log_dir.join(format!("migrated-{}.log", unique()));
+        let dir = std::env::current_dir().map_err(|e| side_error(MIGRATED, e))?;
+        running.spawn(&self.command(instances, port), &dir, log, &[], port)?;
+        Ok(running)
+    }
+}
+
+/// The module under a real WasmEdge: one process per instance (it has no shared listener).
+pub struct WasmEdgeLaunch {
+    pub wasmedge: PathBuf,
+    pub module: PathBuf,
+    pub preload: String,
+}
+
+impl WasmEdgeLaunch {
+    fn command(&self, port: u16) -> Vec<String> {
+        vec![
+            self.wasmedge.display().to_string(),
+            "--nn-preload".into(),
+            self.preload.clone(),
+            "--env".into(),
+            "HOST=127.0.0.1".into(),
+            "--env".into(),
+            format!("PORT={port}"),
+            self.module.display().to_string(),
+            "--serve".into(),
+        ]
+    }
+}
+
+impl Launch for WasmEdgeLaunch {
+    fn side(&self) -> &'static str {
+        WASMEDGE
+    }
+
+    fn describe(&self, _instances: usize) -> Vec<String> {
+        self.command(8080)
+    }
+
+    fn start(&self, instances: usize, log_dir: &Path) -> Result<Running, BenchError> {
+        let mut running = Running::new(WASMEDGE);
+        let dir = std::env::current_dir().map_err(|e| side_error(WASMEDGE, e))?;
+        for index in 0..instances.max(1) {
+            let port = free_port()?;
+            let log = log_dir.join(format!("wasmedge-{}-{index}.log", unique()));
+            running.spawn(&self.command(port), &dir, log, &[], port)?;
+        }
+        Ok(running)
+    }
+}
+
+/// `wasmedge` on PATH, if any.
+pub fn find_wasmedge() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("wasmedge"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A counter for log file names.
+fn unique() -> usize {
+    use std::sync::atomic::AtomicUsize;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

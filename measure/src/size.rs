@@ -1,0 +1,219 @@
+//! What each side deploys: the original's interpreter, site-packages and model, which its
+//! image carries; the migrated module, its converted model, the backend library and the host.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    pub what: String,
+    pub path: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Deployable {
+    pub parts: Vec<Part>,
+    pub total_bytes: u64,
+    /// Parts that could not be found, said rather than counted as zero.
+    pub missing: Vec<String>,
+}
+
+impl Deployable {
+    pub fn add(&mut self, what: &str, path: &Path) {
+        if !path.exists() {
+            self.missing
+                .push(format!("{what}: {} not found", path.display()));
+            return;
+        }
+        let bytes = bytes_under(path);
+        self.total_bytes += bytes;
+        self.parts.push(Part {
+            what: what.into(),
+            path: path.display().to_string(),
+            bytes,
+        });
+    }
+}
+
+impl Deployable {
+    /// A part measured elsewhere (`path` says what it holds).
+    pub fn add_counted(&mut self, what: &str, path: &str, bytes: u64) {
+        self.total_bytes += bytes;
+        self.parts.push(Part {
+            what: what.into(),
+            path: path.into(),
+            bytes,
+        });
+    }
+}
+
+/// The bytes of a file, or of every file under a directory (links not followed).
+pub fn bytes_under(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .map(|entries| entries.flatten().map(|e| bytes_under(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+/// Asks the original's interpreter for its files and its requirements' distributions.
+const DEPLOYABLE_PY: &str = include_str!("deployable.py");
+
+/// The original's deployable, from its interpreter's own paths: the interpreter, and the
+/// distributions the service's manifest requires (transitively) as installed, else the
+/// whole site-packages; and the model.
+pub fn original(python: &Path, service: &Path, model: Option<&str>) -> Deployable {
+    let mut deployable = Deployable::default();
+    let output = Command::new(python)
+        .args(["-c", DEPLOYABLE_PY])
+        .arg(service)
+        .output();
+    let paths: serde_json::Value = match output {
+        Ok(out) if out.status.success() => serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        _ => {
+            deployable.missing.push(format!(
+                "{}: could not ask it for its paths",
+                python.display()
+            ));
+            serde_json::Value::Null
+        }
+    };
+    let path = |key: &str| paths[key].as_str().map(PathBuf::from);
+    if let Some(executable) = path("executable") {
+        deployable.add("interpreter", &executable);
+    }
+    if let Some(lib) = path("libpython") {
+        deployable.add("libpython", &lib);
+    }
+    if let Some(stdlib) = path("stdlib") {
+        // The base interpreter's own site-packages lives inside it: not the standard library.
+        let packages = ["site-packages", "dist-packages"]
+            .iter()
+            .map(|name| bytes_under(&stdlib.join(name)))
+            .sum::<u64>();
+        let bytes = bytes_under(&stdlib).saturating_sub(packages);
+        deployable.add_counted("standard library", &stdlib.display().to_string(), bytes);
+    }
+    match paths["requirements"].as_object() {
+        Some(requirements) => {
+            let bytes = requirements.values().filter_map(|v| v.as_u64()).sum();
+            let manifest = paths["manifest"].as_str().unwrap_or("the manifest");
+            deployable.add_counted(
+                "site-packages",
+                &format!(
+                    "{} distributions that {manifest} requires, with their dependencies",
+                    requirements.len()
+                ),
+                bytes,
+            );
+            for name in paths["missing"].as_array().into_iter().flatten() {
+                deployable.missing.push(format!(
+                    "{}: required by {manifest} but not installed",
+                    name.as_str().unwrap_or_default()
+                ));
+            }
+        }
+        None => {
+            let purelib = path("purelib");
+            if let Some(purelib) = &purelib {
+                deployable.add("site-packages", purelib);
+            }
+            if let Some(platlib) = path("platlib").filter(|p| Some(p) != purelib.as_ref()) {
+                deployable.add("site-packages (platform)", &platlib);
+            }
+        }
+    }
+    match model {
+        Some(artifact) => deployable.add("model", &service.join(artifact)),
+        None => deployable
+            .missing
+            .push("model: the plan names no model file".into()),
+    }
+    deployable
+}
+
+/// The migrated deployable: module, converted model, backend library, host.
+pub fn migrated(
+    module: &Path,
+    model_files: &[PathBuf],
+    backend_libraries: &[PathBuf],
+    host: Option<(&str, &Path)>,
+) -> Deployable {
+    let mut deployable = Deployable::default();
+    deployable.add("module", module);
+    for file in model_files {
+        deployable.add("model", file);
+    }
+    for library in backend_libraries {
+        deployable.add("backend library", library);
+    }
+    if let Some((what, path)) = host {
+        deployable.add(what, path);
+    }
+    deployable
+}
+
+/// The shared libraries a native backend loads: the files next to the one found whose names
+/// start as the backend's do (the Python package's other files are not deployed).
+pub fn backend_libraries(found: &Path, prefixes: &[&str]) -> Vec<PathBuf> {
+    let Some(dir) = found.parent() else {
+        return vec![found.to_path_buf()];
+    };
+    let mut libraries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.contains(".so") && prefixes.iter().any(|prefix| name.starts_with(prefix))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    libraries.sort();
+    if libraries.is_empty() {
+        libraries.push(found.to_path_buf());
+    }
+    libraries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_is_its_libraries_not_its_python_package() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "libopenvino_c.so.2641",
+            "libopenvino.so.2641",
+            "libtbb.so.12",
+            "_pyopenvino.so",
+            "cache.json",
+        ] {
+            std::fs::write(dir.path().join(name), b"12345").unwrap();
+        }
+        let found = dir.path().join("libopenvino_c.so.2641");
+        let libraries = backend_libraries(&found, &["libopenvino", "libtbb"]);
+        let names: Vec<_> = libraries
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "libopenvino.so.2641",
+                "libopenvino_c.so.2641",
+                "libtbb.so.12"
+            ]
+        );
+    }
+}
