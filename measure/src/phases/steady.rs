@@ -119,6 +119,7 @@ impl Setup<'_> {
             self.concurrency(),
             2 * self.concurrency(),
         );
+        check(self.cancel())?;
         if warm.latencies.is_empty() {
             return Err(BenchError::Side {
                 side: launch.side().into(),

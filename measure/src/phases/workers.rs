@@ -28,6 +28,7 @@ impl Setup<'_> {
             for base in &running.bases {
                 let _ = self.burst(base, instances, 4 * instances);
             }
+            check(self.cancel())?;
             let reading = memory::read_groups(&running.groups());
             points.push(MemoryPoint { instances, reading });
             drop(running);
