@@ -55,6 +55,7 @@ def _timed(function):
                 _record(time.perf_counter() - start)
 
     timed.__wrapped__ = function
+    timed._wasm_migrate_timed = True
     for name in ("__name__", "__qualname__", "__doc__"):
         try:
             setattr(timed, name, getattr(function, name))
@@ -69,10 +70,12 @@ def _wrap(module, path):
     for part in owners:
         owner = getattr(owner, part, None)
         if owner is None:
-            return
+            return False
     original = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
-    if original is None or getattr(original, "__wrapped__", None) is not None:
-        return
+    if original is None:
+        return False
+    if getattr(getattr(original, "__func__", original), "_wasm_migrate_timed", False):
+        return True
     if isinstance(original, classmethod):
         wrapped = classmethod(_timed(original.__func__))
     elif isinstance(original, staticmethod):
@@ -82,7 +85,33 @@ def _wrap(module, path):
     try:
         setattr(owner, name, wrapped)
     except (AttributeError, TypeError):
-        pass
+        return False
+    return True
+
+
+_DONE = set()
+
+
+def _sweep():
+    """Wraps the loaders of watched modules that are loaded by now. Some libraries (the
+    transformers of 5.x) execute their submodules without the import system's finders, so
+    the finder below never sees them: every import statement looks again."""
+    for name, attributes in _LOADERS.items():
+        if name in _DONE:
+            continue
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        try:
+            if all([_wrap(module, attribute) for attribute in attributes]):
+                _DONE.add(name)
+        except Exception:
+            _DONE.add(name)
+
+
+def _audit(event, args):
+    if event == "import":
+        _sweep()
 
 
 class _Watch(importlib.abc.MetaPathFinder):
@@ -118,6 +147,7 @@ class _Watch(importlib.abc.MetaPathFinder):
 
 if _OUT:
     sys.meta_path.insert(0, _Watch())
+    sys.addaudithook(_audit)
 
 # A sitecustomize of the environment's own, shadowed by this one, still runs.
 _here = os.path.dirname(os.path.abspath(__file__))

@@ -136,16 +136,12 @@ impl<'a> Setup<'a> {
                 "no inference request to send: give --input FILE".into(),
             ));
         }
-        let loads = work.path().join("model-loads.txt");
-        let probe = work.path().join("probe");
-        std::fs::create_dir_all(&probe).map_err(io(&probe))?;
-        let probe_file = probe.join("sitecustomize.py");
-        std::fs::write(&probe_file, crate::LOAD_PROBE).map_err(io(&probe_file))?;
+        let (env, loads) = write_probe(work.path())?;
         let original = OriginalLaunch {
             server: server.clone(),
             python: python.clone(),
             run_dir: vhttp::run_dir(service, &plan),
-            env: probe_env(&probe, &loads),
+            env,
         };
         let migrated = HostLaunch {
             host: options.host.clone(),
@@ -193,6 +189,18 @@ impl<'a> Setup<'a> {
         launches
     }
 
+    /// `instances` of one side started, each answering an inference request.
+    fn start_answering(
+        &self,
+        launch: &dyn Launch,
+        instances: usize,
+    ) -> Result<Running, BenchError> {
+        let mut running = launch.start(instances, self.work.path())?;
+        let limit = self.options.budget.start_limit;
+        running.first_answers(&self.requests[0], limit, self.cancel())?;
+        Ok(running)
+    }
+
     fn cancel(&self) -> &AtomicBool {
         &self.options.cancel
     }
@@ -203,19 +211,26 @@ impl<'a> Setup<'a> {
     }
 }
 
-/// The original's environment: the load probe first on PYTHONPATH.
-fn probe_env(probe: &Path, loads: &Path) -> Vec<(String, String)> {
+/// Writes the model-load probe into `work`: the original's environment (the probe first on
+/// PYTHONPATH) and the file its loads are written to.
+fn write_probe(work: &Path) -> Result<(Vec<(String, String)>, PathBuf), BenchError> {
+    let loads = work.join("model-loads.txt");
+    let probe = work.join("probe");
+    std::fs::create_dir_all(&probe).map_err(io(&probe))?;
+    let probe_file = probe.join("sitecustomize.py");
+    std::fs::write(&probe_file, crate::LOAD_PROBE).map_err(io(&probe_file))?;
     let mut path = probe.display().to_string();
     if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
         path = format!("{path}:{}", existing.to_string_lossy());
     }
-    vec![
+    let env = vec![
         ("PYTHONPATH".into(), path),
         (
             "WASM_MIGRATE_BENCH_LOADS".into(),
             loads.display().to_string(),
         ),
-    ]
+    ];
+    Ok((env, loads))
 }
 
 /// OpenVINO, else ONNX Runtime, else tract: what a deployment would pick for speed.

@@ -107,12 +107,7 @@ impl Setup<'_> {
     /// One side at the original's configuration, answering, warmed up.
     fn start_serving(&self, launch: &dyn Launch) -> Result<Running, BenchError> {
         let instances = self.steady_instances(launch.side());
-        let mut running = launch.start(instances, self.work.path())?;
-        running.first_answers(
-            &self.requests[0],
-            self.options.budget.start_limit,
-            self.cancel(),
-        )?;
+        let running = self.start_answering(launch, instances)?;
         // First requests pay for lazy initialisation on both sides: not measured.
         let warm = self.burst(
             &running.bases[0],

@@ -18,12 +18,7 @@ impl Setup<'_> {
         let mut points = Vec::new();
         for (done, &instances) in counts.iter().enumerate() {
             check(self.cancel())?;
-            let mut running = launch.start(instances, self.work.path())?;
-            running.first_answers(
-                &self.requests[0],
-                self.options.budget.start_limit,
-                self.cancel(),
-            )?;
+            let running = self.start_answering(launch, instances)?;
             // Enough requests at once that every worker or instance answers some.
             for base in &running.bases {
                 let _ = self.burst(base, instances, 4 * instances);

@@ -8,6 +8,8 @@ use super::{duration, factor, holds};
 use crate::BenchReport;
 
 const COLORS: [&str; 3] = ["#c0392b", "#2471a3", "#1e8449"];
+/// One more instance in a warm host: a start of another kind, in a colour of its own.
+const WARM_HOST: &str = "#8e44ad";
 
 fn color(index: usize) -> &'static str {
     COLORS[index % COLORS.len()]
@@ -134,6 +136,7 @@ fn latency_cdf(report: &BenchReport) -> Plot {
             log: false,
             min: 0.0,
             max: 1.0,
+            numbered: true,
         },
         series,
     }
@@ -195,7 +198,7 @@ fn cold_starts(report: &BenchReport) -> Plot {
             row += 1.0;
             series.push(Series {
                 name: format!("{}: warm host", side.side),
-                color: color(index),
+                color: WARM_HOST,
                 mark: Mark::Dots,
                 points: warm.samples_ms.iter().map(|ms| (*ms, row)).collect(),
             });
@@ -210,10 +213,11 @@ fn cold_starts(report: &BenchReport) -> Plot {
             series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
         ),
         y: Axis {
-            label: "start kind".into(),
+            label: "one row per side and kind".into(),
             log: false,
             min: 0.0,
             max: row + 1.0,
+            numbered: false,
         },
         series,
     }

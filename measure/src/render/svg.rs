@@ -8,6 +8,8 @@ pub struct Axis {
     pub log: bool,
     pub min: f64,
     pub max: f64,
+    /// Numbered ticks; off for an axis that only separates rows.
+    pub numbered: bool,
 }
 
 impl Axis {
@@ -36,6 +38,7 @@ impl Axis {
             log,
             min,
             max,
+            numbered: true,
         }
     }
 
@@ -48,6 +51,9 @@ impl Axis {
     }
 
     fn ticks(&self) -> Vec<f64> {
+        if !self.numbered {
+            return Vec::new();
+        }
         if self.log {
             let (low, high) = (
                 self.min.log10().round() as i32,
@@ -93,10 +99,10 @@ pub struct Plot {
     pub series: Vec<Series>,
 }
 
-const WIDTH: f64 = 640.0;
+const WIDTH: f64 = 680.0;
 const HEIGHT: f64 = 360.0;
 const LEFT: f64 = 64.0;
-const RIGHT: f64 = 160.0;
+const RIGHT: f64 = 190.0;
 const TOP: f64 = 32.0;
 const BOTTOM: f64 = 48.0;
 
