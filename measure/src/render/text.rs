@@ -157,12 +157,14 @@ fn figures(out: &mut String, report: &BenchReport) {
             .map_or("-".into(), |m| format!("{:.1}", m.instances_per_gib))
     });
     row(out, "deployable size", sides, |s| bytes(s.size.total_bytes));
+    let at_concurrency = match report.concurrency {
+        1 => String::new(),
+        n => format!(", {} at {n}", factor(report.ratios.latency_p50_cn)),
+    };
     let _ = writeln!(
         out,
-        "  ratios (medians of per-round ratios): latency p50 {} at 1 client, {} at {}; throughput {}; size {}",
+        "  ratios (medians of per-round ratios): latency p50 {} at 1 client{at_concurrency}; throughput {}; size {}",
         factor(report.ratios.latency_p50_c1),
-        factor(report.ratios.latency_p50_cn),
-        report.concurrency,
         factor(report.ratios.throughput_cn),
         factor(report.ratios.size)
     );
