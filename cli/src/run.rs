@@ -120,7 +120,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub(crate) fn note(quiet: bool, text: &str) {
     if !quiet {
         let style = anstyle::Style::new().dimmed();
-        let _ = writeln!(anstream::stderr(), "{style}wasm-migrate: {text}{style:#}");
+        // One write: the module's own stderr is this process's, and `serve`'s instances
+        // print while this note is written; a note written in pieces could be split by theirs.
+        let line = format!("{style}wasm-migrate: {text}{style:#}\n");
+        let _ = anstream::stderr().write_all(line.as_bytes());
     }
 }
 

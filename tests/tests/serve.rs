@@ -223,9 +223,9 @@ impl Served {
                 .next()
                 .unwrap_or_else(|| panic!("serve ended before serving"))
                 .unwrap();
-            if let Some(rest) = line.split("serving http://").nth(1)
-                && line.starts_with("wasm-migrate:")
-            {
+            // The instances print on the same stderr, and their lines are written in pieces:
+            // the note may follow part of one of theirs.
+            if let Some(rest) = line.split("wasm-migrate: serving http://").nth(1) {
                 break rest.split_whitespace().next().unwrap().parse().unwrap();
             }
             assert!(
