@@ -66,11 +66,6 @@ fn field_kib(text: &str, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Whether any process of these groups is still alive.
-pub fn any_alive(groups: &[u32]) -> bool {
-    read_groups(groups).processes > 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

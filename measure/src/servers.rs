@@ -31,8 +31,7 @@ pub trait Launch {
 pub struct Running {
     pub side: &'static str,
     pub processes: Vec<ServerProcess>,
-    /// `http://127.0.0.1:PORT`, one per process.
-    pub bases: Vec<String>,
+    /// Where each process listens, on 127.0.0.1.
     pub ports: Vec<u16>,
     pub logs: Vec<PathBuf>,
     pub started: Instant,
@@ -43,7 +42,6 @@ impl Running {
         Running {
             side,
             processes: Vec::new(),
-            bases: Vec::new(),
             ports: Vec::new(),
             logs: Vec::new(),
             started: Instant::now(),
@@ -64,10 +62,14 @@ impl Running {
                 message: e.to_string(),
             })?;
         self.processes.push(process);
-        self.bases.push(format!("http://127.0.0.1:{port}"));
         self.ports.push(port);
         self.logs.push(log);
         Ok(())
+    }
+
+    /// `http://127.0.0.1:PORT` of the `index`th process.
+    pub fn base(&self, index: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[index])
     }
 
     /// The process groups, for memory readings.
@@ -112,7 +114,7 @@ impl Running {
                 connected = Some(self.started.elapsed());
             }
             if connected.is_some() {
-                match send(agent, &self.bases[index], request) {
+                match send(agent, &self.base(index), request) {
                     Ok(answer) if answer.status == 200 => {
                         return Ok(FirstAnswer {
                             listening: connected.unwrap_or_default(),

@@ -59,6 +59,7 @@ pub fn bench(
         colds.push(cold);
     }
     progress(Progress::Phase("one more instance in a warm host".into()));
+    // The module's side is the second launch (the original's comes first, for its answer).
     colds[1].warm_instance = Some(setup.warm_instance(progress)?);
 
     let steady = setup.steady_state(progress, &mut warnings)?;

@@ -61,7 +61,7 @@ impl Setup<'_> {
                 for (index, &concurrency) in concurrencies.iter().enumerate() {
                     check(self.cancel())?;
                     let burst = self.burst(
-                        &servers[side].bases[0],
+                        &servers[side].base(0),
                         concurrency,
                         self.options.budget.requests,
                     );
@@ -109,11 +109,7 @@ impl Setup<'_> {
         let instances = self.steady_instances(launch.side());
         let running = self.start_answering(launch, instances)?;
         // First requests pay for lazy initialisation on both sides: not measured.
-        let warm = self.burst(
-            &running.bases[0],
-            self.concurrency(),
-            2 * self.concurrency(),
-        );
+        let warm = self.burst(&running.base(0), self.concurrency(), 2 * self.concurrency());
         check(self.cancel())?;
         if warm.latencies.is_empty() {
             return Err(BenchError::Side {

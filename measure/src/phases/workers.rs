@@ -20,8 +20,8 @@ impl Setup<'_> {
             check(self.cancel())?;
             let running = self.start_answering(launch, instances)?;
             // Enough requests at once that every worker or instance answers some.
-            for base in &running.bases {
-                let _ = self.burst(base, instances, 4 * instances);
+            for index in 0..running.ports.len() {
+                let _ = self.burst(&running.base(index), instances, 4 * instances);
             }
             check(self.cancel())?;
             let reading = memory::read_groups(&running.groups());

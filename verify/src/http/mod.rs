@@ -27,9 +27,9 @@ use crate::{Progress, VerifyOptions};
 use requests::{Request, request_inputs, requests};
 
 /// How long the original may take to start answering (imports, model load).
-pub const START_LIMIT: Duration = Duration::from_secs(180);
+const START_LIMIT: Duration = Duration::from_secs(180);
 /// Longest wait for one answer.
-pub const REQUEST_LIMIT: Duration = Duration::from_secs(120);
+const REQUEST_LIMIT: Duration = Duration::from_secs(120);
 const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
 
 /// One request sent to both servers and what each answered.
