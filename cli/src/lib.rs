@@ -6,6 +6,7 @@
 pub mod analyze;
 #[cfg(feature = "runtime")]
 pub mod bench;
+pub mod bundle;
 #[cfg(feature = "runtime")]
 pub mod doctor;
 pub mod migrate;

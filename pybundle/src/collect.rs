@@ -1,0 +1,80 @@
+//! Runs `collect.py` with the service's interpreter: syntax, imports and the distributions
+//! they come from, as that environment has them installed.
+
+use crate::BundleError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SCRIPT: &str = include_str!("collect.py");
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Collected {
+    pub syntax: Vec<SyntaxError>,
+    pub imports: Vec<Import>,
+    /// Top-level module -> the distributions that install it.
+    pub modules: std::collections::BTreeMap<String, Vec<String>>,
+    pub unresolved: Vec<String>,
+    pub dists: Vec<Dist>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SyntaxError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Import {
+    pub module: String,
+    pub file: String,
+    pub line: u32,
+    pub guarded: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Dist {
+    pub name: String,
+    pub version: Option<String>,
+    pub location: Option<PathBuf>,
+    pub files: Vec<String>,
+    pub native: Vec<String>,
+    pub requires: Vec<String>,
+}
+
+pub(crate) fn collect(
+    python: &Path,
+    root: &Path,
+    files: &[String],
+    local: &[String],
+    guest_python: &str,
+) -> Result<Collected, BundleError> {
+    let request = serde_json::json!({
+        "root": root,
+        "files": files,
+        "local": local,
+        "guest_python": guest_python,
+    });
+    let fail = |detail: String| BundleError::Python {
+        python: python.to_path_buf(),
+        detail,
+    };
+    let out = Command::new(python)
+        .args(["-I", "-c", SCRIPT, &request.to_string()])
+        .output()
+        .map_err(|e| {
+            fail(format!(
+                "cannot run it to read the service's dependencies: {e}"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(fail(format!(
+            "reading the service's dependencies failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| fail(format!("its dependency report is not JSON: {e}")))
+}

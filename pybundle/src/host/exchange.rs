@@ -1,0 +1,107 @@
+//! The host side of `host.call`: the request a turn answers goes in, its reply comes out.
+
+use crate::protocol::{self, Ask};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use std::sync::{Arc, Mutex};
+use wasm_migrate_runtime::python::GuestHost;
+
+/// An HTTP request, as the host read it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub port: u16,
+    pub remote: String,
+}
+
+/// The app's answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// An answer from the host itself, as JSON.
+    pub fn error(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: serde_json::to_vec(&serde_json::json!({ "error": message })).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Exchange {
+    request: Option<Request>,
+    pub(crate) reply: Option<Reply>,
+    logs: String,
+}
+
+impl Exchange {
+    pub(crate) fn begin(&mut self, request: Request) {
+        self.request = Some(request);
+        self.reply = None;
+    }
+
+    pub(crate) fn take_logs(&mut self) -> String {
+        std::mem::take(&mut self.logs)
+    }
+
+    fn answer(&mut self, frame: &[u8]) -> Vec<u8> {
+        let ask = match protocol::parse(frame) {
+            Ok(ask) => ask,
+            Err(e) => return protocol::error(&e),
+        };
+        match ask {
+            Ask::Request => match &self.request {
+                Some(r) => protocol::answer(serde_json::json!({
+                    "method": r.method,
+                    "path": r.path,
+                    "query": r.query,
+                    "headers": r.headers,
+                    "body": STANDARD.encode(&r.body),
+                    "port": r.port,
+                    "remote": r.remote,
+                })),
+                None => protocol::error("no request is being answered"),
+            },
+            Ask::Respond {
+                status,
+                headers,
+                body,
+            } => match STANDARD.decode(body.as_bytes()) {
+                Ok(body) => {
+                    self.reply = Some(Reply {
+                        status,
+                        headers,
+                        body,
+                    });
+                    protocol::answer(serde_json::json!({ "ok": true }))
+                }
+                Err(e) => protocol::error(&format!("the body is not base64: {e}")),
+            },
+            Ask::Log { level, text } => {
+                self.logs.push_str(&format!("[guest {level}] {text}"));
+                if !self.logs.ends_with('\n') {
+                    self.logs.push('\n');
+                }
+                protocol::answer(serde_json::json!({ "ok": true }))
+            }
+        }
+    }
+}
+
+pub(crate) struct ExchangeHost(pub(crate) Arc<Mutex<Exchange>>);
+
+impl GuestHost for ExchangeHost {
+    fn call(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
+        self.0.lock().ok().map(|mut e| e.answer(frame))
+    }
+}

