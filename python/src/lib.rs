@@ -283,6 +283,12 @@ fn to_py_value<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<
     json_to_py(py, &text)
 }
 
+/// Whether the service's plan sends it down the Python-in-Wasm path (a bundle, not glue).
+fn is_wasi_python(service: &std::path::Path) -> bool {
+    wasm_migrate_plan::LoadedPlan::load(service)
+        .is_ok_and(|p| p.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython)
+}
+
 fn parse_target(target: Option<&str>) -> PyResult<Option<wasm_migrate_codegen::Target>> {
     target
         .map(|t| t.parse().map_err(WasmMigrateError::new_err))
@@ -291,7 +297,7 @@ fn parse_target(target: Option<&str>) -> PyResult<Option<wasm_migrate_codegen::T
 
 /// Writes the glue crate, deploy files and conversion script from SERVICE/wasm-migrate.yaml.
 #[pyfunction]
-#[pyo3(signature = (service, *, out = None, target = None, templates = None, force = false))]
+#[pyo3(signature = (service, *, out = None, target = None, templates = None, force = false, python = None))]
 fn generate<'py>(
     py: Python<'py>,
     service: PathBuf,
@@ -299,7 +305,27 @@ fn generate<'py>(
     target: Option<&str>,
     templates: Option<PathBuf>,
     force: bool,
+    python: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if is_wasi_python(&service) {
+        let written = py
+            .detach(|| {
+                let python = wasm_migrate_codegen::find_python(&service, python.as_deref());
+                let pythons = wasm_migrate_cli::bundle::pythons(&python);
+                let interpreter = wasm_migrate_pybundle::Interpreter::find(&pythons)?;
+                wasm_migrate_pybundle::write_bundle(
+                    &service,
+                    &wasm_migrate_pybundle::BundleOptions {
+                        out,
+                        force,
+                        python,
+                        interpreter,
+                    },
+                )
+            })
+            .map_err(error_message)?;
+        return to_py_value(py, &written);
+    }
     let options = wasm_migrate_codegen::GenerateOptions {
         out,
         target: parse_target(target)?,
@@ -361,7 +387,10 @@ fn verify_http<'py>(
         ..wasm_migrate_verify::VerifyOptions::new(service)
     };
     let report = py
-        .detach(|| wasm_migrate_verify::http::verify_http(&options, &|_| {}))
+        .detach(|| match is_wasi_python(&options.service) {
+            true => wasm_migrate_verify::http::verify_bundle(&options, &|_| {}),
+            false => wasm_migrate_verify::http::verify_http(&options, &|_| {}),
+        })
         .map_err(error_message)?;
     to_py_value(py, &report)
 }

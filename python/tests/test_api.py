@@ -256,3 +256,27 @@ def test_generate_names_the_plan_line_of_a_step_without_rust(samples, tmp_path):
     assert error.value.path.endswith("wasm-migrate.yaml")
     lines = pathlib.Path(plan_path).read_text().splitlines()
     assert "op: resize" in lines[error.value.line]  # the item's line, then its op on the next
+
+
+def test_generate_packages_a_wasi_python_service_and_names_what_stops_it(samples, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    service = tmp_path / "iris"
+    shutil.copytree(samples / "sklearn-service", service, ignore=shutil.ignore_patterns("model"))
+    subprocess.run([sys.executable, str(service / "make_model.py")], check=True, capture_output=True)
+    report = wasm_migrate.analyze(service)
+    assert report.recommendation["path"] == "wasi-python"
+    report.write_plan()
+
+    written = wasm_migrate.generate(service, python=sys.executable)
+    manifest = written["manifest"]
+    assert {d["name"].lower() for d in manifest["bundled"]} >= {"flask", "werkzeug"}
+    assert "scikit-learn" in {d["name"].lower() for d in manifest["provided"]}
+    assert (service / "migrated" / "wasm-migrate-bundle.json").is_file()
+    assert (service / "migrated" / "service" / "model" / "iris.joblib").is_file()
+
+    (service / "broken.py").write_text("def broken(:\n")
+    with pytest.raises(WasmMigrateError, match=r"broken\.py:1.*syntax error"):
+        wasm_migrate.generate(service, python=sys.executable, force=True)

@@ -143,11 +143,17 @@ def generate(
     target: Optional[RuntimeTarget] = None,
     templates: Optional[StrPath] = None,
     force: bool = False,
+    python: Optional[StrPath] = None,
 ) -> dict[str, Any]:
     """Write the Rust wasi-nn glue crate, deploy files and convert_model.py from SERVICE/wasm-migrate.yaml.
 
     Returns ``{"out", "files", "warnings", "manifest"}``. Raises WasmMigrateError with ``path``
-    and ``line`` of the plan step that has no Rust equivalent."""
+    and ``line`` of the plan step that has no Rust equivalent.
+
+    When the plan's ``target.path`` is ``wasi-python``, writes a bundle of the service's own
+    Python instead (packing what ``python``'s environment has installed) and returns
+    ``{"out", "manifest", "bytes"}``; a syntax error, a missing import or a native package
+    raises WasmMigrateError naming each."""
 
 def convert(
     service: StrPath,
@@ -171,7 +177,8 @@ def verify_http(
 ) -> dict[str, Any]:
     """``wasm-migrate verify --http``: the original started with its own server command and the
     module under ``serve``, the same requests to both; returns the report (``equivalent``,
-    ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``)."""
+    ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``).
+    For a wasi-python plan, ``glue`` is the bundle and it is served by the Python-in-Wasm host."""
 
 class BenchReport:
     """What ``bench`` measured (see docs/bench.md): both sides' figures, ratios, the

@@ -174,6 +174,37 @@ fn bundle_error(bundle: &Path, e: impl std::fmt::Display) -> VerifyError {
     }
 }
 
+/// More inputs like a documented JSON example: its non-integer numbers scaled, so the model
+/// sees other values of the same shape (integers may be ids or counts and are kept).
+fn json_variants(body: &str) -> Vec<(f64, String)> {
+    fn scale(value: &mut serde_json::Value, by: f64) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                let scaled = n.as_f64().unwrap_or_default() * by;
+                *value = serde_json::json!((scaled * 1e6).round() / 1e6);
+                true
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().fold(false, |any, v| scale(v, by) | any)
+            }
+            serde_json::Value::Object(map) => {
+                map.values_mut().fold(false, |any, v| scale(v, by) | any)
+            }
+            _ => false,
+        }
+    }
+    let Ok(parsed) = serde_json::from_str::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    [0.5, 0.8, 1.25]
+        .into_iter()
+        .filter_map(|by| {
+            let mut value = parsed.clone();
+            scale(&mut value, by).then(|| (by, value.to_string()))
+        })
+        .collect()
+}
+
 /// The documented examples and `--input` files on the entry route, then the routes' GETs and
 /// bad requests.
 fn bundle_requests(
@@ -214,6 +245,16 @@ fn bundle_requests(
             e.content_type.clone(),
             e.body.clone().into_bytes(),
         ));
+        for (scale, body) in json_variants(&e.body) {
+            out.push(request(
+                kind,
+                format!("{} {} ({}, numbers x{scale})", e.method, e.path, e.source),
+                &e.method,
+                &e.path,
+                e.content_type.clone(),
+                body.into_bytes(),
+            ));
+        }
     }
     for path in &options.inputs {
         let body = std::fs::read(path).map_err(io(path))?;
