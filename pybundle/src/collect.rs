@@ -10,11 +10,21 @@ const SCRIPT: &str = include_str!("collect.py");
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct Collected {
+    /// Set instead of the rest when the request itself was wrong.
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub served: Vec<String>,
+    #[serde(default)]
     pub syntax: Vec<SyntaxError>,
+    #[serde(default)]
     pub imports: Vec<Import>,
     /// Top-level module -> the distributions that install it.
+    #[serde(default)]
     pub modules: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     pub unresolved: Vec<String>,
+    #[serde(default)]
     pub dists: Vec<Dist>,
 }
 
@@ -44,17 +54,27 @@ pub(crate) struct Dist {
     pub requires: Vec<String>,
 }
 
+/// The app's module, where the server looks for it, and the names the service provides.
+pub(crate) struct AppModule<'a> {
+    pub module: &'a str,
+    /// Folders relative to the service root, first first (`""` is the root).
+    pub bases: Vec<String>,
+    pub local: Vec<String>,
+}
+
 pub(crate) fn collect(
     python: &Path,
     root: &Path,
     files: &[String],
-    local: &[String],
+    app: &AppModule<'_>,
     guest_python: &str,
 ) -> Result<Collected, BundleError> {
     let request = serde_json::json!({
         "root": root,
         "files": files,
-        "local": local,
+        "local": app.local,
+        "entry": app.module,
+        "bases": app.bases,
         "guest_python": guest_python,
     });
     let fail = |detail: String| BundleError::Python {
@@ -75,6 +95,10 @@ pub(crate) fn collect(
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| fail(format!("its dependency report is not JSON: {e}")))
+    let collected: Collected = serde_json::from_slice(&out.stdout)
+        .map_err(|e| fail(format!("its dependency report is not JSON: {e}")))?;
+    match collected.error {
+        Some(e) => Err(BundleError::NoApp(e)),
+        None => Ok(collected),
+    }
 }

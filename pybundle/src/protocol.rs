@@ -20,7 +20,34 @@ pub enum Ask {
         body: String,
     },
     /// A line for the host's log (an exception the app let escape).
-    Log { level: String, text: String },
+    Log {
+        level: String,
+        text: String,
+    },
+    /// wasi-nn through the host: a preloaded graph by name.
+    NnLoad {
+        name: String,
+    },
+    NnContext {
+        graph: usize,
+    },
+    NnSetInput {
+        context: usize,
+        index: u32,
+        /// `f16`, `f32`, `f64`, `u8`, `i32` or `i64`.
+        #[serde(rename = "type")]
+        ty: String,
+        dims: Vec<u32>,
+        /// Base64, little-endian.
+        data: String,
+    },
+    NnCompute {
+        context: usize,
+    },
+    NnGetOutput {
+        context: usize,
+        index: u32,
+    },
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,10 +1,11 @@
 //! `generate` for `target.path: wasi-python`: the bundle, written whole or not at all.
 
-use crate::collect::{Collected, collect};
+use crate::collect::{AppModule, Collected, collect};
 use crate::error::{BundleError, Problem};
 use crate::interpreter::{Interpreter, normalize};
 use crate::manifest::{
-    AppEntry, BundleManifest, BundledDist, InterpreterPin, MANIFEST_FILE, ProvidedDist, SCHEMA,
+    AppEntry, BundleManifest, BundledDist, BundledModel, InterpreterPin, MANIFEST_FILE,
+    ProvidedDist, SCHEMA,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -14,6 +15,7 @@ use wasm_migrate_plan::{LoadedPlan, MigrationPath, MigrationPlan, ServingKind};
 /// Where the bundle is seen inside the guest.
 pub const GUEST_ROOT: &str = "/bundle";
 const ENTRY_SOURCE: &str = include_str!("entry.py");
+const WASI_NN_SOURCE: &str = include_str!("wasi_nn.py");
 
 pub struct BundleOptions {
     /// Default `SERVICE/migrated`.
@@ -55,11 +57,16 @@ pub fn write_bundle(service: &Path, options: &BundleOptions) -> Result<Written, 
         .filter(|f| f.ends_with(".py"))
         .cloned()
         .collect();
+    let app_module = AppModule {
+        module: &app.module,
+        bases: vec![app_dir(&app), String::new()],
+        local: local_modules(&files, &app),
+    };
     let collected = collect(
         &options.python,
         service,
         &python_files,
-        &local_modules(&files, &app),
+        &app_module,
         &options.interpreter.python_version,
     )?;
     let resolved = resolve(&collected, &options.interpreter)?;
@@ -98,6 +105,8 @@ pub fn write_bundle(service: &Path, options: &BundleOptions) -> Result<Written, 
             .collect(),
         provided: resolved.provided,
         warnings: resolved.warnings,
+        served: collected.served.clone(),
+        models: wasi_nn_models(plan, &files),
         examples: crate::examples::find_examples(service, &files),
         files: files.len(),
         bytes,
@@ -110,6 +119,7 @@ pub fn write_bundle(service: &Path, options: &BundleOptions) -> Result<Written, 
         &format!("{}.py", crate::ENTRY_MODULE),
         ENTRY_SOURCE.as_bytes(),
     )?;
+    put("wasi_nn.py", WASI_NN_SOURCE.as_bytes())?;
     put(
         MANIFEST_FILE,
         &serde_json::to_vec_pretty(&manifest).expect("the manifest serialises"),
@@ -122,6 +132,34 @@ pub fn write_bundle(service: &Path, options: &BundleOptions) -> Result<Written, 
         manifest,
         bytes: total,
     })
+}
+
+/// The plan's model, when a wasi-nn backend loads it (ONNX, or OpenVINO IR with its weights):
+/// the host preloads it as `default` for the guest's `wasi_nn.load_by_name("default")`.
+fn wasi_nn_models(plan: &MigrationPlan, files: &[String]) -> Vec<BundledModel> {
+    let Some(artifact) = plan.model.as_ref().and_then(|m| m.artifact.clone()) else {
+        return Vec::new();
+    };
+    let in_bundle = |f: &str| files.iter().any(|x| x == f).then(|| format!("service/{f}"));
+    let (encoding, names) = if artifact.ends_with(".onnx") {
+        ("onnx", vec![artifact.clone()])
+    } else if let Some(stem) = artifact.strip_suffix(".xml") {
+        ("openvino", vec![artifact.clone(), format!("{stem}.bin")])
+    } else {
+        return Vec::new();
+    };
+    let Some(paths) = names
+        .iter()
+        .map(|n| in_bundle(n))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Vec::new();
+    };
+    vec![BundledModel {
+        name: "default".into(),
+        encoding: encoding.into(),
+        files: paths,
+    }]
 }
 
 /// `module:attr` from the plan's server (what production starts), else the Flask entry's
@@ -206,14 +244,22 @@ fn service_files(service: &Path, out: &Path) -> Result<Vec<String>, BundleError>
 
 /// Names the service imports from itself: its top-level modules and packages, and those of
 /// the app's directory.
-fn local_modules(files: &[String], app: &AppEntry) -> Vec<String> {
-    let app_dir = app
-        .workdir
+/// The app's folder relative to the service root (`""` for the root).
+fn app_dir(app: &AppEntry) -> String {
+    app.workdir
         .strip_prefix(&format!("{GUEST_ROOT}/service"))
         .unwrap_or("")
         .trim_matches('/')
-        .to_string();
-    let mut names = BTreeSet::new();
+        .to_string()
+}
+
+fn local_modules(files: &[String], app: &AppEntry) -> Vec<String> {
+    let app_dir = app_dir(app);
+    // The bundle's own modules, importable in the guest.
+    let mut names: BTreeSet<String> = ["wasi_nn", crate::ENTRY_MODULE]
+        .into_iter()
+        .map(String::from)
+        .collect();
     for file in files {
         for base in ["", app_dir.as_str()] {
             let rest = if base.is_empty() {
@@ -287,11 +333,28 @@ fn resolve(c: &Collected, interpreter: &Interpreter) -> Result<Resolved, BundleE
             });
         }
     }
-    let mut queue: Vec<(String, String)> = c
-        .modules
+    // A module imported only inside `try: ... except ImportError` is optional: the service
+    // runs without it (the sample's `onnxruntime`, used where `wasi_nn` is missing).
+    let required: BTreeSet<&str> = c
+        .imports
         .iter()
-        .flat_map(|(module, dists)| dists.iter().map(move |d| (d.clone(), module.clone())))
+        .filter(|i| !i.guarded)
+        .map(|i| i.module.as_str())
         .collect();
+    let mut queue: Vec<(String, String)> = Vec::new();
+    for (module, dists) in &c.modules {
+        let in_interpreter = dists
+            .iter()
+            .all(|d| interpreter.packages.contains_key(&normalize(d)));
+        if required.contains(module.as_str()) || in_interpreter {
+            queue.extend(dists.iter().map(|d| (d.clone(), module.clone())));
+        } else {
+            r.warnings.push(format!(
+                "`{module}` is imported only where its ImportError is handled; left out of the \
+                 bundle (the service runs without it there)"
+            ));
+        }
+    }
     let mut seen = BTreeSet::new();
     while let Some((name, imported_as)) = queue.pop() {
         let key = normalize(&name);

@@ -1,5 +1,6 @@
 //! The host side of `host.call`: the request a turn answers goes in, its reply comes out.
 
+use super::nn::NnBridge;
 use crate::protocol::{self, Ask};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -37,14 +38,23 @@ impl Reply {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Exchange {
     request: Option<Request>,
     pub(crate) reply: Option<Reply>,
     logs: String,
+    nn: NnBridge,
 }
 
 impl Exchange {
+    pub(crate) fn new(nn: NnBridge) -> Exchange {
+        Exchange {
+            request: None,
+            reply: None,
+            logs: String::new(),
+            nn,
+        }
+    }
+
     pub(crate) fn begin(&mut self, request: Request) {
         self.request = Some(request);
         self.reply = None;
@@ -94,7 +104,25 @@ impl Exchange {
                 }
                 protocol::answer(serde_json::json!({ "ok": true }))
             }
+            Ask::NnLoad { name } => nn_answer(self.nn.load(&name)),
+            Ask::NnContext { graph } => nn_answer(self.nn.context(graph)),
+            Ask::NnSetInput {
+                context,
+                index,
+                ty,
+                dims,
+                data,
+            } => nn_answer(self.nn.set_input(context, index, &ty, dims, &data)),
+            Ask::NnCompute { context } => nn_answer(self.nn.compute(context)),
+            Ask::NnGetOutput { context, index } => nn_answer(self.nn.get_output(context, index)),
         }
+    }
+}
+
+fn nn_answer(result: Result<serde_json::Value, String>) -> Vec<u8> {
+    match result {
+        Ok(fields) => protocol::answer(fields),
+        Err(e) => protocol::error(&e),
     }
 }
 

@@ -4,13 +4,16 @@
 
 mod exchange;
 mod http;
+mod nn;
 
 pub use exchange::{Reply, Request};
 pub use http::{ServeOptions, Served, serve};
+pub use wasmtime_wasi_nn::Graph;
 
 use crate::write::GUEST_ROOT;
 use crate::{BundleError, BundleManifest, ENTRY_MODULE, Interpreter};
 use exchange::Exchange;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +28,9 @@ pub struct HostOptions {
     pub max_memory: u64,
     /// Keep the guest's output in [`Warm`] for tests instead of passing it through.
     pub capture: bool,
+    /// Graphs the guest's `wasi_nn.load_by_name` reaches, by name, loaded on the host's
+    /// backends (`--nn-preload`, and `default` for the model the bundle names).
+    pub graphs: BTreeMap<String, wasmtime_wasi_nn::Graph>,
 }
 
 /// A bundle with its interpreter compiled: start as many [`Warm`] instances as needed.
@@ -34,6 +40,7 @@ pub struct BundleHost {
     engine: PythonEngine,
     pub module: PythonModule,
     stdlib: PathBuf,
+    graphs: Arc<BTreeMap<String, wasmtime_wasi_nn::Graph>>,
     options: HostOptions,
 }
 
@@ -71,6 +78,7 @@ impl BundleHost {
             .load(&options.interpreter.wasm)
             .map_err(|e| runtime_error(&options.interpreter.wasm, e))?;
         Ok(BundleHost {
+            graphs: Arc::new(options.graphs.clone()),
             manifest,
             bundle: bundle
                 .canonicalize()
@@ -85,7 +93,9 @@ impl BundleHost {
     /// A fresh interpreter with the app imported, ready for requests.
     pub fn start(&self, timeout: Duration) -> Result<Warm, BundleError> {
         let start = Instant::now();
-        let exchange = Arc::new(Mutex::new(Exchange::default()));
+        let exchange = Arc::new(Mutex::new(Exchange::new(nn::NnBridge::new(
+            self.graphs.clone(),
+        ))));
         let tmp = tempfile::Builder::new()
             .prefix("wasm-migrate-guest-tmp-")
             .tempdir()
@@ -225,4 +235,45 @@ impl Warm {
     pub fn memory_size(&self) -> usize {
         self.instance.memory_size()
     }
+}
+
+/// The graphs the guest's `wasi_nn` reaches: the bundle's own models (as the manifest names
+/// them) and `extra` preloads in WasmEdge's syntax (`NAME:ENCODING:TARGET:PATH[:PATH]`), each
+/// loaded on the backend `choice` gives its encoding.
+pub fn load_graphs(
+    bundle: &Path,
+    manifest: &BundleManifest,
+    extra: &[String],
+    choice: &wasm_migrate_runtime::BackendChoice,
+) -> Result<BTreeMap<String, wasmtime_wasi_nn::Graph>, BundleError> {
+    let mut specs: Vec<String> = manifest
+        .models
+        .iter()
+        .map(|m| {
+            let files: Vec<String> = m
+                .files
+                .iter()
+                .map(|f| bundle.join(f).display().to_string())
+                .collect();
+            format!("{}:{}:cpu:{}", m.name, m.encoding, files.join(":"))
+        })
+        .collect();
+    specs.extend(extra.iter().cloned());
+    let bad = |detail: String| BundleError::NotABundle {
+        path: bundle.to_path_buf(),
+        detail,
+    };
+    let preloads = specs
+        .iter()
+        .map(|s| {
+            s.parse::<wasm_migrate_runtime::Preload>()
+                .map_err(|e| bad(format!("--nn-preload {s}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let loaded =
+        wasm_migrate_runtime::Preloaded::load(&preloads, choice).map_err(|e| bad(e.to_string()))?;
+    Ok(loaded
+        .graphs()
+        .map(|(name, g)| (name.to_string(), g.graph.clone()))
+        .collect())
 }

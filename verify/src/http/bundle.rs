@@ -54,6 +54,15 @@ pub fn verify_bundle(
     let mut pythons = vec![python.clone()];
     pythons.extend(std::env::var_os("VIRTUAL_ENV").map(|v| PathBuf::from(v).join("bin/python")));
     let interpreter = Interpreter::find(&pythons).map_err(|e| bundle_error(&bundle, e))?;
+    let choice = wasm_migrate_runtime::BackendChoice {
+        onnx: *options
+            .backends
+            .first()
+            .unwrap_or(&wasm_migrate_runtime::BackendKind::Tract),
+        precision: options.precision,
+    };
+    let graphs = wasm_migrate_pybundle::host::load_graphs(&bundle, &manifest, &[], &choice)
+        .map_err(|e| bundle_error(&bundle, e))?;
     let host = BundleHost::open(
         &bundle,
         HostOptions {
@@ -61,6 +70,7 @@ pub fn verify_bundle(
             cache: wasm_migrate_runtime::cache::cache_dir(),
             max_memory: 2 << 30,
             capture: false,
+            graphs,
         },
     )
     .map_err(|e| bundle_error(&bundle, e))?;
