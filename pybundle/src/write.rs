@@ -234,7 +234,7 @@ fn service_files(service: &Path, out: &Path) -> Result<Vec<String>, BundleError>
                     || matches!(name.as_str(), "__pycache__" | "node_modules" | "target")
                     || path.join("pyvenv.cfg").is_file()
                     || path.join(MANIFEST_FILE).is_file()
-                    || path.join("wasm-migrate.json").is_file()
+                    || path.join("wasm-migrate-glue.json").is_file()
                     || out
                         .as_ref()
                         .is_some_and(|o| path.canonicalize().ok().as_ref() == Some(o));

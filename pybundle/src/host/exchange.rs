@@ -104,6 +104,7 @@ impl Exchange {
                 }
                 protocol::answer(serde_json::json!({ "ok": true }))
             }
+            Ask::ImageDecode { data } => nn_answer(decode_jpeg(&data)),
             Ask::NnLoad { name } => nn_answer(self.nn.load(&name)),
             Ask::NnContext { graph } => nn_answer(self.nn.context(graph)),
             Ask::NnSetInput {
@@ -117,6 +118,21 @@ impl Exchange {
             Ask::NnGetOutput { context, index } => nn_answer(self.nn.get_output(context, index)),
         }
     }
+}
+
+/// The JPEG as PIL's `Image.open(f).convert("RGB")` gives it (the preprocessing crate's
+/// decoder follows libjpeg-turbo's numerics).
+fn decode_jpeg(data: &str) -> Result<serde_json::Value, String> {
+    let bytes = STANDARD
+        .decode(data.as_bytes())
+        .map_err(|e| format!("the image is not base64: {e}"))?;
+    let image = wasm_migrate_preprocess::jpeg::decode_rgb(&bytes).map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({
+        "mode": "RGB",
+        "width": image.width,
+        "height": image.height,
+        "data": STANDARD.encode(&image.data),
+    }))
 }
 
 fn nn_answer(result: Result<serde_json::Value, String>) -> Vec<u8> {

@@ -34,13 +34,7 @@ pub fn verify_bundle(
         .clone()
         .unwrap_or_else(|| service.join("migrated"));
     let manifest = BundleManifest::load(&bundle).map_err(|e| bundle_error(&bundle, e))?;
-    let server = plan.service.server.clone().ok_or_else(|| {
-        VerifyError::Usage(
-            "the plan has no `service.server`: say how production starts the service \
-             (kind: gunicorn | uvicorn | flask, app: module:object, port)"
-                .into(),
-        )
-    })?;
+    let server = super::server_section(&plan)?;
     let tolerance = Tolerance {
         atol: options.atol.unwrap_or(plan.tolerances.atol),
         rtol: options.rtol.unwrap_or(plan.tolerances.rtol),

@@ -177,14 +177,19 @@ pub fn http_sections(
             glue.display()
         ))
     })?;
-    let server = plan.service.server.clone().ok_or_else(|| {
+    let server = server_section(plan)?;
+    Ok((http, server))
+}
+
+/// How production starts the service: the plan's `service.server`.
+fn server_section(plan: &MigrationPlan) -> Result<ServerPlan, VerifyError> {
+    plan.service.server.clone().ok_or_else(|| {
         VerifyError::Usage(
             "the plan has no `service.server`: say how production starts the service \
              (kind: gunicorn | uvicorn | flask, app: module:object, port)"
                 .into(),
         )
-    })?;
-    Ok((http, server))
+    })
 }
 
 /// The module's side: served in this process while the requests go out.
