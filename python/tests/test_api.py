@@ -277,6 +277,9 @@ def test_generate_packages_a_wasi_python_service_and_names_what_stops_it(samples
     assert (service / "migrated" / "wasm-migrate-bundle.json").is_file()
     assert (service / "migrated" / "service" / "model" / "iris.joblib").is_file()
 
+    # A module the app imports, with a syntax error.
     (service / "broken.py").write_text("def broken(:\n")
+    app = service / "app.py"
+    app.write_text("import broken\n" + app.read_text())
     with pytest.raises(WasmMigrateError, match=r"broken\.py:1.*syntax error"):
         wasm_migrate.generate(service, python=sys.executable, force=True)
