@@ -3,6 +3,7 @@
 
 pub use wasm_migrate_plan::http::*;
 pub use wasm_migrate_plan::plan::*;
+pub use wasm_migrate_plan::names::*;
 pub use wasm_migrate_plan::{LoadedPlan, PlanError, location_for};
 
 use crate::pipeline::Step;

@@ -3,8 +3,8 @@
 use crate::knowledge::MigrationPath;
 use crate::pipeline::{Framework, InputKind, Pipeline, ServingKind, Step, StepLibrary};
 use crate::plan::{
-    Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, PLAN_VERSION, ServicePlan, TargetPlan,
-    Tolerances, plan_step,
+    Dtype, Entrypoint, InputPlan, Layout, MigrationPlan, ModelPlan, NnBackend, PLAN_VERSION,
+    ServicePlan, TargetPlan, TargetRuntime, Tolerances, plan_step,
 };
 use crate::python::Value;
 use crate::report::Recommendation;
@@ -125,19 +125,19 @@ pub(crate) fn build_plan(
             shape,
             layout,
             dtype: match kind {
-                InputKind::Text => "i64".into(),
-                InputKind::Tabular => "f64".into(),
-                _ => "f32".into(),
+                InputKind::Text => Dtype::I64,
+                InputKind::Tabular => Dtype::F64,
+                _ => Dtype::F32,
             },
         }
     });
 
     let backend = model.and_then(|m| match m.framework {
         Framework::Sklearn => None,
-        Framework::Tflite => Some("tensorflowlite".to_string()),
+        Framework::Tflite => Some(NnBackend::Tensorflowlite),
         // OpenVINO reads IR converted from every other framework, and WasmEdge's ONNX backend
         // is a stub: OpenVINO is the backend that works on WasmEdge for all of them.
-        _ => Some("openvino".to_string()),
+        _ => Some(NnBackend::Openvino),
     });
 
     MigrationPlan {
@@ -149,7 +149,11 @@ pub(crate) fn build_plan(
                 file: e.location.file.clone(),
                 handler: e.handler.clone(),
                 route: e.path.clone(),
-                methods: e.methods.clone(),
+                methods: e
+                    .methods
+                    .iter()
+                    .filter_map(|m| m.to_ascii_uppercase().parse().ok())
+                    .collect(),
                 workdir: None,
             }),
             server: None,
@@ -166,7 +170,7 @@ pub(crate) fn build_plan(
         labels: pipeline.label_files.first().cloned(),
         target: TargetPlan {
             path: recommendation.path,
-            runtime: "wasmedge".into(),
+            runtime: TargetRuntime::Wasmedge,
             runtime_version: "0.14".into(),
             backend: if recommendation.path == MigrationPath::WasiNnGlue {
                 backend

@@ -1,18 +1,17 @@
 //! `wasm-migrate bench`: the original and the migrated module measured side by side.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_measure::{
-    self as measure, BenchError, BenchOptions, Budget, CostInputs, Progress,
-};
+use wasm_migrate_app::bench::BenchRequest;
+use wasm_migrate_app::{AppError, exit};
+use wasm_migrate_measure::{self as measure, BenchError, CostInputs};
+use wasm_migrate_plan::write_atomic;
 use wasm_migrate_runtime::BackendKind;
+
+use crate::progress::Terminal;
 
 /// Measure the original service and the migrated module side by side, on this machine: cold
 /// start, latency, memory per instance, density, size, and a cost model, next to the claims of
@@ -134,26 +133,25 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             bail!("{}: exists; pass --force to overwrite", path.display());
         }
     }
-    let options = options(&args)?;
-    let cancel = options.cancel.clone();
+    let request = request(&args)?;
     let registered = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
         .iter()
-        .map(|&signal| signal_hook::flag::register(signal, cancel.clone()))
+        .map(|&signal| signal_hook::flag::register(signal, request.cancel.clone()))
         .collect::<Result<Vec<_>, _>>()
         .context("cannot install the SIGINT/SIGTERM handlers")?;
-    let report = with_progress(|progress| measure::bench(&options, progress));
+    let report = wasm_migrate_app::bench::bench(&request, &Terminal::with_lines("bench"));
     for id in registered {
         signal_hook::low_level::unregister(id);
     }
     let report = match report {
         Ok(report) => report,
-        Err(BenchError::Interrupted) => {
+        Err(e @ AppError::Bench(BenchError::Interrupted)) => {
             eprintln!("bench: interrupted; every server it started has been stopped");
-            return Ok(130);
+            return Ok(e.exit_code());
         }
-        Err(e @ BenchError::Side { .. }) => {
+        Err(e @ AppError::Bench(BenchError::Side { .. })) => {
             eprintln!("error: {e}");
-            return Ok(1);
+            return Ok(e.exit_code());
         }
         Err(e) => return Err(e.into()),
     };
@@ -178,62 +176,41 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         }
         None => std::io::stdout().write_all(rendered(args.format).as_bytes())?,
     }
-    Ok(0)
+    Ok(exit::OK)
 }
 
-fn options(args: &BenchArgs) -> Result<BenchOptions> {
-    let mut budget = if args.quick {
-        Budget::quick()
-    } else {
-        Budget::standard()
-    };
-    if let Some(starts) = args.starts {
-        budget.starts = usize::from(starts);
-    }
-    if let Some(rounds) = args.rounds {
-        budget.rounds = usize::from(rounds);
-    }
-    if let Some(requests) = args.requests {
-        budget.requests = requests as usize;
-    }
-    if !args.instances.is_empty() {
-        budget.instances = args.instances.iter().map(|&n| usize::from(n)).collect();
-        budget.instances.sort_unstable();
-        budget.instances.dedup();
-    }
-    if let Some(limit) = args.burst_limit {
-        if !(limit > 0.0 && limit.is_finite()) {
-            bail!("--burst-limit {limit}: give a positive number of seconds");
-        }
-        budget.burst_limit = Duration::from_secs_f64(limit);
-    }
-    let cost = CostInputs {
-        target_rps: args.target_rps,
-        node_cores: args.node_cores,
-        node_memory_gib: args.node_memory_gib,
-    };
-    if !(cost.target_rps > 0.0 && cost.node_memory_gib > 0.0 && cost.node_cores > 0) {
-        bail!("--target-rps, --node-cores and --node-memory-gib must be positive");
-    }
+fn request(args: &BenchArgs) -> Result<BenchRequest> {
     let exe = std::env::current_exe().context("cannot find this program's path")?;
-    Ok(BenchOptions {
+    let request = BenchRequest {
         service: args.service.clone(),
         glue: args.glue.clone(),
         python: args.python.clone(),
         inputs: args.inputs.clone(),
         backend: args.backend,
+        quick: args.quick,
+        starts: args.starts.map(usize::from),
+        rounds: args.rounds.map(usize::from),
+        requests: args.requests.map(|n| n as usize),
+        instances: args.instances.iter().map(|&n| usize::from(n)).collect(),
+        burst_limit: args.burst_limit,
+        cost: CostInputs {
+            target_rps: args.target_rps,
+            node_cores: args.node_cores,
+            node_memory_gib: args.node_memory_gib,
+        },
+        wasmedge: !args.no_wasmedge,
         host: host_command(&exe),
         host_binary: Some(exe),
-        budget,
-        cost,
-        wasmedge: !args.no_wasmedge,
-        cancel: Arc::new(AtomicBool::new(false)),
-    })
+        cancel: Default::default(),
+    };
+    // Bad flags fail here, before anything is started.
+    request.options()?;
+    Ok(request)
 }
 
 /// The command that is `wasm-migrate`: this binary, or, inside Python (the package's console
 /// script runs the CLI in-process), that Python running the package.
-fn host_command(exe: &Path) -> Vec<String> {
+pub(crate) fn host_command(exe: &Path) -> Vec<String> {
     let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.starts_with("python") {
         return vec![
@@ -243,29 +220,4 @@ fn host_command(exe: &Path) -> Vec<String> {
         ];
     }
     vec![exe.display().to_string()]
-}
-
-/// A spinner on a terminal; elsewhere (CI logs) one line per phase.
-fn with_progress<T>(work: impl FnOnce(&dyn Fn(Progress)) -> T) -> T {
-    if std::io::stderr().is_terminal() {
-        let spinner = crate::progress::spinner("bench");
-        let phase = std::sync::Mutex::new(String::new());
-        let result = work(&|event| match event {
-            Progress::Phase(message) => {
-                spinner.set_message(message.clone());
-                *phase.lock().unwrap_or_else(|e| e.into_inner()) = message;
-            }
-            Progress::Step { done, total } => {
-                let phase = phase.lock().unwrap_or_else(|e| e.into_inner());
-                spinner.set_message(format!("{phase}: {done}/{total}"));
-            }
-        });
-        spinner.finish_and_clear();
-        return result;
-    }
-    work(&|event| {
-        if let Progress::Phase(message) = event {
-            eprintln!("bench: {message}");
-        }
-    })
 }

@@ -6,11 +6,14 @@
 pub mod analyze;
 #[cfg(feature = "runtime")]
 pub mod bench;
-pub mod bundle;
+mod bundle;
 #[cfg(feature = "runtime")]
 pub mod doctor;
+pub mod stages;
+#[cfg(feature = "runtime")]
 pub mod migrate;
-pub mod observe;
+#[cfg(feature = "runtime")]
+mod observe;
 mod progress;
 #[cfg(feature = "runtime")]
 pub mod run;
@@ -33,8 +36,10 @@ pub use wasm_migrate_analyzer::policy::exit;
     about = "Move Python inference services off Linux containers onto WebAssembly runtimes (WasmEdge, wasi-nn)",
     long_about = "Move Python inference services (PyTorch, TensorFlow/Keras, ONNX Runtime, Hugging Face) \
 off Linux containers onto WebAssembly runtimes such as WasmEdge, and prove the result gives the same answers.\n\n\
-Start with `wasm-migrate analyze ./service`: it reports what cannot run under WASI, finds the model, \
-the preprocessing chain and the serving layer, and recommends a migration path.",
+Start with `wasm-migrate migrate ./service`: it analyzes, generates, converts, builds and verifies \
+in one go, reusing what is up to date, and stops with the next step where a person must decide. \
+`wasm-migrate analyze ./service` alone reports what cannot run under WASI, finds the model, the \
+preprocessing chain and the serving layer, and recommends a migration path.",
     after_help = "Exit codes of analyze: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O error, 3 partial \
 analysis; each command's --help gives its own.\n\
 Colours follow NO_COLOR and CLICOLOR_FORCE; --color overrides both."
@@ -51,11 +56,13 @@ enum Command {
     CheckPlan(analyze::CheckPlanArgs),
     /// List the code rules (built in, plus --rules DIR) with their category and targets.
     Rules(analyze::RulesArgs),
-    Generate(migrate::GenerateArgs),
-    Convert(migrate::ConvertArgs),
-    Build(migrate::BuildArgs),
-    Inspect(migrate::InspectArgs),
-    Package(migrate::PackageArgs),
+    #[cfg(feature = "runtime")]
+    Migrate(migrate::MigrateArgs),
+    Generate(stages::GenerateArgs),
+    Convert(stages::ConvertArgs),
+    Build(stages::BuildArgs),
+    Inspect(stages::InspectArgs),
+    Package(stages::PackageArgs),
     #[cfg(feature = "runtime")]
     Run(run::RunArgs),
     #[cfg(feature = "runtime")]
@@ -75,7 +82,7 @@ enum Command {
 
 /// The commands that need the embedded runtime.
 #[cfg(not(feature = "runtime"))]
-const RUNTIME_COMMANDS: [&str; 5] = ["run", "serve", "doctor", "verify", "bench"];
+const RUNTIME_COMMANDS: [&str; 6] = ["migrate", "run", "serve", "doctor", "verify", "bench"];
 
 #[cfg(not(feature = "runtime"))]
 fn without_runtime(args: &[OsString]) -> anyhow::Result<u8> {
@@ -115,11 +122,13 @@ where
         Command::Analyze(args) => analyze::run(args),
         Command::CheckPlan(args) => analyze::check_plan(args),
         Command::Rules(args) => analyze::list_rules(args),
-        Command::Generate(args) => migrate::generate(args),
-        Command::Convert(args) => migrate::convert(args),
-        Command::Build(args) => migrate::build(args),
-        Command::Inspect(args) => migrate::inspect(args),
-        Command::Package(args) => migrate::package(args),
+        #[cfg(feature = "runtime")]
+        Command::Migrate(args) => migrate::run(args),
+        Command::Generate(args) => stages::generate(args),
+        Command::Convert(args) => stages::convert(args),
+        Command::Build(args) => stages::build(args),
+        Command::Inspect(args) => stages::inspect(args),
+        Command::Package(args) => stages::package(args),
         #[cfg(feature = "runtime")]
         Command::Run(args) => run::run(args),
         #[cfg(feature = "runtime")]

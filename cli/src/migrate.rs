@@ -1,341 +1,112 @@
-//! `generate`, `convert`, `build` and `inspect`: from the plan to a checked module.
+//! `wasm-migrate migrate`: the whole migration in one command.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use wasm_migrate_codegen::{self as codegen, GenerateOptions, Target};
+use wasm_migrate_app::migrate::{self as app_migrate, MigrateOptions, MigrationReport};
+use wasm_migrate_plan::write_atomic;
+use wasm_migrate_runtime::BackendKind;
+
+use crate::progress::Terminal;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub enum MigrateFormat {
+    /// One line per stage, the verdict, and the next step when it stopped.
     Text,
+    /// The whole report (schema wasm-migrate.migrate/1): stages, verdict, plan, verify's
+    /// reports, bench's when asked.
     Json,
+    /// One self-contained page; give --output to write it to a file.
+    Html,
 }
 
-/// Write a Rust wasi-nn glue crate, its deploy files and a model conversion script from the plan
-/// (or, when the plan's target.path is wasi-python, a bundle of the service's own Python).
+/// Migrate a service in one command: analyze it (when it has no plan), generate, convert,
+/// build, then verify the module against the original, tensor by tensor and over HTTP.
+///
+/// What is up to date is reused: a second run redoes only the stages whose input changed
+/// (the plan, the generated code). Where a person must decide, it stops and says the exact
+/// next step (which plan line to write, which package to install). It works for both paths:
+/// Rust wasi-nn glue and a wasi-python bundle, as the plan's target.path says.
 #[derive(Args)]
-#[command(
-    after_long_help = "Reads SERVICE/wasm-migrate.yaml (write it with `wasm-migrate analyze SERVICE --write-plan`).\n\n\
-Examples:\n  wasm-migrate generate ./service                       # -> ./service/migrated\n  \
-wasm-migrate generate ./service --out ./glue --target wasmtime\n  \
-wasm-migrate generate ./service --templates ./my-templates --force\n\n\
-Then: `wasm-migrate convert ./service`, `wasm-migrate build ./service/migrated`.\n\n\
-When the plan's target.path is wasi-python, the output is a bundle instead: the service's files, \
-the pure-Python packages it imports that wasi-python lacks (from --python's environment), a WSGI \
-entry and wasm-migrate-bundle.json. A syntax error, an import nothing provides or a native \
-package wasi-python does not carry stops it here, each named. Then: `wasm-migrate serve \
-./service/migrated`, `wasm-migrate verify ./service`.\n\n\
-Exit codes: 0 written, 2 the plan cannot be generated (the error names the plan line)."
-)]
-pub struct GenerateArgs {
-    /// The service directory holding wasm-migrate.yaml.
+#[command(after_long_help = "Examples:\n  \
+wasm-migrate migrate samples/onnxruntime-service\n  \
+wasm-migrate migrate ./service --python ./service/.venv/bin/python --format html --output migration.html\n  \
+wasm-migrate migrate ./service --bench --format json > migration.json\n\n\
+The service's Python: --python, else the service's .venv / venv / env, else a venv made from its \
+requirements.txt in the cache (the first run installs it; later runs reuse it), else \
+$VIRTUAL_ENV, else python3. The model runs on the fastest backend this machine has (OpenVINO, \
+ONNX Runtime, else tract, which is built in); --backend picks one.\n\n\
+Exit codes: 0 the migrated service is verified equivalent; 1 it differs (the report says where); \
+2 the migration stopped before a comparison (the report says the next step) or a flag is wrong.")]
+pub struct MigrateArgs {
+    /// The service directory.
     pub service: PathBuf,
-    /// Where to write the crate (default: SERVICE/migrated).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The runtime the module is for: wasmedge@0.14 (f32 tensors only; the containerd shim's),
-    /// wasmedge@0.15 or wasmtime. Default: the plan's target.
-    #[arg(long, value_name = "RUNTIME")]
-    pub target: Option<Target>,
-    /// A directory of templates replacing the built-in ones by relative name
-    /// (glue/main.rs.tera, deploy/kubernetes.yaml.tera, ...).
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
-    /// Replace an existing output directory (its model/ and target/ are kept), and feed
-    /// tensor types the target may misread.
-    #[arg(long)]
-    pub force: bool,
-    /// The service's interpreter, whose installed packages a wasi-python bundle packs
-    /// (default: SERVICE/.venv, venv or env, $VIRTUAL_ENV, python3).
+    /// The service's interpreter (with its frameworks installed).
     #[arg(long)]
     pub python: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-}
-
-pub fn generate(args: GenerateArgs) -> Result<u8> {
-    let loaded = wasm_migrate_plan::LoadedPlan::load(&args.service)?;
-    if loaded.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython {
-        return crate::bundle::generate(crate::bundle::BundleRequest {
-            service: &args.service,
-            out: args.out,
-            python: args.python.as_deref(),
-            force: args.force,
-            format: args.format,
-        });
-    }
-    let generated = codegen::generate(
-        &args.service,
-        &GenerateOptions {
-            out: args.out,
-            target: args.target,
-            templates: args.templates,
-            force: args.force,
-        },
-    )?;
-    match args.format {
-        OutputFormat::Json => {
-            let mut value = serde_json::to_value(&generated)?;
-            value["schema"] = "wasm-migrate.generate/1".into();
-            println!("{}", serde_json::to_string_pretty(&value)?);
-        }
-        OutputFormat::Text => {
-            for warning in &generated.warnings {
-                eprintln!("warning: {warning}");
-            }
-            println!(
-                "wrote {} ({} files, {} glue for {})",
-                generated.out.display(),
-                generated.files.len(),
-                generated.manifest.kind,
-                generated.manifest.target.name()
-            );
-            println!("next: wasm-migrate convert {}", args.service.display());
-            println!("      wasm-migrate build {}", generated.out.display());
-        }
-    }
-    Ok(0)
-}
-
-/// Convert the service's model for wasi-nn (ONNX, OpenVINO IR, TorchScript / TFLite) with its own Python.
-#[derive(Args)]
-#[command(
-    after_long_help = "Runs the convert_model.py that `generate` wrote, with the service's interpreter \
-(--python, else SERVICE/.venv or venv, else $VIRTUAL_ENV, else python3). Weights stay f32; \
-the files, their tensors and precision are recorded in the plan's `converted` section.\n\n\
-Then the original is called on three inputs and on bad requests (with its own test client) to \
-record its HTTP API in the plan's `http` section and in OUT/assets/api.json, which the module's \
-server mode (`--serve`, `wasm-migrate serve`) answers from: the route and request field, the \
-health route, the response body rebuilt from the model's output, and the answers to a missing \
-field, an undecodable input, an unknown path and a wrong method. Rebuild the module afterwards.\n\n\
-Examples:\n  wasm-migrate convert ./service\n  wasm-migrate convert ./service --python ~/envs/svc/bin/python\n\n\
-Exit codes: 0 converted, 2 the conversion failed (the Python traceback's last frames are shown)."
-)]
-pub struct ConvertArgs {
-    pub service: PathBuf,
-    /// The generated crate (default: SERVICE/migrated).
+    /// The backend the module's model runs on: tract, openvino or onnxruntime.
+    #[arg(long, value_parser = |s: &str| s.parse::<BackendKind>())]
+    pub backend: Option<BackendKind>,
+    /// Inputs to compare on (files or folders); default: photographs or texts made with the
+    /// service's Python.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// How many inputs to make when none are given.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub count: usize,
+    /// Also measure both sides (`bench --quick`) and put the article's claims in the report.
     #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The Python interpreter with the service's frameworks installed.
+    pub bench: bool,
+    /// Redo every stage, even those whose output is up to date.
     #[arg(long)]
-    pub python: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-    /// Do not call the original to record its HTTP API (the plan's `http` section).
-    #[arg(long)]
-    pub no_api: bool,
-}
-
-pub fn convert(args: ConvertArgs) -> Result<u8> {
-    let spinner = crate::progress::spinner("converting the model with the service's Python");
-    let converted = codegen::convert(&args.service, args.out.as_deref(), args.python.as_deref());
-    spinner.finish_and_clear();
-    let converted = converted?;
-    #[cfg(feature = "runtime")]
-    let api = match args.no_api {
-        true => None,
-        false => Some(crate::observe::record_api(
-            &args.service,
-            args.out.as_deref(),
-            args.python.as_deref(),
-        )?),
-    };
-    #[cfg(not(feature = "runtime"))]
-    let api: Option<crate::observe::Recorded> = None;
-    match args.format {
-        OutputFormat::Json => {
-            let mut value = serde_json::to_value(&converted)?;
-            if let Some(api) = &api {
-                value["http"] = serde_json::to_value(api)?;
-            }
-            println!("{}", serde_json::to_string_pretty(&value)?)
-        }
-        OutputFormat::Text => {
-            for artifact in &converted.artifacts {
-                let shapes: Vec<String> = artifact
-                    .inputs
-                    .iter()
-                    .map(|t| format!("{} {:?} {}", t.name, t.shape, t.dtype))
-                    .collect();
-                println!(
-                    "{:<12} {} (weights {}) inputs: {}",
-                    artifact.format,
-                    artifact.files.join(" + "),
-                    artifact.weights,
-                    shapes.join(", ")
-                );
-            }
-            if let Some(api) = &api {
-                api.print();
-            }
-            println!(
-                "recorded in {}",
-                args.service.join("wasm-migrate.yaml").display()
-            );
-        }
-    }
-    Ok(0)
-}
-
-/// Build a glue crate to wasm32-wasip1, check its imports against the target runtime, stamp it.
-#[derive(Args)]
-#[command(
-    after_long_help = "Runs `cargo build --release --target wasm32-wasip1`, then checks that the module \
-imports only wasi_snapshot_preview1 and wasi_ephemeral_nn, embeds a `wasm-migrate` custom section \
-(tool version, plan hash, target, tensor types) and writes DIR/app.wasm.\n\n\
-Examples:\n  wasm-migrate build ./service/migrated\n  wasm-migrate build ./glue --format json\n\n\
-Exit codes: 0 built and compatible, 2 build failed or the module imports what the target lacks."
-)]
-pub struct BuildArgs {
-    pub dir: PathBuf,
-    /// Check against this runtime instead of the one the crate was generated for.
-    #[arg(long, value_name = "RUNTIME")]
-    pub target: Option<Target>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-}
-
-pub fn build(args: BuildArgs) -> Result<u8> {
-    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.dir) {
-        return crate::bundle::build(&args.dir, args.format);
-    }
-    let built = codegen::build(&args.dir, args.target)?;
-    match args.format {
-        OutputFormat::Json => {
-            let mut value = serde_json::to_value(&built)?;
-            value["schema"] = "wasm-migrate.build/1".into();
-            println!("{}", serde_json::to_string_pretty(&value)?);
-        }
-        OutputFormat::Text => {
-            println!(
-                "built {} ({:.2} MB) for {}",
-                built.module.display(),
-                built.size as f64 / 1e6,
-                built.target.name()
-            );
-            print_verdicts(&built.inspection);
-        }
-    }
-    Ok(0)
-}
-
-/// Show a module's imports, exports, custom sections and which runtimes can run it.
-#[derive(Args)]
-#[command(
-    after_long_help = "Examples:\n  wasm-migrate inspect app.wasm\n  wasm-migrate inspect app.wasm --format json | jq .verdicts\n\n\
-Exit codes: 0 read (whatever the verdicts), 2 not a readable core module."
-)]
-pub struct InspectArgs {
-    pub module: PathBuf,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
-}
-
-pub fn inspect(args: InspectArgs) -> Result<u8> {
-    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.module) {
-        return crate::bundle::inspect(&args.module, args.format);
-    }
-    let inspection = codegen::module::inspect_file(&args.module)?;
-    match args.format {
-        OutputFormat::Json => {
-            let mut value = serde_json::to_value(&inspection)?;
-            value["schema"] = "wasm-migrate.inspect/1".into();
-            println!("{}", serde_json::to_string_pretty(&value)?);
-        }
-        OutputFormat::Text => {
-            println!("{} ({} bytes)", args.module.display(), inspection.size);
-            println!("imports:");
-            for import in &inspection.imports {
-                println!("  {}::{} ({})", import.module, import.name, import.kind);
-            }
-            println!("exports: {}", inspection.exports.join(", "));
-            println!("custom sections: {}", inspection.custom_sections.join(", "));
-            if let Some(stamp) = &inspection.stamp {
-                println!(
-                    "built by {} {} for {}, plan {}, input types {}",
-                    stamp.tool,
-                    stamp.tool_version,
-                    stamp.target,
-                    stamp
-                        .plan_sha256
-                        .as_deref()
-                        .map_or("(none)", |h| &h[..16.min(h.len())]),
-                    stamp.input_types.join(", ")
-                );
-            }
-            print_verdicts(&inspection);
-        }
-    }
-    Ok(0)
-}
-
-fn print_verdicts(inspection: &codegen::module::Inspection) {
-    for verdict in &inspection.verdicts {
-        println!(
-            "{:<16} {}",
-            verdict.runtime,
-            if verdict.compatible {
-                "compatible"
-            } else {
-                "NOT compatible"
-            }
-        );
-        for reason in &verdict.reasons {
-            println!("                 - {reason}");
-        }
-    }
-}
-
-/// Package a built module as an OCI image layout archive (platform wasi/wasm), without Docker.
-#[derive(Args)]
-#[command(
-    after_long_help = "Writes an `oci-archive` holding DIR/app.wasm as /app.wasm: platform wasi/wasm, \
-entrypoint /app.wasm, annotation module.wasm.image/variant=compat-smart.\n\n\
-Examples:\n  wasm-migrate package --oci ./service/migrated\n  \
-skopeo copy oci-archive:./service/migrated/app.oci.tar docker://registry.example.com/svc:0.1.0\n\n\
-Exit codes: 0 written, 2 no built module or the archive exists (use --force)."
-)]
-pub struct PackageArgs {
-    /// The built glue crate (holding app.wasm), or a .wasm file.
-    pub dir: PathBuf,
-    /// Write an OCI image layout archive (the only packaging so far).
-    #[arg(long, required = true)]
-    pub oci: bool,
-    /// The archive to write (default: DIR/app.oci.tar).
-    #[arg(long)]
+    pub fresh: bool,
+    #[arg(long, value_enum, default_value_t = MigrateFormat::Text)]
+    pub format: MigrateFormat,
+    /// Write the report here (atomically) instead of to stdout.
+    #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The image reference recorded in the archive.
-    #[arg(long, default_value = "latest")]
-    pub tag: String,
-    /// Replace an existing archive.
+    /// Overwrite --output.
     #[arg(long)]
     pub force: bool,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
 }
 
-pub fn package(args: PackageArgs) -> Result<u8> {
-    let module = if args.dir.is_dir() {
-        args.dir.join("app.wasm")
-    } else {
-        args.dir.clone()
-    };
-    let out = args.output.clone().unwrap_or_else(|| {
-        module
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join("app.oci.tar")
-    });
-    let packaged = codegen::package_oci(&module, &out, &args.tag, args.force)?;
-    match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&packaged)?),
-        OutputFormat::Text => println!(
-            "wrote {} ({} bytes, manifest {})",
-            packaged.archive.display(),
-            packaged.size,
-            packaged.manifest_digest
-        ),
+pub fn run(args: MigrateArgs) -> Result<u8> {
+    if let Some(path) = &args.output
+        && path.exists()
+        && !args.force
+    {
+        anyhow::bail!("{}: exists; pass --force to overwrite", path.display());
     }
-    Ok(0)
+    let exe = std::env::current_exe()?;
+    let options = MigrateOptions {
+        python: args.python,
+        backend: args.backend,
+        inputs: args.inputs,
+        count: args.count,
+        bench: args.bench,
+        fresh: args.fresh,
+        host: crate::bench::host_command(&exe),
+        host_binary: Some(exe),
+        ..MigrateOptions::new(args.service)
+    };
+    let report = app_migrate::migrate(&options, &Terminal::with_lines("migrate"))?;
+    let text = render(&report, args.format)?;
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, text.as_bytes(), args.force)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(report.exit_code())
+}
+
+fn render(report: &MigrationReport, format: MigrateFormat) -> Result<String> {
+    Ok(match format {
+        MigrateFormat::Text => app_migrate::render::text(report),
+        MigrateFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+        MigrateFormat::Html => app_migrate::render::html(report),
+    })
 }

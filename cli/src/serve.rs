@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use wasm_migrate_runtime::{BackendKind, Ending, ServeConfig, ServeControl, Stdio};
+use wasm_migrate_app::run::{RunOptions, env_pairs, parse_size, prepare};
+use wasm_migrate_app::{Artifact, Progress, Silent};
+use wasm_migrate_runtime::{BackendKind, Ending, ReadyLine, ServeConfig, ServeControl, Stdio};
 
-use crate::run::{RunArgs, RunFormat, note, parse_size};
+use crate::progress::{Terminal, note};
 
 /// Serve the migrated module's HTTP API (the module built with `--serve` support by
 /// `wasm-migrate build`) in the embedded runtime.
@@ -87,18 +89,7 @@ pub struct ServeArgs {
     pub ready_json: bool,
 }
 
-/// What `--ready-json` prints.
-#[derive(serde::Serialize)]
-struct ReadyLine {
-    event: &'static str,
-    address: String,
-    instances: u16,
-    module_load_ms: f64,
-    model_load_ms: f64,
-    ready_ms: f64,
-}
-
-fn seconds(flag: &str, value: f64) -> Result<Duration> {
+pub(crate) fn seconds(flag: &str, value: f64) -> Result<Duration> {
     if !(value > 0.0 && value.is_finite()) {
         bail!("--{flag} {value}: give a positive number of seconds");
     }
@@ -106,29 +97,30 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
 }
 
 pub fn run(args: ServeArgs) -> Result<u8> {
-    if wasm_migrate_pybundle::BundleManifest::is_bundle(&args.module) {
+    if Artifact::of(&args.module) == Artifact::Bundle {
         return crate::bundle::serve(&args);
     }
     let started = std::time::Instant::now();
     let request_timeout = seconds("request-timeout", args.request_timeout)?;
     let io_timeout = seconds("io-timeout", args.io_timeout)?;
-    let run_args = RunArgs {
-        module: args.module.clone(),
+    let options = RunOptions {
         args: vec!["--serve".into()],
         dirs: args.dirs.clone(),
         preloads: args.preloads.clone(),
-        env: args.env.clone(),
+        env: env_pairs(&args.env)?,
         backend: args.backend,
-        precision: Default::default(),
         // Loading the model, before the first accept; each request then has its own limit.
-        timeout: 600.0,
+        timeout: Some(Duration::from_secs(600)),
         max_memory: args.max_memory,
-        fuel: None,
-        no_cache: args.no_cache,
-        format: RunFormat::Text,
-        quiet: args.quiet,
+        cache: !args.no_cache,
+        ..RunOptions::new(args.module.clone())
     };
-    let mut prepared = crate::run::prepare(&run_args, args.quiet, Stdio::Inherit)?;
+    let terminal = Terminal::new(args.quiet);
+    let progress: &dyn Progress = match args.quiet {
+        true => &Silent,
+        false => &terminal,
+    };
+    let mut prepared = prepare(&options, Stdio::Inherit, progress)?;
     let control = ServeControl::bind(
         SocketAddr::new(args.host, args.port),
         Some(io_timeout),
@@ -150,7 +142,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     };
     stop_on_signals(&control)?;
     let ready = ReadyLine {
-        event: "serving",
+        event: ReadyLine::EVENT.into(),
         address: address.to_string(),
         instances: args.instances,
         module_load_ms: prepared.module.load_time.as_secs_f64() * 1e3,

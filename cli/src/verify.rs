@@ -5,9 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use wasm_migrate_analyzer::error::write_atomic;
-use wasm_migrate_runtime::{BackendKind, Precision};
-use wasm_migrate_verify::{self as verify, Progress, Tolerance, Verdict, VerifyOptions};
+use wasm_migrate_app::verify::{self as app_verify, Comparison, Verified};
+use wasm_migrate_plan::write_atomic;
+use wasm_migrate_runtime::Precision;
+use wasm_migrate_verify::{self as verify, Tolerance, VerifyOptions};
+
+use crate::progress::Terminal;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum VerifyFormat {
@@ -128,26 +131,6 @@ fn parse_override(s: &str) -> Result<(String, Tolerance), String> {
     Ok((name.to_string(), Tolerance { atol, rtol }))
 }
 
-/// Backend names as `--backend` takes them (`all`: every backend available here), in order.
-pub fn backends(names: &[String]) -> Result<Vec<BackendKind>> {
-    let mut out = Vec::new();
-    for name in names {
-        if name.eq_ignore_ascii_case("all") {
-            for b in BackendKind::ALL {
-                if wasm_migrate_runtime::nn::status(b).available && !out.contains(&b) {
-                    out.push(b);
-                }
-            }
-            continue;
-        }
-        let b: BackendKind = name.parse().map_err(anyhow::Error::msg)?;
-        if !out.contains(&b) {
-            out.push(b);
-        }
-    }
-    Ok(out)
-}
-
 pub fn run(args: VerifyArgs) -> Result<u8> {
     if let Some(path) = &args.output
         && path.exists()
@@ -155,10 +138,16 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
     {
         anyhow::bail!("{}: exists; pass --force to overwrite", path.display());
     }
+    let comparison = Comparison::for_service(&args.service, args.http);
+    if comparison.over_http() && args.format == VerifyFormat::Html {
+        anyhow::bail!(
+            "verify over HTTP reports as text or json; --format html is for the tensor comparison"
+        );
+    }
     let options = VerifyOptions {
         glue: args.glue,
         python: args.python,
-        backends: backends(&args.backends)?,
+        backends: app_verify::backends(&args.backends)?,
         precision: args.precision,
         inputs: args.inputs,
         count: args.count,
@@ -174,87 +163,38 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         model: args.model,
         ..VerifyOptions::new(args.service)
     };
-    // A wasi-python bundle runs the service's own Python: there are no glue tensors to
-    // compare, so it is verified over HTTP.
-    let bundle = wasm_migrate_plan::LoadedPlan::load(&options.service)
-        .is_ok_and(|p| p.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython);
-    if args.http || bundle {
-        return run_http(
-            &options,
-            args.format,
-            args.output.as_deref(),
-            args.force,
-            bundle,
-        );
-    }
-    let spinner = crate::progress::spinner("verifying");
-    let report = verify::verify(&options, &|event| match event {
-        Progress::Phase(message) => {
-            spinner.set_message(message);
-        }
-        Progress::Step { done, total } => {
-            spinner.set_message(format!("{done}/{total}"));
-        }
-    });
-    spinner.finish_and_clear();
-    let report = report?;
-    let text = match args.format {
-        VerifyFormat::Text => verify::render::text(&report),
-        VerifyFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        VerifyFormat::Html => verify::render::html(&report),
-    };
+    let verified = app_verify::verify(&options, comparison, &Terminal::default())?;
+    let text = render(&verified, args.format)?;
     match &args.output {
         Some(path) => {
             // Checked before the run too, so a long verify is not lost to an existing file.
             write_atomic(path, text.as_bytes(), args.force)?;
-            eprintln!("wrote {} ({})", path.display(), report.summary);
-        }
-        None => {
-            std::io::stdout().write_all(text.as_bytes())?;
-        }
-    }
-    Ok(match report.verdict {
-        Verdict::Equivalent => 0,
-        Verdict::Differ => 1,
-    })
-}
-
-fn run_http(
-    options: &VerifyOptions,
-    format: VerifyFormat,
-    output: Option<&std::path::Path>,
-    force: bool,
-    bundle: bool,
-) -> Result<u8> {
-    if format == VerifyFormat::Html {
-        anyhow::bail!("--http reports as text or json; --format html is for the tensor comparison");
-    }
-    let spinner = crate::progress::spinner("verifying over HTTP");
-    let progress = |event| match event {
-        Progress::Phase(message) => spinner.set_message(message),
-        Progress::Step { done, total } => spinner.set_message(format!("request {done}/{total}")),
-    };
-    let report = match bundle {
-        true => verify::http::verify_bundle(options, &progress),
-        false => verify::http::verify_http(options, &progress),
-    };
-    spinner.finish_and_clear();
-    let report = report?;
-    let text = match format {
-        VerifyFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        _ => verify::render::http_text(&report),
-    };
-    match output {
-        Some(path) => {
-            write_atomic(path, text.as_bytes(), force)?;
-            eprintln!(
-                "wrote {} ({} of {} agree)",
-                path.display(),
-                report.agreed,
-                report.exchanges.len()
-            );
+            eprintln!("wrote {} ({})", path.display(), summary(&verified));
         }
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
-    Ok(if report.equivalent { 0 } else { 1 })
+    Ok(verified.exit_code())
+}
+
+fn render(verified: &Verified, format: VerifyFormat) -> Result<String> {
+    Ok(match (verified, format) {
+        (_, VerifyFormat::Json) => serde_json::to_string_pretty(verified)? + "\n",
+        (Verified::Tensors(report), VerifyFormat::Text) => verify::render::text(report),
+        (Verified::Tensors(report), VerifyFormat::Html) => verify::render::html(report),
+        (Verified::Http(report), VerifyFormat::Text) => verify::render::http_text(report),
+        (Verified::Http(_), VerifyFormat::Html) => anyhow::bail!(
+            "verify over HTTP reports as text or json; --format html is for the tensor comparison"
+        ),
+    })
+}
+
+fn summary(verified: &Verified) -> String {
+    match verified {
+        Verified::Tensors(report) => report.summary.clone(),
+        Verified::Http(report) => format!(
+            "{} of {} agree",
+            report.agreed,
+            report.exchanges.len()
+        ),
+    }
 }

@@ -2,7 +2,8 @@
 //! section (observed by `convert` from the original), else from the entry point alone.
 
 use wasm_migrate_plan::{
-    DEFAULT_MAX_BODY_BYTES, HttpPlan, HttpRequestShape, HttpRoute, InputKind, MigrationPlan,
+    DEFAULT_MAX_BODY_BYTES, HttpMethod, HttpPlan, HttpRequestShape, HttpRoute, InputKind,
+    MigrationPlan, RequestKind,
 };
 
 /// The API the module serves.
@@ -12,26 +13,26 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
     }
     let entry = plan.service.entrypoint.as_ref();
     let method = entry
-        .and_then(|e| e.methods.first().cloned())
-        .unwrap_or_else(|| "POST".into());
+        .and_then(|e| e.methods.first().copied())
+        .unwrap_or(HttpMethod::Post);
     let path = entry
         .and_then(|e| e.route.clone())
         .unwrap_or_else(|| "/predict".into());
     let request = match plan.input.as_ref().map(|i| i.kind) {
         Some(InputKind::Text) => HttpRequestShape {
-            kind: "json".into(),
+            kind: RequestKind::Json,
             field: Some("text".into()),
             raw_fallback: false,
         },
         // The first file in the form: the field name is not known until `convert` sees the
         // original answer.
         Some(InputKind::Image) => HttpRequestShape {
-            kind: "multipart".into(),
+            kind: RequestKind::Multipart,
             field: None,
             raw_fallback: false,
         },
         _ => HttpRequestShape {
-            kind: "raw".into(),
+            kind: RequestKind::Raw,
             field: None,
             raw_fallback: false,
         },
@@ -65,12 +66,12 @@ pub fn curl_example(api: &HttpPlan, port: u16) -> String {
     };
     let url = format!("http://localhost:{port}{}", route.path);
     let field = route.request.field.as_deref().unwrap_or("file");
-    match route.request.kind.as_str() {
-        "json" => format!(
+    match route.request.kind {
+        RequestKind::Json => format!(
             "curl -H 'content-type: application/json' -d '{{\"{field}\": \"great service\"}}' {url}"
         ),
-        "multipart" => format!("curl -F {field}=@photo.jpg {url}"),
-        _ => format!("curl --data-binary @photo.jpg {url}"),
+        RequestKind::Multipart => format!("curl -F {field}=@photo.jpg {url}"),
+        RequestKind::Raw => format!("curl --data-binary @photo.jpg {url}"),
     }
 }
 
@@ -80,10 +81,10 @@ pub fn route_line(api: &HttpPlan) -> String {
         .routes
         .iter()
         .map(|r| {
-            let how = match (r.request.kind.as_str(), &r.request.field) {
-                ("multipart", Some(f)) => format!("form field `{f}`"),
-                ("multipart", None) => "a file in a form".to_string(),
-                ("json", Some(f)) => format!("JSON key `{f}`"),
+            let how = match (r.request.kind, &r.request.field) {
+                (RequestKind::Multipart, Some(f)) => format!("form field `{f}`"),
+                (RequestKind::Multipart, None) => "a file in a form".to_string(),
+                (RequestKind::Json, Some(f)) => format!("JSON key `{f}`"),
                 _ => "the body".to_string(),
             };
             format!("`{} {}` with {how}", r.method, r.path)

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasm_migrate_plan::{Framework, InputKind};
+use wasm_migrate_plan::{Dtype, Framework, InputKind, NnBackend, TargetRuntime};
 use wasm_migrate_plan::{LoadedPlan, MigrationPlan};
 
 use crate::error::{CodegenError, io};
@@ -32,20 +32,24 @@ impl Target {
     }
 
     /// Input tensor types the runtime decodes the way the wasi-nn spec numbers them.
-    pub fn legal_input_types(self) -> &'static [&'static str] {
+    pub fn legal_input_types(self) -> &'static [Dtype] {
         match self {
             // WasmEdge <= 0.14.1 numbers TensorType differently: only f32 agrees (PR #4069).
-            Target::WasmEdge014 => &["f32"],
-            Target::WasmEdge015 | Target::Wasmtime => &["f16", "f32", "f64", "u8", "i32", "i64"],
+            Target::WasmEdge014 => &[Dtype::F32],
+            Target::WasmEdge015 | Target::Wasmtime => &[
+                Dtype::F16,
+                Dtype::F32,
+                Dtype::F64,
+                Dtype::U8,
+                Dtype::I32,
+                Dtype::I64,
+            ],
         }
     }
 
     pub fn from_plan(plan: &MigrationPlan) -> Target {
-        match (
-            plan.target.runtime.as_str(),
-            plan.target.runtime_version.as_str(),
-        ) {
-            ("wasmtime", _) => Target::Wasmtime,
+        match (plan.target.runtime, plan.target.runtime_version.as_str()) {
+            (TargetRuntime::Wasmtime, _) => Target::Wasmtime,
             (_, v) if v.starts_with("0.14") || v.starts_with("0.13") => Target::WasmEdge014,
             _ => Target::WasmEdge015,
         }
@@ -267,7 +271,7 @@ fn render_crate(
         )));
     }
     let input = plan.input.as_ref();
-    let dtype = input.map(|i| normalise_dtype(&i.dtype)).unwrap_or("f32");
+    let dtype = input.map_or(Dtype::F32, |i| i.dtype);
     if !target.legal_input_types().contains(&dtype) && !options.force {
         return Err(unsupported(format!(
             "input.dtype `{dtype}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi shim) \
@@ -332,11 +336,7 @@ fn render_crate(
 
     let crate_name = crate_name(&plan.service.name);
     let model_name = "model".to_string();
-    let backend = plan
-        .target
-        .backend
-        .clone()
-        .unwrap_or_else(|| "openvino".into());
+    let backend = plan.target.backend.unwrap_or(NnBackend::Openvino);
     let plan_sha256 = hex(&Sha256::digest(plan_text.as_bytes()));
     let manifest = GlueManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -420,11 +420,8 @@ fn render_crate(
     context.insert("route_line", &crate::api::route_line(&api));
     // `wasm-migrate bench` records a measured figure here; until then the manifest says it guesses.
     context.insert("memory_request", &Option::<String>::None);
-    let plugin_backend = match backend.as_str() {
-        "onnx" => "openvino",
-        other => other,
-    };
-    context.insert("backend", plugin_backend);
+    let plugin_backend = backend.wasmedge_plugin();
+    context.insert("backend", plugin_backend.as_str());
     let (preload, preload_in_pod) = preload_lines(plugin_backend, &model_name);
     context.insert("preload", &preload);
     context.insert("preload_in_pod", &preload_in_pod);
@@ -651,26 +648,14 @@ fn read_labels(path: &Path) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn normalise_dtype(dtype: &str) -> &str {
-    match dtype {
-        "float32" | "f32" => "f32",
-        "float16" | "f16" => "f16",
-        "float64" | "f64" => "f64",
-        "uint8" | "u8" => "u8",
-        "int32" | "i32" => "i32",
-        "int64" | "i64" => "i64",
-        other => other,
-    }
-}
-
 /// The `--nn-preload` line for local runs and the one for the pod (model mounted at /model).
-fn preload_lines(backend: &str, name: &str) -> (String, String) {
+fn preload_lines(backend: NnBackend, name: &str) -> (String, String) {
     match backend {
-        "pytorch" => (
+        NnBackend::Pytorch => (
             format!("{name}:pytorch:cpu:model/model.pt"),
             format!("{name}:pytorch:cpu:/model/model.pt"),
         ),
-        "tensorflowlite" => (
+        NnBackend::Tensorflowlite => (
             format!("{name}:tensorflowlite:cpu:model/model.tflite"),
             format!("{name}:tensorflowlite:cpu:/model/model.tflite"),
         ),

@@ -156,15 +156,12 @@ impl Running {
 
     /// The `--ready-json` line `wasm-migrate serve` prints once it is serving (its watcher
     /// thread may print it just after the first answer: waited for up to `wait`).
-    pub fn ready_line(&self, wait: Duration) -> Option<serde_json::Value> {
+    pub fn ready_line(&self, wait: Duration) -> Option<wasm_migrate_runtime::ReadyLine> {
         let log = self.logs.first()?;
         let started = Instant::now();
         loop {
             let text = std::fs::read_to_string(log).unwrap_or_default();
-            let line = text
-                .lines()
-                .filter(|l| l.starts_with("{\"event\":\"serving\""))
-                .find_map(|l| serde_json::from_str(l).ok());
+            let line = wasm_migrate_runtime::ReadyLine::find(&text);
             if line.is_some() || started.elapsed() >= wait {
                 return line;
             }
@@ -204,7 +201,7 @@ impl Launch for OriginalLaunch {
 
     fn describe(&self, instances: usize) -> Vec<String> {
         let mut server = self.server.clone();
-        if server.kind != "flask" {
+        if !server.kind.one_process_per_instance() {
             server.workers = instances.max(1) as u32;
         }
         server_command(&server, &self.python, self.server.port).unwrap_or_default()
@@ -214,7 +211,7 @@ impl Launch for OriginalLaunch {
     /// `instances` processes, as one would scale it.
     fn start(&self, instances: usize, log_dir: &Path) -> Result<Running, BenchError> {
         let mut running = Running::new(ORIGINAL);
-        let processes = if self.server.kind == "flask" {
+        let processes = if self.server.kind.one_process_per_instance() {
             instances
         } else {
             1

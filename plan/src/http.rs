@@ -4,13 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::{HttpMethod, RequestKind, ServerKind};
+
 /// How production starts the service, from its Dockerfile/Procfile/README command, else the
 /// framework's usual server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerPlan {
     /// `gunicorn`, `uvicorn`, `flask` (its own server, threaded) or `torchserve`.
-    pub kind: String,
+    pub kind: ServerKind,
     /// The application: `module:object`, or `module:factory()` for an application factory.
     pub app: String,
     /// Worker processes (gunicorn `-w`, uvicorn `--workers`).
@@ -73,7 +75,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpRoute {
-    pub method: String,
+    pub method: HttpMethod,
     pub path: String,
     pub request: HttpRequestShape,
     /// The response body rebuilt from the model's output: JSON with placeholders
@@ -95,7 +97,7 @@ pub struct HttpRoute {
 #[serde(deny_unknown_fields)]
 pub struct HttpRequestShape {
     /// `multipart` (a form upload), `json` (a JSON object) or `raw` (the body itself).
-    pub kind: String,
+    pub kind: RequestKind,
     /// The form field, or the JSON key holding the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -108,7 +110,7 @@ pub struct HttpRequestShape {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpFixedRoute {
-    pub method: String,
+    pub method: HttpMethod,
     pub path: String,
     pub answer: HttpAnswer,
 }

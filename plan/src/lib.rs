@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod kinds;
 pub mod loaded;
+pub mod names;
 pub mod plan;
 pub mod value;
 
@@ -21,5 +22,9 @@ pub use error::PlanError;
 pub use http::*;
 pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};
 pub use loaded::{LoadedPlan, location_for, resolve, write_atomic};
+pub use names::{
+    Dtype, HttpMethod, ModelFormat, NnBackend, RequestKind, ServerKind, TargetRuntime,
+    TolerancePreset,
+};
 pub use plan::*;
 pub use value::Value;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::PlanError;
 use crate::http::{HttpPlan, ServerPlan};
 use crate::kinds::{Framework, InputKind, MigrationPath, ServingKind, StepLibrary};
+use crate::names::{Dtype, HttpMethod, ModelFormat, NnBackend, TargetRuntime, TolerancePreset};
 use crate::value::Value;
 
 pub const PLAN_FILE_NAME: &str = "wasm-migrate.yaml";
@@ -53,11 +54,11 @@ pub struct ConvertedModel {
 #[serde(deny_unknown_fields)]
 pub struct ConvertedArtifact {
     /// `onnx`, `openvino`, `torchscript` or `tflite`.
-    pub format: String,
+    pub format: ModelFormat,
     /// Relative to the generated crate.
     pub files: Vec<String>,
     /// `f32` unless a smaller precision was asked for.
-    pub weights: String,
+    pub weights: Dtype,
     #[serde(default)]
     pub inputs: Vec<TensorInfo>,
     #[serde(default)]
@@ -94,7 +95,7 @@ pub struct Entrypoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub methods: Vec<String>,
+    pub methods: Vec<HttpMethod>,
     /// The directory production runs the service from, relative to the service root, when
     /// it is not the root (a Dockerfile's `WORKDIR` holding `COPY backend/ .`): relative
     /// paths in the service resolve from there, and `convert` and `verify` start there.
@@ -131,7 +132,7 @@ pub struct InputPlan {
     pub shape: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
-    pub dtype: String,
+    pub dtype: Dtype,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,11 +151,11 @@ pub struct PlanStep {
 pub struct TargetPlan {
     pub path: MigrationPath,
     /// `wasmedge` or `wasmtime`.
-    pub runtime: String,
+    pub runtime: TargetRuntime,
     pub runtime_version: String,
     /// The wasi-nn backend: `openvino`, `onnx`, `pytorch`, `tensorflowlite`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend: Option<String>,
+    pub backend: Option<NnBackend>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,7 +163,7 @@ pub struct TargetPlan {
 pub struct Tolerances {
     /// `float32` (torch.testing defaults), `cross-backend` (different kernels, same precision)
     /// or `custom` (the atol / rtol below are used as written).
-    pub preset: String,
+    pub preset: TolerancePreset,
     pub atol: f64,
     pub rtol: f64,
     /// Per-output tolerances by output name or index, over the preset (`verify --tolerance`
@@ -183,7 +184,7 @@ impl Tolerances {
     /// cross-backend preset is looser than torch's same-kernel float32 defaults.
     pub fn cross_backend() -> Self {
         Tolerances {
-            preset: "cross-backend".into(),
+            preset: TolerancePreset::CrossBackend,
             atol: 1e-4,
             rtol: 1e-3,
             outputs: BTreeMap::new(),
@@ -191,18 +192,6 @@ impl Tolerances {
     }
 }
 
-const RUNTIMES: &[&str] = &["wasmedge", "wasmtime"];
-const BACKENDS: &[&str] = &[
-    "openvino",
-    "onnx",
-    "pytorch",
-    "tensorflowlite",
-    "tract",
-    "ggml",
-];
-const PRESETS: &[&str] = &["float32", "cross-backend", "bf16", "custom"];
-const DTYPES: &[&str] = &["f32", "f16", "bf16", "f64", "u8", "i32", "i64"];
-const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 impl MigrationPlan {
     /// Writes the plan as commented YAML.
@@ -323,37 +312,6 @@ impl MigrationPlan {
                 ),
             ));
         }
-        if !RUNTIMES.contains(&self.target.runtime.as_str()) {
-            return Err(invalid(
-                "runtime",
-                format!(
-                    "target.runtime `{}` is not one of {}",
-                    self.target.runtime,
-                    RUNTIMES.join(", ")
-                ),
-            ));
-        }
-        if let Some(backend) = &self.target.backend
-            && !BACKENDS.contains(&backend.as_str())
-        {
-            return Err(invalid(
-                "backend",
-                format!(
-                    "target.backend `{backend}` is not one of {}",
-                    BACKENDS.join(", ")
-                ),
-            ));
-        }
-        if !PRESETS.contains(&self.tolerances.preset.as_str()) {
-            return Err(invalid(
-                "preset",
-                format!(
-                    "tolerances.preset `{}` is not one of {}",
-                    self.tolerances.preset,
-                    PRESETS.join(", ")
-                ),
-            ));
-        }
         let per_output = self
             .tolerances
             .outputs
@@ -382,43 +340,17 @@ impl MigrationPlan {
                 format!("input.shape {shape:?} has a dimension <= 0"),
             ));
         }
-        if let Some(input) = &self.input {
-            if !DTYPES.contains(&input.dtype.as_str()) {
-                return Err(invalid(
-                    "dtype",
-                    format!(
-                        "input.dtype `{}` is not one of {}",
-                        input.dtype,
-                        DTYPES.join(", ")
-                    ),
-                ));
-            }
-            if let (Some(shape), Some(layout)) = (&input.shape, input.layout)
-                && shape.len() != 4
-            {
-                return Err(invalid(
-                    "layout",
-                    format!("input.layout {layout:?} needs a 4-dimensional shape, got {shape:?}"),
-                ));
-            }
+        if let Some(input) = &self.input
+            && let (Some(shape), Some(layout)) = (&input.shape, input.layout)
+            && shape.len() != 4
+        {
+            return Err(invalid(
+                "layout",
+                format!("input.layout {layout:?} needs a 4-dimensional shape, got {shape:?}"),
+            ));
         }
         if self.service.name.trim().is_empty() {
             return Err(invalid("name", "service.name is empty".to_string()));
-        }
-        if let Some(entry) = &self.service.entrypoint
-            && let Some(bad) = entry
-                .methods
-                .iter()
-                .find(|m| !HTTP_METHODS.contains(&m.as_str()))
-        {
-            return Err(invalid_value(
-                "methods",
-                bad,
-                format!(
-                    "`{bad}` is not an HTTP method ({})",
-                    HTTP_METHODS.join(", ")
-                ),
-            ));
         }
         if self.target.path == MigrationPath::WasiNnGlue && self.model.is_none() {
             return Err(invalid(

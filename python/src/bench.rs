@@ -2,11 +2,10 @@
 //! HTML page in Jupyter.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use pyo3::prelude::*;
-use wasm_migrate_measure::{self as measure, BenchOptions, Budget, CostInputs};
+use wasm_migrate_app::bench::BenchRequest;
+use wasm_migrate_measure::{self as measure, CostInputs};
 
 use crate::{error_message, to_py_value};
 
@@ -72,7 +71,7 @@ impl BenchReport {
 }
 
 /// The host that serves the module: this Python running the package's CLI.
-fn host(py: Python<'_>) -> PyResult<(Vec<String>, Option<PathBuf>)> {
+pub(crate) fn host(py: Python<'_>) -> PyResult<(Vec<String>, Option<PathBuf>)> {
     let sys = py.import("sys")?;
     let executable: String = sys.getattr("executable")?.extract()?;
     let native: Option<PathBuf> = py
@@ -86,64 +85,58 @@ fn host(py: Python<'_>) -> PyResult<(Vec<String>, Option<PathBuf>)> {
     ))
 }
 
-/// `wasm-migrate bench`: see `wasm_migrate.bench` for the arguments.
-#[pyfunction]
-#[pyo3(signature = (service, *, glue = None, python = None, backend = None, inputs = Vec::new(),
-    quick = false, starts = None, rounds = None, requests = None, instances = None,
-    target_rps = 500.0, node_cores = 4, node_memory_gib = 16.0, wasmedge = true))]
-#[allow(clippy::too_many_arguments)]
-pub fn bench(
-    py: Python<'_>,
-    service: PathBuf,
+/// `bench`'s keyword arguments, as the Python wrapper (`wasm_migrate.bench`) passes them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct BenchKwargs {
     glue: Option<PathBuf>,
     python: Option<PathBuf>,
-    backend: Option<&str>,
+    backend: Option<String>,
     inputs: Vec<PathBuf>,
     quick: bool,
     starts: Option<usize>,
     rounds: Option<usize>,
     requests: Option<usize>,
-    instances: Option<Vec<usize>>,
+    instances: Vec<usize>,
     target_rps: f64,
     node_cores: u32,
     node_memory_gib: f64,
     wasmedge: bool,
-) -> PyResult<BenchReport> {
-    let mut budget = if quick {
-        Budget::quick()
-    } else {
-        Budget::standard()
-    };
-    budget.starts = starts.unwrap_or(budget.starts).max(1);
-    budget.rounds = rounds.unwrap_or(budget.rounds).max(1);
-    budget.requests = requests.unwrap_or(budget.requests).max(1);
-    if let Some(instances) = instances.filter(|i| !i.is_empty()) {
-        budget.instances = instances;
-    }
-    let backend = backend
-        .map(str::parse::<wasm_migrate_runtime::BackendKind>)
-        .transpose()
-        .map_err(error_message)?;
+}
+
+/// `wasm-migrate bench`: see `wasm_migrate.bench` for the arguments.
+#[pyfunction]
+pub fn bench(py: Python<'_>, service: PathBuf, options: BenchKwargs) -> PyResult<BenchReport> {
     let (host, host_binary) = host(py)?;
-    let options = BenchOptions {
+    let request = BenchRequest {
         service,
-        glue,
-        python,
-        inputs,
-        backend,
+        glue: options.glue,
+        python: options.python,
+        inputs: options.inputs,
+        backend: options
+            .backend
+            .as_deref()
+            .map(str::parse::<wasm_migrate_runtime::BackendKind>)
+            .transpose()
+            .map_err(error_message)?,
+        quick: options.quick,
+        starts: options.starts,
+        rounds: options.rounds,
+        requests: options.requests,
+        instances: options.instances,
+        burst_limit: None,
+        cost: CostInputs {
+            target_rps: options.target_rps,
+            node_cores: options.node_cores,
+            node_memory_gib: options.node_memory_gib,
+        },
+        wasmedge: options.wasmedge,
         host,
         host_binary,
-        budget,
-        cost: CostInputs {
-            target_rps,
-            node_cores,
-            node_memory_gib,
-        },
-        wasmedge,
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: Default::default(),
     };
     let report = py
-        .detach(|| measure::bench(&options, &|_| {}))
+        .detach(|| wasm_migrate_app::bench::bench(&request, &wasm_migrate_app::Silent))
         .map_err(error_message)?;
     Ok(BenchReport { inner: report })
 }

@@ -2,6 +2,7 @@
 //! makes; the Python package (`wasm_migrate/`) re-exports it with docstrings and stubs.
 
 mod bench;
+mod migrate;
 
 use std::path::PathBuf;
 
@@ -14,6 +15,9 @@ use wasm_migrate_analyzer::policy::exit;
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{AnalyzeError, Options};
 use wasm_migrate_analyzer::{FailOn, Target};
+use wasm_migrate_app::verify::Verified;
+use wasm_migrate_app::{self as app, AppError, Silent};
+use wasm_migrate_runtime::Stdio;
 
 create_exception!(
     _native,
@@ -283,19 +287,22 @@ fn to_py_value<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<
     json_to_py(py, &text)
 }
 
-/// Whether the service's plan sends it down the Python-in-Wasm path (a bundle, not glue).
-fn is_wasi_python(service: &std::path::Path) -> bool {
-    wasm_migrate_plan::LoadedPlan::load(service)
-        .is_ok_and(|p| p.plan.target.path == wasm_migrate_plan::MigrationPath::WasiPython)
-}
-
 fn parse_target(target: Option<&str>) -> PyResult<Option<wasm_migrate_codegen::Target>> {
     target
         .map(|t| t.parse().map_err(WasmMigrateError::new_err))
         .transpose()
 }
 
-/// Writes the glue crate, deploy files and conversion script from SERVICE/wasm-migrate.yaml.
+/// Raises the command layer's error: a codegen error keeps its path and line.
+fn app_err(py: Python<'_>, err: AppError) -> PyErr {
+    match err {
+        AppError::Codegen(e) => codegen_err(py, e),
+        other => error_message(other),
+    }
+}
+
+/// Writes the glue crate, deploy files and conversion script from SERVICE/wasm-migrate.yaml
+/// (or, for a wasi-python plan, a bundle of the service's own Python).
 #[pyfunction]
 #[pyo3(signature = (service, *, out = None, target = None, templates = None, force = false, python = None))]
 fn generate<'py>(
@@ -307,34 +314,17 @@ fn generate<'py>(
     force: bool,
     python: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if is_wasi_python(&service) {
-        let written = py
-            .detach(|| {
-                let python = wasm_migrate_codegen::find_python(&service, python.as_deref());
-                let pythons = wasm_migrate_cli::bundle::pythons(&python);
-                let interpreter = wasm_migrate_pybundle::Interpreter::find(&pythons)?;
-                wasm_migrate_pybundle::write_bundle(
-                    &service,
-                    &wasm_migrate_pybundle::BundleOptions {
-                        out,
-                        force,
-                        python,
-                        interpreter,
-                    },
-                )
-            })
-            .map_err(error_message)?;
-        return to_py_value(py, &written);
-    }
-    let options = wasm_migrate_codegen::GenerateOptions {
+    let options = app::generate::GenerateOptions {
+        service,
         out,
         target: parse_target(target)?,
         templates,
         force,
+        python,
     };
     let generated = py
-        .detach(|| wasm_migrate_codegen::generate(&service, &options))
-        .map_err(|e| codegen_err(py, e))?;
+        .detach(|| app::generate::generate(&options, &Silent))
+        .map_err(|e| app_err(py, e))?;
     to_py_value(py, &generated)
 }
 
@@ -349,19 +339,16 @@ fn convert<'py>(
     python: Option<PathBuf>,
     record_api: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let options = app::convert::ConvertOptions {
+        service,
+        out,
+        python,
+        record_api,
+    };
     let converted = py
-        .detach(|| wasm_migrate_codegen::convert(&service, out.as_deref(), python.as_deref()))
-        .map_err(|e| codegen_err(py, e))?;
-    let mut value = serde_json::to_value(&converted).map_err(error_message)?;
-    if record_api {
-        let recorded = py
-            .detach(|| {
-                wasm_migrate_cli::observe::record_api(&service, out.as_deref(), python.as_deref())
-            })
-            .map_err(|e| error_message(format!("{e:#}")))?;
-        value["http"] = serde_json::to_value(&recorded).map_err(error_message)?;
-    }
-    to_py_value(py, &value)
+        .detach(|| app::convert::convert(&options, &Silent))
+        .map_err(|e| app_err(py, e))?;
+    to_py_value(py, &converted)
 }
 
 /// `wasm-migrate verify --http`: the original under its own server and the module under
@@ -380,38 +367,39 @@ fn verify_http<'py>(
     let options = wasm_migrate_verify::VerifyOptions {
         glue,
         python,
-        backends: wasm_migrate_cli::verify::backends(&[backend.to_string()])
-            .map_err(|e| error_message(format!("{e:#}")))?,
+        backends: app::verify::backends(&[backend.to_string()]).map_err(error_message)?,
         inputs,
         count,
         ..wasm_migrate_verify::VerifyOptions::new(service)
     };
-    let report = py
-        .detach(|| match is_wasi_python(&options.service) {
-            true => wasm_migrate_verify::http::verify_bundle(&options, &|_| {}),
-            false => wasm_migrate_verify::http::verify_http(&options, &|_| {}),
-        })
+    let comparison = app::verify::Comparison::for_service(&options.service, true);
+    let verified = py
+        .detach(|| app::verify::verify(&options, comparison, &Silent))
         .map_err(error_message)?;
-    to_py_value(py, &report)
+    to_py_value(py, &verified)
 }
 
-/// Builds a glue crate for wasm32-wasip1, checks and stamps the module (DIR/app.wasm).
+/// Builds a glue crate for wasm32-wasip1, checks and stamps the module (DIR/app.wasm); for a
+/// wasi-python bundle, compiles its interpreter and imports the app once.
 #[pyfunction]
 #[pyo3(signature = (dir, *, target = None))]
 fn build<'py>(py: Python<'py>, dir: PathBuf, target: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-    let target = parse_target(target)?;
+    let options = app::build::BuildOptions {
+        dir,
+        target: parse_target(target)?,
+    };
     let built = py
-        .detach(|| wasm_migrate_codegen::build(&dir, target))
-        .map_err(|e| codegen_err(py, e))?;
+        .detach(|| app::build::build(&options, &Silent))
+        .map_err(|e| app_err(py, e))?;
     to_py_value(py, &built)
 }
 
-/// A module's imports, exports, custom sections and a verdict per runtime.
+/// A module's imports, exports, custom sections and a verdict per runtime (or a bundle's
+/// manifest and where it runs).
 #[pyfunction]
 fn inspect<'py>(py: Python<'py>, module: PathBuf) -> PyResult<Bound<'py, PyAny>> {
-    let inspection =
-        wasm_migrate_codegen::module::inspect_file(&module).map_err(|e| codegen_err(py, e))?;
-    to_py_value(py, &inspection)
+    let inspected = app::inspect::inspect(&module).map_err(|e| app_err(py, e))?;
+    to_py_value(py, &inspected)
 }
 
 fn error_message(err: impl std::fmt::Display) -> PyErr {
@@ -450,24 +438,22 @@ fn run<'py>(py: Python<'py>, module: PathBuf, options: RunKwargs) -> PyResult<Bo
         fuel,
         cache,
     } = options;
-    let run_args = wasm_migrate_cli::run::RunArgs {
+    let options = app::run::RunOptions {
         module,
         args,
         dirs,
         preloads: nn_preload,
-        env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        env: env.into_iter().collect(),
         backend: backend.parse().map_err(error_message)?,
         precision: precision.parse().map_err(error_message)?,
-        timeout,
-        max_memory: wasm_migrate_cli::run::parse_size(&max_memory).map_err(error_message)?,
+        timeout: app::run::timeout_from_seconds(timeout).map_err(error_message)?,
+        max_memory: app::run::parse_size(&max_memory).map_err(error_message)?,
         fuel,
-        no_cache: !cache,
-        format: wasm_migrate_cli::run::RunFormat::Json,
-        quiet: true,
+        cache,
     };
     let report = py
-        .detach(|| wasm_migrate_cli::run::run_captured(&run_args))
-        .map_err(|e| error_message(format!("{e:#}")))?;
+        .detach(|| app::run::run(&options, Stdio::Capture, &Silent))
+        .map_err(error_message)?;
     to_py_value(py, &report)
 }
 
@@ -479,10 +465,11 @@ fn doctor<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     to_py_value(py, &report)
 }
 
-/// The result of `verify`: the original service against the migrated module.
+/// The result of `verify`: the original service against the migrated module, compared tensor
+/// by tensor (glue) or over HTTP (a wasi-python bundle).
 #[pyclass(module = "wasm_migrate._native", frozen)]
 struct VerifyReport {
-    inner: wasm_migrate_verify::report::VerifyReport,
+    inner: app::verify::Verified,
 }
 
 #[pymethods]
@@ -490,24 +477,23 @@ impl VerifyReport {
     /// `"equivalent"` or `"differ"`.
     #[getter]
     fn verdict(&self) -> &'static str {
-        match self.inner.verdict {
-            wasm_migrate_verify::Verdict::Equivalent => "equivalent",
-            wasm_migrate_verify::Verdict::Differ => "differ",
-        }
+        self.inner.verdict()
     }
 
     #[getter]
-    fn summary(&self) -> &str {
-        &self.inner.summary
+    fn summary(&self) -> String {
+        match &self.inner {
+            Verified::Tensors(report) => report.summary.clone(),
+            Verified::Http(report) => {
+                format!("{} of {} agree", report.agreed, report.exchanges.len())
+            }
+        }
     }
 
     /// The exit code the CLI would give: 0 equivalent, 1 differ.
     #[getter]
     fn exit_code(&self) -> u8 {
-        match self.inner.verdict {
-            wasm_migrate_verify::Verdict::Equivalent => 0,
-            wasm_migrate_verify::Verdict::Differ => 1,
-        }
+        self.inner.exit_code()
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -519,47 +505,98 @@ impl VerifyReport {
     }
 
     fn to_text(&self) -> String {
-        wasm_migrate_verify::render::text(&self.inner)
+        match &self.inner {
+            Verified::Tensors(report) => wasm_migrate_verify::render::text(report),
+            Verified::Http(report) => wasm_migrate_verify::render::http_text(report),
+        }
     }
 
-    /// The page `--format html` writes.
+    /// The page `--format html` writes (an HTTP comparison: its text report, preformatted).
     fn to_html(&self) -> String {
-        wasm_migrate_verify::render::html(&self.inner)
+        match &self.inner {
+            Verified::Tensors(report) => wasm_migrate_verify::render::html(report),
+            Verified::Http(report) => {
+                let text = wasm_migrate_verify::render::http_text(report)
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                format!("<pre>{text}</pre>")
+            }
+        }
     }
 
     fn _repr_html_(&self) -> String {
         self.to_html()
     }
 
-    /// One row per input, backend and output; pandas is imported only when this is called.
+    /// One row per input, backend and output (over HTTP: one per exchange); pandas is
+    /// imported only when this is called.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rows = PyList::empty(py);
-        for backend in &self.inner.backends {
-            for result in &backend.results {
-                for row in verify_rows(py, backend, result)? {
-                    rows.append(row)?;
+        match &self.inner {
+            Verified::Tensors(report) => {
+                for backend in &report.backends {
+                    for result in &backend.results {
+                        for row in verify_rows(py, backend, result)? {
+                            rows.append(row)?;
+                        }
+                    }
                 }
+                data_frame(py, rows, &VERIFY_COLUMNS)
+            }
+            Verified::Http(report) => {
+                for exchange in &report.exchanges {
+                    rows.append(exchange_row(py, exchange)?)?;
+                }
+                data_frame(py, rows, &EXCHANGE_COLUMNS)
             }
         }
-        data_frame(py, rows, &VERIFY_COLUMNS)
     }
 
     fn __repr__(&self) -> String {
-        let backends: Vec<&str> = self
-            .inner
-            .backends
-            .iter()
-            .map(|b| b.backend.as_str())
-            .collect();
+        let (service, compared) = match &self.inner {
+            Verified::Tensors(report) => {
+                let backends: Vec<&str> =
+                    report.backends.iter().map(|b| b.backend.as_str()).collect();
+                (
+                    report.service.clone(),
+                    format!("{} inputs, {}", report.inputs.len(), backends.join(",")),
+                )
+            }
+            Verified::Http(report) => (
+                report.service.clone(),
+                format!("{} exchanges over HTTP", report.exchanges.len()),
+            ),
+        };
         format!(
-            "<wasm_migrate.VerifyReport {}: {} on {} inputs, {}: {}>",
-            self.inner.service,
+            "<wasm_migrate.VerifyReport {service}: {} on {compared}: {}>",
             self.verdict(),
-            self.inner.inputs.len(),
-            backends.join(","),
-            self.inner.summary
+            self.summary()
         )
     }
+}
+
+const EXCHANGE_COLUMNS: [&str; 6] = [
+    "request",
+    "kind",
+    "agree",
+    "original_status",
+    "migrated_status",
+    "detail",
+];
+
+fn exchange_row<'py>(
+    py: Python<'py>,
+    exchange: &wasm_migrate_verify::http::Exchange,
+) -> PyResult<Bound<'py, PyDict>> {
+    let row = PyDict::new(py);
+    row.set_item("request", &exchange.request)?;
+    row.set_item("kind", &exchange.kind)?;
+    row.set_item("agree", exchange.agree)?;
+    row.set_item("original_status", exchange.original.as_ref().map(|a| a.status))?;
+    row.set_item("migrated_status", exchange.migrated.as_ref().map(|a| a.status))?;
+    row.set_item("detail", &exchange.detail)?;
+    Ok(row)
 }
 
 const VERIFY_COLUMNS: [&str; 14] = [
@@ -678,8 +715,7 @@ fn verify(py: Python<'_>, service: PathBuf, options: VerifyKwargs) -> PyResult<V
     let options = wasm_migrate_verify::VerifyOptions {
         glue,
         python,
-        backends: wasm_migrate_cli::verify::backends(&backends)
-            .map_err(|e| error_message(format!("{e:#}")))?,
+        backends: app::verify::backends(&backends).map_err(error_message)?,
         precision: precision.parse().map_err(error_message)?,
         inputs,
         count,
@@ -698,8 +734,10 @@ fn verify(py: Python<'_>, service: PathBuf, options: VerifyKwargs) -> PyResult<V
         model,
         ..wasm_migrate_verify::VerifyOptions::new(service)
     };
+    // The service's route decides: a wasi-python bundle is compared over HTTP, as the CLI does.
+    let comparison = app::verify::Comparison::for_service(&options.service, false);
     let inner = py
-        .detach(|| wasm_migrate_verify::verify(&options, &|_| {}))
+        .detach(|| app::verify::verify(&options, comparison, &Silent))
         .map_err(error_message)?;
     Ok(VerifyReport { inner })
 }
@@ -728,6 +766,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_http, m)?)?;
     m.add_class::<bench::BenchReport>()?;
+    m.add_class::<migrate::MigrateReport>()?;
+    m.add_function(wrap_pyfunction!(migrate::migrate, m)?)?;
     m.add_function(wrap_pyfunction!(bench::bench, m)?)?;
     Ok(())
 }

@@ -257,6 +257,19 @@ def test_generate_names_the_plan_line_of_a_step_without_rust(samples, tmp_path):
     lines = pathlib.Path(plan_path).read_text().splitlines()
     assert "op: resize" in lines[error.value.line]  # the item's line, then its op on the next
 
+    # migrate stops at the same line, and says what to do next, as a report.
+    migration = wasm_migrate.migrate(service, python=sys.executable)
+    assert migration.verdict == "not-migrated" and migration.exit_code == 2
+    assert "plan line" in migration.next_step
+    failed = [s for s in migration.stages if s["status"] == "failed"]
+    assert [s["stage"] for s in failed] == ["generate"] and "INTER_CUBIC" in failed[0]["summary"]
+    assert migration.to_dict()["schema"] == "wasm-migrate.migrate/1"
+    page = migration._repr_html_()
+    assert page.startswith("<!DOCTYPE html>") and 'id="next-step"' in page
+    assert "not migrated" in migration.to_text() and "not-migrated" in repr(migration)
+    with pytest.raises(WasmMigrateError, match="not a directory"):
+        wasm_migrate.migrate(tmp_path / "nowhere")
+
 
 def test_generate_packages_a_wasi_python_service_and_names_what_stops_it(samples, tmp_path):
     import shutil

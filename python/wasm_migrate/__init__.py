@@ -1,5 +1,11 @@
 """Move Python inference services off Linux containers onto WebAssembly runtimes.
 
+The whole migration in one call, as ``wasm-migrate migrate`` does; the report renders as its
+HTML page in Jupyter::
+
+    >>> report = wasm_migrate.migrate("samples/onnxruntime-service")
+    >>> report.verdict, report.next_step
+
 The same analysis as the ``wasm-migrate`` command, for notebooks and scripts::
 
     >>> import wasm_migrate
@@ -25,6 +31,7 @@ import os
 
 from wasm_migrate._native import (
     BenchReport,
+    MigrateReport,
     Report,
     VerifyReport,
     WasmMigrateError,
@@ -37,12 +44,14 @@ from wasm_migrate._native import (
     verify_http,
 )
 from wasm_migrate._native import bench as _bench
+from wasm_migrate._native import migrate as _migrate
 from wasm_migrate._native import analyze as _analyze
 from wasm_migrate._native import run as _run
 from wasm_migrate._native import verify as _verify
 
 __all__ = [
     "BenchReport",
+    "MigrateReport",
     "Report",
     "VerifyReport",
     "WasmMigrateError",
@@ -54,6 +63,7 @@ __all__ = [
     "doctor",
     "generate",
     "inspect",
+    "migrate",
     "run",
     "verify",
     "verify_http",
@@ -254,19 +264,53 @@ def bench(
     Returns a :class:`BenchReport`, which renders as the ``--format html`` page in Jupyter;
     ``.claims``, ``.ratios``, ``.to_dict()``, ``.to_text()``, ``.to_json()``, ``.to_html()``.
     """
-    return _bench(
-        os.fspath(service),
-        glue=None if glue is None else os.fspath(glue),
-        python=None if python is None else os.fspath(python),
-        backend=backend,
-        inputs=[os.fspath(p) for p in inputs],
-        quick=quick,
-        starts=starts,
-        rounds=rounds,
-        requests=requests,
-        instances=None if instances is None else list(instances),
-        target_rps=float(target_rps),
-        node_cores=int(node_cores),
-        node_memory_gib=float(node_memory_gib),
-        wasmedge=wasmedge,
-    )
+    options = {
+        "glue": None if glue is None else os.fspath(glue),
+        "python": None if python is None else os.fspath(python),
+        "backend": backend,
+        "inputs": [os.fspath(p) for p in inputs],
+        "quick": quick,
+        "starts": starts,
+        "rounds": rounds,
+        "requests": requests,
+        "instances": [] if instances is None else list(instances),
+        "target_rps": float(target_rps),
+        "node_cores": int(node_cores),
+        "node_memory_gib": float(node_memory_gib),
+        "wasmedge": wasmedge,
+    }
+    return _bench(os.fspath(service), options)
+
+
+def migrate(
+    service,
+    *,
+    python=None,
+    backend=None,
+    inputs=(),
+    count=8,
+    bench=False,
+    fresh=False,
+):
+    """Migrate a service in one call, as ``wasm-migrate migrate`` does: analyze it (when it has
+    no plan), generate, convert, build, then verify the module against the original, tensor
+    by tensor and over HTTP; ``bench=True`` measures both sides too.
+
+    What is up to date is reused; where a person must decide, it stops and ``next_step`` says
+    what to do. ``python`` is the service's interpreter (default: its venv, else a cached venv
+    made from its requirements.txt). ``backend`` is ``"tract"``, ``"openvino"`` or
+    ``"onnxruntime"`` (default: the fastest installed). The GIL is released while it runs.
+
+    Returns a :class:`MigrateReport`: ``.verdict`` (``"equivalent"``, ``"differ"`` or
+    ``"not-migrated"``), ``.exit_code``, ``.stages``, ``.next_step``, ``.to_dict()``,
+    ``.to_json()``, ``.to_text()``, ``.to_html()``; it renders as the page in Jupyter.
+    """
+    options = {
+        "python": None if python is None else os.fspath(python),
+        "backend": backend,
+        "inputs": [os.fspath(p) for p in inputs],
+        "count": int(count),
+        "bench": bool(bench),
+        "fresh": bool(fresh),
+    }
+    return _migrate(os.fspath(service), options)

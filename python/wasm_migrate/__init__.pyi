@@ -216,6 +216,38 @@ def bench(
 ) -> BenchReport:
     """``wasm-migrate bench``: the original and the module measured side by side."""
 
+class MigrateReport:
+    """What ``migrate`` did: every stage, the verdict, and the next step when it stopped."""
+
+    @property
+    def verdict(self) -> Literal["equivalent", "differ", "not-migrated"]: ...
+    @property
+    def exit_code(self) -> int:
+        """What the CLI would exit with: 0 equivalent, 1 differ, 2 stopped."""
+    @property
+    def next_step(self) -> Optional[str]: ...
+    @property
+    def stages(self) -> list[dict[str, Any]]:
+        """One dict per stage: stage, status (done, reused, skipped, failed), summary, seconds."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    def to_text(self) -> str: ...
+    def to_html(self) -> str:
+        """The page ``migrate --format html`` writes."""
+    def _repr_html_(self) -> str: ...
+
+def migrate(
+    service: StrPath,
+    *,
+    python: Optional[StrPath] = None,
+    backend: Optional[Backend] = None,
+    inputs: Sequence[StrPath] = (),
+    count: int = 8,
+    bench: bool = False,
+    fresh: bool = False,
+) -> MigrateReport:
+    """``wasm-migrate migrate``: analyze, generate, convert, build and verify in one call."""
+
 def build(dir: StrPath, *, target: Optional[RuntimeTarget] = None) -> dict[str, Any]:
     """cargo build the glue for wasm32-wasip1, check its imports, stamp it; returns module, size, inspection."""
 
@@ -259,7 +291,8 @@ class VerifyReport:
     def to_html(self) -> str:
         """The page ``verify --format html`` writes."""
     def to_pandas(self) -> Any:
-        """A pandas DataFrame with one row per input, backend and output."""
+        """A pandas DataFrame with one row per input, backend and output (over HTTP, for a
+        wasi-python bundle: one row per exchange)."""
     def _repr_html_(self) -> str: ...
 
 def verify(

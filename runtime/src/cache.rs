@@ -70,14 +70,17 @@ impl ModuleCache {
         engine: &Engine,
         bytes: &[u8],
     ) -> wasmtime::Result<(Module, CacheUse)> {
-        let path = self.dir.join(format!("{}.cwasm", Self::key(engine, bytes)));
-        if path.is_file() {
-            // SAFETY: the file is one this cache wrote (atomically, under a key that includes the
-            // engine's compatibility hash); wasmtime checks its header and version again. The cache
-            // directory is as trusted as the binary: anyone who can write it can run code as the user.
-            if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
-                return Ok((module, CacheUse::Hit));
-            }
+        let key = Self::key(engine, bytes);
+        let path = self.dir.join(format!("{key}.cwasm"));
+        if let Some(module) = Self::cached(engine, &path) {
+            return Ok((module, CacheUse::Hit));
+        }
+        // Processes that start the same module at once (a deployment's replicas, parallel
+        // tests) compile it once: the others wait on the key's lock and then load the result.
+        // Compiling python.wasm takes minutes, so a second compile beside the first costs both.
+        let _lock = self.lock(&key);
+        if let Some(module) = Self::cached(engine, &path) {
+            return Ok((module, CacheUse::Hit));
         }
         let module = Module::new(engine, bytes)?;
         let stored = module
@@ -94,11 +97,79 @@ impl ModuleCache {
         ))
     }
 
+    fn cached(engine: &Engine, path: &Path) -> Option<Module> {
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: the file is one this cache wrote (atomically, under a key that includes the
+        // engine's compatibility hash); wasmtime checks its header and version again. The cache
+        // directory is as trusted as the binary: anyone who can write it can run code as the user.
+        unsafe { Module::deserialize_file(engine, path) }.ok()
+    }
+
+    /// An exclusive lock on `key`, held until the returned file is dropped (closing it releases
+    /// the lock, and so does the process ending). None when the cache cannot be written: the
+    /// module is then compiled without waiting for anyone.
+    fn lock(&self, key: &str) -> Option<std::fs::File> {
+        use std::os::fd::AsRawFd;
+        std::fs::create_dir_all(&self.dir).ok()?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(format!("{key}.lock")))
+            .ok()?;
+        // SAFETY: flock on a file descriptor this function owns; it blocks until the lock is
+        // free and has no other effect.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0;
+        locked.then_some(file)
+    }
+
     fn store(&self, path: &Path, compiled: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         std::io::Write::write_all(&mut tmp, compiled)?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODULE: &str = "(module (func (export \"f\") (result i32) i32.const 7))";
+
+    #[test]
+    fn a_module_is_compiled_once_and_then_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(dir.path());
+        let engine = Engine::default();
+        // wasmtime's `wat` feature compiles the text form.
+        let bytes = MODULE.as_bytes();
+        let (_, first) = cache.load_or_compile(&engine, bytes).unwrap();
+        let (_, second) = cache.load_or_compile(&engine, bytes).unwrap();
+        assert_eq!((first, second), (CacheUse::Miss, CacheUse::Hit));
+    }
+
+    #[test]
+    fn compiles_started_together_wait_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let bytes = MODULE.as_bytes();
+        let uses: Vec<CacheUse> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let cache = ModuleCache::new(dir.path());
+                        cache.load_or_compile(&engine, bytes).unwrap().1
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // flock locks belong to the open file, so threads exclude each other as processes do.
+        assert_eq!(uses.iter().filter(|u| **u == CacheUse::Miss).count(), 1, "{uses:?}");
+        assert_eq!(uses.iter().filter(|u| **u == CacheUse::Hit).count(), 3, "{uses:?}");
     }
 }

@@ -39,7 +39,7 @@ pub use nn::diagnostics::{Level as MessageLevel, Message};
 pub use nn::{BackendChoice, BackendKind, BackendStatus, Encoding, LoadedGraph, Precision};
 pub use preload::{Preload, Preloaded};
 pub use run::{DEFAULT_MAX_MEMORY, DirMapping, Ending, RunConfig, RunOutcome, Stdio};
-pub use serve::{ServeConfig, ServeControl, ServeEnd};
+pub use serve::{ReadyLine, ServeConfig, ServeControl, ServeEnd};
 pub use sockets::Listening;
 
 /// The wasmtime version embedded (pinned exactly in the workspace manifest).

@@ -177,3 +177,55 @@ impl Runtime {
         }
     }
 }
+
+/// The line `serve --ready-json` prints on stdout once it serves (a module or a bundle alike),
+/// and what `bench` reads back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReadyLine {
+    /// Always [`ReadyLine::EVENT`]: other JSON lines on the same stdout are not this one.
+    pub event: String,
+    /// Where it listens, `IP:PORT`.
+    pub address: String,
+    pub instances: u16,
+    /// Loading (or compiling) the module, or the bundle's interpreter.
+    pub module_load_ms: f64,
+    /// Loading the model, or importing a bundle's app.
+    pub model_load_ms: f64,
+    /// Process start until the first instance listened.
+    pub ready_ms: f64,
+}
+
+impl ReadyLine {
+    pub const EVENT: &'static str = "serving";
+
+    /// The ready line among `output`'s lines, if one is there yet.
+    pub fn find(output: &str) -> Option<ReadyLine> {
+        output
+            .lines()
+            .filter_map(|line| serde_json::from_str::<ReadyLine>(line).ok())
+            .find(|ready| ready.event == ReadyLine::EVENT)
+    }
+}
+
+#[cfg(test)]
+mod ready_tests {
+    use super::ReadyLine;
+
+    #[test]
+    fn the_ready_line_is_found_among_other_output() {
+        let line = ReadyLine {
+            event: ReadyLine::EVENT.into(),
+            address: "127.0.0.1:5000".into(),
+            instances: 2,
+            module_load_ms: 1.0,
+            model_load_ms: 2.0,
+            ready_ms: 3.0,
+        };
+        let output = format!(
+            "{{\"label\": \"cat\"}}\nnot json\n{}\n",
+            serde_json::to_string(&line).unwrap()
+        );
+        assert_eq!(ReadyLine::find(&output), Some(line));
+        assert_eq!(ReadyLine::find("{\"event\": \"other\"}\n"), None);
+    }
+}

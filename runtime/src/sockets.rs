@@ -577,3 +577,119 @@ fn socket_address(
     write_u32(c, kind, family)?;
     write_u32(c, port, u32::from(address.port()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::Ending;
+
+    fn listening() -> Listening {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Listening::new(listener, None, None)
+    }
+
+    /// A connected pair: the client's end, and the server's (as `sock_accept` hands it out).
+    fn pair(listening: &Listening) -> (TcpStream, TcpStream) {
+        let client = TcpStream::connect(listening.local_addr().unwrap()).unwrap();
+        let server = next_client(listening).unwrap().expect("a client is queued");
+        (client, server)
+    }
+
+    #[test]
+    fn a_queued_client_is_accepted_as_a_blocking_stream() {
+        let listening = listening();
+        let (mut client, mut server) = pair(&listening);
+        client.write_all(b"ping").unwrap();
+        let mut got = [0; 4];
+        // Blocking: the read waits for the bytes instead of failing with EAGAIN.
+        server.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"ping");
+    }
+
+    #[test]
+    fn a_stop_ends_accepting_only_once_no_client_is_queued() {
+        let listening = listening();
+        let _client = TcpStream::connect(listening.local_addr().unwrap()).unwrap();
+        listening.stop();
+        assert!(listening.stopping());
+        // The client that came before the stop is still answered ...
+        assert!(next_client(&listening).unwrap().is_some());
+        // ... and then the instance ends, without waiting for another.
+        let started = std::time::Instant::now();
+        assert!(next_client(&listening).unwrap().is_none());
+        assert!(started.elapsed() < STOP_POLL * 5);
+    }
+
+    #[test]
+    fn an_idle_instance_sees_a_stop_within_a_poll_interval() {
+        let listening = Arc::new(listening());
+        let waiter = {
+            let listening = listening.clone();
+            std::thread::spawn(move || next_client(&listening).unwrap().is_none())
+        };
+        std::thread::sleep(STOP_POLL);
+        let stopped = std::time::Instant::now();
+        listening.stop();
+        assert!(waiter.join().unwrap(), "no client was sent");
+        assert!(stopped.elapsed() < STOP_POLL * 3);
+    }
+
+    fn answer_of(ending: &Ending) -> String {
+        let listening = Arc::new(listening());
+        let (mut client, server) = pair(&listening);
+        let mut sockets = Sockets::new(Some(listening));
+        sockets.insert(Socket::Stream(server));
+        sockets.answer_abandoned(ending);
+        assert!(sockets.table.is_empty(), "every socket is closed");
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn clients_left_open_by_a_failed_instance_get_an_answer() {
+        let timed_out = answer_of(&Ending::TimedOut { limit_secs: 1.0 });
+        assert!(timed_out.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"), "{timed_out}");
+        let trapped = answer_of(&Ending::Trapped {
+            message: "unreachable \"here\"".into(),
+            backtrace: String::new(),
+        });
+        assert!(trapped.starts_with("HTTP/1.1 500 "), "{trapped}");
+        let (head, body) = trapped.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}", body.len())), "{trapped}");
+        // The body stays JSON whatever the trap's message holds.
+        serde_json::from_str::<serde_json::Value>(body).unwrap();
+    }
+
+    #[test]
+    fn a_clean_ending_leaves_connections_alone() {
+        let listening = Arc::new(listening());
+        let (_client, server) = pair(&listening);
+        let mut sockets = Sockets::new(Some(listening));
+        let fd = sockets.insert(Socket::Stream(server));
+        sockets.answer_abandoned(&Ending::Exited { code: 0 });
+        assert!(sockets.stream(fd).is_ok());
+    }
+
+    #[test]
+    fn fds_are_numbered_from_the_first_socket_fd_and_checked() {
+        let mut sockets = Sockets::new(None);
+        let opened = sockets.insert(Socket::Opened);
+        assert_eq!(opened, FIRST_SOCKET_FD);
+        assert_eq!(sockets.insert(Socket::Listener), FIRST_SOCKET_FD + 1);
+        assert_eq!(sockets.stream(opened).unwrap_err(), errno::NOTCONN);
+        assert_eq!(sockets.stream(opened + 10).unwrap_err(), errno::BADF);
+    }
+
+    #[test]
+    fn io_errors_become_the_errnos_guests_retry_or_give_up_on() {
+        let errno_of = |kind: ErrorKind| io_errno(&std::io::Error::from(kind));
+        // A read deadline is EAGAIN, which the glue treats as "try again or drop the client".
+        assert_eq!(errno_of(ErrorKind::WouldBlock), errno::AGAIN);
+        assert_eq!(errno_of(ErrorKind::TimedOut), errno::AGAIN);
+        assert_eq!(errno_of(ErrorKind::ConnectionReset), errno::CONNRESET);
+        assert_eq!(errno_of(ErrorKind::BrokenPipe), errno::PIPE);
+        assert_eq!(errno_of(ErrorKind::NotConnected), errno::NOTCONN);
+        assert_eq!(errno_of(ErrorKind::PermissionDenied), errno::IO);
+    }
+}

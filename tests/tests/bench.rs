@@ -1,7 +1,9 @@
-//! `wasm-migrate bench` on every sample with a server: the original under its own server and
-//! the module under `serve`, measured side by side in a short run. The figures are checked
-//! for plausibility (positive, and ordered where physics orders them), never for values; the
-//! HTML page is opened in headless Chromium; an interrupted run leaves nothing running.
+//! `wasm-migrate bench` on each kind of original server (Flask, uvicorn, gunicorn with two
+//! workers) and on the text sample: the original under its own server and the module under
+//! `serve`, measured side by side in a short run. The figures are checked for plausibility
+//! (positive, and ordered where physics orders them), never for values. One page is opened
+//! in headless Chromium (the rendering is the same code for every service, and snapshot-tested
+//! in `measure/`); an interrupted run leaves nothing running.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,6 +13,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wasm_migrate_tests::binary;
 use wasm_migrate_tests::flow::{migrate, migrate_with, ok, wm};
+
+/// The smallest budget that still measures every figure: one start, one round. The
+/// server-kind variants use it; the Flask sample runs `--quick` alone.
+const SMALLEST: [&str; 6] = ["--starts", "1", "--rounds", "1", "--requests", "6"];
 
 /// `bench SERVICE --quick` with the text table on stdout and the JSON and HTML reports
 /// written beside: the report, the table, and the page's path.
@@ -147,10 +153,34 @@ fn assert_table(text: &str, report: &Value) {
         assert!(text.contains(claim["what"].as_str().unwrap()), "{text}");
         assert!(text.contains(claim["article"].as_str().unwrap()), "{text}");
     }
+    let starts = report["budget"]["starts"].as_u64().unwrap();
     assert!(
-        text.contains("cold start, median of 2") && text.contains("instances per GiB"),
+        text.contains(&format!("cold start, median of {starts}"))
+            && text.contains("instances per GiB"),
         "{text}"
     );
+}
+
+/// The page holds the three plots, each an SVG with both sides drawn (read as text; the
+/// Flask test also has Chromium build its DOM).
+fn assert_plots_in_page(html: &Path) {
+    let page = std::fs::read_to_string(html).unwrap();
+    assert_plots(&page);
+}
+
+fn assert_plots(dom: &str) {
+    for id in ["latency-cdf", "memory", "cold-start"] {
+        let start = dom
+            .find(&format!("<svg id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id} plot in the page"));
+        let plot = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+        let drawn = plot.matches("<polyline").count() + plot.matches("<circle").count();
+        assert!(drawn >= 2, "{id}: {drawn} marks:\n{plot}");
+        assert!(
+            plot.contains("original") && plot.contains("migrated"),
+            "{id}: {plot}"
+        );
+    }
 }
 
 /// Debian's headless Chromium (`.ci/run` installs it).
@@ -168,43 +198,28 @@ fn chromium() -> PathBuf {
     .expect("headless Chromium is missing: apt-get install chromium-headless-shell (.ci/run does)")
 }
 
-/// Opens the page in headless Chromium: the DOM it built holds the three plots, each with
-/// drawn series; and it renders to a screenshot.
+/// Opens the page in headless Chromium, once: the DOM it built holds the three plots, each
+/// with drawn series, and the page renders to a screenshot.
 fn assert_plots_in_chromium(html: &Path) {
     let shot = html.with_extension("png");
-    let run = |extra: &[&str]| {
-        let output = Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--window-size=1200,2000",
-            ])
-            .args(extra)
-            .arg(format!("file://{}", html.display()))
-            .output()
-            .expect("chromium runs");
-        assert!(
-            output.status.success(),
-            "chromium: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
-    let dom = run(&["--dump-dom"]);
-    for id in ["latency-cdf", "memory", "cold-start"] {
-        let start = dom
-            .find(&format!("<svg id=\"{id}\""))
-            .unwrap_or_else(|| panic!("no {id} plot in the DOM"));
-        let plot = &dom[start..start + dom[start..].find("</svg>").unwrap()];
-        let drawn = plot.matches("<polyline").count() + plot.matches("<circle").count();
-        assert!(drawn >= 2, "{id}: {drawn} marks:\n{plot}");
-        assert!(
-            plot.contains("original") && plot.contains("migrated"),
-            "{id}: {plot}"
-        );
-    }
-    run(&[&format!("--screenshot={}", shot.display())]);
+    let output = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1200,2000",
+            "--dump-dom",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(
+        output.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_plots(&String::from_utf8_lossy(&output.stdout));
     assert!(
         std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0) > 10_000,
         "no screenshot"
@@ -236,10 +251,14 @@ fn bench_measures_the_flask_sample_against_its_module() {
 #[test]
 fn bench_measures_the_keras_uvicorn_sample() {
     let (dir, service) = migrate("keras-fastapi");
-    let (report, text, html) = bench(&service, dir.path(), &["--backend", "openvino"]);
+    let (report, text, html) = bench(
+        &service,
+        dir.path(),
+        &[&["--backend", "openvino"], &SMALLEST[..]].concat(),
+    );
     assert_plausible(&report);
     assert_table(&text, &report);
-    assert_plots_in_chromium(&html);
+    assert_plots_in_page(&html);
     assert!(
         side(&report, "original")["command"]
             .as_array()
@@ -252,10 +271,14 @@ fn bench_measures_the_keras_uvicorn_sample() {
 #[test]
 fn bench_measures_the_gunicorn_sample_at_its_worker_count() {
     let (dir, service) = migrate("onnxruntime-service");
-    let (report, text, html) = bench(&service, dir.path(), &["--backend", "onnxruntime"]);
+    let (report, text, html) = bench(
+        &service,
+        dir.path(),
+        &[&["--backend", "onnxruntime"], &SMALLEST[..]].concat(),
+    );
     assert_plausible(&report);
     assert_table(&text, &report);
-    assert_plots_in_chromium(&html);
+    assert_plots_in_page(&html);
     // Two workers: the second concurrency of the steady state.
     assert_eq!(report["concurrency"], 2);
     let steady = side(&report, "migrated")["steady"].as_array().unwrap();
@@ -277,10 +300,14 @@ fn bench_measures_the_gunicorn_sample_at_its_worker_count() {
 #[test]
 fn bench_measures_the_text_sample() {
     let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
-    let (report, text, html) = bench(&service, dir.path(), &["--backend", "tract"]);
+    let (report, text, html) = bench(
+        &service,
+        dir.path(),
+        &[&["--backend", "tract"], &SMALLEST[..]].concat(),
+    );
     assert_plausible(&report);
     assert_table(&text, &report);
-    assert_plots_in_chromium(&html);
+    assert_plots_in_page(&html);
 }
 
 #[test]

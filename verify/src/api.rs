@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 use wasm_migrate_plan::{
     DEFAULT_MAX_BODY_BYTES, HttpAnswer, HttpFixedRoute, HttpPlan, HttpRequestShape, HttpRoute,
-    InputKind, MigrationPlan,
+    HttpMethod, InputKind, MigrationPlan, RequestKind,
 };
 
 use crate::error::VerifyError;
@@ -137,10 +137,16 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
     let error_answer = |key: &str| answer(&api[key]).filter(|a| a.status >= 400);
     HttpPlan {
         routes: vec![HttpRoute {
-            method: route["method"].as_str().unwrap_or("POST").to_string(),
+            method: route["method"]
+                .as_str()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(HttpMethod::Post),
             path: route["path"].as_str().unwrap_or("/").to_string(),
             request: HttpRequestShape {
-                kind: request["kind"].as_str().unwrap_or("multipart").to_string(),
+                kind: request["kind"]
+                    .as_str()
+                    .and_then(|k| k.parse().ok())
+                    .unwrap_or(RequestKind::Multipart),
                 field: request["field"].as_str().map(str::to_string),
                 raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
             },
@@ -150,7 +156,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
         }],
         health: api.get("health").and_then(|h| {
             Some(HttpFixedRoute {
-                method: h["method"].as_str()?.to_string(),
+                method: h["method"].as_str()?.parse().ok()?,
                 path: h["path"].as_str()?.to_string(),
                 answer: answer(&h["answer"])?,
             })

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use wasm_migrate_plan::{Layout, MigrationPlan};
+use wasm_migrate_plan::{Dtype, Layout, MigrationPlan};
 use wasm_migrate_runtime::{BackendKind, Precision, Runtime, RuntimeOptions};
 
 pub use compare::{Comparison, Tolerance};
@@ -149,8 +149,8 @@ fn stage2_tolerance(
             })?,
         ),
         None => (
-            plan.tolerances.preset.clone(),
-            preset(&plan.tolerances.preset).unwrap_or(Tolerance {
+            plan.tolerances.preset.to_string(),
+            preset(plan.tolerances.preset.as_str()).unwrap_or(Tolerance {
                 atol: plan.tolerances.atol,
                 rtol: plan.tolerances.rtol,
             }),
@@ -559,7 +559,7 @@ struct Comparing<'a> {
 }
 
 fn backend_report(run: &MigratedRun, ctx: &Comparing<'_>) -> BackendReport {
-    let below_f32 = run.precision == "bf16" || run.precision == "f16" || run.weights != "f32";
+    let below_f32 = run.precision == "bf16" || run.precision == "f16" || run.weights != Dtype::F32;
     let results: Vec<InputResult> = (0..ctx.inputs.len())
         .map(|i| compare_input(ctx, run, i, below_f32))
         .collect();
@@ -569,7 +569,7 @@ fn backend_report(run: &MigratedRun, ctx: &Comparing<'_>) -> BackendReport {
         version: run.version.clone(),
         precision: run.precision.clone(),
         model: run.model.clone(),
-        weights: run.weights.clone(),
+        weights: run.weights.to_string(),
         verdict: if results.iter().all(|r| r.verdict == Verdict::Equivalent) {
             Verdict::Equivalent
         } else {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
-use wasm_migrate_plan::MigrationPlan;
+use wasm_migrate_plan::{Dtype, MigrationPlan, ModelFormat};
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, DirMapping, Encoding, Precision, Preload, Preloaded, RunConfig,
     Runtime, WasmModule,
@@ -23,7 +23,7 @@ pub struct MigratedRun {
     pub version: String,
     pub precision: String,
     pub model: Vec<String>,
-    pub weights: String,
+    pub weights: Dtype,
     pub load_s: f64,
     pub results: Vec<MigratedResult>,
 }
@@ -44,7 +44,7 @@ pub(crate) fn model_files(
     plan: &MigrationPlan,
     glue: &Path,
     backend: BackendKind,
-) -> Result<(Encoding, Vec<PathBuf>, String), VerifyError> {
+) -> Result<(Encoding, Vec<PathBuf>, Dtype), VerifyError> {
     let converted = plan.converted.as_ref().ok_or_else(|| {
         VerifyError::Usage(format!(
             "the plan records no converted model: run `wasm-migrate convert {}` first",
@@ -52,8 +52,8 @@ pub(crate) fn model_files(
         ))
     })?;
     let wanted = match backend {
-        BackendKind::OpenVino => ["openvino", "onnx"].as_slice(),
-        _ => ["onnx"].as_slice(),
+        BackendKind::OpenVino => [ModelFormat::Openvino, ModelFormat::Onnx].as_slice(),
+        _ => [ModelFormat::Onnx].as_slice(),
     };
     for format in wanted {
         if let Some(artifact) = converted.artifacts.iter().find(|a| a.format == *format) {
@@ -64,17 +64,20 @@ pub(crate) fn model_files(
                     missing.display()
                 )));
             }
-            let encoding = if *format == "openvino" {
-                Encoding::OpenVino
-            } else {
-                Encoding::Onnx
+            let encoding = match format {
+                ModelFormat::Openvino => Encoding::OpenVino,
+                _ => Encoding::Onnx,
             };
-            return Ok((encoding, files, artifact.weights.clone()));
+            return Ok((encoding, files, artifact.weights));
         }
     }
     Err(VerifyError::Usage(format!(
         "no converted model the {backend} backend reads ({}): the plan has {}",
-        wanted.join(" or "),
+        wanted
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(" or "),
         converted
             .artifacts
             .iter()
@@ -137,7 +140,7 @@ pub fn preload_spec(
     plan: &MigrationPlan,
     glue: &Path,
     backend: BackendKind,
-) -> Result<(String, Vec<PathBuf>, String), VerifyError> {
+) -> Result<(String, Vec<PathBuf>, Dtype), VerifyError> {
     let (encoding, files, weights) = model_files(plan, glue, backend)?;
     let spec = format!(
         "model:{}:cpu:{}",
@@ -156,7 +159,7 @@ pub(crate) fn preload_model(
     glue: &Path,
     backend: BackendKind,
     precision: Precision,
-) -> Result<(Preloaded, (Vec<PathBuf>, String)), VerifyError> {
+) -> Result<(Preloaded, (Vec<PathBuf>, Dtype)), VerifyError> {
     let (spec, files, weights) = preload_spec(plan, glue, backend)?;
     let preload: Preload = spec.parse().map_err(|reason| VerifyError::Migrated {
         path: files[0].clone(),

@@ -783,7 +783,7 @@ pub(crate) fn sample_report() -> Report {
                 file: "app.py".to_string(),
                 handler: "predict".to_string(),
                 route: Some("/predict".to_string()),
-                methods: vec!["POST".to_string()],
+                methods: vec![wasm_migrate_plan::HttpMethod::Post],
                 workdir: None,
             }),
             server: None,
@@ -798,7 +798,7 @@ pub(crate) fn sample_report() -> Report {
             kind: InputKind::Image,
             shape: Some(vec![1, 3, 224, 224]),
             layout: Some(Layout::Nchw),
-            dtype: "float32".to_string(),
+            dtype: wasm_migrate_plan::Dtype::F32,
         }),
         preprocessing: pipeline
             .preprocessing
@@ -813,9 +813,9 @@ pub(crate) fn sample_report() -> Report {
         labels: Some("labels.txt".to_string()),
         target: TargetPlan {
             path: MigrationPath::WasiNnGlue,
-            runtime: "wasmedge".to_string(),
+            runtime: wasm_migrate_plan::TargetRuntime::Wasmedge,
             runtime_version: "0.14.1".to_string(),
-            backend: Some("openvino".to_string()),
+            backend: Some(wasm_migrate_plan::NnBackend::Openvino),
         },
         tolerances: Tolerances::cross_backend(),
         converted: None,

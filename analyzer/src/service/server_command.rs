@@ -4,7 +4,7 @@
 //! the same port with as many instances as the original had workers.
 
 use crate::pipeline::ServingKind;
-use crate::plan::{Entrypoint, ServerPlan};
+use crate::plan::{Entrypoint, ServerKind, ServerPlan};
 
 use super::entrypoint::EntrypointChoice;
 
@@ -38,23 +38,21 @@ fn from_command(command: &str, evidence: &str) -> Option<ServerPlan> {
             .iter()
             .position(|t| t == name || t.rsplit('/').next() == Some(name))
     };
-    let (kind, rest) = if let Some(p) = position("gunicorn") {
-        ("gunicorn", &tokens[p + 1..])
-    } else if let Some(p) = position("uvicorn") {
-        ("uvicorn", &tokens[p + 1..])
-    } else if let Some(p) = position("flask") {
-        ("flask", &tokens[p + 1..])
-    } else {
-        return None;
-    };
+    let (kind, rest) = [ServerKind::Gunicorn, ServerKind::Uvicorn, ServerKind::Flask]
+        .into_iter()
+        .find_map(|kind| position(kind.as_str()).map(|p| (kind, &tokens[p + 1..])))?;
     let mut plan = ServerPlan {
-        kind: kind.to_string(),
+        kind,
         app: String::new(),
         workers: 1,
-        threads: if kind == "flask" { FLASK_THREADS } else { 1 },
+        threads: if kind == ServerKind::Flask {
+            FLASK_THREADS
+        } else {
+            1
+        },
         worker_class: None,
         app_dir: None,
-        port: default_port(kind),
+        port: kind.default_port(),
         evidence: evidence.to_string(),
     };
     let mut factory = false;
@@ -87,7 +85,7 @@ fn from_command(command: &str, evidence: &str) -> Option<ServerPlan> {
                 value();
             }
             "--factory" => factory = true,
-            "run" if kind == "flask" => {}
+            "run" if kind == ServerKind::Flask => {}
             positional if !positional.starts_with('-') && plan.app.is_empty() => {
                 plan.app = positional.to_string();
             }
@@ -110,29 +108,21 @@ fn framework_default(entry: &Entrypoint, object: &str) -> Option<ServerPlan> {
         .trim_end_matches("/__init__")
         .replace('/', ".");
     let (kind, threads) = match entry.kind {
-        ServingKind::Flask => ("flask", FLASK_THREADS),
-        ServingKind::Fastapi => ("uvicorn", 1),
-        ServingKind::Torchserve => ("torchserve", 1),
+        ServingKind::Flask => (ServerKind::Flask, FLASK_THREADS),
+        ServingKind::Fastapi => (ServerKind::Uvicorn, 1),
+        ServingKind::Torchserve => (ServerKind::Torchserve, 1),
         ServingKind::Script => return None,
     };
     Some(ServerPlan {
-        kind: kind.to_string(),
+        kind,
         app: format!("{module}:{object}"),
         workers: 1,
         threads,
         worker_class: None,
         app_dir: None,
-        port: default_port(kind),
+        port: kind.default_port(),
         evidence: "default: no deployment file names a server command".to_string(),
     })
-}
-
-fn default_port(kind: &str) -> u16 {
-    match kind {
-        "flask" => 5000,
-        "torchserve" => 8080,
-        _ => 8000,
-    }
 }
 
 #[cfg(test)]
@@ -146,7 +136,7 @@ mod tests {
     #[test]
     fn gunicorn_options_and_app_are_read() {
         let plan = parse("gunicorn -w 4 --threads=2 -b 0.0.0.0:9000 --chdir src wsgi:app");
-        assert_eq!(plan.kind, "gunicorn");
+        assert_eq!(plan.kind, ServerKind::Gunicorn);
         assert_eq!(plan.app, "wsgi:app");
         assert_eq!((plan.workers, plan.threads, plan.port), (4, 2, 9000));
         assert_eq!(plan.app_dir.as_deref(), Some("src"));
@@ -158,7 +148,7 @@ mod tests {
         let plan = parse(
             r#"CMD ["uvicorn", "pkg.api:create_app", "--factory", "--port", "8080", "--workers", "3"]"#,
         );
-        assert_eq!(plan.kind, "uvicorn");
+        assert_eq!(plan.kind, ServerKind::Uvicorn);
         assert_eq!(plan.app, "pkg.api:create_app()");
         assert_eq!((plan.workers, plan.port), (3, 8080));
     }

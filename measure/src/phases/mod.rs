@@ -119,7 +119,7 @@ impl<'a> Setup<'a> {
         verify.count = 4;
         let (glue, module) = wasm_migrate_verify::built_module(&verify)?;
         let (http, server) = vhttp::http_sections(&plan, service, &glue)?;
-        let backend = options.backend.unwrap_or_else(fastest_backend);
+        let backend = options.backend.unwrap_or_else(BackendKind::fastest_available);
         let (preload, model_files, _) = wasm_migrate_verify::preload_spec(&plan, &glue, backend)?;
         let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
         let work = tempfile::Builder::new()
@@ -235,13 +235,6 @@ fn write_probe(work: &Path) -> Result<(Vec<(String, String)>, PathBuf), BenchErr
 }
 
 /// OpenVINO, else ONNX Runtime, else tract: what a deployment would pick for speed.
-fn fastest_backend() -> BackendKind {
-    [BackendKind::OpenVino, BackendKind::OnnxRuntime]
-        .into_iter()
-        .find(|&b| wasm_migrate_runtime::nn::status(b).available)
-        .unwrap_or(BackendKind::Tract)
-}
-
 impl Setup<'_> {
     /// Fresh starts of one side, each to its first answer; the first answer, which the
     /// original's is the reference for.
@@ -312,7 +305,7 @@ impl Setup<'_> {
     fn model_load_ms(&self, running: &Running) -> Option<f64> {
         if running.side != crate::servers::ORIGINAL {
             let line = running.ready_line(Duration::from_secs(2))?;
-            return line["model_load_ms"].as_f64();
+            return Some(line.model_load_ms);
         }
         let text = std::fs::read_to_string(&self.loads).ok()?;
         let mut per_process = std::collections::BTreeMap::<&str, f64>::new();

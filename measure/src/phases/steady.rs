@@ -91,7 +91,7 @@ impl Setup<'_> {
     /// request the original handles at once.
     pub(super) fn steady_instances(&self, side: &str) -> usize {
         match side {
-            crate::servers::ORIGINAL if self.server.kind == "flask" => 1,
+            crate::servers::ORIGINAL if self.server.kind.one_process_per_instance() => 1,
             crate::servers::ORIGINAL => self.server.workers.max(1) as usize,
             _ => self.concurrency(),
         }

@@ -37,7 +37,7 @@ impl Setup<'_> {
 
     fn how(&self, launch: &dyn Launch) -> String {
         match launch.side() {
-            ORIGINAL if self.server.kind == "flask" => {
+            ORIGINAL if self.server.kind.one_process_per_instance() => {
                 "N Flask server processes (Flask's server has no workers)".into()
             }
             ORIGINAL => format!(

@@ -43,6 +43,15 @@ impl BackendKind {
         }
     }
 
+    /// The fastest backend this machine has: OpenVINO, else ONNX Runtime, else tract (built
+    /// in, so always there).
+    pub fn fastest_available() -> BackendKind {
+        [BackendKind::OpenVino, BackendKind::OnnxRuntime]
+            .into_iter()
+            .find(|&b| status(b).available)
+            .unwrap_or(BackendKind::Tract)
+    }
+
     /// The model encodings this backend reads.
     pub fn encodings(self) -> &'static [Encoding] {
         match self {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
-use wasm_migrate_plan::{HttpPlan, MigrationPlan};
+use wasm_migrate_plan::{HttpMethod, HttpPlan, MigrationPlan};
 use wasm_migrate_pybundle::host::{BundleHost, HostOptions, ServeOptions, Trace, serve};
 use wasm_migrate_pybundle::{BundleManifest, Interpreter};
 
@@ -267,8 +267,9 @@ fn bundle_requests(
         .and_then(|e| e.route.clone())
         .unwrap_or_else(|| "/predict".into());
     let method = entry
-        .and_then(|e| e.methods.first().cloned())
-        .unwrap_or_else(|| "POST".into());
+        .and_then(|e| e.methods.first().copied())
+        .unwrap_or(HttpMethod::Post)
+        .to_string();
     let mut out = Vec::new();
     let request = |kind: &'static str,
                    describe: String,

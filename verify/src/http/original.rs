@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerPlan};
+use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerKind, ServerPlan};
 
 use super::{NO_SUCH_PATH, START_LIMIT};
 use crate::error::{VerifyError, io};
@@ -39,8 +39,8 @@ pub fn server_command(
     let python = python.display().to_string();
     let bind = format!("127.0.0.1:{port}");
     let mut command = vec![python, "-m".into()];
-    match server.kind.as_str() {
-        "gunicorn" => {
+    match server.kind {
+        ServerKind::Gunicorn => {
             command.extend([
                 "gunicorn".into(),
                 "--workers".into(),
@@ -60,7 +60,7 @@ pub fn server_command(
             }
             command.push(server.app.clone());
         }
-        "uvicorn" => {
+        ServerKind::Uvicorn => {
             let (app, factory) = match server.app.strip_suffix("()") {
                 Some(app) => (app.to_string(), true),
                 None => (server.app.clone(), false),
@@ -79,7 +79,7 @@ pub fn server_command(
                 command.extend(["--app-dir".into(), dir.clone()]);
             }
         }
-        "flask" => {
+        ServerKind::Flask => {
             command.extend([
                 "flask".into(),
                 "--app".into(),
@@ -94,7 +94,7 @@ pub fn server_command(
             ]);
             command.push("--with-threads".into());
         }
-        other => {
+        other @ ServerKind::Torchserve => {
             return Err(VerifyError::Usage(format!(
                 "verify --http starts gunicorn, uvicorn or Flask servers; service.server.kind is `{other}` \
                  (TorchServe needs Java and its model archive): compare the models with `verify` instead"

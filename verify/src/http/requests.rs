@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use wasm_migrate_plan::{HttpPlan, InputKind, MigrationPlan};
+use wasm_migrate_plan::{HttpMethod, HttpPlan, InputKind, MigrationPlan, RequestKind};
 
 use super::NO_SUCH_PATH;
 use crate::error::{VerifyError, io};
@@ -60,8 +60,8 @@ pub fn requests(
     let field = route.request.field.clone().unwrap_or_else(|| "file".into());
     let text = plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
     let body_of = |bytes: Vec<u8>, name: &str| -> (Option<String>, Vec<u8>) {
-        match route.request.kind.as_str() {
-            "json" => {
+        match route.request.kind {
+            RequestKind::Json => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 (
                     Some("application/json".into()),
@@ -70,8 +70,8 @@ pub fn requests(
                         .into_bytes(),
                 )
             }
-            "multipart" => multipart(&field, name, &bytes),
-            _ => (Some("application/octet-stream".into()), bytes),
+            RequestKind::Multipart => multipart(&field, name, &bytes),
+            RequestKind::Raw => (Some("application/octet-stream".into()), bytes),
         }
     };
     let on_route = |kind: &'static str,
@@ -79,7 +79,7 @@ pub fn requests(
                     (content_type, body): (Option<String>, Vec<u8>)| Request {
         kind,
         describe: format!("{} {} {describe}", route.method, route.path),
-        method: route.method.clone(),
+        method: route.method.to_string(),
         path: route.path.clone(),
         content_type,
         body,
@@ -118,7 +118,7 @@ pub fn requests(
         requests.push(Request {
             kind: "health",
             describe: format!("{} {}", health.method, health.path),
-            method: health.method.clone(),
+            method: health.method.to_string(),
             path: health.path.clone(),
             content_type: None,
             body: Vec::new(),
@@ -126,10 +126,10 @@ pub fn requests(
             time_paths: Vec::new(),
         });
     }
-    let missing = match route.request.kind.as_str() {
-        "json" => (Some("application/json".into()), b"{}".to_vec()),
-        "multipart" => multipart("wasm_migrate_other", "other.txt", b"x"),
-        _ => (Some("application/octet-stream".into()), Vec::new()),
+    let missing = match route.request.kind {
+        RequestKind::Json => (Some("application/json".into()), b"{}".to_vec()),
+        RequestKind::Multipart => multipart("wasm_migrate_other", "other.txt", b"x"),
+        RequestKind::Raw => (Some("application/octet-stream".into()), Vec::new()),
     };
     requests.push(on_route(
         "missing-field",
@@ -153,7 +153,7 @@ pub fn requests(
         module_only: false,
         time_paths: Vec::new(),
     });
-    if route.method != "GET" {
+    if route.method != HttpMethod::Get {
         requests.push(Request {
             kind: "wrong-method",
             describe: format!("GET {}", route.path),

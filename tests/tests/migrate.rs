@@ -1,0 +1,120 @@
+//! `wasm-migrate migrate`: one command from a service's code to a verified module, reusing what
+//! is up to date, and stopping with the next step where a person must decide.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use wasm_migrate_tests::flow::{python, wm};
+use wasm_migrate_tests::{copy_dir, python_env, sample};
+
+/// A fresh copy of a sample with its model made, and nothing migrated yet.
+fn fresh_sample(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join(name);
+    copy_dir(&sample(name), &service);
+    python(&[&service.join("make_model.py")]);
+    (dir, service)
+}
+
+/// `migrate SERVICE --format json` with the test venv's Python; the exit code and the report.
+fn migrate(service: &Path, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let venv_python = python_env().join("bin/python");
+    let mut args = vec![
+        "migrate",
+        service.to_str().unwrap(),
+        "--python",
+        venv_python.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let output = wm(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stderr}"));
+    (output.status.code(), report, stderr)
+}
+
+fn status<'r>(report: &'r Value, stage: &str) -> &'r str {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == stage)
+        .unwrap_or_else(|| panic!("no {stage} stage in {report:#}"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn migrate_takes_a_sample_to_equivalent_and_then_reuses_what_is_up_to_date() {
+    let (_dir, service) = fresh_sample("onnxruntime-service");
+    let backend = ["--backend", "onnxruntime", "--count", "3"];
+    let (code, report, stderr) = migrate(&service, &backend);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["schema"], "wasm-migrate.migrate/1");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_eq!(report["route"], "glue");
+    for stage in ["analyze", "generate", "convert", "build", "verify", "verify-http"] {
+        assert_eq!(status(&report, stage), "done", "{stage}: {report:#}");
+    }
+    assert_eq!(status(&report, "bench"), "skipped");
+    // Both comparisons are in the report, each with verify's own schema.
+    assert_eq!(report["verify"]["schema"], "wasm-migrate/verify");
+    assert_eq!(report["verify_http"]["schema"], "wasm-migrate.verify-http/1");
+    assert!(service.join("wasm-migrate.yaml").is_file());
+
+    // A second run: the plan, the glue, the model and the module are reused; verify runs.
+    let (code, again, stderr) = migrate(&service, &backend);
+    assert_eq!(code, Some(0), "{again:#}\n{stderr}");
+    for stage in ["analyze", "generate", "convert", "build"] {
+        assert_eq!(status(&again, stage), "reused", "{stage}: {again:#}");
+    }
+    assert_eq!(status(&again, "verify"), "done");
+
+    // Generated code edited by hand: the module is rebuilt from it, nothing before that.
+    let main = service.join("migrated/src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, format!("{text}\n// edited\n")).unwrap();
+    let (code, edited, stderr) = migrate(&service, &backend);
+    assert_eq!(code, Some(0), "{edited:#}\n{stderr}");
+    assert_eq!(status(&edited, "generate"), "reused");
+    assert_eq!(status(&edited, "build"), "done");
+}
+
+#[test]
+fn migrate_stops_at_a_plan_generate_refuses_and_names_the_next_step() {
+    let (_dir, service) = fresh_sample("onnxruntime-service");
+    let s = service.to_str().unwrap();
+    assert!(wm(&["analyze", s, "--write-plan"]).status.success());
+    let plan_path = service.join("wasm-migrate.yaml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    std::fs::write(
+        &plan_path,
+        plan.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_CUBIC"),
+    )
+    .unwrap();
+    let (code, report, stderr) = migrate(&service, &[]);
+    assert_eq!(code, Some(2), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "not-migrated");
+    // The plan the person wrote is theirs: read, never rewritten.
+    assert_eq!(status(&report, "analyze"), "reused");
+    assert_eq!(status(&report, "generate"), "failed");
+    assert_eq!(std::fs::read_to_string(&plan_path).unwrap(), plan.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_CUBIC"));
+    let failed = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "failed")
+        .unwrap();
+    assert!(
+        failed["summary"].as_str().unwrap().contains("INTER_CUBIC")
+            && failed["summary"].as_str().unwrap().contains("wasm-migrate.yaml:"),
+        "{failed:#}"
+    );
+    assert!(
+        report["next_step"].as_str().unwrap().contains("plan line"),
+        "{report:#}"
+    );
+    assert!(!service.join("migrated").exists(), "nothing half-written");
+}
