@@ -17,7 +17,7 @@
 //! | [`normalize`] | NumPy arithmetic, Normalize, Keras `preprocess_input` |
 //!
 //! To add an op: a function `fn(&mut Cx) -> Result<(), CodegenError>` in its family's
-//! module, an entry in that module's `OPS`, and a fixture in [`fixtures`] (the tests refuse
+//! module, an entry in that module's `OPS`, and a fixture in `fixtures.rs` (the tests refuse
 //! a table entry without one).
 
 mod context;
