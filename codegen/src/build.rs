@@ -148,20 +148,8 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
         });
     }
     let out = dir.join("app.wasm");
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    std::io::Write::write_all(&mut file, &stamped).map_err(io(&out))?;
-    // Temporary files are private (0600); a module is shipped and mounted: rw-r--r--.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io(&out))?;
-    }
-    file.persist(&out).map_err(|e| CodegenError::Io {
-        path: out.clone(),
-        error: e.error,
-    })?;
+    // Atomically, rw-r--r-- (a module is shipped and mounted), as every output is written.
+    wasm_migrate_plan::write_atomic(&out, &stamped, true)?;
     Ok(Built {
         size: stamped.len() as u64,
         module: out,

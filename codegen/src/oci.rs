@@ -129,20 +129,45 @@ pub fn package_oci(
         (&layer_path, &layer),
     ])
     .map_err(tar_error)?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    std::io::Write::write_all(&mut file, &archive).map_err(io(out))?;
-    file.persist(out).map_err(|e| CodegenError::Io {
-        path: out.to_path_buf(),
-        error: e.error,
-    })?;
+    // Like every file written for the user: atomically, rw-r--r-- (not the temporary file's
+    // 0600), so the runtimes that import it, under another user, can read it.
+    wasm_migrate_plan::write_atomic(out, &archive, true)?;
     Ok(Packaged {
         archive: out.to_path_buf(),
         reference: reference.to_string(),
         manifest_digest,
         size: archive.len() as u64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_archive_is_a_tar_of_the_image_layout_readable_by_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let module = dir.path().join("app.wasm");
+        std::fs::write(&module, b"\0asm\x01\0\0\0").unwrap();
+        let out = dir.path().join("image.tar");
+        let packaged = package_oci(&module, &out, "app:latest", false).expect("packages");
+        assert_eq!(packaged.size, std::fs::metadata(&out).unwrap().len());
+        let mut archive = tar::Archive::new(std::fs::File::open(&out).unwrap());
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names[..2], ["oci-layout", "index.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "{mode:o}");
+        }
+        // An archive already there is kept unless forced.
+        let error = package_oci(&module, &out, "app:latest", false).unwrap_err();
+        assert!(matches!(error, CodegenError::Exists { .. }), "{error}");
+        package_oci(&module, &out, "app:latest", true).expect("replaces");
+    }
 }

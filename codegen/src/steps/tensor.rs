@@ -1,0 +1,189 @@
+//! Pixels to a float32 tensor, and the steps that only change its layout (the channel order
+//! and the batch axis are applied when the tensor is handed over).
+
+use wasm_migrate_plan::Layout;
+use wasm_migrate_plan::StepLibrary::{Numpy, Tensorflow, Torch, Torchvision};
+use wasm_migrate_plan::Value;
+
+use super::context::{Cx, Op, Stage, number, numbers, symbol};
+use super::ir::{GlueOp, ScalarOp};
+use crate::error::CodegenError;
+
+pub const OPS: &[Op] = &[
+    Op::new(Torchvision, "ToImage", torchvision_to_image),
+    Op::new(Torchvision, "PILToTensor", torchvision_to_image),
+    Op::new(Torchvision, "ToDtype", torchvision_to_dtype),
+    Op::new(Torchvision, "ToTensor", torchvision_to_tensor),
+    Op::new(Numpy, "astype", numpy_dtype),
+    Op::new(Numpy, "array", numpy_dtype),
+    Op::new(Numpy, "asarray", numpy_dtype),
+    Op::new(Numpy, "transpose", numpy_transpose),
+    Op::new(Numpy, "expand_dims", batch_axis),
+    Op::new(Torch, "stack", batch_axis),
+    Op::new(Torch, "unsqueeze", batch_axis),
+    Op::new(Tensorflow, "expand_dims", batch_axis),
+];
+
+/// v2's `ToImage` (and v1's `PILToTensor`): the same 8-bit pixels as a CHW tensor. Geometry
+/// after it would run torchvision's tensor kernels, not PIL's.
+fn torchvision_to_image(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    cx.need_pixels()?;
+    cx.state.tensor_pixels = true;
+    cx.state.layout = Some(Layout::Nchw);
+    cx.push(
+        "8-bit pixels as a CHW tensor: applied when the tensor is handed over",
+        GlueOp::Nothing,
+    );
+    Ok(())
+}
+
+fn torchvision_to_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let dtype = cx.param(&["dtype", "arg0"]).and_then(symbol);
+    if dtype != Some("float32") && dtype != Some("float") {
+        return Err(cx.fail(format!(
+            "ToDtype to {} has no Rust equivalent here (the model takes float32)",
+            dtype.unwrap_or("(unknown)")
+        )));
+    }
+    if cx.state.stage == Stage::Floats {
+        cx.push("already float32", GlueOp::Nothing);
+        return Ok(());
+    }
+    let floats = cx.make_floats(false);
+    cx.push("pixels as float32 values 0..255", floats);
+    if matches!(cx.param(&["scale", "arg1"]), Some(Value::Bool(true))) {
+        // v2 scales with `mul_(1.0 / 255)` in float32, not ToTensor's `div(255)`.
+        cx.push(
+            "ToDtype(scale=True): x * (1 / 255) in float32",
+            GlueOp::Scalar {
+                op: ScalarOp::Multiply,
+                value: 1.0 / 255.0,
+            },
+        );
+    }
+    Ok(())
+}
+
+fn torchvision_to_tensor(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    cx.need_pixels()?;
+    let floats = cx.make_floats(true);
+    cx.state.layout = Some(Layout::Nchw);
+    cx.push("ToTensor: x / 255 in float32, channels first", floats);
+    Ok(())
+}
+
+/// `astype(np.float32)`, or `np.array`/`np.asarray` of the image (a view without a dtype).
+fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let dtype = cx.param(&["dtype", "arg0", "arg1"]).and_then(symbol);
+    match (dtype, cx.state.stage) {
+        (Some("float32"), Stage::Pixels) => {
+            let floats = cx.make_floats(false);
+            cx.push("pixels as float32 values 0..255", floats);
+        }
+        (None, _) if cx.step.op != "astype" => {
+            cx.push("a NumPy view of the pixels", GlueOp::Nothing)
+        }
+        (Some("float32"), Stage::Floats) => cx.push("already float32", GlueOp::Nothing),
+        (other, _) => {
+            return Err(cx.fail(format!(
+                "dtype {} has no Rust equivalent here (the model takes float32)",
+                other.unwrap_or("(unknown)")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn numpy_transpose(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let axes = cx
+        .param(&["axes", "arg1"])
+        .and_then(numbers)
+        .unwrap_or_default();
+    if axes != [2.0, 0.0, 1.0] && axes != [0.0, 3.0, 1.0, 2.0] {
+        return Err(cx.fail(format!(
+            "transpose with axes {axes:?} has no Rust equivalent here"
+        )));
+    }
+    cx.state.layout = Some(Layout::Nchw);
+    cx.push(
+        "HWC -> CHW: applied when the tensor is handed over",
+        GlueOp::Nothing,
+    );
+    Ok(())
+}
+
+/// `np.expand_dims(x, 0)`, `torch.stack([x])`, `x.unsqueeze(0)`: a batch of one.
+fn batch_axis(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let axis = cx
+        .param(&["axis", "dim", "arg1", "arg0"])
+        .and_then(number)
+        .unwrap_or(0.0);
+    if axis != 0.0 {
+        return Err(cx.fail(format!(
+            "a batch axis at {axis} has no Rust equivalent (only 0)"
+        )));
+    }
+    cx.push("the batch axis of one: part of the layout", GlueOp::Nothing);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{codes, compile, step};
+
+    #[test]
+    fn torchvision_v2_to_image_and_to_dtype_scale_by_multiplying() {
+        let to_dtype = "    dtype:\n      symbol: torch.float32\n    scale: true\n";
+        let plan = |extra: &[String]| {
+            let mut steps = vec![step("pil", "open", "")];
+            steps.extend_from_slice(extra);
+            steps.push(step("torchvision", "ToImage", ""));
+            steps.push(step("torchvision", "ToDtype", to_dtype));
+            compile("pytorch", "nchw", &steps)
+        };
+        let steps = plan(&[]).expect("compiles");
+        // v2 scales with `mul_(1 / 255)`, which rounds differently from ToTensor's `div(255)`.
+        assert_eq!(
+            codes(&steps),
+            [
+                "",
+                "",
+                "let mut tensor = HwcTensor::from_image(&image);",
+                "tensor.multiply(0.003921569_f32);"
+            ]
+        );
+        assert_eq!(steps.layout, "Nchw");
+        // A resize after ToImage would run torchvision's tensor kernels: refused.
+        let error = plan(&[
+            step("torchvision", "ToImage", ""),
+            step("torchvision", "Resize", "    size: 256\n"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("tensor kernels"), "{error}");
+    }
+
+    #[test]
+    fn layout_steps_set_the_layout_and_refuse_other_axes() {
+        let compiled = |op: &str, params: &str| {
+            compile(
+                "onnx",
+                "nhwc",
+                &[step("pil", "open", ""), step("numpy", op, params)],
+            )
+        };
+        let steps = compiled("transpose", "    axes: [2, 0, 1]\n").expect("compiles");
+        assert_eq!(steps.layout, "Nchw");
+        let error = compiled("transpose", "    axes: [1, 0, 2]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("axes [1.0, 0.0, 2.0]"), "{error}");
+        let error = compiled("expand_dims", "    axis: 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a batch axis at 1 has no Rust equivalent"),
+            "{error}"
+        );
+    }
+}
