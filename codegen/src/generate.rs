@@ -346,7 +346,7 @@ fn render_crate(
         crate_name: crate_name.clone(),
         model_name: model_name.clone(),
         kind: kind.to_string(),
-        backend: backend.clone(),
+        backend: backend.to_string(),
         server_port: plan.service.server.as_ref().map_or(8080, |s| s.port),
         instances: plan.service.server.as_ref().map_or(1, |s| s.concurrency()),
     };

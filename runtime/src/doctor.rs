@@ -266,48 +266,198 @@ fn python_envs() -> Vec<PythonEnv> {
         .collect()
 }
 
-fn wasmedge_checks() -> Vec<Check> {
-    let version = command_output("wasmedge", &["--version"]);
-    let mut checks = vec![Check {
-        area: "wasmedge",
-        name: "wasmedge".into(),
-        state: if version.is_some() { State::Ok } else { State::Missing },
-        detail: version.clone().unwrap_or_else(|| {
-            "wasmedge is not on PATH: modules run in the embedded runtime here; deploy targets need WasmEdge".into()
-        }),
-        fix: version.is_none().then(|| {
-            "curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install_v2.sh | bash -s -- --plugins wasi_nn-openvino".into()
-        }),
-    }];
-    if version.is_none() {
-        return checks;
+/// What `wasmedge --version` says: its version line, the plugins it loaded (a line each,
+/// `PATH (plugin "NAME") version ...`), and anything else it printed, which is how WasmEdge
+/// reports a plugin that failed to load (on stdout).
+#[derive(Debug, Default, PartialEq)]
+struct WasmEdgeAbout {
+    version: Option<String>,
+    /// (name, path) of each plugin WasmEdge loaded.
+    plugins: Vec<(String, String)>,
+    /// Every other line: load errors.
+    other: Vec<String>,
+}
+
+fn about_wasmedge(output: &str) -> WasmEdgeAbout {
+    let mut about = WasmEdgeAbout::default();
+    for line in output.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some((path, rest)) = line.split_once(" (plugin \"")
+            && let Some((name, _)) = rest.split_once('"')
+        {
+            about.plugins.push((name.to_string(), path.to_string()));
+        } else if about.version.is_none()
+            && let Some((program, version)) = line.split_once(" version ")
+            && program.ends_with("wasmedge")
+        {
+            about.version = Some(version.trim().to_string());
+        } else {
+            about.other.push(line.to_string());
+        }
     }
+    about
+}
+
+/// Where WasmEdge looks for plugins: `WASMEDGE_PLUGIN_PATH`, then `PREFIX/plugin` (PREFIX the
+/// folder above the executable's `bin/`), `~/.wasmedge/plugin` and the system folders.
+fn plugin_dirs(wasmedge: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("WASMEDGE_PLUGIN_PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
+    if let Some(prefix) = wasmedge
+        .and_then(|w| std::fs::canonicalize(w).ok())
+        .and_then(|w| w.parent()?.parent().map(Path::to_path_buf))
+    {
+        dirs.push(prefix.join("plugin"));
+        dirs.push(prefix.join("lib/wasmedge"));
+    }
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(PathBuf::from(home).join(".wasmedge/plugin"));
     }
     dirs.extend(["/usr/local/lib/wasmedge", "/usr/lib/wasmedge"].map(PathBuf::from));
-    let plugins: Vec<String> = dirs
+    dirs.dedup();
+    dirs
+}
+
+fn wasmedge_checks() -> Vec<Check> {
+    let Some(output) = command_output("wasmedge", &["--version"]) else {
+        return vec![Check {
+            area: "wasmedge",
+            name: "wasmedge".into(),
+            state: State::Missing,
+            detail: "wasmedge is not on PATH: modules run in the embedded runtime here; deploy targets need WasmEdge".into(),
+            fix: Some("curl -sSf https://raw.githubusercontent.com/WasmEdge/WasmEdge/master/utils/install_v2.sh | bash -s -- --plugins wasi_nn-openvino".into()),
+        }];
+    };
+    let about = about_wasmedge(&output);
+    let executable = which("wasmedge");
+    let files_on_disk = |dirs: &[PathBuf]| -> Vec<String> {
+        dirs.iter()
+            .filter_map(|d| Some((d, std::fs::read_dir(d).ok()?)))
+            .flat_map(|(d, entries)| entries.flatten().map(move |e| (d.clone(), e)))
+            .filter(|(_, e)| e.file_name().to_string_lossy().starts_with("libwasmedgePluginWasiNN"))
+            .map(|(d, e)| d.join(e.file_name()).display().to_string())
+            .collect()
+    };
+    vec![
+        Check {
+            area: "wasmedge",
+            name: "wasmedge".into(),
+            state: State::Ok,
+            detail: format!(
+                "{} ({})",
+                about.version.as_deref().unwrap_or("version unknown"),
+                executable.as_deref().map_or("on PATH".into(), |p| p.display().to_string())
+            ),
+            fix: None,
+        },
+        plugin_check(&about, &plugin_dirs(executable.as_deref()), files_on_disk),
+    ]
+}
+
+/// The wasi-nn plugin counts only when WasmEdge says it loaded it; otherwise WasmEdge's own
+/// lines are the reason, with the plugin files found on disk.
+fn plugin_check(
+    about: &WasmEdgeAbout,
+    dirs: &[PathBuf],
+    files_on_disk: impl Fn(&[PathBuf]) -> Vec<String>,
+) -> Check {
+    if let Some((_, path)) = about.plugins.iter().find(|(name, _)| name == "wasi_nn") {
+        return Check {
+            area: "wasmedge",
+            name: "wasi-nn plugin".into(),
+            state: State::Ok,
+            detail: format!("loaded: {path}"),
+            fix: None,
+        };
+    }
+    let files = files_on_disk(dirs);
+    let searched = dirs
         .iter()
-        .filter_map(|d| std::fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("libwasmedgePluginWasiNN"))
-        .collect();
-    checks.push(Check {
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = match (about.other.is_empty(), files.is_empty()) {
+        (false, _) => format!(
+            "WasmEdge did not load it: {}{}",
+            about.other.join("; "),
+            if files.is_empty() { String::new() } else { format!(" (on disk: {})", files.join(", ")) }
+        ),
+        (true, false) => format!(
+            "WasmEdge did not load {} (it lists no wasi_nn plugin)",
+            files.join(", ")
+        ),
+        (true, true) => format!("no libwasmedgePluginWasiNN*.so in {searched}"),
+    };
+    let fix = match files.is_empty() {
+        true => "reinstall WasmEdge with --plugins wasi_nn-openvino (or wasi_nn-pytorch, wasi_nn-tensorflowlite), or set WASMEDGE_PLUGIN_PATH to its folder",
+        false => "put the backend's libraries on LD_LIBRARY_PATH (for OpenVINO: the folder holding libopenvino_c.so), or set WASMEDGE_PLUGIN_PATH to the plugin's folder",
+    };
+    Check {
         area: "wasmedge",
         name: "wasi-nn plugin".into(),
-        state: if plugins.is_empty() { State::Missing } else { State::Ok },
-        detail: if plugins.is_empty() {
-            format!("no libwasmedgePluginWasiNN*.so in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))
-        } else {
-            plugins.join(", ")
-        },
-        fix: plugins.is_empty().then(|| {
-            "reinstall WasmEdge with --plugins wasi_nn-openvino (or wasi_nn-pytorch, wasi_nn-tensorflowlite), or set WASMEDGE_PLUGIN_PATH".into()
-        }),
-    });
-    checks
+        state: State::Missing,
+        detail,
+        fix: Some(fix.into()),
+    }
+}
+
+/// The executable `program` names on PATH.
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_and_loaded_plugins_are_read_apart_from_load_errors() {
+        let about = about_wasmedge(
+            "libopenvino_c.so.2540: cannot open shared object file: No such file or directory\n\
+             /opt/we/bin/wasmedge version 0.17.1\n\
+             /opt/we/plugin/libwasmedgePluginWasiLogging.so (plugin \"wasi_logging\") version 0.1.0.0\n",
+        );
+        assert_eq!(about.version.as_deref(), Some("0.17.1"));
+        assert_eq!(
+            about.plugins,
+            vec![(
+                "wasi_logging".to_string(),
+                "/opt/we/plugin/libwasmedgePluginWasiLogging.so".to_string()
+            )]
+        );
+        assert_eq!(about.other.len(), 1);
+        assert!(about.other[0].contains("libopenvino_c"));
+    }
+
+    #[test]
+    fn a_plugin_file_that_did_not_load_is_missing_and_the_reason_is_wasmedges() {
+        let about = about_wasmedge(
+            "wasmedge version 0.17.1\nlibopenvino_c.so.2540: cannot open shared object file\n",
+        );
+        let dirs = [PathBuf::from("/opt/we/plugin")];
+        let check = plugin_check(&about, &dirs, |_| {
+            vec!["/opt/we/plugin/libwasmedgePluginWasiNN.so".into()]
+        });
+        assert_eq!(check.state, State::Missing);
+        assert!(check.detail.contains("libopenvino_c.so.2540"), "{}", check.detail);
+        assert!(check.fix.unwrap().contains("LD_LIBRARY_PATH"));
+        // The version check never carries the error lines.
+        assert_eq!(about.version.as_deref(), Some("0.17.1"));
+    }
+
+    #[test]
+    fn a_loaded_plugin_is_ok_and_no_plugin_at_all_names_the_folders_searched() {
+        let loaded = about_wasmedge(
+            "wasmedge version 0.14.1\n/p/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.1.0.0\n",
+        );
+        let dirs = [PathBuf::from("/opt/we/plugin")];
+        assert_eq!(plugin_check(&loaded, &dirs, |_| Vec::new()).state, State::Ok);
+        let bare = about_wasmedge("wasmedge version 0.14.1\n");
+        let check = plugin_check(&bare, &dirs, |_| Vec::new());
+        assert_eq!(check.state, State::Missing);
+        assert!(check.detail.contains("/opt/we/plugin"), "{}", check.detail);
+    }
 }

@@ -228,6 +228,7 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     assert!(script.contains("--nn-preload model:openvino:cpu:model/model.xml:model/model.bin"));
     assert!(script.contains("app_aot.wasm --serve"));
     assert!(dockerfile.contains("CMD [\"--serve\"]") && dockerfile.contains("EXPOSE 5000"));
+    run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(&glue);
 
     // The stamp and the verdicts.
     let inspect = ok(
@@ -380,6 +381,69 @@ fn generate_with_plan_edit(
 
 fn line_of(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).expect(needle) + 1
+}
+
+/// `deploy/run-wasmedge.sh` under a stand-in `wasmedge` that answers `--version` as WasmEdge
+/// does and records how it was started: the exit code, the recorded command, stderr.
+fn run_wasmedge_sh(glue: &Path, version_output: &str) -> (Option<i32>, String, String) {
+    let bin = tempfile::tempdir().unwrap();
+    let calls = bin.path().join("calls");
+    let fake = bin.path().join("wasmedge");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/usr/bin/env bash\n\
+             case \"$1\" in\n\
+               --version) printf '%s' '{version_output}' ;;\n\
+               compile) cp \"$2\" \"$3\" ;;\n\
+               *) echo \"$*\" >> '{}' ;;\n\
+             esac\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new("bash")
+        .arg(glue.join("deploy/run-wasmedge.sh"))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        std::fs::read_to_string(&calls).unwrap_or_default(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(glue: &Path) {
+    let plugin = "/opt/we/plugin/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.1.0.0\n";
+    // 0.17 runs an AOT module's native code only with --run-mode aot.
+    let (code, calls, stderr) =
+        run_wasmedge_sh(glue, &format!("/opt/we/bin/wasmedge version 0.17.1\n{plugin}"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(calls.starts_with("--run-mode aot "), "{calls}");
+    assert!(calls.trim_end().ends_with("app_aot.wasm --serve"), "{calls}");
+    // 0.14 has no such flag and uses the native code by itself.
+    let (code, calls, stderr) =
+        run_wasmedge_sh(glue, &format!("wasmedge version 0.14.1\n{plugin}"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!calls.contains("--run-mode"), "{calls}");
+    // A plugin file WasmEdge could not load is no plugin: its own reason is shown.
+    let (code, calls, stderr) = run_wasmedge_sh(
+        glue,
+        "libopenvino_c.so.2540: cannot open shared object file\nwasmedge version 0.17.1\n",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(calls.is_empty(), "{calls}");
+    assert!(
+        stderr.contains("did not load its wasi-nn plugin") && stderr.contains("libopenvino_c.so.2540"),
+        "{stderr}"
+    );
 }
 
 #[test]
