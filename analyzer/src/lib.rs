@@ -24,11 +24,10 @@ pub mod service;
 pub mod source;
 pub mod walk;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+mod phases;
 
-use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 pub use error::AnalyzeError;
 pub use knowledge::{KnowledgeBase, MigrationPath};
@@ -37,9 +36,13 @@ pub use report::{Finding, Report};
 pub use rules::{Category, RuleSet};
 
 use packages::ThirdPartyImport;
+use phases::{
+    Merged, ServiceTree, library_findings, merge_files, parse_files, plan_for,
+    reread_with_service_values, sort_and_count,
+};
 use pipeline::{Pipeline, PipelineDetector};
 use python::{ImportSite, Observer, ParsedModule};
-use report::{FileStatus, FileSummary, Location, Summary};
+use report::{FileStatus, FileSummary, Location};
 use rules::{RuleObserver, ServiceFacts};
 
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -167,348 +170,69 @@ pub fn analyze_with(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, AnalyzeError> {
     let started = Instant::now();
-    if !path.exists() {
-        return Err(AnalyzeError::NotFound(path.to_path_buf()));
-    }
-    if path.is_file() && !path.extension().is_some_and(|e| e == "py" || e == "pyi") {
-        return Err(AnalyzeError::NotPython(path.to_path_buf()));
-    }
-    let root = path.to_path_buf();
-    let base = if root.is_file() {
-        root.parent().map(Path::to_path_buf).unwrap_or_default()
-    } else {
-        root.clone()
-    };
-    if root.is_dir() {
-        std::fs::read_dir(&root).map_err(|e| AnalyzeError::io(&root, e))?;
-    }
-    let walked = walk::walk(&root);
-    let relative = |p: &Path| -> String {
-        p.strip_prefix(&base)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/")
-    };
-    let all_files: Vec<String> = walked.all.iter().map(|p| relative(p)).collect();
-
-    let manifest_paths: Vec<PathBuf> = walked
-        .all
-        .iter()
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| manifest::is_manifest(&n.to_string_lossy()))
-        })
-        .cloned()
-        .collect();
-    let manifests = manifest::read_manifests(&base, &manifest_paths);
-    let python_files: Vec<&PathBuf> = walked
-        .all
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "py" || e == "pyi"))
-        .collect();
-    let local_modules = local_modules(&all_files);
-    let python_relative: Vec<String> = python_files.iter().map(|p| relative(p)).collect();
-    let module_index = service::modules::ModuleIndex::new(&python_relative);
-    let facts = ServiceFacts::new(&knowledge.rules, &base, &all_files, &manifests.dependencies);
-    let done = AtomicUsize::new(0);
-    let total = python_files.len();
-    let mut context = FileContext {
+    let tree = ServiceTree::collect(path)?;
+    let facts = ServiceFacts::new(
+        &knowledge.rules,
+        &tree.base,
+        &tree.all_files,
+        &tree.manifests.dependencies,
+    );
+    let context = FileContext {
         options,
         knowledge,
         facts: &facts,
-        local: &local_modules,
+        local: &tree.local_modules,
         imported: None,
     };
-    // One pass over every file, which also collects what each module defines for the others.
-    let mut results: Vec<FileResult> = python_files
-        .par_iter()
-        .zip(&python_relative)
-        .map(|(file, rel)| {
-            let result = analyze_file(file, rel, &context);
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            result
-        })
-        .collect();
-    let exports = results
-        .iter_mut()
-        .map(|r| std::mem::take(&mut r.exports))
-        .collect();
-    // Parameters whose value the service's calls may give (`Predictor(path, SIZE)`): the
-    // files that call those functions are read again for those calls' arguments only.
-    let graph = {
-        let imports: Vec<_> = results.iter().map(|r| r.local_imports.clone()).collect();
-        let starts: Vec<_> = results.iter().map(|r| r.starts.clone()).collect();
-        service::reach::ImportGraph::new(&module_index, &imports, &starts)
-    };
-    let wanted = service::arguments::wanted_callees(results.iter().map(|r| &r.pipeline));
-    // Callers are the defining file and the files that import it.
-    let callers: Vec<(usize, rustc_hash::FxHashSet<String>)> = (0..results.len())
-        .filter_map(|i| {
-            let names: rustc_hash::FxHashSet<String> = wanted
-                .iter()
-                .filter(|(name, def)| {
-                    (i == *def || graph.edges()[i].binary_search(def).is_ok())
-                        && results[i].calls.calls(name)
-                })
-                .map(|(name, _)| name.clone())
-                .collect();
-            (!names.is_empty()).then_some((i, names))
-        })
-        .collect();
-    let call_args = callers
-        .par_iter()
-        .flat_map_iter(|(i, names)| {
-            service::arguments::scan(
-                python_files[*i],
-                &python_relative[*i],
-                options.max_file_size,
-                names,
-            )
-        })
-        .collect();
-    let imported = service::values::ServiceValues::new(&module_index, exports, call_args);
-    // Files whose pipeline may use values of the service's other modules (`from .settings
-    // import SIZE`) are walked again with those values; the rest of a large tree is not.
-    context.imported = Some(&imported);
-    let again: Vec<usize> = (0..results.len())
-        .filter(|&i| results[i].uses_service_values())
-        .collect();
-    let redone: Vec<(usize, FileResult)> = again
-        .par_iter()
-        .map(|&i| {
-            (
-                i,
-                analyze_file(python_files[i], &python_relative[i], &context),
-            )
-        })
-        .collect();
-    for (i, result) in redone {
-        results[i] = result;
-    }
-    let entrypoint =
-        choose_entrypoint(&base, &all_files, &module_index, &graph, &results, options)?;
-    let outside_serving_path =
-        mark_serving_path(&module_index, &graph, entrypoint.as_ref(), &mut results);
-
+    let mut results = parse_files(&tree, &context, progress);
+    let graph = reread_with_service_values(&tree, &context, &mut results);
+    let entrypoint = choose_entrypoint(
+        &tree.base,
+        &tree.all_files,
+        &tree.module_index,
+        &graph,
+        &results,
+        options,
+    )?;
+    let outside_serving_path = mark_serving_path(
+        &tree.module_index,
+        &graph,
+        entrypoint.as_ref(),
+        &mut results,
+    );
     let mut findings = rules::service_findings(&knowledge.rules, &facts);
-    for (path, problem) in &walked.problems {
-        findings.push(analyzer_finding(
-            "file-skipped",
-            Category::Potential,
-            format!("{}: {problem}", relative(path)),
-            "Fix or remove the path; the rest of the service was analyzed.",
-            Location::new(relative(path), 1, 1),
-        ));
-    }
-    for problem in &manifests.problems {
-        findings.push(analyzer_finding(
-            "manifest-problem",
-            Category::Optional,
-            problem.message.clone(),
-            "Fix the manifest: dependencies it declares may be missing from the analysis.",
-            Location::new(
-                problem.file.to_string_lossy().replace('\\', "/"),
-                problem.line.unwrap_or(1),
-                1,
-            ),
-        ));
-    }
-
-    let mut pipeline = Pipeline::default();
-    let mut imports = Vec::new();
-    let mut files = Vec::with_capacity(results.len());
-    let mut summary = Summary {
-        files_seen: all_files.len() as u32,
-        manifests: manifests.files.len() as u32,
-        ..Summary::default()
-    };
-    let mut main_guards = Vec::new();
-    let mut imported_calls: std::collections::BTreeMap<String, (Location, String)> =
-        Default::default();
-    let calls: Vec<_> = results
-        .iter_mut()
-        .map(|r| std::mem::take(&mut r.calls))
-        .collect();
-    for r in results {
-        for (name, call) in r.imported_calls {
-            imported_calls.entry(name).or_insert(call);
-        }
-        match r.summary.status {
-            FileStatus::Parsed => summary.files_parsed += 1,
-            FileStatus::SyntaxErrors => {
-                summary.files_parsed += 1;
-                summary.files_failed += 1;
-            }
-            FileStatus::Skipped => summary.files_failed += 1,
-        }
-        summary.python_lines += u64::from(r.summary.lines);
-        files.push(r.summary);
-        findings.extend(r.findings);
-        imports.extend(
-            r.imports
-                .into_iter()
-                .map(|i| (outside_serving_path.contains(&i.location.file), i)),
-        );
-        pipeline.models.extend(r.pipeline.models);
-        pipeline.preprocessing.extend(r.pipeline.preprocessing);
-        pipeline.postprocessing.extend(r.pipeline.postprocessing);
-        pipeline.serving.extend(r.pipeline.serving);
-        pipeline.hidden.extend(r.pipeline.hidden);
-        pipeline.data_classes.extend(r.pipeline.data_classes);
-        pipeline.inference.extend(r.pipeline.inference);
-        pipeline.mounts.extend(r.pipeline.mounts);
-        for label in r.pipeline.label_files {
-            if !pipeline.label_files.contains(&label) {
-                pipeline.label_files.push(label);
-            }
-        }
-        if let Some(g) = r.main_guard {
-            main_guards.push(g);
-        }
-    }
-    // A composition defined in one module and applied in another (`from transforms import
-    // eval_tf; eval_tf(image)`) runs where it is applied.
-    for step in &mut pipeline.preprocessing {
-        if step.composition_unused
-            && let Some((at, scope)) = step
-                .composed_in
-                .as_ref()
-                .and_then(|v| imported_calls.get(v))
-        {
-            step.composition_unused = false;
-            step.applied_at = Some(at.clone());
-            step.scope = scope.clone();
-        }
-    }
-    apply_mounts(&mut pipeline);
-    // `model = resnet18(); model.load_state_dict(torch.load(PATH))`: the load names the
-    // artifact, the constructor the architecture.
-    let architectures: Vec<(String, pipeline::Framework, String)> = pipeline
-        .models
-        .iter()
-        .filter_map(|m| {
-            m.architecture
-                .clone()
-                .map(|a| (m.location.file.clone(), m.framework, a))
-        })
-        .collect();
-    for m in pipeline
-        .models
-        .iter_mut()
-        .filter(|m| m.architecture.is_none())
-    {
-        if let Some((_, _, arch)) = architectures
-            .iter()
-            .find(|(f, fw, _)| *f == m.location.file && *fw == m.framework)
-        {
-            m.architecture = Some(arch.clone());
-        }
-    }
-    if !walked.problems.is_empty() {
-        summary.files_failed += walked.problems.len() as u32;
-    }
-    if pipeline.serving.is_empty() {
-        // A plain script: its `if __name__ == "__main__":` is the entry point.
-        let model_files: Vec<&str> = pipeline
-            .models
-            .iter()
-            .map(|m| m.location.file.as_str())
-            .collect();
-        let chosen = main_guards
-            .iter()
-            .find(|g| entrypoint.as_ref().is_some_and(|e| e.file == g.file))
-            .or_else(|| {
-                main_guards
-                    .iter()
-                    .find(|g| model_files.contains(&g.file.as_str()))
-            })
-            .or(main_guards.first());
-        if let Some(g) = chosen {
-            pipeline.serving.push(pipeline::Endpoint {
-                kind: pipeline::ServingKind::Script,
-                methods: Vec::new(),
-                path: None,
-                handler: "__main__".into(),
-                handler_methods: Vec::new(),
-                location: g.clone(),
-                router: None,
-            });
-        }
-    }
-
-    service::hf_config::expand_image_processors(&base, &mut pipeline);
-    // The serving path's imports first, so that a package's finding points at the import
-    // production runs.
-    imports.sort_by_key(|(outside, _)| *outside);
-    let imports: Vec<ThirdPartyImport> = imports.into_iter().map(|(_, i)| i).collect();
-    // One finding per library: the steps are the same wherever it is called.
-    let mut hidden_libraries = std::collections::BTreeSet::new();
-    findings.extend(
-        pipeline
-            .hidden
-            .iter()
-            .filter(|h| hidden_libraries.insert(h.library.clone()))
-            .map(hidden_finding),
-    );
-    let (packages, mut package_findings) = packages::package_uses(
-        &knowledge.packages,
-        &imports,
-        &manifests.dependencies,
-        !manifests.files.is_empty(),
-    );
-    for f in &mut package_findings {
-        f.outside_serving_path = outside_serving_path.contains(&f.location.file);
-    }
-    findings.extend(package_findings);
-    findings.sort_by(|a, b| {
-        (
-            &a.location.file,
-            a.location.line,
-            a.location.column,
-            &a.rule,
-        )
-            .cmp(&(
-                &b.location.file,
-                b.location.line,
-                b.location.column,
-                &b.rule,
-            ))
-    });
-    // Service-wide hits (a `.cu` file, a manifest line) are found once per Python file.
-    findings.dedup_by(|a, b| a.rule == b.rule && a.location == b.location);
-    for f in &findings {
-        if f.outside_serving_path {
-            summary.findings_outside_serving_path += 1;
-            continue;
-        }
-        match f.category {
-            Category::Mandatory => summary.findings_mandatory += 1,
-            Category::Optional => summary.findings_optional += 1,
-            Category::Potential => summary.findings_potential += 1,
-        }
-    }
-    files.sort_by(|a, b| a.file.cmp(&b.file));
+    findings.extend(tree.analyzer_findings());
+    let mut merged = merge_files(&tree, results, &outside_serving_path);
+    merged.link_pipeline();
+    merged.script_entrypoint(entrypoint.as_ref());
+    service::hf_config::expand_image_processors(&tree.base, &mut merged.pipeline);
+    findings.append(&mut merged.findings);
+    let (packages, library_findings) =
+        library_findings(knowledge, &tree, &mut merged, &outside_serving_path);
+    findings.extend(library_findings);
+    sort_and_count(&mut findings, &mut merged.summary);
+    merged.files.sort_by(|a, b| a.file.cmp(&b.file));
     let call_graph = service::placement::CallGraph::new(
-        &module_index,
-        &calls,
+        &tree.module_index,
+        &merged.calls,
         &graph,
         entrypoint.as_ref().map(|e| e.file.as_str()),
     );
-    place_steps(&call_graph, &mut pipeline);
+    place_steps(&call_graph, &mut merged.pipeline);
+    let Merged {
+        mut pipeline,
+        mut summary,
+        files,
+        ..
+    } = merged;
     let recommendation =
         pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
-    let service_name = base
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "service".into());
-    let mut plan = plan_builder::build_plan(&service_name, &mut pipeline, &recommendation);
-    resolve_workdir(&base, &mut plan);
-    plan.service.server = plan
-        .service
-        .entrypoint
-        .as_ref()
-        .and_then(|entry| service::server_command::server_plan(entrypoint.as_ref(), entry));
+    let plan = plan_for(
+        &tree.base,
+        &mut pipeline,
+        &recommendation,
+        entrypoint.as_ref(),
+    );
     // Found once the plan is chosen; they name what generation needs, not what blocks a path.
     let mut late = unresolved_findings(&plan);
     late.extend(no_model_finding(
@@ -522,7 +246,7 @@ pub fn analyze_with(
     Ok(Report {
         schema_version: report::REPORT_SCHEMA_VERSION.to_string(),
         tool_version: TOOL_VERSION.to_string(),
-        root,
+        root: tree.root,
         summary,
         findings,
         packages,
@@ -762,6 +486,7 @@ fn is_decoding(op: &str) -> bool {
 }
 
 /// What every file's analysis shares.
+#[derive(Clone, Copy)]
 struct FileContext<'a> {
     options: &'a Options,
     knowledge: &'a Knowledge,

@@ -4,6 +4,7 @@
 pub(crate) mod detect;
 pub mod libraries;
 pub(crate) mod recommend;
+pub mod tables;
 
 pub(crate) use detect::PipelineDetector;
 
