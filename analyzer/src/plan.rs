@@ -2,8 +2,8 @@
 //! later stage reads; the analyzer builds it (`plan_builder.rs`) and writes it.
 
 pub use wasm_migrate_plan::http::*;
-pub use wasm_migrate_plan::plan::*;
 pub use wasm_migrate_plan::names::*;
+pub use wasm_migrate_plan::plan::*;
 pub use wasm_migrate_plan::{LoadedPlan, PlanError, location_for};
 
 use crate::pipeline::Step;

@@ -123,7 +123,10 @@ fn torchvision_flask() {
         (entry.kind, entry.handler.as_str(), entry.route.as_deref()),
         (ServingKind::Flask, "predict", Some("/predict"))
     );
-    assert_eq!(entry.methods, ["POST"]);
+    assert_eq!(
+        entry.methods,
+        [wasm_migrate_analyzer::plan::HttpMethod::Post]
+    );
     // torch.load with weights_only=True is safe: no unpickling finding.
     assert!(finding_lines(&r, "dynamic-torch-load-unsafe").is_empty());
     // numpy is declared through `-r requirements-base.txt`, with its line there.

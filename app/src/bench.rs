@@ -135,9 +135,20 @@ mod tests {
             burst_limit: Some(-1.0),
             ..request()
         };
-        assert!(burst.options().unwrap_err().to_string().contains("--burst-limit"));
+        assert!(
+            burst
+                .options()
+                .unwrap_err()
+                .to_string()
+                .contains("--burst-limit")
+        );
         let mut cost = request();
         cost.cost.node_cores = 0;
-        assert!(cost.options().unwrap_err().to_string().contains("--node-cores"));
+        assert!(
+            cost.options()
+                .unwrap_err()
+                .to_string()
+                .contains("--node-cores")
+        );
     }
 }

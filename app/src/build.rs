@@ -43,10 +43,7 @@ pub struct BundleChecked {
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<Built> {
     match Artifact::of(&options.dir) {
         Artifact::Bundle => bundle(options, progress).map(Built::Bundle),
-        Artifact::Module => Ok(Built::Module(codegen::build(
-            &options.dir,
-            options.target,
-        )?)),
+        Artifact::Module => Ok(Built::Module(codegen::build(&options.dir, options.target)?)),
     }
 }
 

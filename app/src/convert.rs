@@ -41,13 +41,17 @@ pub use crate::record::Recorded;
 pub struct Recorded {}
 
 pub fn convert(options: &ConvertOptions, progress: &dyn Progress) -> Result<Converted> {
-    let model = phase(progress, "converting the model with the service's Python", || {
-        codegen::convert(
-            &options.service,
-            options.out.as_deref(),
-            options.python.as_deref(),
-        )
-    })?;
+    let model = phase(
+        progress,
+        "converting the model with the service's Python",
+        || {
+            codegen::convert(
+                &options.service,
+                options.out.as_deref(),
+                options.python.as_deref(),
+            )
+        },
+    )?;
     #[cfg(feature = "runtime")]
     let http = match options.record_api {
         true => Some(crate::record::record_api(options, progress)?),

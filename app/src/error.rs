@@ -42,7 +42,9 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             #[cfg(feature = "runtime")]
-            AppError::Bench(wasm_migrate_measure::BenchError::Interrupted) => crate::exit::INTERRUPTED,
+            AppError::Bench(wasm_migrate_measure::BenchError::Interrupted) => {
+                crate::exit::INTERRUPTED
+            }
             #[cfg(feature = "runtime")]
             AppError::Bench(wasm_migrate_measure::BenchError::Side { .. }) => crate::exit::FAILED,
             _ => crate::exit::ERROR,

@@ -12,9 +12,9 @@ use crate::Artifact;
 #[serde(tag = "schema")]
 pub enum Inspected {
     #[serde(rename = "wasm-migrate.inspect/1")]
-    Module(Inspection),
+    Module(Box<Inspection>),
     #[serde(rename = "wasm-migrate.inspect-bundle/1")]
-    Bundle(BundleInspection),
+    Bundle(Box<BundleInspection>),
 }
 
 /// The bundle's manifest with where it runs. Serialised as the manifest's own fields with
@@ -55,10 +55,10 @@ pub const BUNDLE_RUNS_ON: RunsOn = RunsOn {
 
 pub fn inspect(path: &Path) -> crate::Result<Inspected> {
     Ok(match Artifact::of(path) {
-        Artifact::Bundle => Inspected::Bundle(BundleInspection {
+        Artifact::Bundle => Inspected::Bundle(Box::new(BundleInspection {
             manifest: BundleManifest::load(path)?,
             runs_on: BUNDLE_RUNS_ON,
-        }),
-        Artifact::Module => Inspected::Module(inspect_file(path)?),
+        })),
+        Artifact::Module => Inspected::Module(Box::new(inspect_file(path)?)),
     })
 }

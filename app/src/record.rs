@@ -35,15 +35,19 @@ pub fn record_api(options: &ConvertOptions, progress: &dyn Progress) -> Result<R
         what: "cannot create a scratch directory".into(),
         source,
     })?;
-    let observed = phase(progress, "calling the original to record its HTTP API", || {
-        observe_api(&ObserveContext {
-            python: &python,
-            service,
-            plan: &loaded.plan,
-            work: work.path(),
-            labels: &labels,
-        })
-    });
+    let observed = phase(
+        progress,
+        "calling the original to record its HTTP API",
+        || {
+            observe_api(&ObserveContext {
+                python: &python,
+                service,
+                plan: &loaded.plan,
+                work: work.path(),
+                labels: &labels,
+            })
+        },
+    );
     let observed = match observed {
         Ok(observed) => observed,
         Err(e) => {

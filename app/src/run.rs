@@ -290,6 +290,11 @@ mod tests {
             env_pairs(&["A=1".into(), "B=x=y".into()]).unwrap(),
             vec![("A".into(), "1".into()), ("B".into(), "x=y".into())]
         );
-        assert!(env_pairs(&["A".into()]).unwrap_err().to_string().contains("KEY=VALUE"));
+        assert!(
+            env_pairs(&["A".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("KEY=VALUE")
+        );
     }
 }

@@ -130,7 +130,11 @@ mod tests {
             vec![BackendKind::Tract]
         );
         // tract is built in, so `all` always has it.
-        assert!(backends(&names(&["all"])).unwrap().contains(&BackendKind::Tract));
+        assert!(
+            backends(&names(&["all"]))
+                .unwrap()
+                .contains(&BackendKind::Tract)
+        );
         assert!(backends(&names(&["cuda"])).is_err());
     }
 

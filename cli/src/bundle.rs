@@ -126,9 +126,10 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
     let host = bundle_host::open(
         &args.module,
         bundle_host::host_options(args.max_memory, graphs)?,
-        progress
-            .as_ref()
-            .map_or(&wasm_migrate_app::Silent as &dyn wasm_migrate_app::Progress, |p| p),
+        progress.as_ref().map_or(
+            &wasm_migrate_app::Silent as &dyn wasm_migrate_app::Progress,
+            |p| p,
+        ),
     )?;
     let module_load = host.module.load_time;
     let stop = Arc::new(AtomicBool::new(false));

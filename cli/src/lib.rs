@@ -9,7 +9,6 @@ pub mod bench;
 mod bundle;
 #[cfg(feature = "runtime")]
 pub mod doctor;
-pub mod stages;
 #[cfg(feature = "runtime")]
 pub mod migrate;
 #[cfg(feature = "runtime")]
@@ -19,6 +18,7 @@ mod progress;
 pub mod run;
 #[cfg(feature = "runtime")]
 pub mod serve;
+pub mod stages;
 #[cfg(feature = "runtime")]
 pub mod verify;
 

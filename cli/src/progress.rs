@@ -31,7 +31,6 @@ pub(crate) fn note(quiet: bool, text: &str) {
 }
 
 /// The CLI's [`Progress`].
-#[derive(Default)]
 pub struct Terminal {
     spinner: Mutex<Option<(ProgressBar, String)>>,
     /// Do not print notes (phases still spin on a terminal).
@@ -43,21 +42,29 @@ pub struct Terminal {
 impl Terminal {
     pub fn new(quiet: bool) -> Terminal {
         Terminal {
+            spinner: Mutex::new(None),
             quiet,
-            ..Terminal::default()
+            lines: None,
         }
     }
 
     /// Phases as `PREFIX: phase` lines when stderr is not a terminal.
     pub fn with_lines(prefix: &'static str) -> Terminal {
         Terminal {
+            spinner: Mutex::new(None),
+            quiet: false,
             lines: (!std::io::stderr().is_terminal()).then_some(prefix),
-            ..Terminal::default()
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(ProgressBar, String)>> {
         self.spinner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for Terminal {
+    fn default() -> Terminal {
+        Terminal::new(false)
     }
 }
 

@@ -191,10 +191,6 @@ fn render(verified: &Verified, format: VerifyFormat) -> Result<String> {
 fn summary(verified: &Verified) -> String {
     match verified {
         Verified::Tensors(report) => report.summary.clone(),
-        Verified::Http(report) => format!(
-            "{} of {} agree",
-            report.agreed,
-            report.exchanges.len()
-        ),
+        Verified::Http(report) => format!("{} of {} agree", report.agreed, report.exchanges.len()),
     }
 }

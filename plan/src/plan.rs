@@ -192,7 +192,6 @@ impl Tolerances {
     }
 }
 
-
 impl MigrationPlan {
     /// Writes the plan as commented YAML.
     pub fn to_commented_yaml(&self) -> Result<String, PlanError> {

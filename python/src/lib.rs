@@ -593,8 +593,14 @@ fn exchange_row<'py>(
     row.set_item("request", &exchange.request)?;
     row.set_item("kind", &exchange.kind)?;
     row.set_item("agree", exchange.agree)?;
-    row.set_item("original_status", exchange.original.as_ref().map(|a| a.status))?;
-    row.set_item("migrated_status", exchange.migrated.as_ref().map(|a| a.status))?;
+    row.set_item(
+        "original_status",
+        exchange.original.as_ref().map(|a| a.status),
+    )?;
+    row.set_item(
+        "migrated_status",
+        exchange.migrated.as_ref().map(|a| a.status),
+    )?;
     row.set_item("detail", &exchange.detail)?;
     Ok(row)
 }

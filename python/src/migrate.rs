@@ -86,7 +86,11 @@ pub struct MigrateKwargs {
 
 /// `wasm-migrate migrate`: see `wasm_migrate.migrate` for the arguments.
 #[pyfunction]
-pub fn migrate(py: Python<'_>, service: PathBuf, options: MigrateKwargs) -> PyResult<MigrateReport> {
+pub fn migrate(
+    py: Python<'_>,
+    service: PathBuf,
+    options: MigrateKwargs,
+) -> PyResult<MigrateReport> {
     let (host, host_binary) = crate::bench::host(py)?;
     let options = MigrateOptions {
         python: options.python,

@@ -169,7 +169,15 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         // flock locks belong to the open file, so threads exclude each other as processes do.
-        assert_eq!(uses.iter().filter(|u| **u == CacheUse::Miss).count(), 1, "{uses:?}");
-        assert_eq!(uses.iter().filter(|u| **u == CacheUse::Hit).count(), 3, "{uses:?}");
+        assert_eq!(
+            uses.iter().filter(|u| **u == CacheUse::Miss).count(),
+            1,
+            "{uses:?}"
+        );
+        assert_eq!(
+            uses.iter().filter(|u| **u == CacheUse::Hit).count(),
+            3,
+            "{uses:?}"
+        );
     }
 }

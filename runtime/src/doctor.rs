@@ -334,7 +334,11 @@ fn wasmedge_checks() -> Vec<Check> {
         dirs.iter()
             .filter_map(|d| Some((d, std::fs::read_dir(d).ok()?)))
             .flat_map(|(d, entries)| entries.flatten().map(move |e| (d.clone(), e)))
-            .filter(|(_, e)| e.file_name().to_string_lossy().starts_with("libwasmedgePluginWasiNN"))
+            .filter(|(_, e)| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("libwasmedgePluginWasiNN")
+            })
             .map(|(d, e)| d.join(e.file_name()).display().to_string())
             .collect()
     };
@@ -346,7 +350,9 @@ fn wasmedge_checks() -> Vec<Check> {
             detail: format!(
                 "{} ({})",
                 about.version.as_deref().unwrap_or("version unknown"),
-                executable.as_deref().map_or("on PATH".into(), |p| p.display().to_string())
+                executable
+                    .as_deref()
+                    .map_or("on PATH".into(), |p| p.display().to_string())
             ),
             fix: None,
         },
@@ -380,7 +386,11 @@ fn plugin_check(
         (false, _) => format!(
             "WasmEdge did not load it: {}{}",
             about.other.join("; "),
-            if files.is_empty() { String::new() } else { format!(" (on disk: {})", files.join(", ")) }
+            if files.is_empty() {
+                String::new()
+            } else {
+                format!(" (on disk: {})", files.join(", "))
+            }
         ),
         (true, false) => format!(
             "WasmEdge did not load {} (it lists no wasi_nn plugin)",
@@ -389,8 +399,12 @@ fn plugin_check(
         (true, true) => format!("no libwasmedgePluginWasiNN*.so in {searched}"),
     };
     let fix = match files.is_empty() {
-        true => "reinstall WasmEdge with --plugins wasi_nn-openvino (or wasi_nn-pytorch, wasi_nn-tensorflowlite), or set WASMEDGE_PLUGIN_PATH to its folder",
-        false => "put the backend's libraries on LD_LIBRARY_PATH (for OpenVINO: the folder holding libopenvino_c.so), or set WASMEDGE_PLUGIN_PATH to the plugin's folder",
+        true => {
+            "reinstall WasmEdge with --plugins wasi_nn-openvino (or wasi_nn-pytorch, wasi_nn-tensorflowlite), or set WASMEDGE_PLUGIN_PATH to its folder"
+        }
+        false => {
+            "put the backend's libraries on LD_LIBRARY_PATH (for OpenVINO: the folder holding libopenvino_c.so), or set WASMEDGE_PLUGIN_PATH to the plugin's folder"
+        }
     };
     Check {
         area: "wasmedge",
@@ -442,7 +456,11 @@ mod tests {
             vec!["/opt/we/plugin/libwasmedgePluginWasiNN.so".into()]
         });
         assert_eq!(check.state, State::Missing);
-        assert!(check.detail.contains("libopenvino_c.so.2540"), "{}", check.detail);
+        assert!(
+            check.detail.contains("libopenvino_c.so.2540"),
+            "{}",
+            check.detail
+        );
         assert!(check.fix.unwrap().contains("LD_LIBRARY_PATH"));
         // The version check never carries the error lines.
         assert_eq!(about.version.as_deref(), Some("0.17.1"));
@@ -454,7 +472,10 @@ mod tests {
             "wasmedge version 0.14.1\n/p/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.1.0.0\n",
         );
         let dirs = [PathBuf::from("/opt/we/plugin")];
-        assert_eq!(plugin_check(&loaded, &dirs, |_| Vec::new()).state, State::Ok);
+        assert_eq!(
+            plugin_check(&loaded, &dirs, |_| Vec::new()).state,
+            State::Ok
+        );
         let bare = about_wasmedge("wasmedge version 0.14.1\n");
         let check = plugin_check(&bare, &dirs, |_| Vec::new());
         assert_eq!(check.state, State::Missing);

@@ -649,14 +649,20 @@ mod tests {
     #[test]
     fn clients_left_open_by_a_failed_instance_get_an_answer() {
         let timed_out = answer_of(&Ending::TimedOut { limit_secs: 1.0 });
-        assert!(timed_out.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"), "{timed_out}");
+        assert!(
+            timed_out.starts_with("HTTP/1.1 504 Gateway Timeout\r\n"),
+            "{timed_out}"
+        );
         let trapped = answer_of(&Ending::Trapped {
             message: "unreachable \"here\"".into(),
             backtrace: String::new(),
         });
         assert!(trapped.starts_with("HTTP/1.1 500 "), "{trapped}");
         let (head, body) = trapped.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{trapped}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{trapped}"
+        );
         // The body stays JSON whatever the trap's message holds.
         serde_json::from_str::<serde_json::Value>(body).unwrap();
     }

@@ -423,11 +423,16 @@ fn run_wasmedge_sh(glue: &Path, version_output: &str) -> (Option<i32>, String, S
 fn run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(glue: &Path) {
     let plugin = "/opt/we/plugin/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.1.0.0\n";
     // 0.17 runs an AOT module's native code only with --run-mode aot.
-    let (code, calls, stderr) =
-        run_wasmedge_sh(glue, &format!("/opt/we/bin/wasmedge version 0.17.1\n{plugin}"));
+    let (code, calls, stderr) = run_wasmedge_sh(
+        glue,
+        &format!("/opt/we/bin/wasmedge version 0.17.1\n{plugin}"),
+    );
     assert_eq!(code, Some(0), "{stderr}");
     assert!(calls.starts_with("--run-mode aot "), "{calls}");
-    assert!(calls.trim_end().ends_with("app_aot.wasm --serve"), "{calls}");
+    assert!(
+        calls.trim_end().ends_with("app_aot.wasm --serve"),
+        "{calls}"
+    );
     // 0.14 has no such flag and uses the native code by itself.
     let (code, calls, stderr) =
         run_wasmedge_sh(glue, &format!("wasmedge version 0.14.1\n{plugin}"));
@@ -441,7 +446,8 @@ fn run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(glue: &
     assert_eq!(code, Some(2), "{stderr}");
     assert!(calls.is_empty(), "{calls}");
     assert!(
-        stderr.contains("did not load its wasi-nn plugin") && stderr.contains("libopenvino_c.so.2540"),
+        stderr.contains("did not load its wasi-nn plugin")
+            && stderr.contains("libopenvino_c.so.2540"),
         "{stderr}"
     );
 }

@@ -55,13 +55,23 @@ fn migrate_takes_a_sample_to_equivalent_and_then_reuses_what_is_up_to_date() {
     assert_eq!(report["schema"], "wasm-migrate.migrate/1");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
     assert_eq!(report["route"], "glue");
-    for stage in ["analyze", "generate", "convert", "build", "verify", "verify-http"] {
+    for stage in [
+        "analyze",
+        "generate",
+        "convert",
+        "build",
+        "verify",
+        "verify-http",
+    ] {
         assert_eq!(status(&report, stage), "done", "{stage}: {report:#}");
     }
     assert_eq!(status(&report, "bench"), "skipped");
     // Both comparisons are in the report, each with verify's own schema.
     assert_eq!(report["verify"]["schema"], "wasm-migrate/verify");
-    assert_eq!(report["verify_http"]["schema"], "wasm-migrate.verify-http/1");
+    assert_eq!(
+        report["verify_http"]["schema"],
+        "wasm-migrate.verify-http/1"
+    );
     assert!(service.join("wasm-migrate.yaml").is_file());
 
     // A second run: the plan, the glue, the model and the module are reused; verify runs.
@@ -100,7 +110,10 @@ fn migrate_stops_at_a_plan_generate_refuses_and_names_the_next_step() {
     // The plan the person wrote is theirs: read, never rewritten.
     assert_eq!(status(&report, "analyze"), "reused");
     assert_eq!(status(&report, "generate"), "failed");
-    assert_eq!(std::fs::read_to_string(&plan_path).unwrap(), plan.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_CUBIC"));
+    assert_eq!(
+        std::fs::read_to_string(&plan_path).unwrap(),
+        plan.replace("symbol: cv2.INTER_LINEAR", "symbol: cv2.INTER_CUBIC")
+    );
     let failed = report["stages"]
         .as_array()
         .unwrap()
@@ -109,7 +122,10 @@ fn migrate_stops_at_a_plan_generate_refuses_and_names_the_next_step() {
         .unwrap();
     assert!(
         failed["summary"].as_str().unwrap().contains("INTER_CUBIC")
-            && failed["summary"].as_str().unwrap().contains("wasm-migrate.yaml:"),
+            && failed["summary"]
+                .as_str()
+                .unwrap()
+                .contains("wasm-migrate.yaml:"),
         "{failed:#}"
     );
     assert!(

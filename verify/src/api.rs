@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 use wasm_migrate_plan::{
-    DEFAULT_MAX_BODY_BYTES, HttpAnswer, HttpFixedRoute, HttpPlan, HttpRequestShape, HttpRoute,
-    HttpMethod, InputKind, MigrationPlan, RequestKind,
+    DEFAULT_MAX_BODY_BYTES, HttpAnswer, HttpFixedRoute, HttpMethod, HttpPlan, HttpRequestShape,
+    HttpRoute, InputKind, MigrationPlan, RequestKind,
 };
 
 use crate::error::VerifyError;

@@ -245,7 +245,11 @@ impl Migration<'_> {
     }
 
     fn run(&mut self) -> Result<(), Stop> {
-        self.stage(Stage::Python, "finding the service's Python", Self::find_python)?;
+        self.stage(
+            Stage::Python,
+            "finding the service's Python",
+            Self::find_python,
+        )?;
         self.stage(Stage::Analyze, "analyzing the service", Self::analyze)?;
         let loaded = self.load_plan()?;
         let route = Route::of_path(loaded.plan.target.path);
@@ -256,9 +260,11 @@ impl Migration<'_> {
         let stamp = Stamp::current(&loaded);
         self.stage(Stage::Generate, "generating", |m| m.generate(&stamp))?;
         if route == Route::Glue {
-            self.stage(Stage::Convert, "converting the model with the service's Python", |m| {
-                m.convert(&stamp)
-            })?;
+            self.stage(
+                Stage::Convert,
+                "converting the model with the service's Python",
+                |m| m.convert(&stamp),
+            )?;
         }
         self.stage(Stage::Build, "building the module", |m| m.build(&stamp))?;
         self.report.plan = Some(self.load_plan()?.plan);
@@ -266,7 +272,12 @@ impl Migration<'_> {
         if self.options.bench {
             self.stage(Stage::Bench, "measuring both sides", Self::bench)?;
         } else {
-            self.record(Stage::Bench, StageStatus::Skipped, "not asked (--bench)".into(), 0.0);
+            self.record(
+                Stage::Bench,
+                StageStatus::Skipped,
+                "not asked (--bench)".into(),
+                0.0,
+            );
         }
         Ok(())
     }
@@ -274,8 +285,13 @@ impl Migration<'_> {
     fn find_python(&mut self) -> Result<(StageStatus, String), Stop> {
         let (python, how) = match &self.options.python {
             Some(python) => (python.clone(), "given".to_string()),
-            None => python_env::service_python(self.service(), self.progress)
-                .map_err(|e| Stop::new(Stage::Python, e.to_string(), "pass the service's interpreter with --python"))?,
+            None => python_env::service_python(self.service(), self.progress).map_err(|e| {
+                Stop::new(
+                    Stage::Python,
+                    e.to_string(),
+                    "pass the service's interpreter with --python",
+                )
+            })?,
         };
         let summary = format!("{} ({how})", python.display());
         self.python = python;
@@ -289,11 +305,18 @@ impl Migration<'_> {
         if plan_path.is_file() {
             return Ok((
                 StageStatus::Reused,
-                format!("{} (edit it, or delete it to analyze again)", plan_path.display()),
+                format!(
+                    "{} (edit it, or delete it to analyze again)",
+                    plan_path.display()
+                ),
             ));
         }
         let report = analyzer::analyze(&service, &analyzer::Options::default()).map_err(|e| {
-            Stop::new(Stage::Analyze, e.to_string(), "fix the error above, then run migrate again")
+            Stop::new(
+                Stage::Analyze,
+                e.to_string(),
+                "fix the error above, then run migrate again",
+            )
         })?;
         let path = report.plan.target.path;
         if matches!(path, MigrationPath::Container | MigrationPath::PythonWasm) {
@@ -322,7 +345,10 @@ impl Migration<'_> {
 
     fn generate(&mut self, stamp: &Stamp) -> Result<(StageStatus, String), Stop> {
         if !self.options.fresh && stamp.generated(&self.out) {
-            return Ok((StageStatus::Reused, format!("{} (the plan has not changed)", self.out.display())));
+            return Ok((
+                StageStatus::Reused,
+                format!("{} (the plan has not changed)", self.out.display()),
+            ));
         }
         // Only output this tool wrote is replaced: a folder it did not write stops it.
         let ours = self.out.join(codegen::MANIFEST_FILE).is_file()
@@ -330,7 +356,10 @@ impl Migration<'_> {
         if self.out.exists() && !ours {
             return Err(Stop::new(
                 Stage::Generate,
-                format!("{} exists and was not written by wasm-migrate", self.out.display()),
+                format!(
+                    "{} exists and was not written by wasm-migrate",
+                    self.out.display()
+                ),
                 format!("move {} away, then run migrate again", self.out.display()),
             ));
         }
@@ -367,7 +396,10 @@ impl Migration<'_> {
 
     fn convert(&mut self, stamp: &Stamp) -> Result<(StageStatus, String), Stop> {
         if !self.options.fresh && stamp.converted(&self.out) {
-            return Ok((StageStatus::Reused, "the converted model is up to date".into()));
+            return Ok((
+                StageStatus::Reused,
+                "the converted model is up to date".into(),
+            ));
         }
         let options = crate::convert::ConvertOptions {
             service: self.service().to_path_buf(),
@@ -393,7 +425,10 @@ impl Migration<'_> {
             .collect();
         let api = match &converted.http {
             Some(http) if http.skipped.is_none() => format!("; API {}", http.routes.join(", ")),
-            Some(http) => format!("; API not recorded ({})", http.skipped.as_deref().unwrap_or("")),
+            Some(http) => format!(
+                "; API not recorded ({})",
+                http.skipped.as_deref().unwrap_or("")
+            ),
             None => String::new(),
         };
         Ok((StageStatus::Done, format!("{}{api}", formats.join(" + "))))
@@ -449,7 +484,11 @@ impl Migration<'_> {
         };
         self.stage(Stage::Verify, "verifying", |m| {
             let verified = crate::verify::verify(&options, first, m.progress).map_err(|e| {
-                Stop::new(Stage::Verify, e.to_string(), "fix what the error names, then run migrate again")
+                Stop::new(
+                    Stage::Verify,
+                    e.to_string(),
+                    "fix what the error names, then run migrate again",
+                )
             })?;
             let summary = summary(&verified);
             m.report.verify = Some(verified);
@@ -467,7 +506,11 @@ impl Migration<'_> {
             self.stage(Stage::VerifyHttp, "verifying over HTTP", |m| {
                 let verified = crate::verify::verify(&options, Comparison::Http, m.progress)
                     .map_err(|e| {
-                        Stop::new(Stage::VerifyHttp, e.to_string(), "fix what the error names, then run migrate again")
+                        Stop::new(
+                            Stage::VerifyHttp,
+                            e.to_string(),
+                            "fix what the error names, then run migrate again",
+                        )
                     })?;
                 let summary = summary(&verified);
                 m.report.verify_http = Some(verified);
@@ -503,9 +546,18 @@ impl Migration<'_> {
             host_binary: self.options.host_binary.clone(),
             ..Default::default()
         };
-        let report = crate::bench::bench(&request, self.progress)
-            .map_err(|e| Stop::new(Stage::Bench, e.to_string(), "run `wasm-migrate bench` alone to see the side that failed"))?;
-        let holds = report.claims.iter().filter(|c| c.holds == Some(true)).count();
+        let report = crate::bench::bench(&request, self.progress).map_err(|e| {
+            Stop::new(
+                Stage::Bench,
+                e.to_string(),
+                "run `wasm-migrate bench` alone to see the side that failed",
+            )
+        })?;
+        let holds = report
+            .claims
+            .iter()
+            .filter(|c| c.holds == Some(true))
+            .count();
         let summary = format!("{holds} of {} claims hold", report.claims.len());
         self.report.bench = Some(report);
         Ok((StageStatus::Done, summary))

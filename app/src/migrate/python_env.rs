@@ -33,7 +33,10 @@ pub(super) fn service_python(service: &Path, progress: &dyn Progress) -> Result<
         ));
     }
     let python = wasm_migrate_codegen::find_python(service, None);
-    Ok((python, "the active Python (the service has no requirements file)".into()))
+    Ok((
+        python,
+        "the active Python (the service has no requirements file)".into(),
+    ))
 }
 
 /// A venv with `requirements` installed, kept in the cache under the file's hash: made once
@@ -77,10 +80,20 @@ pub fn requirements_venv(requirements: &Path, progress: &dyn Progress) -> Result
 }
 
 fn make_venv(venv: &Path, requirements: &Path) -> Result<()> {
-    run(Command::new("python3").arg("-m").arg("venv").arg(venv), "python3 -m venv")?;
+    run(
+        Command::new("python3").arg("-m").arg("venv").arg(venv),
+        "python3 -m venv",
+    )?;
     run(
         Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(requirements),
         &format!("pip install -r {}", requirements.display()),
     )

@@ -105,7 +105,11 @@ pub fn html(report: &MigrationReport) -> String {
         backend = esc(&report.backend),
     );
     if let Some(next) = &report.next_step {
-        let _ = writeln!(page, "<h2>Next step</h2><p id=\"next-step\">{}</p>", esc(next));
+        let _ = writeln!(
+            page,
+            "<h2>Next step</h2><p id=\"next-step\">{}</p>",
+            esc(next)
+        );
     }
     page.push_str("<h2>Stages</h2>\n<table id=\"stages\"><tr><th>stage</th><th>status</th><th>seconds</th><th>what</th></tr>\n");
     for stage in &report.stages {
@@ -143,7 +147,11 @@ pub fn html(report: &MigrationReport) -> String {
                 Verified::Tensors(r) => wasm_migrate_verify::render::text(r),
                 Verified::Http(r) => wasm_migrate_verify::render::http_text(r),
             };
-            let _ = writeln!(page, "<h2>{title}</h2><pre id=\"{id}\">{}</pre>", esc(&text));
+            let _ = writeln!(
+                page,
+                "<h2>{title}</h2><pre id=\"{id}\">{}</pre>",
+                esc(&text)
+            );
         }
     }
     if let Some(bench) = &report.bench {
@@ -157,8 +165,8 @@ pub fn html(report: &MigrationReport) -> String {
             let _ = writeln!(
                 page,
                 "<tr><td>{}</td><td>{}</td><td>{holds}</td></tr>",
-                esc(&claim.what),
-                esc(&claim.article)
+                esc(claim.what),
+                esc(claim.article)
             );
         }
         page.push_str("</table>\n");

@@ -47,7 +47,11 @@ impl Stamp {
         let mut digest = Sha256::new();
         digest.update(env!("CARGO_PKG_VERSION"));
         digest.update(serde_json::to_vec(&core).unwrap_or_default());
-        let key = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let key = digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Stamp {
             key,
             converted_files,

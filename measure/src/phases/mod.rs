@@ -119,7 +119,9 @@ impl<'a> Setup<'a> {
         verify.count = 4;
         let (glue, module) = wasm_migrate_verify::built_module(&verify)?;
         let (http, server) = vhttp::http_sections(&plan, service, &glue)?;
-        let backend = options.backend.unwrap_or_else(BackendKind::fastest_available);
+        let backend = options
+            .backend
+            .unwrap_or_else(BackendKind::fastest_available);
         let (preload, model_files, _) = wasm_migrate_verify::preload_spec(&plan, &glue, backend)?;
         let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
         let work = tempfile::Builder::new()
