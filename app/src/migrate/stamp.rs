@@ -156,7 +156,7 @@ mod tests {
         stamp.mark(&out, Step::Generated);
         assert!(stamp.generated(&out));
         // The same plan with what convert records: the same key.
-        let converted = "http:\n  routes: []\n";
+        let converted = "converted:\n  python: /usr/bin/python3\n  artifacts: []\n";
         assert!(Stamp::current(&plan(dir.path(), converted)).generated(&out));
         // Another plan: nothing is reused.
         let edited = plan(dir.path(), "labels: labels.txt\n");

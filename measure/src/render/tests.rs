@@ -165,3 +165,13 @@ fn json_round_trips_every_section() {
             .starts_with("a model")
     );
 }
+
+#[test]
+fn the_json_report() {
+    insta::assert_snapshot!(super::json(&report()));
+}
+
+#[test]
+fn the_page() {
+    insta::assert_snapshot!(super::html(&report()));
+}

@@ -185,3 +185,99 @@ fn json() {
 fn html() {
     insta::assert_snapshot!(redacted(&super::html(&sample_report())));
 }
+
+/// One answer, as a side gave it.
+fn answered(status: u16, body: &str) -> crate::http::Answered {
+    crate::http::Answered {
+        status,
+        content_type: if body.starts_with('{') {
+            "application/json".into()
+        } else {
+            "text/html; charset=utf-8".into()
+        },
+        body: body.into(),
+        seconds: 0.012,
+    }
+}
+
+/// `verify --http` on a service: inputs that agree (numbers within tolerance), a health route,
+/// a bad request both refuse alike, and one the module answers otherwise.
+fn http_report() -> crate::http::HttpReport {
+    use crate::http::{Exchange, HttpReport};
+    let exchange = |request: &str, kind: &str, original, migrated, agree: bool, detail: &str| {
+        Exchange {
+            request: request.into(),
+            kind: kind.into(),
+            original: Some(original),
+            migrated: Some(migrated),
+            agree,
+            detail: detail.into(),
+            stages: Vec::new(),
+        }
+    };
+    let exchanges = vec![
+        exchange(
+            "POST /predict image=astronaut.jpg",
+            "input",
+            answered(200, r#"{"label": "cat", "score": 0.912345}"#),
+            answered(200, r#"{"label": "cat", "score": 0.912347}"#),
+            true,
+            "numbers within tolerance (max abs 2.0e-6)",
+        ),
+        exchange(
+            "GET /health",
+            "health",
+            answered(200, r#"{"status": "ok"}"#),
+            answered(200, r#"{"status": "ok"}"#),
+            true,
+            "same body",
+        ),
+        exchange(
+            "POST /predict without the field",
+            "missing-field",
+            answered(400, r#"{"error": "no image"}"#),
+            answered(400, r#"{"error": "no image"}"#),
+            true,
+            "same body",
+        ),
+        exchange(
+            "POST /predict image=truncated.jpg",
+            "not-decodable",
+            answered(500, "<!doctype html><title>500 Internal Server Error</title>"),
+            answered(400, r#"{"error": "cannot decode the image"}"#),
+            false,
+            "status 500 against 400",
+        ),
+    ];
+    HttpReport {
+        schema: "wasm-migrate.verify-http/1",
+        service: "samples/torchvision-flask".into(),
+        original_command: vec![
+            "python".into(),
+            "-m".into(),
+            "flask".into(),
+            "--app".into(),
+            "app:app".into(),
+            "run".into(),
+        ],
+        module: "samples/torchvision-flask/migrated/app.wasm".into(),
+        backend: Some(wasm_migrate_runtime::BackendKind::OpenVino),
+        instances: 4,
+        tolerance: OUTPUTS,
+        agreed: 3,
+        differed: 1,
+        equivalent: false,
+        warnings: vec!["the original has no health route the module could copy".into()],
+        exchanges,
+    }
+}
+
+#[test]
+fn http_text() {
+    insta::assert_snapshot!(super::http_text(&http_report()));
+}
+
+#[test]
+fn http_json() {
+    insta::assert_snapshot!(serde_json::to_string_pretty(&http_report()).unwrap());
+}
