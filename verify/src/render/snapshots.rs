@@ -204,8 +204,8 @@ fn answered(status: u16, body: &str) -> crate::http::Answered {
 /// a bad request both refuse alike, and one the module answers otherwise.
 fn http_report() -> crate::http::HttpReport {
     use crate::http::{Exchange, HttpReport};
-    let exchange = |request: &str, kind: &str, original, migrated, agree: bool, detail: &str| {
-        Exchange {
+    let exchange =
+        |request: &str, kind: &str, original, migrated, agree: bool, detail: &str| Exchange {
             request: request.into(),
             kind: kind.into(),
             original: Some(original),
@@ -213,8 +213,7 @@ fn http_report() -> crate::http::HttpReport {
             agree,
             detail: detail.into(),
             stages: Vec::new(),
-        }
-    };
+        };
     let exchanges = vec![
         exchange(
             "POST /predict image=astronaut.jpg",
@@ -243,7 +242,10 @@ fn http_report() -> crate::http::HttpReport {
         exchange(
             "POST /predict image=truncated.jpg",
             "not-decodable",
-            answered(500, "<!doctype html><title>500 Internal Server Error</title>"),
+            answered(
+                500,
+                "<!doctype html><title>500 Internal Server Error</title>",
+            ),
             answered(400, r#"{"error": "cannot decode the image"}"#),
             false,
             "status 500 against 400",
