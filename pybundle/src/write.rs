@@ -548,3 +548,139 @@ fn readme(m: &BundleManifest) -> String {
         port = m.port,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(extra: &str) -> MigrationPlan {
+        let text = format!(
+            "version: 1\nservice:\n  name: iris\n{extra}target:\n  path: wasi-python\n  \
+             runtime: wasmedge\n  runtime_version: '0.14'\ntolerances:\n  preset: cross-backend\n  \
+             atol: 0.0001\n  rtol: 0.001\n"
+        );
+        LoadedPlan::parse(PathBuf::from("wasm-migrate.yaml"), text)
+            .unwrap()
+            .plan
+    }
+
+    const FLASK_ENTRY: &str = "  entrypoint:\n    kind: flask\n    file: web/app.py\n    \
+                               handler: predict\n";
+
+    #[test]
+    fn the_app_is_what_production_starts_else_the_flask_files_app() {
+        let served = plan(&format!(
+            "{FLASK_ENTRY}  server:\n    kind: gunicorn\n    app: web.app:create()\n    \
+             app_dir: web\n    port: 8000\n    evidence: Procfile\n"
+        ));
+        let app = app_entry(&served).unwrap();
+        assert_eq!(
+            (app.module.as_str(), app.attr.as_str()),
+            ("web.app", "create()")
+        );
+        assert_eq!(app.workdir, "/bundle/service/web");
+        assert_eq!(app_dir(&app), "web");
+        let bare = app_entry(&plan(FLASK_ENTRY)).unwrap();
+        assert_eq!(
+            (bare.module.as_str(), bare.attr.as_str()),
+            ("web.app", "app")
+        );
+        assert_eq!(bare.workdir, "/bundle/service");
+    }
+
+    #[test]
+    fn asgi_and_torchserve_entries_are_refused_with_why() {
+        let fastapi =
+            plan("  entrypoint:\n    kind: fastapi\n    file: main.py\n    handler: predict\n");
+        let err = app_entry(&fastapi).unwrap_err().to_string();
+        assert!(err.contains("WSGI"), "{err}");
+        assert!(app_entry(&plan("")).is_err());
+    }
+
+    #[test]
+    fn local_modules_cover_the_root_and_the_apps_folder() {
+        let app = AppEntry {
+            kind: "wsgi".into(),
+            module: "app".into(),
+            attr: "app".into(),
+            workdir: "/bundle/service/web".into(),
+            paths: Vec::new(),
+        };
+        let files = [
+            "util.py",
+            "pkg/__init__.py",
+            "web/app.py",
+            "web/model.py",
+            "README.md",
+        ]
+        .map(String::from);
+        let names = local_modules(&files, &app);
+        for name in ["util", "pkg", "web", "app", "model", "wasi_nn"] {
+            assert!(names.contains(&name.to_string()), "{name}: {names:?}");
+        }
+        assert!(!names.iter().any(|n| n.contains("README")), "{names:?}");
+    }
+
+    #[test]
+    fn the_plans_onnx_or_openvino_model_is_preloaded_when_it_is_in_the_bundle() {
+        let with = |artifact: &str| {
+            plan(&format!(
+                "model:\n  framework: onnx\n  artifact: {artifact}\n  loaded_at: app.py:3\n"
+            ))
+        };
+        let ir = wasi_nn_models(
+            &with("model/m.xml"),
+            &["model/m.xml".into(), "model/m.bin".into()],
+        );
+        assert_eq!(ir.len(), 1);
+        assert_eq!(ir[0].encoding, "openvino");
+        assert_eq!(ir[0].files, ["service/model/m.xml", "service/model/m.bin"]);
+        // Its weights are not in the bundle: nothing is preloaded.
+        assert!(wasi_nn_models(&with("model/m.xml"), &["model/m.xml".into()]).is_empty());
+        assert!(
+            wasi_nn_models(&with("model/iris.joblib"), &["model/iris.joblib".into()]).is_empty()
+        );
+    }
+
+    #[test]
+    fn service_files_leave_out_environments_caches_and_earlier_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "app.py",
+            "model/iris.joblib",
+            "__pycache__/app.cpython-312.pyc",
+            ".git/HEAD",
+            "venv/pyvenv.cfg",
+            "venv/lib/x.py",
+            "migrated/wasm-migrate-bundle.json",
+            "old-glue/wasm-migrate-glue.json",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"x").unwrap();
+        }
+        let files = service_files(root, &root.join("migrated")).unwrap();
+        assert_eq!(files, ["app.py", "model/iris.joblib"]);
+    }
+
+    #[test]
+    fn a_bundle_is_published_whole_and_replaced_only_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("migrated");
+        let stage = |marker: &str| {
+            let staging = staging_dir(&out).unwrap();
+            std::fs::write(staging.path().join("marker"), marker).unwrap();
+            staging
+        };
+        publish(stage("one"), &out, false).unwrap();
+        let err = publish(stage("two"), &out, false).unwrap_err();
+        assert!(matches!(err, BundleError::WouldOverwrite(_)), "{err}");
+        assert_eq!(std::fs::read_to_string(out.join("marker")).unwrap(), "one");
+        publish(stage("two"), &out, true).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("marker")).unwrap(), "two");
+        // Nothing is left beside it: no staging folder, no old copy.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+}

@@ -113,12 +113,7 @@ pub fn bench(py: Python<'_>, service: PathBuf, options: BenchKwargs) -> PyResult
         glue: options.glue,
         python: options.python,
         inputs: options.inputs,
-        backend: options
-            .backend
-            .as_deref()
-            .map(str::parse::<wasm_migrate_runtime::BackendKind>)
-            .transpose()
-            .map_err(error_message)?,
+        backend: crate::parse_backend(options.backend.as_deref())?,
         quick: options.quick,
         starts: options.starts,
         rounds: options.rounds,

@@ -406,6 +406,11 @@ fn error_message(err: impl std::fmt::Display) -> PyErr {
     WasmMigrateError::new_err(err.to_string())
 }
 
+/// `backend=` as the wrappers pass it: `None`, or a backend's name.
+fn parse_backend(name: Option<&str>) -> PyResult<Option<wasm_migrate_runtime::BackendKind>> {
+    name.map(str::parse).transpose().map_err(error_message)
+}
+
 /// `run`'s keyword arguments, as the Python wrapper (`wasm_migrate.run`) passes them.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]

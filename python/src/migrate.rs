@@ -94,12 +94,7 @@ pub fn migrate(
     let (host, host_binary) = crate::bench::host(py)?;
     let options = MigrateOptions {
         python: options.python,
-        backend: options
-            .backend
-            .as_deref()
-            .map(str::parse::<wasm_migrate_runtime::BackendKind>)
-            .transpose()
-            .map_err(error_message)?,
+        backend: crate::parse_backend(options.backend.as_deref())?,
         inputs: options.inputs,
         count: options.count,
         bench: options.bench,

@@ -441,3 +441,127 @@ fn classify(
         Ending::HostFailure { message }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Runtime, RuntimeOptions};
+    use std::path::Path;
+
+    /// Runs a text module's `_start` with `config`; how it ended, and its stdout.
+    fn run_wat(wat: &str, config: RunConfig, options: RuntimeOptions) -> (Ending, String) {
+        let runtime = Runtime::new(RuntimeOptions {
+            cache: None,
+            ..options
+        })
+        .unwrap();
+        let module = runtime
+            .load_bytes(Path::new("test.wat"), wat.as_bytes())
+            .unwrap();
+        let outcome = runtime.run(&module, &config).unwrap();
+        (
+            outcome.ending,
+            String::from_utf8_lossy(&outcome.stdout).into_owned(),
+        )
+    }
+
+    fn run(wat: &str, config: RunConfig) -> Ending {
+        run_wat(wat, config, RuntimeOptions::default()).0
+    }
+
+    const EXIT_3: &str = r#"(module
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1)
+        (func (export "_start") (call $exit (i32.const 3))))"#;
+
+    #[test]
+    fn the_guests_exit_code_is_its_own() {
+        let ending = run(EXIT_3, RunConfig::default());
+        assert_eq!(ending, Ending::Exited { code: 3 });
+        assert_eq!(ending.exit_code(), 3);
+        assert!(ending.explain().is_none());
+    }
+
+    #[test]
+    fn output_is_captured() {
+        let hello = r#"(module
+            (import "wasi_snapshot_preview1" "fd_write"
+                (func $write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "hi\n")
+            (func (export "_start")
+                (i32.store (i32.const 0) (i32.const 16))
+                (i32.store (i32.const 4) (i32.const 3))
+                (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+        let (ending, stdout) = run_wat(hello, RunConfig::default(), RuntimeOptions::default());
+        assert_eq!(ending, Ending::Exited { code: 0 });
+        assert_eq!(stdout, "hi\n");
+    }
+
+    #[test]
+    fn a_trap_is_named_with_its_backtrace() {
+        let trap = r#"(module (memory (export "memory") 1)
+            (func $inner unreachable)
+            (func (export "_start") (call $inner)))"#;
+        let ending = run(trap, RunConfig::default());
+        let Ending::Trapped { message, backtrace } = &ending else {
+            panic!("{ending:?}");
+        };
+        assert!(message.contains("unreachable"), "{message}");
+        assert!(backtrace.contains("wasm backtrace"), "{backtrace}");
+        assert_eq!(ending.exit_code(), 134);
+    }
+
+    const LOOP: &str = r#"(module (memory (export "memory") 1)
+        (func (export "_start") (loop $l (br $l))))"#;
+
+    #[test]
+    fn a_guest_past_its_wall_clock_limit_is_stopped() {
+        let config = RunConfig {
+            timeout: Some(Duration::from_millis(200)),
+            ..RunConfig::default()
+        };
+        let ending = run(LOOP, config);
+        assert!(matches!(ending, Ending::TimedOut { .. }), "{ending:?}");
+        assert_eq!(ending.exit_code(), 124);
+    }
+
+    #[test]
+    fn a_guest_out_of_fuel_is_stopped_and_told() {
+        let config = RunConfig {
+            fuel: Some(10_000),
+            ..RunConfig::default()
+        };
+        let options = RuntimeOptions {
+            fuel: true,
+            ..RuntimeOptions::default()
+        };
+        let (ending, _) = run_wat(LOOP, config, options);
+        assert_eq!(ending, Ending::OutOfFuel { fuel: 10_000 });
+        assert_eq!(ending.exit_code(), 137);
+    }
+
+    #[test]
+    fn memory_past_the_limit_is_refused_and_the_ending_says_so() {
+        // Grows by 64 MiB at once, past a 16 MiB limit, then traps on the refusal.
+        let grow = r#"(module (memory (export "memory") 1)
+            (func (export "_start")
+                (if (i32.eq (memory.grow (i32.const 1024)) (i32.const -1))
+                    (then unreachable))))"#;
+        let config = RunConfig {
+            max_memory: 16 << 20,
+            ..RunConfig::default()
+        };
+        let ending = run(grow, config);
+        let Ending::OutOfMemory {
+            limit_bytes,
+            requested_bytes,
+            ..
+        } = ending
+        else {
+            panic!("{ending:?}");
+        };
+        assert_eq!(limit_bytes, 16 << 20);
+        assert!(requested_bytes > limit_bytes);
+    }
+}

@@ -367,6 +367,9 @@ fn generate_with_plan_edit(
     copy_dir(&sample(name), &service);
     if make_model {
         python(&[&service.join("make_model.py")]);
+    } else {
+        // A sample may ship its model (onnxruntime-service does, for the README's first run).
+        let _ = std::fs::remove_dir_all(service.join("model"));
     }
     ok(
         wm(&["analyze", service.to_str().unwrap(), "--write-plan"]),

@@ -86,11 +86,63 @@ JPEG_ENCODINGS = [
 ]
 
 
+def png_bytes(pixels):
+    """A PNG of an RGB uint8 array, with the standard library alone."""
+    import struct
+    import zlib
+
+    h, w = pixels.shape[:2]
+    raw = b"".join(b"\0" + pixels[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def image_writer():
+    """Writes (pixels, path, jpeg options or None) with what the service's Python has: Pillow
+    (every JPEG encoding), else OpenCV (plain JPEG), else PNG from the standard library."""
+    try:
+        from PIL import Image
+
+        def write(pixels, path, options):
+            if options is None:
+                Image.fromarray(pixels).save(path)
+            else:
+                Image.fromarray(pixels).save(path, "JPEG", **options)
+
+        return write, True
+    except ImportError:
+        pass
+    try:
+        import cv2
+
+        def write(pixels, path, options):
+            params = []
+            if options is not None:
+                params = [cv2.IMWRITE_JPEG_QUALITY, options["quality"]]
+                if options.get("progressive"):
+                    params += [cv2.IMWRITE_JPEG_PROGRESSIVE, 1]
+                # Pillow's subsampling 0/1/2 is 4:4:4/4:2:2/4:2:0 (OpenCV 4.5.5+ names them).
+                factors = ["IMWRITE_JPEG_SAMPLING_FACTOR_444", "IMWRITE_JPEG_SAMPLING_FACTOR_422",
+                           "IMWRITE_JPEG_SAMPLING_FACTOR_420"]
+                factor = getattr(cv2, factors[options["subsampling"]], None)
+                if factor is not None:
+                    params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, factor]
+            cv2.imwrite(str(path), np.ascontiguousarray(pixels[:, :, ::-1]), params)
+
+        return write, True
+    except ImportError:
+        return (lambda pixels, path, options: path.write_bytes(png_bytes(pixels))), False
+
+
 def make_inputs(count, out_dir, kind="image"):
     out_dir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
         return make_texts(count, out_dir)
-    from PIL import Image
+    write, can_jpeg = image_writer()
 
     rng = np.random.default_rng(20261127)
     try:
@@ -117,14 +169,14 @@ def make_inputs(count, out_dir, kind="image"):
             label = f"random_{cw}x{ch}"
         # Clients upload JPEGs: most inputs are JPEG, in the encodings cameras and browsers
         # write (4:2:0, 4:2:2, 4:4:4, progressive); every fourth is PNG, which is lossless.
-        encoding = JPEG_ENCODINGS[i % len(JPEG_ENCODINGS)]
+        encoding = JPEG_ENCODINGS[i % len(JPEG_ENCODINGS)] if can_jpeg else None
         if encoding is None:
             path = out_dir / f"input_{i:02}_{label}.png"
-            Image.fromarray(pixels).save(path)
+            write(pixels, path, None)
         else:
             name, options = encoding
             path = out_dir / f"input_{i:02}_{label}_{name}.jpg"
-            Image.fromarray(pixels).save(path, "JPEG", **options)
+            write(pixels, path, options)
         written.append(str(path))
     print(json.dumps({"source": source, "inputs": written}), flush=True)
 

@@ -228,14 +228,17 @@ impl Migration<'_> {
         });
     }
 
-    /// Runs `work` as `stage`, timed; its `Ok` is the stage's status and summary.
+    /// Runs `work` as `stage`, timed; its `Ok` is the stage's status and summary. `message`
+    /// is the phase shown meanwhile (`None`: the command the stage runs shows its own).
     fn stage(
         &mut self,
         stage: Stage,
-        message: &str,
+        message: Option<&str>,
         work: impl FnOnce(&mut Self) -> Result<(StageStatus, String), Stop>,
     ) -> Result<(), Stop> {
-        self.progress.phase(message);
+        if let Some(message) = message {
+            self.progress.phase(message);
+        }
         let started = Instant::now();
         let result = work(self);
         self.progress.finish();
@@ -247,10 +250,10 @@ impl Migration<'_> {
     fn run(&mut self) -> Result<(), Stop> {
         self.stage(
             Stage::Python,
-            "finding the service's Python",
+            Some("finding the service's Python"),
             Self::find_python,
         )?;
-        self.stage(Stage::Analyze, "analyzing the service", Self::analyze)?;
+        self.stage(Stage::Analyze, Some("analyzing the service"), Self::analyze)?;
         let loaded = self.load_plan()?;
         let route = Route::of_path(loaded.plan.target.path);
         self.report.route = match route {
@@ -258,19 +261,21 @@ impl Migration<'_> {
             Route::WasiPython => "wasi-python",
         };
         let stamp = Stamp::current(&loaded);
-        self.stage(Stage::Generate, "generating", |m| m.generate(&stamp))?;
+        self.stage(Stage::Generate, Some("generating"), |m| m.generate(&stamp))?;
         if route == Route::Glue {
             self.stage(
                 Stage::Convert,
-                "converting the model with the service's Python",
+                Some("converting the model with the service's Python"),
                 |m| m.convert(&stamp),
             )?;
         }
-        self.stage(Stage::Build, "building the module", |m| m.build(&stamp))?;
+        self.stage(Stage::Build, Some("building the module"), |m| {
+            m.build(&stamp)
+        })?;
         self.report.plan = Some(self.load_plan()?.plan);
         self.verify_all(route)?;
         if self.options.bench {
-            self.stage(Stage::Bench, "measuring both sides", Self::bench)?;
+            self.stage(Stage::Bench, None, Self::bench)?;
         } else {
             self.record(
                 Stage::Bench,
@@ -482,7 +487,7 @@ impl Migration<'_> {
             Route::Glue => Comparison::Tensors,
             Route::WasiPython => Comparison::Bundle,
         };
-        self.stage(Stage::Verify, "verifying", |m| {
+        self.stage(Stage::Verify, None, |m| {
             let verified = crate::verify::verify(&options, first, m.progress).map_err(|e| {
                 Stop::new(
                     Stage::Verify,
@@ -503,7 +508,7 @@ impl Migration<'_> {
                 .as_ref()
                 .is_some_and(|s| s.kind != wasm_migrate_plan::ServerKind::Torchserve);
         if http {
-            self.stage(Stage::VerifyHttp, "verifying over HTTP", |m| {
+            self.stage(Stage::VerifyHttp, None, |m| {
                 let verified = crate::verify::verify(&options, Comparison::Http, m.progress)
                     .map_err(|e| {
                         Stop::new(
@@ -566,7 +571,8 @@ impl Migration<'_> {
 
 fn summary(verified: &Verified) -> String {
     match verified {
-        Verified::Tensors(report) => format!("{}: {}", verified.verdict(), report.summary),
+        // verify's own summary starts with its verdict.
+        Verified::Tensors(report) => report.summary.clone(),
         Verified::Http(report) => format!(
             "{}: {} of {} exchanges agree",
             verified.verdict(),
