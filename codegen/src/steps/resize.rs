@@ -92,15 +92,18 @@ fn torchvision_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         sizes: sizes.iter().map(|s| *s as usize).collect(),
         max_size,
     };
-    cx.push(
-        comment,
-        GlueOp::Resize {
-            size,
-            filter,
-            crop: None,
-        },
-    );
+    push_pil_resize(cx, comment, size, filter);
     Ok(())
+}
+
+/// A PIL resize; the center crop after it, if any, is fused in later.
+fn push_pil_resize(cx: &mut Cx<'_>, comment: String, size: ResizeSize, filter: PilFilter) {
+    let op = GlueOp::Resize {
+        size,
+        filter,
+        crop: None,
+    };
+    cx.push(comment, op);
 }
 
 fn pil_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
@@ -112,14 +115,7 @@ fn pil_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
             .ok_or_else(|| cx.fail(format!("resample {name} is not one PIL has")))?,
     };
     let comment = format!("PIL resize {} with {}", size.describe(), filter.variant());
-    cx.push(
-        comment,
-        GlueOp::Resize {
-            size,
-            filter,
-            crop: None,
-        },
-    );
+    push_pil_resize(cx, comment, size, filter);
     Ok(())
 }
 
