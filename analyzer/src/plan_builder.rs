@@ -8,6 +8,7 @@ use crate::plan::{
 };
 use crate::python::Value;
 use crate::report::Recommendation;
+use wasm_migrate_plan::KnownOp;
 
 /// Builds the plan; also fills `pipeline.input_kind`.
 pub(crate) fn build_plan(
@@ -100,9 +101,12 @@ pub(crate) fn build_plan(
         matches!(
             s.library,
             StepLibrary::Torchvision | StepLibrary::Pil | StepLibrary::Opencv
-        ) || s.op == "preprocess_input"
-            || s.op == "load_img"
-            || s.op == "image.resize"
+        ) || matches!(
+            s.known(),
+            Some(
+                KnownOp::KerasPreprocessInput | KnownOp::KerasLoadImage | KnownOp::TensorflowResize
+            )
+        )
     }) {
         Some(InputKind::Image)
     } else if model.is_some_and(|m| m.framework == Framework::Sklearn) {
@@ -198,21 +202,18 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
     let mut size: Option<(i64, i64)> = None;
     let mut channels_first = matches!(framework, Some(Framework::Pytorch | Framework::Torchscript));
     for s in pre {
-        match (s.library, s.op.as_str()) {
-            (
-                StepLibrary::Torchvision,
-                "Resize" | "CenterCrop" | "RandomResizedCrop" | "resize" | "center_crop",
-            ) => {
+        match s.known() {
+            Some(known @ (KnownOp::TorchvisionResize | KnownOp::TorchvisionCrop)) => {
                 // Resize with an int keeps the aspect ratio: only a crop or a pair fixes both sides.
                 if let Some(v) = s.param("size") {
                     match v {
-                        Value::Int(_) if s.op == "Resize" || s.op == "resize" => {}
+                        Value::Int(_) if known == KnownOp::TorchvisionResize => {}
                         other => size = hw(other).or(size),
                     }
                 }
                 channels_first = true;
             }
-            (StepLibrary::Pil, "resize") | (StepLibrary::Opencv, "resize") => {
+            Some(KnownOp::PilResize | KnownOp::OpencvResize) => {
                 // PIL and OpenCV take (width, height).
                 let key = if s.library == StepLibrary::Pil {
                     "size"
@@ -223,24 +224,24 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
                     size = Some((h, w));
                 }
             }
-            (StepLibrary::Keras, "load_img") => {
+            Some(KnownOp::KerasLoadImage) => {
                 if let Some(v) = s.param("target_size").and_then(hw) {
                     size = Some(v);
                 }
             }
-            (StepLibrary::Tensorflow, "image.resize") => {
+            Some(KnownOp::TensorflowResize) => {
                 if let Some(v) = s.param("size").and_then(hw) {
                     size = Some(v);
                 }
             }
-            (StepLibrary::Numpy, "transpose") => {
+            Some(KnownOp::NumpyTranspose) => {
                 let axes = s.param("axes").or_else(|| s.param("arg0"));
                 if axes.is_some_and(|a| a.to_string() == "[2, 0, 1]") {
                     channels_first = true;
                 }
             }
-            (StepLibrary::Torch, "permute") => channels_first = true,
-            (StepLibrary::Keras, "preprocess_input") => channels_first = false,
+            Some(KnownOp::TorchPermute) => channels_first = true,
+            Some(KnownOp::KerasPreprocessInput) => channels_first = false,
             _ => {}
         }
     }

@@ -13,6 +13,7 @@ mod error;
 pub mod exit;
 pub mod generate;
 pub mod inspect;
+pub mod interrupt;
 pub mod package;
 mod progress;
 pub mod python;
@@ -32,6 +33,7 @@ pub mod verify;
 
 pub use artifact::{Artifact, Route};
 pub use error::AppError;
+pub use interrupt::Interrupt;
 pub use progress::{Progress, Silent};
 
 /// The result of every command.

@@ -133,16 +133,13 @@ pub fn run(args: BenchArgs) -> Result<u8> {
             bail!("{}: exists; pass --force to overwrite", path.display());
         }
     }
-    let request = request(&args)?;
-    let registered = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
-        .iter()
-        .map(|&signal| signal_hook::flag::register(signal, request.cancel.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("cannot install the SIGINT/SIGTERM handlers")?;
+    let interrupt = wasm_migrate_app::Interrupt::catch()?;
+    let request = BenchRequest {
+        cancel: interrupt.flag(),
+        ..request(&args)?
+    };
     let report = wasm_migrate_app::bench::bench(&request, &Terminal::with_lines("bench"));
-    for id in registered {
-        signal_hook::low_level::unregister(id);
-    }
+    drop(interrupt);
     let report = match report {
         Ok(report) => report,
         Err(e @ AppError::Bench(BenchError::Interrupted)) => {

@@ -96,7 +96,6 @@ pub fn print_checked(checked: &BundleChecked) {
 #[cfg(feature = "runtime")]
 pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
     use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
     use std::time::{Duration, Instant};
     use wasm_migrate_app::bundle_host;
     use wasm_migrate_pybundle::BundleManifest;
@@ -132,11 +131,8 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
         ),
     )?;
     let module_load = host.module.load_time;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, stop.clone())
-            .map_err(|e| anyhow::anyhow!("cannot install the signal handlers: {e}"))?;
-    }
+    let interrupt = wasm_migrate_app::Interrupt::catch()?;
+    let stop = interrupt.flag();
     let options = ServeOptions {
         address: std::net::SocketAddr::new(args.host, args.port),
         instances: usize::from(args.instances),

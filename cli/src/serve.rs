@@ -140,7 +140,10 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         run: prepared.config,
         instances: usize::from(args.instances),
     };
-    stop_on_signals(&control)?;
+    // Stops accepting, answers what is in flight, then returns.
+    let interrupt = wasm_migrate_app::Interrupt::catch()?;
+    let stopping = control.clone();
+    interrupt.on_signal(move || stopping.stop());
     let ready = ReadyLine {
         event: ReadyLine::EVENT.into(),
         address: address.to_string(),
@@ -199,17 +202,4 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         args.module.display()
     );
     Ok(1)
-}
-
-fn stop_on_signals(control: &ServeControl) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("cannot install the SIGTERM/SIGINT handlers")?;
-    let control = control.clone();
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            control.stop();
-        }
-    });
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `generate`: the plan -> a glue crate, its deploy files and its model conversion script.
 
 use std::path::{Path, PathBuf};
+use wasm_migrate_plan::KnownOp;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -318,11 +319,11 @@ fn render_crate(
         },
         None => text.as_ref().map(|t| t.labels.clone()).unwrap_or_default(),
     };
-    let softmax = plan.postprocessing.iter().any(|s| s.op == "softmax");
+    let softmax = plan.postprocessing.iter().any(|s| s.is(KnownOp::Softmax));
     let top_k = plan
         .postprocessing
         .iter()
-        .find(|s| s.op == "topk" || s.op == "top_k")
+        .find(|s| s.is(KnownOp::TopK))
         .and_then(|s| s.params.get("k").or(s.params.get("arg1")))
         .and_then(|v| match v {
             wasm_migrate_plan::Value::Int(k) => Some(*k as usize),

@@ -41,6 +41,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The name under which convert_model.py.tera includes the shared service module.
+const SERVICE_HARNESS: &str = "convert/service.py";
+
 /// The glue's server mode, copied as they are (no template variables).
 pub const GLUE_SERVER: &[(&str, &str)] = &[
     ("serve.rs", include_str!("../../templates/glue/serve.rs")),
@@ -121,6 +124,14 @@ pub fn load(dir: Option<&Path>) -> Result<tera::Tera, CodegenError> {
     let mut tera = tera::Tera::default();
     // Generated Rust, YAML and shell are not HTML.
     tera.autoescape_on(vec![]);
+    // How convert_model.py imports and starts the service: pyharness's module, shared with
+    // verify's harness, included (`{% include "convert/service.py" %}`) as it is.
+    let service = format!(
+        "{{% raw %}}{}{{% endraw %}}",
+        wasm_migrate_pyharness::SERVICE.source
+    );
+    tera.add_raw_template(SERVICE_HARNESS, &service)
+        .map_err(|e| template_error(SERVICE_HARNESS, &e))?;
     for (name, text) in BUILTIN {
         let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
             Some(path) => std::fs::read_to_string(&path).map_err(crate::error::io(&path))?,

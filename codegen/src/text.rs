@@ -3,6 +3,7 @@
 //! ids are the same by construction) and the call's truncation and padding from the plan.
 
 use std::path::{Path, PathBuf};
+use wasm_migrate_plan::KnownOp;
 
 use serde::Serialize;
 use wasm_migrate_plan::MigrationPlan;
@@ -53,15 +54,8 @@ pub fn text_setup(
         message,
     };
     let steps = &plan.preprocessing;
-    let load = steps
-        .iter()
-        .position(|s| s.op.ends_with("from_pretrained") || s.op == "from_file");
-    let call = steps.iter().position(|s| {
-        matches!(
-            s.op.as_str(),
-            "__call__" | "encode" | "encode_plus" | "batch_encode_plus"
-        )
-    });
+    let load = steps.iter().position(|s| s.is(KnownOp::TokenizerLoad));
+    let call = steps.iter().position(|s| s.is(KnownOp::TokenizerCall));
     let Some(call) = call else {
         return Err(CodegenError::Unsupported {
             path: plan_path.to_path_buf(),

@@ -4,14 +4,15 @@ Prints JSON: the interpreter's files, and the distributions the service requires
 requirements.txt or pyproject.toml, then their dependencies, transitively) with the bytes of
 the files each installed. Without a manifest, `requirements` is null and the whole
 site-packages counts.
+
+Run with `python -c` after pyharness's requirements.py (measure/src/size.rs inlines it), whose
+applicable_name and closure it calls.
 """
 
 import json
 import os
-import re
 import sys
 import sysconfig
-from importlib import metadata
 
 service = sys.argv[1]
 
@@ -23,9 +24,9 @@ def requirement_names():
         for line in open(text, encoding="utf-8", errors="replace"):
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
-                match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
-                if match:
-                    names.append(match.group(0))
+                name = applicable_name(line)
+                if name:
+                    names.append(name)
         return names, "requirements.txt"
     project = os.path.join(service, "pyproject.toml")
     if os.path.isfile(project) and sys.version_info >= (3, 11):
@@ -34,51 +35,11 @@ def requirement_names():
         with open(project, "rb") as f:
             data = tomllib.load(f)
         for spec in data.get("project", {}).get("dependencies", []):
-            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
-            if match:
-                names.append(match.group(0))
+            name = applicable_name(spec)
+            if name:
+                names.append(name)
         return names, "pyproject.toml"
     return None, None
-
-
-def normalise(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def applies(requirement):
-    """The name a requirement line installs here, or None (an extra, or a marker false here)."""
-    try:
-        from packaging.requirements import Requirement
-
-        parsed = Requirement(requirement)
-        if parsed.marker is not None and not parsed.marker.evaluate({"extra": ""}):
-            return None
-        return parsed.name
-    except Exception:
-        spec, _, marker = requirement.partition(";")
-        if "extra" in marker or "python_version" in marker:
-            return None
-        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec.strip())
-        return match.group(0) if match else None
-
-
-def closure(names):
-    seen, missing, todo = {}, [], list(names)
-    while todo:
-        name = normalise(todo.pop())
-        if name in seen or name in missing:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            missing.append(name)
-            continue
-        seen[name] = dist
-        for requirement in dist.requires or []:
-            name = applies(requirement)
-            if name:
-                todo.append(name)
-    return seen, missing
 
 
 def installed_bytes(dist):
@@ -105,8 +66,9 @@ answer = {
 }
 names, manifest = requirement_names()
 if names:
-    dists, missing = closure(names)
+    reached = list(closure(names))
     answer["manifest"] = manifest
-    answer["requirements"] = {name: installed_bytes(dist) for name, dist in sorted(dists.items())}
-    answer["missing"] = missing
+    answer["requirements"] = {key: installed_bytes(dist) for key, _, dist, _ in sorted(reached, key=lambda r: r[0])
+                              if dist is not None}
+    answer["missing"] = [key for key, _, dist, _ in reached if dist is None]
 print(json.dumps(answer))

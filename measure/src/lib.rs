@@ -31,7 +31,8 @@ pub use phases::bench;
 /// What bench is doing, for a progress display (the same events as `verify`'s).
 pub use wasm_migrate_verify::Progress;
 
-/// The sitecustomize that times the original's model loading inside its server.
+/// The sitecustomize that times the original's model loading inside its server; it imports
+/// pyharness's import hook, written beside it.
 pub const LOAD_PROBE: &str = include_str!("sitecustomize.py");
 
 /// What to measure, and how much.

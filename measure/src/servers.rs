@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use wasm_migrate_launch::{self as launch, NotReady, Poll, ServerProcess, Wait};
 use wasm_migrate_plan::ServerPlan;
 use wasm_migrate_verify::http::requests::Request;
-use wasm_migrate_verify::http::{Answered, ServerProcess, free_port, send, server_command};
+use wasm_migrate_verify::http::{Answered, free_port, send, server_command};
 
 use crate::error::BenchError;
 
@@ -56,11 +57,13 @@ impl Running {
         env: &[(String, String)],
         port: u16,
     ) -> Result<(), BenchError> {
-        let process =
-            ServerProcess::start_with(command, dir, &log, env).map_err(|e| BenchError::Side {
-                side: self.side.into(),
-                message: e.to_string(),
-            })?;
+        let launch = launch::Launch {
+            command,
+            dir,
+            log: &log,
+            env,
+        };
+        let process = ServerProcess::start(launch).map_err(|e| side_error(self.side, e))?;
         self.processes.push(process);
         self.ports.push(port);
         self.logs.push(log);
@@ -102,45 +105,55 @@ impl Running {
         cancel: &AtomicBool,
     ) -> Result<FirstAnswer, BenchError> {
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.ports[index]));
+        let base = self.base(index);
+        let started = self.started;
         let mut connected = None;
-        let mut last = String::from("it never accepted a connection");
-        while self.started.elapsed() < limit {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(BenchError::Interrupted);
-            }
+        let wait = Wait {
+            limit,
+            since: started,
+            cancel: Some(cancel),
+        };
+        // Connections are tried every 2 ms, to time the port's opening closely; requests
+        // every 20 ms once it is open.
+        let probe = |_: &ServerProcess| {
             if connected.is_none()
                 && TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
             {
-                connected = Some(self.started.elapsed());
+                connected = Some(started.elapsed());
             }
-            if connected.is_some() {
-                match send(agent, &self.base(index), request) {
-                    Ok(answer) if answer.status == 200 => {
-                        return Ok(FirstAnswer {
-                            listening: connected.unwrap_or_default(),
-                            answered: self.started.elapsed(),
-                            answer,
-                        });
-                    }
-                    Ok(answer) => {
-                        last = format!("it answered HTTP {}: {}", answer.status, answer.body.trim())
-                    }
-                    Err(why) => last = why,
+            let Some(listening) = connected else {
+                return Poll::NotYet {
+                    why: "it never accepted a connection".into(),
+                    again_in: Duration::from_millis(2),
+                };
+            };
+            let why = match send(agent, &base, request) {
+                Ok(answer) if answer.status == 200 => {
+                    return Poll::Ready(FirstAnswer {
+                        listening,
+                        answered: started.elapsed(),
+                        answer,
+                    });
                 }
+                Ok(answer) => format!("it answered HTTP {}: {}", answer.status, answer.body.trim()),
+                Err(why) => why,
+            };
+            Poll::NotYet {
+                why,
+                again_in: Duration::from_millis(20),
             }
-            if let Some(status) = self.processes[index].exited() {
-                return Err(self.failed(index, &format!("it exited ({status}) before answering")));
+        };
+        match self.processes[index].wait_until(wait, probe) {
+            Ok(first) => Ok(first),
+            Err(NotReady::Interrupted) => Err(BenchError::Interrupted),
+            Err(NotReady::Exited(status)) => {
+                Err(self.failed(index, &format!("it exited ({status}) before answering")))
             }
-            std::thread::sleep(Duration::from_millis(if connected.is_some() {
-                20
-            } else {
-                2
-            }));
+            Err(NotReady::TimedOut { limit, last }) => Err(self.failed(
+                index,
+                &format!("no answer 200 within {} s ({last})", limit.as_secs()),
+            )),
         }
-        Err(self.failed(
-            index,
-            &format!("no answer 200 within {} s ({last})", limit.as_secs()),
-        ))
     }
 
     fn failed(&self, index: usize, why: &str) -> BenchError {
@@ -156,17 +169,16 @@ impl Running {
 
     /// The `--ready-json` line `wasm-migrate serve` prints once it is serving (its watcher
     /// thread may print it just after the first answer: waited for up to `wait`).
-    pub fn ready_line(&self, wait: Duration) -> Option<wasm_migrate_runtime::ReadyLine> {
-        let log = self.logs.first()?;
-        let started = Instant::now();
-        loop {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            let line = wasm_migrate_runtime::ReadyLine::find(&text);
-            if line.is_some() || started.elapsed() >= wait {
-                return line;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    pub fn ready_line(&mut self, wait: Duration) -> Option<wasm_migrate_runtime::ReadyLine> {
+        let process = self.processes.first_mut()?;
+        let probe = |p: &ServerProcess| match wasm_migrate_runtime::ReadyLine::find(&p.output()) {
+            Some(line) => Poll::Ready(line),
+            None => Poll::NotYet {
+                why: "no ready line yet".into(),
+                again_in: Duration::from_millis(10),
+            },
+        };
+        process.wait_until(Wait::up_to(wait), probe).ok()
     }
 }
 

@@ -4,14 +4,15 @@ Put first on PYTHONPATH as `sitecustomize`, it wraps the model loaders of the fr
 service imports (torch, ONNX Runtime, OpenVINO, Keras/TensorFlow, transformers, joblib) as
 each framework finishes importing, and appends one line per outermost load to the file named
 by WASM_MIGRATE_BENCH_LOADS: `PID SECONDS`. Nothing else in the service changes.
+
+The import hook is pyharness's, written beside this file as wasm_migrate_import_hook.py.
 """
 
-import importlib.abc
-import importlib.util
 import os
-import sys
 import threading
 import time
+
+from wasm_migrate_import_hook import run_shadowed_sitecustomize, when_imported
 
 _OUT = os.environ.get("WASM_MIGRATE_BENCH_LOADS")
 _DEPTH = threading.local()
@@ -89,77 +90,24 @@ def _wrap(module, path):
     return True
 
 
-_DONE = set()
+def _wrap_all(attributes):
+    """The callback for a watched module: wraps each of its loaders; done once all are."""
 
+    def wrap(module):
+        done = True
+        for attribute in attributes:
+            try:
+                done = _wrap(module, attribute) and done
+            except Exception:
+                pass
+        return done
 
-def _sweep():
-    """Wraps the loaders of watched modules that are loaded by now. Some libraries (the
-    transformers of 5.x) execute their submodules without the import system's finders, so
-    the finder below never sees them: every import statement looks again."""
-    for name, attributes in _LOADERS.items():
-        if name in _DONE:
-            continue
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        try:
-            if all([_wrap(module, attribute) for attribute in attributes]):
-                _DONE.add(name)
-        except Exception:
-            _DONE.add(name)
-
-
-def _audit(event, args):
-    if event == "import":
-        _sweep()
-
-
-class _Watch(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: lets the real finder find a watched module, then wraps its
-    loaders once the module has run (the spec and its loader stay the real ones)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in _LOADERS:
-            return None
-        sys.meta_path.remove(self)
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            sys.meta_path.insert(0, self)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        real_exec = spec.loader.exec_module
-
-        def exec_module(module):
-            real_exec(module)
-            for attribute in _LOADERS[fullname]:
-                try:
-                    _wrap(module, attribute)
-                except Exception:
-                    pass
-
-        try:
-            spec.loader.exec_module = exec_module
-        except (AttributeError, TypeError):
-            pass
-        return spec
+    return wrap
 
 
 if _OUT:
-    sys.meta_path.insert(0, _Watch())
-    sys.addaudithook(_audit)
+    for _name, _attributes in _LOADERS.items():
+        when_imported(_name, _wrap_all(_attributes))
 
 # A sitecustomize of the environment's own, shadowed by this one, still runs.
-_here = os.path.dirname(os.path.abspath(__file__))
-for _entry in sys.path:
-    if os.path.abspath(_entry or ".") == _here:
-        continue
-    _candidate = os.path.join(_entry, "sitecustomize.py")
-    if os.path.isfile(_candidate):
-        _spec = importlib.util.spec_from_file_location("_service_sitecustomize", _candidate)
-        if _spec and _spec.loader:
-            try:
-                _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
-            except Exception:
-                pass
-        break
+run_shadowed_sitecustomize(__file__)

@@ -63,7 +63,8 @@ pub fn bytes_under(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Asks the original's interpreter for its files and its requirements' distributions.
+/// Asks the original's interpreter for its files and its requirements' distributions (after
+/// the shared requirements module, which it calls).
 const DEPLOYABLE_PY: &str = include_str!("deployable.py");
 
 /// The original's deployable, from its interpreter's own paths: the interpreter, and the
@@ -71,8 +72,10 @@ const DEPLOYABLE_PY: &str = include_str!("deployable.py");
 /// whole site-packages; and the model.
 pub fn original(python: &Path, service: &Path, model: Option<&str>) -> Deployable {
     let mut deployable = Deployable::default();
+    let script =
+        wasm_migrate_pyharness::inline(wasm_migrate_pyharness::REQUIREMENTS, DEPLOYABLE_PY);
     let output = Command::new(python)
-        .args(["-c", DEPLOYABLE_PY])
+        .args(["-c", &script])
         .arg(service)
         .output();
     let paths: serde_json::Value = match output {

@@ -8,13 +8,14 @@
 //! - [`LoadedPlan`]: a plan with its path and text, loaded from a service and saved back;
 //!   [`location_for`] says where a service's plan goes; [`write_atomic`] writes every file;
 //! - the enums and values the plan names ([`MigrationPath`], [`Framework`], [`StepLibrary`],
-//!   [`Value`]...).
+//!   [`Value`]...), and [`KnownOp`], the step operations a stage reads a meaning into.
 
 pub mod error;
 pub mod http;
 pub mod kinds;
 pub mod loaded;
 pub mod names;
+pub mod ops;
 pub mod plan;
 pub mod value;
 
@@ -26,5 +27,6 @@ pub use names::{
     Dtype, HttpMethod, ModelFormat, NnBackend, RequestKind, ServerKind, TargetRuntime,
     TolerancePreset,
 };
+pub use ops::KnownOp;
 pub use plan::*;
 pub use value::Value;

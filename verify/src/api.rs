@@ -5,6 +5,7 @@
 //! it with the glue's own code (`templates/glue/respond.rs`) against every observation.
 
 use std::path::Path;
+use wasm_migrate_plan::KnownOp;
 
 use serde_json::{Map, Value, json};
 use wasm_migrate_plan::{
@@ -88,7 +89,11 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
             )),
         }
     }
-    let softmax = cx.plan.postprocessing.iter().any(|s| s.op == "softmax");
+    let softmax = cx
+        .plan
+        .postprocessing
+        .iter()
+        .any(|s| s.is(KnownOp::Softmax));
     // Without a label file, the class names the harness found in the service's code.
     let found: Vec<String> = match cx.labels.is_empty() {
         true => api["labels"]

@@ -10,7 +10,7 @@ texts: English sentences of several lengths (one longer than most models' limit)
 capitals, accents, digits and punctuation.
 
 `reference` imports the service the way it starts (its entry point's module, from the service
-directory), calls the entry point for each input (a Flask or FastAPI route through the
+directory, with wasm_migrate_service.py, pyharness's module written beside this file), calls the entry point for each input (a Flask or FastAPI route through the
 framework's test client, a TorchServe handler's initialize / preprocess / inference /
 postprocess, or a plain function) and records what reached the model: every model object the
 service holds (torch modules, TorchScript, ONNX Runtime and OpenVINO sessions, Keras models)
@@ -22,11 +22,9 @@ Exit codes: 0 done (per-input failures are in reference.json), 3 the service can
 imported or started, 4 the entry point does not exist, 5 bad configuration.
 """
 
-import importlib.util
 import inspect
 import io
 import json
-import os
 import re
 import sys
 import time
@@ -34,6 +32,11 @@ import traceback
 from pathlib import Path
 
 import numpy as np
+
+# pyharness's: how the service is imported and started (shared with convert_model.py),
+# written beside this file by verify.
+from wasm_migrate_service import (APP_FACTORIES, EntryNotFound, find_app, import_service,
+                                  service_modules, start_fastapi)
 
 
 def fail(code, kind, message):
@@ -297,20 +300,6 @@ def wrap_models(holder, attributes, prefix=""):
     return wrapped
 
 
-def service_modules(service):
-    """The modules imported so far from the service's own files (not its virtualenv)."""
-    root = Path(service).resolve()
-    found = []
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if not path:
-            continue
-        resolved = Path(path).resolve()
-        if root in resolved.parents and not {".venv", "venv", "site-packages"} & set(resolved.parts):
-            found.append(module)
-    return found
-
-
 def strings_in(value):
     """Every string in a JSON-able value, keys included."""
     if isinstance(value, str):
@@ -344,7 +333,7 @@ def find_labels(service, entry_module, classes, answered):
     read from a file at import, `id2label`): module globals holding one string per class, at
     least one of which the service answered with. One such list, or None."""
     candidates = set()
-    for module in [entry_module] + service_modules(service):
+    for module in service_modules(service, entry_module):
         for name, value in list(vars(module).items()):
             if name.startswith("__"):
                 continue
@@ -366,11 +355,10 @@ def wrap_service_models(service, entry_module):
     they hold (`classifier = Classifier()` with `self.net`). Each is watched where it is held,
     so the service reaches the watched object whichever module it calls it through."""
     wrapped = []
-    modules = service_modules(service)
+    modules = service_modules(service, entry_module)
+    for module in modules[1:]:
+        wrapped += wrap_models(module, vars(module), f"{module.__name__}.")
     for module in modules:
-        if module is not entry_module:
-            wrapped += wrap_models(module, vars(module), f"{module.__name__}.")
-    for module in [entry_module] + modules:
         for holder_name, holder in list(vars(module).items()):
             # Only the service's own classes and their objects are looked into: other
             # objects (Flask's `request`) may raise when touched outside a request.
@@ -458,50 +446,13 @@ def watch_model_types():
 # Calling the entry point
 
 
-def import_package_module(dotted):
-    """The module by its dotted name, or None when that name leads elsewhere (another
-    package's, without this submodule); errors inside the service's own code propagate."""
+def import_entry(service, file, workdir=None):
+    """The entry module, imported as production does (wasm_migrate_service.import_service); a
+    service that cannot be imported, or exits while it is, is reported as such."""
     try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError as error:
-        if error.name and dotted.startswith(error.name):
-            return None
-        raise
-
-
-def import_service(service, file, workdir=None):
-    """Imports the entry module as production does: a module of a package by its dotted name
-    (`uvicorn app.main:app` imports `app`, then `app.main`), from production's working
-    directory (the service root, or the plan's workdir), with the package root of a src/
-    layout on the path, so relative imports, relative paths and `__init__` side effects behave
-    as there. A lone script is imported from its file."""
-    path = service / file
-    if not path.is_file():
-        fail(4, "entrypoint", f"{path}: the plan's entry point file does not exist")
-    start = service / (workdir or "")
-    os.chdir(start)
-    parts = list(Path(file).relative_to(workdir or "").with_suffix("").parts)
-    root = start
-    if len(parts) > 1 and parts[0] in ("src", "lib") and not (start / parts[0] / "__init__.py").exists():
-        root, parts = start / parts[0], parts[1:]
-    sys.path.insert(0, str(path.parent))
-    sys.path.insert(0, str(start))
-    if root != start:
-        sys.path.insert(0, str(root))
-    try:
-        # As convert_model.py does: a file below the root is a module of its (possibly
-        # namespace) package, as `uvicorn pkg.main:app` imports it; unless that name is
-        # another installed package's (a regular package wins over a namespace directory).
-        if len(parts) > 1:
-            module = import_package_module(".".join(parts))
-            if Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
-                return module
-        name = path.stem
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
+        return import_service(service, file, workdir)
+    except EntryNotFound as error:
+        fail(4, "entrypoint", str(error))
     except BaseException as error:  # SystemExit too: a service that exits at import is broken here
         frames = traceback.format_exception(type(error), error, error.__traceback__)
         fail(3, "import", f"importing {file} failed:\n" + "".join(frames[-6:]).rstrip())
@@ -599,68 +550,6 @@ def response_json(response):
         return {"text": text[:2000]}
 
 
-APP_FACTORIES = ("create_app", "make_app", "build_app", "get_app", "app_factory", "application_factory")
-
-
-def app_from_factory(module, app_type):
-    """The app an application factory returns (`gunicorn "pkg:create_app()"`, `flask --app
-    pkg`): looked for in the entry module, then its packages' `__init__` from the nearest up,
-    called without arguments as those commands call it."""
-    name = module.__name__
-    candidates = [module] + [sys.modules.get(name.rsplit(".", n)[0]) for n in range(1, name.count(".") + 1)]
-    for holder in filter(None, candidates):
-        for factory_name in APP_FACTORIES:
-            factory = getattr(holder, factory_name, None)
-            if not callable(factory):
-                continue
-            try:
-                required = [p for p in inspect.signature(factory).parameters.values()
-                            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            except (TypeError, ValueError):
-                continue
-            if required:
-                continue
-            app = factory()
-            if isinstance(app, app_type):
-                return app
-    return None
-
-
-APP_MODULES = ("main", "app", "application", "server", "api", "asgi", "wsgi", "web")
-
-
-def app_in_package(module, app_type):
-    """The app of a route defined outside the app's module (a FastAPI router, a Flask
-    blueprint): the modules the server command usually names (`main`, `app`, `asgi`...) are
-    imported from the entry's package up, and the first app found is taken."""
-    package = module.__name__.rpartition(".")[0]
-    while package:
-        for name in APP_MODULES:
-            try:
-                candidate = importlib.import_module(f"{package}.{name}")
-            except ModuleNotFoundError as error:
-                if error.name != f"{package}.{name}":
-                    raise
-                continue
-            app = app_in(candidate, app_type)
-            if app is not None:
-                return app
-        package = package.rpartition(".")[0]
-    return None
-
-
-def app_in(module, app_type):
-    """The app a module holds, else the one its application factory returns."""
-    apps = [v for v in vars(module).values() if isinstance(v, app_type)]
-    return apps[0] if apps else app_from_factory(module, app_type)
-
-
-def find_app(module, app_type):
-    """The app that serves the entry module's routes: its own, a factory's, or the app of the
-    package that mounts its router or blueprint."""
-    return app_in(module, app_type) or app_in_package(module, app_type)
-
-
 def flask_caller(module, entry):
     import flask
 
@@ -727,7 +616,6 @@ def fastapi_routes(routes, prefix=""):
 
 def fastapi_caller(module, entry):
     import fastapi
-    from fastapi.testclient import TestClient
 
     app = find_app(module, fastapi.FastAPI)
     if app is None:
@@ -739,9 +627,8 @@ def fastapi_caller(module, entry):
     route, route_path = routes[0]
     field = upload_field(route.endpoint) or "file"
     body_field = text_body_field(route.endpoint)
-    client = TestClient(app)
     # Startup events and the lifespan run as under uvicorn: models loaded there exist.
-    client.__enter__()
+    client = start_fastapi(app)
     method = (entry.get("methods") or ["POST"])[0].lower()
 
     def send(verb, path, kind, payload, name="upload.jpg"):
@@ -895,7 +782,7 @@ def reference(config_path):
     out.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    module = import_service(service, entry["file"], entry.get("workdir"))
+    module = import_entry(service, entry["file"], entry.get("workdir"))
     kind = entry["kind"]
     if kind == "torchserve":
         call = torchserve_caller(module, entry, service, config.get("model_artifact"))

@@ -106,6 +106,10 @@ fn run_harness(
 ) -> Result<Vec<Value>, VerifyError> {
     let script = work.join("wasm_migrate_harness.py");
     std::fs::write(&script, HARNESS).map_err(io(&script))?;
+    // How it imports and starts the service: pyharness's module, which it imports.
+    let service = wasm_migrate_pyharness::SERVICE;
+    let module = work.join(service.file);
+    std::fs::write(&module, service.source).map_err(io(&module))?;
     let mut child = Command::new(python)
         .arg(&script)
         .args(args)

@@ -9,6 +9,7 @@ pub mod tables;
 pub(crate) use detect::PipelineDetector;
 
 use std::collections::BTreeMap;
+use wasm_migrate_plan::KnownOp;
 
 use serde::{Deserialize, Serialize};
 
@@ -129,6 +130,16 @@ impl Step {
 }
 
 impl Step {
+    /// What the step is, where a stage gives it a meaning (`wasm_migrate_plan::KnownOp`).
+    pub fn known(&self) -> Option<KnownOp> {
+        KnownOp::of(self.library, &self.op)
+    }
+
+    /// Whether the step is `op`.
+    pub fn is(&self, op: KnownOp) -> bool {
+        self.known() == Some(op)
+    }
+
     pub fn param(&self, name: &str) -> Option<&Value> {
         self.params.get(name)
     }

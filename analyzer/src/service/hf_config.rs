@@ -4,10 +4,11 @@
 //! A processor whose config is not in the service stays a hidden step (a mandatory finding).
 
 use std::path::{Path, PathBuf};
+use wasm_migrate_plan::KnownOp;
 
 use serde_json::Value as Json;
 
-use crate::pipeline::{Pipeline, Step, StepLibrary};
+use crate::pipeline::{Pipeline, Step};
 use crate::python::Value;
 
 const CONFIG: &str = "preprocessor_config.json";
@@ -23,7 +24,7 @@ pub(crate) fn expand_image_processors(base: &Path, pipeline: &mut Pipeline) {
     let loads: Vec<(PathBuf, String)> = pipeline
         .preprocessing
         .iter()
-        .filter(|s| s.library == StepLibrary::Transformers && s.op.ends_with(".from_pretrained"))
+        .filter(|s| s.is(KnownOp::ProcessorLoad))
         .filter_map(|s| local_config(base, s))
         .collect();
     // One processor, or several reading the same file: otherwise which call uses which is
@@ -44,14 +45,14 @@ pub(crate) fn expand_image_processors(base: &Path, pipeline: &mut Pipeline) {
         return;
     };
     for step in &mut pipeline.preprocessing {
-        if step.library == StepLibrary::Transformers && step.op.ends_with(".from_pretrained") {
+        if step.is(KnownOp::ProcessorLoad) {
             step.params
                 .insert("config".into(), Value::Str(relative.clone()));
         }
     }
     let mut expanded = Vec::with_capacity(pipeline.preprocessing.len() + written.len());
     for step in std::mem::take(&mut pipeline.preprocessing) {
-        if step.library == StepLibrary::Transformers && step.op == "__call__" {
+        if step.is(KnownOp::ProcessorCall) {
             expanded.extend(written.iter().map(|(op, params)| Step {
                 op: (*op).to_string(),
                 params: params.iter().cloned().collect(),

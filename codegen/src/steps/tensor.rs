@@ -1,6 +1,7 @@
 //! Pixels to a float32 tensor, and the steps that only change its layout (the channel order
 //! and the batch axis are applied when the tensor is handed over).
 
+use wasm_migrate_plan::KnownOp;
 use wasm_migrate_plan::Layout;
 use wasm_migrate_plan::StepLibrary::{Numpy, Tensorflow, Torch, Torchvision};
 use wasm_migrate_plan::Value;
@@ -80,7 +81,7 @@ fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
             let floats = cx.make_floats(false);
             cx.push("pixels as float32 values 0..255", floats);
         }
-        (None, _) if cx.step.op != "astype" => {
+        (None, _) if !cx.step.is(KnownOp::NumpyAstype) => {
             cx.push("a NumPy view of the pixels", GlueOp::Nothing)
         }
         (Some("float32"), Stage::Floats) => cx.push("already float32", GlueOp::Nothing),

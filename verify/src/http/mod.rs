@@ -22,7 +22,7 @@ use wasm_migrate_runtime::{
 
 pub use bundle::verify_bundle;
 pub use compare::compare_answers;
-pub use original::{ServerProcess, free_port, run_dir, server_command};
+pub use original::{ServerProcess, free_port, run_dir, server_command, start_original, wait_ready};
 
 use crate::compare::Tolerance;
 use crate::error::{VerifyError, io};
@@ -35,14 +35,48 @@ const START_LIMIT: Duration = Duration::from_secs(180);
 const REQUEST_LIMIT: Duration = Duration::from_secs(120);
 const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
 
+/// What a request tests: the inference route with an input, or one of the answers a client
+/// relies on when something is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExchangeKind {
+    Input,
+    Health,
+    MissingField,
+    NotDecodable,
+    NotFound,
+    WrongMethod,
+    TooLarge,
+}
+
+impl ExchangeKind {
+    /// As reports write it (`missing-field`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExchangeKind::Input => "input",
+            ExchangeKind::Health => "health",
+            ExchangeKind::MissingField => "missing-field",
+            ExchangeKind::NotDecodable => "not-decodable",
+            ExchangeKind::NotFound => "not-found",
+            ExchangeKind::WrongMethod => "wrong-method",
+            ExchangeKind::TooLarge => "too-large",
+        }
+    }
+}
+
+impl std::fmt::Display for ExchangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One request sent to both servers and what each answered.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {
     /// What was sent, in words (`POST /predict image=astronaut.jpg`).
     pub request: String,
-    /// What kind of request: `input`, `health`, `missing-field`, `not-decodable`,
-    /// `not-found`, `wrong-method`, `too-large`.
-    pub kind: String,
+    /// What kind of request.
+    pub kind: ExchangeKind,
     pub original: Option<Answered>,
     pub migrated: Option<Answered>,
     pub agree: bool,
@@ -105,8 +139,8 @@ pub fn verify_http(
     )));
     let port = free_port()?;
     let command = server_command(&server, &python, port)?;
-    let mut original = ServerProcess::start(&command, &run_dir(service, &plan), work)?;
-    original.wait_ready(port, &http)?;
+    let mut original = start_original(&command, &run_dir(service, &plan), work, &[])?;
+    wait_ready(&mut original, port, &http)?;
 
     progress(Progress::Phase(format!(
         "starting {} under serve ({backend})",
@@ -341,7 +375,7 @@ fn exchange(
 ) -> Exchange {
     let mut exchange = Exchange {
         request: request.describe.clone(),
-        kind: request.kind.to_string(),
+        kind: request.kind,
         original: None,
         migrated: None,
         agree: false,

@@ -1,10 +1,10 @@
 //! The original's server, started as production starts it (gunicorn, uvicorn or Flask from
-//! the plan's `service.server`) on loopback, in its own process group, stopped on drop.
+//! the plan's `service.server`) on loopback, as a `wasm_migrate_launch::ServerProcess`.
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+pub use wasm_migrate_launch::ServerProcess;
+use wasm_migrate_launch::{Launch, LaunchError, Wait};
 
 use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerKind, ServerPlan};
 
@@ -12,12 +12,7 @@ use super::{NO_SUCH_PATH, START_LIMIT};
 use crate::error::{VerifyError, io};
 
 pub fn free_port() -> Result<u16, VerifyError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| VerifyError::Usage(format!("cannot find a free loopback port: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| VerifyError::Usage(format!("cannot find a free loopback port: {e}")))
+    wasm_migrate_launch::free_port().map_err(|e| VerifyError::Usage(e.to_string()))
 }
 
 /// Where production runs the server from: the plan's workdir (gunicorn's `--chdir` and
@@ -104,143 +99,47 @@ pub fn server_command(
     Ok(command)
 }
 
-/// A server process (the original's, or a host serving the module) in its own process
-/// group, so its workers go with it when it is dropped.
-pub struct ServerProcess {
-    child: Child,
-    log: PathBuf,
+/// The original's server, started with its output in `WORK/original-server.log`.
+pub fn start_original(
+    command: &[String],
+    dir: &Path,
+    work: &Path,
+    env: &[(String, String)],
+) -> Result<ServerProcess, VerifyError> {
+    let log = work.join("original-server.log");
+    let launch = Launch {
+        command,
+        dir,
+        log: &log,
+        env,
+    };
+    ServerProcess::start(launch).map_err(|e| match e {
+        LaunchError::Start { program, source } => VerifyError::NoPython {
+            python: PathBuf::from(program),
+            reason: source.to_string(),
+        },
+        LaunchError::Log { path, source } => io(&path)(source),
+        other => VerifyError::Usage(other.to_string()),
+    })
 }
 
-impl ServerProcess {
-    pub fn start(
-        command: &[String],
-        dir: &Path,
-        work: &Path,
-    ) -> Result<ServerProcess, VerifyError> {
-        let log = work.join("original-server.log");
-        Self::start_with(command, dir, &log, &[]).map_err(|e| match e {
-            VerifyError::Usage(reason) => VerifyError::NoPython {
-                python: PathBuf::from(&command[0]),
-                reason,
-            },
-            other => other,
-        })
-    }
-
-    /// Started with more environment, its output in `log`. It dies with this process (the
-    /// kernel sends it SIGTERM when the thread that started it ends), so an interrupted
-    /// run leaves no server behind even when this process is killed.
-    pub fn start_with(
-        command: &[String],
-        dir: &Path,
-        log: &Path,
-        env: &[(String, String)],
-    ) -> Result<ServerProcess, VerifyError> {
-        use std::os::unix::process::CommandExt;
-        let file = std::fs::File::create(log).map_err(io(log))?;
-        let err = file.try_clone().map_err(io(log))?;
-        let mut builder = Command::new(&command[0]);
-        builder
-            .args(&command[1..])
-            .current_dir(dir)
-            .env("PYTHONUNBUFFERED", "1")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe and touches no memory of this process.
-        unsafe {
-            builder.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        let child = builder
-            .spawn()
-            .map_err(|e| VerifyError::Usage(format!("cannot start `{}`: {e}", command[0])))?;
-        Ok(ServerProcess {
-            child,
-            log: log.to_path_buf(),
-        })
-    }
-
-    /// The server's process id, which is also its process group's.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Its exit status, once it has exited.
-    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// The last lines it printed.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
-    }
-
-    /// Until it answers HTTP (its health route with 200, when it has one).
-    pub fn wait_ready(&mut self, port: u16, http: &HttpPlan) -> Result<(), VerifyError> {
-        let started = Instant::now();
-        let path = http
-            .health
-            .as_ref()
-            .map_or(NO_SUCH_PATH, |h| h.path.as_str());
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(5)))
-            .build()
-            .into();
-        let mut child_state = None;
-        while started.elapsed() < START_LIMIT {
-            if let Ok(mut response) = agent.get(&format!("http://127.0.0.1:{port}{path}")).call() {
-                let _ = response.body_mut().read_to_vec();
-                if http.health.is_none() || response.status().as_u16() == 200 {
-                    return Ok(());
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                child_state = Some(format!("it exited: {status}"));
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Err(VerifyError::Original {
+/// Until the original answers HTTP (its health route with 200, when it has one).
+pub fn wait_ready(
+    original: &mut ServerProcess,
+    port: u16,
+    http: &HttpPlan,
+) -> Result<(), VerifyError> {
+    let (path, needs_ok) = http
+        .health
+        .as_ref()
+        .map_or((NO_SUCH_PATH, false), |h| (h.path.as_str(), true));
+    original
+        .wait_http(port, path, needs_ok, Wait::up_to(START_LIMIT))
+        .map_err(|why| VerifyError::Original {
             kind: "server".into(),
             message: format!(
-                "the original's server did not answer on port {port} within {} s ({}); its output:\n{}",
-                START_LIMIT.as_secs(),
-                child_state.unwrap_or_else(|| "still starting".into()),
-                self.log_tail()
+                "the original's server did not answer on port {port}: {why}; its output:\n{}",
+                original.log_tail()
             ),
         })
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let group = self.child.id() as i32;
-        // SAFETY: signalling a process group we created; no memory is involved.
-        unsafe {
-            libc::killpg(group, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                // Workers that outlive their master.
-                unsafe {
-                    libc::killpg(group, libc::SIGKILL);
-                }
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        unsafe {
-            libc::killpg(group, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
 }

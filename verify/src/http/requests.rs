@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use wasm_migrate_plan::{HttpMethod, HttpPlan, InputKind, MigrationPlan, RequestKind};
 
-use super::NO_SUCH_PATH;
+use super::{ExchangeKind, NO_SUCH_PATH};
 use crate::error::{VerifyError, io};
 use crate::{Progress, VerifyOptions};
 
 /// What to request, before it is sent.
 pub struct Request {
-    pub kind: &'static str,
+    pub kind: ExchangeKind,
     pub describe: String,
     pub method: String,
     pub path: String,
@@ -74,7 +74,7 @@ pub fn requests(
             RequestKind::Raw => (Some("application/octet-stream".into()), bytes),
         }
     };
-    let on_route = |kind: &'static str,
+    let on_route = |kind: ExchangeKind,
                     describe: String,
                     (content_type, body): (Option<String>, Vec<u8>)| Request {
         kind,
@@ -99,7 +99,11 @@ pub fn requests(
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let mut request = on_route("input", format!("{field}={name}"), body_of(bytes, &name));
+        let mut request = on_route(
+            ExchangeKind::Input,
+            format!("{field}={name}"),
+            body_of(bytes, &name),
+        );
         request.time_paths = time_paths.clone();
         requests.push(request);
     }
@@ -109,14 +113,14 @@ pub fn requests(
         let bytes = std::fs::read(input).map_err(io(input))?;
         let name = input.file_name().unwrap_or_default().to_string_lossy();
         requests.push(on_route(
-            "input",
+            ExchangeKind::Input,
             format!("<{name} as the body>"),
             (Some("application/octet-stream".into()), bytes),
         ));
     }
     if let Some(health) = &http.health {
         requests.push(Request {
-            kind: "health",
+            kind: ExchangeKind::Health,
             describe: format!("{} {}", health.method, health.path),
             method: health.method.to_string(),
             path: health.path.clone(),
@@ -132,19 +136,19 @@ pub fn requests(
         RequestKind::Raw => (Some("application/octet-stream".into()), Vec::new()),
     };
     requests.push(on_route(
-        "missing-field",
+        ExchangeKind::MissingField,
         "without the field".into(),
         missing,
     ));
     if !text {
         requests.push(on_route(
-            "not-decodable",
+            ExchangeKind::NotDecodable,
             format!("{field}=not-an-image.jpg"),
             body_of(b"this is not an image".to_vec(), "not-an-image.jpg"),
         ));
     }
     requests.push(Request {
-        kind: "not-found",
+        kind: ExchangeKind::NotFound,
         describe: format!("GET {NO_SUCH_PATH}"),
         method: "GET".into(),
         path: NO_SUCH_PATH.into(),
@@ -155,7 +159,7 @@ pub fn requests(
     });
     if route.method != HttpMethod::Get {
         requests.push(Request {
-            kind: "wrong-method",
+            kind: ExchangeKind::WrongMethod,
             describe: format!("GET {}", route.path),
             method: "GET".into(),
             path: route.path.clone(),
@@ -168,7 +172,7 @@ pub fn requests(
     // The original's own limit is compared; without one, the module's is checked alone.
     let limit = http.max_body_bytes;
     let mut oversized = on_route(
-        "too-large",
+        ExchangeKind::TooLarge,
         format!("{field}=<{} bytes>", limit + 1),
         body_of(vec![0u8; limit as usize + 1], "large.jpg"),
     );

@@ -5,14 +5,15 @@ ONNX Runtime is imported and saves each call's inputs and outputs as .npy files 
 WASM_MIGRATE_TENSOR_DIR names: `SEQ-input-I.npy`, `SEQ-output-I.npy`, with I the position in
 the session's inputs and outputs. verify compares them with what the bundle's `wasi_nn`
 module sent the host (stage 1: the model's inputs, stage 2: its outputs).
+
+The import hook is pyharness's, written beside this file as wasm_migrate_import_hook.py.
 """
 
-import importlib.abc
-import importlib.util
 import itertools
 import os
-import sys
 import threading
+
+from wasm_migrate_import_hook import run_shadowed_sitecustomize, when_imported
 
 _OUT = os.environ.get("WASM_MIGRATE_TENSOR_DIR")
 _SEQ = itertools.count()
@@ -48,58 +49,17 @@ def _wrap(session_class):
     session_class.run = run
 
 
-def _audit(event, args):
-    if event == "import":
-        module = sys.modules.get("onnxruntime")
-        session = getattr(module, "InferenceSession", None) if module else None
-        if session is not None:
-            _wrap(session)
-
-
-class _Watch(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: lets the real finder find onnxruntime, then wraps the session
-    class once the package has run."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "onnxruntime":
-            return None
-        sys.meta_path.remove(self)
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            sys.meta_path.insert(0, self)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        real_exec = spec.loader.exec_module
-
-        def exec_module(module):
-            real_exec(module)
-            session = getattr(module, "InferenceSession", None)
-            if session is not None:
-                _wrap(session)
-
-        try:
-            spec.loader.exec_module = exec_module
-        except (AttributeError, TypeError):
-            pass
-        return spec
+def _watch(module):
+    """Wraps the session class once the package defines it; done then."""
+    session = getattr(module, "InferenceSession", None)
+    if session is None:
+        return False
+    _wrap(session)
+    return True
 
 
 if _OUT:
-    sys.meta_path.insert(0, _Watch())
-    sys.addaudithook(_audit)
+    when_imported("onnxruntime", _watch)
 
 # A sitecustomize of the environment's own, shadowed by this one, still runs.
-_here = os.path.dirname(os.path.abspath(__file__))
-for _entry in sys.path:
-    if os.path.abspath(_entry or ".") == _here:
-        continue
-    _candidate = os.path.join(_entry, "sitecustomize.py")
-    if os.path.isfile(_candidate):
-        _spec = importlib.util.spec_from_file_location("_service_sitecustomize", _candidate)
-        if _spec and _spec.loader:
-            try:
-                _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
-            except Exception:
-                pass
-        break
+run_shadowed_sitecustomize(__file__)

@@ -203,21 +203,23 @@ fn answered(status: u16, body: &str) -> crate::http::Answered {
 /// `verify --http` on a service: inputs that agree (numbers within tolerance), a health route,
 /// a bad request both refuse alike, and one the module answers otherwise.
 fn http_report() -> crate::http::HttpReport {
-    use crate::http::{Exchange, HttpReport};
+    use crate::http::{Exchange, ExchangeKind, HttpReport};
     let exchange =
-        |request: &str, kind: &str, original, migrated, agree: bool, detail: &str| Exchange {
-            request: request.into(),
-            kind: kind.into(),
-            original: Some(original),
-            migrated: Some(migrated),
-            agree,
-            detail: detail.into(),
-            stages: Vec::new(),
+        |request: &str, kind: ExchangeKind, original, migrated, agree: bool, detail: &str| {
+            Exchange {
+                request: request.into(),
+                kind,
+                original: Some(original),
+                migrated: Some(migrated),
+                agree,
+                detail: detail.into(),
+                stages: Vec::new(),
+            }
         };
     let exchanges = vec![
         exchange(
             "POST /predict image=astronaut.jpg",
-            "input",
+            ExchangeKind::Input,
             answered(200, r#"{"label": "cat", "score": 0.912345}"#),
             answered(200, r#"{"label": "cat", "score": 0.912347}"#),
             true,
@@ -225,7 +227,7 @@ fn http_report() -> crate::http::HttpReport {
         ),
         exchange(
             "GET /health",
-            "health",
+            ExchangeKind::Health,
             answered(200, r#"{"status": "ok"}"#),
             answered(200, r#"{"status": "ok"}"#),
             true,
@@ -233,7 +235,7 @@ fn http_report() -> crate::http::HttpReport {
         ),
         exchange(
             "POST /predict without the field",
-            "missing-field",
+            ExchangeKind::MissingField,
             answered(400, r#"{"error": "no image"}"#),
             answered(400, r#"{"error": "no image"}"#),
             true,
@@ -241,7 +243,7 @@ fn http_report() -> crate::http::HttpReport {
         ),
         exchange(
             "POST /predict image=truncated.jpg",
-            "not-decodable",
+            ExchangeKind::NotDecodable,
             answered(
                 500,
                 "<!doctype html><title>500 Internal Server Error</title>",

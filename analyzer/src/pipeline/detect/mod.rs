@@ -10,6 +10,7 @@ mod steps;
 mod torchserve;
 
 use std::collections::BTreeMap;
+use wasm_migrate_plan::KnownOp;
 
 use inference::InferenceCandidate;
 use torchserve::TorchserveClass;
@@ -249,7 +250,7 @@ impl PipelineDetector {
     /// its `from_pretrained(..., model_max_length=N)` sets.
     fn truncation_lengths(&mut self) {
         let Some(length) = self.pipeline.preprocessing.iter().find_map(|s| {
-            (s.library == StepLibrary::Tokenizer && s.op.ends_with(".from_pretrained"))
+            s.is(KnownOp::TokenizerLoad)
                 .then(|| s.params.get("model_max_length").cloned())
                 .flatten()
         }) else {
@@ -257,7 +258,7 @@ impl PipelineDetector {
         };
         for step in &mut self.pipeline.preprocessing {
             if step.library == StepLibrary::Tokenizer
-                && !step.op.ends_with(".from_pretrained")
+                && !step.is(KnownOp::TokenizerLoad)
                 && step.params.get("truncation") == Some(&Value::Bool(true))
                 && !step.params.contains_key("max_length")
             {
