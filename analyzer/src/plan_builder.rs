@@ -236,7 +236,8 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
             }
             Some(KnownOp::NumpyTranspose) => {
                 let axes = s.param("axes").or_else(|| s.param("arg0"));
-                if axes.is_some_and(|a| a.to_string() == "[2, 0, 1]") {
+                let chw = Value::List(vec![Value::Int(2), Value::Int(0), Value::Int(1)]);
+                if axes == Some(&chw) {
                     channels_first = true;
                 }
             }

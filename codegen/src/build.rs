@@ -119,14 +119,24 @@ pub fn build(dir: &Path, target: Option<Target>) -> Result<Built, CodegenError> 
     let wasm = wasm.ok_or_else(|| CodegenError::Build("cargo built no executable".into()))?;
     let bytes = std::fs::read(&wasm).map_err(io(&wasm))?;
     drop(lock);
-    // The glue templates feed f32 only; a hand-edited crate that feeds more is checked by
-    // inspect's verdicts against the stamped types.
+    // What the glue feeds, from its manifest (a crate generated before the manifest said:
+    // f32, as its image templates did); inspect's verdicts are judged against it.
+    let input_types = glue
+        .as_ref()
+        .map(|g| {
+            g.input_types
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|types| !types.is_empty())
+        .unwrap_or_else(|| vec!["f32".into()]);
     let stamp = BuildStamp {
         tool: "wasm-migrate".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         plan_sha256: glue.as_ref().map(|g| g.plan_sha256.clone()),
         target: target.name().into(),
-        input_types: vec!["f32".into()],
+        input_types,
     };
     let stamped = module::add_stamp(&wasm, &bytes, &stamp)?;
     // Stamping keeps the imports, so one inspection serves the check and the report.

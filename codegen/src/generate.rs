@@ -98,6 +98,19 @@ pub struct GlueManifest {
     /// Instances to run for the original's concurrency (its workers x threads).
     #[serde(default = "one")]
     pub instances: u32,
+    /// The tensor types the glue passes to `set_input`, which `build` stamps into the module
+    /// (empty in manifests older than the field: f32, all the image glue feeds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_types: Vec<Dtype>,
+}
+
+/// The tensor types the templates' `set_input` calls pass for a kind of glue: token ids and
+/// masks as i64 for text, f32 pixels or values otherwise.
+fn fed_types(kind: &str) -> Vec<Dtype> {
+    match kind {
+        "text" => vec![Dtype::I64],
+        _ => vec![Dtype::F32],
+    }
 }
 
 fn default_port() -> u16 {
@@ -277,7 +290,8 @@ fn render_crate(
         return Err(unsupported(format!(
             "input.dtype `{dtype}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi shim) \
              numbers tensor types differently and only f32 means the same everywhere; \
-             target a runtime that reads it (--target wasmedge@0.15), feed f32, or pass --force",
+             target a runtime that reads it (--target wasmtime, or wasmedge@0.15 for f16/u8/i32; \
+             no WasmEdge up to 0.17 accepts i64), feed f32, or pass --force",
             target.name()
         )));
     }
@@ -350,6 +364,7 @@ fn render_crate(
         backend: backend.to_string(),
         server_port: plan.service.server.as_ref().map_or(8080, |s| s.port),
         instances: plan.service.server.as_ref().map_or(1, |s| s.concurrency()),
+        input_types: fed_types(kind),
     };
 
     let tera = templates::load(options.templates.as_deref())?;

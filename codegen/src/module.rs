@@ -174,9 +174,18 @@ fn verdicts(
             reasons
         },
     };
+    // Measured on WasmEdge 0.14.1 to 0.17.1: every version refuses i64 tensors
+    // (`Unknown tensor type 5`), and its OpenVINO backend takes f32 only.
+    let mut wasmedge = common.clone();
+    for t in types.iter().filter(|t| t.as_str() == "i64") {
+        wasmedge.push(format!(
+            "feeds {t} tensors, which no WasmEdge up to 0.17 accepts (`Unknown tensor type 5`); \
+             its OpenVINO backend takes f32 only"
+        ));
+    }
     vec![
         verdict("wasmedge@0.14", wasmedge014, &notes_nn),
-        verdict("wasmedge@0.15+", common.clone(), &notes_nn),
+        verdict("wasmedge@0.15+", wasmedge, &notes_nn),
         verdict(
             "wasmtime",
             common,
@@ -206,4 +215,43 @@ pub fn add_stamp(path: &Path, bytes: &[u8], stamp: &BuildStamp) -> Result<Vec<u8
         data: serde_json::to_vec(stamp).expect("serialisable"),
     });
     Ok(module.emit_wasm())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WASI command with nothing in it but `_start`.
+    fn command() -> walrus::Module {
+        let mut module = walrus::Module::default();
+        let mut start = walrus::FunctionBuilder::new(&mut module.types, &[], &[]);
+        start.func_body();
+        let id = start.finish(vec![], &mut module.funcs);
+        module.exports.add("_start", id);
+        module
+    }
+
+    fn compatible(module: &walrus::Module, input_types: &[&str], runtime: &str) -> bool {
+        let stamp = BuildStamp {
+            tool: "wasm-migrate".into(),
+            tool_version: "0".into(),
+            plan_sha256: None,
+            target: "wasmedge@0.15".into(),
+            input_types: input_types.iter().map(|t| t.to_string()).collect(),
+        };
+        let verdicts = verdicts(&[], module, Some(&stamp));
+        let verdict = verdicts.iter().find(|v| v.runtime == runtime).unwrap();
+        verdict.compatible
+    }
+
+    #[test]
+    fn i64_inputs_are_refused_by_every_wasmedge_and_f32_inputs_by_none() {
+        let module = command();
+        for runtime in ["wasmedge@0.14", "wasmedge@0.15+", "wasmtime"] {
+            assert!(compatible(&module, &["f32"], runtime), "{runtime}");
+        }
+        assert!(!compatible(&module, &["i64"], "wasmedge@0.14"));
+        assert!(!compatible(&module, &["i64"], "wasmedge@0.15+"));
+        assert!(compatible(&module, &["i64"], "wasmtime"));
+    }
 }

@@ -31,6 +31,11 @@ fn made_by(script: &str, out: &str) -> PathBuf {
     let out = repo_root().join(out);
     let script = repo_root().join("tests/preprocess").join(script);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // The tests of this file run side by side: one makes the files while the others wait,
+    // rather than read them half-written.
+    std::fs::create_dir_all(repo_root().join("target")).unwrap();
+    let lock = std::fs::File::create(out.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
     // Made again when the script changed since (a new case must not read stale references).
     if modified(&out.join("manifest.json")) < modified(&script) {
         let status = Command::new(python_env().join("bin/python"))

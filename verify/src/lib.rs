@@ -559,7 +559,9 @@ struct Comparing<'a> {
 }
 
 fn backend_report(run: &MigratedRun, ctx: &Comparing<'_>) -> BackendReport {
-    let below_f32 = run.precision == "bf16" || run.precision == "f16" || run.weights != Dtype::F32;
+    // The precision the backend computes in, as it names it (`f32`, `bf16`, `f16`).
+    let computed = run.precision.parse::<Dtype>().ok();
+    let below_f32 = matches!(computed, Some(Dtype::Bf16 | Dtype::F16)) || run.weights != Dtype::F32;
     let results: Vec<InputResult> = (0..ctx.inputs.len())
         .map(|i| compare_input(ctx, run, i, below_f32))
         .collect();

@@ -100,32 +100,7 @@ impl Step {
 
     /// Training-time augmentation: random by design, never part of inference.
     pub fn is_augmentation(&self) -> bool {
-        // albumentations' other transforms apply with a probability (flips, shifts, colour).
-        if self.library == StepLibrary::Albumentations {
-            return !matches!(
-                self.op.as_str(),
-                "Resize"
-                    | "Normalize"
-                    | "CenterCrop"
-                    | "ToTensorV2"
-                    | "SmallestMaxSize"
-                    | "LongestMaxSize"
-                    | "PadIfNeeded"
-                    | "ToFloat"
-                    | "ToGray"
-                    | "FromFloat"
-            );
-        }
-        self.op.starts_with("Random")
-            || matches!(
-                self.op.as_str(),
-                "ColorJitter"
-                    | "AutoAugment"
-                    | "RandAugment"
-                    | "TrivialAugmentWide"
-                    | "AugMix"
-                    | "GaussianBlur"
-            )
+        tables::tables().augmentation.covers(self.library, &self.op)
     }
 }
 

@@ -168,6 +168,25 @@ pub struct KerasMode {
     pub applications: Vec<String>,
 }
 
+/// Which ops are training-time augmentation (never a step of the plan).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Augmentation {
+    pub prefixes: Vec<String>,
+    pub ops: Vec<String>,
+    /// The albumentations transforms that always apply; the others apply with a probability.
+    pub albumentations_deterministic: Vec<String>,
+}
+
+impl Augmentation {
+    pub fn covers(&self, library: StepLibrary, op: &str) -> bool {
+        if library == StepLibrary::Albumentations {
+            return !self.albumentations_deterministic.iter().any(|o| o == op);
+        }
+        self.prefixes.iter().any(|p| op.starts_with(p.as_str())) || self.ops.iter().any(|o| o == op)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StepsFile {
@@ -177,6 +196,7 @@ struct StepsFile {
     keras_preprocess_modes: Vec<KerasMode>,
     /// The mode of an application module the table does not list.
     keras_preprocess_default_mode: String,
+    augmentation: Augmentation,
 }
 
 /// Both tables, indexed for matching: one hash lookup per call.
@@ -188,6 +208,7 @@ pub struct Tables {
     pub albumentations: Vec<OpParams>,
     pub keras_modes: Vec<KerasMode>,
     pub keras_default_mode: String,
+    pub augmentation: Augmentation,
     loader_by_call: FxHashMap<String, usize>,
     step_by_call: FxHashMap<String, usize>,
     torchvision_by_op: FxHashMap<String, usize>,
@@ -234,6 +255,7 @@ impl Tables {
             albumentations: steps.albumentations,
             keras_modes: steps.keras_preprocess_modes,
             keras_default_mode: steps.keras_preprocess_default_mode,
+            augmentation: steps.augmentation,
         })
     }
 
@@ -429,6 +451,16 @@ mod tests {
                     .any(|p| p == "again: a.b is already listed by half-arch"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn augmentation_is_random_by_name_and_albumentations_unless_deterministic() {
+        let a = &tables().augmentation;
+        assert!(a.covers(StepLibrary::Torchvision, "RandomHorizontalFlip"));
+        assert!(a.covers(StepLibrary::Torchvision, "ColorJitter"));
+        assert!(!a.covers(StepLibrary::Torchvision, "Resize"));
+        assert!(a.covers(StepLibrary::Albumentations, "HorizontalFlip"));
+        assert!(!a.covers(StepLibrary::Albumentations, "Normalize"));
     }
 
     #[test]
