@@ -17,6 +17,7 @@ pub mod plan;
 mod plan_builder;
 pub mod policy;
 pub mod python;
+pub mod refusals;
 pub mod render;
 pub mod report;
 pub mod rules;
@@ -60,6 +61,10 @@ pub struct Options {
     /// The module production starts, relative to the service root (`app/main.py`), when
     /// the evidence in the service picks another or none.
     pub entrypoint: Option<String>,
+    /// The later stages' dry run on the plan (`generate`'s, from the codegen crate): what it
+    /// refuses becomes findings, so the verdict never promises what they refuse. None: the
+    /// plan is judged on what the analysis alone knows.
+    pub plan_check: Option<std::sync::Arc<dyn wasm_migrate_plan::PlanCheck>>,
 }
 
 impl Default for Options {
@@ -68,6 +73,7 @@ impl Default for Options {
             rules_dir: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             entrypoint: None,
+            plan_check: None,
         }
     }
 }
@@ -225,14 +231,30 @@ pub fn analyze_with(
         files,
         ..
     } = merged;
-    let recommendation =
-        pipeline::recommend::recommend(&findings, &pipeline, summary.python_lines > 0);
-    let plan = plan_for(
+    let has_code = summary.python_lines > 0;
+    let mut recommendation = pipeline::recommend::recommend(&findings, &pipeline, has_code);
+    let mut plan = plan_for(
         &tree.base,
         &mut pipeline,
         &recommendation,
         entrypoint.as_ref(),
     );
+    // What generate would refuse in the plan blocks the path the plan is for: the path is
+    // chosen again with those findings, and the plan written for the new choice.
+    if let Some(check) = &options.plan_check {
+        let refused = refusals::refusal_findings(check.as_ref(), &tree.base, &plan);
+        if !refused.is_empty() {
+            summary.findings_mandatory += refused.len() as u32;
+            findings.extend(refused);
+            recommendation = pipeline::recommend::recommend(&findings, &pipeline, has_code);
+            plan = plan_for(
+                &tree.base,
+                &mut pipeline,
+                &recommendation,
+                entrypoint.as_ref(),
+            );
+        }
+    }
     // Found once the plan is chosen; they name what generation needs, not what blocks a path.
     let mut late = unresolved_findings(&plan);
     late.extend(no_model_finding(

@@ -466,6 +466,6 @@ pub(crate) fn plan_for(
         .service
         .entrypoint
         .as_ref()
-        .and_then(|entry| service::server_command::server_plan(entrypoint, entry));
+        .and_then(|entry| service::server_command::server_plan(entrypoint, entry, base));
     plan
 }

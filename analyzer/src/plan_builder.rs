@@ -128,8 +128,10 @@ pub(crate) fn build_plan(
             kind,
             shape,
             layout,
+            // Text is fed as one f32 tensor of token ids (convert casts them back in the
+            // graph): no WasmEdge takes i64 tensors.
             dtype: match kind {
-                InputKind::Text => Dtype::I64,
+                InputKind::Text => Dtype::F32,
                 InputKind::Tabular => Dtype::F64,
                 _ => Dtype::F32,
             },
@@ -200,6 +202,7 @@ fn hw(value: &Value) -> Option<(i64, i64)> {
 
 fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>, Option<Layout>) {
     let mut size: Option<(i64, i64)> = None;
+    let mut channels = 3;
     let mut channels_first = matches!(framework, Some(Framework::Pytorch | Framework::Torchscript));
     for s in pre {
         match s.known() {
@@ -213,7 +216,7 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
                 }
                 channels_first = true;
             }
-            Some(KnownOp::PilResize | KnownOp::OpencvResize) => {
+            Some(KnownOp::PilResize | KnownOp::OpencvResize | KnownOp::PilFit) => {
                 // PIL and OpenCV take (width, height).
                 let key = if s.library == StepLibrary::Pil {
                     "size"
@@ -223,6 +226,9 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
                 if let Some((w, h)) = s.param(key).and_then(hw) {
                     size = Some((h, w));
                 }
+            }
+            Some(known @ (KnownOp::PilConvert | KnownOp::OpencvCvtColor | KnownOp::Grayscale)) => {
+                channels = channels_after(known, s).unwrap_or(channels);
             }
             Some(KnownOp::KerasLoadImage) => {
                 if let Some(v) = s.param("target_size").and_then(hw) {
@@ -258,10 +264,37 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
         Layout::Nhwc
     };
     let shape = size.map(|(h, w)| match layout {
-        Layout::Nchw => vec![1, 3, h, w],
-        Layout::Nhwc => vec![1, h, w, 3],
+        Layout::Nchw => vec![1, channels, h, w],
+        Layout::Nhwc => vec![1, h, w, channels],
     });
     (shape, Some(layout))
+}
+
+/// The channels a colour step leaves: 1 after a grayscale conversion, 3 after one back to RGB
+/// (or a `Grayscale(num_output_channels=3)`); `None` when the step does not say.
+fn channels_after(known: KnownOp, step: &Step) -> Option<i64> {
+    let text = |key: &str| match step.param(key)? {
+        Value::Str(s) => Some(s.clone()),
+        Value::Symbol { symbol } => Some(symbol.rsplit('.').next()?.to_string()),
+        _ => None,
+    };
+    match known {
+        KnownOp::PilConvert => match text("mode")?.as_str() {
+            "L" => Some(1),
+            "RGB" => Some(3),
+            _ => None,
+        },
+        KnownOp::OpencvCvtColor => {
+            let code = text("code")?;
+            code.ends_with("2GRAY").then_some(1)
+        }
+        KnownOp::Grayscale => Some(
+            step.param("num_output_channels")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+        ),
+        _ => None,
+    }
 }
 
 fn text_shape(pre: &[&Step]) -> Option<Vec<i64>> {

@@ -36,5 +36,16 @@ pub use error::AppError;
 pub use interrupt::Interrupt;
 pub use progress::{Progress, Silent};
 
+/// The analyzer's options as every front end runs it: the plan it writes is checked by
+/// `generate`'s own dry run, so what `analyze` calls ready `generate` accepts.
+pub fn analysis(options: wasm_migrate_analyzer::Options) -> wasm_migrate_analyzer::Options {
+    wasm_migrate_analyzer::Options {
+        plan_check: Some(std::sync::Arc::new(
+            wasm_migrate_codegen::GlueCheck::default(),
+        )),
+        ..options
+    }
+}
+
 /// The result of every command.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -12,6 +12,7 @@ use wasm_migrate_analyzer::error::write_atomic;
 use wasm_migrate_analyzer::plan::{self, LoadedPlan};
 use wasm_migrate_analyzer::render::{self, Format};
 use wasm_migrate_analyzer::{FailOn, Knowledge, Options, Report, Target};
+use wasm_migrate_plan::PlanCheck;
 
 use crate::exit;
 
@@ -77,11 +78,12 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<u8> {
-    let options = Options {
+    let options = wasm_migrate_app::analysis(Options {
         rules_dir: args.rules.clone(),
         max_file_size: args.max_file_size,
         entrypoint: args.entrypoint.clone(),
-    };
+        plan_check: None,
+    });
     let knowledge = Knowledge::load(options.rules_dir.as_deref())?;
     let progress = Progress::new(args.quiet);
     let report =
@@ -193,23 +195,32 @@ pub fn check_plan(args: CheckPlanArgs) -> Result<u8> {
     let file = wasm_migrate_plan::resolve(&args.path);
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("{}: cannot read the plan", file.display()))?;
-    let plan = LoadedPlan::parse(file.clone(), text)?.plan;
-    // `generate`'s dry run: every step maps to Rust, every parameter has a value, the model
-    // artifact exists and the target can be generated. It writes into a scratch directory
-    // that is removed, so nothing of the user's changes.
-    if plan.target.path == wasm_migrate_plan::MigrationPath::WasiNnGlue {
-        let service = file.parent().unwrap_or(std::path::Path::new("."));
-        let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
-        wasm_migrate_codegen::generate(
-            service,
-            &wasm_migrate_codegen::GenerateOptions {
-                out: Some(scratch.path().join("glue")),
-                target: None,
-                templates: None,
-                force: false,
-            },
-        )?;
+    let loaded = LoadedPlan::parse(file.clone(), text)?;
+    // `generate`'s dry run, the check `analyze` runs on the plans it writes: every step maps to
+    // Rust, every parameter has a value, the model artifact exists, the target takes the
+    // input, convert converts the framework. Nothing is written.
+    let service = file.parent().unwrap_or(std::path::Path::new("."));
+    let refusals = wasm_migrate_codegen::GlueCheck {
+        require_artifact: true,
     }
+    .refusals(service, &loaded);
+    for refusal in &refusals {
+        let at = refusal.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!(
+            "{}{at}: {} would refuse it: {}",
+            file.display(),
+            refusal.stage.as_str(),
+            refusal.message
+        );
+    }
+    if !refusals.is_empty() {
+        return Err(anyhow::anyhow!(
+            "{}: {} refusal(s); change the plan lines named above",
+            file.display(),
+            refusals.len()
+        ));
+    }
+    let plan = loaded.plan;
     println!(
         "{}: valid plan for `{}` (target {} on {} {}); `generate` would accept it",
         file.display(),

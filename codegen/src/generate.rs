@@ -5,71 +5,15 @@ use wasm_migrate_plan::KnownOp;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasm_migrate_plan::{Dtype, Framework, InputKind, NnBackend, TargetRuntime};
-use wasm_migrate_plan::{LoadedPlan, MigrationPlan};
+use wasm_migrate_plan::LoadedPlan;
+use wasm_migrate_plan::{Dtype, Framework, GlueKind, InputKind, NnBackend};
 
 use crate::error::{CodegenError, io};
 use crate::steps::compile_image_steps;
 use crate::templates;
 
-/// Where the module will run; decides which tensor types it may feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Target {
-    #[serde(rename = "wasmedge@0.14")]
-    WasmEdge014,
-    #[serde(rename = "wasmedge@0.15")]
-    WasmEdge015,
-    #[serde(rename = "wasmtime")]
-    Wasmtime,
-}
-
-impl Target {
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::WasmEdge014 => "wasmedge@0.14",
-            Target::WasmEdge015 => "wasmedge@0.15",
-            Target::Wasmtime => "wasmtime",
-        }
-    }
-
-    /// Input tensor types the runtime decodes the way the wasi-nn spec numbers them.
-    pub fn legal_input_types(self) -> &'static [Dtype] {
-        match self {
-            // WasmEdge <= 0.14.1 numbers TensorType differently: only f32 agrees (PR #4069).
-            Target::WasmEdge014 => &[Dtype::F32],
-            Target::WasmEdge015 | Target::Wasmtime => &[
-                Dtype::F16,
-                Dtype::F32,
-                Dtype::F64,
-                Dtype::U8,
-                Dtype::I32,
-                Dtype::I64,
-            ],
-        }
-    }
-
-    pub fn from_plan(plan: &MigrationPlan) -> Target {
-        match (plan.target.runtime, plan.target.runtime_version.as_str()) {
-            (TargetRuntime::Wasmtime, _) => Target::Wasmtime,
-            (_, v) if v.starts_with("0.14") || v.starts_with("0.13") => Target::WasmEdge014,
-            _ => Target::WasmEdge015,
-        }
-    }
-}
-
-impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "wasmedge@0.14" | "wasmedge" => Ok(Target::WasmEdge014),
-            "wasmedge@0.15" => Ok(Target::WasmEdge015),
-            "wasmtime" => Ok(Target::Wasmtime),
-            other => Err(format!(
-                "unknown target `{other}` (wasmedge@0.14, wasmedge@0.15, wasmtime)"
-            )),
-        }
-    }
-}
+/// Where the module will run (the plan's capability model names it).
+pub use wasm_migrate_plan::RuntimeTarget as Target;
 
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
@@ -102,15 +46,6 @@ pub struct GlueManifest {
     /// (empty in manifests older than the field: f32, all the image glue feeds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_types: Vec<Dtype>,
-}
-
-/// The tensor types the templates' `set_input` calls pass for a kind of glue: token ids and
-/// masks as i64 for text, f32 pixels or values otherwise.
-fn fed_types(kind: &str) -> Vec<Dtype> {
-    match kind {
-        "text" => vec![Dtype::I64],
-        _ => vec![Dtype::F32],
-    }
 }
 
 fn default_port() -> u16 {
@@ -155,6 +90,7 @@ fn crate_name(service_name: &str) -> String {
 
 pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, CodegenError> {
     let loaded = LoadedPlan::load(service)?;
+    artifact_exists(service, &loaded)?;
     let Rendered {
         files,
         binary,
@@ -259,6 +195,42 @@ struct Rendered {
     warnings: Vec<String>,
 }
 
+/// [`render_crate`] for its refusal alone: `generate`'s dry run. `artifact`: the model file
+/// must be there too (it is not a capability: the service's model script may make it later).
+pub(crate) fn render_check(
+    service: &Path,
+    loaded: &LoadedPlan,
+    options: &GenerateOptions,
+    artifact: bool,
+) -> Result<(), CodegenError> {
+    if artifact {
+        artifact_exists(service, loaded)?;
+    }
+    render_crate(service, loaded, options).map(|_| ())
+}
+
+/// The model file the plan names is in the service (a Transformers artifact may be a hub id).
+fn artifact_exists(service: &Path, loaded: &LoadedPlan) -> Result<(), CodegenError> {
+    let Some(model) = &loaded.plan.model else {
+        return Ok(());
+    };
+    match &model.artifact {
+        Some(artifact)
+            if model.framework != Framework::Transformers && !service.join(artifact).exists() =>
+        {
+            Err(CodegenError::Unsupported {
+                path: loaded.path.clone(),
+                message: format!(
+                    "model.artifact `{artifact}` does not exist under {} (run the service's \
+                     model script, or fix the plan)",
+                    service.display()
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn render_crate(
     service: &Path,
     loaded: &LoadedPlan,
@@ -275,36 +247,34 @@ fn render_crate(
     let model = plan.model.as_ref().ok_or_else(|| {
         unsupported("the plan has no model: there is nothing for wasi-nn to run".into())
     })?;
-    if let Some(artifact) = &model.artifact
-        && model.framework != Framework::Transformers
-        && !service.join(artifact).exists()
-    {
+    if let Err(why) = model.framework.conversion() {
         return Err(unsupported(format!(
-            "model.artifact `{artifact}` does not exist under {} (run the service's model script, or fix the plan)",
-            service.display()
+            "model.framework `{}`: {why}",
+            model.framework.as_str()
         )));
     }
     let input = plan.input.as_ref();
-    let dtype = input.map_or(Dtype::F32, |i| i.dtype);
-    if !target.legal_input_types().contains(&dtype) && !options.force {
+    let glue = match input.map(|i| i.kind.glue()) {
+        None => GlueKind::Image,
+        Some(Ok(glue)) => glue,
+        Some(Err(why)) => return Err(unsupported(format!("input.kind: {why}"))),
+    };
+    // Text glue feeds its token ids as one f32 tensor whatever the plan says (convert makes
+    // the graph take that); the other templates feed the plan's type.
+    let fed = match input {
+        Some(i) if glue != GlueKind::Text => i.dtype,
+        _ => glue.fed_type(),
+    };
+    if !target.legal_input_types().contains(&fed) && !options.force {
         return Err(unsupported(format!(
-            "input.dtype `{dtype}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi shim) \
-             numbers tensor types differently and only f32 means the same everywhere; \
-             target a runtime that reads it (--target wasmtime, or wasmedge@0.15 for f16/u8/i32; \
-             no WasmEdge up to 0.17 accepts i64), feed f32, or pass --force",
+            "input.dtype `{fed}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi \
+             shim) numbers tensor types differently and only f32 means the same everywhere, and \
+             no WasmEdge up to 0.17 takes i64; target a runtime that reads it (--target wasmtime, \
+             or wasmedge@0.15 for f16/u8/i32), feed f32, or pass --force",
             target.name()
         )));
     }
-    let kind = match input.map(|i| i.kind) {
-        Some(InputKind::Image) | None => "image",
-        Some(InputKind::Tensor) => "tensor",
-        Some(InputKind::Text) => "text",
-        Some(other) => {
-            return Err(unsupported(format!(
-                "input.kind `{other:?}` has no glue template (image, text and tensor do)"
-            )));
-        }
-    };
+    let kind = glue.as_str();
     let mut warnings = Vec::new();
     let compiled = if kind == "image" {
         let compiled = compile_image_steps(&plan, &plan_path, &plan_text)?;
@@ -364,7 +334,7 @@ fn render_crate(
         backend: backend.to_string(),
         server_port: plan.service.server.as_ref().map_or(8080, |s| s.port),
         instances: plan.service.server.as_ref().map_or(1, |s| s.concurrency()),
-        input_types: fed_types(kind),
+        input_types: vec![glue.fed_type()],
     };
 
     let tera = templates::load(options.templates.as_deref())?;

@@ -6,6 +6,7 @@
 
 pub mod api;
 mod build;
+mod check;
 mod convert;
 mod error;
 mod generate;
@@ -16,6 +17,7 @@ pub mod templates;
 mod text;
 
 pub use build::{Built, WASM_TARGET, build, wasm_target_installed};
+pub use check::GlueCheck;
 pub use convert::{convert, find_python};
 pub use error::CodegenError;
 pub use generate::{

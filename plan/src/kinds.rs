@@ -67,11 +67,6 @@ impl Framework {
             Framework::Sklearn => "sklearn",
         }
     }
-
-    /// Whether wasi-nn backends can run models of this framework after conversion.
-    pub fn runs_on_wasi_nn(self) -> bool {
-        !matches!(self, Framework::Sklearn)
-    }
 }
 
 /// Which library a preprocessing step comes from; decides the numerics the glue must match.

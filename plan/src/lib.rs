@@ -8,8 +8,11 @@
 //! - [`LoadedPlan`]: a plan with its path and text, loaded from a service and saved back;
 //!   [`location_for`] says where a service's plan goes; [`write_atomic`] writes every file;
 //! - the enums and values the plan names ([`MigrationPath`], [`Framework`], [`StepLibrary`],
-//!   [`Value`]...), and [`KnownOp`], the step operations a stage reads a meaning into.
+//!   [`Value`]...), and [`KnownOp`], the step operations a stage reads a meaning into;
+//! - [`capability`]: what `generate` and `convert` can do with a plan, and [`PlanCheck`], the
+//!   dry run through which `analyze` asks them.
 
+pub mod capability;
 pub mod error;
 pub mod http;
 pub mod kinds;
@@ -19,6 +22,9 @@ pub mod ops;
 pub mod plan;
 pub mod value;
 
+pub use capability::{
+    Conversion, GlueKind, PlanCheck, Refusal, RefusingStage, RuntimeTarget, data_refusals,
+};
 pub use error::PlanError;
 pub use http::*;
 pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::PlanError;
-use crate::plan::{MigrationPlan, PLAN_FILE_NAME};
+use crate::plan::{MigrationPlan, PLAN_FILE_NAME, PlanStep};
 
 /// A plan as read from its file: the parsed plan, where it is, and its text (whose hash the
 /// build stamps, and whose lines errors point at).
@@ -96,6 +96,57 @@ pub fn write_atomic(path: &Path, contents: &[u8], force: bool) -> Result<(), Pla
     tmp.persist(path)
         .map_err(|e| PlanError::io(path, e.error))?;
     Ok(())
+}
+
+/// The 1-based line of the `index`-th item of a top-level list `key` in the plan text.
+pub fn item_line(text: &str, key: &str, index: usize) -> usize {
+    let mut in_list = false;
+    let mut seen = 0;
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with(&format!("{key}:")) {
+            in_list = true;
+            continue;
+        }
+        if !in_list {
+            continue;
+        }
+        if line.starts_with("- ") {
+            if seen == index {
+                return n + 1;
+            }
+            seen += 1;
+        } else if !line.is_empty() && !line.starts_with(' ') && !line.starts_with('#') {
+            break;
+        }
+    }
+    1
+}
+
+/// A plan step with the section it is in.
+#[derive(Debug, Clone, Copy)]
+pub struct StepAt<'p> {
+    pub section: &'static str,
+    pub index: usize,
+    pub step: &'p PlanStep,
+}
+
+impl LoadedPlan {
+    /// The preprocessing or postprocessing step whose list item starts at `line`.
+    pub fn step_at_line(&self, line: usize) -> Option<StepAt<'_>> {
+        let sections = [
+            ("preprocessing", &self.plan.preprocessing),
+            ("postprocessing", &self.plan.postprocessing),
+        ];
+        sections.into_iter().find_map(|(section, steps)| {
+            let index = (0..steps.len())
+                .find(|&i| line > 1 && item_line(&self.text, section, i) == line)?;
+            Some(StepAt {
+                section,
+                index,
+                step: &steps[index],
+            })
+        })
+    }
 }
 
 #[cfg(test)]

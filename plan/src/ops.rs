@@ -30,6 +30,14 @@ pub enum KnownOp {
     PilResize,
     /// OpenCV's `cv2.resize(img, (w, h))`.
     OpencvResize,
+    /// PIL's `ImageOps.fit(img, (w, h))`: crop to the aspect, then resize.
+    PilFit,
+    /// PIL's `convert(mode)`: `"L"` makes one channel.
+    PilConvert,
+    /// OpenCV's `cvtColor(img, code)`: the `*2GRAY` codes make one channel.
+    OpencvCvtColor,
+    /// A grayscale transform (`ImageOps.grayscale`, torchvision's `Grayscale`).
+    Grayscale,
     /// Keras' `load_img(path, target_size=(h, w))`.
     KerasLoadImage,
     /// Keras' `preprocess_input` of an application (`mode` caffe, tf or torch).
@@ -107,6 +115,11 @@ pub const SPELLINGS: &[(Option<StepLibrary>, Spelling, KnownOp)] = &[
     ),
     (Some(L::Pil), Exactly("resize"), PilResize),
     (Some(L::Opencv), Exactly("resize"), OpencvResize),
+    (Some(L::Pil), Exactly("fit"), PilFit),
+    (Some(L::Pil), Exactly("convert"), PilConvert),
+    (Some(L::Opencv), Exactly("cvtColor"), OpencvCvtColor),
+    (Some(L::Pil), Exactly("grayscale"), Grayscale),
+    (Some(L::Torchvision), Exactly("Grayscale"), Grayscale),
     (Some(L::Keras), Exactly("load_img"), KerasLoadImage),
     (
         Some(L::Keras),

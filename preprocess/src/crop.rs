@@ -80,6 +80,26 @@ pub fn fit_size(
     )
 }
 
+/// PIL's `ImageOps.fit(image, (width, height), method)` with the default bleed and centering:
+/// the centred box of the output's aspect ratio (computed in float64 as Pillow does), resized
+/// to the output with `resize(..., box=box)`.
+pub fn fit(image: &RgbImage, width: usize, height: usize, filter: Filter) -> RgbImage {
+    let (live_width, live_height) = (image.width as f64, image.height as f64);
+    let live_ratio = live_width / live_height;
+    let output_ratio = width as f64 / height as f64;
+    let (crop_width, crop_height) = if live_ratio == output_ratio {
+        (live_width, live_height)
+    } else if live_ratio >= output_ratio {
+        (output_ratio * live_height, live_height)
+    } else {
+        (live_width, live_width / output_ratio)
+    };
+    let left = (live_width - crop_width) * 0.5;
+    let top = (live_height - crop_height) * 0.5;
+    let region = [left, top, left + crop_width, top + crop_height];
+    pil_resize::resize_box(image, width, height, filter, region)
+}
+
 /// PIL's `canvas = Image.new("RGB", (width, height), fill)` then
 /// `canvas.paste(image, ((width - w) // 2, (height - h) // 2))`: the image centered on a
 /// filled canvas, clipped where it is larger.
@@ -351,5 +371,19 @@ mod tests {
                 assert_eq!(fused, steps, "{filter:?} {w}x{h} crop {cw}x{ch}");
             }
         }
+    }
+
+    #[test]
+    fn fit_crops_the_longer_side_around_the_centre() {
+        // A 4x2 image with a distinct left and right half, fitted into 2x2: the centre square.
+        let mut image = RgbImage::new(4, 2);
+        for (i, pixel) in image.data.chunks_exact_mut(3).enumerate() {
+            pixel.fill((i % 4 * 60) as u8);
+        }
+        let fitted = fit(&image, 2, 2, Filter::Nearest);
+        let values: Vec<u8> = fitted.data.chunks_exact(3).map(|p| p[0]).collect();
+        assert_eq!(values, [60, 120, 60, 120]);
+        // Same aspect, same size: the pixels as they are.
+        assert_eq!(fit(&image, 4, 2, Filter::Bicubic), image);
     }
 }

@@ -30,6 +30,28 @@ impl RgbImage {
         }
     }
 
+    /// PIL's `convert("L")`: ITU-R 601-2 luma in Pillow's fixed point,
+    /// `(r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16`, written to all three channels.
+    /// PIL resizes and crops an "L" image with the same arithmetic per band as an RGB one, so
+    /// the later steps keep the three channels equal and the tensor takes one of them.
+    pub fn into_luma_pil(self) -> Self {
+        self.map_gray(|r, g, b| (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
+    }
+
+    /// OpenCV's `cvtColor(image, COLOR_RGB2GRAY)` on 8 bits (this image in RGB order):
+    /// `(r * 4899 + g * 9617 + b * 1868 + 8192) >> 14`, written to all three channels.
+    pub fn into_gray_opencv(self) -> Self {
+        self.map_gray(|r, g, b| (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+    }
+
+    fn map_gray(mut self, luma: impl Fn(u32, u32, u32) -> u32) -> Self {
+        for pixel in self.data.chunks_exact_mut(3) {
+            let [r, g, b] = [pixel[0], pixel[1], pixel[2]].map(u32::from);
+            pixel.fill(luma(r, g, b).min(255) as u8);
+        }
+        self
+    }
+
     /// The same pixels with red and blue swapped (OpenCV's BGR order, `COLOR_BGR2RGB`).
     pub fn swap_red_blue(mut self) -> Self {
         for pixel in self.data.chunks_exact_mut(3) {

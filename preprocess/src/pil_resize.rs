@@ -113,7 +113,10 @@ fn coefficients(
     out_size: usize,
     filter: Filter,
 ) -> Coefficients {
-    let scale = (in1 - in0) / out_size as f64;
+    // Pillow takes the box as C floats: the span is a float difference, widened to double.
+    let (in0, in1) = (in0 as f32, in1 as f32);
+    let scale = f64::from(in1 - in0) / out_size as f64;
+    let in0 = f64::from(in0);
     let filter_scale = scale.max(1.0);
     let support = filter.support() * filter_scale;
     let kernel_size = support.ceil() as usize * 2 + 1;

@@ -54,6 +54,17 @@ impl HwcTensor {
         t
     }
 
+    /// The first channel alone: a grayscale image held as three equal channels becomes the
+    /// one-channel tensor NumPy and torchvision make of an "L" image.
+    pub fn single_channel(self) -> Self {
+        let data = self.data.iter().step_by(self.channels).copied().collect();
+        HwcTensor {
+            channels: 1,
+            data,
+            ..self
+        }
+    }
+
     pub fn multiply(&mut self, factor: f32) {
         self.data.iter_mut().for_each(|v| *v *= factor);
     }

@@ -247,11 +247,11 @@ fn analyze(
     entrypoint: Option<String>,
 ) -> PyResult<Report> {
     let fail_on = parse_fail_on(fail_on)?;
-    let options = Options {
+    let options = wasm_migrate_app::analysis(Options {
         rules_dir: rules,
         entrypoint,
         ..Options::default()
-    };
+    });
     let result = py.detach(|| wasm_migrate_analyzer::analyze(&path, &options));
     match result {
         Ok(inner) => Ok(Report { inner, fail_on }),

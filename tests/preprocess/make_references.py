@@ -20,7 +20,7 @@ import skimage
 import skimage.data
 import torch
 import torchvision
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision import transforms
 
 FILTERS = {
@@ -74,6 +74,20 @@ def main(out_dir: Path) -> None:
                               "op": {"kind": "pil_resize", "filter": filter_name, "size": list(size)},
                               "expected": save(f"{image_name}_pil_{filter_name}_{size[0]}x{size[1]}", out)})
 
+        # ImageOps.fit (Teachable Machine's snippet): a float crop box, then a boxed resize.
+        for filter_name in ("lanczos", "bicubic"):
+            for size in ((224, 224), (96, 160)):
+                out = np.asarray(ImageOps.fit(pil, size, FILTERS[filter_name]))
+                cases.append({"input": source,
+                              "op": {"kind": "pil_fit", "filter": filter_name, "size": list(size)},
+                              "expected": save(f"{image_name}_fit_{filter_name}_{size[0]}x{size[1]}", out)})
+
+        # Grayscale: PIL's convert("L"), then a resize of the "L" image, as float32 HxWx1.
+        gray = pil.convert("L").resize((97, 131), Image.Resampling.BILINEAR)
+        cases.append({"input": source, "op": {"kind": "pil_gray", "size": [97, 131]},
+                      "expected": save(f"{image_name}_pil_gray",
+                                       np.asarray(gray).astype(np.float32)[..., None])})
+
         # torchvision's classification chain on PIL images, step by step and whole.
         for resize, crop in ((256, 224), (160, 128), (75, 80)):
             resized = transforms.Resize(resize, interpolation=transforms.InterpolationMode.BILINEAR,
@@ -116,6 +130,9 @@ def main(out_dir: Path) -> None:
                               "op": {"kind": "cv_resize", "interpolation": interpolation,
                                      "size": list(size)},
                               "expected": save(f"{image_name}_cv_{interpolation}_{size[0]}x{size[1]}", out)})
+        gray = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (97, 131), interpolation=cv2.INTER_LINEAR)
+        cases.append({"input": bgr_source, "op": {"kind": "cv_gray", "size": [97, 131]},
+                      "expected": save(f"{image_name}_cv_gray", gray.astype(np.float32)[..., None])})
         rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (128, 96), interpolation=cv2.INTER_LINEAR)
         x = rgb.astype(np.float32) / 255.0
         x = (x - np.array([0.5] * 3, np.float32)) / np.array([0.25] * 3, np.float32)

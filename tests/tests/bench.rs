@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasm_migrate_tests::binary;
-use wasm_migrate_tests::flow::{migrate, migrate_with, ok, wm};
+use wasm_migrate_tests::flow::{migrate, ok, wm};
 
 /// The smallest budget that still measures every figure: one start, one round. The
 /// server-kind variants use it; the Flask sample runs `--quick` alone.
@@ -299,7 +299,7 @@ fn bench_measures_the_gunicorn_sample_at_its_worker_count() {
 
 #[test]
 fn bench_measures_the_text_sample() {
-    let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    let (dir, service) = migrate("hf-text-classifier");
     let (report, text, html) = bench(
         &service,
         dir.path(),

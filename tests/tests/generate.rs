@@ -200,22 +200,23 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     assert!(env.iter().any(|e| e["name"] == "WASMEDGE_PLUGIN_PATH"));
     let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
     assert!(mounts.iter().any(|m| m["mountPath"] == "/model"));
-    // The pod serves: the module in server mode on the original's port (Flask's 5000), probed
+    // The pod serves: the module in server mode on the original's port (its
+    // `app.run(port=8080)`, not Flask's default 5000), probed
     // on the original's health route, behind a Service on the same port.
     let container = &pod["containers"][0];
     assert_eq!(container["args"], serde_json::json!(["--serve"]));
-    assert_eq!(container["ports"][0]["containerPort"], 5000);
+    assert_eq!(container["ports"][0]["containerPort"], 8080);
     assert!(
         env.iter()
-            .any(|e| e["name"] == "PORT" && e["value"] == "5000")
+            .any(|e| e["name"] == "PORT" && e["value"] == "8080")
     );
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/health");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/health");
     assert!(container["resources"]["requests"]["memory"].is_string());
-    assert_eq!(docs[2]["spec"]["ports"][0]["port"], 5000);
+    assert_eq!(docs[2]["spec"]["ports"][0]["port"], 8080);
     let readme = std::fs::read_to_string(glue.join("README.md")).unwrap();
     assert!(
-        readme.contains("curl -F image=@photo.jpg http://localhost:5000/predict"),
+        readme.contains("curl -F image=@photo.jpg http://localhost:8080/predict"),
         "{readme}"
     );
 
@@ -227,7 +228,7 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     assert!(script.contains("wasmedge compile app.wasm app_aot.wasm"));
     assert!(script.contains("--nn-preload model:openvino:cpu:model/model.xml:model/model.bin"));
     assert!(script.contains("app_aot.wasm --serve"));
-    assert!(dockerfile.contains("CMD [\"--serve\"]") && dockerfile.contains("EXPOSE 5000"));
+    assert!(dockerfile.contains("CMD [\"--serve\"]") && dockerfile.contains("EXPOSE 8080"));
     run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(&glue);
 
     // The stamp and the verdicts.
@@ -297,7 +298,7 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     );
     assert_eq!(config["config"]["Cmd"], serde_json::json!(["--serve"]));
     assert!(
-        config["config"]["ExposedPorts"]["5000/tcp"].is_object(),
+        config["config"]["ExposedPorts"]["8080/tcp"].is_object(),
         "{config}"
     );
     // Without --force an existing archive is kept.

@@ -134,3 +134,104 @@ fn migrate_stops_at_a_plan_generate_refuses_and_names_the_next_step() {
     );
     assert!(!service.join("migrated").exists(), "nothing half-written");
 }
+
+#[test]
+fn an_unseen_style_service_migrates_untouched() {
+    // tests/services/flask-grayscale: a custom nn.Module of the service's own, ImageOps.fit,
+    // convert("L") to one channel, started as `python digits/app.py` (a script in a folder
+    // that is not a package) on the port of its `app.run(port=8000)`. Nothing is edited.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("flask-grayscale");
+    copy_dir(
+        &wasm_migrate_tests::repo_root().join("tests/services/flask-grayscale"),
+        &service,
+    );
+    python(&[&service.join("make_model.py")]);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_eq!(status(&report, "verify-http"), "done", "{report:#}");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    for line in [
+        "port: 8000",
+        "app_dir: digits",
+        "op: fit",
+        "mode: L",
+        "- 48",
+    ] {
+        assert!(plan.contains(line), "{line}:\n{plan}");
+    }
+    // One channel in, as the model takes it.
+    assert!(
+        plan.contains("shape:\n  - 1\n  - 1\n  - 48\n  - 48\n"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_step_generate_cannot_do_stops_migrate_at_analyze_with_the_plan_written() {
+    // OpenCV decoding straight to grayscale reads the JPEG's luma plane, which the glue does
+    // not mirror: analyze says so as a finding, and migrate stops before generating anything.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("cv-gray");
+    std::fs::create_dir_all(&service).unwrap();
+    std::fs::write(
+        service.join("requirements.txt"),
+        "flask\nonnxruntime\nopencv-python-headless\nnumpy\n",
+    )
+    .unwrap();
+    std::fs::write(
+        service.join("app.py"),
+        r#"import cv2
+import numpy as np
+import onnxruntime as ort
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+session = ort.InferenceSession("model.onnx")
+
+
+@app.route("/predict", methods=["POST"])
+def predict():
+    data = np.frombuffer(request.files["image"].read(), np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    x = cv2.resize(image, (28, 28)).astype(np.float32) / 255.0
+    return jsonify(session.run(None, {"input": x[None, None]})[0].tolist())
+"#,
+    )
+    .unwrap();
+    let analyzed = wm(&["analyze", service.to_str().unwrap(), "--format", "json"]);
+    let analysis: Value = serde_json::from_slice(&analyzed.stdout).unwrap();
+    let refused: Vec<&Value> = analysis["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "plan-refused-by-generate")
+        .collect();
+    assert_eq!(refused.len(), 1, "{analysis:#}");
+    assert_eq!(refused[0]["location"]["file"], "app.py");
+    assert_eq!(refused[0]["location"]["line"], 13);
+    assert!(
+        refused[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("IMREAD_GRAYSCALE"),
+        "{:#}",
+        refused[0]
+    );
+    assert_ne!(
+        analyzed.status.code(),
+        Some(0),
+        "a mandatory finding fails the run"
+    );
+
+    let (code, report, stderr) = migrate(&service, &[]);
+    assert_eq!(code, Some(2), "{report:#}\n{stderr}");
+    assert_eq!(status(&report, "analyze"), "failed", "{report:#}");
+    assert!(
+        report["next_step"].as_str().unwrap().contains("check-plan"),
+        "{report:#}"
+    );
+    assert!(service.join("wasm-migrate.yaml").is_file());
+    assert!(!service.join("migrated").exists());
+}

@@ -12,7 +12,9 @@ use std::process::Command;
 
 use serde_json::Value;
 use wasm_migrate_preprocess::RgbImage;
-use wasm_migrate_preprocess::crop::{center_crop, resize_and_center_crop, torchvision_resize_size};
+use wasm_migrate_preprocess::crop::{
+    self, center_crop, resize_and_center_crop, torchvision_resize_size,
+};
 use wasm_migrate_preprocess::cv_resize::{self, Interpolation};
 use wasm_migrate_preprocess::decode::decode_upload;
 use wasm_migrate_preprocess::exif;
@@ -120,6 +122,24 @@ fn run_case(dir: &Path, input: &str, op: &Value) -> Output {
         "pil_resize" => {
             let (w, h) = pair(&op["size"]);
             pil_resize::resize(&image, w, h, filter(op["filter"].as_str().unwrap()))
+        }
+        "pil_fit" => {
+            let (w, h) = pair(&op["size"]);
+            crop::fit(&image, w, h, filter(op["filter"].as_str().unwrap()))
+        }
+        "pil_gray" => {
+            let (w, h) = pair(&op["size"]);
+            let gray = pil_resize::resize(&image.into_luma_pil(), w, h, Filter::Bilinear);
+            let t = HwcTensor::from_image(&gray).single_channel();
+            return Output::Tensor(vec![h, w, 1], t.data);
+        }
+        "cv_gray" => {
+            let (w, h) = pair(&op["size"]);
+            // The input holds OpenCV's BGR bytes; the glue's images are RGB.
+            let gray = image.swap_red_blue().into_gray_opencv();
+            let resized = cv_resize::resize(&gray, w, h, Interpolation::Linear);
+            let t = HwcTensor::from_image(&resized).single_channel();
+            return Output::Tensor(vec![h, w, 1], t.data);
         }
         "torchvision_resize" => {
             let size = usize_at(op, "size");
@@ -237,7 +257,7 @@ fn preprocessing_matches_pil_torchvision_and_opencv() {
     for (step, &diff) in &worst {
         let limit = match step.as_str() {
             // OpenCV's tail pixels use its scalar path, which rounds once instead of twice.
-            "cv_resize/linear" => 1.0,
+            "cv_resize/linear" | "cv_gray" => 1.0,
             // Floats after a resize: one pixel level divided by the std.
             "torchvision_chain" | "cv_chain" => 1.0 / 255.0 / 0.224 + 1e-6,
             _ => 0.0,

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{migrate, migrate_fixture, migrate_with, python, wm};
+use wasm_migrate_tests::flow::{migrate, migrate_fixture, python, wm};
 use wasm_migrate_tests::{binary, python_env};
 
 /// `verify SERVICE --http --format json`, which must pass; the report.
@@ -180,7 +180,7 @@ fn a_classic_flask_package_under_gunicorn_answers_alike_with_its_own_error_pages
 
 #[test]
 fn the_text_service_answers_alike_over_http_from_uvicorn() {
-    let (_dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    let (_dir, service) = migrate("hf-text-classifier");
     let report = verify_http(&service, "tract");
     // A JSON body without `text`: pydantic's 422.
     assert_served_alike(&report, &["missing-field", "not-found", "wrong-method"]);

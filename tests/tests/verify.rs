@@ -10,8 +10,8 @@ use std::process::Output;
 
 use serde_json::Value;
 use wasm_migrate_tests::flow::{
-    assert_lint_clean, migrate, migrate_edited, migrate_fixture, migrate_fixture_edited,
-    migrate_with, ok, python, wm,
+    assert_lint_clean, migrate, migrate_edited, migrate_fixture, migrate_fixture_edited, ok,
+    python, wm,
 };
 
 /// `verify SERVICE ARGS --format json`: the exit code and the report (Null when none).
@@ -386,8 +386,8 @@ fn services_that_cannot_run_exit_2_saying_what_to_fix() {
 
 #[test]
 fn hf_text_classifier_passes_and_a_different_tokenizer_is_blamed() {
-    // Token ids are i64, which WasmEdge 0.14 misreads: the glue targets 0.15.
-    let (dir, service) = migrate_with("hf-text-classifier", &["--target", "wasmedge@0.15"]);
+    // The default target (WasmEdge 0.14): the token ids go as one f32 tensor.
+    let (dir, service) = migrate("hf-text-classifier");
     assert_lint_clean(&service.join("migrated"));
     let reference = dir.path().join("reference");
     let (code, report, stderr) =

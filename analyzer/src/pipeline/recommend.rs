@@ -29,7 +29,7 @@ pub(crate) fn recommend(
     let runnable_model = pipeline
         .models
         .iter()
-        .any(|m| m.framework.runs_on_wasi_nn());
+        .any(|m| m.framework.conversion().is_ok());
     let mut paths = Vec::new();
     for path in WASM_PATHS {
         let applying: Vec<&Finding> = findings

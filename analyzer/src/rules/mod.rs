@@ -54,6 +54,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "tracing.yaml",
         include_str!("../../data/rules/tracing.yaml"),
     ),
+    (
+        "model_calls.yaml",
+        include_str!("../../data/rules/model_calls.yaml"),
+    ),
 ];
 
 /// A leaf condition, compiled.

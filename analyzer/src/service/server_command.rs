@@ -3,6 +3,8 @@
 //! server. `verify --http` starts the original the same way; the migrated module listens on
 //! the same port with as many instances as the original had workers.
 
+use std::path::Path;
+
 use crate::pipeline::ServingKind;
 use crate::plan::{Entrypoint, ServerKind, ServerPlan};
 
@@ -14,6 +16,7 @@ const FLASK_THREADS: u32 = 4;
 pub(crate) fn server_plan(
     choice: Option<&EntrypointChoice>,
     entry: &Entrypoint,
+    base: &Path,
 ) -> Option<ServerPlan> {
     let object = choice
         .and_then(|c| c.object.clone())
@@ -22,7 +25,55 @@ pub(crate) fn server_plan(
         let command = c.evidence.split('`').nth(1)?;
         from_command(command, &c.evidence)
     });
-    declared.or_else(|| framework_default(entry, &object))
+    declared.or_else(|| {
+        let mut plan = framework_default(entry, &object, base)?;
+        // `python app.py` runs `app.run(port=8080)`: the port people reach the service on.
+        let source = std::fs::read_to_string(base.join(&entry.file)).ok();
+        if let Some(port) = source.as_deref().and_then(run_port) {
+            plan.port = port;
+            plan.evidence = format!("{}; port {port} from the entry's run call", plan.evidence);
+        }
+        Some(plan)
+    })
+}
+
+/// Where Python finds the entry when it runs as `python path/to/app.py`: the first folder
+/// up from the file that is not a package, and the module's dotted name from there.
+fn import_root(entry_file: &str, base: &Path) -> (Option<String>, String) {
+    let module_path = entry_file.trim_end_matches(".py");
+    let mut parts: Vec<&str> = module_path.split('/').collect();
+    let mut root = parts.len() - 1;
+    while root > 0
+        && base
+            .join(parts[..root].join("/"))
+            .join("__init__.py")
+            .is_file()
+    {
+        root -= 1;
+    }
+    let dir = (root > 0).then(|| parts[..root].join("/"));
+    let mut module: Vec<&str> = parts.split_off(root);
+    if module.last() == Some(&"__init__") {
+        module.pop();
+    }
+    (dir, module.join("."))
+}
+
+/// The literal port of the entry's own server call (`app.run(port=8080)`,
+/// `uvicorn.run(app, port=int(os.environ.get("PORT", 8000)))`): the number itself, or the
+/// default of the environment variable that gives it.
+fn run_port(source: &str) -> Option<u16> {
+    static RUN_PORT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = RUN_PORT.get_or_init(|| {
+        regex::Regex::new(
+            r#"\.run\([^)]*?\bport\s*=\s*(?:int\(\s*)?(?:os\.(?:environ\.get|getenv)\(\s*["'][A-Za-z_]+["']\s*,\s*)?["']?(\d{2,5})\b"#,
+        )
+        .expect("the pattern compiles")
+    });
+    pattern
+        .captures_iter(source)
+        .filter_map(|c| c[1].parse().ok())
+        .next()
 }
 
 /// The server a command line starts, with the options that matter here.
@@ -101,12 +152,8 @@ fn from_command(command: &str, evidence: &str) -> Option<ServerPlan> {
     Some(plan)
 }
 
-fn framework_default(entry: &Entrypoint, object: &str) -> Option<ServerPlan> {
-    let module = entry
-        .file
-        .trim_end_matches(".py")
-        .trim_end_matches("/__init__")
-        .replace('/', ".");
+fn framework_default(entry: &Entrypoint, object: &str, base: &Path) -> Option<ServerPlan> {
+    let (app_dir, module) = import_root(&entry.file, base);
     let (kind, threads) = match entry.kind {
         ServingKind::Flask => (ServerKind::Flask, FLASK_THREADS),
         ServingKind::Fastapi => (ServerKind::Uvicorn, 1),
@@ -119,7 +166,7 @@ fn framework_default(entry: &Entrypoint, object: &str) -> Option<ServerPlan> {
         workers: 1,
         threads,
         worker_class: None,
-        app_dir: None,
+        app_dir,
         port: kind.default_port(),
         evidence: "default: no deployment file names a server command".to_string(),
     })
@@ -163,5 +210,42 @@ mod tests {
     #[test]
     fn a_command_without_a_server_is_not_one() {
         assert!(from_command("python make_model.py", "x").is_none());
+    }
+
+    #[test]
+    fn the_entry_run_call_gives_the_port() {
+        assert_eq!(run_port("app.run(host=\"0.0.0.0\", port=8080)"), Some(8080));
+        assert_eq!(
+            run_port(
+                "uvicorn.run(app, host=\"0.0.0.0\", port=int(os.environ.get(\"PORT\", 8000)))"
+            ),
+            Some(8000)
+        );
+        assert_eq!(
+            run_port("app.run(port=os.getenv('PORT', '7860'))"),
+            Some(7860)
+        );
+        assert_eq!(run_port("app.run(debug=True)"), None);
+        assert_eq!(run_port("app.run(port=PORT)"), None);
+    }
+
+    #[test]
+    fn a_script_in_a_folder_imports_from_that_folder_and_a_package_from_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/pkg")).unwrap();
+        std::fs::write(dir.path().join("src/pkg/__init__.py"), "").unwrap();
+        assert_eq!(import_root("app.py", dir.path()), (None, "app".into()));
+        assert_eq!(
+            import_root("digits/app.py", dir.path()),
+            (Some("digits".into()), "app".into())
+        );
+        assert_eq!(
+            import_root("src/pkg/api.py", dir.path()),
+            (Some("src".into()), "pkg.api".into())
+        );
+        assert_eq!(
+            import_root("src/pkg/__init__.py", dir.path()),
+            (Some("src".into()), "pkg".into())
+        );
     }
 }

@@ -316,13 +316,14 @@ impl Migration<'_> {
                 ),
             ));
         }
-        let report = analyzer::analyze(&service, &analyzer::Options::default()).map_err(|e| {
-            Stop::new(
-                Stage::Analyze,
-                e.to_string(),
-                "fix the error above, then run migrate again",
-            )
-        })?;
+        let report = analyzer::analyze(&service, &crate::analysis(analyzer::Options::default()))
+            .map_err(|e| {
+                Stop::new(
+                    Stage::Analyze,
+                    e.to_string(),
+                    "fix the error above, then run migrate again",
+                )
+            })?;
         let path = report.plan.target.path;
         if matches!(path, MigrationPath::Container | MigrationPath::PythonWasm) {
             return Err(Stop::new(
@@ -338,6 +339,26 @@ impl Migration<'_> {
         }
         let yaml = report.plan.to_commented_yaml().map_err(plan_stop)?;
         write_atomic(&plan_path, yaml.as_bytes(), false).map_err(plan_stop)?;
+        // What generate would refuse is a decision for a person: the plan is written for them
+        // to edit, and migrate stops here rather than at generate.
+        let refused: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("plan-refused-by-"))
+            .map(|f| format!("{}:{}: {}", f.location.file, f.location.line, f.message))
+            .collect();
+        if !refused.is_empty() {
+            return Err(Stop::new(
+                Stage::Analyze,
+                refused.join("\n"),
+                format!(
+                    "edit {} where the lines above say (or the service code they point at), \
+                     check it with `wasm-migrate check-plan {}`, then run migrate again",
+                    plan_path.display(),
+                    service.display()
+                ),
+            ));
+        }
         Ok((
             StageStatus::Done,
             format!("{}; wrote {}", path.label(), plan_path.display()),

@@ -3,7 +3,7 @@
 //!
 //! The key is the plan without the sections `convert` writes (`converted`, `http`): those
 //! change when convert runs, and must not make the output they came from look stale. A new
-//! version of the tool is a new key. `generate` replaces the output folder, stamp included,
+//! version of the tool, or a build whose templates or vendored operations differ, is a new key. `generate` replaces the output folder, stamp included,
 //! so everything after it runs again.
 
 use std::path::Path;
@@ -46,6 +46,7 @@ impl Stamp {
         core.http = None;
         let mut digest = Sha256::new();
         digest.update(env!("CARGO_PKG_VERSION"));
+        digest.update(wasm_migrate_codegen::templates::fingerprint());
         digest.update(serde_json::to_vec(&core).unwrap_or_default());
         let key = digest
             .finalize()

@@ -59,6 +59,9 @@ pub struct Compilation {
     /// The layout a step implies (`ToTensor`, a transpose), over the plan's.
     pub layout: Option<Layout>,
     pub decoded: bool,
+    /// A grayscale conversion ran: the image holds its luma in three equal channels, and the
+    /// tensor takes one.
+    pub gray: bool,
 }
 
 impl Default for Compilation {
@@ -71,6 +74,7 @@ impl Default for Compilation {
             bgr: false,
             layout: None,
             decoded: false,
+            gray: false,
         }
     }
 }
@@ -152,6 +156,7 @@ impl<'a> Cx<'a> {
         GlueOp::ToFloats {
             swap_red_blue: self.state.bgr,
             scale,
+            one_channel: self.state.gray,
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Decoding and colour: the glue decodes every upload to 8-bit RGB itself, so these steps
 //! mostly record what the Python code holds (OpenCV's BGR) or refuse what it cannot.
 
-use wasm_migrate_plan::StepLibrary::{Numpy, Opencv, Pil};
+use wasm_migrate_plan::StepLibrary::{Numpy, Opencv, Pil, Torchvision};
 
 use super::context::{Cx, Op, symbol};
-use super::ir::GlueOp;
+use super::ir::{GlueOp, GrayFormula};
 use crate::error::CodegenError;
 
 pub const OPS: &[Op] = &[
@@ -13,6 +13,8 @@ pub const OPS: &[Op] = &[
     Op::new(Opencv, "imdecode", cv_imdecode),
     Op::new(Pil, "exif_transpose", pil_exif_transpose),
     Op::new(Pil, "convert", pil_convert),
+    Op::new(Pil, "grayscale", pil_grayscale),
+    Op::new(Torchvision, "Grayscale", torchvision_grayscale),
     Op::new(Opencv, "cvtColor", cv_cvt_color),
 ];
 
@@ -61,18 +63,93 @@ fn pil_convert(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         .param(&["mode", "arg0"])
         .and_then(symbol)
         .unwrap_or("RGB");
-    if mode != "RGB" {
-        return Err(cx.fail(format!(
-            "convert(\"{mode}\") has no Rust equivalent (only RGB)"
-        )));
+    match mode {
+        "RGB" => {
+            // Back to three channels: an "L" image's luma in each, as the glue holds it.
+            cx.state.gray = false;
+            cx.push("RGB", GlueOp::Nothing);
+        }
+        "L" => push_gray(
+            cx,
+            GrayFormula::Pil,
+            false,
+            "PIL convert(\"L\"): Pillow's fixed-point luma",
+        )?,
+        other => {
+            return Err(cx.fail(format!(
+                "convert(\"{other}\") has no Rust equivalent (RGB and L do)"
+            )));
+        }
     }
-    cx.push("already RGB", GlueOp::Nothing);
+    Ok(())
+}
+
+/// `ImageOps.grayscale(image)`: `convert("L")`.
+fn pil_grayscale(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    push_gray(
+        cx,
+        GrayFormula::Pil,
+        false,
+        "PIL ImageOps.grayscale: Pillow's fixed-point luma",
+    )
+}
+
+/// torchvision's `Grayscale(num_output_channels)` on a PIL image: `convert("L")`, merged back
+/// to three equal channels when it asks for three.
+fn torchvision_grayscale(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let channels = cx
+        .param(&["num_output_channels", "arg0"])
+        .and_then(super::context::number);
+    match channels {
+        None | Some(1.0) => push_gray(
+            cx,
+            GrayFormula::Pil,
+            false,
+            "torchvision Grayscale: PIL's luma, one channel",
+        ),
+        Some(3.0) => {
+            push_gray(
+                cx,
+                GrayFormula::Pil,
+                false,
+                "torchvision Grayscale(3): PIL's luma in three channels",
+            )?;
+            cx.state.gray = false;
+            Ok(())
+        }
+        Some(other) => Err(cx.fail(format!("num_output_channels={other} is not 1 or 3"))),
+    }
+}
+
+fn push_gray(
+    cx: &mut Cx<'_>,
+    formula: GrayFormula,
+    swap_red_blue: bool,
+    comment: &str,
+) -> Result<(), CodegenError> {
+    cx.need_pixels()?;
+    cx.state.gray = true;
+    cx.state.bgr = false;
+    cx.push(
+        comment,
+        GlueOp::Gray {
+            formula,
+            swap_red_blue,
+        },
+    );
     Ok(())
 }
 
 fn cv_cvt_color(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     match cx.param(&["code", "arg1"]).and_then(symbol).unwrap_or("") {
         "COLOR_BGR2RGB" | "COLOR_RGB2BGR" => cx.state.bgr = !cx.state.bgr,
+        code @ ("COLOR_BGR2GRAY" | "COLOR_RGB2GRAY") => {
+            // OpenCV weighs the channels by the order the code names; the glue's pixels are
+            // RGB, so a code that names the other order than the Python code holds swaps.
+            let names_bgr = code == "COLOR_BGR2GRAY";
+            let comment = format!("cv2.cvtColor {code}: OpenCV's fixed-point luma");
+            return push_gray(cx, GrayFormula::Opencv, names_bgr != cx.state.bgr, &comment);
+        }
         other => {
             return Err(cx.fail(format!("cvtColor with {other:?} has no Rust equivalent")));
         }
@@ -117,7 +194,7 @@ mod tests {
     #[test]
     fn other_modes_and_flags_are_refused_with_the_plan_line() {
         for (library, op, params, named) in [
-            ("pil", "convert", "    mode: L\n", "convert(\"L\")"),
+            ("pil", "convert", "    mode: CMYK\n", "convert(\"CMYK\")"),
             (
                 "opencv",
                 "imdecode",
@@ -127,8 +204,8 @@ mod tests {
             (
                 "opencv",
                 "cvtColor",
-                "    code:\n      symbol: cv2.COLOR_BGR2GRAY\n",
-                "COLOR_BGR2GRAY",
+                "    code:\n      symbol: cv2.COLOR_BGR2HSV\n",
+                "COLOR_BGR2HSV",
             ),
         ] {
             let error = compile("onnx", "nhwc", &[step(library, op, params)])
@@ -145,6 +222,51 @@ mod tests {
         assert_eq!(
             steps.warnings,
             ["the plan has no decoding step; the glue decodes PNG/JPEG files to RGB"]
+        );
+    }
+
+    #[test]
+    fn grayscale_keeps_one_channel_and_opencv_weighs_the_order_it_is_told() {
+        let steps = compile(
+            "onnx",
+            "nchw",
+            &[
+                step("pil", "open", ""),
+                step("pil", "convert", "    mode: L\n"),
+                step("torchvision", "ToTensor", ""),
+            ],
+        )
+        .expect("compiles");
+        assert_eq!(steps.steps[1].code, "let image = image.into_luma_pil();");
+        assert_eq!(
+            steps.steps[2].code,
+            "let tensor = HwcTensor::to_tensor(&image).single_channel();"
+        );
+        // OpenCV holds BGR and is told BGR: the glue's RGB pixels need no swap...
+        let gray = |code: &str, before: &[String]| {
+            let mut steps = before.to_vec();
+            steps.push(step(
+                "opencv",
+                "cvtColor",
+                &format!("    code:\n      symbol: cv2.{code}\n"),
+            ));
+            compile("onnx", "nhwc", &steps).expect("compiles")
+        };
+        let imdecode = [step("opencv", "imdecode", "")];
+        let told_bgr = gray("COLOR_BGR2GRAY", &imdecode);
+        assert_eq!(
+            told_bgr.steps[1].code,
+            "let image = image.into_gray_opencv();"
+        );
+        assert_eq!(
+            told_bgr.steps[2].code,
+            "let tensor = HwcTensor::from_image(&image).single_channel();"
+        );
+        // ...told RGB while it holds BGR, it weighs red as blue.
+        let told_rgb = gray("COLOR_RGB2GRAY", &imdecode);
+        assert_eq!(
+            told_rgb.steps[1].code,
+            "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv();"
         );
     }
 }

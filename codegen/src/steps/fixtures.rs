@@ -87,6 +87,27 @@ const FIXTURES: &[Fixture] = &[
         "let image = pil_resize::resize(&image, 160, 120, Filter::Lanczos);",
     ),
     fixture(
+        "pil",
+        "grayscale",
+        Pixels,
+        "",
+        "let image = image.into_luma_pil();",
+    ),
+    fixture(
+        "torchvision",
+        "Grayscale",
+        Pixels,
+        "    num_output_channels: 3\n",
+        "let image = image.into_luma_pil();",
+    ),
+    fixture(
+        "pil",
+        "fit",
+        Pixels,
+        "    size: [224, 224]\n    method:\n      symbol: PIL.Image.Resampling.LANCZOS\n",
+        "let image = crop::fit(&image, 224, 224, Filter::Lanczos);",
+    ),
+    fixture(
         "opencv",
         "resize",
         Bgr,

@@ -114,6 +114,25 @@ impl OpsEnum for Layout {
     }
 }
 
+/// Whose grayscale arithmetic: the library's own fixed-point luma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrayFormula {
+    /// PIL's `convert("L")` (and torchvision's `Grayscale` on a PIL image).
+    Pil,
+    /// OpenCV's `cvtColor(..., COLOR_RGB2GRAY)`.
+    Opencv,
+}
+
+impl GrayFormula {
+    /// The vendored `RgbImage` method.
+    fn method(self) -> &'static str {
+        match self {
+            GrayFormula::Pil => "into_luma_pil",
+            GrayFormula::Opencv => "into_gray_opencv",
+        }
+    }
+}
+
 /// NumPy float32 arithmetic with one number: NumPy's name is the tensor method's
 /// (`tensor.divide(x)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,19 +235,34 @@ pub enum GlueOp {
     },
     /// `ImageOps.exif_transpose`: the file's orientation tag applied to the pixels.
     ExifTranspose,
+    /// `ImageOps.fit`: the centred box of the output's aspect, resized with PIL's box.
+    Fit {
+        width: usize,
+        height: usize,
+        filter: PilFilter,
+    },
     /// tf.image.resize bilinear: pixels in, float32 out.
     TfResize {
         width: usize,
         height: usize,
         swap_red_blue: bool,
     },
-    /// Pixels to a float32 tensor: `/ 255` (ToTensor) when `scale`, else values 0..255.
+    /// Pixels to a float32 tensor: `/ 255` (ToTensor) when `scale`, else values 0..255;
+    /// one channel when the image was made grayscale (it holds three equal ones).
     ToFloats {
         swap_red_blue: bool,
         scale: bool,
+        one_channel: bool,
     },
     /// The implicit conversion at the end when no step made floats (the tensor stays as is).
     FinalFloats {
+        swap_red_blue: bool,
+        one_channel: bool,
+    },
+    /// A grayscale conversion, its luma written to all three channels.
+    Gray {
+        formula: GrayFormula,
+        /// OpenCV read the channels in the other order than the image holds them.
         swap_red_blue: bool,
     },
     /// NumPy float32 arithmetic with one number.
@@ -329,6 +363,11 @@ fn swap(yes: bool) -> &'static str {
     if yes { SWAP_RED_BLUE } else { "" }
 }
 
+/// A grayscale image's tensor keeps one of its three equal channels.
+fn single(yes: bool) -> &'static str {
+    if yes { ".single_channel()" } else { "" }
+}
+
 impl GlueOp {
     /// The Rust statements, indented for the template's `preprocess` body.
     pub fn render(&self) -> String {
@@ -358,6 +397,11 @@ impl GlueOp {
                 height,
                 fill,
             } => format!("let image = crop::paste_centered(&image, {width}, {height}, {fill:?});"),
+            GlueOp::Fit {
+                width,
+                height,
+                filter,
+            } => format!("let image = crop::fit(&image, {width}, {height}, {filter});"),
             GlueOp::ExifTranspose => {
                 "let image = exif::transpose(&image, exif::orientation(&bytes));".into()
             }
@@ -372,16 +416,30 @@ impl GlueOp {
             GlueOp::ToFloats {
                 swap_red_blue,
                 scale,
+                one_channel,
             } => {
                 let ctor = if *scale { "to_tensor" } else { "from_image" };
                 format!(
-                    "{}let mut tensor = HwcTensor::{ctor}(&image);",
-                    swap(*swap_red_blue)
+                    "{}let mut tensor = HwcTensor::{ctor}(&image){};",
+                    swap(*swap_red_blue),
+                    single(*one_channel)
                 )
             }
-            GlueOp::FinalFloats { swap_red_blue } => format!(
-                "{}let tensor = HwcTensor::from_image(&image);",
-                swap(*swap_red_blue)
+            GlueOp::FinalFloats {
+                swap_red_blue,
+                one_channel,
+            } => format!(
+                "{}let tensor = HwcTensor::from_image(&image){};",
+                swap(*swap_red_blue),
+                single(*one_channel)
+            ),
+            GlueOp::Gray {
+                formula,
+                swap_red_blue,
+            } => format!(
+                "{}let image = image.{}();",
+                swap(*swap_red_blue),
+                formula.method()
             ),
             GlueOp::Scalar { op, value } => {
                 format!("tensor.{}({});", op.method(), f32_literal(*value))
@@ -462,14 +520,30 @@ mod tests {
                 GlueOp::ToFloats {
                     swap_red_blue: true,
                     scale: true,
+                    one_channel: false,
                 },
                 "let image = image.swap_red_blue();\n    let mut tensor = HwcTensor::to_tensor(&image);",
             ),
             (
                 GlueOp::FinalFloats {
                     swap_red_blue: false,
+                    one_channel: false,
                 },
                 "let tensor = HwcTensor::from_image(&image);",
+            ),
+            (
+                GlueOp::FinalFloats {
+                    swap_red_blue: false,
+                    one_channel: true,
+                },
+                "let tensor = HwcTensor::from_image(&image).single_channel();",
+            ),
+            (
+                GlueOp::Gray {
+                    formula: GrayFormula::Opencv,
+                    swap_red_blue: true,
+                },
+                "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv();",
             ),
             (
                 GlueOp::Scalar {

@@ -79,29 +79,7 @@ pub struct CompiledSteps {
     pub warnings: Vec<String>,
 }
 
-/// The 1-based line of the `index`-th item of a top-level list `key` in the plan text.
-pub fn plan_item_line(text: &str, key: &str, index: usize) -> usize {
-    let mut in_list = false;
-    let mut seen = 0;
-    for (n, line) in text.lines().enumerate() {
-        if line.starts_with(&format!("{key}:")) {
-            in_list = true;
-            continue;
-        }
-        if !in_list {
-            continue;
-        }
-        if line.starts_with("- ") {
-            if seen == index {
-                return n + 1;
-            }
-            seen += 1;
-        } else if !line.is_empty() && !line.starts_with(' ') && !line.starts_with('#') {
-            break;
-        }
-    }
-    1
-}
+pub use wasm_migrate_plan::loaded::item_line as plan_item_line;
 
 /// Compiles the plan's image preprocessing.
 pub fn compile_image_steps(
@@ -146,6 +124,7 @@ fn finish(mut state: Compilation, plan_layout: Option<Layout>) -> CompiledSteps 
             comment: "the model takes float32: pixel values 0..255".into(),
             op: GlueOp::FinalFloats {
                 swap_red_blue: state.bgr,
+                one_channel: state.gray,
             },
         });
     }
@@ -203,7 +182,7 @@ fn fuse_resize_and_center_crop(steps: &mut [TypedStep]) {
 
 /// Plans for the tests: a service of `framework` whose model takes `layout`.
 #[cfg(test)]
-mod testing {
+pub(crate) mod testing {
     use super::*;
 
     /// A preprocessing step as the plan writes it; `params` are lines indented by 4.

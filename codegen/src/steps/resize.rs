@@ -11,6 +11,7 @@ use crate::error::CodegenError;
 pub const OPS: &[Op] = &[
     Op::new(Torchvision, "Resize", torchvision_resize),
     Op::new(Pil, "resize", pil_resize),
+    Op::new(Pil, "fit", pil_fit),
     Op::new(Opencv, "resize", cv_resize),
     Op::new(Tensorflow, "image.resize", tf_image_resize),
 ];
@@ -119,6 +120,46 @@ fn pil_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     Ok(())
 }
 
+/// `ImageOps.fit(image, size, method)`: Pillow's crop box of the output's aspect, then its
+/// resize with that box. A bleed or an off-centre crop is refused.
+fn pil_fit(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    cx.need_pixels()?;
+    let (width, height) = cx
+        .param(&["size", "arg1"])
+        .and_then(positive_pair)
+        .ok_or_else(|| cx.fail("size must be [width, height]"))?;
+    let filter = match cx.param(&["method", "arg2"]).and_then(symbol) {
+        None => PilFilter::Bicubic,
+        Some(name) => lookup(PIL_RESAMPLE, name)
+            .ok_or_else(|| cx.fail(format!("method {name} is not one PIL has")))?,
+    };
+    let default_bleed = cx
+        .param(&["bleed", "arg3"])
+        .is_none_or(|v| number(v) == Some(0.0));
+    let centred = cx
+        .param(&["centering", "arg4"])
+        .is_none_or(|v| numbers(v).as_deref() == Some(&[0.5, 0.5]));
+    if !(default_bleed && centred) {
+        return Err(cx.fail(
+            "ImageOps.fit with a bleed or an off-centre crop has no Rust equivalent yet \
+             (the default bleed=0.0, centering=(0.5, 0.5) has)",
+        ));
+    }
+    cx.push(
+        format!(
+            "PIL ImageOps.fit to {width}x{height} with {}: the centred box of that aspect, \
+             resized with PIL's box",
+            filter.variant()
+        ),
+        GlueOp::Fit {
+            width,
+            height,
+            filter,
+        },
+    );
+    Ok(())
+}
+
 fn cv_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     cx.need_pixels()?;
     let size = resize_size(cx, &["dsize", "arg1"]).map_err(|e| cx.fail(e))?;
@@ -144,6 +185,11 @@ fn cv_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
 
 fn tf_image_resize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     cx.need_pixels()?;
+    if cx.state.gray {
+        return Err(cx.fail(
+            "tf.image.resize of a grayscale image has no Rust equivalent in wasm-migrate yet",
+        ));
+    }
     // tf.image.resize takes (height, width).
     let size = cx
         .param(&["size", "arg1"])

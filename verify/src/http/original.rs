@@ -75,12 +75,15 @@ pub fn server_command(
             }
         }
         ServerKind::Flask => {
-            command.extend([
-                "flask".into(),
-                "--app".into(),
-                server.app.clone(),
-                "run".into(),
-            ]);
+            // Flask has no --app-dir: a file path makes it put the file's import root on
+            // sys.path, as `python dir/app.py` does, with the working folder unchanged.
+            let app = match (&server.app_dir, server.app.split_once(':')) {
+                (Some(dir), Some((module, attr))) => {
+                    format!("{dir}/{}:{attr}", module.replace('.', "/"))
+                }
+                _ => server.app.clone(),
+            };
+            command.extend(["flask".into(), "--app".into(), app, "run".into()]);
             command.extend([
                 "--host".into(),
                 "127.0.0.1".into(),
