@@ -24,18 +24,27 @@ pub(crate) fn build_plan(
             .preprocessing
             .iter()
             .chain(&pipeline.postprocessing)
-            .any(|s| {
-                s.location.file == e.location.file
-                    && (s.scope == e.handler || s.scope.starts_with(&format!("{}.", e.handler)))
-            })
+            .any(|s| s.location.file == e.location.file && in_handler(&s.scope, &e.handler))
+    };
+    // Best of all, the route whose handler calls the model (where the calls were placed).
+    let calls_the_model = |e: &&crate::pipeline::Endpoint| {
+        pipeline
+            .inference
+            .iter()
+            .any(|c| c.location.file == e.location.file && in_handler(&c.scope, &e.handler))
+    };
+    let web_post = |e: &&crate::pipeline::Endpoint| {
+        e.kind != ServingKind::Script && e.methods.iter().any(|m| m == "POST")
     };
     let endpoint = pipeline
         .serving
         .iter()
-        .find(|e| {
-            e.kind != ServingKind::Script
-                && e.methods.iter().any(|m| m == "POST")
-                && runs_the_model(e)
+        .find(|e| web_post(e) && calls_the_model(e))
+        .or_else(|| {
+            pipeline
+                .serving
+                .iter()
+                .find(|e| web_post(e) && runs_the_model(e))
         })
         .or_else(|| {
             pipeline
@@ -74,7 +83,22 @@ pub(crate) fn build_plan(
         .filter(|s| !s.composition_unused && !s.is_augmentation())
         .collect();
     let in_chain = |s: &&&Step| chain_file.as_ref().is_none_or(|f| &s.runs_at().file == f);
-    let mut pre: Vec<&Step> = inference.iter().filter(in_chain).copied().collect();
+    // Steps that run in another route's handler belong to that route (a thumbnail, an
+    // upload check), not to the chosen one's model input.
+    let other_route = |s: &Step| {
+        pipeline.serving.iter().any(|e| {
+            endpoint.is_some_and(|chosen| chosen.handler != e.handler)
+                && e.kind != ServingKind::Script
+                && e.location.file == s.runs_at().file
+                && in_handler(&s.scope, &e.handler)
+        })
+    };
+    let mut pre: Vec<&Step> = inference
+        .iter()
+        .filter(in_chain)
+        .filter(|s| !other_route(s))
+        .copied()
+        .collect();
     if pre.is_empty() {
         pre = inference;
     }
@@ -188,6 +212,14 @@ pub(crate) fn build_plan(
         converted: None,
         http: None,
     }
+}
+
+/// Whether code in `scope` runs in the handler `handler` (a function, or a class's methods).
+fn in_handler(scope: &str, handler: &str) -> bool {
+    scope == handler
+        || scope
+            .strip_prefix(handler)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// `224` or `[h, w]` as (height, width).

@@ -861,11 +861,44 @@ fn scikit_image_resampling_is_hidden_and_torchvision_decoders_are_steps() {
         "skimage's resize is not silently dropped"
     );
     assert!(
-        r.plan
+        r.pipeline
             .preprocessing
             .iter()
             .any(|s| s.op == "io.decode_image")
     );
+    // Both routes call the model; the plan is the first one's, without the other's steps.
+    let route = r.plan.service.entrypoint.as_ref().unwrap().route.clone();
+    assert_eq!(route.as_deref(), Some("/a"));
+    assert!(
+        !r.plan
+            .preprocessing
+            .iter()
+            .any(|s| s.op == "io.decode_image")
+    );
+}
+
+#[test]
+fn the_plan_is_the_route_that_calls_the_model_with_its_steps_alone() {
+    // A login route, a health route and a thumbnail route (a PIL resize, no model) before
+    // the route that runs the model: the plan is /predict's, and the thumbnail's resize is
+    // not part of the model's input.
+    let app = "import io\nimport numpy as np\nimport onnxruntime as ort\nfrom fastapi import FastAPI, UploadFile\nfrom PIL import Image\n\n\
+               app = FastAPI()\nsession = ort.InferenceSession('model.onnx')\n\n\
+               @app.post('/auth/login')\ndef login(user: str):\n    return {'token': user}\n\n\
+               @app.post('/thumbnail')\nasync def thumbnail(file: UploadFile):\n    image = Image.open(io.BytesIO(await file.read())).convert('RGB').resize((64, 64))\n    return {'size': image.size}\n\n\
+               @app.post('/predict')\nasync def predict(file: UploadFile):\n    image = Image.open(io.BytesIO(await file.read())).convert('RGB').resize((224, 224))\n    x = np.asarray(image).astype(np.float32)[None]\n    return {'y': session.run(None, {'x': x})[0].tolist()}\n";
+    let (_d, r) = service(&[("app.py", app)]);
+    let entry = r.plan.service.entrypoint.as_ref().unwrap();
+    assert_eq!(entry.route.as_deref(), Some("/predict"));
+    let sizes: Vec<String> = r
+        .plan
+        .preprocessing
+        .iter()
+        .filter(|s| s.op == "resize")
+        .map(|s| format!("{:?}", s.params.get("size")))
+        .collect();
+    assert_eq!(sizes.len(), 1, "{sizes:?}");
+    assert!(sizes[0].contains("224"), "{sizes:?}");
 }
 
 #[test]

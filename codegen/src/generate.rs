@@ -626,12 +626,31 @@ fn read_labels(path: &Path) -> Result<Vec<String>, String> {
         }
         return Ok(labels);
     }
-    Ok(text
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .collect();
+    Ok(without_line_numbers(&lines)
+        .unwrap_or(lines)
+        .into_iter()
         .map(String::from)
         .collect())
+}
+
+/// The names of a label file whose every line starts with its own index (`0 Cat`, `1: Dog`,
+/// Teachable Machine's format): the number is the position, not part of the name, and
+/// services strip it (`class_names[i][2:]`). `None` when a line does not.
+fn without_line_numbers<'a>(lines: &[&'a str]) -> Option<Vec<&'a str>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let rest = line.strip_prefix(&i.to_string())?;
+            let name = rest.trim_start_matches([' ', '\t', ':', ',']);
+            (name.len() < rest.len() && !name.is_empty()).then_some(name)
+        })
+        .collect()
 }
 
 /// The `--nn-preload` line for local runs and the one for the pod (model mounted at /model).
@@ -713,4 +732,22 @@ fn write_tree(
     let staged = staging.keep();
     std::fs::rename(&staged, out).map_err(io(out))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_lines_numbered_by_their_position_lose_the_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("labels.txt");
+        std::fs::write(&file, "0 Cat\n1 Dog\n2: Bird\n\n").unwrap();
+        assert_eq!(read_labels(&file).unwrap(), ["Cat", "Dog", "Bird"]);
+        // A number that is not the line's position is part of the name.
+        std::fs::write(&file, "1 Cat\n2 Dog\n").unwrap();
+        assert_eq!(read_labels(&file).unwrap(), ["1 Cat", "2 Dog"]);
+        std::fs::write(&file, "0\n1\n").unwrap();
+        assert_eq!(read_labels(&file).unwrap(), ["0", "1"]);
+    }
 }
