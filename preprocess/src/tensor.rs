@@ -36,7 +36,51 @@ pub enum KerasMode {
     Caffe,
 }
 
+/// NumPy arithmetic that promotes 8-bit pixels to float64 (`x / 255`, `x - 127.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Float64Op {
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+}
+
 impl HwcTensor {
+    /// NumPy arithmetic on 8-bit pixels, which computes in float64, then
+    /// `astype(np.float32)`: each step in f64 in the Python code's order (a list of values is
+    /// one per channel), rounded to f32 once at the end. A pixel's result depends on its byte
+    /// and channel alone, so it is a table of 256 values per channel.
+    pub fn from_float64(image: &RgbImage, ops: &[(Float64Op, &[f64])]) -> Self {
+        let table: Vec<[f32; 256]> = (0..3)
+            .map(|channel| {
+                std::array::from_fn(|byte| {
+                    let mut x = byte as f64;
+                    for (op, values) in ops {
+                        let v = values[channel % values.len().max(1)];
+                        x = match op {
+                            Float64Op::Add => x + v,
+                            Float64Op::Subtract => x - v,
+                            Float64Op::Multiply => x * v,
+                            Float64Op::Divide => x / v,
+                        };
+                    }
+                    x as f32
+                })
+            })
+            .collect();
+        HwcTensor {
+            height: image.height,
+            width: image.width,
+            channels: 3,
+            data: image
+                .data
+                .iter()
+                .enumerate()
+                .map(|(i, &byte)| table[i % 3][usize::from(byte)])
+                .collect(),
+        }
+    }
+
     /// `np.asarray(image).astype(np.float32)`: pixel values 0..255 as floats.
     pub fn from_image(image: &RgbImage) -> Self {
         HwcTensor {
@@ -192,5 +236,30 @@ mod tests {
         t.keras_preprocess_input(KerasMode::Tf);
         assert_eq!(t.data[0], -1.0);
         assert_eq!(t.data[2], 1.0);
+    }
+
+    #[test]
+    fn float64_arithmetic_rounds_once_to_f32() {
+        let image = RgbImage::from_raw(1, 1, vec![1, 128, 255]).unwrap();
+        let t = HwcTensor::from_float64(
+            &image,
+            &[(Float64Op::Divide, &[127.5]), (Float64Op::Subtract, &[1.0])],
+        );
+        let expected: Vec<f32> = [1.0f64, 128.0, 255.0]
+            .iter()
+            .map(|&x| (x / 127.5 - 1.0) as f32)
+            .collect();
+        assert_eq!(t.data, expected);
+        // In f32, step by step, some bytes land on another float.
+        let all: Vec<u8> = (0..=255).flat_map(|b| [b, b, b]).collect();
+        let all = RgbImage::from_raw(256, 1, all).unwrap();
+        let t = HwcTensor::from_float64(
+            &all,
+            &[(Float64Op::Divide, &[127.5]), (Float64Op::Subtract, &[1.0])],
+        );
+        assert!((0..=255u8).any(|b| t.data[usize::from(b) * 3] != f32::from(b) / 127.5 - 1.0));
+        // Per-channel values follow the channel.
+        let t = HwcTensor::from_float64(&image, &[(Float64Op::Subtract, &[1.0, 2.0, 3.0])]);
+        assert_eq!(t.data, [0.0, 126.0, 252.0]);
     }
 }

@@ -387,6 +387,7 @@ fn build<'py>(py: Python<'py>, dir: PathBuf, target: Option<&str>) -> PyResult<B
     let options = app::build::BuildOptions {
         dir,
         target: parse_target(target)?,
+        python: None,
     };
     let built = py
         .detach(|| app::build::build(&options, &Silent))

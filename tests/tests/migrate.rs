@@ -169,6 +169,35 @@ fn an_unseen_style_service_migrates_untouched() {
 }
 
 #[test]
+fn a_teachable_machine_keras_service_migrates_untouched() {
+    // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn
+    // (Procfile): a Keras Sequential saved with RandomFlip/RandomRotation and no input shape
+    // in code, ImageOps.fit with LANCZOS, a preallocated batch, labels numbered by line.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("flask-teachable");
+    copy_dir(
+        &wasm_migrate_tests::repo_root().join("tests/services/flask-teachable"),
+        &service,
+    );
+    python(&[&service.join("make_model.py")]);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    // The module names the classes as the service does, without the line numbers.
+    for result in report["verify"]["backends"][0]["results"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(result["labels"]["equal"], true, "{result:#}");
+    }
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(
+        plan.contains("kind: gunicorn") && plan.contains("port: 5050"),
+        "{plan}"
+    );
+}
+
+#[test]
 fn a_step_generate_cannot_do_stops_migrate_at_analyze_with_the_plan_written() {
     // OpenCV decoding straight to grayscale reads the JPEG's luma plane, which the glue does
     // not mirror: analyze says so as a finding, and migrate stops before generating anything.

@@ -467,6 +467,7 @@ impl Migration<'_> {
         let options = crate::build::BuildOptions {
             dir: self.out.clone(),
             target: None,
+            python: Some(self.python.clone()),
         };
         let built = crate::build::build(&options, self.progress).map_err(|e| {
             Stop::new(

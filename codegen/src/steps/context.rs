@@ -33,6 +33,9 @@ impl Op {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Pixels,
+    /// NumPy promoted the 8-bit pixels to float64 (`x / 255`): the arithmetic is collected in
+    /// `Compilation::float64` until the cast to float32.
+    Float64,
     Floats,
 }
 
@@ -62,6 +65,11 @@ pub struct Compilation {
     /// A grayscale conversion ran: the image holds its luma in three equal channels, and the
     /// tensor takes one.
     pub gray: bool,
+    /// The float64 arithmetic since the pixels were promoted, in order.
+    pub float64: Vec<(super::ir::Float64Op, Vec<f64>)>,
+    /// The float64 values were cast early (a layout step came first) and NumPy still holds
+    /// float64: more arithmetic would round differently, until `astype(np.float32)`.
+    pub float64_cast_early: bool,
 }
 
 impl Default for Compilation {
@@ -75,6 +83,8 @@ impl Default for Compilation {
             layout: None,
             decoded: false,
             gray: false,
+            float64: Vec::new(),
+            float64_cast_early: false,
         }
     }
 }
@@ -147,6 +157,17 @@ impl<'a> Cx<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// The float64 arithmetic collected since the pixels were promoted, cast to float32 now;
+    /// the stage becomes floats.
+    pub fn cast_float64(&mut self) -> GlueOp {
+        self.state.stage = Stage::Floats;
+        GlueOp::Float64 {
+            swap_red_blue: self.state.bgr,
+            one_channel: self.state.gray,
+            ops: std::mem::take(&mut self.state.float64),
+        }
     }
 
     /// Turning pixels into floats, in the channel order the Python code had then; the

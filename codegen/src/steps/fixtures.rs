@@ -87,6 +87,13 @@ const FIXTURES: &[Fixture] = &[
         "let image = pil_resize::resize(&image, 160, 120, Filter::Lanczos);",
     ),
     fixture(
+        "keras",
+        "img_to_array",
+        Pixels,
+        "",
+        "let tensor = HwcTensor::from_image(&image);",
+    ),
+    fixture(
         "pil",
         "grayscale",
         Pixels,

@@ -76,6 +76,11 @@ ops_enum! {
 }
 
 ops_enum! {
+    /// NumPy arithmetic in float64 on 8-bit pixels (`tensor::Float64Op`).
+    Float64Op => "Float64Op" in ("tensor.rs", "Float64Op") { Add, Subtract, Multiply, Divide }
+}
+
+ops_enum! {
     /// Keras `preprocess_input`'s mode (`tensor::KerasMode`).
     KerasMode => "KerasMode" in ("tensor.rs", "KerasMode") { Tf, Torch, Caffe }
 }
@@ -163,6 +168,16 @@ impl ScalarOp {
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.method() == name)
+    }
+
+    /// The same arithmetic in float64 (NumPy's on 8-bit pixels).
+    pub fn float64(self) -> Float64Op {
+        match self {
+            ScalarOp::Divide => Float64Op::Divide,
+            ScalarOp::Subtract => Float64Op::Subtract,
+            ScalarOp::Multiply => Float64Op::Multiply,
+            ScalarOp::Add => Float64Op::Add,
+        }
     }
 
     /// The same arithmetic with one value per channel, where the tensor has it.
@@ -258,6 +273,12 @@ pub enum GlueOp {
     FinalFloats {
         swap_red_blue: bool,
         one_channel: bool,
+    },
+    /// NumPy arithmetic on 8-bit pixels (float64), then the cast to float32.
+    Float64 {
+        swap_red_blue: bool,
+        one_channel: bool,
+        ops: Vec<(Float64Op, Vec<f64>)>,
     },
     /// A grayscale conversion, its luma written to all three channels.
     Gray {
@@ -433,6 +454,22 @@ impl GlueOp {
                 swap(*swap_red_blue),
                 single(*one_channel)
             ),
+            GlueOp::Float64 {
+                swap_red_blue,
+                one_channel,
+                ops,
+            } => {
+                let ops: Vec<String> = ops
+                    .iter()
+                    .map(|(op, values)| format!("({op}, &{values:?})"))
+                    .collect();
+                format!(
+                    "{}let mut tensor = HwcTensor::from_float64(&image, &[{}]){};",
+                    swap(*swap_red_blue),
+                    ops.join(", "),
+                    single(*one_channel)
+                )
+            }
             GlueOp::Gray {
                 formula,
                 swap_red_blue,

@@ -33,7 +33,7 @@ mod tensor;
 use std::path::Path;
 
 use serde::Serialize;
-use wasm_migrate_plan::{Layout, MigrationPlan, StepLibrary};
+use wasm_migrate_plan::{KnownOp, Layout, MigrationPlan, PlanStep, StepLibrary};
 
 use crate::error::CodegenError;
 use context::{Compilation, Cx, Op, PlanSource, Stage, TypedStep};
@@ -105,13 +105,42 @@ pub fn compile_image_steps(
                  the model does not need it, or write it in the generated crate",
             ));
         };
+        // Float64 values meet a step that is not NumPy arithmetic or the cast: they are cast
+        // to float32 here (a layout step leaves the values as they are).
+        if cx.state.stage == Stage::Float64 && !handles_float64(step) {
+            let cast = cx.cast_float64();
+            cx.state.float64_cast_early = true;
+            cx.push(
+                "the float64 values as float32 (NumPy casts them later)",
+                cast,
+            );
+        }
         (op.compile)(&mut cx)?;
     }
     Ok(finish(state, plan.input.as_ref().and_then(|i| i.layout)))
 }
 
+/// NumPy's arithmetic and its cast, which the float64 stage collects.
+fn handles_float64(step: &PlanStep) -> bool {
+    step.library == StepLibrary::Numpy
+        && (ir::ScalarOp::parse(&step.op).is_some() || step.is(KnownOp::NumpyAstype))
+}
+
 /// After the last step: the implicit conversion to floats, fusions, the layout, rendering.
 fn finish(mut state: Compilation, plan_layout: Option<Layout>) -> CompiledSteps {
+    if state.stage == Stage::Float64 {
+        state.stage = Stage::Floats;
+        state.out.push(TypedStep {
+            python: "(implicit)".into(),
+            at: "-".into(),
+            comment: "the float64 values as the model's float32".into(),
+            op: GlueOp::Float64 {
+                swap_red_blue: state.bgr,
+                one_channel: state.gray,
+                ops: std::mem::take(&mut state.float64),
+            },
+        });
+    }
     if !state.decoded {
         state
             .warnings

@@ -26,13 +26,36 @@ const KERAS_MODES: &[(&str, KerasMode)] = &[
 
 /// `np.divide(x, 255)`, `x - [..]`...: the op's name is NumPy's (and the tensor method's).
 fn numpy_arithmetic(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
-    cx.need_floats()?;
     let op = ScalarOp::parse(&cx.step.op)
         .ok_or_else(|| cx.fail("this arithmetic has no Rust equivalent here"))?;
-    let values = cx
-        .param(&["value", "arg1"])
+    let operand = cx.param(&["value", "arg1"]).cloned();
+    let values = operand
+        .as_ref()
         .and_then(numbers)
         .ok_or_else(|| cx.fail("the operand must be a number or a list of numbers"))?;
+    // NumPy computes 8-bit pixels divided, or combined with a float, in float64.
+    let promotes = op == ScalarOp::Divide || operand.as_ref().is_some_and(has_float);
+    if cx.state.stage == Stage::Pixels && promotes {
+        cx.state.stage = Stage::Float64;
+    }
+    if cx.state.float64_cast_early {
+        return Err(cx.fail(
+            "float64 arithmetic after a reshape or transpose has no exact Rust equivalent \
+             here; cast with astype(np.float32) before it, or do the arithmetic first",
+        ));
+    }
+    if cx.state.stage == Stage::Float64 {
+        cx.state.float64.push((op.float64(), values));
+        cx.push(
+            format!(
+                "NumPy float64 {} (8-bit pixels promoted): computed with the cast to float32",
+                op.method()
+            ),
+            GlueOp::Nothing,
+        );
+        return Ok(());
+    }
+    cx.need_floats()?;
     let code = match (values.as_slice(), op.per_channel()) {
         ([value], _) => GlueOp::Scalar { op, value: *value },
         (values, Some(op)) => GlueOp::PerChannel {
@@ -49,6 +72,15 @@ fn numpy_arithmetic(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     let comment = format!("NumPy float32 {}, broadcast per channel", op.method());
     cx.push(comment, code);
     Ok(())
+}
+
+/// Whether a NumPy operand is (or holds) a Python float, which promotes 8-bit pixels.
+fn has_float(value: &wasm_migrate_plan::Value) -> bool {
+    match value {
+        wasm_migrate_plan::Value::Float(_) => true,
+        wasm_migrate_plan::Value::List(items) => items.iter().any(has_float),
+        _ => false,
+    }
 }
 
 fn torchvision_normalize(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
@@ -171,5 +203,49 @@ mod tests {
             error.contains("mode \"inception\" is not tf, torch or caffe"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn arithmetic_on_pixels_runs_in_float64_as_numpy_promotes_it() {
+        let pixels = |rest: &[String]| {
+            let mut steps = vec![step("pil", "open", ""), step("numpy", "array", "")];
+            steps.extend_from_slice(rest);
+            compile("onnx", "nchw", &steps)
+        };
+        let astype = step(
+            "numpy",
+            "astype",
+            "    dtype:\n      symbol: numpy.float32\n",
+        );
+        let divided = pixels(&[step("numpy", "divide", "    value: 255\n"), astype.clone()])
+            .expect("compiles");
+        assert_eq!(
+            codes(&divided).last().copied(),
+            Some("let tensor = HwcTensor::from_float64(&image, &[(Float64Op::Divide, &[255.0])]);")
+        );
+        // A float operand promotes too; the cast can be left to the end.
+        let shifted = pixels(&[
+            step("numpy", "subtract", "    value: 127.5\n"),
+            step("numpy", "divide", "    value: 127.5\n"),
+        ])
+        .expect("compiles");
+        assert!(
+            codes(&shifted)
+                .last()
+                .unwrap()
+                .contains("&[(Float64Op::Subtract, &[127.5]), (Float64Op::Divide, &[127.5])]"),
+            "{:?}",
+            codes(&shifted)
+        );
+        // An int operand keeps uint8, which wraps: refused.
+        let wrapped = pixels(&[step("numpy", "subtract", "    value: 1\n")]);
+        assert!(wrapped.unwrap_err().to_string().contains("8-bit pixels"));
+        // Float64 arithmetic after a layout step would round differently: refused.
+        let late = pixels(&[
+            step("numpy", "divide", "    value: 255\n"),
+            step("numpy", "transpose", "    axes: [2, 0, 1]\n"),
+            step("numpy", "subtract", "    value: 0.5\n"),
+        ]);
+        assert!(late.unwrap_err().to_string().contains("astype(np.float32)"));
     }
 }

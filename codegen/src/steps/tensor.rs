@@ -3,7 +3,7 @@
 
 use wasm_migrate_plan::KnownOp;
 use wasm_migrate_plan::Layout;
-use wasm_migrate_plan::StepLibrary::{Numpy, Tensorflow, Torch, Torchvision};
+use wasm_migrate_plan::StepLibrary::{Keras, Numpy, Tensorflow, Torch, Torchvision};
 use wasm_migrate_plan::Value;
 
 use super::context::{Cx, Op, Stage, number, numbers, symbol};
@@ -15,6 +15,7 @@ pub const OPS: &[Op] = &[
     Op::new(Torchvision, "PILToTensor", torchvision_to_image),
     Op::new(Torchvision, "ToDtype", torchvision_to_dtype),
     Op::new(Torchvision, "ToTensor", torchvision_to_tensor),
+    Op::new(Keras, "img_to_array", keras_img_to_array),
     Op::new(Numpy, "astype", numpy_dtype),
     Op::new(Numpy, "array", numpy_dtype),
     Op::new(Numpy, "asarray", numpy_dtype),
@@ -73,6 +74,23 @@ fn torchvision_to_tensor(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     Ok(())
 }
 
+/// Keras' `img_to_array(image)`: the PIL image's pixels as float32 (its default dtype), HWC.
+fn keras_img_to_array(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let dtype = cx.param(&["dtype"]).and_then(symbol).unwrap_or("float32");
+    if dtype != "float32" {
+        return Err(cx.fail(format!(
+            "img_to_array to {dtype} has no Rust equivalent here (the model takes float32)"
+        )));
+    }
+    cx.need_pixels()?;
+    let floats = cx.make_floats(false);
+    cx.push(
+        "Keras img_to_array: pixels as float32 values 0..255",
+        floats,
+    );
+    Ok(())
+}
+
 /// `astype(np.float32)`, or `np.array`/`np.asarray` of the image (a view without a dtype).
 fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     let dtype = cx.param(&["dtype", "arg0", "arg1"]).and_then(symbol);
@@ -84,7 +102,14 @@ fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         (None, _) if !cx.step.is(KnownOp::NumpyAstype) => {
             cx.push("a NumPy view of the pixels", GlueOp::Nothing)
         }
-        (Some("float32"), Stage::Floats) => cx.push("already float32", GlueOp::Nothing),
+        (Some("float32"), Stage::Float64) => {
+            let cast = cx.cast_float64();
+            cx.push("the float64 values cast to float32, rounded once", cast);
+        }
+        (Some("float32"), Stage::Floats) => {
+            cx.state.float64_cast_early = false;
+            cx.push("already float32", GlueOp::Nothing)
+        }
         (other, _) => {
             return Err(cx.fail(format!(
                 "dtype {} has no Rust equivalent here (the model takes float32)",

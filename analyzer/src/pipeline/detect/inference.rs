@@ -105,6 +105,11 @@ fn names_a_model(name: &str) -> bool {
     }) && !VERBS.iter().any(|v| starts(v))
 }
 
+/// Whether a name is spelled as Python spells classes: CamelCase (`Model`, `DigitNet`).
+fn names_a_class(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().any(|c| c.is_lowercase())
+}
+
 /// A call that may run a model: the name holding it (`model`, `session`), where, in which
 /// scope, and the predictor settings passed (`imgsz=`, `conf=`, `iou=`).
 pub(super) struct InferenceCandidate {
@@ -147,6 +152,11 @@ impl PipelineDetector {
         let mut calls = Vec::new();
         for c in candidates {
             if !(loaded.contains(&c.holder) || names_a_model(&c.holder)) {
+                continue;
+            }
+            // `Model(...)`, `Net(...)`: a class built, not a model run (a held model is a
+            // variable: `model(x)`, `MODEL(x)`).
+            if c.method.is_empty() && names_a_class(&c.holder) {
                 continue;
             }
             if yolo_holders.contains(&c.holder) {
