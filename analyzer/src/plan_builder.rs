@@ -279,6 +279,11 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
                     channels_first = true;
                 }
             }
+            Some(KnownOp::NumpyReshape) => {
+                if let Some(shape) = s.param("newshape").and_then(image_reshape) {
+                    (channels_first, channels, size) = shape;
+                }
+            }
             Some(KnownOp::TorchPermute) => channels_first = true,
             Some(KnownOp::KerasPreprocessInput) => channels_first = false,
             _ => {}
@@ -300,6 +305,27 @@ fn image_shape(pre: &[&Step], framework: Option<Framework>) -> (Option<Vec<i64>>
         Layout::Nhwc => vec![1, h, w, channels],
     });
     (shape, Some(layout))
+}
+
+/// What a literal `reshape` to a batch of one image fixes: channels first, channels, (h, w).
+type ImageShape = (bool, i64, Option<(i64, i64)>);
+
+/// A literal `reshape` to a batch of one image: `[1, C, H, W]` (channels first) or
+/// `[1, H, W, C]`, `C` 1 or 3 (a `-1` batch is one).
+fn image_reshape(value: &Value) -> Option<ImageShape> {
+    let Value::List(items) = value else {
+        return None;
+    };
+    let dims: Vec<i64> = items.iter().map(Value::as_i64).collect::<Option<_>>()?;
+    let [batch, a, b, c] = dims[..] else {
+        return None;
+    };
+    let channels = |d: i64| d == 1 || d == 3;
+    match (batch == 1 || batch == -1, channels(a), channels(c)) {
+        (true, true, false) => Some((true, a, Some((b, c)))),
+        (true, false, true) => Some((false, c, Some((a, b)))),
+        _ => None,
+    }
 }
 
 /// The channels a colour step leaves: 1 after a grayscale conversion, 3 after one back to RGB

@@ -46,6 +46,8 @@ pub enum KnownOp {
     TensorflowResize,
     /// NumPy's `transpose` (HWC to CHW with axes `[2, 0, 1]`).
     NumpyTranspose,
+    /// NumPy's `reshape(newshape)`: a literal `[1, C, H, W]` or `[1, H, W, C]` fixes the shape.
+    NumpyReshape,
     /// torch's `permute` (HWC to CHW).
     TorchPermute,
     /// NumPy's `astype(dtype)`, a cast (`np.array`/`np.asarray` are views without one).
@@ -132,6 +134,7 @@ pub const SPELLINGS: &[(Option<StepLibrary>, Spelling, KnownOp)] = &[
         TensorflowResize,
     ),
     (Some(L::Numpy), Exactly("transpose"), NumpyTranspose),
+    (Some(L::Numpy), Exactly("reshape"), NumpyReshape),
     (Some(L::Numpy), Exactly("astype"), NumpyAstype),
     (Some(L::Torch), Exactly("permute"), TorchPermute),
     (None, Exactly("Compose"), Compose),

@@ -52,11 +52,64 @@ impl RgbImage {
         self
     }
 
+    /// PIL's `ImageOps.invert`: `255 - v` in every channel.
+    pub fn inverted(mut self) -> Self {
+        self.data.iter_mut().for_each(|v| *v = 255 - *v);
+        self
+    }
+
+    /// PIL's `ImageOps.mirror`: left and right swapped.
+    pub fn mirrored(mut self) -> Self {
+        let row = self.width * 3;
+        if row > 0 {
+            for line in self.data.chunks_exact_mut(row) {
+                let pixels: Vec<[u8; 3]> = line
+                    .chunks_exact(3)
+                    .rev()
+                    .map(|p| [p[0], p[1], p[2]])
+                    .collect();
+                line.copy_from_slice(pixels.as_flattened());
+            }
+        }
+        self
+    }
+
+    /// PIL's `ImageOps.flip`: top and bottom swapped.
+    pub fn flipped(mut self) -> Self {
+        let row = self.width * 3;
+        if row > 0 {
+            let lines: Vec<Vec<u8>> = self
+                .data
+                .chunks_exact(row)
+                .rev()
+                .map(<[u8]>::to_vec)
+                .collect();
+            self.data = lines.concat();
+        }
+        self
+    }
+
     /// The same pixels with red and blue swapped (OpenCV's BGR order, `COLOR_BGR2RGB`).
     pub fn swap_red_blue(mut self) -> Self {
         for pixel in self.data.chunks_exact_mut(3) {
             pixel.swap(0, 2);
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invert_mirror_and_flip_move_pixels_as_pil_does() {
+        // 2 x 2: rows (1, 2) and (3, 4), each pixel's channels equal to its number.
+        let image =
+            RgbImage::from_raw(2, 2, [1, 2, 3, 4].iter().flat_map(|&v| [v; 3]).collect()).unwrap();
+        let first = |i: &RgbImage| i.data.chunks_exact(3).map(|p| p[0]).collect::<Vec<u8>>();
+        assert_eq!(first(&image.clone().mirrored()), [2, 1, 4, 3]);
+        assert_eq!(first(&image.clone().flipped()), [3, 4, 1, 2]);
+        assert_eq!(first(&image.inverted()), [254, 253, 252, 251]);
     }
 }

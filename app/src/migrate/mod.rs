@@ -595,12 +595,23 @@ fn summary(verified: &Verified) -> String {
     match verified {
         // verify's own summary starts with its verdict.
         Verified::Tensors(report) => report.summary.clone(),
-        Verified::Http(report) => format!(
-            "{}: {} of {} exchanges agree",
-            verified.verdict(),
-            report.agreed,
-            report.exchanges.len()
-        ),
+        Verified::Http(report) => {
+            let accepted = report
+                .exchanges
+                .iter()
+                .filter(|e| e.accepted.is_some())
+                .count();
+            let accepted = match accepted {
+                0 => String::new(),
+                n => format!(" ({n} an accepted difference: the original crashed on a bad input)"),
+            };
+            format!(
+                "{}: {} of {} exchanges agree{accepted}",
+                verified.verdict(),
+                report.agreed,
+                report.exchanges.len()
+            )
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use wasm_migrate_plan::StepLibrary::{Numpy, Opencv, Pil, Torchvision};
 
 use super::context::{Cx, Op, symbol};
-use super::ir::{GlueOp, GrayFormula};
+use super::ir::{GlueOp, GrayFormula, ImageOp};
 use crate::error::CodegenError;
 
 pub const OPS: &[Op] = &[
@@ -14,6 +14,9 @@ pub const OPS: &[Op] = &[
     Op::new(Pil, "exif_transpose", pil_exif_transpose),
     Op::new(Pil, "convert", pil_convert),
     Op::new(Pil, "grayscale", pil_grayscale),
+    Op::new(Pil, "invert", pil_image_op),
+    Op::new(Pil, "mirror", pil_image_op),
+    Op::new(Pil, "flip", pil_image_op),
     Op::new(Torchvision, "Grayscale", torchvision_grayscale),
     Op::new(Opencv, "cvtColor", cv_cvt_color),
 ];
@@ -81,6 +84,20 @@ fn pil_convert(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
             )));
         }
     }
+    Ok(())
+}
+
+/// `ImageOps.invert`, `mirror`, `flip`: the pixels mapped or moved, exactly.
+fn pil_image_op(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    cx.need_pixels()?;
+    let op = ImageOp::ALL
+        .into_iter()
+        .find(|o| o.python() == cx.step.op)
+        .ok_or_else(|| cx.fail("this ImageOps function has no Rust equivalent here"))?;
+    cx.push(
+        format!("PIL ImageOps.{}", op.python()),
+        GlueOp::ImageOps(op),
+    );
     Ok(())
 }
 

@@ -93,6 +93,16 @@ const FIXTURES: &[Fixture] = &[
         "",
         "let tensor = HwcTensor::from_image(&image);",
     ),
+    fixture("pil", "invert", Pixels, "", "let image = image.inverted();"),
+    fixture("pil", "mirror", Pixels, "", "let image = image.mirrored();"),
+    fixture("pil", "flip", Pixels, "", "let image = image.flipped();"),
+    fixture(
+        "numpy",
+        "reshape",
+        Floats,
+        "    newshape: [1, 3, 224, 224]\n",
+        "",
+    ),
     fixture(
         "pil",
         "grayscale",

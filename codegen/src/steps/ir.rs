@@ -119,6 +119,36 @@ impl OpsEnum for Layout {
     }
 }
 
+/// PIL `ImageOps` functions the glue does as PIL does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageOp {
+    Invert,
+    Mirror,
+    Flip,
+}
+
+impl ImageOp {
+    pub const ALL: [ImageOp; 3] = [ImageOp::Invert, ImageOp::Mirror, ImageOp::Flip];
+
+    /// PIL's name.
+    pub fn python(self) -> &'static str {
+        match self {
+            ImageOp::Invert => "invert",
+            ImageOp::Mirror => "mirror",
+            ImageOp::Flip => "flip",
+        }
+    }
+
+    /// The vendored `RgbImage` method.
+    fn method(self) -> &'static str {
+        match self {
+            ImageOp::Invert => "inverted",
+            ImageOp::Mirror => "mirrored",
+            ImageOp::Flip => "flipped",
+        }
+    }
+}
+
 /// Whose grayscale arithmetic: the library's own fixed-point luma.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrayFormula {
@@ -280,6 +310,8 @@ pub enum GlueOp {
         one_channel: bool,
         ops: Vec<(Float64Op, Vec<f64>)>,
     },
+    /// A PIL `ImageOps` function that maps or moves pixels exactly (`invert`, `mirror`, `flip`).
+    ImageOps(ImageOp),
     /// A grayscale conversion, its luma written to all three channels.
     Gray {
         formula: GrayFormula,
@@ -470,6 +502,7 @@ impl GlueOp {
                     single(*one_channel)
                 )
             }
+            GlueOp::ImageOps(op) => format!("let image = image.{}();", op.method()),
             GlueOp::Gray {
                 formula,
                 swap_red_blue,

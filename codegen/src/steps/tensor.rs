@@ -20,6 +20,7 @@ pub const OPS: &[Op] = &[
     Op::new(Numpy, "array", numpy_dtype),
     Op::new(Numpy, "asarray", numpy_dtype),
     Op::new(Numpy, "transpose", numpy_transpose),
+    Op::new(Numpy, "reshape", numpy_reshape),
     Op::new(Numpy, "expand_dims", batch_axis),
     Op::new(Torch, "stack", batch_axis),
     Op::new(Torch, "unsqueeze", batch_axis),
@@ -133,6 +134,32 @@ fn numpy_transpose(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     cx.state.layout = Some(Layout::Nchw);
     cx.push(
         "HWC -> CHW: applied when the tensor is handed over",
+        GlueOp::Nothing,
+    );
+    Ok(())
+}
+
+/// `np.reshape(x, (1, C, H, W))` or `(1, H, W, C)`: a batch of one in a layout. Any other
+/// shape would move values the glue does not move.
+fn numpy_reshape(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
+    let shape = cx
+        .param(&["newshape", "shape", "arg1"])
+        .and_then(numbers)
+        .unwrap_or_default();
+    let channels = if cx.state.gray { 1.0 } else { 3.0 };
+    let layout = match shape[..] {
+        [batch, c, _, _] if (batch == 1.0 || batch == -1.0) && c == channels => Layout::Nchw,
+        [batch, _, _, c] if (batch == 1.0 || batch == -1.0) && c == channels => Layout::Nhwc,
+        _ => {
+            return Err(cx.fail(format!(
+                "reshape to {shape:?} has no Rust equivalent here (a batch of one image with \
+                 {channels} channel(s) first or last does)"
+            )));
+        }
+    };
+    cx.state.layout = Some(layout);
+    cx.push(
+        format!("reshape to {shape:?}: the layout, applied when the tensor is handed over"),
         GlueOp::Nothing,
     );
     Ok(())

@@ -86,6 +86,10 @@ pub struct Exchange {
     /// through its `wasi_nn` module, against the original's ONNX Runtime session).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<stages::StageResult>,
+    /// Why a difference is accepted as agreeing (the original crashed on a request that is
+    /// not a valid input, the module refused it with a client error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -311,7 +315,8 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// A client that reports every status as an answer, each request bounded by `limit`.
+/// A client that reports every status as an answer, each request bounded by `limit`, keeping
+/// connections alive as load clients do.
 pub fn agent_with_limit(limit: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -320,8 +325,16 @@ pub fn agent_with_limit(limit: Duration) -> ureq::Agent {
         .into()
 }
 
+/// verify's client: each request on a connection of its own. A server may close a kept-alive
+/// connection after an error, and a request sent on it then fails with a reset that says
+/// nothing about the server's answer.
 fn agent() -> ureq::Agent {
-    agent_with_limit(REQUEST_LIMIT)
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(REQUEST_LIMIT))
+        .max_idle_connections(0)
+        .build()
+        .into()
 }
 
 /// Sends one request to `base` (`http://127.0.0.1:PORT`); the answer, or why there is none.
@@ -381,6 +394,7 @@ fn exchange(
         agree: false,
         detail: String::new(),
         stages: Vec::new(),
+        accepted: None,
     };
     let migrated = match migrated {
         Ok(answer) => answer,
@@ -412,5 +426,60 @@ fn exchange(
     let (agree, detail) = compare_answers(&original, &migrated, tolerance, &request.time_paths);
     exchange.agree = agree;
     exchange.detail = detail;
+    if !agree && let Some(why) = accepted_difference(request.kind, &original, &migrated) {
+        exchange.agree = true;
+        exchange.accepted = Some(why);
+    }
     exchange
+}
+
+/// The one difference verify accepts: a request that is not a valid input (an upload that
+/// does not decode, a missing field) crashes the original (5xx) where the module refuses it
+/// with a client error (4xx) that says why. A client gets an error from both.
+pub fn accepted_difference(
+    kind: ExchangeKind,
+    original: &Answered,
+    migrated: &Answered,
+) -> Option<String> {
+    let invalid_input = matches!(
+        kind,
+        ExchangeKind::NotDecodable | ExchangeKind::MissingField
+    );
+    (invalid_input
+        && (500..600).contains(&original.status)
+        && (400..500).contains(&migrated.status))
+    .then(|| {
+        format!(
+            "accepted: the original failed with {} on a request that is not a valid input, \
+             the module refuses it with {}",
+            original.status, migrated.status
+        )
+    })
+}
+
+#[cfg(test)]
+mod accepted_tests {
+    use super::*;
+
+    fn answered(status: u16) -> Answered {
+        Answered {
+            status,
+            content_type: "text/plain".into(),
+            body: String::new(),
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn only_a_crash_on_a_bad_input_refused_by_the_module_is_accepted() {
+        let crash = answered(500);
+        let refused = answered(400);
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &refused).is_some());
+        assert!(accepted_difference(ExchangeKind::MissingField, &crash, &refused).is_some());
+        // A valid input must agree; a module that crashes too, or answers 200, is a difference.
+        assert!(accepted_difference(ExchangeKind::Input, &crash, &refused).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(500)).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(200)).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &refused, &crash).is_none());
+    }
 }

@@ -33,10 +33,14 @@ pub fn http_text(report: &HttpReport) -> String {
         let _ = writeln!(
             out,
             "  {} {:<width$}  {:>9}  {}",
-            if exchange.agree { "ok  " } else { "DIFF" },
+            match (exchange.agree, &exchange.accepted) {
+                (true, Some(_)) => "ok* ",
+                (true, None) => "ok  ",
+                (false, _) => "DIFF",
+            },
             shorten(&exchange.request, width),
             statuses(exchange),
-            exchange.detail
+            exchange.accepted.as_deref().unwrap_or(&exchange.detail)
         );
     }
     let _ = writeln!(

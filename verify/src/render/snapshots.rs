@@ -214,6 +214,7 @@ fn http_report() -> crate::http::HttpReport {
                 agree,
                 detail: detail.into(),
                 stages: Vec::new(),
+                accepted: None,
             }
         };
     let exchanges = vec![

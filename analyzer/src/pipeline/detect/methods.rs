@@ -65,6 +65,9 @@ impl PipelineDetector {
             "transpose" if self.imports_numpy && site.positional_count() > 0 => {
                 self.numpy_transpose(site);
             }
+            "reshape" if self.imports_numpy && site.positional_count() > 0 => {
+                self.numpy_reshape(site);
+            }
             "unsqueeze" | "permute" if self.imports_torch => {
                 let names: &[&str] = if method == "unsqueeze" {
                     &["dim"]
@@ -152,6 +155,22 @@ impl PipelineDetector {
         };
         params.insert("axes".to_string(), axes);
         let step = self.step(StepLibrary::Numpy, "transpose", params, site);
+        self.contextual.push(step);
+    }
+
+    /// `x.reshape(1, 28, 28, 1)` or `x.reshape((1, 28, 28, 1))`: the new shape as one list.
+    fn numpy_reshape(&mut self, site: &CallSite<'_, '_>) {
+        let shape = if site.positional_count() > 1 {
+            Value::List(
+                (0..site.positional_count())
+                    .filter_map(|i| site.arg(Some(i), None))
+                    .collect(),
+            )
+        } else {
+            site.arg(Some(0), Some("shape")).unwrap_or(Value::None)
+        };
+        let params = BTreeMap::from([("newshape".to_string(), shape)]);
+        let step = self.step(StepLibrary::Numpy, "reshape", params, site);
         self.contextual.push(step);
     }
 
