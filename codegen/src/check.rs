@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use wasm_migrate_plan::{LoadedPlan, MigrationPath, PlanCheck, Refusal, RefusingStage};
+use wasm_migrate_plan::{InputKind, LoadedPlan, MigrationPath, PlanCheck, Refusal, RefusingStage};
 
 use crate::error::CodegenError;
 use crate::generate::{GenerateOptions, render_check};
@@ -27,6 +27,19 @@ impl PlanCheck for GlueCheck {
         let refusals = wasm_migrate_plan::data_refusals(&plan.plan);
         if !refusals.is_empty() {
             return refusals;
+        }
+        // A text model the service's script has not made yet takes its tokenizer files along:
+        // what is not there yet is not what the stages cannot do.
+        let text = plan.plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
+        let unbuilt = text
+            && plan
+                .plan
+                .model
+                .as_ref()
+                .and_then(|m| m.artifact.as_ref())
+                .is_some_and(|artifact| !service.join(artifact).exists());
+        if unbuilt && !self.require_artifact {
+            return Vec::new();
         }
         let options = GenerateOptions {
             out: None,

@@ -205,6 +205,24 @@ pub fn data_refusals(plan: &MigrationPlan) -> Vec<Refusal> {
             format!("model.framework `{}`: {why}", model.framework.as_str()),
         ));
     }
+    // torch exports a graph by running the model on an example input, which needs the size.
+    let traced = plan
+        .model
+        .as_ref()
+        .is_some_and(|m| matches!(m.framework, Framework::Pytorch | Framework::Torchscript));
+    if traced
+        && let Some(input) = &plan.input
+        && input.kind != InputKind::Text
+        && input.shape.is_none()
+    {
+        out.push(refuse(
+            RefusingStage::Convert,
+            "input.shape is not known: the preprocessing does not fix the input's size, and \
+             torch exports the model by running it on an example of that shape; write the shape \
+             the model takes (`shape: [1, 3, 224, 224]`)"
+                .to_string(),
+        ));
+    }
     if let Some(input) = &plan.input {
         match input.kind.glue() {
             Err(why) => out.push(refuse(

@@ -63,6 +63,16 @@ impl<'a> Classes<'a> {
     fn fill(&self, template: &Value, current: usize) -> Result<Value, String> {
         match template {
             Value::Object(map) if map.contains_key("$") => self.placeholder(map, current),
+            // A text answer: the body rendered, then written as text (`8`, not `"8"`).
+            Value::Object(map) if map.contains_key("$text") => {
+                let body = match self.fill(&map["$text"], current)? {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                let mut answer = map.clone();
+                answer.insert("$text".into(), Value::String(body));
+                Ok(Value::Object(answer))
+            }
             Value::Object(map) if map.contains_key("$each") => self.each(map),
             Value::Object(map) => map
                 .iter()

@@ -81,6 +81,23 @@ impl Answer {
         }
     }
 
+    /// A 200 from a rendered response: JSON, or a text answer (`{"$text": body,
+    /// "content_type": ...}`) as the original wrote it.
+    fn rendered(body: Value) -> Answer {
+        match body.get("$text") {
+            Some(text) => Answer {
+                status: 200,
+                content_type: body
+                    .get("content_type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("text/plain; charset=utf-8")
+                    .into(),
+                body: text.as_str().map_or_else(|| text.to_string(), String::from),
+            },
+            None => Answer::json(200, body),
+        }
+    }
+
     fn error(status: u16, message: &str) -> Answer {
         Answer::json(status, json!({ "error": message }))
     }
@@ -342,7 +359,7 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
         _ => whole_body(),
     };
     match model.answer(&input, route) {
-        Ok(body) => Answer::json(200, body),
+        Ok(body) => Answer::rendered(body),
         Err(Failure::NotDecodable(why)) => route
             .not_decodable
             .clone()

@@ -420,6 +420,16 @@ fn infer_array(items: &[Value], out: &Output, current: usize) -> Value {
 }
 
 fn infer_object(map: &Map<String, Value>, out: &Output, current: usize) -> Value {
+    // A text answer (`return str(index)`): its body rebuilt as text, its media type kept.
+    if let Some(Value::String(text)) = map.get("$text") {
+        let body = match text.trim().parse::<usize>() {
+            Ok(index) if index == current => json!({"$": "index"}),
+            _ => infer(&Value::String(text.trim().to_string()), out, current),
+        };
+        let mut answer = map.clone();
+        answer.insert("$text".into(), body);
+        return Value::Object(answer);
+    }
     // An object keyed by label (`{"cat": 0.9, "dog": 0.1}`): every class, or the best K.
     let class_of = |key: &str| out.labels.iter().position(|l| l == key);
     if !map.is_empty() && map.keys().all(|k| class_of(k).is_some()) {
@@ -587,6 +597,25 @@ mod tests {
             json!({"$": "elapsed", "unit": "ms"})
         );
         assert_eq!(time_paths(&template), vec![".latency_ms".to_string()]);
+    }
+
+    #[test]
+    fn a_text_answer_of_the_index_is_rebuilt_as_text_with_its_media_type() {
+        let text = |body: &str| json!({"$text": body, "content_type": "text/html; charset=utf-8"});
+        let a = observation(text("0"), &[3.0, 0.0, 0.0]);
+        let b = observation(text("2"), &[0.0, 1.0, 3.0]);
+        let template = infer_response(&[a, b], &labels(), false).expect("learned");
+        assert_eq!(template["$text"], json!({"$": "index"}));
+        assert_eq!(template["content_type"], "text/html; charset=utf-8");
+        let rendered = respond::Classes::new(&[0.0, 3.0, 0.0], false, &["cat", "dog", "bird"])
+            .render(&template)
+            .unwrap();
+        assert_eq!(rendered["$text"], "1");
+        // A label answered as text.
+        let a = observation(text("cat"), &[3.0, 0.0, 0.0]);
+        let b = observation(text("ship"), &[0.0, 1.0, 3.0]);
+        let template = infer_response(&[a, b], &labels(), false).expect("learned");
+        assert_eq!(template["$text"], json!({"$": "label"}));
     }
 
     #[test]

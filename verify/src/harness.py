@@ -543,11 +543,16 @@ class Api:
 
 
 def response_json(response):
-    try:
-        return response.get_json() if hasattr(response, "get_json") else response.json()
-    except Exception:
-        text = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
-        return {"text": text[:2000]}
+    """A JSON answer as its value; any other answer (`return str(index)`) as
+    `{"$text": body, "content_type": ...}`, which the module's response template rebuilds."""
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type.lower():
+        try:
+            return response.get_json() if hasattr(response, "get_json") else response.json()
+        except Exception:
+            pass
+    text = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
+    return {"$text": text[:2000], "content_type": content_type}
 
 
 def flask_caller(module, entry):
