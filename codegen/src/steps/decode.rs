@@ -11,6 +11,8 @@ pub const OPS: &[Op] = &[
     Op::new(Pil, "open", pil_open),
     Op::new(Numpy, "frombuffer", numpy_frombuffer),
     Op::new(Opencv, "imdecode", cv_imdecode),
+    // `cv2.imread(path)` of the uploaded file: the same decoding from the file's bytes.
+    Op::new(Opencv, "imread", cv_imdecode),
     Op::new(Pil, "exif_transpose", pil_exif_transpose),
     Op::new(Pil, "convert", pil_convert),
     Op::new(Pil, "grayscale", pil_grayscale),

@@ -55,6 +55,7 @@ const FIXTURES: &[Fixture] = &[
         "    flags:\n      symbol: cv2.IMREAD_COLOR\n",
         "",
     ),
+    fixture("opencv", "imread", Nothing, "", ""),
     fixture(
         "pil",
         "exif_transpose",
