@@ -976,3 +976,46 @@ fn routes_on_an_app_imported_from_the_package_are_the_entrypoint() {
     );
     assert_eq!(entry.route.as_deref(), Some("/classify"));
 }
+
+#[test]
+fn a_pretrained_network_from_an_unknown_package_is_a_torch_model() {
+    // lite_vision is in no table: the model is what the route runs on the tensor.
+    let app = "import torch\nfrom lite_vision import MobileViT\nfrom fastapi import FastAPI, UploadFile\nfrom PIL import Image\nfrom torchvision import transforms\n\n\
+               app = FastAPI()\nmodel = MobileViT.from_pretrained('mobilevit-xs')\nmodel.eval()\n\
+               tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])\n\n\
+               @app.post('/predict')\nasync def predict(file: UploadFile):\n    x = tf(Image.open(file.file).convert('RGB')).unsqueeze(0)\n    with torch.no_grad():\n        return {'class': int(model(x).argmax())}\n";
+    let (_d, r) = service(&[("app.py", app)]);
+    let model = r.plan.model.as_ref().expect("a model");
+    assert_eq!(
+        model.framework,
+        wasm_migrate_analyzer::pipeline::Framework::Pytorch
+    );
+    assert_eq!(model.architecture.as_deref(), Some("MobileViT"));
+    assert_eq!(
+        r.recommendation.path,
+        MigrationPath::WasiNnGlue,
+        "{}",
+        r.recommendation.rationale
+    );
+}
+
+#[test]
+fn a_helper_the_routes_and_a_script_main_both_call_runs_where_the_routes_call_it() {
+    // inference.py is also a training script: its main() builds a dataset (an expand_dims
+    // at axis 3) and calls predict too. The plan is the route's chain alone.
+    let inference = "import cv2\nimport numpy as np\nimport onnxruntime as ort\n\n\
+                     def train():\n    x = np.load('x.npy')\n    x = np.expand_dims(x, axis=3)\n    return x\n\n\
+                     def load(path):\n    return ort.InferenceSession(path)\n\n\
+                     def predict(session, data):\n    pic = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)\n    pic = cv2.resize(pic, (28, 28))\n    pic = pic.reshape((1, 28, 28, 3)).astype(np.float32)\n    return int(np.argmax(session.run(None, {'x': pic})[0]))\n\n\
+                     def main():\n    train()\n    print(predict(load('m.onnx'), open('a.png', 'rb').read()))\n\n\
+                     if __name__ == '__main__':\n    main()\n";
+    let app = "from flask import Flask, request\nimport inference\n\napp = Flask(__name__)\nsession = inference.load('m.onnx')\n\n\
+               @app.route('/upload', methods=['POST'])\ndef upload():\n    return str(inference.predict(session, request.files['file'].read()))\n";
+    let (_d, r) = service(&[("inference.py", inference), ("app.py", app)]);
+    let ops: Vec<&str> = r.plan.preprocessing.iter().map(|s| s.op.as_str()).collect();
+    assert!(!ops.contains(&"expand_dims"), "{ops:?}");
+    assert!(
+        ops.contains(&"imdecode") && ops.contains(&"resize"),
+        "{ops:?}"
+    );
+}

@@ -114,8 +114,9 @@ impl<'a> CallGraph<'a> {
             && self.entry.map(|e| self.files[e].as_str()) == Some(placement.location.file.as_str())
     }
 
-    /// The first call of the function `scope` names: in its own file from another function,
-    /// else in a file that imports it (the entrypoint first). A method nobody calls by name
+    /// The first call of the function `scope` names: in the entrypoint when it imports the
+    /// file and calls it, else in its own file from another function, else in a file that
+    /// imports it (the entrypoint first). A method nobody calls by name
     /// runs where its class is built.
     fn caller(&self, file: usize, scope: &str) -> Option<(usize, Location, String)> {
         if scope == "<module>" {
@@ -132,7 +133,14 @@ impl<'a> CallGraph<'a> {
                 .min_by_key(|(l, _)| order_key(l))
                 .map(|(l, s)| (f, l, s.to_string()))
         };
-        first_in(file, function)
+        // The entrypoint's own call first: a function the routes call and the module's
+        // `main()` also calls (a script mode) runs where the routes call it when serving.
+        let from_entry = self
+            .entry
+            .filter(|&e| e != file && self.importers[file].contains(&e))
+            .and_then(|e| first_in(e, function));
+        from_entry
+            .or_else(|| first_in(file, function))
             .or_else(|| {
                 self.importers[file]
                     .iter()

@@ -605,6 +605,18 @@ fn summary(verified: &Verified) -> String {
                 0 => String::new(),
                 n => format!(" ({n} an accepted difference: the original crashed on a bad input)"),
             };
+            let inputs = report
+                .exchanges
+                .iter()
+                .filter(|e| e.kind == wasm_migrate_verify::http::ExchangeKind::Input)
+                .count();
+            if inputs == 0 && report.differed == 0 {
+                return format!(
+                    "not proven: the {} exchanges agree, but none sent a valid input (the \
+                     service documents no request: add a `curl` example to its README)",
+                    report.exchanges.len()
+                );
+            }
             format!(
                 "{}: {} of {} exchanges agree{accepted}",
                 verified.verdict(),

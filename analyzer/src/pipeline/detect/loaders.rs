@@ -6,6 +6,21 @@ use crate::pipeline::tables::{self, ArchitectureSpec, LoaderEntry};
 use crate::pipeline::{Framework, ModelLoad, StepLibrary};
 use crate::python::{CallSite, Value};
 
+/// Packages whose `from_pretrained` the tables or the families above already read (a model,
+/// a tokenizer, a processor, a pipeline of modules): an unknown package's is a torch model.
+const KNOWN_MODEL_PACKAGES: &[&str] = &[
+    "transformers",
+    "sentence_transformers",
+    "tokenizers",
+    "diffusers",
+    "peft",
+    "optimum",
+    "timm",
+    "torchvision",
+    "keras",
+    "tensorflow",
+];
+
 impl PipelineDetector {
     pub(super) fn model(
         &mut self,
@@ -129,6 +144,16 @@ impl PipelineDetector {
                     && name.starts_with(|c: char| c.is_ascii_uppercase()) =>
             {
                 self.model(Framework::Keras, site, None, Some(name.to_string()));
+            }
+            // A pretrained network from a package the knowledge base does not name
+            // (`EfficientNet.from_pretrained("efficientnet-b0")`) in a file that uses torch:
+            // a torch model, which convert finds at run time by what it is.
+            [package, .., class, "from_pretrained"]
+                if self.imports_torch
+                    && !KNOWN_MODEL_PACKAGES.contains(package)
+                    && class.starts_with(|c: char| c.is_ascii_uppercase()) =>
+            {
+                self.model(Framework::Pytorch, site, None, Some(class.to_string()));
             }
             _ => return false,
         }
