@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod package;
 mod progress;
 pub mod python;
+pub mod services;
 
 #[cfg(feature = "runtime")]
 pub mod bench;

@@ -66,6 +66,10 @@ pub struct AnalyzeArgs {
     /// reported apart and do not change the verdict.
     #[arg(long, value_name = "FILE")]
     pub entrypoint: Option<String>,
+    /// The folder of PATH that is the service, when PATH is a repository holding several
+    /// (each started by its own Dockerfile or Procfile); analyze names them when it is.
+    #[arg(long = "service", value_name = "DIR")]
+    pub service_dir: Option<PathBuf>,
     /// Skip Python files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wasm_migrate_analyzer::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
@@ -77,7 +81,26 @@ pub struct AnalyzeArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: AnalyzeArgs) -> Result<u8> {
+pub fn run(mut args: AnalyzeArgs) -> Result<u8> {
+    match &args.service_dir {
+        Some(dir) => {
+            args.path = wasm_migrate_app::services::pick(&args.path, dir)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        None => {
+            let folders = wasm_migrate_app::services::service_folders(&args.path);
+            if !folders.is_empty() && !args.quiet {
+                let listed: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
+                eprintln!(
+                    "note: {} holds {} services ({}); this analysis reads them as one: analyze \
+                     one with --service DIR",
+                    args.path.display(),
+                    folders.len(),
+                    listed.join(", ")
+                );
+            }
+        }
+    }
     let options = wasm_migrate_app::analysis(Options {
         rules_dir: args.rules.clone(),
         max_file_size: args.max_file_size,

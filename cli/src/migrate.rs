@@ -46,6 +46,10 @@ pub struct MigrateArgs {
     /// The service's interpreter (with its frameworks installed).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// The folder of SERVICE that is the service, when SERVICE is a repository holding several
+    /// (each started by its own Dockerfile or Procfile); migrate lists them when it is.
+    #[arg(long = "service", value_name = "DIR")]
+    pub service_dir: Option<PathBuf>,
     /// The backend the module's model runs on: tract, openvino or onnxruntime.
     #[arg(long, value_parser = |s: &str| s.parse::<BackendKind>())]
     pub backend: Option<BackendKind>,
@@ -89,6 +93,7 @@ pub fn run(args: MigrateArgs) -> Result<u8> {
         fresh: args.fresh,
         host: crate::bench::host_command(&exe),
         host_binary: Some(exe),
+        service_dir: args.service_dir,
         ..MigrateOptions::new(args.service)
     };
     let report = app_migrate::migrate(&options, &Terminal::with_lines("migrate"))?;

@@ -82,6 +82,7 @@ pub struct MigrateKwargs {
     count: usize,
     bench: bool,
     fresh: bool,
+    service_dir: Option<PathBuf>,
 }
 
 /// `wasm-migrate migrate`: see `wasm_migrate.migrate` for the arguments.
@@ -101,6 +102,7 @@ pub fn migrate(
         fresh: options.fresh,
         host,
         host_binary,
+        service_dir: options.service_dir,
         ..MigrateOptions::new(service)
     };
     let inner = py

@@ -291,6 +291,7 @@ def migrate(
     count=8,
     bench=False,
     fresh=False,
+    service_dir=None,
 ):
     """Migrate a service in one call, as ``wasm-migrate migrate`` does: analyze it (when it has
     no plan), generate, convert, build, then verify the module against the original, tensor
@@ -299,7 +300,9 @@ def migrate(
     What is up to date is reused; where a person must decide, it stops and ``next_step`` says
     what to do. ``python`` is the service's interpreter (default: its venv, else a cached venv
     made from its requirements.txt). ``backend`` is ``"tract"``, ``"openvino"`` or
-    ``"onnxruntime"`` (default: the fastest installed). The GIL is released while it runs.
+    ``"onnxruntime"`` (default: the fastest installed). ``service_dir`` picks the service's
+    folder when ``service`` is a repository holding several (it stops and lists them
+    otherwise). The GIL is released while it runs.
 
     Returns a :class:`MigrateReport`: ``.verdict`` (``"equivalent"``, ``"differ"`` or
     ``"not-migrated"``), ``.exit_code``, ``.stages``, ``.next_step``, ``.to_dict()``,
@@ -312,5 +315,6 @@ def migrate(
         "count": int(count),
         "bench": bool(bench),
         "fresh": bool(fresh),
+        "service_dir": None if service_dir is None else os.fspath(service_dir),
     }
     return _migrate(os.fspath(service), options)

@@ -245,6 +245,7 @@ def migrate(
     count: int = 8,
     bench: bool = False,
     fresh: bool = False,
+    service_dir: Optional[StrPath] = None,
 ) -> MigrateReport:
     """``wasm-migrate migrate``: analyze, generate, convert, build and verify in one call."""
 

@@ -264,3 +264,50 @@ def predict():
     assert!(service.join("wasm-migrate.yaml").is_file());
     assert!(!service.join("migrated").exists());
 }
+
+#[test]
+fn a_repository_of_services_is_listed_and_one_is_picked_with_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    for (file, text) in [
+        ("api/Dockerfile", "CMD [\"python\", \"main.py\"]\n"),
+        ("api/main.py", "print('no model here')\n"),
+        ("worker/Procfile", "worker: python run.py\n"),
+        ("worker/run.py", "print('nor here')\n"),
+    ] {
+        let path = repo.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let (code, report, stderr) = migrate(&repo, &[]);
+    assert_eq!(code, Some(2), "{report:#}\n{stderr}");
+    assert_eq!(status(&report, "analyze"), "failed");
+    let summary = report["stages"][0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("2 services") && summary.contains("api, worker"),
+        "{summary}"
+    );
+    assert!(
+        report["next_step"]
+            .as_str()
+            .unwrap()
+            .contains("--service api"),
+        "{report:#}"
+    );
+    // Picked: that folder is the service (here one with no model, kept on containers).
+    let (code, picked, stderr) = migrate(&repo, &["--service", "worker"]);
+    assert_eq!(code, Some(2), "{picked:#}\n{stderr}");
+    assert!(
+        picked["service"].as_str().unwrap().ends_with("worker"),
+        "{picked:#}"
+    );
+    assert_eq!(status(&picked, "python"), "done", "{picked:#}");
+    // A folder that is not there is a usage error naming the services there are.
+    let output = wm(&["migrate", repo.to_str().unwrap(), "--service", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("api, worker"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -47,6 +47,9 @@ pub struct MigrateOptions {
     /// its own), and its executable.
     pub host: Vec<String>,
     pub host_binary: Option<PathBuf>,
+    /// The folder of `service` that is the service, when `service` is a repository holding
+    /// several (`--service cnn_image`).
+    pub service_dir: Option<PathBuf>,
 }
 
 impl MigrateOptions {
@@ -61,6 +64,7 @@ impl MigrateOptions {
             fresh: false,
             host: vec!["wasm-migrate".into()],
             host_binary: None,
+            service_dir: None,
         }
     }
 }
@@ -176,13 +180,25 @@ struct Migration<'a> {
 }
 
 pub fn migrate(options: &MigrateOptions, progress: &dyn Progress) -> Result<MigrationReport> {
-    let service = options.service.as_path();
-    if !service.is_dir() {
+    if !options.service.is_dir() {
         return Err(AppError::usage(format!(
             "{}: not a directory; point migrate at the service's folder",
-            service.display()
+            options.service.display()
         )));
     }
+    let picked;
+    let options = match &options.service_dir {
+        Some(dir) => {
+            picked = MigrateOptions {
+                service: crate::services::pick(&options.service, dir).map_err(AppError::usage)?,
+                service_dir: None,
+                ..options.clone()
+            };
+            &picked
+        }
+        None => options,
+    };
+    let service = options.service.as_path();
     let backend = options
         .backend
         .unwrap_or_else(BackendKind::fastest_available);
@@ -248,6 +264,7 @@ impl Migration<'_> {
     }
 
     fn run(&mut self) -> Result<(), Stop> {
+        self.one_service()?;
         self.stage(
             Stage::Python,
             Some("finding the service's Python"),
@@ -285,6 +302,29 @@ impl Migration<'_> {
             );
         }
         Ok(())
+    }
+
+    /// A repository of several services is not migrated as one: it stops with the list.
+    fn one_service(&self) -> Result<(), Stop> {
+        let folders = crate::services::service_folders(self.service());
+        let Some(first) = folders.first() else {
+            return Ok(());
+        };
+        let listed: Vec<String> = folders.iter().map(|f| f.display().to_string()).collect();
+        Err(Stop::new(
+            Stage::Analyze,
+            format!(
+                "{} holds {} services, each started by its own Dockerfile or Procfile: {}",
+                self.service().display(),
+                folders.len(),
+                listed.join(", ")
+            ),
+            format!(
+                "migrate one of them: `wasm-migrate migrate {} --service {}`",
+                self.service().display(),
+                first.display()
+            ),
+        ))
     }
 
     fn find_python(&mut self) -> Result<(StageStatus, String), Stop> {
