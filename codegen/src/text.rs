@@ -37,6 +37,45 @@ fn int(v: &Value) -> Option<usize> {
     }
 }
 
+/// The Hugging Face cache (`$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub`).
+fn hub_cache() -> Option<PathBuf> {
+    std::env::var_os("HF_HUB_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HF_HOME").map(|h| PathBuf::from(h).join("hub")))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/huggingface/hub"))
+        })
+}
+
+/// The snapshots of a Hub id (`distilbert-base-uncased`, `org/name`) in the cache.
+fn hub_snapshots(id: &str) -> Vec<PathBuf> {
+    hub_cache().map_or_else(Vec::new, |cache| snapshots_in(&cache, id))
+}
+
+/// The snapshots of `id` under `cache`, newest first; none when `id` is not a Hub id.
+fn snapshots_in(cache: &Path, id: &str) -> Vec<PathBuf> {
+    let is_hub_id = !id.is_empty()
+        && id.split('/').count() <= 2
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !id.starts_with(['.', '/']);
+    if !is_hub_id {
+        return Vec::new();
+    }
+    let folder = cache
+        .join(format!("models--{}", id.replace('/', "--")))
+        .join("snapshots");
+    let mut snapshots: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    snapshots.sort_by_key(|s| std::cmp::Reverse(s.0));
+    snapshots.into_iter().map(|(_, path)| path).collect()
+}
+
 fn read_json(path: &Path) -> Option<serde_json::Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
@@ -65,20 +104,27 @@ pub fn text_setup(
                 .into(),
         });
     };
-    // Where the tokenizer lives: the from_pretrained argument, the model artifact, the service.
-    let mut dirs: Vec<PathBuf> = Vec::new();
+    // Where the tokenizer lives: the from_pretrained argument, the model artifact, the service;
+    // for a Hub id, the snapshot transformers downloaded into its cache.
+    let mut names: Vec<&str> = Vec::new();
     if let Some(index) = load
         && let Some(Value::Str(dir)) = steps[index]
             .params
             .get("pretrained_model_name_or_path")
             .or(steps[index].params.get("arg0"))
     {
-        dirs.push(service.join(dir));
+        names.push(dir);
     }
     if let Some(artifact) = plan.model.as_ref().and_then(|m| m.artifact.as_ref()) {
-        dirs.push(service.join(artifact));
+        names.push(artifact);
     }
+    let mut dirs: Vec<PathBuf> = names.iter().map(|n| service.join(n)).collect();
     dirs.push(service.to_path_buf());
+    for name in names {
+        if !service.join(name).exists() {
+            dirs.extend(hub_snapshots(name));
+        }
+    }
     let tokenizer_path = dirs
         .iter()
         .map(|d| d.join("tokenizer.json"))
@@ -87,8 +133,10 @@ pub fn text_setup(
             fail(
                 load.unwrap_or(call),
                 format!(
-                    "no tokenizer.json in {}: the text glue runs the service's fast tokenizer; save \
-                     it with `tokenizer.save_pretrained(DIR)` (a fast tokenizer writes tokenizer.json)",
+                    "no tokenizer.json in {} (nor in the Hugging Face cache, for a Hub id): the \
+                     text glue runs the service's fast tokenizer; save it with \
+                     `tokenizer.save_pretrained(DIR)` (a fast tokenizer writes tokenizer.json), or \
+                     run the service once so that transformers downloads it",
                     dirs.iter()
                         .map(|d| d.display().to_string())
                         .collect::<Vec<_>>()
@@ -174,4 +222,19 @@ pub fn text_setup(
         model_inputs,
         labels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hub_id_is_found_in_the_cache_and_a_path_is_not_looked_for() {
+        let cache = tempfile::tempdir().unwrap();
+        let snapshot = cache.path().join("models--org--tiny-bert/snapshots/abc123");
+        std::fs::create_dir_all(&snapshot).unwrap();
+        assert_eq!(snapshots_in(cache.path(), "org/tiny-bert"), [snapshot]);
+        assert!(snapshots_in(cache.path(), "other-model").is_empty());
+        assert!(snapshots_in(cache.path(), "./models/org/tiny-bert").is_empty());
+    }
 }
