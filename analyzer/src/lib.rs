@@ -877,6 +877,8 @@ pub fn is_offline_script(relative: &str) -> bool {
     let stem = file.trim_end_matches(".py");
     stem.starts_with("test_")
         || stem.ends_with("_test")
+        || stem.ends_with("_train")
+        || stem.ends_with("_training")
         || stem == "conftest"
         || [
             "train",
@@ -957,6 +959,28 @@ fn apply_mounts(pipeline: &mut pipeline::Pipeline) {
         });
         if let Some(mount) = mounted {
             *path = format!("{}{path}", mount.prefix.trim_end_matches('/'));
+        }
+    }
+}
+
+#[cfg(test)]
+mod offline_tests {
+    use super::is_offline_script;
+
+    #[test]
+    fn training_and_test_scripts_are_offline_and_serving_files_are_not() {
+        for file in [
+            "train.py",
+            "mnist_training.py",
+            "model_train.py",
+            "scripts/serve.py",
+            "tests/test_app.py",
+            "make_model.py",
+        ] {
+            assert!(is_offline_script(file), "{file}");
+        }
+        for file in ["app.py", "handler.py", "app/predict.py", "constrained.py"] {
+            assert!(!is_offline_script(file), "{file}");
         }
     }
 }
