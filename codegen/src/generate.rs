@@ -259,12 +259,7 @@ fn render_crate(
         Some(Ok(glue)) => glue,
         Some(Err(why)) => return Err(unsupported(format!("input.kind: {why}"))),
     };
-    // Text glue feeds its token ids as one f32 tensor whatever the plan says (convert makes
-    // the graph take that); the other templates feed the plan's type.
-    let fed = match input {
-        Some(i) if glue != GlueKind::Text => i.dtype,
-        _ => glue.fed_type(),
-    };
+    let fed = input.map_or(glue.fed_type(), |i| glue.judged_type(i.dtype));
     if !target.legal_input_types().contains(&fed) && !options.force {
         return Err(unsupported(format!(
             "input.dtype `{fed}` is not decoded correctly by {}: WasmEdge 0.14 (and the runwasi \

@@ -103,6 +103,15 @@ impl GlueKind {
     pub fn fed_type(self) -> Dtype {
         Dtype::F32
     }
+
+    /// The type a target must decode for a plan's `input.dtype`: text's own single f32
+    /// tensor whatever the plan says (convert makes the graph take that), else the plan's.
+    pub fn judged_type(self, planned: Dtype) -> Dtype {
+        match self {
+            GlueKind::Text => self.fed_type(),
+            GlueKind::Image | GlueKind::Tensor => planned,
+        }
+    }
 }
 
 impl InputKind {
@@ -231,11 +240,7 @@ pub fn data_refusals(plan: &MigrationPlan) -> Vec<Refusal> {
             )),
             Ok(glue) => {
                 let target = RuntimeTarget::from_plan(plan);
-                let fed = if glue == GlueKind::Text {
-                    glue.fed_type()
-                } else {
-                    input.dtype
-                };
+                let fed = glue.judged_type(input.dtype);
                 if !target.legal_input_types().contains(&fed) {
                     out.push(refuse(
                         RefusingStage::Generate,

@@ -72,6 +72,19 @@ pub struct Compilation {
     pub float64_cast_early: bool,
 }
 
+impl Compilation {
+    /// The float64 arithmetic collected since the pixels were promoted, as one cast to
+    /// float32; the stage becomes floats.
+    pub fn cast_float64(&mut self) -> GlueOp {
+        self.stage = Stage::Floats;
+        GlueOp::Float64 {
+            swap_red_blue: self.bgr,
+            one_channel: self.gray,
+            ops: std::mem::take(&mut self.float64),
+        }
+    }
+}
+
 impl Default for Compilation {
     fn default() -> Self {
         Compilation {
@@ -157,17 +170,6 @@ impl<'a> Cx<'a> {
             ));
         }
         Ok(())
-    }
-
-    /// The float64 arithmetic collected since the pixels were promoted, cast to float32 now;
-    /// the stage becomes floats.
-    pub fn cast_float64(&mut self) -> GlueOp {
-        self.state.stage = Stage::Floats;
-        GlueOp::Float64 {
-            swap_red_blue: self.state.bgr,
-            one_channel: self.state.gray,
-            ops: std::mem::take(&mut self.state.float64),
-        }
     }
 
     /// Turning pixels into floats, in the channel order the Python code had then; the

@@ -108,7 +108,7 @@ pub fn compile_image_steps(
         // Float64 values meet a step that is not NumPy arithmetic or the cast: they are cast
         // to float32 here (a layout step leaves the values as they are).
         if cx.state.stage == Stage::Float64 && !handles_float64(step) {
-            let cast = cx.cast_float64();
+            let cast = cx.state.cast_float64();
             cx.state.float64_cast_early = true;
             cx.push(
                 "the float64 values as float32 (NumPy casts them later)",
@@ -129,16 +129,12 @@ fn handles_float64(step: &PlanStep) -> bool {
 /// After the last step: the implicit conversion to floats, fusions, the layout, rendering.
 fn finish(mut state: Compilation, plan_layout: Option<Layout>) -> CompiledSteps {
     if state.stage == Stage::Float64 {
-        state.stage = Stage::Floats;
+        let op = state.cast_float64();
         state.out.push(TypedStep {
             python: "(implicit)".into(),
             at: "-".into(),
             comment: "the float64 values as the model's float32".into(),
-            op: GlueOp::Float64 {
-                swap_red_blue: state.bgr,
-                one_channel: state.gray,
-                ops: std::mem::take(&mut state.float64),
-            },
+            op,
         });
     }
     if !state.decoded {

@@ -104,7 +104,7 @@ fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
             cx.push("a NumPy view of the pixels", GlueOp::Nothing)
         }
         (Some("float32"), Stage::Float64) => {
-            let cast = cx.cast_float64();
+            let cast = cx.state.cast_float64();
             cx.push("the float64 values cast to float32, rounded once", cast);
         }
         (Some("float32"), Stage::Floats) => {

@@ -318,23 +318,26 @@ impl Drop for StopOnDrop<'_> {
 /// A client that reports every status as an answer, each request bounded by `limit`, keeping
 /// connections alive as load clients do.
 pub fn agent_with_limit(limit: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(limit))
-        .build()
-        .into()
+    client(limit, true)
 }
 
 /// verify's client: each request on a connection of its own. A server may close a kept-alive
 /// connection after an error, and a request sent on it then fails with a reset that says
 /// nothing about the server's answer.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+    client(REQUEST_LIMIT, false)
+}
+
+fn client(limit: Duration, keep_alive: bool) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(REQUEST_LIMIT))
-        .max_idle_connections(0)
-        .build()
-        .into()
+        .timeout_global(Some(limit));
+    let config = if keep_alive {
+        config
+    } else {
+        config.max_idle_connections(0)
+    };
+    config.build().into()
 }
 
 /// Sends one request to `base` (`http://127.0.0.1:PORT`); the answer, or why there is none.

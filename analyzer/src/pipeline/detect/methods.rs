@@ -143,34 +143,34 @@ impl PipelineDetector {
 
     /// `x.transpose(2, 0, 1)` and `x.transpose((2, 0, 1))` mean the same.
     fn numpy_transpose(&mut self, site: &CallSite<'_, '_>) {
-        let mut params = BTreeMap::new();
-        let axes = if site.positional_count() > 1 {
-            Value::List(
-                (0..site.positional_count())
-                    .filter_map(|i| site.arg(Some(i), None))
-                    .collect(),
-            )
-        } else {
-            site.arg(Some(0), Some("axes")).unwrap_or(Value::None)
-        };
-        params.insert("axes".to_string(), axes);
-        let step = self.step(StepLibrary::Numpy, "transpose", params, site);
-        self.contextual.push(step);
+        self.numpy_shape_method(site, "transpose", "axes", "axes");
     }
 
     /// `x.reshape(1, 28, 28, 1)` or `x.reshape((1, 28, 28, 1))`: the new shape as one list.
     fn numpy_reshape(&mut self, site: &CallSite<'_, '_>) {
-        let shape = if site.positional_count() > 1 {
+        self.numpy_shape_method(site, "reshape", "shape", "newshape");
+    }
+
+    /// A NumPy method taking a tuple either as one argument or spread over several (named
+    /// `keyword` when given by name), recorded as the list `param` of a contextual step.
+    fn numpy_shape_method(
+        &mut self,
+        site: &CallSite<'_, '_>,
+        op: &str,
+        keyword: &str,
+        param: &str,
+    ) {
+        let values = if site.positional_count() > 1 {
             Value::List(
                 (0..site.positional_count())
                     .filter_map(|i| site.arg(Some(i), None))
                     .collect(),
             )
         } else {
-            site.arg(Some(0), Some("shape")).unwrap_or(Value::None)
+            site.arg(Some(0), Some(keyword)).unwrap_or(Value::None)
         };
-        let params = BTreeMap::from([("newshape".to_string(), shape)]);
-        let step = self.step(StepLibrary::Numpy, "reshape", params, site);
+        let params = BTreeMap::from([(param.to_string(), values)]);
+        let step = self.step(StepLibrary::Numpy, op, params, site);
         self.contextual.push(step);
     }
 
