@@ -205,6 +205,7 @@ pub fn prepare(options: &RunOptions, stdio: Stdio, progress: &dyn Progress) -> R
         fuel: options.fuel,
         stdio,
         listening: None,
+        host: wasm_migrate_runtime::HostProfile::Embedded,
     };
     Ok(Prepared {
         runtime,

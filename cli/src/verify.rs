@@ -116,6 +116,12 @@ pub struct VerifyArgs {
     /// status codes, content types and bodies. Uses the first --backend.
     #[arg(long, conflicts_with_all = ["reference", "save_reference", "model"])]
     pub http: bool,
+    /// With --http: serve the module on WasmEdge's terms (`wasmedge@0.14` to `wasmedge@0.17`,
+    /// as `serve --like`): no host-side deadlines, WasmEdge's tensor types, a fresh inference
+    /// request at every input. Default: the embedded host.
+    #[arg(long, value_name = "HOST", requires = "http", default_value = "embedded",
+          value_parser = |s: &str| s.parse::<wasm_migrate_runtime::HostProfile>())]
+    pub like: wasm_migrate_runtime::HostProfile,
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -161,6 +167,7 @@ pub fn run(args: VerifyArgs) -> Result<u8> {
         top_k: args.top_k,
         force: args.force,
         model: args.model,
+        host: args.like,
         ..VerifyOptions::new(args.service)
     };
     let verified = app_verify::verify(&options, comparison, &Terminal::default())?;

@@ -23,6 +23,7 @@ pub mod cache;
 pub mod doctor;
 mod engine;
 mod error;
+mod host;
 pub mod imports;
 pub mod native;
 pub mod nn;
@@ -35,11 +36,14 @@ mod sockets;
 pub use cache::CacheUse;
 pub use engine::{PoolOptions, Runtime, RuntimeOptions, WasmModule};
 pub use error::RuntimeError;
+pub use host::HostProfile;
 pub use nn::diagnostics::{Level as MessageLevel, Message};
 pub use nn::{BackendChoice, BackendKind, BackendStatus, Encoding, LoadedGraph, Precision};
 pub use preload::{Preload, Preloaded};
 pub use run::{DEFAULT_MAX_MEMORY, DirMapping, Ending, RunConfig, RunOutcome, Stdio};
-pub use serve::{ReadyLine, ServeConfig, ServeControl, ServeEnd};
+pub use serve::{
+    MODULE_IO_TIMEOUT_ENV, ReadyLine, ServeConfig, ServeControl, ServeEnd, module_io_timeout,
+};
 pub use sockets::Listening;
 
 /// The wasmtime version embedded (pinned exactly in the workspace manifest).

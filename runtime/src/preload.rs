@@ -2,6 +2,7 @@
 //! command line moves between `wasmedge` and `wasm-migrate run` unchanged.
 
 use crate::RuntimeError;
+use crate::host::HostProfile;
 use crate::nn::{BackendChoice, Encoding, LoadedGraph, load_graph};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -134,11 +135,12 @@ impl Preloaded {
         self.graphs.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    pub(crate) fn registry(&self) -> Registry {
+    /// The graphs as `host` runs them.
+    pub(crate) fn registry(&self, host: HostProfile) -> Registry {
         Registry(
             self.graphs
                 .iter()
-                .map(|(k, v)| (k.clone(), v.graph.clone()))
+                .map(|(k, v)| (k.clone(), host.graph(v.graph.clone())))
                 .collect(),
         )
     }

@@ -4,6 +4,7 @@
 
 use crate::RuntimeError;
 use crate::engine::{EPOCH_TICK, Runtime, WasmModule};
+use crate::host::HostProfile;
 use crate::nn::BackendChoice;
 use crate::nn::diagnostics::{Capture, Message, Sink};
 use crate::preload::Preloaded;
@@ -96,6 +97,8 @@ pub struct RunConfig {
     pub stdio: Stdio,
     /// Under `serve`: the listener the guest's WasmEdge socket calls accept from.
     pub listening: Option<Arc<Listening>>,
+    /// The host whose terms the run keeps (wasm-migrate's own, or WasmEdge's).
+    pub host: HostProfile,
 }
 
 impl Default for RunConfig {
@@ -111,6 +114,7 @@ impl Default for RunConfig {
             fuel: None,
             stdio: Stdio::Capture,
             listening: None,
+            host: HostProfile::Embedded,
         }
     }
 }
@@ -289,7 +293,7 @@ impl Runtime {
         };
         let nn = WasiNnCtx::new(
             config.backends.wasi_backends(),
-            config.preloaded.registry().into(),
+            config.preloaded.registry(config.host).into(),
         );
         let state = HostState {
             wasi: wasi.build_p1(),

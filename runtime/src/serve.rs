@@ -12,6 +12,20 @@ use crate::error::RuntimeError;
 use crate::run::{Ending, RunConfig};
 use crate::sockets::Listening;
 
+/// The environment variable the generated glue reads for the deadline it sets on its own
+/// client sockets (seconds), so it holds on hosts that set none (WasmEdge).
+pub const MODULE_IO_TIMEOUT_ENV: &str = "IO_TIMEOUT_SECS";
+
+/// Gives the module `io_timeout` as its own socket deadline, unless `env` already sets one.
+pub fn module_io_timeout(env: &mut Vec<(String, String)>, io_timeout: Duration) {
+    if !env.iter().any(|(key, _)| key == MODULE_IO_TIMEOUT_ENV) {
+        env.push((
+            MODULE_IO_TIMEOUT_ENV.into(),
+            io_timeout.as_secs_f64().to_string(),
+        ));
+    }
+}
+
 /// How `serve` runs the module.
 #[derive(Clone)]
 pub struct ServeConfig {
@@ -159,6 +173,11 @@ impl Runtime {
             }
             if control.accepted() == accepted_before {
                 // It never got to serve: every instance would end the same way.
+                control.stop();
+                return Ok(end);
+            }
+            if !run.host.replaces_failed_instances() {
+                // As on WasmEdge: the process is gone, and so is the server.
                 control.stop();
                 return Ok(end);
             }

@@ -276,19 +276,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
             })())
         },
     )?;
-    linker.func_wrap(
-        MODULE,
-        "sock_setsockopt",
-        |c: Caller<'_, HostState>, fd: i32, _level: i32, _name: i32, _value: i32, _len: i32| {
-            // Timeouts and buffer sizes are `serve`'s to set; the options are accepted.
-            let known = c.data().sockets.table.contains_key(&(fd as u32));
-            Ok(if known {
-                errno::SUCCESS
-            } else {
-                errno::NOTSOCK
-            })
-        },
-    )?;
+    linker.func_wrap(MODULE, "sock_setsockopt", sock_setsockopt)?;
     linker.func_wrap(
         MODULE,
         "sock_getsockopt",
@@ -402,6 +390,78 @@ fn with_wasi(
     let (bytes, state) = memory.data_and_store_mut(c);
     let mut guest = wiggle::GuestMemory::Unshared(bytes);
     call(&mut state.wasi, &mut guest)
+}
+
+/// WasmEdge's `SOL_SOCKET` level and the option names whose values are a `timeval`.
+const SOL_SOCKET: i32 = 0;
+const SO_RCVTIMEO: i32 = 11;
+const SO_SNDTIMEO: i32 = 12;
+
+/// Read and write deadlines are applied, as WasmEdge applies them (it hands the guest's
+/// `timeval` to setsockopt(2)); a guest's deadline can shorten the host's, never lengthen it.
+/// Other options (buffer sizes, reuse) are accepted and left to the host.
+fn sock_setsockopt(
+    mut c: Caller<'_, HostState>,
+    fd: i32,
+    level: i32,
+    name: i32,
+    value: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
+    result((|| {
+        let fd = fd as u32;
+        if !c.data().sockets.table.contains_key(&fd) {
+            return Err(errno::NOTSOCK);
+        }
+        if level != SOL_SOCKET || !matches!(name, SO_RCVTIMEO | SO_SNDTIMEO) {
+            return Ok(());
+        }
+        let mut bytes = vec![0u8; (len.max(0) as usize).min(16)];
+        memory(&mut c)?
+            .read(&c, value as u32 as usize, &mut bytes)
+            .map_err(|_| errno::FAULT)?;
+        let deadline = timeval(&bytes).ok_or(errno::INVAL)?;
+        let host = c
+            .data()
+            .sockets
+            .listening
+            .as_ref()
+            .and_then(|l| l.io_timeout);
+        let deadline = match (deadline, host) {
+            (Some(guest), Some(host)) => Some(guest.min(host)),
+            (guest, host) => guest.or(host),
+        };
+        let Ok(stream) = c.data_mut().sockets.stream(fd) else {
+            // A listener's deadlines would only bound accept, which waits for clients.
+            return Ok(());
+        };
+        let applied = match name {
+            SO_RCVTIMEO => stream.set_read_timeout(deadline),
+            _ => stream.set_write_timeout(deadline),
+        };
+        applied.map_err(|e| io_errno(&e))
+    })())
+}
+
+/// A guest `timeval`: wasi-libc's `{ i64 tv_sec; i64 tv_usec }` (16 bytes), or a 32-bit
+/// layout (8 bytes). All zero means no deadline.
+fn timeval(bytes: &[u8]) -> Option<Option<Duration>> {
+    let (seconds, micros) = match bytes.len() {
+        16 => (
+            i64::from_le_bytes(bytes[..8].try_into().ok()?),
+            i64::from_le_bytes(bytes[8..].try_into().ok()?),
+        ),
+        8 => (
+            i64::from(i32::from_le_bytes(bytes[..4].try_into().ok()?)),
+            i64::from(i32::from_le_bytes(bytes[4..].try_into().ok()?)),
+        ),
+        _ => return None,
+    };
+    if seconds < 0 || !(0..1_000_000).contains(&micros) {
+        return None;
+    }
+    let duration = Duration::from_secs(seconds as u64) + Duration::from_micros(micros as u64);
+    Some((!duration.is_zero()).then_some(duration))
 }
 
 fn sock_open(
@@ -685,6 +745,21 @@ mod tests {
         assert_eq!(sockets.insert(Socket::Listener), FIRST_SOCKET_FD + 1);
         assert_eq!(sockets.stream(opened).unwrap_err(), errno::NOTCONN);
         assert_eq!(sockets.stream(opened + 10).unwrap_err(), errno::BADF);
+    }
+
+    #[test]
+    fn guest_timevals_are_read_in_both_layouts_and_zero_is_no_deadline() {
+        let mut wide = 2i64.to_le_bytes().to_vec();
+        wide.extend(500_000i64.to_le_bytes());
+        assert_eq!(timeval(&wide), Some(Some(Duration::from_millis(2500))));
+        let mut narrow = 1i32.to_le_bytes().to_vec();
+        narrow.extend(0i32.to_le_bytes());
+        assert_eq!(timeval(&narrow), Some(Some(Duration::from_secs(1))));
+        assert_eq!(timeval(&[0; 16]), Some(None));
+        let mut negative = (-1i64).to_le_bytes().to_vec();
+        negative.extend(0i64.to_le_bytes());
+        assert_eq!(timeval(&negative), None);
+        assert_eq!(timeval(&[0; 5]), None);
     }
 
     #[test]

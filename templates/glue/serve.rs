@@ -7,7 +7,7 @@
 //! (recorded by `wasm-migrate convert`), never a dropped connection.
 
 use std::io::{ErrorKind, Read, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,6 +16,8 @@ use wasmedge_wasi_socket::{TcpListener, TcpStream};
 /// Largest request head (request line and headers).
 const MAX_HEAD_BYTES: usize = 64 << 10;
 const MAX_HEADERS: usize = 64;
+/// The socket deadline when IO_TIMEOUT_SECS is not set.
+const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The API, as the plan's `http` section has it.
 #[derive(Debug, Deserialize)]
@@ -135,6 +137,7 @@ pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), St
     let address: std::net::SocketAddr = address
         .parse()
         .map_err(|e| format!("HOST/PORT `{address}` is not an IP address and port: {e}"))?;
+    let io_timeout = io_timeout()?;
     let listener = TcpListener::bind(address, false)
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     eprintln!("serving {} route(s) on http://{address}", api.routes.len());
@@ -145,17 +148,34 @@ pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), St
             Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
             Err(e) => return Err(format!("accept on {address}: {e}")),
         };
-        connection(stream, api, model);
+        // The module's own deadlines: WasmEdge sets none, so without them one client that
+        // connects and sends nothing would hold this instance for good.
+        let socket = stream.as_ref();
+        let _ = socket.set_recv_timeout(Some(io_timeout));
+        let _ = socket.set_send_timeout(Some(io_timeout));
+        connection(stream, api, model, io_timeout);
+    }
+}
+
+/// IO_TIMEOUT_SECS, the longest wait for a client's next bytes (and for its whole request
+/// head), or 30 s.
+fn io_timeout() -> Result<Duration, String> {
+    match std::env::var("IO_TIMEOUT_SECS") {
+        Err(_) => Ok(DEFAULT_IO_TIMEOUT),
+        Ok(text) => match text.trim().parse::<f64>() {
+            Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(Duration::from_secs_f64(seconds.max(0.001))),
+            _ => Err(format!("IO_TIMEOUT_SECS `{text}` is not a positive number of seconds")),
+        },
     }
 }
 
 /// One connection: one request, one answer, then close (as gunicorn's sync workers do, so a
 /// client holding a connection open never keeps an instance from the others).
-fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
+fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model, io_timeout: Duration) {
     let started = Instant::now();
     // What the client may still send after the answer: read before closing, so the close does
     // not reset the connection before the client has read the answer.
-    let (answer, unread) = match read_request(&mut stream, api.max_body_bytes) {
+    let (answer, unread) = match read_request(&mut stream, api.max_body_bytes, io_timeout) {
         Ok(request) => (route(&request, api, model), 0),
         Err(ReadError::TooLarge { unread }) => (
             api.too_large.clone().unwrap_or_else(|| {
@@ -167,6 +187,10 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
             unread,
         ),
         Err(ReadError::Bad(message)) => (Answer::error(400, &message), MAX_HEAD_BYTES as u64),
+        Err(ReadError::Slow) => (
+            Answer::error(408, "the request head did not arrive within the server's I/O timeout"),
+            MAX_HEAD_BYTES as u64,
+        ),
         // Nothing to answer: the client closed or stalled before sending a request.
         Err(ReadError::Gone) => return,
     };
@@ -183,6 +207,10 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model) {
         .and_then(|()| stream.flush());
     let _ = stream.shutdown(std::net::Shutdown::Write);
     if unread > 0 {
+        if answer.status == 408 {
+            // A slow client's last bytes, not a body it is owed time for.
+            let _ = stream.as_ref().set_recv_timeout(Some(Duration::from_millis(200)));
+        }
         drain(&mut stream, unread);
     }
     if answer.status >= 500 {
@@ -211,15 +239,30 @@ pub struct Request {
 
 enum ReadError {
     Gone,
+    /// Part of a request head came, the rest not within the deadline (a slow client).
+    Slow,
     Bad(String),
     TooLarge { unread: u64 },
 }
 
-fn read_request(stream: &mut TcpStream, max_body: u64) -> Result<Request, ReadError> {
+fn read_request(stream: &mut TcpStream, max_body: u64, io_timeout: Duration) -> Result<Request, ReadError> {
     let mut buffer = Vec::with_capacity(8 << 10);
     let mut chunk = [0u8; 16 << 10];
+    // The whole head within one I/O timeout, so a client that trickles a byte at a time
+    // cannot hold the instance by keeping each read just under the deadline.
+    let head_deadline = Instant::now() + io_timeout;
     let head_len = loop {
-        let n = stream.read(&mut chunk).map_err(|_| ReadError::Gone)?;
+        let left = head_deadline.saturating_duration_since(Instant::now());
+        let cut_off = || if buffer.is_empty() { ReadError::Gone } else { ReadError::Slow };
+        if left.is_zero() {
+            return Err(cut_off());
+        }
+        let _ = stream.as_ref().set_recv_timeout(Some(left));
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Err(cut_off()),
+            Err(_) => return Err(ReadError::Gone),
+        };
         if n == 0 {
             return Err(ReadError::Gone);
         }
@@ -231,6 +274,7 @@ fn read_request(stream: &mut TcpStream, max_body: u64) -> Result<Request, ReadEr
             return Err(ReadError::Bad(format!("the request head is over {MAX_HEAD_BYTES} bytes")));
         }
     };
+    let _ = stream.as_ref().set_recv_timeout(Some(io_timeout));
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     parsed

@@ -14,6 +14,11 @@ use wasm_migrate_tests::{binary, python_env};
 
 /// `verify SERVICE --http --format json`, which must pass; the report.
 fn verify_http(service: &Path, backend: &str) -> Value {
+    verify_http_on(service, backend, "embedded")
+}
+
+/// The same with the module served on `host`'s terms (`wasmedge@0.17`).
+fn verify_http_on(service: &Path, backend: &str, host: &str) -> Value {
     let output = wm(&[
         "verify",
         service.to_str().unwrap(),
@@ -22,6 +27,8 @@ fn verify_http(service: &Path, backend: &str) -> Value {
         "4",
         "--backend",
         backend,
+        "--like",
+        host,
         "--format",
         "json",
     ]);
@@ -78,9 +85,11 @@ fn assert_started_with(report: &Value, server: &str) {
 }
 
 #[test]
-fn a_flask_service_answers_alike_over_http_from_its_own_server() {
+fn a_flask_service_answers_alike_over_http_from_its_own_server_on_wasmedge_terms() {
     let (_dir, service) = migrate("torchvision-flask");
-    let report = verify_http(&service, "openvino");
+    // As WasmEdge 0.17 serves it: no host deadlines, f32 only, a fresh request per input.
+    let report = verify_http_on(&service, "openvino", "wasmedge@0.17");
+    assert_eq!(report["host"], "wasmedge@0.17");
     assert_started_with(&report, "flask");
     assert_served_alike(
         &report,
@@ -179,9 +188,11 @@ fn a_classic_flask_package_under_gunicorn_answers_alike_with_its_own_error_pages
 }
 
 #[test]
-fn the_text_service_answers_alike_over_http_from_uvicorn() {
+fn the_text_service_answers_alike_over_http_from_uvicorn_on_wasmedge_terms() {
     let (_dir, service) = migrate("hf-text-classifier");
-    let report = verify_http(&service, "tract");
+    // WasmEdge refuses i64 and keeps one input: the stacked f32 tensor passes both.
+    let report = verify_http_on(&service, "openvino", "wasmedge@0.17");
+    assert_eq!(report["host"], "wasmedge@0.17");
     // A JSON body without `text`: pydantic's 422.
     assert_served_alike(&report, &["missing-field", "not-found", "wrong-method"]);
     let answer = body(&exchanges(&report, "input")[0]["migrated"]);
@@ -385,11 +396,17 @@ fn serve_answers_2000_requests_at_concurrency_16_and_memory_stays_flat() {
 }
 
 #[test]
-fn bad_requests_get_an_answer_and_the_instance_keeps_serving() {
+fn bad_requests_and_stalled_clients_on_wasmedge_terms_get_an_answer_and_the_instance_keeps_serving()
+{
     let (dir, service) = migrate("onnxruntime-service");
     let photo = &photographs(dir.path())[0];
-    // One instance: every request below reaches the same one.
-    let served = Served::start(&service, 1, &["--io-timeout", "2"]);
+    // One instance: every request below reaches the same one. On WasmEdge's terms the host
+    // drops no client: the deadlines below are the module's own (IO_TIMEOUT_SECS).
+    let served = Served::start(
+        &service,
+        1,
+        &["--io-timeout", "2", "--like", "wasmedge@0.17"],
+    );
     let address = served.address;
     let good = upload("image", &std::fs::read(photo).unwrap());
     // The original's answers: JSON errors from the service, Flask's own HTML 404 page.
@@ -440,6 +457,81 @@ fn bad_requests_get_an_answer_and_the_instance_keeps_serving() {
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(exchange(address, &good).unwrap(), expected);
+    // A client that connects and sends nothing holds the instance for one timeout at most.
+    let _silent = TcpStream::connect(address).unwrap();
+    let started = Instant::now();
+    assert_eq!(exchange(address, &good).unwrap(), expected);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    // One that trickles its head a byte at a time gets 408 once the head's deadline passes,
+    // though each byte comes well within the read deadline.
+    let mut trickle = TcpStream::connect(address).unwrap();
+    trickle
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    for byte in b"GET /health HTTP/1.1\r\nx-slow: ".iter().cycle() {
+        if trickle.write_all(&[*byte]).is_err() || started.elapsed() > Duration::from_secs(8) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(400));
+        let mut peek = [0u8; 1];
+        trickle.set_nonblocking(true).unwrap();
+        let answered = trickle.peek(&mut peek).is_ok_and(|n| n > 0);
+        trickle.set_nonblocking(false).unwrap();
+        if answered {
+            break;
+        }
+    }
+    let mut answer = String::new();
+    let _ = trickle.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "{answer:?} after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(exchange(address, &good).unwrap(), expected);
+}
+
+#[test]
+fn on_wasmedge_terms_sigterm_ends_serve_at_once() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_dir, service) = migrate("onnxruntime-service");
+    let mut served = Served::start(&service, 1, &["--like", "wasmedge@0.17"]);
+    // A request in flight (its body not all sent): WasmEdge has no handler for SIGTERM, so
+    // the process ends without answering it, as the deploy files' drain assumes.
+    let mut in_flight = TcpStream::connect(served.address).unwrap();
+    in_flight
+        .write_all(b"POST /infer HTTP/1.1\r\ncontent-length: 100\r\n\r\nabc")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(served.child.id() as i32, libc::SIGTERM);
+    }
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "serve did not end at once"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    let mut answer = Vec::new();
+    let _ = in_flight.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
 }
 
 #[test]

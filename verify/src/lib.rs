@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use wasm_migrate_plan::{Dtype, Layout, MigrationPlan};
-use wasm_migrate_runtime::{BackendKind, Precision, Runtime, RuntimeOptions};
+use wasm_migrate_runtime::{BackendKind, HostProfile, Precision, Runtime, RuntimeOptions};
 
 pub use compare::{Comparison, Tolerance};
 pub use diagnose::{Blame, Cause};
@@ -101,6 +101,9 @@ pub struct VerifyOptions {
     /// The model to compare when the service calls several per request (its attribute path,
     /// last name or type); default: the first one called.
     pub model: Option<String>,
+    /// `--http`: the host whose terms the module is served on (WasmEdge's, to prove it
+    /// behaves there; see `wasm-migrate serve --like`).
+    pub host: HostProfile,
 }
 
 impl VerifyOptions {
@@ -123,6 +126,7 @@ impl VerifyOptions {
             top_k: 5,
             model: None,
             force: false,
+            host: HostProfile::Embedded,
         }
     }
 }

@@ -164,6 +164,7 @@ pub fn verify_bundle(
         original_command: command,
         module: bundle.display().to_string(),
         backend: None,
+        host: wasm_migrate_runtime::HostProfile::Embedded.to_string(),
         instances,
         tolerance,
         agreed: exchanges.len() - differed,

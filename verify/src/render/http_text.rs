@@ -10,12 +10,13 @@ pub fn http_text(report: &HttpReport) -> String {
     let _ = writeln!(out, "  original  {}", report.original_command.join(" "));
     let _ = writeln!(
         out,
-        "  migrated  {} under serve ({} instance(s), {})",
+        "  migrated  {} under serve ({} instance(s), {}, {} host)",
         report.module,
         report.instances,
         report
             .backend
-            .map_or_else(|| "wasi-python".to_string(), |b| b.to_string())
+            .map_or_else(|| "wasi-python".to_string(), |b| b.to_string()),
+        report.host
     );
     let _ = writeln!(
         out,

@@ -267,6 +267,7 @@ fn http_report() -> crate::http::HttpReport {
         ],
         module: "samples/torchvision-flask/migrated/app.wasm".into(),
         backend: Some(wasm_migrate_runtime::BackendKind::OpenVino),
+        host: "wasmedge@0.17".into(),
         instances: 4,
         tolerance: OUTPUTS,
         agreed: 3,
