@@ -390,6 +390,10 @@ fn render_crate(
             .unwrap_or_else(|| vec!["input".into()]),
     );
     context.insert("runtime_version", &plan.target.runtime_version);
+    context.insert(
+        "aot_run_mode",
+        &needs_aot_run_mode(&plan.target.runtime_version),
+    );
     let server = plan.service.server.as_ref();
     context.insert("server_port", &server.map_or(8080, |s| s.port));
     context.insert("instances", &server.map_or(1, |s| s.concurrency()));
@@ -649,6 +653,16 @@ fn without_line_numbers<'a>(lines: &[&'a str]) -> Option<Vec<&'a str>> {
 }
 
 /// The `--nn-preload` line for local runs and the one for the pod (model mounted at /model).
+/// Whether WasmEdge `version` runs an AOT module's native code only in its AOT run mode
+/// (0.17.0 and later; WasmEdge/WasmEdge#5169).
+fn needs_aot_run_mode(version: &str) -> bool {
+    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => major > 0 || minor >= 17,
+        _ => false,
+    }
+}
+
 fn preload_lines(backend: NnBackend, name: &str) -> (String, String) {
     match backend {
         NnBackend::Pytorch => (
@@ -732,6 +746,15 @@ fn write_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_aot_run_mode_is_needed_from_wasmedge_0_17() {
+        assert!(!needs_aot_run_mode("0.14.1"));
+        assert!(!needs_aot_run_mode("0.16.4"));
+        assert!(needs_aot_run_mode("0.17.0"));
+        assert!(needs_aot_run_mode("1.0"));
+        assert!(!needs_aot_run_mode("latest"));
+    }
 
     #[test]
     fn label_lines_numbered_by_their_position_lose_the_number() {

@@ -222,6 +222,28 @@ fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
 
     let dockerfile = std::fs::read_to_string(glue.join("deploy/Dockerfile")).unwrap();
     assert!(dockerfile.contains("FROM scratch"));
+    // The image holds the AOT-compiled module, with its own socket deadline.
+    assert!(
+        dockerfile.contains("COPY app_aot.wasm /app.wasm"),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("ENV IO_TIMEOUT_SECS=30"),
+        "{dockerfile}"
+    );
+    // A stop drains: a preStop sleep (no shell in a Wasm pod) within the grace period.
+    assert_eq!(
+        container["lifecycle"]["preStop"]["sleep"]["seconds"], 10,
+        "{container:#}"
+    );
+    assert!(
+        pod["terminationGracePeriodSeconds"].as_u64().unwrap() > 10,
+        "{pod:#}"
+    );
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "IO_TIMEOUT_SECS" && e["value"] == "30")
+    );
     assert!(dockerfile.contains("module.wasm.image/variant=\"compat-smart\""));
     assert!(dockerfile.contains("DEPRECATED"));
     let script = std::fs::read_to_string(glue.join("deploy/run-wasmedge.sh")).unwrap();
@@ -389,7 +411,11 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 /// `deploy/run-wasmedge.sh` under a stand-in `wasmedge` that answers `--version` as WasmEdge
 /// does and records how it was started: the exit code, the recorded command, stderr.
-fn run_wasmedge_sh(glue: &Path, version_output: &str) -> (Option<i32>, String, String) {
+fn run_wasmedge_sh(
+    glue: &Path,
+    version_output: &str,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
     let bin = tempfile::tempdir().unwrap();
     let calls = bin.path().join("calls");
     let fake = bin.path().join("wasmedge");
@@ -414,6 +440,7 @@ fn run_wasmedge_sh(glue: &Path, version_output: &str) -> (Option<i32>, String, S
     );
     let output = std::process::Command::new("bash")
         .arg(glue.join("deploy/run-wasmedge.sh"))
+        .args(args)
         .env("PATH", path)
         .output()
         .unwrap();
@@ -430,6 +457,7 @@ fn run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(glue: &
     let (code, calls, stderr) = run_wasmedge_sh(
         glue,
         &format!("/opt/we/bin/wasmedge version 0.17.1\n{plugin}"),
+        &[],
     );
     assert_eq!(code, Some(0), "{stderr}");
     assert!(calls.starts_with("--run-mode aot "), "{calls}");
@@ -437,15 +465,28 @@ fn run_wasmedge_sh_picks_flags_by_version_and_refuses_an_unloaded_plugin(glue: &
         calls.trim_end().ends_with("app_aot.wasm --serve"),
         "{calls}"
     );
+    // The module's own socket deadline: WasmEdge sets none.
+    assert!(calls.contains("--env IO_TIMEOUT_SECS=30 "), "{calls}");
+    // --compile writes the AOT module for deploy/Dockerfile and runs nothing.
+    let _ = std::fs::remove_file(glue.join("app_aot.wasm"));
+    let (code, calls, stderr) = run_wasmedge_sh(
+        glue,
+        &format!("wasmedge version 0.17.1\n{plugin}"),
+        &["--compile"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(calls.is_empty(), "{calls}");
+    assert!(glue.join("app_aot.wasm").is_file());
     // 0.14 has no such flag and uses the native code by itself.
     let (code, calls, stderr) =
-        run_wasmedge_sh(glue, &format!("wasmedge version 0.14.1\n{plugin}"));
+        run_wasmedge_sh(glue, &format!("wasmedge version 0.14.1\n{plugin}"), &[]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!calls.contains("--run-mode"), "{calls}");
     // A plugin file WasmEdge could not load is no plugin: its own reason is shown.
     let (code, calls, stderr) = run_wasmedge_sh(
         glue,
         "libopenvino_c.so.2540: cannot open shared object file\nwasmedge version 0.17.1\n",
+        &[],
     );
     assert_eq!(code, Some(2), "{stderr}");
     assert!(calls.is_empty(), "{calls}");
