@@ -283,17 +283,62 @@ impl Launch for HostLaunch {
     }
 }
 
-/// The module under a real WasmEdge: one process per instance (it has no shared listener).
+/// The module under a real WasmEdge as production runs it (deploy/run-wasmedge.sh): compiled
+/// ahead of time once, before anything is timed, and run as native code. One process per
+/// instance (it has no shared listener).
 pub struct WasmEdgeLaunch {
     pub wasmedge: PathBuf,
+    /// The AOT-compiled module.
     pub module: PathBuf,
     pub preload: String,
+    /// The flags that make this WasmEdge run the AOT code (`--run-mode aot` from 0.17).
+    pub run_mode: Vec<String>,
 }
 
 impl WasmEdgeLaunch {
+    /// Compiles `module` with `wasmedge compile` into `work` and picks the run-mode flags
+    /// for this WasmEdge's version.
+    pub fn compiled(
+        wasmedge: PathBuf,
+        module: &Path,
+        preload: String,
+        work: &Path,
+    ) -> Result<WasmEdgeLaunch, BenchError> {
+        let fail = |message: String| BenchError::Side {
+            side: WASMEDGE.into(),
+            message,
+        };
+        let about = std::process::Command::new(&wasmedge)
+            .arg("--version")
+            .output()
+            .map_err(|e| fail(format!("{} --version: {e}", wasmedge.display())))?;
+        let version = String::from_utf8_lossy(&about.stdout).into_owned();
+        let aot = work.join("app_aot.wasm");
+        let compiled = std::process::Command::new(&wasmedge)
+            .arg("compile")
+            .arg(module)
+            .arg(&aot)
+            .output()
+            .map_err(|e| fail(format!("{} compile: {e}", wasmedge.display())))?;
+        if !compiled.status.success() {
+            return Err(fail(format!(
+                "`wasmedge compile {}` failed: {}",
+                module.display(),
+                String::from_utf8_lossy(&compiled.stderr).trim()
+            )));
+        }
+        Ok(WasmEdgeLaunch {
+            wasmedge,
+            module: aot,
+            preload,
+            run_mode: aot_flags(&version),
+        })
+    }
+
     fn command(&self, port: u16) -> Vec<String> {
-        vec![
-            self.wasmedge.display().to_string(),
+        let mut command = vec![self.wasmedge.display().to_string()];
+        command.extend(self.run_mode.iter().cloned());
+        command.extend([
             "--nn-preload".into(),
             self.preload.clone(),
             "--env".into(),
@@ -302,7 +347,30 @@ impl WasmEdgeLaunch {
             format!("PORT={port}"),
             self.module.display().to_string(),
             "--serve".into(),
-        ]
+        ]);
+        command
+    }
+}
+
+/// `--run-mode aot` when `wasmedge --version` says 0.17 or later (which interprets an AOT
+/// module without it; older versions have no such flag).
+fn aot_flags(version_output: &str) -> Vec<String> {
+    let version = version_output.lines().find_map(|line| {
+        let (program, version) = line.trim().split_once(" version ")?;
+        program
+            .ends_with("wasmedge")
+            .then(|| version.trim().to_string())
+    });
+    let mut numbers = version
+        .as_deref()
+        .unwrap_or("")
+        .split('.')
+        .map(|n| n.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) if major > 0 || minor >= 17 => {
+            vec!["--run-mode".into(), "aot".into()]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -340,4 +408,36 @@ fn unique() -> usize {
     use std::sync::atomic::AtomicUsize;
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasmedge_runs_the_aot_code_with_the_flag_its_version_needs() {
+        let plugin = "/p/libwasmedgePluginWasiNN.so (plugin \"wasi_nn\") version 0.1.0.0\n";
+        assert_eq!(
+            aot_flags(&format!("/opt/we/bin/wasmedge version 0.17.1\n{plugin}")),
+            ["--run-mode", "aot"]
+        );
+        assert!(aot_flags(&format!("wasmedge version 0.14.1\n{plugin}")).is_empty());
+        // A load error printed before the version line does not hide it.
+        assert_eq!(
+            aot_flags("libopenvino_c.so: cannot open\nwasmedge version 0.18.0\n"),
+            ["--run-mode", "aot"]
+        );
+        let launch = WasmEdgeLaunch {
+            wasmedge: "/opt/we/bin/wasmedge".into(),
+            module: "/w/app_aot.wasm".into(),
+            preload: "model:openvino:cpu:m.xml:m.bin".into(),
+            run_mode: aot_flags("wasmedge version 0.17.1"),
+        };
+        let command = launch.command(9000);
+        assert_eq!(&command[1..3], ["--run-mode", "aot"]);
+        assert_eq!(
+            &command[command.len() - 2..],
+            ["/w/app_aot.wasm", "--serve"]
+        );
+    }
 }

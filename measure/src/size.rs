@@ -147,7 +147,7 @@ pub fn migrated(
     module: &Path,
     model_files: &[PathBuf],
     backend_libraries: &[PathBuf],
-    host: Option<(&str, &Path)>,
+    host: &[(&str, PathBuf)],
 ) -> Deployable {
     let mut deployable = Deployable::default();
     deployable.add("module", module);
@@ -157,10 +157,48 @@ pub fn migrated(
     for library in backend_libraries {
         deployable.add("backend library", library);
     }
-    if let Some((what, path)) = host {
+    for (what, path) in host {
         deployable.add(what, path);
     }
     deployable
+}
+
+/// What a WasmEdge install deploys for a wasi-nn module: the executable, its `libwasmedge`
+/// shared library (beside it in `PREFIX/lib` or `lib64`: the executable alone is a stub that
+/// loads it), and the wasi-nn plugin files where WasmEdge looks for plugins.
+pub fn wasmedge_install(executable: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut files = vec![("host runtime (wasmedge)", executable.to_path_buf())];
+    let real = std::fs::canonicalize(executable).unwrap_or_else(|_| executable.to_path_buf());
+    let prefix = real.parent().and_then(Path::parent);
+    let libraries = prefix
+        .into_iter()
+        .flat_map(|p| [p.join("lib"), p.join("lib64")])
+        .flat_map(|dir| regular_files(&dir, |name| name.starts_with("libwasmedge")));
+    files.extend(libraries.map(|p| ("host runtime library (libwasmedge)", p)));
+    let mut plugins: Vec<PathBuf> = wasm_migrate_runtime::doctor::plugin_dirs(Some(executable))
+        .iter()
+        .flat_map(|dir| regular_files(dir, |name| name.starts_with("libwasmedgePluginWasiNN")))
+        .collect();
+    plugins.dedup();
+    files.extend(plugins.into_iter().map(|p| ("wasi-nn plugin", p)));
+    files
+}
+
+/// The regular files (not symbolic links, which name the same bytes again) in `dir` whose
+/// names pass `wanted`, sorted.
+fn regular_files(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(&wanted))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 /// The shared libraries a native backend loads: the files next to the one found whose names
@@ -191,6 +229,41 @@ pub fn backend_libraries(found: &Path, prefixes: &[&str]) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wasmedge_install_is_its_executable_library_and_wasi_nn_plugin() {
+        let prefix = tempfile::tempdir().unwrap();
+        let p = prefix.path();
+        for dir in ["bin", "lib", "plugin"] {
+            std::fs::create_dir(p.join(dir)).unwrap();
+        }
+        std::fs::write(p.join("bin/wasmedge"), vec![0u8; 10]).unwrap();
+        std::fs::write(p.join("lib/libwasmedge.so.0.1.0"), vec![0u8; 1000]).unwrap();
+        // The soname link names the same bytes: not counted twice.
+        std::os::unix::fs::symlink("libwasmedge.so.0.1.0", p.join("lib/libwasmedge.so.0")).unwrap();
+        std::fs::write(p.join("lib/libunrelated.so"), b"x").unwrap();
+        std::fs::write(p.join("plugin/libwasmedgePluginWasiNN.so"), vec![0u8; 100]).unwrap();
+        std::fs::write(p.join("plugin/libwasmedgePluginWasiLogging.so"), b"x").unwrap();
+        let files = wasmedge_install(&p.join("bin/wasmedge"));
+        let root = std::fs::canonicalize(p).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|(_, path)| {
+                let path = std::fs::canonicalize(path).unwrap();
+                path.strip_prefix(&root).unwrap().display().to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "bin/wasmedge",
+                "lib/libwasmedge.so.0.1.0",
+                "plugin/libwasmedgePluginWasiNN.so"
+            ]
+        );
+        let deployable = migrated(&p.join("bin/wasmedge"), &[], &[], &files[1..]);
+        assert_eq!(deployable.total_bytes, 10 + 1000 + 100);
+    }
 
     #[test]
     fn a_backend_is_its_libraries_not_its_python_package() {

@@ -299,7 +299,7 @@ fn about_wasmedge(output: &str) -> WasmEdgeAbout {
 
 /// Where WasmEdge looks for plugins: `WASMEDGE_PLUGIN_PATH`, then `PREFIX/plugin` (PREFIX the
 /// folder above the executable's `bin/`), `~/.wasmedge/plugin` and the system folders.
-fn plugin_dirs(wasmedge: Option<&Path>) -> Vec<PathBuf> {
+pub fn plugin_dirs(wasmedge: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("WASMEDGE_PLUGIN_PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();

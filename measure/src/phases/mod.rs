@@ -152,15 +152,24 @@ impl<'a> Setup<'a> {
             preload: preload.clone(),
             backend: backend.name().to_ascii_lowercase(),
         };
-        let wasmedge = options
+        let wasmedge = match options
             .wasmedge
             .then(crate::servers::find_wasmedge)
             .flatten()
-            .map(|wasmedge| WasmEdgeLaunch {
-                wasmedge,
-                module: module.clone(),
-                preload: preload.clone(),
-            });
+        {
+            Some(wasmedge) => {
+                progress(Progress::Phase(
+                    "compiling the module ahead of time for WasmEdge (not timed)".into(),
+                ));
+                Some(WasmEdgeLaunch::compiled(
+                    wasmedge,
+                    &module,
+                    preload.clone(),
+                    work.path(),
+                )?)
+            }
+            None => None,
+        };
         let tolerance = Tolerance {
             atol: plan.tolerances.atol,
             rtol: plan.tolerances.rtol,

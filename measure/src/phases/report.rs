@@ -19,21 +19,23 @@ impl Setup<'_> {
                 self.plan.model.as_ref().and_then(|m| m.artifact.as_deref()),
             ),
             _ => {
-                let host = match side {
-                    WASMEDGE => {
-                        crate::servers::find_wasmedge().map(|p| ("host runtime (wasmedge)", p))
-                    }
+                let host: Vec<(&str, std::path::PathBuf)> = match side {
+                    WASMEDGE => crate::servers::find_wasmedge()
+                        .map(|p| size::wasmedge_install(&p))
+                        .unwrap_or_default(),
                     _ => self
                         .options
                         .host_binary
                         .clone()
-                        .map(|p| ("host runtime (wasm-migrate, wasmtime inside)", p)),
+                        .map(|p| ("host runtime (wasm-migrate, wasmtime inside)", p))
+                        .into_iter()
+                        .collect(),
                 };
                 size::migrated(
                     &self.module,
                     &self.model_files,
                     &backend_libraries(self.backend),
-                    host.as_ref().map(|(what, p)| (*what, p.as_path())),
+                    &host,
                 )
             }
         }
