@@ -43,6 +43,7 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
             path,
             request,
             response: None,
+            trailer: String::new(),
             missing_field: None,
             not_decodable: None,
         }],

@@ -84,6 +84,10 @@ pub struct HttpRoute {
     /// Absent: the glue answers its own JSON (outputs and top-k).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<serde_json::Value>,
+    /// What the original wrote after a JSON response body (Flask's `jsonify` ends it with a
+    /// newline, FastAPI writes nothing), which the module writes too.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trailer: String,
     /// The original's answer to a request without the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_field: Option<HttpAnswer>,

@@ -352,9 +352,11 @@ fn convert<'py>(
 }
 
 /// `wasm-migrate verify --http`: the original under its own server and the module under
-/// `serve`, the same requests to both; the report as a dict.
+/// `serve`, the same requests to both; the report as a dict. `like="wasmedge@0.17"` serves
+/// the module on WasmEdge's terms (`verify --http --like`).
 #[pyfunction]
-#[pyo3(signature = (service, *, glue = None, python = None, backend = "tract", inputs = Vec::new(), count = 8))]
+#[pyo3(signature = (service, *, glue = None, python = None, backend = "tract", inputs = Vec::new(), count = 8, like = "embedded"))]
+#[allow(clippy::too_many_arguments)]
 fn verify_http<'py>(
     py: Python<'py>,
     service: PathBuf,
@@ -363,6 +365,7 @@ fn verify_http<'py>(
     backend: &str,
     inputs: Vec<PathBuf>,
     count: usize,
+    like: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let options = wasm_migrate_verify::VerifyOptions {
         glue,
@@ -370,6 +373,9 @@ fn verify_http<'py>(
         backends: app::verify::backends(&[backend.to_string()]).map_err(error_message)?,
         inputs,
         count,
+        host: like
+            .parse::<wasm_migrate_runtime::HostProfile>()
+            .map_err(WasmMigrateError::new_err)?,
         ..wasm_migrate_verify::VerifyOptions::new(service)
     };
     let comparison = app::verify::Comparison::for_service(&options.service, true);

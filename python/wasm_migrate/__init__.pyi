@@ -174,11 +174,14 @@ def verify_http(
     backend: Backend = "tract",
     inputs: Sequence[StrPath] = (),
     count: int = 8,
+    like: str = "embedded",
 ) -> dict[str, Any]:
     """``wasm-migrate verify --http``: the original started with its own server command and the
     module under ``serve``, the same requests to both; returns the report (``equivalent``,
-    ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``).
-    For a wasi-python plan, ``glue`` is the bundle and it is served by the Python-in-Wasm host."""
+    ``exchanges`` with each side's status, content type and body, ``agreed``, ``differed``,
+    ``host``). For a wasi-python plan, ``glue`` is the bundle and it is served by the
+    Python-in-Wasm host. ``like="wasmedge@0.17"`` serves the module on WasmEdge's terms (no
+    host deadlines, WasmEdge's tensor types, a fresh inference request per input)."""
 
 class BenchReport:
     """What ``bench`` measured (see docs/bench.md): both sides' figures, ratios, the

@@ -44,6 +44,9 @@ pub struct Route {
     pub request: RequestShape,
     #[serde(default)]
     pub response: Option<Value>,
+    /// What the original wrote after a JSON body (Flask's newline).
+    #[serde(default)]
+    pub trailer: String,
     #[serde(default)]
     pub missing_field: Option<Answer>,
     #[serde(default)]
@@ -403,7 +406,13 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
         _ => whole_body(),
     };
     match model.answer(&input, route) {
-        Ok(body) => Answer::rendered(body),
+        Ok(body) => {
+            let mut answer = Answer::rendered(body);
+            if answer.content_type == "application/json" {
+                answer.body.push_str(&route.trailer);
+            }
+            answer
+        }
         Err(Failure::NotDecodable(why)) => route
             .not_decodable
             .clone()

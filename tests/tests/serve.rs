@@ -65,6 +65,12 @@ fn assert_served_alike(report: &Value, bad: &[&str]) {
     for exchange in &inputs {
         assert_eq!(exchange["original"]["status"], 200, "{exchange:#}");
         assert_eq!(exchange["migrated"]["status"], 200, "{exchange:#}");
+        // The bytes after the JSON too (Flask's jsonify ends with a newline, FastAPI not).
+        let trailer = |side: &str| {
+            let body = exchange[side]["body"].as_str().unwrap();
+            body[body.trim_end().len()..].to_string()
+        };
+        assert_eq!(trailer("migrated"), trailer("original"), "{exchange:#}");
     }
     for kind in bad {
         let found = exchanges(report, kind);

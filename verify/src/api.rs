@@ -123,6 +123,16 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
     };
     let mut http = http_plan(&api, response);
     http.labels = found;
+    // What the original wrote after its JSON (every answer of one server ends alike).
+    let trailer = reference
+        .summary
+        .results
+        .iter()
+        .find(|r| r.status == Some(200) && r.response.get("$text").is_none())
+        .map(|r| r.trailer.clone());
+    if let (Some(trailer), Some(route)) = (trailer, http.routes.first_mut()) {
+        route.trailer = trailer;
+    }
     Ok(ObservedApi { http, warnings })
 }
 
@@ -156,6 +166,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
                 raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
             },
             response,
+            trailer: String::new(),
             missing_field: error_answer("missing_field"),
             not_decodable: error_answer("not_decodable"),
         }],

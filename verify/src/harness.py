@@ -542,6 +542,14 @@ class Api:
         return found
 
 
+def response_trailer(response):
+    """The whitespace after a JSON body: Flask's jsonify ends it with a newline."""
+    if "json" not in response.headers.get("content-type", "").lower():
+        return ""
+    text = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
+    return text[len(text.rstrip()):]
+
+
 def response_json(response):
     """A JSON answer as its value; any other answer (`return str(index)`) as
     `{"$text": body, "content_type": ...}`, which the module's response template rebuilds."""
@@ -595,7 +603,7 @@ def flask_caller(module, entry):
             response = send(method, route, "json", {"text": data.decode("utf-8")})
         else:
             response = send(method, route, "multipart" if field else "raw", data, Path(path).name)
-        return response.status_code, response_json(response)
+        return response.status_code, response_json(response), response_trailer(response)
 
     text = entry.get("input_kind") == "text"
     shape = {"kind": "json", "field": "text"} if text else (
@@ -654,7 +662,7 @@ def fastapi_caller(module, entry):
             response = send(method, route_path, "json", {body_field: data.decode("utf-8")})
         else:
             response = send(method, route_path, "multipart", data, Path(path).name)
-        return response.status_code, response_json(response)
+        return response.status_code, response_json(response), response_trailer(response)
 
     text = entry.get("input_kind") == "text"
     shape = {"kind": "json", "field": body_field} if text else {"kind": "multipart", "field": field}
@@ -700,7 +708,7 @@ def torchserve_caller(module, entry, service, model_artifact):
 
     def call(path):
         rows = [{"data": Path(path).read_bytes()}]
-        return 200, handler.postprocess(handler.inference(handler.preprocess(rows)))
+        return 200, handler.postprocess(handler.inference(handler.preprocess(rows))), ""
 
     return call
 
@@ -711,7 +719,7 @@ def script_caller(module, entry):
         fail(4, "entrypoint", f"{entry['file']} has no function `{entry['handler']}`")
 
     def call(path):
-        return 200, function(path)
+        return 200, function(path), ""
 
     return call
 
@@ -807,14 +815,15 @@ def reference(config_path):
         RECORDER.reset()
         started = time.perf_counter()
         try:
-            status, response = call(path)
+            status, response, trailer = call(path)
             error = None if status < 400 else f"HTTP {status}"
         except Exception as exc:
-            status, response = None, None
+            status, response, trailer = None, None, ""
             frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
             error = "".join(frames[-4:]).rstrip()
         seconds = time.perf_counter() - started
         entry_result = {"input": path, "status": status, "error": error, "response": plain(response),
+                        "trailer": trailer,
                         "labels": response_labels(plain(response)),
                         "request_seconds": seconds, "model_seconds": RECORDER.model_seconds}
         called = list(dict.fromkeys(c["model"] for c in RECORDER.calls))

@@ -34,6 +34,9 @@ pub struct ReferenceResult {
     pub status: Option<i64>,
     pub error: Option<String>,
     pub response: Value,
+    /// The whitespace after a JSON body (`\n` from Flask's jsonify).
+    #[serde(default)]
+    pub trailer: String,
     /// The class names the response gives, in its order.
     #[serde(default)]
     pub labels: Vec<String>,
