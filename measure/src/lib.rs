@@ -185,6 +185,13 @@ pub struct WarmInstance {
     pub samples_ms: Vec<f64>,
     pub listening_median_ms: f64,
     pub median_ms: f64,
+    /// Reading and compiling the model with OpenVINO, when it runs the model: what WasmEdge's
+    /// OpenVINO backend adds to every request, since it compiles the model again in each
+    /// `set_input` (docs/decisions.md, "What each host guarantees").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub openvino_compile_ms: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openvino_compile_median_ms: Option<f64>,
 }
 
 /// Latency and throughput at one concurrency, over every round.

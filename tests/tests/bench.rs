@@ -235,6 +235,13 @@ fn bench_measures_the_flask_sample_against_its_module() {
     assert_plausible(&report);
     assert_table(&text, &report);
     assert_plots_in_chromium(&html);
+    // What WasmEdge's OpenVINO backend adds to every request (it compiles in each set_input).
+    let warm = &side(&report, "migrated")["cold_start"]["warm_instance"];
+    assert!(f(&warm["openvino_compile_median_ms"]) > 0.0, "{warm:#}");
+    assert!(
+        text.contains("+ per request on WasmEdge+OpenVINO"),
+        "{text}"
+    );
     // Flask's server has no workers: its instances are processes.
     assert!(
         side(&report, "original")["memory"]["how"]

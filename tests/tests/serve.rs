@@ -255,6 +255,21 @@ impl Served {
         Served { child, address }
     }
 
+    /// How serve ended, which must be within `limit`.
+    fn ended_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "serve did not end within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
@@ -519,21 +534,11 @@ fn on_wasmedge_terms_sigterm_ends_serve_at_once() {
         .write_all(b"POST /infer HTTP/1.1\r\ncontent-length: 100\r\n\r\nabc")
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let signalled = Instant::now();
     // SAFETY: signalling our own child.
     unsafe {
         libc::kill(served.child.id() as i32, libc::SIGTERM);
     }
-    let status = loop {
-        if let Some(status) = served.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(5),
-            "serve did not end at once"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = served.ended_within(Duration::from_secs(5));
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
     let mut answer = Vec::new();
     let _ = in_flight.read_to_end(&mut answer);
@@ -581,17 +586,7 @@ fn serve_stops_on_sigterm_after_answering() {
             "{answer}"
         );
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = served.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "serve did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = served.ended_within(Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
 }
 

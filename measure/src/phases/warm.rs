@@ -6,8 +6,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use wasm_migrate_runtime::{
-    BackendChoice, Precision, Preload, Preloaded, RunConfig, Runtime, RuntimeOptions, ServeConfig,
-    ServeControl, Stdio as GuestStdio,
+    BackendChoice, BackendKind, Precision, Preload, Preloaded, RunConfig, Runtime, RuntimeOptions,
+    ServeConfig, ServeControl, Stdio as GuestStdio,
 };
 
 use super::{Setup, check, ms};
@@ -32,7 +32,8 @@ impl Setup<'_> {
             onnx: self.backend,
             precision: Precision::F32,
         };
-        let preloaded = Preloaded::load(&[preload], &backends).map_err(|e| failed(&e))?;
+        let preloaded =
+            Preloaded::load(std::slice::from_ref(&preload), &backends).map_err(|e| failed(&e))?;
         let run = RunConfig {
             args: vec!["--serve".into()],
             preloaded,
@@ -60,6 +61,16 @@ impl Setup<'_> {
         }
         warm.listening_median_ms = median(&warm.listening_ms);
         warm.median_ms = median(&warm.samples_ms);
+        if backends.backend_for(preload.encoding) == Ok(BackendKind::OpenVino) {
+            for _ in 0..starts {
+                check(self.cancel())?;
+                let started = Instant::now();
+                Preloaded::load(std::slice::from_ref(&preload), &backends)
+                    .map_err(|e| failed(&e))?;
+                warm.openvino_compile_ms.push(ms(started.elapsed()));
+            }
+            warm.openvino_compile_median_ms = Some(median(&warm.openvino_compile_ms));
+        }
         Ok(warm)
     }
 

@@ -43,6 +43,8 @@ fn side(name: &'static str, cold: f64, base: f64, first: f64, extra: f64) -> Sid
                 samples_ms: vec![9.0, 11.0],
                 listening_median_ms: 1.3,
                 median_ms: 10.0,
+                openvino_compile_ms: vec![190.0, 200.0],
+                openvino_compile_median_ms: Some(195.0),
             }),
             agreed: true,
         },

@@ -113,6 +113,20 @@ fn figures(out: &mut String, report: &BenchReport) {
             )
         })
     });
+    if sides.iter().any(|s| {
+        s.cold_start
+            .warm_instance
+            .as_ref()
+            .is_some_and(|w| w.openvino_compile_median_ms.is_some())
+    }) {
+        row(out, "  + per request on WasmEdge+OpenVINO", sides, |s| {
+            s.cold_start
+                .warm_instance
+                .as_ref()
+                .and_then(|w| w.openvino_compile_median_ms)
+                .map_or("-".into(), |ms| format!("{} (model compile)", duration(ms)))
+        });
+    }
     for index in 0..sides.first().map_or(0, |s| s.steady.len()) {
         let concurrency = sides[0].steady[index].concurrency;
         row(
