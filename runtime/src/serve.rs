@@ -26,6 +26,9 @@ pub fn module_io_timeout(env: &mut Vec<(String, String)>, io_timeout: Duration) 
     }
 }
 
+/// The accept queue `serve` asks for.
+const LISTEN_BACKLOG: libc::c_int = 4096;
+
 /// How `serve` runs the module.
 #[derive(Clone)]
 pub struct ServeConfig {
@@ -65,6 +68,13 @@ impl ServeControl {
         let listener = TcpListener::bind(addr).map_err(|e| RuntimeError::Serve {
             message: format!("cannot listen on {addr}: {e}"),
         })?;
+        // std listens with a backlog of 128: a burst of more connections than that would see
+        // SYNs dropped and retried a second later. Listening again only raises the queue (the
+        // kernel caps it at net.core.somaxconn).
+        // SAFETY: a valid, bound socket of ours.
+        unsafe {
+            libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), LISTEN_BACKLOG);
+        }
         Ok(ServeControl {
             listening: Arc::new(Listening::new(listener, io_timeout, request_timeout)),
             instances: Arc::new(AtomicUsize::new(0)),

@@ -53,6 +53,24 @@ pub struct Listening {
     /// Instances blocked in `sock_accept`: ready for a connection.
     waiting: AtomicUsize,
     accepted: AtomicU64,
+    /// Connections accepted from the kernel that have sent nothing yet. With host deadlines
+    /// on, an instance gets a connection only once it has bytes to read, so idle connections
+    /// cannot hold the instances (each would for a whole I/O timeout); one silent for the I/O
+    /// timeout is closed here. On WasmEdge's terms the module accepts directly, as there.
+    parked: std::sync::Mutex<Vec<Parked>>,
+}
+
+struct Parked {
+    stream: TcpStream,
+    since: std::time::Instant,
+}
+
+impl std::fmt::Debug for Parked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parked")
+            .field("since", &self.since)
+            .finish()
+    }
 }
 
 /// Raised (as a trap) by `sock_accept` once `serve` is stopping: the instance ends between
@@ -83,6 +101,7 @@ impl Listening {
             request_timeout,
             waiting: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
+            parked: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -525,8 +544,76 @@ const STOP_POLL: Duration = Duration::from_millis(100);
 
 /// The next client, waiting in poll(2) for one; `None` once the server is stopping and no
 /// client is queued. Instances share the (non-blocking) listener: the one that loses a race
-/// for a connection polls again.
+/// for a connection polls again. With host deadlines on, only a connection that has sent
+/// something (or closed) is handed out: see [`Listening::parked`].
 fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
+    let Some(silence) = listening.io_timeout else {
+        return next_connection(listening);
+    };
+    loop {
+        let mut parked = listening.parked.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match listening.listener.accept() {
+                Ok((stream, _)) => parked.push(Parked {
+                    stream,
+                    since: std::time::Instant::now(),
+                }),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        // Closing them is the answer to clients that never sent a request.
+        parked.retain(|p| p.since.elapsed() < silence);
+        let wait = if listening.stopping() {
+            0
+        } else {
+            STOP_POLL.as_millis() as i32
+        };
+        let ready = readable(&listening.listener, &parked, wait)?;
+        if let Some(index) = ready {
+            let stream = parked.swap_remove(index).stream;
+            stream.set_nonblocking(false)?;
+            return Ok(Some(stream));
+        }
+        if listening.stopping() {
+            // Nothing queued has sent a request: what is parked is dropped with the server.
+            parked.clear();
+            return Ok(None);
+        }
+    }
+}
+
+/// Which parked connection has bytes (or its end) to read, waiting up to `wait_ms` for one
+/// or for a new connection on the listener.
+fn readable(
+    listener: &TcpListener,
+    parked: &[Parked],
+    wait_ms: libc::c_int,
+) -> std::io::Result<Option<usize>> {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<libc::pollfd> = std::iter::once(listener.as_raw_fd())
+        .chain(parked.iter().map(|p| p.stream.as_raw_fd()))
+        .map(|fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `fds` is a valid array of pollfd for the duration of the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+    if n < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.kind() {
+            ErrorKind::Interrupted => Ok(None),
+            _ => Err(e),
+        };
+    }
+    Ok(fds[1..].iter().position(|fd| fd.revents != 0))
+}
+
+/// The next connection as the kernel queued it (WasmEdge's behaviour: no host deadlines).
+fn next_connection(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
     use std::os::fd::AsRawFd;
     loop {
         match listening.listener.accept() {
@@ -692,6 +779,42 @@ mod tests {
         listening.stop();
         assert!(waiter.join().unwrap(), "no client was sent");
         assert!(stopped.elapsed() < STOP_POLL * 3);
+    }
+
+    #[test]
+    fn with_host_deadlines_an_idle_connection_waits_and_one_that_sends_is_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listening = Listening::new(listener, Some(Duration::from_millis(600)), None);
+        let address = listening.local_addr().unwrap();
+        let mut idle = TcpStream::connect(address).unwrap();
+        let mut talking = TcpStream::connect(address).unwrap();
+        talking.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        let mut served = next_client(&listening)
+            .unwrap()
+            .expect("the talking client");
+        let mut got = [0u8; 5];
+        served.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"GET /");
+        // The idle one is closed once silent for the I/O timeout, never handed out.
+        let started = std::time::Instant::now();
+        let waiter = std::thread::spawn(move || {
+            let listening = listening;
+            let next = next_client(&listening).unwrap();
+            (next.is_some(), listening)
+        });
+        idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut rest = Vec::new();
+        assert_eq!(
+            idle.read_to_end(&mut rest).unwrap(),
+            0,
+            "closed without an answer"
+        );
+        assert!(started.elapsed() < Duration::from_secs(3));
+        // A client after it is served.
+        let mut late = TcpStream::connect(address).unwrap();
+        late.write_all(b"x").unwrap();
+        let (handed, _listening) = waiter.join().unwrap();
+        assert!(handed);
     }
 
     fn answer_of(ending: &Ending) -> String {

@@ -15,7 +15,9 @@ use wasmedge_wasi_socket::{TcpListener, TcpStream};
 
 /// Largest request head (request line and headers).
 const MAX_HEAD_BYTES: usize = 64 << 10;
-const MAX_HEADERS: usize = 64;
+const MAX_HEADERS: usize = 100;
+/// Longest chunk-size line of a chunked body.
+const MAX_CHUNK_LINE: usize = 1024;
 /// The socket deadline when IO_TIMEOUT_SECS is not set.
 const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -190,6 +192,7 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model, io_timeou
             unread,
         ),
         Err(ReadError::Bad(message)) => (Answer::error(400, &message), MAX_HEAD_BYTES as u64),
+        Err(ReadError::HeadTooLarge(message)) => (Answer::error(431, &message), MAX_HEAD_BYTES as u64),
         Err(ReadError::Slow) => (
             Answer::error(408, "the request head did not arrive within the server's I/O timeout"),
             MAX_HEAD_BYTES as u64,
@@ -242,6 +245,8 @@ pub struct Request {
 
 enum ReadError {
     Gone,
+    /// A head over the size or header-count limit: 431.
+    HeadTooLarge(String),
     /// Part of a request head came, the rest not within the deadline (a slow client).
     Slow,
     Bad(String),
@@ -274,15 +279,18 @@ fn read_request(stream: &mut TcpStream, max_body: u64, io_timeout: Duration) -> 
             break end + 4;
         }
         if buffer.len() > MAX_HEAD_BYTES {
-            return Err(ReadError::Bad(format!("the request head is over {MAX_HEAD_BYTES} bytes")));
+            return Err(ReadError::HeadTooLarge(format!("the request head is over {MAX_HEAD_BYTES} bytes")));
         }
     };
     let _ = stream.as_ref().set_recv_timeout(Some(io_timeout));
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
-    parsed
-        .parse(&buffer[..head_len])
-        .map_err(|e| ReadError::Bad(format!("malformed HTTP request: {e}")))?;
+    parsed.parse(&buffer[..head_len]).map_err(|e| match e {
+        httparse::Error::TooManyHeaders => {
+            ReadError::HeadTooLarge(format!("the request has more than {MAX_HEADERS} headers"))
+        }
+        e => ReadError::Bad(format!("malformed HTTP request: {e}")),
+    })?;
     let header = |name: &str| {
         parsed
             .headers
@@ -343,20 +351,26 @@ fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, max_body: u64) -> Resu
         let line_end = loop {
             match memchr::memmem::find(&raw[at..], b"\r\n") {
                 Some(i) => break at + i,
+                // A chunk-size line (hex size and extensions) is short.
+                None if raw.len() - at > MAX_CHUNK_LINE => {
+                    return Err(ReadError::Bad(format!("a chunk-size line is over {MAX_CHUNK_LINE} bytes")));
+                }
                 None => more(&mut raw)?,
             }
         };
         let size_text = String::from_utf8_lossy(&raw[at..line_end]);
         let size_text = size_text.split(';').next().unwrap_or("").trim().to_string();
-        let size = usize::from_str_radix(&size_text, 16)
+        // u64 and checked sums: on wasm32 a usize is 32 bits, and `ffffffff` would wrap.
+        let size = u64::from_str_radix(&size_text, 16)
             .map_err(|_| ReadError::Bad(format!("bad chunk size `{size_text}`")))?;
         at = line_end + 2;
         if size == 0 {
             return Ok(body);
         }
-        if (body.len() + size) as u64 > max_body {
+        if (body.len() as u64).checked_add(size).is_none_or(|total| total > max_body) {
             return Err(ReadError::TooLarge { unread: 0 });
         }
+        let size = size as usize; // at most max_body, so it fits
         while raw.len() < at + size + 2 {
             more(&mut raw)?;
         }
@@ -491,6 +505,7 @@ fn reason(status: u16) -> &'static str {
         411 => "Length Required",
         413 => "Payload Too Large",
         415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
         422 => "Unprocessable Entity",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

@@ -622,3 +622,164 @@ fn serve_refuses_a_module_that_cannot_serve_with_its_reason() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no model preloaded"), "{stderr}");
 }
+
+/// Sends `request` a byte at a time, one byte every `gap`, until the server answers or closes
+/// (or `limit` passes); what it answered.
+fn trickle(address: SocketAddr, request: &[u8], gap: Duration, limit: Duration) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let started = Instant::now();
+    for byte in request.iter().cycle() {
+        if stream.write_all(&[*byte]).is_err() || started.elapsed() > limit {
+            break;
+        }
+        std::thread::sleep(gap);
+        stream.set_nonblocking(true).unwrap();
+        let mut peek = [0u8; 1];
+        let ended =
+            !matches!(stream.peek(&mut peek), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        stream.set_nonblocking(false).unwrap();
+        if ended {
+            break;
+        }
+    }
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Status of a raw answer, 0 for none.
+fn status_of(answer: &str) -> u16 {
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn hostile_clients_get_an_answer_or_a_close_while_ordinary_clients_are_served_in_bounded_time() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let photo = &photographs(dir.path())[0];
+    let served = Served::start(&service, 2, &["--io-timeout", "2"]);
+    let address = served.address;
+    let good = upload("image", &std::fs::read(photo).unwrap());
+    let expected = exchange(address, &good).unwrap();
+    assert_eq!(expected.0, 200);
+    // Ordinary clients, alongside whatever hostile ones run: each answered, and quickly.
+    let ordinary = |what: &str| {
+        for _ in 0..3 {
+            let started = Instant::now();
+            assert_eq!(exchange(address, &good).unwrap(), expected, "{what}");
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "{what}: an ordinary request took {:?}",
+                started.elapsed()
+            );
+        }
+    };
+    std::thread::scope(|scope| {
+        // Slowloris: as many as there are instances, a byte a second. Each is cut off by the
+        // head's deadline (408), so it holds an instance for one I/O timeout at most.
+        let slow: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(move || {
+                    trickle(
+                        address,
+                        b"GET /nope HTTP/1.1\r\nx-slow: ",
+                        Duration::from_secs(1),
+                        Duration::from_secs(12),
+                    )
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        ordinary("slowloris");
+        for client in slow {
+            let answer = client.join().unwrap();
+            assert_eq!(status_of(&answer), 408, "{answer:?}");
+        }
+    });
+    // 10,000 headers: 431, not a crash or a hang.
+    let mut flood = b"GET /nope HTTP/1.1\r\n".to_vec();
+    for i in 0..10_000 {
+        flood.extend_from_slice(format!("x-{i}: y\r\n").as_bytes());
+    }
+    flood.extend_from_slice(b"\r\n");
+    let (status, _) = exchange(address, &flood).unwrap_or((0, String::new()));
+    assert!(status == 431 || status == 0, "a header flood got {status}");
+    ordinary("header flood");
+    // A 1 GB Content-Length with no body: 413 at once.
+    let mut huge = TcpStream::connect(address).unwrap();
+    huge.write_all(
+        b"POST /infer HTTP/1.1\r\ncontent-type: image/jpeg\r\ncontent-length: 1000000000\r\n\r\n",
+    )
+    .unwrap();
+    huge.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = [0u8; 12];
+    huge.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+    ordinary("a 1 GB content-length");
+    drop(huge);
+    // Chunk sizes past any integer, and past the body limit.
+    for (size, status) in [("fffffffffffffffffffff", 400), ("ffffffff", 413)] {
+        let request = format!(
+            "POST /infer HTTP/1.1\r\ncontent-type: image/jpeg\r\ntransfer-encoding: chunked\r\n\r\n{size}\r\nabc"
+        );
+        let answer = exchange(address, request.as_bytes()).unwrap();
+        assert_eq!(answer.0, status, "chunk size {size}: {answer:?}");
+    }
+    ordinary("chunk sizes");
+    // Two requests in one write: the first is answered, whole, then the connection closes.
+    let answer = exchange(
+        address,
+        b"GET /nope HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(answer.0, 404, "{answer:?}");
+    // A client that goes away in the middle of its answer.
+    for _ in 0..3 {
+        let mut rude = TcpStream::connect(address).unwrap();
+        rude.write_all(&good).unwrap();
+        let mut first = [0u8; 8];
+        rude.read_exact(&mut first).unwrap();
+        drop(rude);
+    }
+    ordinary("clients that close mid-answer");
+    // A thousand connections at once against two instances: each answered, and an ordinary
+    // client sent in the middle of them too.
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let burst: Vec<_> = (0..1000)
+            .map(|_| {
+                let stream = TcpStream::connect_timeout(&address, Duration::from_secs(10));
+                scope.spawn(move || {
+                    let mut stream = stream.map_err(|e| e.to_string())?;
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(60)))
+                        .unwrap();
+                    stream
+                        .write_all(b"GET /nope HTTP/1.1\r\n\r\n")
+                        .map_err(|e| e.to_string())?;
+                    let mut answer = String::new();
+                    stream
+                        .read_to_string(&mut answer)
+                        .map_err(|e| e.to_string())?;
+                    Ok::<u16, String>(status_of(&answer))
+                })
+            })
+            .collect();
+        ordinary("a burst of a thousand connections");
+        for client in burst {
+            assert_eq!(client.join().unwrap(), Ok(404));
+        }
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the burst took {:?}",
+        started.elapsed()
+    );
+}
