@@ -20,8 +20,10 @@ pub struct RunOptions {
     pub module: PathBuf,
     /// Arguments passed to the module.
     pub args: Vec<String>,
-    /// Host directories: HOST, or HOST:GUEST.
+    /// Host directories: HOST, or HOST:GUEST, each with an optional `:ro` or `:rw`.
     pub dirs: Vec<String>,
+    /// What a directory without `:ro` / `:rw` gets: read-only under `serve`.
+    pub dirs_read_only: bool,
     /// `NAME:ENCODING:TARGET:PATH[:PATH]`, WasmEdge's syntax.
     pub preloads: Vec<String>,
     /// Environment variables the module sees (none otherwise).
@@ -45,6 +47,7 @@ impl RunOptions {
             module,
             args: Vec::new(),
             dirs: Vec::new(),
+            dirs_read_only: false,
             preloads: Vec::new(),
             env: Vec::new(),
             backend: BackendKind::Tract,
@@ -150,7 +153,7 @@ pub fn prepare(options: &RunOptions, stdio: Stdio, progress: &dyn Progress) -> R
     let dirs = options
         .dirs
         .iter()
-        .map(|d| DirMapping::parse(d))
+        .map(|d| DirMapping::parse_with(d, options.dirs_read_only))
         .collect::<Result<Vec<_>, _>>()?;
     let preloads = options
         .preloads

@@ -38,8 +38,9 @@ pub struct RunArgs {
     #[arg(last = true)]
     pub args: Vec<String>,
 
-    /// Give the module a host directory: HOST, or HOST:GUEST to show it at another path.
-    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    /// Give the module a host directory: HOST, or HOST:GUEST to show it at another path;
+    /// read-write, as WasmEdge's --dir, unless it ends with `:ro`.
+    #[arg(long = "dir", value_name = "HOST[:GUEST][:ro]")]
     pub dirs: Vec<String>,
 
     /// Load a model before the module starts; the module reaches it with load_by_name(NAME).
@@ -109,6 +110,7 @@ impl RunArgs {
             module: self.module.clone(),
             args: self.args.clone(),
             dirs: self.dirs.clone(),
+            dirs_read_only: false,
             preloads: self.preloads.clone(),
             env: app_run::env_pairs(&self.env)?,
             backend: self.backend,

@@ -56,8 +56,10 @@ pub struct ServeArgs {
     #[arg(long = "nn-preload", value_name = "NAME:ENCODING:TARGET:PATH[:PATH]")]
     pub preloads: Vec<String>,
 
-    /// Give the module a host directory: HOST, or HOST:GUEST.
-    #[arg(long = "dir", value_name = "HOST[:GUEST]")]
+    /// Give the module a host directory: HOST, or HOST:GUEST; read-only unless it ends with
+    /// `:rw`. A generated module needs none: its API and labels are inside it, its model is
+    /// preloaded.
+    #[arg(long = "dir", value_name = "HOST[:GUEST][:rw]")]
     pub dirs: Vec<String>,
 
     /// Set an environment variable in the module.
@@ -126,6 +128,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     let options = RunOptions {
         args: vec!["--serve".into()],
         dirs: args.dirs.clone(),
+        dirs_read_only: true,
         preloads: args.preloads.clone(),
         env: env_pairs(&args.env)?,
         backend: args.backend,

@@ -454,6 +454,7 @@ fn run<'py>(py: Python<'py>, module: PathBuf, options: RunKwargs) -> PyResult<Bo
         module,
         args,
         dirs,
+        dirs_read_only: false,
         preloads: nn_preload,
         env: env.into_iter().collect(),
         backend: backend.parse().map_err(error_message)?,

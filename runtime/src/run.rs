@@ -37,10 +37,31 @@ pub(crate) struct HostState {
 pub struct DirMapping {
     pub host: PathBuf,
     pub guest: String,
+    /// The guest may read, never create, change or delete anything under it.
+    pub read_only: bool,
 }
 
 impl DirMapping {
-    /// `HOST[:GUEST]`; a missing GUEST is the HOST path itself.
+    /// `HOST[:GUEST][:ro|:rw]`; a missing GUEST is the HOST path itself, a missing access is
+    /// `read_only` (`run` gives read-write, as WasmEdge's `--dir` does; `serve` read-only).
+    pub fn parse_with(spec: &str, read_only: bool) -> Result<DirMapping, RuntimeError> {
+        let (spec_dirs, read_only) = match spec.rsplit_once(':') {
+            Some((rest, "ro")) => (rest, true),
+            Some((rest, "rw")) => (rest, false),
+            _ => (spec, read_only),
+        };
+        let mut mapping = DirMapping::parse(spec_dirs).map_err(|e| match e {
+            RuntimeError::BadDir { reason, .. } => RuntimeError::BadDir {
+                spec: spec.to_string(),
+                reason,
+            },
+            other => other,
+        })?;
+        mapping.read_only = read_only;
+        Ok(mapping)
+    }
+
+    /// `HOST[:GUEST]`, read-write; a missing GUEST is the HOST path itself.
     pub fn parse(spec: &str) -> Result<DirMapping, RuntimeError> {
         let (host, guest) = match spec.split_once(':') {
             Some((h, g)) => (h, g.to_string()),
@@ -68,6 +89,7 @@ impl DirMapping {
         Ok(DirMapping {
             host: host_path,
             guest,
+            read_only: false,
         })
     }
 }
@@ -271,7 +293,11 @@ impl Runtime {
             wasi.env(k, v);
         }
         for dir in &config.dirs {
-            wasi.preopened_dir(&dir.host, &dir.guest, FsPerms::ReadWrite)
+            let perms = match dir.read_only {
+                true => FsPerms::ReadOnly,
+                false => FsPerms::ReadWrite,
+            };
+            wasi.preopened_dir(&dir.host, &dir.guest, perms)
                 .map_err(|e| RuntimeError::BadDir {
                     spec: format!("{}:{}", dir.host.display(), dir.guest),
                     reason: format!("{e:#}"),
@@ -448,6 +474,25 @@ fn classify(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_directory_is_read_only_by_suffix_or_by_the_caller_s_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().display().to_string();
+        let parsed = |spec: &str, default| DirMapping::parse_with(spec, default).unwrap();
+        assert!(parsed(&format!("{host}:/data:ro"), false).read_only);
+        assert!(!parsed(&format!("{host}:/data:rw"), true).read_only);
+        assert!(parsed(&format!("{host}:/data"), true).read_only);
+        let plain = parsed(&host, false);
+        assert!(!plain.read_only && plain.guest == host);
+        assert_eq!(parsed(&format!("{host}:ro"), false).guest, host);
+        let error = DirMapping::parse_with("/no/such/dir:/data:ro", true).unwrap_err();
+        assert!(
+            error.to_string().contains("/no/such/dir:/data:ro"),
+            "{error}"
+        );
+    }
+
     use super::*;
     use crate::engine::{Runtime, RuntimeOptions};
     use std::path::Path;

@@ -624,3 +624,85 @@ fn doctor_reports_each_backend_and_the_fix_for_what_is_missing() {
     let out = run_in_env(&["doctor", "--require=nonsense"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The sandbox guest's lines, by attempt: `Ok(what)` when allowed, `Err(why)` when denied.
+fn sandbox_attempts(output: &Output) -> std::collections::HashMap<String, Result<String, String>> {
+    stdout(output)
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(' ')?;
+            let result = match rest.strip_prefix("denied: ") {
+                Some(why) => Err(why.to_string()),
+                None => Ok(rest
+                    .strip_prefix("allowed")
+                    .unwrap_or(rest)
+                    .trim()
+                    .to_string()),
+            };
+            Some((name.to_string(), result))
+        })
+        .collect()
+}
+
+#[test]
+fn a_module_sees_only_what_it_is_given_and_the_host_survives_every_attempt() {
+    let granted = tempfile::tempdir().unwrap();
+    std::fs::write(granted.path().join("granted.txt"), "hello").unwrap();
+    let dir = format!("{}:/data", granted.path().display());
+    let check = |output: &Output, env_names: &str| {
+        let attempts = sandbox_attempts(output);
+        assert_eq!(attempts["read-granted"], Ok("hello".into()), "{attempts:?}");
+        assert!(attempts["write-granted"].is_err(), "{attempts:?}");
+        for escape in [
+            "read-etc-passwd",
+            "write-outside",
+            "escape-with-dotdot",
+            "env-home",
+            "connect-out",
+        ] {
+            assert!(attempts[escape].is_err(), "{escape}: {attempts:?}");
+        }
+        assert_eq!(
+            attempts["env-names"],
+            Ok(env_names.to_string()),
+            "{attempts:?}"
+        );
+        assert!(!granted.path().join("written.txt").exists());
+    };
+    // `run` with the directory read-only (`:ro`), one variable given.
+    let run = run_guest(
+        "sandbox",
+        &strings(&["--dir", &format!("{dir}:ro"), "--env", "ALLOWED=1"]),
+        &strings(&["/data"]),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    check(&run, "ALLOWED");
+    let attempts = sandbox_attempts(&run);
+    // No listener under `run`: the socket is refused at once.
+    assert!(
+        attempts["connect-out"]
+            .as_ref()
+            .unwrap_err()
+            .contains("errno 58")
+    );
+    // `serve`: directories are read-only by default, the environment is what serve sets, a
+    // socket opens (to listen) but never connects out. The probe serves nothing, so serve ends
+    // with its reason once it has run.
+    let serve = run_in_env(&[
+        "serve",
+        &guest_path("sandbox"),
+        "--port",
+        "0",
+        "--dir",
+        &dir,
+    ]);
+    assert_eq!(serve.status.code(), Some(1), "{}", stderr(&serve));
+    check(&serve, "HOST,IO_TIMEOUT_SECS,PORT");
+    let attempts = sandbox_attempts(&serve);
+    assert!(
+        attempts["connect-out"]
+            .as_ref()
+            .unwrap_err()
+            .contains("sock_connect errno 58")
+    );
+}

@@ -246,6 +246,8 @@ pub fn run_backend(
             dirs: vec![DirMapping {
                 host: dir.clone(),
                 guest: GUEST_DIR.into(),
+                // It writes the dump here.
+                read_only: false,
             }],
             preloaded: preloaded.clone(),
             backends: choice,

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 /// Reads a little-endian float32 `.npy` file: its shape and its data.
 pub fn read_f32_npy(path: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| format!("{path} is not a .npy file: {e}"))?;
+    let npy =
+        npyz::NpyFile::new(&bytes[..]).map_err(|e| format!("{path} is not a .npy file: {e}"))?;
     let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    let data = npy.into_vec::<f32>().map_err(|e| format!("{path} does not hold float32 data: {e}"))?;
+    let data = npy
+        .into_vec::<f32>()
+        .map_err(|e| format!("{path} does not hold float32 data: {e}"))?;
     Ok((shape, data))
 }
 

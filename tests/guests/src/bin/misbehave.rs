@@ -46,20 +46,25 @@ fn run(args: &[String]) -> Result<(), String> {
         "wrong-shape" => {
             let graph = preloaded(&arg(1)?)?;
             let mut ctx = graph.init_execution_context().map_err(|e| e.to_string())?;
-            ctx.set_input(0, TensorType::F32, &[1, 5], &[0f32; 5]).map_err(|e| format!("set_input: {e}"))
+            ctx.set_input(0, TensorType::F32, &[1, 5], &[0f32; 5])
+                .map_err(|e| format!("set_input: {e}"))
         }
         "wrong-type" => {
             let graph = preloaded(&arg(1)?)?;
             let mut ctx = graph.init_execution_context().map_err(|e| e.to_string())?;
-            ctx.set_input(0, TensorType::U8, &[1, 16], &[0u8; 16]).map_err(|e| format!("set_input: {e}"))
+            ctx.set_input(0, TensorType::U8, &[1, 16], &[0u8; 16])
+                .map_err(|e| format!("set_input: {e}"))
         }
         "small-buffer" => {
             let graph = preloaded(&arg(1)?)?;
             let mut ctx = graph.init_execution_context().map_err(|e| e.to_string())?;
-            ctx.set_input(0, TensorType::F32, &[1, 16], &[0.5f32; 16]).map_err(|e| format!("set_input: {e}"))?;
+            ctx.set_input(0, TensorType::F32, &[1, 16], &[0.5f32; 16])
+                .map_err(|e| format!("set_input: {e}"))?;
             ctx.compute().map_err(|e| format!("compute: {e}"))?;
             let mut out = [0f32; 1];
-            ctx.get_output(0, &mut out).map(|_| ()).map_err(|e| format!("get_output: {e}"))
+            ctx.get_output(0, &mut out)
+                .map(|_| ())
+                .map_err(|e| format!("get_output: {e}"))
         }
         "missing-graph" => preloaded(&arg(1)?).map(|_| ()),
         other => Err(format!("unknown mode {other}")),

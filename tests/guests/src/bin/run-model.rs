@@ -26,7 +26,11 @@ fn run() -> Result<(), String> {
     let mut target = ExecutionTarget::CPU;
     let mut i = 0;
     while i < args.len() {
-        let value = |k: usize| args.get(i + k).cloned().ok_or_else(|| format!("{} needs a value", args[i]));
+        let value = |k: usize| {
+            args.get(i + k)
+                .cloned()
+                .ok_or_else(|| format!("{} needs a value", args[i]))
+        };
         match args[i].as_str() {
             "--preloaded" => preloaded = Some(value(1)?),
             "--load" => {
@@ -40,7 +44,11 @@ fn run() -> Result<(), String> {
                 i += 1;
             }
             "--input" => input = Some(value(1)?),
-            "--output-len" => output_len = value(1)?.parse().map_err(|e| format!("--output-len: {e}"))?,
+            "--output-len" => {
+                output_len = value(1)?
+                    .parse()
+                    .map_err(|e| format!("--output-len: {e}"))?
+            }
             "--repeat" => repeat = value(1)?.parse().map_err(|e| format!("--repeat: {e}"))?,
             "--target" => {
                 target = match value(1)?.as_str() {
@@ -64,15 +72,23 @@ fn run() -> Result<(), String> {
             .map_err(|e| format!("load({files:?}): {e}"))?,
         (None, None) => return Err("give --preloaded NAME or --load ENCODING FILE".into()),
     };
-    let mut ctx = graph.init_execution_context().map_err(|e| format!("init_execution_context: {e}"))?;
+    let mut ctx = graph
+        .init_execution_context()
+        .map_err(|e| format!("init_execution_context: {e}"))?;
     let mut output = vec![0f32; output_len];
     let mut written = 0;
     for _ in 0..repeat {
-        ctx.set_input(0, TensorType::F32, &shape, &data).map_err(|e| format!("set_input: {e}"))?;
+        ctx.set_input(0, TensorType::F32, &shape, &data)
+            .map_err(|e| format!("set_input: {e}"))?;
         ctx.compute().map_err(|e| format!("compute: {e}"))?;
-        written = ctx.get_output(0, &mut output).map_err(|e| format!("get_output: {e}"))?;
+        written = ctx
+            .get_output(0, &mut output)
+            .map_err(|e| format!("get_output: {e}"))?;
     }
     let values = &output[..written / 4];
-    println!("{{\"input_shape\":{shape:?},\"output\":{}}}", json_floats(values));
+    println!(
+        "{{\"input_shape\":{shape:?},\"output\":{}}}",
+        json_floats(values)
+    );
     Ok(())
 }

@@ -22,12 +22,27 @@ fn tensor_type(name: &str) -> Option<TensorType> {
 /// Six elements whose bytes differ between every pair of types, so a mix-up cannot pass.
 fn sample(ty: TensorType) -> Vec<u8> {
     match ty {
-        TensorType::F16 => [0x3C00u16, 0xC000, 0x3555, 0x7BFF, 0x0001, 0x8000].iter().flat_map(|v| v.to_le_bytes()).collect(),
-        TensorType::F32 => [1.5f32, -2.25, 3.0e-7, 65504.5, -0.0, 7.0].iter().flat_map(|v| v.to_le_bytes()).collect(),
-        TensorType::F64 => [1.5f64, -2.25, 1.0e-300, 6.5e10, -0.0, 7.0].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        TensorType::F16 => [0x3C00u16, 0xC000, 0x3555, 0x7BFF, 0x0001, 0x8000]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        TensorType::F32 => [1.5f32, -2.25, 3.0e-7, 65504.5, -0.0, 7.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        TensorType::F64 => [1.5f64, -2.25, 1.0e-300, 6.5e10, -0.0, 7.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
         TensorType::U8 => vec![0, 1, 127, 128, 200, 255],
-        TensorType::I32 => [-1i32, 2, -300_000, 400_000, i32::MIN, i32::MAX].iter().flat_map(|v| v.to_le_bytes()).collect(),
-        TensorType::I64 => [-1i64, 2, -5_000_000_000, 6_000_000_000, i64::MIN, i64::MAX].iter().flat_map(|v| v.to_le_bytes()).collect(),
+        TensorType::I32 => [-1i32, 2, -300_000, 400_000, i32::MIN, i32::MAX]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
+        TensorType::I64 => [-1i64, 2, -5_000_000_000, 6_000_000_000, i64::MIN, i64::MAX]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect(),
     }
 }
 
@@ -35,12 +50,17 @@ fn round_trip(name: &str, ty: TensorType) -> Result<usize, String> {
     let graph = GraphBuilder::new(GraphEncoding::Onnx, ExecutionTarget::CPU)
         .build_from_cache(&format!("identity_{name}"))
         .map_err(|e| format!("load_by_name: {e}"))?;
-    let mut ctx = graph.init_execution_context().map_err(|e| format!("init_execution_context: {e}"))?;
+    let mut ctx = graph
+        .init_execution_context()
+        .map_err(|e| format!("init_execution_context: {e}"))?;
     let data = sample(ty);
-    ctx.set_input(0, ty, &[2, 3], &data).map_err(|e| format!("set_input: {e}"))?;
+    ctx.set_input(0, ty, &[2, 3], &data)
+        .map_err(|e| format!("set_input: {e}"))?;
     ctx.compute().map_err(|e| format!("compute: {e}"))?;
     let mut out = vec![0u8; 64];
-    let written = ctx.get_output(0, &mut out).map_err(|e| format!("get_output: {e}"))?;
+    let written = ctx
+        .get_output(0, &mut out)
+        .map_err(|e| format!("get_output: {e}"))?;
     if out[..written] != data[..] {
         return Err(format!("sent {data:?}, got back {:?}", &out[..written]));
     }
@@ -62,5 +82,9 @@ fn main() -> ExitCode {
             }
         }
     }
-    if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
