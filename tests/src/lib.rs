@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: where the samples are, and how to run the
 //! `wasm-migrate` binary that `cargo build` produced.
 
+pub mod http_fuzz;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -210,6 +210,8 @@ fn the_text_service_answers_alike_over_http_from_uvicorn_on_wasmedge_terms() {
 struct Served {
     child: Child,
     address: SocketAddr,
+    /// serve's standard error after the line that said where it serves.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -251,8 +253,18 @@ impl Served {
             );
         };
         // Keep draining stderr so the child never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Served { child, address }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            lines
+                .map_while(Result::ok)
+                .for_each(|line| kept.lock().unwrap().push(line))
+        });
+        Served {
+            child,
+            address,
+            log,
+        }
     }
 
     /// How serve ended, which must be within `limit`.
@@ -781,5 +793,36 @@ fn hostile_clients_get_an_answer_or_a_close_while_ordinary_clients_are_served_in
         started.elapsed() < Duration::from_secs(60),
         "the burst took {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn fuzzed_requests_get_well_formed_answers_or_a_close_and_no_instance_traps() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let photo = &photographs(dir.path())[0];
+    let served = Served::start(&service, 2, &["--io-timeout", "1"]);
+    let config = wasm_migrate_tests::http_fuzz::FuzzConfig {
+        target: served.address,
+        cases: 400,
+        seed: 34,
+        io_timeout: Duration::from_secs(1),
+        workers: 4,
+        route: "/infer".into(),
+        field: "image".into(),
+        input: std::fs::read(photo).unwrap(),
+    };
+    let report = wasm_migrate_tests::http_fuzz::run(&config);
+    assert!(report.clean(), "{report:#?}");
+    // The mutations reach past the parser: some uploads are still answered 200.
+    assert!(
+        report.answered.get(&200).copied().unwrap_or(0) > 0,
+        "{report:#?}"
+    );
+    assert!(report.answered.keys().any(|s| *s >= 400), "{report:#?}");
+    let log = served.log.lock().unwrap();
+    assert!(
+        !log.iter().any(|l| l.contains("ended while serving")),
+        "an instance trapped or timed out:\n{}",
+        log.join("\n")
     );
 }
