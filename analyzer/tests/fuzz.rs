@@ -218,8 +218,26 @@ fn write(dir: &Path, files: &[(String, Vec<u8>)]) {
     }
 }
 
+thread_local! {
+    /// Panics on this thread since the last look, caught or not: the analyzer catches a
+    /// dependency's panic as a safety net, but each one is a bug the fuzzer should report.
+    static PANICS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn count_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+            PANICS.with(|p| p.borrow_mut().push(format!("{info} at {location}")));
+        }));
+    });
+}
+
 /// Analyzes `dir` and renders the report in every format; why it failed, if it did.
 fn exercise(dir: &Path, knowledge: &Knowledge) -> Option<String> {
+    count_panics();
+    PANICS.with(|p| p.borrow_mut().clear());
     let started = Instant::now();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let options = Options::default();
@@ -236,6 +254,10 @@ fn exercise(dir: &Path, knowledge: &Knowledge) -> Option<String> {
             }
         }
     }));
+    let caught = PANICS.with(|p| p.borrow_mut().drain(..).collect::<Vec<_>>());
+    if outcome.is_ok() && !caught.is_empty() {
+        return Some(format!("a panic, caught inside: {}", caught.join("; ")));
+    }
     match (outcome, started.elapsed()) {
         (Err(panic), _) => Some(format!(
             "panicked: {}",
@@ -327,10 +349,13 @@ fn analyzing_mutated_services_never_panics_or_hangs() {
 fn every_kept_regression_input_is_analyzed_without_a_panic() {
     let knowledge = Knowledge::load(None).unwrap();
     let regressions = repo_root().join("analyzer/tests/fuzz/regressions");
-    let Ok(entries) = std::fs::read_dir(&regressions) else {
-        return;
-    };
-    for entry in entries.flatten() {
+    let entries: Vec<_> = std::fs::read_dir(&regressions).unwrap().flatten().collect();
+    assert!(
+        !entries.is_empty(),
+        "{} holds the inputs found so far",
+        regressions.display()
+    );
+    for entry in entries {
         let why = exercise(&entry.path(), &knowledge);
         assert!(
             why.is_none(),

@@ -47,12 +47,20 @@ pub fn convert(
         )));
     }
     let python = find_python(service, python);
-    let output = Command::new(&python).arg(&script).output().map_err(|e| {
-        CodegenError::Convert(format!(
-            "cannot run {}: {e} (pass --python PATH)",
-            python.display()
-        ))
-    })?;
+    let staging = tempfile::Builder::new()
+        .prefix(".model-staging-")
+        .tempdir_in(&out)
+        .map_err(|e| CodegenError::Convert(format!("{}: {e}", out.display())))?;
+    let output = Command::new(&python)
+        .arg(&script)
+        .env("WASM_MIGRATE_MODEL_DIR", staging.path())
+        .output()
+        .map_err(|e| {
+            CodegenError::Convert(format!(
+                "cannot run {}: {e} (pass --python PATH)",
+                python.display()
+            ))
+        })?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         let tail: Vec<&str> = stderr
@@ -86,7 +94,70 @@ pub fn convert(
     let converted: ConvertedModel = serde_json::from_str(summary).map_err(|e| {
         CodegenError::Convert(format!("{}: unreadable summary: {e}", script.display()))
     })?;
+    publish_model(staging, &out.join("model"))?;
     loaded.plan.converted = Some(converted.clone());
     loaded.save()?;
     Ok(converted)
+}
+
+/// Swaps the staged conversion in for `model`, keeping the files of the old folder that this
+/// conversion did not write. Each step is a rename: killed at any point, `model` is the old
+/// folder, the new one, or absent (the old one then waits under a `.model-old-` name).
+fn publish_model(staging: tempfile::TempDir, model: &Path) -> Result<(), CodegenError> {
+    let failed =
+        |path: &Path, e: std::io::Error| CodegenError::Convert(format!("{}: {e}", path.display()));
+    let staged = staging.keep();
+    if let Ok(entries) = std::fs::read_dir(model) {
+        for entry in entries.flatten() {
+            let kept = staged.join(entry.file_name());
+            if !kept.exists() {
+                std::fs::rename(entry.path(), &kept).map_err(|e| failed(&entry.path(), e))?;
+            }
+        }
+    }
+    let parent = model.parent().unwrap_or(Path::new("."));
+    let old = tempfile::Builder::new()
+        .prefix(".model-old-")
+        .tempdir_in(parent)
+        .map_err(|e| failed(parent, e))?;
+    let old_model = old.path().join("model");
+    if model.exists() {
+        std::fs::rename(model, &old_model).map_err(|e| failed(model, e))?;
+    }
+    std::fs::rename(&staged, model).map_err(|e| failed(model, e))?;
+    drop(old);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_model_replaces_the_old_files_it_wrote_and_keeps_the_others() {
+        let glue = tempfile::tempdir().unwrap();
+        let model = glue.path().join("model");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join("model.onnx"), "old").unwrap();
+        std::fs::write(model.join("notes.txt"), "mine").unwrap();
+        let staging = tempfile::Builder::new()
+            .prefix(".model-staging-")
+            .tempdir_in(glue.path())
+            .unwrap();
+        std::fs::write(staging.path().join("model.onnx"), "new").unwrap();
+        publish_model(staging, &model).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(model.join("model.onnx")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(model.join("notes.txt")).unwrap(),
+            "mine"
+        );
+        let names: Vec<String> = std::fs::read_dir(glue.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["model"], "no staging or old folder is left");
+    }
 }

@@ -729,17 +729,25 @@ fn write_tree(
         std::fs::write(&path, bytes).map_err(io(&path))?;
     }
     format_rust(staging.path());
+    // Renames only: killed at any point, `out` is the old crate, the new one, or absent (the
+    // old one then waits under a `.wasm-migrate-old-` name), never a mix.
+    let old = tempfile::Builder::new()
+        .prefix(".wasm-migrate-old-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
     if out.exists() {
+        let previous = old.path().join("crate");
+        std::fs::rename(out, &previous).map_err(io(out))?;
         for keep in ["model", "target", "app.wasm"] {
-            let old = out.join(keep);
-            if old.exists() {
-                std::fs::rename(&old, staging.path().join(keep)).map_err(io(&old))?;
+            let kept = previous.join(keep);
+            if kept.exists() {
+                std::fs::rename(&kept, staging.path().join(keep)).map_err(io(&kept))?;
             }
         }
-        std::fs::remove_dir_all(out).map_err(io(out))?;
     }
     let staged = staging.keep();
     std::fs::rename(&staged, out).map_err(io(out))?;
+    drop(old);
     Ok(())
 }
 

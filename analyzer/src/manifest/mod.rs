@@ -402,6 +402,13 @@ pub(crate) fn parse_pep508(text: &str) -> Result<Pep508Parts, String> {
         text
     };
     check_names(check)?;
+    // PEP 508 is ASCII outside a URL; pep508_rs 0.9 panics slicing a multi-byte character it
+    // meets in a version or marker (found by the analyzer fuzzer: a BOM after a marker).
+    if let Some(c) = check.chars().find(|c| !c.is_ascii())
+        && !check.contains('@')
+    {
+        return Err(format!("a requirement is ASCII, not {c:?}"));
+    }
     // pep508_rs asserts internal invariants with `expect`; a panic on some input it was not
     // ready for must not take the analysis down, so it becomes this requirement's error.
     match std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::from_str(check)) {
@@ -527,6 +534,12 @@ mod tests {
         assert_eq!(parts.specifier, ">=2.8.1,==2.8.*");
         assert_eq!(parts.marker.as_deref(), Some(r#"python_version < "3.9""#));
         assert_eq!(parts.url, None);
+    }
+
+    #[test]
+    fn a_requirement_with_a_non_ascii_character_is_an_error_not_a_panic() {
+        let error = parse_pep508("onnxruntime ; python_version<\"3\"\u{feff}").unwrap_err();
+        assert!(error.contains("ASCII"), "{error}");
     }
 
     #[test]
