@@ -114,7 +114,22 @@ pub fn run_in_env(args: &[&str]) -> Output {
     run_with(args, &[])
 }
 
+/// Whether `path` parses as a migration plan.
+pub fn plan_parses(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let plan: serde_json::Value = serde_saphyr::from_str(&text).map_err(|e| e.to_string())?;
+    match plan.get("service") {
+        Some(_) => Ok(()),
+        None => Err("no `service` section".into()),
+    }
+}
+
 pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command_with(args, env).output().expect("wasm-migrate runs")
+}
+
+/// The `wasm-migrate ARGS` command the tests run, not started.
+pub fn command_with(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(binary());
     cmd.args(args)
         .env("NO_COLOR", "1")
@@ -132,7 +147,7 @@ pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("wasm-migrate runs")
+    cmd
 }
 
 /// Reads a float32 `.npy` file.
@@ -198,6 +213,14 @@ pub mod flow {
         let mut env = vec![("CARGO_TARGET_DIR", glue_target.to_str().unwrap())];
         env.extend(TEST_GLUE_PROFILE);
         one_build_at_a_time(args, || run_with(args, &env))
+    }
+
+    /// The command [`wm`] runs, not started (for a test that kills it).
+    pub fn wm_command(args: &[&str]) -> Command {
+        let glue_target = glue_target();
+        let mut env = vec![("CARGO_TARGET_DIR", glue_target.to_str().unwrap())];
+        env.extend(TEST_GLUE_PROFILE);
+        super::command_with(args, &env)
     }
 
     /// [`wm`] with the glue crate's own release profile (fat LTO, one codegen unit), as users

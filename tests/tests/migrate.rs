@@ -311,3 +311,130 @@ fn a_repository_of_services_is_listed_and_one_is_picked_with_service() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Every file under `dir` with its bytes, by path relative to it.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    files
+}
+
+/// What a killed migration may leave: the service's own files as they were, and each output
+/// complete or absent.
+fn assert_whole_or_absent(
+    service: &Path,
+    own: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    when: &str,
+) {
+    let now = snapshot(service);
+    for (path, bytes) in own {
+        assert!(
+            now.get(path) == Some(bytes),
+            "{when}: {} changed",
+            path.display()
+        );
+    }
+    if service.join("wasm-migrate.yaml").exists() {
+        wasm_migrate_tests::plan_parses(&service.join("wasm-migrate.yaml"))
+            .unwrap_or_else(|e| panic!("{when}: a half-written plan: {e}"));
+    }
+    let glue = service.join("migrated");
+    if glue.exists() {
+        for file in [
+            "Cargo.toml",
+            "src/main.rs",
+            "convert_model.py",
+            "deploy/run-wasmedge.sh",
+        ] {
+            assert!(
+                glue.join(file).is_file(),
+                "{when}: a partial crate lacks {file}"
+            );
+        }
+    }
+    let onnx = glue.join("model/model.onnx");
+    if onnx.exists() {
+        let spec = format!("model:onnx:cpu:{}", onnx.display());
+        let preload: wasm_migrate_runtime::Preload = spec.parse().unwrap();
+        wasm_migrate_runtime::Preloaded::load(&[preload], &Default::default())
+            .unwrap_or_else(|e| panic!("{when}: a half-written model: {e}"));
+    }
+    let module = glue.join("app.wasm");
+    if module.exists() {
+        let inspected = wm(&["inspect", module.to_str().unwrap()]);
+        assert!(inspected.status.success(), "{when}: a half-written module");
+    }
+}
+
+#[test]
+fn a_migration_killed_at_any_point_leaves_the_service_alone_and_each_output_whole_or_absent() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A name of its own: its crate builds in the shared glue target beside the sample's.
+    let service = dir.path().join("killed-service");
+    copy_dir(&sample("onnxruntime-service"), &service);
+    python(&[&service.join("make_model.py")]);
+    let own = snapshot(&service);
+    let venv_python = python_env().join("bin/python");
+    let args = [
+        "migrate",
+        service.to_str().unwrap(),
+        "--python",
+        venv_python.to_str().unwrap(),
+        "--backend",
+        "onnxruntime",
+        "--count",
+        "2",
+        "--format",
+        "json",
+    ];
+    // Killed (the whole process group, so convert's Python and build's cargo too) at points
+    // spread over analyze, generate, convert and build, each run resuming the last.
+    let mut rng = fastrand::Rng::with_seed(34);
+    let points: Vec<u64> = [50, 400, 1_500, 4_000, 8_000, 12_000, 20_000]
+        .windows(2)
+        .map(|span| rng.u64(span[0]..span[1]))
+        .collect();
+    for after_ms in points {
+        let mut child = wasm_migrate_tests::flow::wm_command(&args)
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        // SAFETY: the group of our own child.
+        unsafe {
+            libc::kill(-(child.id() as i32), libc::SIGKILL);
+        }
+        let _ = child.wait();
+        assert_whole_or_absent(&service, &own, &format!("killed after {after_ms} ms"));
+        let made: Vec<&str> = [
+            ("plan", "wasm-migrate.yaml"),
+            ("crate", "migrated/Cargo.toml"),
+            ("model", "migrated/model/model.onnx"),
+            ("module", "migrated/app.wasm"),
+        ]
+        .into_iter()
+        .filter(|(_, file)| service.join(file).exists())
+        .map(|(what, _)| what)
+        .collect();
+        eprintln!("killed after {after_ms} ms: {made:?} made so far");
+    }
+    // And the next run finishes what the killed ones began.
+    let (code, report, stderr) = migrate(&service, &["--backend", "onnxruntime", "--count", "2"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_whole_or_absent(&service, &own, "after the last run");
+}
