@@ -102,6 +102,11 @@ pub struct ServeArgs {
     /// scripts; `wasm-migrate bench` reads it).
     #[arg(long)]
     pub ready_json: bool,
+
+    /// Every SECS seconds, print one JSON line on stdout: connections accepted so far and the
+    /// instances' linear memory in bytes (what a soak test watches for leaks).
+    #[arg(long, value_name = "SECS")]
+    pub stats_every: Option<f64>,
 }
 
 pub(crate) fn seconds(flag: &str, value: f64) -> Result<Duration> {
@@ -208,6 +213,22 @@ pub fn run(args: ServeArgs) -> Result<u8> {
             }
         })
     };
+    if let Some(every) = args.stats_every {
+        let every = seconds("stats-every", every)?;
+        let control = control.clone();
+        std::thread::spawn(move || {
+            while !control.stopping() {
+                std::thread::sleep(every);
+                let line = serde_json::json!({
+                    "event": "stats",
+                    "seconds": started.elapsed().as_secs_f64(),
+                    "accepted": control.accepted(),
+                    "linear_memory_bytes": control.linear_memory_bytes(),
+                });
+                println!("{line}");
+            }
+        });
+    }
     let ends = prepared
         .runtime
         .serve(&prepared.module, &config, &control)

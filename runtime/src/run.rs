@@ -238,18 +238,27 @@ pub struct RunOutcome {
 struct MemoryLimiter {
     limit: u64,
     refused: Option<u64>,
+    /// Under `serve`: where the instance's linear memory is added up with the others'.
+    gauge: Option<Arc<Listening>>,
+    /// This instance's linear memory, as counted in the gauge.
+    counted: u64,
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired as u64 > self.limit {
             self.refused = Some(desired as u64);
             return Ok(false);
+        }
+        if let Some(gauge) = &self.gauge {
+            let grown = (desired as u64).saturating_sub(current.max(self.counted as usize) as u64);
+            gauge.count_linear_memory(grown as i64);
+            self.counted += grown;
         }
         Ok(true)
     }
@@ -261,6 +270,15 @@ impl ResourceLimiter for MemoryLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
+    }
+}
+
+impl Drop for MemoryLimiter {
+    /// The store, and its memory, is gone.
+    fn drop(&mut self) {
+        if let Some(gauge) = &self.gauge {
+            gauge.count_linear_memory(-(self.counted as i64));
+        }
     }
 }
 
@@ -328,6 +346,8 @@ impl Runtime {
             limiter: MemoryLimiter {
                 limit: config.max_memory,
                 refused: None,
+                gauge: config.listening.clone(),
+                counted: 0,
             },
         };
         let mut store = Store::new(&self.engine, state);

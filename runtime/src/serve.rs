@@ -97,6 +97,11 @@ impl ServeControl {
         self.listening.accepted()
     }
 
+    /// The running instances' linear memory, in bytes, added up.
+    pub fn linear_memory_bytes(&self) -> u64 {
+        self.listening.linear_memory_bytes()
+    }
+
     pub fn stopping(&self) -> bool {
         self.listening.stopping()
     }

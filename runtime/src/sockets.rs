@@ -58,6 +58,8 @@ pub struct Listening {
     /// cannot hold the instances (each would for a whole I/O timeout); one silent for the I/O
     /// timeout is closed here. On WasmEdge's terms the module accepts directly, as there.
     parked: std::sync::Mutex<Vec<Parked>>,
+    /// The instances' linear memory, in bytes, added up.
+    linear_memory: std::sync::atomic::AtomicI64,
 }
 
 struct Parked {
@@ -102,6 +104,7 @@ impl Listening {
             waiting: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
             parked: std::sync::Mutex::new(Vec::new()),
+            linear_memory: std::sync::atomic::AtomicI64::new(0),
         }
     }
 
@@ -119,6 +122,15 @@ impl Listening {
 
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+
+    /// The running instances' linear memory, in bytes.
+    pub fn linear_memory_bytes(&self) -> u64 {
+        self.linear_memory.load(Ordering::Relaxed).max(0) as u64
+    }
+
+    pub(crate) fn count_linear_memory(&self, delta: i64) {
+        self.linear_memory.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Stops accepting: each instance ends at its next accept once no client is waiting, so
@@ -572,7 +584,10 @@ fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
         };
         let ready = readable(&listening.listener, &parked, wait)?;
         if let Some(index) = ready {
-            let stream = parked.swap_remove(index).stream;
+            // The oldest ready connection first: `parked` is in arrival order, and taking
+            // from the middle must keep it so (a swap_remove let the newest jump the queue,
+            // and under steady load the oldest starved until it was closed as silent).
+            let stream = parked.remove(index).stream;
             stream.set_nonblocking(false)?;
             return Ok(Some(stream));
         }
@@ -584,8 +599,8 @@ fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
     }
 }
 
-/// Which parked connection has bytes (or its end) to read, waiting up to `wait_ms` for one
-/// or for a new connection on the listener.
+/// Which parked connection (the first in arrival order) has bytes, or its end, to read,
+/// waiting up to `wait_ms` for one or for a new connection on the listener.
 fn readable(
     listener: &TcpListener,
     parked: &[Parked],
@@ -815,6 +830,30 @@ mod tests {
         late.write_all(b"x").unwrap();
         let (handed, _listening) = waiter.join().unwrap();
         assert!(handed);
+    }
+
+    #[test]
+    fn parked_connections_are_served_in_the_order_they_came() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listening = Listening::new(listener, Some(Duration::from_secs(5)), None);
+        let address = listening.local_addr().unwrap();
+        // Five connections queued in order, all ready at once: the oldest is served first.
+        let mut clients: Vec<TcpStream> = (0..5)
+            .map(|_| TcpStream::connect(address).unwrap())
+            .collect();
+        for (i, client) in clients.iter_mut().enumerate() {
+            client.write_all(&[b'0' + i as u8]).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let order: Vec<u8> = (0..5)
+            .map(|_| {
+                let mut served = next_client(&listening).unwrap().unwrap();
+                let mut byte = [0u8; 1];
+                served.read_exact(&mut byte).unwrap();
+                byte[0]
+            })
+            .collect();
+        assert_eq!(order, b"01234");
     }
 
     fn answer_of(ending: &Ending) -> String {

@@ -2,6 +2,7 @@
 //! `wasm-migrate` binary that `cargo build` produced.
 
 pub mod http_fuzz;
+pub mod soak;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
