@@ -265,7 +265,8 @@ fn read_request(stream: &mut TcpStream, max_body: u64, io_timeout: Duration) -> 
         if left.is_zero() {
             return Err(cut_off());
         }
-        let _ = stream.as_ref().set_recv_timeout(Some(left));
+        // At least a millisecond: a zero timeval means no deadline at all.
+        let _ = stream.as_ref().set_recv_timeout(Some(left.max(Duration::from_millis(1))));
         let n = match stream.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Err(cut_off()),
