@@ -310,3 +310,93 @@ fn numpy_and_pillow_stay_python_and_the_model_runs_through_wasi_nn() {
         );
     }
 }
+
+/// A route added to the sklearn sample that tries what a bundle must not be able to do.
+const SANDBOX_ROUTE: &str = r#"
+
+@app.route("/sandbox")
+def sandbox():
+    import os
+    import socket
+
+    found = {}
+
+    def attempt(name, action):
+        try:
+            found[name] = ["allowed", str(action())[:200]]
+        except Exception as error:
+            found[name] = ["denied", f"{type(error).__name__}: {error}"[:200]]
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    attempt("read-etc-passwd", lambda: open("/etc/passwd").read())
+    attempt("write-bundle", lambda: open(os.path.join(here, "written.txt"), "w").write("x"))
+    attempt("write-root", lambda: open("/escape.txt", "w").write("x"))
+    attempt("write-own-tmp", lambda: open("/tmp/scratch.txt", "w").write("x"))
+    attempt("env-home", lambda: os.environ["HOME"])
+    attempt("env-names", lambda: ",".join(sorted(os.environ)))
+    attempt("connect-out", lambda: socket.create_connection(("1.1.1.1", 80), timeout=2))
+    return jsonify(found)
+"#;
+
+#[test]
+fn a_bundle_sees_only_the_bundle_and_its_own_tmp() {
+    let (_dir, service) = sklearn_service();
+    let app = std::fs::read_to_string(service.join("app.py")).unwrap();
+    std::fs::write(service.join("app.py"), format!("{app}{SANDBOX_ROUTE}")).unwrap();
+    ok(generate(&service), "generate");
+    let bundle = service.join("migrated");
+    ok(wm(&["build", bundle.to_str().unwrap()]), "build");
+    let mut server = Command::new(binary())
+        .args([
+            "serve",
+            bundle.to_str().unwrap(),
+            "--port",
+            "0",
+            "--ready-json",
+            "--quiet",
+        ])
+        .env("VIRTUAL_ENV", python_env())
+        .env(
+            "WASM_MIGRATE_CACHE_DIR",
+            repo_root().join("target/test-cache"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).expect("a ready line");
+    let mut stream = TcpStream::connect(ready["address"].as_str().unwrap()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    stream
+        .write_all(b"GET /sandbox HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let found: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1)
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
+    for denied in [
+        "read-etc-passwd",
+        "write-bundle",
+        "write-root",
+        "connect-out",
+    ] {
+        assert_eq!(found[denied][0], "denied", "{denied}: {found:#}");
+    }
+    assert_eq!(found["write-own-tmp"][0], "allowed", "{found:#}");
+    // The host's HOME is not the bundle's: its own /tmp is.
+    assert_eq!(found["env-home"][1], "/tmp", "{found:#}");
+    let names = found["env-names"][1].as_str().unwrap();
+    assert!(
+        !names.contains("VIRTUAL_ENV") && !names.contains("PATH"),
+        "{names}"
+    );
+    assert!(!bundle.join("service/written.txt").exists());
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    assert!(server.wait().unwrap().success());
+}
