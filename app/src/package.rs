@@ -19,7 +19,7 @@ pub struct PackageOptions {
 
 pub fn package(options: &PackageOptions) -> Result<Packaged> {
     let module = if options.dir.is_dir() {
-        options.dir.join("app.wasm")
+        module_in(&options.dir)
     } else {
         options.dir.clone()
     };
@@ -30,4 +30,34 @@ pub fn package(options: &PackageOptions) -> Result<Packaged> {
             .join("app.oci.tar")
     });
     Ok(package_oci(&module, &out, &options.tag, options.force)?)
+}
+
+/// The module a folder ships: `app_aot.wasm` (`deploy/run-wasmedge.sh --compile`) when it is
+/// at least as new as `app.wasm`, as `deploy/Dockerfile` copies it, else `app.wasm`.
+fn module_in(dir: &Path) -> std::path::PathBuf {
+    let (plain, aot) = (dir.join("app.wasm"), dir.join("app_aot.wasm"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(&plain), modified(&aot)) {
+        (Some(plain_at), Some(aot_at)) if aot_at >= plain_at => aot,
+        (None, Some(_)) => aot,
+        _ => plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_aot_module_is_shipped_unless_the_plain_one_is_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.wasm"), b"\0asm").unwrap();
+        assert_eq!(module_in(dir.path()), dir.path().join("app.wasm"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.path().join("app_aot.wasm"), b"\0asm").unwrap();
+        assert_eq!(module_in(dir.path()), dir.path().join("app_aot.wasm"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.path().join("app.wasm"), b"\0asm").unwrap();
+        assert_eq!(module_in(dir.path()), dir.path().join("app.wasm"));
+    }
 }

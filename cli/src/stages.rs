@@ -283,7 +283,8 @@ fn print_verdicts(inspection: &codegen::module::Inspection) {
 /// Package a built module as an OCI image layout archive (platform wasi/wasm), without Docker.
 #[derive(Args)]
 #[command(
-    after_long_help = "Writes an `oci-archive` holding DIR/app.wasm as /app.wasm: platform wasi/wasm, \
+    after_long_help = "Writes an `oci-archive` holding DIR/app.wasm as /app.wasm (or DIR/app_aot.wasm, \
+the AOT module `deploy/run-wasmedge.sh --compile` writes, when it is newer): platform wasi/wasm, \
 entrypoint /app.wasm, annotation module.wasm.image/variant=compat-smart.\n\n\
 Examples:\n  wasm-migrate package --oci ./service/migrated\n  \
 skopeo copy oci-archive:./service/migrated/app.oci.tar docker://registry.example.com/svc:0.1.0\n\n\
