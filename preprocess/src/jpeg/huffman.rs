@@ -39,6 +39,11 @@ impl HuffmanTable {
             let count = i32::from(counts[length as usize - 1]);
             offset[length as usize] = index - code;
             for _ in 0..count {
+                // A code of `length` bits is below 2^length; more codes than that is a corrupt
+                // table (found by the HTTP fuzzer: it indexed past the lookup table).
+                if code >= (1 << length) {
+                    return Err(JpegError::Corrupt("a Huffman table has too many codes"));
+                }
                 if length <= LOOKAHEAD {
                     let shift = LOOKAHEAD - length;
                     let first = (code as usize) << shift;
@@ -52,9 +57,6 @@ impl HuffmanTable {
             }
             if count > 0 {
                 max_code[length as usize] = code - 1;
-            }
-            if code > (1 << length) {
-                return Err(JpegError::Corrupt("a Huffman table has too many codes"));
             }
             code <<= 1;
         }
@@ -225,5 +227,27 @@ impl<'a> BitReader<'a> {
         } else {
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_codes_than_a_length_holds_is_a_corrupt_table_not_a_panic() {
+        // Three 1-bit codes: the third would be code 2, past the two that one bit holds.
+        let mut counts = [0u8; 16];
+        counts[0] = 3;
+        assert!(HuffmanTable::new(&counts, vec![1, 2, 3]).is_err());
+        // Past the lookup table's length too: 2 + 511 codes of at most 9 bits.
+        let mut counts = [0u8; 16];
+        counts[1] = 4;
+        counts[8] = 200;
+        assert!(HuffmanTable::new(&counts, vec![0; 204]).is_err());
+        // A full, valid table still builds.
+        let mut counts = [0u8; 16];
+        counts[0] = 2;
+        assert!(HuffmanTable::new(&counts, vec![7, 8]).is_ok());
     }
 }

@@ -50,8 +50,10 @@ pub fn decode_scan(
     header: &ScanHeader,
     coefficients: &mut Coefficients,
 ) -> Result<usize, JpegError> {
-    let needs_dc = header.spectral_start == 0 && header.approx_high == 0;
-    let needs_ac = header.spectral_end > 0;
+    // A sequential scan codes DC and AC whatever its header says (libjpeg only warns about
+    // odd Ss/Se/Ah/Al there); the fuzzer found a baseline scan with Ss > 0 and no DC table.
+    let needs_dc = !frame.progressive || (header.spectral_start == 0 && header.approx_high == 0);
+    let needs_ac = !frame.progressive || header.spectral_end > 0;
     let mut state = ScanState {
         header,
         dc_tables: Vec::new(),
@@ -168,7 +170,7 @@ fn decode_dc_first(
     block: &mut [i16],
     shift: u32,
 ) -> Result<(), JpegError> {
-    let table = state.dc_tables[slot].expect("checked when the scan started");
+    let table = state.dc_tables[slot].ok_or(JpegError::Corrupt("a scan without its DC table"))?;
     let size = u32::from(reader.decode(table)?);
     if size > 16 {
         return Err(JpegError::Corrupt("a DC difference of more than 16 bits"));
@@ -185,7 +187,7 @@ fn decode_ac_sequential(
     table: Option<&HuffmanTable>,
     block: &mut [i16],
 ) -> Result<(), JpegError> {
-    let table = table.expect("checked when the scan started");
+    let table = table.ok_or(JpegError::Corrupt("a scan without its AC table"))?;
     let mut k = 1;
     while k < 64 {
         let symbol = reader.decode(table)?;
@@ -218,7 +220,7 @@ fn decode_ac_first(
         return Ok(());
     }
     let header = state.header;
-    let table = state.ac_tables[slot].expect("checked when the scan started");
+    let table = state.ac_tables[slot].ok_or(JpegError::Corrupt("a scan without its AC table"))?;
     let mut k = header.spectral_start;
     while k <= header.spectral_end {
         let symbol = reader.decode(table)?;
@@ -260,7 +262,8 @@ fn decode_ac_refine(
     };
     let mut k = header.spectral_start;
     if state.eob_run == 0 {
-        let table = state.ac_tables[slot].expect("checked when the scan started");
+        let table =
+            state.ac_tables[slot].ok_or(JpegError::Corrupt("a scan without its AC table"))?;
         while k <= header.spectral_end {
             let symbol = reader.decode(table)?;
             let (mut run, size) = (i32::from(symbol >> 4), symbol & 15);
