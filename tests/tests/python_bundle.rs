@@ -62,6 +62,45 @@ fn post(address: &str, body: &str) -> (String, Value) {
     )
 }
 
+/// `serve BUNDLE` on a free port: the server and the address its ready line gives.
+fn serve_bundle(bundle: &Path) -> (std::process::Child, String) {
+    let mut server = Command::new(binary())
+        .args([
+            "serve",
+            bundle.to_str().unwrap(),
+            "--port",
+            "0",
+            "--ready-json",
+            "--quiet",
+        ])
+        .env("VIRTUAL_ENV", python_env())
+        .env(
+            "WASM_MIGRATE_CACHE_DIR",
+            repo_root().join("target/test-cache"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+        let _ = server.kill();
+        let mut err = String::new();
+        server
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!("serve printed no ready line: {line:?}\n{err}")
+    });
+    let address = ready["address"].as_str().unwrap().to_string();
+    (server, address)
+}
+
 #[test]
 fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     let (_dir, service) = sklearn_service();
@@ -110,40 +149,8 @@ fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     assert!(inspected.contains("runs on WasmEdge: no"), "{inspected}");
 
     // Served: the same label as the original's model gives, and a 400 for a bad body.
-    let mut server = Command::new(binary())
-        .args([
-            "serve",
-            bundle.to_str().unwrap(),
-            "--port",
-            "0",
-            "--ready-json",
-            "--quiet",
-        ])
-        .env("VIRTUAL_ENV", python_env())
-        .env(
-            "WASM_MIGRATE_CACHE_DIR",
-            repo_root().join("target/test-cache"),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
-        let _ = server.kill();
-        let mut err = String::new();
-        server
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        panic!("serve printed no ready line: {line:?}\n{err}")
-    });
-    let address = ready["address"].as_str().unwrap().to_string();
+    let (mut server, address) = serve_bundle(&bundle);
+
     let (status, answer) = post(&address, r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#);
     assert!(status.contains("200"), "{status} {answer}");
     assert_eq!(answer["label"], "virginica", "{answer}");
@@ -346,30 +353,8 @@ fn a_bundle_sees_only_the_bundle_and_its_own_tmp() {
     ok(generate(&service), "generate");
     let bundle = service.join("migrated");
     ok(wm(&["build", bundle.to_str().unwrap()]), "build");
-    let mut server = Command::new(binary())
-        .args([
-            "serve",
-            bundle.to_str().unwrap(),
-            "--port",
-            "0",
-            "--ready-json",
-            "--quiet",
-        ])
-        .env("VIRTUAL_ENV", python_env())
-        .env(
-            "WASM_MIGRATE_CACHE_DIR",
-            repo_root().join("target/test-cache"),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).expect("a ready line");
-    let mut stream = TcpStream::connect(ready["address"].as_str().unwrap()).unwrap();
+    let (mut server, address) = serve_bundle(&bundle);
+    let mut stream = TcpStream::connect(&address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
