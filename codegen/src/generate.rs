@@ -392,7 +392,7 @@ fn render_crate(
     context.insert("runtime_version", &plan.target.runtime_version);
     context.insert(
         "aot_run_mode",
-        &needs_aot_run_mode(&plan.target.runtime_version),
+        &wasm_migrate_plan::capability::wasmedge_needs_aot_run_mode(&plan.target.runtime_version),
     );
     let server = plan.service.server.as_ref();
     context.insert("server_port", &server.map_or(8080, |s| s.port));
@@ -653,16 +653,6 @@ fn without_line_numbers<'a>(lines: &[&'a str]) -> Option<Vec<&'a str>> {
 }
 
 /// The `--nn-preload` line for local runs and the one for the pod (model mounted at /model).
-/// Whether WasmEdge `version` runs an AOT module's native code only in its AOT run mode
-/// (0.17.0 and later; WasmEdge/WasmEdge#5169).
-fn needs_aot_run_mode(version: &str) -> bool {
-    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().ok());
-    match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(major), Some(minor)) => major > 0 || minor >= 17,
-        _ => false,
-    }
-}
-
 fn preload_lines(backend: NnBackend, name: &str) -> (String, String) {
     match backend {
         NnBackend::Pytorch => (
@@ -754,15 +744,6 @@ fn write_tree(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_aot_run_mode_is_needed_from_wasmedge_0_17() {
-        assert!(!needs_aot_run_mode("0.14.1"));
-        assert!(!needs_aot_run_mode("0.16.4"));
-        assert!(needs_aot_run_mode("0.17.0"));
-        assert!(needs_aot_run_mode("1.0"));
-        assert!(!needs_aot_run_mode("latest"));
-    }
 
     #[test]
     fn label_lines_numbered_by_their_position_lose_the_number() {

@@ -355,22 +355,10 @@ impl WasmEdgeLaunch {
 /// `--run-mode aot` when `wasmedge --version` says 0.17 or later (which interprets an AOT
 /// module without it; older versions have no such flag).
 fn aot_flags(version_output: &str) -> Vec<String> {
-    let version = version_output.lines().find_map(|line| {
-        let (program, version) = line.trim().split_once(" version ")?;
-        program
-            .ends_with("wasmedge")
-            .then(|| version.trim().to_string())
-    });
-    let mut numbers = version
-        .as_deref()
-        .unwrap_or("")
-        .split('.')
-        .map(|n| n.parse::<u32>().ok());
-    match (numbers.next().flatten(), numbers.next().flatten()) {
-        (Some(major), Some(minor)) if major > 0 || minor >= 17 => {
-            vec!["--run-mode".into(), "aot".into()]
-        }
-        _ => Vec::new(),
+    let version = wasm_migrate_runtime::doctor::wasmedge_version(version_output);
+    match version.is_some_and(|v| wasm_migrate_plan::capability::wasmedge_needs_aot_run_mode(&v)) {
+        true => vec!["--run-mode".into(), "aot".into()],
+        false => Vec::new(),
     }
 }
 

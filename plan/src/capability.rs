@@ -77,6 +77,16 @@ impl std::str::FromStr for RuntimeTarget {
     }
 }
 
+/// Whether WasmEdge `version` runs an AOT module's native code only in its AOT run mode
+/// (`--run-mode aot`, from 0.17.0; WasmEdge/WasmEdge#5169): the deploy files and `bench` ask.
+pub fn wasmedge_needs_aot_run_mode(version: &str) -> bool {
+    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => major > 0 || minor >= 17,
+        _ => false,
+    }
+}
+
 /// The glue template that serves an input kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GlueKind {
@@ -260,6 +270,16 @@ pub fn data_refusals(plan: &MigrationPlan) -> Vec<Refusal> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_aot_run_mode_is_needed_from_wasmedge_0_17() {
+        assert!(!wasmedge_needs_aot_run_mode("0.14.1"));
+        assert!(!wasmedge_needs_aot_run_mode("0.16.4"));
+        assert!(wasmedge_needs_aot_run_mode("0.17.0"));
+        assert!(wasmedge_needs_aot_run_mode("1.0"));
+        assert!(!wasmedge_needs_aot_run_mode("latest"));
+    }
+
     use super::*;
 
     #[test]

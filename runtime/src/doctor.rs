@@ -278,6 +278,11 @@ struct WasmEdgeAbout {
     other: Vec<String>,
 }
 
+/// The version `wasmedge --version` printed (`0.17.1`), whatever load errors come before it.
+pub fn wasmedge_version(output: &str) -> Option<String> {
+    about_wasmedge(output).version
+}
+
 fn about_wasmedge(output: &str) -> WasmEdgeAbout {
     let mut about = WasmEdgeAbout::default();
     for line in output.lines().map(str::trim).filter(|l| !l.is_empty()) {
