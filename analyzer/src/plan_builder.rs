@@ -146,6 +146,7 @@ pub(crate) fn build_plan(
         let (shape, layout) = match kind {
             InputKind::Image => image_shape(&pre, model.map(|m| m.framework)),
             InputKind::Text => (text_shape(&pre), None),
+            InputKind::Tensor => (array_shape(&pre), None),
             _ => (None, None),
         };
         InputPlan {
@@ -360,6 +361,37 @@ fn text_shape(pre: &[&Step]) -> Option<Vec<i64>> {
         .filter(|s| s.library == StepLibrary::Tokenizer)
         .find_map(|s| s.param("max_length").and_then(Value::as_i64))
         .map(|n| vec![1, n])
+}
+
+/// The tensor an array input becomes: the last reshape to whole sizes (`reshape(1, 1, 32,
+/// 32)`), with the new axes added after it.
+fn array_shape(pre: &[&Step]) -> Option<Vec<i64>> {
+    let at = pre
+        .iter()
+        .rposition(|s| s.known() == Some(KnownOp::NumpyReshape))?;
+    let mut shape: Vec<i64> = match pre[at].param("newshape")? {
+        Value::List(items) => items.iter().map(Value::as_i64).collect::<Option<_>>()?,
+        _ => return None,
+    };
+    if shape.iter().any(|&d| d < 1) {
+        return None;
+    }
+    for step in &pre[at + 1..] {
+        if matches!(step.op.as_str(), "expand_dims" | "unsqueeze") {
+            let axis = step
+                .param("axis")
+                .or(step.param("dim"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let rank = shape.len() as i64;
+            let at = if axis < 0 { axis + rank + 1 } else { axis };
+            if !(0..=rank).contains(&at) {
+                return None;
+            }
+            shape.insert(at as usize, 1);
+        }
+    }
+    Some(shape)
 }
 
 /// A step's place in execution order: its call path when placement filled it.

@@ -279,6 +279,12 @@ fn render_crate(
         None
     };
 
+    let array = if kind == "tensor" {
+        Some(crate::array::array_setup(&plan, &plan_path, &plan_text)?)
+    } else {
+        None
+    };
+
     let text = if kind == "text" {
         Some(crate::text::text_setup(
             &plan, service, &plan_path, &plan_text,
@@ -370,7 +376,7 @@ fn render_crate(
         match kind {
             "image" => "inputs are image files (PNG, JPEG) named on the command line",
             "text" => "inputs are UTF-8 text files named on the command line, one text each",
-            _ => "inputs are float32 `.npy` files named on the command line",
+            _ => "inputs are the arrays a client sends: JSON numbers (`.json`) or `.npy` files, named on the command line",
         },
     );
     context.insert(
@@ -382,6 +388,10 @@ fn render_crate(
         },
     );
     context.insert("text", &text);
+    context.insert(
+        "array_ops",
+        &array.as_ref().map(|a| a.rendered()).unwrap_or_default(),
+    );
     context.insert(
         "model_inputs",
         &text
@@ -531,6 +541,10 @@ fn render_crate(
         for (name, text) in templates::OPS {
             files.push((Path::new("src/ops").join(name), (*text).to_string(), false));
         }
+    }
+    if kind == "tensor" {
+        let (name, text) = templates::ARRAY_OPS;
+        files.push((Path::new("src").join(name), text.to_string(), false));
     }
     let mut binary: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if let Some(text) = &text {

@@ -5,6 +5,7 @@
 //! `inspect` says which runtimes can run a module and why.
 
 pub mod api;
+mod array;
 mod build;
 mod check;
 mod convert;

@@ -102,6 +102,9 @@ pub const OPS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The array operations vendored into each tensor glue crate as `src/array.rs`.
+pub const ARRAY_OPS: (&str, &str) = ("array.rs", include_str!("../../preprocess/src/array.rs"));
+
 pub const OPS_MOD: &str = "//! Image operations with the numerics of PIL, torchvision, OpenCV, Keras and tf.image, vendored from\n\
 //! wasm-migrate's `preprocess` crate, where each is tested against the Python library.\n\
 // Not every service uses every operation.\n\
@@ -126,7 +129,8 @@ pub use image::RgbImage;\n";
 pub fn fingerprint() -> String {
     use sha2::{Digest, Sha256};
     let mut digest = Sha256::new();
-    for (name, text) in BUILTIN.iter().chain(GLUE_SERVER).chain(OPS) {
+    let array = [ARRAY_OPS];
+    for (name, text) in BUILTIN.iter().chain(GLUE_SERVER).chain(OPS).chain(&array) {
         digest.update(name.as_bytes());
         digest.update(text.as_bytes());
     }

@@ -102,7 +102,8 @@ pub struct HttpRoute {
 pub struct HttpRequestShape {
     /// `multipart` (a form upload), `json` (a JSON object) or `raw` (the body itself).
     pub kind: RequestKind,
-    /// The form field, or the JSON key holding the text.
+    /// The form field, or the JSON key holding the text or the array of numbers; a `json`
+    /// route without one takes the whole body (`np.array(request.get_json())`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// A `multipart` route that also takes the input as the body itself (not a form).

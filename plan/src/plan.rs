@@ -193,6 +193,50 @@ impl Tolerances {
 }
 
 impl MigrationPlan {
+    /// The array a client sends to a tensor route, as `verify` makes it: flat, with as many
+    /// numbers as the service's first reshape takes (NumPy reshapes any nesting of them);
+    /// without a reshape, the `input.shape` the model takes. `None` when neither is known.
+    pub fn client_array_shape(&self) -> Option<Vec<usize>> {
+        let positive = |sizes: &[i64]| -> Option<Vec<usize>> {
+            sizes
+                .iter()
+                .map(|&d| usize::try_from(d).ok().filter(|&d| d > 0))
+                .collect()
+        };
+        let model_shape = self
+            .input
+            .as_ref()
+            .and_then(|i| i.shape.as_deref())
+            .and_then(positive);
+        let reshape = self.preprocessing.iter().find(|s| {
+            matches!(s.library, StepLibrary::Numpy | StepLibrary::Torch)
+                && matches!(s.op.as_str(), "reshape" | "view")
+        });
+        let Some(reshape) = reshape else {
+            return model_shape;
+        };
+        let sizes: Option<Vec<i64>> = ["newshape", "shape", "arg1", "arg0"]
+            .iter()
+            .find_map(|n| reshape.params.get(*n))
+            .and_then(|v| match v {
+                Value::List(items) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::Int(i) => Some(*i),
+                        _ => None,
+                    })
+                    .collect(),
+                Value::Int(i) => Some(vec![*i]),
+                _ => None,
+            });
+        let count = sizes
+            .as_deref()
+            .and_then(positive)
+            .or(model_shape)
+            .map(|s| s.iter().product::<usize>())?;
+        Some(vec![count])
+    }
+
     /// Writes the plan as commented YAML.
     pub fn to_commented_yaml(&self) -> Result<String, PlanError> {
         let mut out = String::new();
@@ -414,4 +458,36 @@ fn line_of_key(text: &str, key: &str) -> Option<u32> {
             t.starts_with(key) && t[key.len()..].trim_start().starts_with(':')
         })
         .map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(input_shape: &str, preprocessing: &str) -> MigrationPlan {
+        let text = format!(
+            "version: 1\nservice:\n  name: s\ninput:\n  kind: tensor\n  dtype: f32\n{input_shape}\
+             preprocessing:{preprocessing}target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n"
+        );
+        MigrationPlan::from_yaml(Path::new("wasm-migrate.yaml"), &text).expect("a plan")
+    }
+
+    #[test]
+    fn a_client_sends_as_many_numbers_as_the_first_reshape_takes() {
+        let reshape = "\n- library: numpy\n  op: reshape\n  params:\n    newshape: [1, 1, 32, 32]\n  at: a.py:1\n";
+        assert_eq!(plan("", reshape).client_array_shape(), Some(vec![1024]));
+        // A -1 leaves the count to the model's shape.
+        let open =
+            "\n- library: numpy\n  op: reshape\n  params:\n    newshape: [1, -1]\n  at: a.py:1\n";
+        let shape = "  shape: [1, 4]\n";
+        assert_eq!(plan(shape, open).client_array_shape(), Some(vec![4]));
+        assert_eq!(plan("", open).client_array_shape(), None);
+    }
+
+    #[test]
+    fn without_a_reshape_a_client_sends_the_models_shape() {
+        let shape = "  shape: [1, 4]\n";
+        assert_eq!(plan(shape, " []\n").client_array_shape(), Some(vec![1, 4]));
+        assert_eq!(plan("", " []\n").client_array_shape(), None);
+    }
 }

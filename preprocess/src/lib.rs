@@ -12,12 +12,14 @@
 //! | [`decode`] | `Image.open(f).convert("RGB")` on JPEG and PNG uploads (PIL's handling of alpha, palettes, 16-bit) |
 //! | [`exif`] | `ImageOps.exif_transpose` (the orientation tag of JPEG and PNG files) |
 //! | [`jpeg`] | PIL's JPEG decoding (libjpeg-turbo: accurate integer IDCT, fancy upsampling) and `convert("RGB")` |
+//! | [`array`] | NumPy's reshape, new axes, casts and scalar arithmetic on a client's numbers (JSON or `.npy`) |
 //! | [`tensor`] | `ToTensor`, `Normalize`, NumPy scale/offset, channel order, NCHW/NHWC, Keras `preprocess_input` |
 //!
 //! The crate depends only on `image` (PNG), as the glue does: `wasm-migrate generate` vendors these files into each
 //! generated glue crate (as `src/ops/`), and the parity tests in `tests/tests/preprocess_parity.rs`
 //! compare each function against the Python library itself.
 
+pub mod array;
 pub mod crop;
 pub mod cv_resize;
 pub mod decode;

@@ -413,8 +413,8 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
             }
             None => return missing(),
         },
-        "json" => match json_text(&request.body, route.request.field.as_deref().unwrap_or("text")) {
-            Some(text) => Input { bytes: text.into_bytes(), filename: None },
+        "json" => match json_input(&request.body, route.request.field.as_deref()) {
+            Some(bytes) => Input { bytes, filename: None },
             None => return missing(),
         },
         _ if request.body.is_empty() => return missing(),
@@ -436,10 +436,18 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
     }
 }
 
-/// The string at `field` of a JSON object body.
-fn json_text(body: &[u8], field: &str) -> Option<String> {
-    match serde_json::from_slice::<Value>(body).ok()?.get(field)? {
-        Value::String(text) => Some(text.clone()),
+/// The input in a JSON body: the value at `field` of the object, or the whole body when the
+/// plan names no field (`np.array(request.get_json())`). A string is the text itself; a
+/// list of numbers goes on as its JSON, which the model side parses.
+fn json_input(body: &[u8], field: Option<&str>) -> Option<Vec<u8>> {
+    let body = serde_json::from_slice::<Value>(body).ok()?;
+    let value = match field {
+        Some(field) => body.get(field)?,
+        None => &body,
+    };
+    match value {
+        Value::String(text) => Some(text.clone().into_bytes()),
+        Value::Array(_) => Some(value.to_string().into_bytes()),
         _ => None,
     }
 }

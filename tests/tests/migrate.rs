@@ -169,6 +169,35 @@ fn an_unseen_style_service_migrates_untouched() {
 }
 
 #[test]
+fn a_service_taking_json_numbers_migrates_untouched() {
+    // tests/services/flask-json-array: the body is `{"pixels": [...]}`, 64 numbers that the
+    // route makes float64, reshapes, divides by 16 and casts to float32 before an ONNX model.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("flask-json-array");
+    copy_dir(
+        &wasm_migrate_tests::repo_root().join("tests/services/flask-json-array"),
+        &service,
+    );
+    python(&[&service.join("make_model.py")]);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_eq!(status(&report, "verify-http"), "done", "{report:#}");
+    // The arrays reached the model as the service made them, bit for bit.
+    for result in report["verify"]["backends"][0]["results"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(result["preprocessed"]["max_abs"], 0.0, "{result:#}");
+        assert_eq!(result["preprocessed"]["elements"], 64, "{result:#}");
+    }
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    for line in ["kind: tensor", "kind: json", "field: pixels", "value: 16.0"] {
+        assert!(plan.contains(line), "{line}:\n{plan}");
+    }
+}
+
+#[test]
 fn a_teachable_machine_keras_service_migrates_untouched() {
     // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn
     // (Procfile): a Keras Sequential saved with RandomFlip/RandomRotation and no input shape

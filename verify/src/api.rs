@@ -10,7 +10,7 @@ use wasm_migrate_plan::KnownOp;
 use serde_json::{Map, Value, json};
 use wasm_migrate_plan::{
     DEFAULT_MAX_BODY_BYTES, HttpAnswer, HttpFixedRoute, HttpMethod, HttpPlan, HttpRequestShape,
-    HttpRoute, InputKind, MigrationPlan, RequestKind,
+    HttpRoute, MigrationPlan, RequestKind,
 };
 
 use crate::error::VerifyError;
@@ -41,11 +41,10 @@ pub struct ObservedApi {
 
 /// Calls the original on a few inputs and on bad requests, and describes its API.
 pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
-    let text = cx.plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
     let dir = cx.work.join("api-inputs");
     std::fs::create_dir_all(&dir).map_err(crate::error::io(&dir))?;
-    let kind = if text { "text" } else { "image" };
-    let (_, paths) = original::make_inputs(cx.python, cx.work, OBSERVED_INPUTS, &dir, kind)?;
+    let kind = original::inputs_kind(cx.plan)?;
+    let (_, paths) = original::make_inputs(cx.python, cx.work, OBSERVED_INPUTS, &dir, &kind)?;
     let reference = original::run_reference(
         &original::ReferenceRun {
             python: cx.python,

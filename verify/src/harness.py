@@ -1,6 +1,6 @@
 """The original side of `wasm-migrate verify`, run with the service's own interpreter.
 
-    python harness.py make-inputs COUNT DIR [image|text]
+    python harness.py make-inputs COUNT DIR [image|text|tensor:AxB]
     python harness.py reference CONFIG.json
 
 `make-inputs` writes COUNT images, JPEG in several encodings and PNG: real photographs from
@@ -141,10 +141,23 @@ def image_writer():
         return (lambda pixels, path, options: path.write_bytes(png_bytes(pixels))), False
 
 
+def make_arrays(count, out_dir, shape):
+    """Seeded float32 arrays in [0, 1) of the shape a client sends, as .npy files."""
+    rng = np.random.default_rng(20261207)
+    written = []
+    for i in range(count):
+        path = out_dir / f"input_{i:02}_{'x'.join(map(str, shape))}.npy"
+        np.save(path, rng.random(shape, dtype=np.float32))
+        written.append(str(path))
+    print(json.dumps({"source": "seeded arrays", "inputs": written}), flush=True)
+
+
 def make_inputs(count, out_dir, kind="image"):
     out_dir.mkdir(parents=True, exist_ok=True)
     if kind == "text":
         return make_texts(count, out_dir)
+    if kind.startswith("tensor:"):
+        return make_arrays(count, out_dir, [int(n) for n in kind.split(":", 1)[1].split("x")])
     write, can_jpeg = image_writer()
 
     rng = np.random.default_rng(20261127)
@@ -492,6 +505,45 @@ def text_body_field(function):
     return "text"
 
 
+def array_body_field(function):
+    """The JSON key a route takes its numbers from: the first list field of its pydantic body
+    model (`array: List[float]`)."""
+    import typing
+
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        params = []
+    for param in params:
+        for name, info in (getattr(param.annotation, "model_fields", None) or {}).items():
+            if info.annotation is list or typing.get_origin(info.annotation) in (list, tuple):
+                return name
+    return None
+
+
+def flask_json_field(function):
+    """The JSON key a Flask view takes its numbers from (`request.json["data"]`,
+    `body = request.get_json(); body.get("features")`); None when it uses the whole body."""
+    try:
+        source = inspect.getsource(inspect.unwrap(function))
+    except (OSError, TypeError):
+        return None
+    body = r"request\.(?:get_json\([^)]*\)|json)"
+    key = r"\s*(?:\[\s*[\"'](\w+)[\"']\s*\]|\.get\(\s*[\"'](\w+)[\"'])"
+    found = re.search(body + key, source)
+    if not found:
+        named = re.search(r"(\w+)\s*=\s*" + body, source)
+        found = named and re.search(r"\b" + re.escape(named.group(1)) + key, source)
+    return (found.group(1) or found.group(2)) if found else None
+
+
+def array_payload(path, field):
+    """An array input (.npy, or a .json file of numbers) as the JSON a client sends."""
+    path = Path(path)
+    values = json.loads(path.read_text()) if path.suffix == ".json" else np.load(path).tolist()
+    return {field: values} if field else values
+
+
 HEALTH_PATHS = ("/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/livez", "/ping", "/status")
 NO_SUCH_PATH = "/wasm-migrate-no-such-path"
 
@@ -517,7 +569,7 @@ class Api:
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
 
-    def observe(self, text_input, first_input=None):
+    def observe(self, json_input, first_input=None):
         found = {"route": {"method": self.method.upper(), "path": self.path, "request": dict(self.request)},
                  "max_body_bytes": self.max_body}
         if self.request["kind"] == "multipart" and first_input:
@@ -536,7 +588,7 @@ class Api:
             found["missing_field"] = self.probe(self.method, self.path, "json", {})
         else:
             found["missing_field"] = self.probe(self.method, self.path, "multipart-other", b"")
-            if not text_input:
+            if not json_input:
                 found["not_decodable"] = self.probe(self.method, self.path, self.request["kind"],
                                                     b"this is not an image")
         return found
@@ -597,16 +649,22 @@ def flask_caller(module, entry):
             return request(path, data=payload, content_type="application/octet-stream")
         return request(path)
 
+    array = entry.get("input_kind") == "tensor"
+    array_field = flask_json_field(view) if array else None
+
     def call(path):
         data = Path(path).read_bytes()
         if Path(path).suffix == ".txt":
             response = send(method, route, "json", {"text": data.decode("utf-8")})
+        elif array:
+            response = send(method, route, "json", array_payload(path, array_field))
         else:
             response = send(method, route, "multipart" if field else "raw", data, Path(path).name)
         return response.status_code, response_json(response), response_trailer(response)
 
     text = entry.get("input_kind") == "text"
     shape = {"kind": "json", "field": "text"} if text else (
+        {"kind": "json", "field": array_field} if array else
         {"kind": "multipart", "field": field} if field else {"kind": "raw"})
     get_paths = [r.rule for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
     call.api = Api(send, method, route, shape, get_paths, app.config.get("MAX_CONTENT_LENGTH"))
@@ -656,16 +714,22 @@ def fastapi_caller(module, entry):
             return client.request(verb.upper(), path, content=payload)
         return client.request(verb.upper(), path)
 
+    array = entry.get("input_kind") == "tensor"
+    array_field = array_body_field(route.endpoint) if array else None
+
     def call(path):
         data = Path(path).read_bytes()
         if Path(path).suffix == ".txt":
             response = send(method, route_path, "json", {body_field: data.decode("utf-8")})
+        elif array:
+            response = send(method, route_path, "json", array_payload(path, array_field))
         else:
             response = send(method, route_path, "multipart", data, Path(path).name)
         return response.status_code, response_json(response), response_trailer(response)
 
     text = entry.get("input_kind") == "text"
-    shape = {"kind": "json", "field": body_field} if text else {"kind": "multipart", "field": field}
+    shape = {"kind": "json", "field": body_field} if text else (
+        {"kind": "json", "field": array_field} if array else {"kind": "multipart", "field": field})
     get_paths = [p for r, p in fastapi_routes(app.routes) if "GET" in (getattr(r, "methods", None) or ())]
     call.api = Api(send, method, route_path, shape, get_paths)
     return call
@@ -847,7 +911,8 @@ def reference(config_path):
     summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
                "watched": wrapped, "results": results}
     if config.get("observe_api") and hasattr(call, "api"):
-        summary["api"] = call.api.observe(entry.get("input_kind") == "text", inputs[0] if inputs else None)
+        summary["api"] = call.api.observe(entry.get("input_kind") in ("text", "tensor"),
+                                          inputs[0] if inputs else None)
         outputs = [c["outputs"][0] for c in RECORDER.calls if c.get("outputs")] if RECORDER.calls else []
         classes = int(np.asarray(outputs[-1]).shape[-1]) if outputs else 0
         answered = {s for r in results for s in strings_in(r["response"])}

@@ -10,7 +10,7 @@ use crate::original::ReferenceResult;
 use crate::report::InputInfo;
 
 const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"];
-const TENSOR_EXTENSIONS: &[&str] = &["npy", "npz"];
+const TENSOR_EXTENSIONS: &[&str] = &["npy", "npz", "json"];
 const TEXT_EXTENSIONS: &[&str] = &["txt", "text"];
 
 fn extension(path: &Path) -> String {

@@ -297,12 +297,9 @@ pub fn verify(
                     python.display()
                 )));
                 let dir = work.join("inputs");
-                let kind = match plan.input.as_ref().map(|i| i.kind) {
-                    Some(wasm_migrate_plan::InputKind::Text) => "text",
-                    _ => "image",
-                };
+                let kind = original::inputs_kind(&plan)?;
                 let (source, paths) =
-                    original::make_inputs(&python, work, options.count, &dir, kind)?;
+                    original::make_inputs(&python, work, options.count, &dir, &kind)?;
                 if source == "random" {
                     warnings.push(
                         "scikit-image is not installed in the service's Python: the inputs are \

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wasm_migrate_plan::MigrationPlan;
+use wasm_migrate_plan::{InputKind, MigrationPlan};
 
 use crate::error::{VerifyError, io};
 use crate::tensor_file::{Tensor, read_npz};
@@ -171,8 +171,29 @@ fn run_harness(
     Ok(lines)
 }
 
-/// Writes `count` photographs (or seeded random images), or texts for a `text` plan, into
-/// `dir`; returns their source.
+/// What `make_inputs` makes for the plan's input: `image`, `text`, or `tensor:N` (seeded
+/// float32 arrays of the shape `N` or `AxB` that a client sends).
+pub fn inputs_kind(plan: &MigrationPlan) -> Result<String, VerifyError> {
+    match plan.input.as_ref().map(|i| i.kind) {
+        Some(InputKind::Text) => Ok("text".into()),
+        Some(InputKind::Tensor) => {
+            let shape = plan.client_array_shape().ok_or_else(|| {
+                VerifyError::Usage(
+                    "the plan's tensor input has no known size (no reshape to whole sizes in \
+                     preprocessing, no input.shape), so verify cannot make arrays for it: set \
+                     input.shape, or give inputs with --inputs (.npy or .json files)"
+                        .into(),
+                )
+            })?;
+            let sizes: Vec<String> = shape.iter().map(usize::to_string).collect();
+            Ok(format!("tensor:{}", sizes.join("x")))
+        }
+        _ => Ok("image".into()),
+    }
+}
+
+/// Writes `count` photographs (or seeded random images), texts for a `text` plan, or seeded
+/// arrays for a `tensor` plan (`kind` from [`inputs_kind`]) into `dir`; returns their source.
 pub fn make_inputs(
     python: &Path,
     work: &Path,

@@ -79,6 +79,7 @@ pub struct CompiledSteps {
     pub warnings: Vec<String>,
 }
 
+pub use ir::ScalarOp;
 pub use wasm_migrate_plan::loaded::item_line as plan_item_line;
 
 /// Compiles the plan's image preprocessing.

@@ -38,13 +38,42 @@ pub fn request_inputs(
             .collect());
     }
     progress(Progress::Phase(format!("making {} inputs", options.count)));
-    let kind = match plan.input.as_ref().map(|i| i.kind) {
-        Some(InputKind::Text) => "text",
-        _ => "image",
-    };
+    let kind = crate::original::inputs_kind(plan)?;
     let dir = work.join("inputs");
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    Ok(crate::original::make_inputs(python, work, options.count, &dir, kind)?.1)
+    Ok(crate::original::make_inputs(python, work, options.count, &dir, &kind)?.1)
+}
+
+/// An array input (`.npy`, or a `.json` file of numbers) as the JSON numbers a client sends.
+fn array_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value, VerifyError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return serde_json::from_slice(bytes).map_err(|e| VerifyError::BadInput {
+            path: path.to_path_buf(),
+            reason: format!("not JSON: {e}"),
+        });
+    }
+    let tensor = crate::tensor_file::parse_npy(path, bytes)?;
+    Ok(nested(&tensor.shape, &tensor.data))
+}
+
+/// Values in row-major order as nested JSON lists of `shape`.
+fn nested(shape: &[usize], values: &[f32]) -> serde_json::Value {
+    match shape.split_first() {
+        None => values
+            .first()
+            .map_or(serde_json::Value::Null, |&v| serde_json::Value::from(v)),
+        Some((&len, rest)) => {
+            let step = rest.iter().product::<usize>();
+            serde_json::Value::Array(
+                (0..len)
+                    .map(|i| nested(rest, &values[i * step..(i + 1) * step]))
+                    .collect(),
+            )
+        }
+    }
 }
 
 /// Every request: the inputs on the inference route, then the health route and bad requests.
@@ -59,15 +88,25 @@ pub fn requests(
         .ok_or_else(|| VerifyError::Usage("the plan's http section has no route".into()))?;
     let field = route.request.field.clone().unwrap_or_else(|| "file".into());
     let text = plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
+    let json_field = route.request.field.clone();
+    // For a JSON route, `bytes` is the text, or the JSON of an array input (see below).
     let body_of = |bytes: Vec<u8>, name: &str| -> (Option<String>, Vec<u8>) {
         match route.request.kind {
             RequestKind::Json => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let value = match text {
+                    true => None,
+                    false => serde_json::from_slice(&bytes).ok(),
+                }
+                .unwrap_or_else(|| {
+                    serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                });
+                let body = match &json_field {
+                    Some(field) => serde_json::json!({ field.clone(): value }),
+                    None => value,
+                };
                 (
                     Some("application/json".into()),
-                    serde_json::json!({ field.clone(): text })
-                        .to_string()
-                        .into_bytes(),
+                    body.to_string().into_bytes(),
                 )
             }
             RequestKind::Multipart => multipart(&field, name, &bytes),
@@ -99,6 +138,10 @@ pub fn requests(
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        let bytes = match (route.request.kind, text) {
+            (RequestKind::Json, false) => array_json(input, &bytes)?.to_string().into_bytes(),
+            _ => bytes,
+        };
         let mut request = on_route(
             ExchangeKind::Input,
             format!("{field}={name}"),
@@ -140,7 +183,8 @@ pub fn requests(
         "without the field".into(),
         missing,
     ));
-    if !text {
+    // What a JSON route cannot decode is not recorded (the harness sends no such probe).
+    if route.request.kind != RequestKind::Json {
         requests.push(on_route(
             ExchangeKind::NotDecodable,
             format!("{field}=not-an-image.jpg"),
