@@ -162,10 +162,12 @@ def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_
     assert converted["http"]["health"] == "GET /health"
     assert converted["http"]["response_rebuilt"], converted["http"]
 
-    # The tests' shared glue target and profile (see tests/src/lib.rs).
+    # The tests' shared glue target and profile (tests/src/lib.rs, TEST_GLUE_PROFILE): the
+    # same profile reuses the dependencies the Rust tests built.
     monkeypatch.setenv("CARGO_TARGET_DIR", str(repo / "target" / "glue-target"))
     monkeypatch.setenv("CARGO_PROFILE_RELEASE_LTO", "off")
     monkeypatch.setenv("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+    monkeypatch.setenv("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
     built = wasm_migrate.build(out)
     assert built["size"] > 0
     inspection = wasm_migrate.inspect(built["module"])

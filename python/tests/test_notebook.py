@@ -15,6 +15,7 @@ def test_example_notebook_renders_the_report_and_verifies_a_sample(monkeypatch):
     monkeypatch.setenv("CARGO_TARGET_DIR", str(REPO / "target" / "glue-target"))
     monkeypatch.setenv("CARGO_PROFILE_RELEASE_LTO", "off")
     monkeypatch.setenv("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+    monkeypatch.setenv("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
     notebook = nbformat.read(EXAMPLES / "analyze_a_service.ipynb", as_version=4)
     NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}).execute()
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
