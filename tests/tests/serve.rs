@@ -423,7 +423,9 @@ fn serve_answers_800_requests_at_concurrency_16_and_memory_stays_flat() {
         &wrong[..wrong.len().min(3)]
     );
     let after_second = served.rss_kib();
-    eprintln!("serve RSS: {after_first} KiB after {ROUND} requests, {after_second} KiB after twice that");
+    eprintln!(
+        "serve RSS: {after_first} KiB after {ROUND} requests, {after_second} KiB after twice that"
+    );
     // Flat: the second round may not grow the process by more than 5% (allocator noise).
     assert!(
         after_second <= after_first + after_first / 20,
