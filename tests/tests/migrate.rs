@@ -198,6 +198,42 @@ fn a_service_taking_json_numbers_migrates_untouched() {
 }
 
 #[test]
+fn a_tabular_service_that_documents_no_request_is_verified_on_requests_made_from_its_fields() {
+    // tests/services/flask-tabular: a pickled DictVectorizer and model behind Flask, whose
+    // README has no `curl` example. The requests come from the vectorizer's fields.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("flask-tabular");
+    copy_dir(
+        &wasm_migrate_tests::repo_root().join("tests/services/flask-tabular"),
+        &service,
+    );
+    python(&[&service.join("make_model.py")]);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_eq!(report["route"], "wasi-python", "{report:#}");
+    let inputs: Vec<&Value> = report["verify"]["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "input")
+        .collect();
+    assert!(!inputs.is_empty(), "{report:#}");
+    for exchange in inputs {
+        assert!(
+            exchange["request"]
+                .as_str()
+                .unwrap()
+                .contains("DictVectorizer"),
+            "{exchange:#}"
+        );
+        // Answered by the model, not refused: the made requests are valid ones.
+        assert_eq!(exchange["original"]["status"], 200, "{exchange:#}");
+        assert_eq!(exchange["agree"], true, "{exchange:#}");
+    }
+}
+
+#[test]
 fn a_teachable_machine_keras_service_migrates_untouched() {
     // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn
     // (Procfile): a Keras Sequential saved with RandomFlip/RandomRotation and no input shape

@@ -2,12 +2,13 @@
 
     python harness.py make-inputs COUNT DIR [image|text|tensor:AxB]
     python harness.py reference CONFIG.json
+    python harness.py examples CONFIG.json
 
 `make-inputs` writes COUNT images, JPEG in several encodings and PNG: real photographs from
 skimage.data (cropped to several non-square sizes) when scikit-image is installed, seeded
-random pixels otherwise; or COUNT
-texts: English sentences of several lengths (one longer than most models' limit), with
-capitals, accents, digits and punctuation.
+random pixels otherwise; or COUNT texts: English sentences of several lengths (one longer
+than most models' limit), with capitals, accents, digits and punctuation; or COUNT seeded
+float32 arrays of the shape a client of a tensor route sends, as .npy files.
 
 `reference` imports the service the way it starts (its entry point's module, from the service
 directory, with wasm_migrate_service.py, pyharness's module written beside this file), calls the entry point for each input (a Flask or FastAPI route through the
@@ -17,6 +18,10 @@ service holds (torch modules, TorchScript, ONNX Runtime and OpenVINO sessions, K
 is wrapped in memory so that its first call per request saves its inputs and outputs. The
 service's files are not touched. Writes OUT/input_<i>.npz (pre_<k>: the tensors fed to the
 model, out_<k>: its outputs) and OUT/reference.json (versions, timings, responses).
+
+`examples` imports the service the same way and prints JSON bodies its entry route should
+accept, made from what it fitted (a DictVectorizer's fields, the columns a scikit-learn object
+was fitted on, a module-level list of feature names): for a service that documents no request.
 
 Exit codes: 0 done (per-input failures are in reference.json), 3 the service cannot be
 imported or started, 4 the entry point does not exist, 5 bad configuration.
@@ -922,11 +927,100 @@ def reference(config_path):
     print(json.dumps({"done": str(out / "reference.json")}), flush=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# Requests for a service that documents none
+
+
+def attribute(value, name):
+    """`getattr` that a proxy (Flask's `request` outside a request) cannot break."""
+    try:
+        return getattr(value, name, None)
+    except Exception:
+        return None
+
+
+def fitted_example(value):
+    """A JSON object that a fitted scikit-learn preprocessor or model takes, or None: a
+    DictVectorizer's fields (the first category of each categorical one), or the columns an
+    estimator was fitted on (`feature_names_in_`), each at its fitted mean where it has one."""
+    names = attribute(value, "feature_names_")
+    separator = attribute(value, "separator")
+    if names is not None and isinstance(separator, str) and attribute(value, "vocabulary_") is not None:
+        example = {}
+        for name in names:
+            field, sep, category = str(name).partition(separator)
+            if sep:
+                example.setdefault(field, category)
+            else:
+                example[field] = 1.5
+        return example or None
+    names = attribute(value, "feature_names_in_")
+    if names is None:
+        return None
+    means = attribute(value, "mean_")
+    if means is None or len(means) != len(names):
+        means = [1.5] * len(names)
+    return {str(n): round(float(m), 6) or 1.5 for n, m in zip(names, means)}
+
+
+def fitted_objects(module):
+    """Module globals, the items of tuples and dicts among them (`dv, model = pickle.load(f)`),
+    and the steps of pipelines."""
+    seen, stack = set(), list(vars(module).values())
+    while stack:
+        value = stack.pop()
+        if id(value) in seen or isinstance(value, (str, bytes, int, float, type)) or inspect.ismodule(value):
+            continue
+        seen.add(id(value))
+        yield value
+        if isinstance(value, (tuple, list)) and len(value) <= 16:
+            stack.extend(value)
+        elif isinstance(value, dict) and len(value) <= 16:
+            stack.extend(value.values())
+        steps = attribute(value, "steps")
+        if isinstance(steps, list):
+            stack.extend(step[1] for step in steps if isinstance(step, tuple) and len(step) > 1)
+
+
+def examples(config_path):
+    """JSON bodies the entry route should accept, made from what the service fitted: printed
+    as `{"examples": [{"body": ..., "source": ...}]}`."""
+    config = json.loads(Path(config_path).read_text())
+    service = Path(config["service"]).resolve()
+    entry = config["entrypoint"]
+    module = import_entry(service, entry["file"], entry.get("workdir"))
+    found = []
+    for value in fitted_objects(module):
+        example = fitted_example(value)
+        if example and example not in [f["body"] for f in found]:
+            found.append({"body": example, "source": f"the fields of the fitted {type(value).__name__}"})
+    for name, value in vars(module).items():
+        if (isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value)
+                and re.search("feature|column|field|input", name, re.I)):
+            example = {v: 1.5 for v in value}
+            if example not in [f["body"] for f in found]:
+                found.append({"body": example, "source": f"the names in {name}"})
+    key = None
+    if entry["kind"] == "flask":
+        import flask
+
+        app = find_app(module, flask.Flask)
+        views = [v for e, v in (app.view_functions.items() if app else [])
+                 if e == entry["handler"] or e.endswith("." + entry["handler"])]
+        key = flask_json_field(views[0]) if views else None
+    for example in found:
+        if key:
+            example["body"] = {key: example["body"]}
+    print(json.dumps({"examples": found}), flush=True)
+
+
 def main():
     if len(sys.argv) in (4, 5) and sys.argv[1] == "make-inputs":
         make_inputs(int(sys.argv[2]), Path(sys.argv[3]), *sys.argv[4:])
     elif len(sys.argv) == 3 and sys.argv[1] == "reference":
         reference(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "examples":
+        examples(sys.argv[2])
     else:
         fail(5, "usage", __doc__.strip().splitlines()[2])
 

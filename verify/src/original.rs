@@ -222,6 +222,40 @@ pub fn make_inputs(
     Ok((source, paths))
 }
 
+/// A request body the entry route should accept, made from what the service fitted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MadeExample {
+    pub body: Value,
+    /// What it was made from (`the fields of the fitted DictVectorizer`).
+    pub source: String,
+}
+
+/// JSON bodies made from the service's fitted preprocessors and models (the harness's
+/// `examples`), for a service that documents no request.
+pub fn made_examples(
+    python: &Path,
+    service: &Path,
+    plan: &MigrationPlan,
+    work: &Path,
+) -> Result<Vec<MadeExample>, VerifyError> {
+    let Some(entry) = plan.service.entrypoint.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let config = json!({ "service": service, "entrypoint": entry });
+    let config_path = work.join("examples.json");
+    std::fs::write(&config_path, config.to_string()).map_err(io(&config_path))?;
+    let lines = run_harness(
+        python,
+        work,
+        &["examples", &config_path.display().to_string()],
+        &|_, _| {},
+    )?;
+    let found = lines.iter().rev().find_map(|l| l.get("examples").cloned());
+    Ok(found
+        .and_then(|e| serde_json::from_value(e).ok())
+        .unwrap_or_default())
+}
+
 /// One run of the original: which service, on which inputs, recording what.
 pub struct ReferenceRun<'a> {
     pub python: &'a Path,

@@ -39,9 +39,19 @@ pub fn verify_bundle(
         atol: options.atol.unwrap_or(plan.tolerances.atol),
         rtol: options.rtol.unwrap_or(plan.tolerances.rtol),
     };
-    let requests = bundle_requests(options, &plan, &manifest)?;
     let work = tempfile::tempdir().map_err(io(&std::env::temp_dir()))?;
     let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
+    // Without a documented request, bodies made from what the service fitted.
+    let made = match manifest.examples.is_empty() && options.inputs.is_empty() {
+        true => {
+            progress(Progress::Phase(
+                "making requests from the service's fitted objects".into(),
+            ));
+            crate::original::made_examples(&python, service, &plan, work.path())?
+        }
+        false => Vec::new(),
+    };
+    let requests = bundle_requests(options, &plan, &manifest, &made)?;
 
     progress(Progress::Phase(
         "loading python.wasm (compiled once, then cached)".into(),
@@ -152,11 +162,15 @@ pub fn verify_bundle(
     let differed = exchanges.iter().filter(|e| !e.agree).count();
     let mut warnings = manifest.warnings.clone();
     if manifest.examples.is_empty() && options.inputs.is_empty() && plan.http.is_none() {
-        warnings.push(
-            "the service documents no request (no `curl` example in its README or docstrings) \
-             and no --input was given: only the health route and bad requests were compared"
+        warnings.push(match made.is_empty() {
+            true => "the service documents no request (no `curl` example in its README or \
+                     docstrings), nothing it fitted names its fields, and no --input was given: \
+                     only the health route and bad requests were compared"
                 .into(),
-        );
+            false => "the service documents no request (no `curl` example in its README or \
+                      docstrings): the requests were made from the fields of what it fitted"
+                .into(),
+        });
     }
     Ok(HttpReport {
         schema: "wasm-migrate.verify-http/1",
@@ -258,12 +272,13 @@ fn json_variants(body: &str) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// The documented examples and `--input` files on the entry route, then the routes' GETs and
-/// bad requests.
+/// The documented examples, bodies made from what the service fitted, and `--input` files on
+/// the entry route, then the routes' GETs and bad requests.
 fn bundle_requests(
     options: &VerifyOptions,
     plan: &MigrationPlan,
     manifest: &BundleManifest,
+    made: &[crate::original::MadeExample],
 ) -> Result<Vec<Request>, VerifyError> {
     let entry = plan.service.entrypoint.as_ref();
     let route = entry
@@ -310,6 +325,25 @@ fn bundle_requests(
                 &e.method,
                 &e.path,
                 e.content_type.clone(),
+                body.into_bytes(),
+            ));
+        }
+    }
+    for example in made {
+        let body = example.body.to_string();
+        let json = Some("application/json".to_string());
+        let variants = std::iter::once((1.0, body.clone())).chain(json_variants(&body));
+        for (scale, body) in variants {
+            let scaled = match scale {
+                1.0 => String::new(),
+                _ => format!(", numbers x{scale}"),
+            };
+            out.push(request(
+                ExchangeKind::Input,
+                format!("{method} {route} (made from {}{scaled})", example.source),
+                &method,
+                &route,
+                json.clone(),
                 body.into_bytes(),
             ));
         }
