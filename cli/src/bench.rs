@@ -42,7 +42,7 @@ pub struct BenchArgs {
     pub glue: Option<PathBuf>,
 
     /// The service's Python (default: SERVICE/.venv, as `verify` finds it).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::python_path)]
     pub python: Option<PathBuf>,
 
     /// Inputs to send (files or folders); default: photographs or texts made with the

@@ -23,8 +23,19 @@ pub mod stages;
 pub mod verify;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+/// A `--python` value: a path made absolute, since the stages run the interpreter from other
+/// folders (the service's, a scratch one); a bare name (`python3`) is left to `PATH`.
+pub(crate) fn python_path(value: &str) -> Result<PathBuf, String> {
+    let given = PathBuf::from(value);
+    match given.components().count() > 1 {
+        true => std::path::absolute(&given).map_err(|e| format!("{value}: {e}")),
+        false => Ok(given),
+    }
+}
 
 /// Exit codes that CI can trust (the analyzer's policy; every command uses them).
 pub use wasm_migrate_analyzer::policy::exit;

@@ -44,7 +44,7 @@ pub struct MigrateArgs {
     /// The service directory.
     pub service: PathBuf,
     /// The service's interpreter (with its frameworks installed).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::python_path)]
     pub python: Option<PathBuf>,
     /// The folder of SERVICE that is the service, when SERVICE is a repository holding several
     /// (each started by its own Dockerfile or Procfile); migrate lists them when it is.

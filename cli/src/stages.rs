@@ -56,7 +56,7 @@ pub struct GenerateArgs {
     pub force: bool,
     /// The service's interpreter, whose installed packages a wasi-python bundle packs
     /// (default: SERVICE/.venv, venv or env, $VIRTUAL_ENV, python3).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::python_path)]
     pub python: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -123,7 +123,7 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The Python interpreter with the service's frameworks installed.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::python_path)]
     pub python: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,

@@ -52,7 +52,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     pub glue: Option<PathBuf>,
     /// The service's interpreter (default: SERVICE/.venv, venv or env, $VIRTUAL_ENV, python3).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = crate::python_path)]
     pub python: Option<PathBuf>,
     /// Backends to run the module on: tract, openvino, onnxruntime, or all; repeat or
     /// separate with commas.

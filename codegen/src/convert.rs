@@ -12,7 +12,11 @@ use crate::generate::default_out;
 /// The interpreter to use: the one given, the service's own venv, the active venv, python3.
 pub fn find_python(service: &Path, given: Option<&Path>) -> PathBuf {
     if let Some(p) = given {
-        return p.to_path_buf();
+        // A relative path is the caller's: the stages run it from other folders.
+        return match p.components().count() > 1 {
+            true => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+            false => p.to_path_buf(),
+        };
     }
     for venv in [".venv", "venv", "env"] {
         let python = service.join(venv).join("bin/python");
