@@ -480,6 +480,10 @@ fn render_crate(
     let shape_for_script: Vec<i64> = shape.clone().unwrap_or_default();
     let mut script_context = context.clone();
     script_context.insert("input_shape", &shape_for_script);
+    script_context.insert(
+        "input_channels",
+        &compiled.as_ref().map_or(3, |c| c.channels),
+    );
 
     let mut files: Vec<(PathBuf, String, bool)> = vec![
         (

@@ -225,11 +225,18 @@ pub fn data_refusals(plan: &MigrationPlan) -> Vec<Refusal> {
         ));
     }
     // torch exports a graph by running the model on an example input, which needs the size.
-    let traced = plan
-        .model
-        .as_ref()
-        .is_some_and(|m| matches!(m.framework, Framework::Pytorch | Framework::Torchscript));
+    // For an image into an nn.Module, convert finds the one size the model runs on (a head of
+    // fixed width after its convolutions or a flatten); a TorchScript archive or an array
+    // input needs it written.
+    let framework = plan.model.as_ref().map(|m| m.framework);
+    let probed = framework == Some(Framework::Pytorch)
+        && plan
+            .input
+            .as_ref()
+            .is_some_and(|i| i.kind == InputKind::Image);
+    let traced = matches!(framework, Some(Framework::Pytorch | Framework::Torchscript));
     if traced
+        && !probed
         && let Some(input) = &plan.input
         && input.kind != InputKind::Text
         && input.shape.is_none()

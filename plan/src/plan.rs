@@ -237,6 +237,31 @@ impl MigrationPlan {
         Some(vec![count])
     }
 
+    /// The size (width, height) an upload must already have because no step resizes or crops
+    /// it (the service hands the model its pixels as they come): the sides of `input.shape`,
+    /// else of the converted model's input. `None` when a step sets the size or none is known.
+    pub fn fixed_upload_size(&self) -> Option<(usize, usize)> {
+        if self.preprocessing.iter().any(PlanStep::sets_image_size) {
+            return None;
+        }
+        let input = self.input.as_ref()?;
+        let converted = || {
+            let artifact = self.converted.as_ref()?.artifacts.first()?;
+            Some(artifact.inputs.first()?.shape.clone())
+        };
+        let shape = input.shape.clone().or_else(converted)?;
+        let channels_first = match input.layout {
+            Some(layout) => layout == crate::Layout::Nchw,
+            None => shape.len() == 4 && matches!(shape[1], 1 | 3),
+        };
+        let (h, w) = match (shape.len(), channels_first) {
+            (4, true) => (shape[2], shape[3]),
+            (4, false) | (3, _) => (shape[1], shape[2]),
+            _ => return None,
+        };
+        Some((usize::try_from(w).ok()?, usize::try_from(h).ok()?)).filter(|&(w, h)| w > 0 && h > 0)
+    }
+
     /// Writes the plan as commented YAML.
     pub fn to_commented_yaml(&self) -> Result<String, PlanError> {
         let mut out = String::new();
@@ -460,14 +485,50 @@ fn line_of_key(text: &str, key: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+impl PlanStep {
+    /// Whether the step decides the image's size: a resize, a crop, a fit, a letterbox, a
+    /// processor or a loader with a target size.
+    pub fn sets_image_size(&self) -> bool {
+        use crate::KnownOp::*;
+        let known = matches!(
+            self.known(),
+            Some(
+                TorchvisionResize
+                    | TorchvisionCrop
+                    | PilResize
+                    | OpencvResize
+                    | PilFit
+                    | TensorflowResize
+                    | ProcessorCall
+            )
+        );
+        let loaded_at_size = self.known() == Some(crate::KnownOp::KerasLoadImage)
+            && self.params.contains_key("target_size");
+        let op = self.op.to_ascii_lowercase();
+        let named = [
+            "resize",
+            "crop",
+            "fit",
+            "thumbnail",
+            "letterbox",
+            "paste",
+            "pad",
+        ]
+        .iter()
+        .any(|word| op.contains(word));
+        known || loaded_at_size || named
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn plan(input_shape: &str, preprocessing: &str) -> MigrationPlan {
         let text = format!(
-            "version: 1\nservice:\n  name: s\ninput:\n  kind: tensor\n  dtype: f32\n{input_shape}\
-             preprocessing:{preprocessing}target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n"
+            "version: 1\nservice:\n  name: s\nmodel:\n  framework: onnx\n  loaded_at: main.py:1\ninput:\n  kind: tensor\n  dtype: f32\n{input_shape}\
+             preprocessing:{preprocessing}target:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n\
+             tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n"
         );
         MigrationPlan::from_yaml(Path::new("wasm-migrate.yaml"), &text).expect("a plan")
     }
@@ -482,6 +543,21 @@ mod tests {
         let shape = "  shape: [1, 4]\n";
         assert_eq!(plan(shape, open).client_array_shape(), Some(vec![4]));
         assert_eq!(plan("", open).client_array_shape(), None);
+    }
+
+    #[test]
+    fn an_upload_no_step_resizes_must_have_the_models_size() {
+        let image = |steps: &str| {
+            let mut plan = plan("  shape: [1, 1, 28, 20]\n  layout: nchw\n", steps);
+            plan.input.as_mut().unwrap().kind = InputKind::Image;
+            plan
+        };
+        let open = "\n- library: pil\n  op: open\n  at: a.py:1\n";
+        assert_eq!(image(open).fixed_upload_size(), Some((20, 28)));
+        let resized = format!(
+            "{open}- library: pil\n  op: resize\n  params:\n    size: [28, 28]\n  at: a.py:2\n"
+        );
+        assert_eq!(image(&resized).fixed_upload_size(), None);
     }
 
     #[test]

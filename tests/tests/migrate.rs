@@ -234,6 +234,38 @@ fn a_tabular_service_that_documents_no_request_is_verified_on_requests_made_from
 }
 
 #[test]
+fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
+    // tests/services/flask-mlp: uploads go to the model as they come (grayscale, no resize);
+    // only the network's first layer (28 * 28 wide) fixes the size. convert finds it, and
+    // verify sends photographs of that size.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("flask-mlp");
+    copy_dir(
+        &wasm_migrate_tests::repo_root().join("tests/services/flask-mlp"),
+        &service,
+    );
+    python(&[&service.join("make_model.py")]);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    assert_eq!(status(&report, "verify-http"), "done", "{report:#}");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(
+        plan.contains("shape:\n      - 1\n      - 1\n      - 28\n      - 28\n"),
+        "{plan}"
+    );
+    for result in report["verify"]["backends"][0]["results"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(
+            result["input"].as_str().unwrap().contains("_28x28"),
+            "{result:#}"
+        );
+    }
+}
+
+#[test]
 fn a_teachable_machine_keras_service_migrates_untouched() {
     // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn
     // (Procfile): a Keras Sequential saved with RandomFlip/RandomRotation and no input shape

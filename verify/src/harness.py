@@ -1,6 +1,6 @@
 """The original side of `wasm-migrate verify`, run with the service's own interpreter.
 
-    python harness.py make-inputs COUNT DIR [image|text|tensor:AxB]
+    python harness.py make-inputs COUNT DIR [image|image:WxH|text|tensor:AxB]
     python harness.py reference CONFIG.json
     python harness.py examples CONFIG.json
 
@@ -163,6 +163,8 @@ def make_inputs(count, out_dir, kind="image"):
         return make_texts(count, out_dir)
     if kind.startswith("tensor:"):
         return make_arrays(count, out_dir, [int(n) for n in kind.split(":", 1)[1].split("x")])
+    # `image:WxH`: the service takes uploads of the model's size as they come.
+    size = [int(n) for n in kind.split(":", 1)[1].split("x")] if ":" in kind else None
     write, can_jpeg = image_writer()
 
     rng = np.random.default_rng(20261127)
@@ -184,8 +186,14 @@ def make_inputs(count, out_dir, kind="image"):
             top, left = (h - ch) // 2, (w - cw) // 3
             pixels = np.ascontiguousarray(pixels[top : top + ch, left : left + cw])
             label = f"{name}_{cw}x{ch}"
+            if size:
+                # Nearest neighbour: every made input has exactly the size asked.
+                rows = (np.arange(size[1]) * ch) // size[1]
+                cols = (np.arange(size[0]) * cw) // size[0]
+                pixels = np.ascontiguousarray(pixels[rows][:, cols])
+                label = f"{name}_{size[0]}x{size[1]}"
         else:
-            ch, cw = int(rng.integers(96, 480)), int(rng.integers(96, 480))
+            ch, cw = (size[1], size[0]) if size else (int(rng.integers(96, 480)), int(rng.integers(96, 480)))
             pixels = rng.integers(0, 256, size=(ch, cw, 3), dtype=np.uint8)
             label = f"random_{cw}x{ch}"
         # Clients upload JPEGs: most inputs are JPEG, in the encodings cameras and browsers

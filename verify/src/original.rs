@@ -171,8 +171,9 @@ fn run_harness(
     Ok(lines)
 }
 
-/// What `make_inputs` makes for the plan's input: `image`, `text`, or `tensor:N` (seeded
-/// float32 arrays of the shape `N` or `AxB` that a client sends).
+/// What `make_inputs` makes for the plan's input: `image`, `image:WxH` (photographs of the
+/// size the model takes, when no step resizes uploads), `text`, or `tensor:N` (seeded float32
+/// arrays of the shape `N` or `AxB` that a client sends).
 pub fn inputs_kind(plan: &MigrationPlan) -> Result<String, VerifyError> {
     match plan.input.as_ref().map(|i| i.kind) {
         Some(InputKind::Text) => Ok("text".into()),
@@ -188,7 +189,10 @@ pub fn inputs_kind(plan: &MigrationPlan) -> Result<String, VerifyError> {
             let sizes: Vec<String> = shape.iter().map(usize::to_string).collect();
             Ok(format!("tensor:{}", sizes.join("x")))
         }
-        _ => Ok("image".into()),
+        _ => Ok(match plan.fixed_upload_size() {
+            Some((width, height)) => format!("image:{width}x{height}"),
+            None => "image".into(),
+        }),
     }
 }
 
