@@ -242,7 +242,21 @@ pub fn analyze_with(
     // What generate would refuse in the plan blocks the path the plan is for: the path is
     // chosen again with those findings, and the plan written for the new choice.
     if let Some(check) = &options.plan_check {
-        let refused = refusals::refusal_findings(check.as_ref(), &tree.base, &plan);
+        let entry_reached = plan
+            .service
+            .entrypoint
+            .as_ref()
+            .and_then(|e| tree.module_index.index_of(&e.file))
+            .map(|entry| graph.reachable(entry));
+        let reaches = |file: &str| match (&entry_reached, tree.module_index.index_of(file)) {
+            (Some(reached), Some(i)) => reached[i],
+            // A file the index does not know (or no entry point) is not judged here.
+            _ => true,
+        };
+        let also: Vec<_> = refusals::model_outside_entry(&plan, reaches)
+            .into_iter()
+            .collect();
+        let refused = refusals::refusal_findings(check.as_ref(), &tree.base, &plan, also);
         if !refused.is_empty() {
             summary.findings_mandatory += refused.len() as u32;
             findings.extend(refused);

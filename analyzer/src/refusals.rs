@@ -21,8 +21,14 @@ pub fn rule_id(stage: RefusingStage) -> &'static str {
     }
 }
 
-/// Asks `check` about `plan` as `--write-plan` would write it for the service at `base`.
-pub fn refusal_findings(check: &dyn PlanCheck, base: &Path, plan: &MigrationPlan) -> Vec<Finding> {
+/// Asks `check` about `plan` as `--write-plan` would write it for the service at `base`;
+/// `also` are refusals the analysis itself knows of (see [`model_outside_entry`]).
+pub fn refusal_findings(
+    check: &dyn PlanCheck,
+    base: &Path,
+    plan: &MigrationPlan,
+    also: Vec<Refusal>,
+) -> Vec<Finding> {
     let Ok(text) = plan.to_commented_yaml() else {
         return Vec::new();
     };
@@ -33,8 +39,38 @@ pub fn refusal_findings(check: &dyn PlanCheck, base: &Path, plan: &MigrationPlan
     check
         .refusals(base, &loaded)
         .into_iter()
+        .chain(also)
         .map(|refusal| finding(&loaded, refusal))
         .collect()
+}
+
+/// `convert` and `verify` find the model by importing the entry point as production does: a
+/// model loaded in a file the entry point does not import (a proxy in front of a model
+/// server) is one neither can find.
+pub fn model_outside_entry(
+    plan: &MigrationPlan,
+    entry_reaches: impl Fn(&str) -> bool,
+) -> Option<Refusal> {
+    let entry = plan.service.entrypoint.as_ref()?;
+    let model = plan.model.as_ref()?;
+    let file = model
+        .loaded_at
+        .rsplit_once(':')
+        .map_or(model.loaded_at.as_str(), |(f, _)| f);
+    if file.is_empty() || entry_reaches(file) {
+        return None;
+    }
+    Some(Refusal {
+        stage: RefusingStage::Convert,
+        line: None,
+        message: format!(
+            "the model is loaded in {file}, which the entry point {} does not import: convert \
+             and verify find the model by importing the entry point as production does; analyze \
+             the service that loads it (`analyze --write-plan --entrypoint {file}`, or \
+             `migrate --service DIR` in a repository of services)",
+            entry.file
+        ),
+    })
 }
 
 fn finding(loaded: &LoadedPlan, refusal: Refusal) -> Finding {
@@ -89,5 +125,29 @@ fn finding(loaded: &LoadedPlan, refusal: Refusal) -> Finding {
         ),
         snippet: None,
         outside_serving_path: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_the_entry_point_does_not_import_is_refused_for_convert() {
+        let text = "version: 1\nservice:\n  name: s\n  entrypoint:\n    kind: flask\n    file: proxy/app.py\n    handler: home\n\
+                    model:\n  framework: pytorch\n  loaded_at: handler.py:11\ninput:\n  kind: image\n  dtype: f32\n\
+                    preprocessing: []\ntarget:\n  path: wasi-nn-glue\n  runtime: wasmedge\n  runtime_version: \"0.14\"\n\
+                    tolerances:\n  preset: cross-backend\n  atol: 0.0001\n  rtol: 0.001\n";
+        let plan = MigrationPlan::from_yaml(Path::new("wasm-migrate.yaml"), text).expect("a plan");
+        let refusal = model_outside_entry(&plan, |file| file != "handler.py").expect("refused");
+        assert_eq!(refusal.stage, RefusingStage::Convert);
+        assert!(
+            refusal
+                .message
+                .contains("handler.py, which the entry point proxy/app.py"),
+            "{}",
+            refusal.message
+        );
+        assert!(model_outside_entry(&plan, |_| true).is_none());
     }
 }
