@@ -75,8 +75,8 @@ impl Array {
                     let float32 = self.float32;
                     for v in &mut self.values {
                         *v = match float32 {
-                            true => compute32(scalar, *v as f32, operand as f32) as f64,
-                            false => compute64(scalar, *v, operand),
+                            true => compute(scalar, *v as f32, operand as f32) as f64,
+                            false => compute(scalar, *v, operand),
                         };
                     }
                 }
@@ -92,16 +92,14 @@ impl Array {
     }
 }
 
-fn compute64(op: Scalar, a: f64, b: f64) -> f64 {
-    match op {
-        Scalar::Divide => a / b,
-        Scalar::Subtract => a - b,
-        Scalar::Multiply => a * b,
-        Scalar::Add => a + b,
-    }
-}
-
-fn compute32(op: Scalar, a: f32, b: f32) -> f32 {
+/// One operation in the precision of `T` (f32 or f64), as NumPy computes it in the array's.
+fn compute<T>(op: Scalar, a: T, b: T) -> T
+where
+    T: std::ops::Add<Output = T>
+        + std::ops::Sub<Output = T>
+        + std::ops::Mul<Output = T>
+        + std::ops::Div<Output = T>,
+{
     match op {
         Scalar::Divide => a / b,
         Scalar::Subtract => a - b,

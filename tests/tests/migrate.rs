@@ -7,13 +7,26 @@ use serde_json::Value;
 use wasm_migrate_tests::flow::{python, wm};
 use wasm_migrate_tests::{copy_dir, python_env, sample};
 
-/// A fresh copy of a sample with its model made, and nothing migrated yet.
-fn fresh_sample(name: &str) -> (tempfile::TempDir, PathBuf) {
+/// A fresh copy of the service at `source` with its model made, and nothing migrated yet.
+fn fresh_copy(source: &Path) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join(name);
-    copy_dir(&sample(name), &service);
+    let service = dir.path().join(source.file_name().unwrap());
+    copy_dir(source, &service);
     python(&[&service.join("make_model.py")]);
     (dir, service)
+}
+
+fn fresh_sample(name: &str) -> (tempfile::TempDir, PathBuf) {
+    fresh_copy(&sample(name))
+}
+
+/// One of tests/services: services of the tool's own, in the shapes real ones have.
+fn fresh_test_service(name: &str) -> (tempfile::TempDir, PathBuf) {
+    fresh_copy(
+        &wasm_migrate_tests::repo_root()
+            .join("tests/services")
+            .join(name),
+    )
 }
 
 /// `migrate SERVICE --format json` with the test venv's Python; the exit code and the report.
@@ -140,13 +153,7 @@ fn an_unseen_style_service_migrates_untouched() {
     // tests/services/flask-grayscale: a custom nn.Module of the service's own, ImageOps.fit,
     // convert("L") to one channel, started as `python digits/app.py` (a script in a folder
     // that is not a package) on the port of its `app.run(port=8000)`. Nothing is edited.
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join("flask-grayscale");
-    copy_dir(
-        &wasm_migrate_tests::repo_root().join("tests/services/flask-grayscale"),
-        &service,
-    );
-    python(&[&service.join("make_model.py")]);
+    let (_dir, service) = fresh_test_service("flask-grayscale");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
@@ -172,13 +179,7 @@ fn an_unseen_style_service_migrates_untouched() {
 fn a_service_taking_json_numbers_migrates_untouched() {
     // tests/services/flask-json-array: the body is `{"pixels": [...]}`, 64 numbers that the
     // route makes float64, reshapes, divides by 16 and casts to float32 before an ONNX model.
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join("flask-json-array");
-    copy_dir(
-        &wasm_migrate_tests::repo_root().join("tests/services/flask-json-array"),
-        &service,
-    );
-    python(&[&service.join("make_model.py")]);
+    let (_dir, service) = fresh_test_service("flask-json-array");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
@@ -201,13 +202,7 @@ fn a_service_taking_json_numbers_migrates_untouched() {
 fn a_tabular_service_that_documents_no_request_is_verified_on_requests_made_from_its_fields() {
     // tests/services/flask-tabular: a pickled DictVectorizer and model behind Flask, whose
     // README has no `curl` example. The requests come from the vectorizer's fields.
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join("flask-tabular");
-    copy_dir(
-        &wasm_migrate_tests::repo_root().join("tests/services/flask-tabular"),
-        &service,
-    );
-    python(&[&service.join("make_model.py")]);
+    let (_dir, service) = fresh_test_service("flask-tabular");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
@@ -238,13 +233,7 @@ fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
     // tests/services/flask-mlp: uploads go to the model as they come (grayscale, no resize);
     // only the network's first layer (28 * 28 wide) fixes the size. convert finds it, and
     // verify sends photographs of that size.
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join("flask-mlp");
-    copy_dir(
-        &wasm_migrate_tests::repo_root().join("tests/services/flask-mlp"),
-        &service,
-    );
-    python(&[&service.join("make_model.py")]);
+    let (_dir, service) = fresh_test_service("flask-mlp");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
@@ -270,13 +259,7 @@ fn a_teachable_machine_keras_service_migrates_untouched() {
     // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn
     // (Procfile): a Keras Sequential saved with RandomFlip/RandomRotation and no input shape
     // in code, ImageOps.fit with LANCZOS, a preallocated batch, labels numbered by line.
-    let dir = tempfile::tempdir().unwrap();
-    let service = dir.path().join("flask-teachable");
-    copy_dir(
-        &wasm_migrate_tests::repo_root().join("tests/services/flask-teachable"),
-        &service,
-    );
-    python(&[&service.join("make_model.py")]);
+    let (_dir, service) = fresh_test_service("flask-teachable");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["verdict"], "equivalent", "{report:#}");
