@@ -242,14 +242,19 @@ pub fn analyze_with(
     // What generate would refuse in the plan blocks the path the plan is for: the path is
     // chosen again with those findings, and the plan written for the new choice.
     if let Some(check) = &options.plan_check {
-        let entry_reached = plan
-            .service
-            .entrypoint
-            .as_ref()
-            .and_then(|e| tree.module_index.index_of(&e.file))
-            .map(|entry| graph.reachable(entry));
-        let reaches = |file: &str| match (&entry_reached, tree.module_index.index_of(file)) {
-            (Some(reached), Some(i)) => reached[i],
+        // What the service imports when it starts: from the module the server loads (the
+        // app, which may mount the route's router) and from the route's own file.
+        let starts: Vec<usize> = [
+            entrypoint.as_ref().map(|e| e.file.as_str()),
+            plan.service.entrypoint.as_ref().map(|e| e.file.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|file| tree.module_index.index_of(file))
+        .collect();
+        let reached: Vec<Vec<bool>> = starts.iter().map(|&i| graph.reachable(i)).collect();
+        let reaches = |file: &str| match tree.module_index.index_of(file) {
+            Some(i) if !reached.is_empty() => reached.iter().any(|r| r[i]),
             // A file the index does not know (or no entry point) is not judged here.
             _ => true,
         };

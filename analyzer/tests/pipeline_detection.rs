@@ -48,6 +48,27 @@ fn functional_transforms_skip_the_image_argument() {
 }
 
 #[test]
+fn a_transform_made_ahead_runs_where_it_is_applied() {
+    // One transform instance at module level, applied in the route after the decode.
+    let (_d, r) = service(&[(
+        "app.py",
+        "import io\nimport torch\nfrom flask import Flask, request\nfrom PIL import Image\n\
+         from torchvision import transforms\n\
+         app = Flask(__name__)\nmodel = torch.jit.load('m.pt')\n\
+         to_tensor = transforms.ToTensor()\nnormalize = transforms.Normalize((0.5,), (0.5,))\n\
+         @app.route('/p', methods=['POST'])\ndef p():\n    \
+         image = Image.open(io.BytesIO(request.data)).convert('L')\n    \
+         return str(model(normalize(to_tensor(image)).unsqueeze(0)).argmax())\n",
+    )]);
+    assert_eq!(
+        plan_ops(&r),
+        ["open", "convert", "ToTensor", "Normalize", "unsqueeze"],
+        "{:#?}",
+        r.plan.preprocessing
+    );
+}
+
+#[test]
 fn numpy_chains_with_varargs_transpose_in_place_ops_and_channel_flips() {
     let (_d, r) = service(&[(
         "infer.py",

@@ -51,20 +51,6 @@ def main(sample, service_dir, out_dir):
             (out,) = service.session.run(None, {"input": x})
             np.save(path.with_name(path.stem + "_pre.npy"), x)
             np.save(path.with_name(path.stem + "_out.npy"), out)
-    elif sample == "torchserve-handler":
-        import handler
-
-        class Context:  # what TorchServe hands initialize()
-            system_properties = {"model_dir": str(service_dir / "model")}
-            manifest = {"model": {"serializedFile": "model.pt"}}
-
-        h = handler.ImageClassifierHandler()
-        h.initialize(Context())
-        for path in paths:
-            x = h.preprocess([{"data": path.read_bytes()}])
-            out = h.inference(x)
-            np.save(path.with_name(path.stem + "_pre.npy"), x.numpy())
-            np.save(path.with_name(path.stem + "_out.npy"), out.numpy())
     else:
         sys.exit(f"no reference for sample {sample}")
     print(f"wrote {len(paths)} inputs and references to {out_dir}")

@@ -151,24 +151,6 @@ fn onnxruntime_service_glue_matches_python_on_three_backends() {
 }
 
 #[test]
-fn torchserve_handler_glue_matches_python_on_two_backends() {
-    // The handler's Resize((224, 224)) is a PIL bilinear resize to an exact size.
-    let (_dir, service) =
-        glue_matches_python("torchserve-handler", &["openvino", "onnxruntime"], 0.0);
-    // The labels come from model/index_to_name.json, where the handler reads them.
-    let labels: Value = serde_json::from_str(
-        &std::fs::read_to_string(service.join("model/index_to_name.json")).unwrap(),
-    )
-    .unwrap();
-    let main_rs = std::fs::read_to_string(service.join("migrated/src/main.rs")).unwrap();
-    let first = labels["0"].as_str().unwrap();
-    assert!(
-        main_rs.contains(&format!("{first:?}")),
-        "label {first} in the glue"
-    );
-}
-
-#[test]
 fn generated_crate_is_clippy_clean_and_deploy_files_hold_what_the_shim_reads() {
     let (dir, service) = migrate("torchvision-flask");
     let glue = service.join("migrated");

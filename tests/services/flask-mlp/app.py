@@ -14,13 +14,13 @@ app = Flask(__name__)
 model = DigitMLP()
 model.load_state_dict(torch.load("model/mlp.pt", weights_only=True))
 model.eval()
-transform = transforms.Compose([transforms.ToTensor()])
+to_tensor = transforms.ToTensor()
 
 
 @app.route("/classify", methods=["POST"])
 def classify():
     image = Image.open(io.BytesIO(request.files["file"].read())).convert("L")
-    batch = transform(image).unsqueeze(0)
+    batch = to_tensor(image).unsqueeze(0)
     with torch.no_grad():
         scores = model(batch)
     return jsonify({"digit": int(scores.argmax(dim=1).item()), "scores": scores[0].tolist()})

@@ -559,10 +559,17 @@ impl Observer for PipelineDetector {
     fn assign_call(&mut self, target: &str, callee: Option<&str>, location: Location) {
         self.assigned_calls
             .push((target.to_string(), location.clone()));
-        if callee.is_some_and(|c| {
+        // A composition, or one transform made ahead and applied later (`to_tensor =
+        // transforms.ToTensor()` at module level, `to_tensor(image)` in the route): its step
+        // runs where the instance is applied.
+        let composes = |c: &str| {
+            let class = c.rsplit('.').next().unwrap_or(c);
             (c.starts_with("torchvision.transforms") || c.starts_with("albumentations."))
-                && c.ends_with(".Compose")
-        }) {
+                && (class == "Compose"
+                    || (c.starts_with("torchvision.transforms")
+                        && class.starts_with(|ch: char| ch.is_ascii_uppercase())))
+        };
+        if callee.is_some_and(composes) {
             self.compose_vars.push((target.to_string(), location));
         }
     }
