@@ -27,14 +27,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// A `--python` value: a path made absolute, since the stages run the interpreter from other
-/// folders (the service's, a scratch one); a bare name (`python3`) is left to `PATH`.
+/// A `--python` value, made absolute where it is a path (`codegen::given_python`).
 pub(crate) fn python_path(value: &str) -> Result<PathBuf, String> {
-    let given = PathBuf::from(value);
-    match given.components().count() > 1 {
-        true => std::path::absolute(&given).map_err(|e| format!("{value}: {e}")),
-        false => Ok(given),
-    }
+    Ok(wasm_migrate_codegen::given_python(std::path::Path::new(
+        value,
+    )))
 }
 
 /// Exit codes that CI can trust (the analyzer's policy; every command uses them).

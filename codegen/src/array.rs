@@ -8,7 +8,7 @@ use std::path::Path;
 use wasm_migrate_plan::{MigrationPlan, PlanStep, StepLibrary, Value};
 
 use crate::error::CodegenError;
-use crate::steps::{ScalarOp, plan_item_line};
+use crate::steps::{ScalarOp, number, plan_item_line, symbol};
 
 /// One thing the glue does to the array, in the plan's order.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,9 +83,9 @@ fn array_op(step: &PlanStep) -> Result<Option<ArrayOp>, String> {
             None => Err("astype without a dtype the plan names".into()),
         },
         (StepLibrary::Torch, "from_numpy") => Ok(None),
-        (StepLibrary::Numpy | StepLibrary::Torch, "reshape" | "view") => {
-            let shape = param(&["newshape", "shape", "arg1", "arg0"])
-                .and_then(ints)
+        _ if step.is_reshape() => {
+            let shape = step
+                .new_shape()
                 .ok_or("the new shape must be a list of whole numbers")?;
             match shape.iter().filter(|&&d| d == -1).count() {
                 0 | 1 if shape.iter().all(|&d| d == -1 || d > 0) => {
@@ -124,11 +124,7 @@ fn array_op(step: &PlanStep) -> Result<Option<ArrayOp>, String> {
 /// A cast the glue does exactly: to float32 or float64. A cast to integers or float16 would
 /// change the values in ways the glue does not reproduce.
 fn cast(dtype: &Value) -> Result<ArrayOp, String> {
-    let name = match dtype {
-        Value::Symbol { symbol } => symbol.rsplit('.').next().unwrap_or(symbol),
-        Value::Str(s) => s.as_str(),
-        other => return Err(format!("the dtype {other:?} is not a type name")),
-    };
+    let name = symbol(dtype).ok_or_else(|| format!("the dtype {dtype:?} is not a type name"))?;
     match name {
         "float32" | "single" | "float" | "f4" | "FloatTensor" => Ok(ArrayOp::ToFloat32),
         "float64" | "double" | "float_" | "f8" => Ok(ArrayOp::ToFloat64),
@@ -140,26 +136,7 @@ fn cast(dtype: &Value) -> Result<ArrayOp, String> {
 }
 
 fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
-        _ => None,
-    }
-}
-
-fn ints(v: &Value) -> Option<Vec<i64>> {
-    match v {
-        Value::List(items) => items.iter().map(int).collect(),
-        other => int(other).map(|i| vec![i]),
-    }
-}
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        _ => None,
-    }
+    number(v).filter(|n| n.fract() == 0.0).map(|n| n as i64)
 }
 
 #[cfg(test)]

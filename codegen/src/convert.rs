@@ -9,14 +9,19 @@ use wasm_migrate_plan::{ConvertedModel, LoadedPlan};
 use crate::error::CodegenError;
 use crate::generate::default_out;
 
+/// An interpreter the user named: a relative path made absolute, since the stages run it from
+/// other folders (the service's, a scratch one); a bare name (`python3`) is left to `PATH`.
+pub fn given_python(path: &Path) -> PathBuf {
+    match path.components().count() > 1 {
+        true => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        false => path.to_path_buf(),
+    }
+}
+
 /// The interpreter to use: the one given, the service's own venv, the active venv, python3.
 pub fn find_python(service: &Path, given: Option<&Path>) -> PathBuf {
     if let Some(p) = given {
-        // A relative path is the caller's: the stages run it from other folders.
-        return match p.components().count() > 1 {
-            true => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
-            false => p.to_path_buf(),
-        };
+        return given_python(p);
     }
     for venv in [".venv", "venv", "env"] {
         let python = service.join(venv).join("bin/python");

@@ -19,7 +19,7 @@ mod text;
 
 pub use build::{Built, WASM_TARGET, build, wasm_target_installed};
 pub use check::GlueCheck;
-pub use convert::{convert, find_python};
+pub use convert::{convert, find_python, given_python};
 pub use error::CodegenError;
 pub use generate::{
     GenerateOptions, Generated, GlueManifest, MANIFEST_FILE, Target, default_out, generate,

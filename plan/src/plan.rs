@@ -208,27 +208,10 @@ impl MigrationPlan {
             .as_ref()
             .and_then(|i| i.shape.as_deref())
             .and_then(positive);
-        let reshape = self.preprocessing.iter().find(|s| {
-            matches!(s.library, StepLibrary::Numpy | StepLibrary::Torch)
-                && matches!(s.op.as_str(), "reshape" | "view")
-        });
-        let Some(reshape) = reshape else {
+        let Some(reshape) = self.preprocessing.iter().find(|s| s.is_reshape()) else {
             return model_shape;
         };
-        let sizes: Option<Vec<i64>> = ["newshape", "shape", "arg1", "arg0"]
-            .iter()
-            .find_map(|n| reshape.params.get(*n))
-            .and_then(|v| match v {
-                Value::List(items) => items
-                    .iter()
-                    .map(|i| match i {
-                        Value::Int(i) => Some(*i),
-                        _ => None,
-                    })
-                    .collect(),
-                Value::Int(i) => Some(vec![*i]),
-                _ => None,
-            });
+        let sizes = reshape.new_shape();
         let count = sizes
             .as_deref()
             .and_then(positive)
@@ -486,6 +469,29 @@ fn line_of_key(text: &str, key: &str) -> Option<u32> {
 }
 
 impl PlanStep {
+    /// NumPy's or torch's `reshape` (torch's `view` too).
+    pub fn is_reshape(&self) -> bool {
+        matches!(self.library, StepLibrary::Numpy | StepLibrary::Torch)
+            && matches!(self.op.as_str(), "reshape" | "view")
+    }
+
+    /// A reshape's new shape, when its sizes are whole numbers (`-1` included): as one list
+    /// (`newshape`), or spread over the arguments as the analyzer records a method's.
+    pub fn new_shape(&self) -> Option<Vec<i64>> {
+        let whole = |v: &Value| match v {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
+            _ => None,
+        };
+        match ["newshape", "shape", "arg1", "arg0"]
+            .iter()
+            .find_map(|n| self.params.get(*n))?
+        {
+            Value::List(items) => items.iter().map(whole).collect(),
+            other => whole(other).map(|i| vec![i]),
+        }
+    }
+
     /// Whether the step decides the image's size: a resize, a crop, a fit, a letterbox, a
     /// processor or a loader with a target size.
     pub fn sets_image_size(&self) -> bool {

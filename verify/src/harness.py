@@ -502,36 +502,32 @@ def upload_field(function):
     return None
 
 
-def text_body_field(function):
-    """The JSON key a route takes its text from: the first str field of its pydantic body
-    model, else `text`."""
-    try:
-        params = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        params = []
-    for param in params:
-        fields = getattr(param.annotation, "model_fields", None)
-        if fields:
-            for name, info in fields.items():
-                if info.annotation is str:
-                    return name
-    return "text"
-
-
-def array_body_field(function):
-    """The JSON key a route takes its numbers from: the first list field of its pydantic body
-    model (`array: List[float]`)."""
-    import typing
-
+def body_model_field(function, accepts):
+    """The first field of the route's pydantic body model whose annotation `accepts`."""
     try:
         params = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
         params = []
     for param in params:
         for name, info in (getattr(param.annotation, "model_fields", None) or {}).items():
-            if info.annotation is list or typing.get_origin(info.annotation) in (list, tuple):
+            if accepts(info.annotation):
                 return name
     return None
+
+
+def text_body_field(function):
+    """The JSON key a route takes its text from: the first str field of its body model, else
+    `text`."""
+    return body_model_field(function, lambda annotation: annotation is str) or "text"
+
+
+def array_body_field(function):
+    """The JSON key a route takes its numbers from: the first list field of its body model
+    (`array: List[float]`)."""
+    import typing
+
+    return body_model_field(function, lambda annotation: annotation is list
+                            or typing.get_origin(annotation) in (list, tuple))
 
 
 def flask_json_field(function):

@@ -81,6 +81,7 @@ pub struct CompiledSteps {
     pub warnings: Vec<String>,
 }
 
+pub use context::{number, symbol};
 pub use ir::ScalarOp;
 pub use wasm_migrate_plan::loaded::item_line as plan_item_line;
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
 use wasm_migrate_plan::{HttpMethod, HttpPlan, MigrationPlan};
+use wasm_migrate_pybundle::examples::Example;
 use wasm_migrate_pybundle::host::{BundleHost, HostOptions, ServeOptions, Trace, serve};
 use wasm_migrate_pybundle::{BundleManifest, Interpreter};
 
@@ -304,7 +305,15 @@ fn bundle_requests(
         module_only: false,
         time_paths: Vec::new(),
     };
-    for e in &manifest.examples {
+    // Bodies made from what the service fitted go where its documented examples go.
+    let made = made.iter().map(|m| Example {
+        method: method.clone(),
+        path: route.clone(),
+        content_type: Some("application/json".into()),
+        body: m.body.to_string(),
+        source: format!("made from {}", m.source),
+    });
+    for e in manifest.examples.iter().cloned().chain(made) {
         let kind = if e.method == "GET" {
             ExchangeKind::Health
         } else {
@@ -325,25 +334,6 @@ fn bundle_requests(
                 &e.method,
                 &e.path,
                 e.content_type.clone(),
-                body.into_bytes(),
-            ));
-        }
-    }
-    for example in made {
-        let body = example.body.to_string();
-        let json = Some("application/json".to_string());
-        let variants = std::iter::once((1.0, body.clone())).chain(json_variants(&body));
-        for (scale, body) in variants {
-            let scaled = match scale {
-                1.0 => String::new(),
-                _ => format!(", numbers x{scale}"),
-            };
-            out.push(request(
-                ExchangeKind::Input,
-                format!("{method} {route} (made from {}{scaled})", example.source),
-                &method,
-                &route,
-                json.clone(),
                 body.into_bytes(),
             ));
         }

@@ -88,27 +88,22 @@ pub fn requests(
         .ok_or_else(|| VerifyError::Usage("the plan's http section has no route".into()))?;
     let field = route.request.field.clone().unwrap_or_else(|| "file".into());
     let text = plan.input.as_ref().map(|i| i.kind) == Some(InputKind::Text);
-    let json_field = route.request.field.clone();
-    // For a JSON route, `bytes` is the text, or the JSON of an array input (see below).
+    // A JSON route's value under its field (the whole body without one).
+    let json_body = |value: serde_json::Value| -> (Option<String>, Vec<u8>) {
+        let body = match &route.request.field {
+            Some(field) => serde_json::json!({ field.clone(): value }),
+            None => value,
+        };
+        (
+            Some("application/json".into()),
+            body.to_string().into_bytes(),
+        )
+    };
     let body_of = |bytes: Vec<u8>, name: &str| -> (Option<String>, Vec<u8>) {
         match route.request.kind {
-            RequestKind::Json => {
-                let value = match text {
-                    true => None,
-                    false => serde_json::from_slice(&bytes).ok(),
-                }
-                .unwrap_or_else(|| {
-                    serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
-                });
-                let body = match &json_field {
-                    Some(field) => serde_json::json!({ field.clone(): value }),
-                    None => value,
-                };
-                (
-                    Some("application/json".into()),
-                    body.to_string().into_bytes(),
-                )
-            }
+            RequestKind::Json => json_body(serde_json::Value::String(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )),
             RequestKind::Multipart => multipart(&field, name, &bytes),
             RequestKind::Raw => (Some("application/octet-stream".into()), bytes),
         }
@@ -138,15 +133,12 @@ pub fn requests(
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let bytes = match (route.request.kind, text) {
-            (RequestKind::Json, false) => array_json(input, &bytes)?.to_string().into_bytes(),
-            _ => bytes,
+        // An array input goes as the JSON numbers a client sends.
+        let body = match (route.request.kind, text) {
+            (RequestKind::Json, false) => json_body(array_json(input, &bytes)?),
+            _ => body_of(bytes, &name),
         };
-        let mut request = on_route(
-            ExchangeKind::Input,
-            format!("{field}={name}"),
-            body_of(bytes, &name),
-        );
+        let mut request = on_route(ExchangeKind::Input, format!("{field}={name}"), body);
         request.time_paths = time_paths.clone();
         requests.push(request);
     }
