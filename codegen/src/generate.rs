@@ -111,10 +111,11 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
     })
 }
 
-/// The generated files that show the service's HTTP API (its routes, health route, port),
-/// which `convert` records after `generate` wrote them.
-const API_FILES: [&str; 5] = [
+/// The generated files that show what `convert` records after `generate` wrote them: the
+/// service's HTTP API (its routes, health route, port) and the model's input shape.
+const API_FILES: [&str; 6] = [
     "assets/api.json",
+    "assets/model_input.json",
     "README.md",
     "deploy/kubernetes.yaml",
     "deploy/run-wasmedge.sh",
@@ -165,13 +166,14 @@ pub fn refresh_api_files(
         };
         let path = out.join(name);
         let current = std::fs::read_to_string(&path).ok();
-        if current.as_deref() == Some(new.as_str()) || (old == new && name != "assets/api.json") {
+        // The assets are the plan's, whatever was there.
+        let asset = name.starts_with("assets/");
+        if current.as_deref() == Some(new.as_str()) || (old == new && !asset) {
             continue;
         }
-        // `assets/api.json` is the plan's, whatever was there.
-        if current.as_deref() != Some(old.as_str()) && name != "assets/api.json" {
+        if current.as_deref() != Some(old.as_str()) && !asset {
             kept.push(format!(
-                "{} was edited since `generate`: kept as it is (regenerate to show the recorded API)",
+                "{} was edited since `generate`: kept as it is (regenerate to show what `convert` recorded)",
                 path.display()
             ));
             continue;
@@ -347,14 +349,6 @@ fn render_crate(
     context.insert("kind", kind);
     context.insert("model_name", &model_name);
     let shape: Option<Vec<i64>> = input.and_then(|i| i.shape.clone());
-    context.insert("input_shape", &shape.as_ref().map(|s| format!("{s:?}")));
-    context.insert(
-        "input_layout",
-        &compiled
-            .as_ref()
-            .map(|c| c.layout.to_uppercase())
-            .unwrap_or_default(),
-    );
     context.insert("max_output_elements", &(1usize << 20));
     context.insert("labels", &labels);
     context.insert("labels_file", &plan.labels);
@@ -533,6 +527,16 @@ fn render_crate(
         ),
     ];
     files.push(("assets/api.json".into(), crate::api::api_json(&plan), false));
+    // The glue checks (and conforms) its tensor to the model's shape, which `convert` learns
+    // when the plan does not say it, and records here.
+    // Token and array tensors keep the plan's (a converted text model's sequence length is
+    // the export's, not a limit of the original).
+    let model_input = match kind {
+        "image" => plan.model_input_shape(),
+        _ => input.and_then(|i| i.shape.clone()),
+    };
+    let model_input = serde_json::to_string(&model_input).unwrap_or_default();
+    files.push(("assets/model_input.json".into(), model_input + "\n", false));
     for (name, text) in templates::GLUE_SERVER {
         files.push((Path::new("src").join(name), (*text).to_string(), false));
     }

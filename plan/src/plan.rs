@@ -227,22 +227,61 @@ impl MigrationPlan {
         if self.preprocessing.iter().any(PlanStep::sets_image_size) {
             return None;
         }
-        let input = self.input.as_ref()?;
-        let converted = || {
-            let artifact = self.converted.as_ref()?.artifacts.first()?;
-            Some(artifact.inputs.first()?.shape.clone())
-        };
-        let shape = input.shape.clone().or_else(converted)?;
-        let channels_first = match input.layout {
-            Some(layout) => layout == crate::Layout::Nchw,
-            None => shape.len() == 4 && matches!(shape[1], 1 | 3),
-        };
-        let (h, w) = match (shape.len(), channels_first) {
+        let shape = self.model_input_shape()?;
+        let (h, w) = match (shape.len(), self.channels_first(&shape)) {
             (4, true) => (shape[2], shape[3]),
             (4, false) | (3, _) => (shape[1], shape[2]),
             _ => return None,
         };
         Some((usize::try_from(w).ok()?, usize::try_from(h).ok()?)).filter(|&(w, h)| w > 0 && h > 0)
+    }
+
+    /// The tensor the model takes: `input.shape`, else the converted model's first input
+    /// when all its sides are known.
+    pub fn model_input_shape(&self) -> Option<Vec<i64>> {
+        let input = self.input.as_ref()?;
+        let converted = || {
+            let artifact = self.converted.as_ref()?.artifacts.first()?;
+            let shape = &artifact.inputs.first()?.shape;
+            shape.iter().all(|&n| n > 0).then(|| shape.clone())
+        };
+        input.shape.clone().or_else(converted)
+    }
+
+    /// The channels of the image the model takes: 1 for `(1, H, W)`, else the channel axis
+    /// of `(1, C, H, W)` or `(1, H, W, C)` by the plan's layout.
+    pub fn model_image_channels(&self) -> Option<usize> {
+        let shape = self.model_input_shape()?;
+        let channels = match (shape.len(), self.channels_first(&shape)) {
+            (3, _) => 1,
+            (4, true) => shape[1],
+            (4, false) => shape[3],
+            _ => return None,
+        };
+        usize::try_from(channels).ok()
+    }
+
+    fn channels_first(&self, shape: &[i64]) -> bool {
+        match self.input.as_ref().and_then(|i| i.layout) {
+            Some(layout) => layout == crate::Layout::Nchw,
+            None => shape.len() == 4 && matches!(shape[1], 1 | 3),
+        }
+    }
+
+    /// Whether the service hands on the upload in the mode PIL opened it: `Image.open` and no
+    /// conversion (`convert`, a grayscale step, OpenCV's decoding), so a grayscale file keeps
+    /// its one channel.
+    pub fn keeps_opened_mode(&self) -> bool {
+        use crate::KnownOp::{Grayscale, OpencvCvtColor, PilConvert};
+        let opened = self
+            .preprocessing
+            .iter()
+            .any(|s| s.library == crate::StepLibrary::Pil && s.op == "open");
+        let converted = self.preprocessing.iter().any(|s| {
+            s.library == crate::StepLibrary::Opencv
+                || matches!(s.known(), Some(Grayscale | OpencvCvtColor | PilConvert))
+        });
+        opened && !converted
     }
 
     /// Writes the plan as commented YAML.
@@ -564,6 +603,26 @@ mod tests {
             "{open}- library: pil\n  op: resize\n  params:\n    size: [28, 28]\n  at: a.py:2\n"
         );
         assert_eq!(image(&resized).fixed_upload_size(), None);
+    }
+
+    #[test]
+    fn an_upload_opened_and_not_converted_keeps_its_mode_and_the_model_says_its_channels() {
+        let open = "\n- library: pil\n  op: open\n  at: a.py:1\n";
+        let gray = plan("  shape: [1, 28, 28]\n", open);
+        assert!(gray.keeps_opened_mode());
+        assert_eq!(gray.model_image_channels(), Some(1));
+        let nhwc = plan("  shape: [1, 28, 28, 3]\n  layout: nhwc\n", open);
+        assert_eq!(nhwc.model_image_channels(), Some(3));
+        assert_eq!(
+            plan("  shape: [1, 1, 28, 28]\n", open).model_image_channels(),
+            Some(1)
+        );
+        let converted =
+            format!("{open}- library: pil\n  op: convert\n  params:\n    mode: L\n  at: a.py:2\n");
+        assert!(!plan("", &converted).keeps_opened_mode());
+        let opencv = "\n- library: opencv\n  op: imdecode\n  at: a.py:1\n";
+        assert!(!plan("", opencv).keeps_opened_mode());
+        assert_eq!(plan("", open).model_image_channels(), None);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum KerasMode {
 pub enum Float64Op {
     Add,
     Subtract,
+    /// `value - x`: `255 - x` inverts the pixels.
+    SubtractFrom,
     Multiply,
     Divide,
 }
@@ -60,6 +62,7 @@ impl HwcTensor {
                         x = match op {
                             Float64Op::Add => x + v,
                             Float64Op::Subtract => x - v,
+                            Float64Op::SubtractFrom => v - x,
                             Float64Op::Multiply => x * v,
                             Float64Op::Divide => x / v,
                         };
@@ -109,6 +112,22 @@ impl HwcTensor {
         }
     }
 
+    /// The tensor of the upload in the mode PIL opened it (no `convert` in the service): a
+    /// grayscale file's one channel; a mode the glue does not hold (RGBA, a palette, 16-bit)
+    /// is refused, naming it, where the service would hand the model its raw samples.
+    pub fn in_opened_mode(self, mode: super::decode::OpenedMode) -> Result<Self, String> {
+        use super::decode::OpenedMode;
+        match mode {
+            OpenedMode::Gray if self.channels == 3 => Ok(self.single_channel()),
+            OpenedMode::Gray | OpenedMode::Rgb => Ok(self),
+            OpenedMode::Other(mode) => Err(format!(
+                "the service opens this upload as PIL mode {mode} and converts nothing, so the \
+                 model would get its raw samples; the migrated module takes grayscale and RGB \
+                 files"
+            )),
+        }
+    }
+
     pub fn multiply(&mut self, factor: f32) {
         self.data.iter_mut().for_each(|v| *v *= factor);
     }
@@ -123,6 +142,11 @@ impl HwcTensor {
 
     pub fn subtract(&mut self, offset: f32) {
         self.data.iter_mut().for_each(|v| *v -= offset);
+    }
+
+    /// `value - x` (`255 - x`: the pixels inverted).
+    pub fn subtract_from(&mut self, value: f32) {
+        self.data.iter_mut().for_each(|v| *v = value - *v);
     }
 
     /// `x - values` broadcast over the channel axis (NumPy's `x - MEAN` on an HWC array).

@@ -357,6 +357,10 @@ fn infer(value: &Value, out: &Output, current: usize) -> Value {
     match value {
         Value::String(s) if out.filename == Some(s.as_str()) => json!({"$": "filename"}),
         Value::String(s) if out.labels.get(current) == Some(s) => json!({"$": "label"}),
+        // `str(np.argmax(...))` without labels: what the label placeholder renders then.
+        Value::String(s) if out.labels.is_empty() && *s == current.to_string() => {
+            json!({"$": "label"})
+        }
         Value::Number(n) if n.as_u64() == Some(current as u64) && n.is_u64() => {
             json!({"$": "index"})
         }
@@ -626,6 +630,21 @@ mod tests {
         let b = observation(text("ship"), &[0.0, 1.0, 3.0]);
         let template = infer_response(&[a, b], &labels(), false).expect("learned");
         assert_eq!(template["$text"], json!({"$": "label"}));
+    }
+
+    #[test]
+    fn without_labels_the_index_as_a_string_is_the_label_placeholder() {
+        let a = observation(json!({"label": "0", "status": true}), &[3.0, 0.0, 0.0]);
+        let b = observation(json!({"label": "2", "status": true}), &[0.0, 1.0, 3.0]);
+        let template = infer_response(&[a, b], &[], false).expect("learned");
+        assert_eq!(template, json!({"label": {"$": "label"}, "status": true}));
+        let rendered = respond::Classes::new(&[0.0, 3.0, 0.0], false, &[])
+            .render(&template)
+            .unwrap();
+        assert_eq!(rendered["label"], "1");
+        // With labels, a digit string is not the index.
+        let a = observation(json!({"label": "0"}), &[3.0, 0.0, 0.0]);
+        assert!(infer_response(&[a], &labels(), false).is_err());
     }
 
     #[test]

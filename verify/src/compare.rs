@@ -56,7 +56,7 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn shapes_match(&self) -> bool {
-        self.expected_shape == self.actual_shape
+        same_shape(&self.expected_shape, &self.actual_shape)
     }
 
     pub fn mismatch_percent(&self) -> f64 {
@@ -186,8 +186,19 @@ pub fn compare(
     } else {
         dot / (norm_e.sqrt() * norm_a.sqrt())
     };
-    result.passed = result.mismatches == 0 && expected_shape == actual_shape;
+    result.passed = result.mismatches == 0 && same_shape(expected_shape, actual_shape);
     result
+}
+
+/// The same shape, or one with a trailing axis of one more: a grayscale image's `(1, H, W)`
+/// and `(1, H, W, 1)` hold the same values, and Keras conforms the one to the other, so a
+/// module that feeds the model its own shape is not told apart. Any other difference (a
+/// missing batch axis) counts.
+pub fn same_shape(expected: &[usize], actual: &[usize]) -> bool {
+    let trailing_one = |long: &[usize], short: &[usize]| {
+        long.len() == short.len() + 1 && long.last() == Some(&1) && long.starts_with(short)
+    };
+    expected == actual || trailing_one(expected, actual) || trailing_one(actual, expected)
 }
 
 /// Indices of the k largest values, largest first (NaN last).
@@ -253,6 +264,14 @@ mod tests {
         assert!(c.max_abs.is_infinite());
         let c = compare(&[1, 3], &[1.0, 2.0, 3.0], &[3], &[1.0, 2.0, 3.0], TOL);
         assert!(!c.passed, "same values in another shape still fail");
+        let gray = [1.0, 2.0, 3.0, 4.0];
+        let c = compare(&[1, 2, 2], &gray, &[1, 2, 2, 1], &gray, TOL);
+        assert!(
+            c.passed,
+            "a trailing channel axis of one is the same tensor"
+        );
+        let c = compare(&[1, 2, 2, 1], &gray, &[1, 1, 2, 2], &gray, TOL);
+        assert!(!c.passed, "a leading one is another layout");
         let c = compare(&[3], &[1.0, 2.0, 3.0], &[2], &[1.0, 2.0], TOL);
         assert_eq!((c.elements, c.passed), (0, false));
     }

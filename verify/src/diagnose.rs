@@ -170,7 +170,7 @@ pub fn diagnose(
         layout,
         steps,
     } = *context;
-    if expected.len() != actual.len() || expected_shape != actual_shape {
+    if expected.len() != actual.len() || !crate::compare::same_shape(expected_shape, actual_shape) {
         return Blame {
             cause: Cause::Shape,
             step: find_step(steps, RESIZE_AND_CROP_OPS),

@@ -95,7 +95,8 @@ JPEG_ENCODINGS = [
 
 
 def png_bytes(pixels):
-    """A PNG of an RGB uint8 array, with the standard library alone."""
+    """A PNG of an RGB (or, two-dimensional, grayscale) uint8 array, with the standard
+    library alone."""
     import struct
     import zlib
 
@@ -105,7 +106,7 @@ def png_bytes(pixels):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", w, h, 8, 0 if pixels.ndim == 2 else 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
@@ -139,7 +140,8 @@ def image_writer():
                 factor = getattr(cv2, factors[options["subsampling"]], None)
                 if factor is not None:
                     params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, factor]
-            cv2.imwrite(str(path), np.ascontiguousarray(pixels[:, :, ::-1]), params)
+            bgr = pixels if pixels.ndim == 2 else pixels[:, :, ::-1]
+            cv2.imwrite(str(path), np.ascontiguousarray(bgr), params)
 
         return write, True
     except ImportError:
@@ -163,8 +165,12 @@ def make_inputs(count, out_dir, kind="image"):
         return make_texts(count, out_dir)
     if kind.startswith("tensor:"):
         return make_arrays(count, out_dir, [int(n) for n in kind.split(":", 1)[1].split("x")])
-    # `image:WxH`: the service takes uploads of the model's size as they come.
-    size = [int(n) for n in kind.split(":", 1)[1].split("x")] if ":" in kind else None
+    # `image:WxH`: the service takes uploads of the model's size as they come; `:gray`: it
+    # hands the model the file's own channels and the model takes one.
+    options = kind.split(":")[1:]
+    gray = "gray" in options
+    sizes = [o for o in options if o != "gray"]
+    size = [int(n) for n in sizes[0].split("x")] if sizes else None
     write, can_jpeg = image_writer()
 
     rng = np.random.default_rng(20261127)
@@ -196,6 +202,10 @@ def make_inputs(count, out_dir, kind="image"):
             ch, cw = (size[1], size[0]) if size else (int(rng.integers(96, 480)), int(rng.integers(96, 480)))
             pixels = rng.integers(0, 256, size=(ch, cw, 3), dtype=np.uint8)
             label = f"random_{cw}x{ch}"
+        if gray:
+            # ITU-R 601-2 luma, as PIL's convert("L") weighs it.
+            pixels = np.round(pixels @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+            label += "_gray"
         # Clients upload JPEGs: most inputs are JPEG, in the encodings cameras and browsers
         # write (4:2:0, 4:2:2, 4:4:4, progressive); every fourth is PNG, which is lossless.
         encoding = JPEG_ENCODINGS[i % len(JPEG_ENCODINGS)] if can_jpeg else None

@@ -189,10 +189,18 @@ pub fn inputs_kind(plan: &MigrationPlan) -> Result<String, VerifyError> {
             let sizes: Vec<String> = shape.iter().map(usize::to_string).collect();
             Ok(format!("tensor:{}", sizes.join("x")))
         }
-        _ => Ok(match plan.fixed_upload_size() {
-            Some((width, height)) => format!("image:{width}x{height}"),
-            None => "image".into(),
-        }),
+        _ => {
+            let mut kind = String::from("image");
+            if let Some((width, height)) = plan.fixed_upload_size() {
+                kind.push_str(&format!(":{width}x{height}"));
+            }
+            // The service hands the model the file's own channels and the model takes one:
+            // its clients upload grayscale files.
+            if plan.keeps_opened_mode() && plan.model_image_channels() == Some(1) {
+                kind.push_str(":gray");
+            }
+            Ok(kind)
+        }
     }
 }
 

@@ -152,7 +152,8 @@ pub struct Mount {
     pub file: String,
 }
 
-/// A position in a file, in execution order: end line, end column, line, column.
+/// A position in a file, in execution order: end line, end column, then the start reversed
+/// (see `detect::order_key`).
 pub type OrderKey = (u32, u32, u32, u32);
 
 /// Everything detected about the inference path.

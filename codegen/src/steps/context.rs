@@ -65,6 +65,9 @@ pub struct Compilation {
     /// A grayscale conversion ran: the image holds its luma in three equal channels, and the
     /// tensor takes one.
     pub gray: bool,
+    /// PIL opened the upload and nothing converted its mode: the tensor has the file's own
+    /// channels (one for a grayscale file), decided per upload.
+    pub opened_mode: bool,
     /// The float64 arithmetic since the pixels were promoted, in order.
     pub float64: Vec<(super::ir::Float64Op, Vec<f64>)>,
     /// The float64 values were cast early (a layout step came first) and NumPy still holds
@@ -96,6 +99,7 @@ impl Default for Compilation {
             layout: None,
             decoded: false,
             gray: false,
+            opened_mode: false,
             float64: Vec::new(),
             float64_cast_early: false,
         }

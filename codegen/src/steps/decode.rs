@@ -25,6 +25,7 @@ pub const OPS: &[Op] = &[
 
 fn pil_open(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     cx.state.decoded = true;
+    cx.state.opened_mode = true;
     cx.push(
         "decoded above to 8-bit RGB, bit-exact with PIL (JPEG as its libjpeg-turbo)",
         GlueOp::Nothing,
@@ -46,6 +47,7 @@ fn cv_imdecode(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         )));
     }
     cx.state.decoded = true;
+    cx.state.opened_mode = false;
     cx.state.bgr = true;
     cx.push(
         "decoded above; OpenCV holds it as BGR from here",
@@ -68,6 +70,7 @@ fn pil_convert(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         .param(&["mode", "arg0"])
         .and_then(symbol)
         .unwrap_or("RGB");
+    cx.state.opened_mode = false;
     match mode {
         "RGB" => {
             // Back to three channels: an "L" image's luma in each, as the glue holds it.
@@ -148,6 +151,7 @@ fn push_gray(
 ) -> Result<(), CodegenError> {
     cx.need_pixels()?;
     cx.state.gray = true;
+    cx.state.opened_mode = false;
     cx.state.bgr = false;
     cx.push(
         comment,

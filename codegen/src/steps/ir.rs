@@ -77,7 +77,9 @@ ops_enum! {
 
 ops_enum! {
     /// NumPy arithmetic in float64 on 8-bit pixels (`tensor::Float64Op`).
-    Float64Op => "Float64Op" in ("tensor.rs", "Float64Op") { Add, Subtract, Multiply, Divide }
+    Float64Op => "Float64Op" in ("tensor.rs", "Float64Op") {
+        Add, Subtract, SubtractFrom, Multiply, Divide,
+    }
 }
 
 ops_enum! {
@@ -174,14 +176,17 @@ impl GrayFormula {
 pub enum ScalarOp {
     Divide,
     Subtract,
+    /// `value - x` (NumPy's reflected subtraction: `255 - x` inverts pixels).
+    SubtractFrom,
     Multiply,
     Add,
 }
 
 impl ScalarOp {
-    pub const ALL: [ScalarOp; 4] = [
+    pub const ALL: [ScalarOp; 5] = [
         ScalarOp::Divide,
         ScalarOp::Subtract,
+        ScalarOp::SubtractFrom,
         ScalarOp::Multiply,
         ScalarOp::Add,
     ];
@@ -191,6 +196,7 @@ impl ScalarOp {
         match self {
             ScalarOp::Divide => "divide",
             ScalarOp::Subtract => "subtract",
+            ScalarOp::SubtractFrom => "subtract_from",
             ScalarOp::Multiply => "multiply",
             ScalarOp::Add => "add",
         }
@@ -205,6 +211,7 @@ impl ScalarOp {
         match self {
             ScalarOp::Divide => Float64Op::Divide,
             ScalarOp::Subtract => Float64Op::Subtract,
+            ScalarOp::SubtractFrom => Float64Op::SubtractFrom,
             ScalarOp::Multiply => Float64Op::Multiply,
             ScalarOp::Add => Float64Op::Add,
         }
@@ -215,7 +222,7 @@ impl ScalarOp {
         match self {
             ScalarOp::Divide => Some(PerChannelOp::Divide),
             ScalarOp::Subtract => Some(PerChannelOp::Subtract),
-            ScalarOp::Multiply | ScalarOp::Add => None,
+            ScalarOp::SubtractFrom | ScalarOp::Multiply | ScalarOp::Add => None,
         }
     }
 }
@@ -310,6 +317,9 @@ pub enum GlueOp {
         one_channel: bool,
         ops: Vec<(Float64Op, Vec<f64>)>,
     },
+    /// No `convert` after `Image.open`: a grayscale upload's tensor keeps one channel, and a
+    /// mode the glue does not hold is refused.
+    InOpenedMode,
     /// A PIL `ImageOps` function that maps or moves pixels exactly (`invert`, `mirror`, `flip`).
     ImageOps(ImageOp),
     /// A grayscale conversion, its luma written to all three channels.
@@ -503,6 +513,11 @@ impl GlueOp {
                 )
             }
             GlueOp::ImageOps(op) => format!("let image = image.{}();", op.method()),
+            // Written without `tensor.`, which would keep an earlier `let mut tensor`.
+            GlueOp::InOpenedMode => {
+                "let tensor = HwcTensor::in_opened_mode(tensor, ops::decode::opened_mode(bytes))?;"
+                    .into()
+            }
             GlueOp::Gray {
                 formula,
                 swap_red_blue,

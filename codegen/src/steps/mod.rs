@@ -157,6 +157,14 @@ fn finish(mut state: Compilation, plan_layout: Option<Layout>) -> CompiledSteps 
             },
         });
     }
+    if state.opened_mode {
+        state.out.push(TypedStep {
+            python: "(implicit)".into(),
+            at: "-".into(),
+            comment: "no convert: the upload's own channels, one for a grayscale file".into(),
+            op: GlueOp::InOpenedMode,
+        });
+    }
     fuse_resize_and_center_crop(&mut state.out);
     let layout = state.layout.or(plan_layout).unwrap_or(Layout::Nhwc);
     CompiledSteps {

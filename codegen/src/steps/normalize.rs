@@ -26,8 +26,22 @@ const KERAS_MODES: &[(&str, KerasMode)] = &[
 
 /// `np.divide(x, 255)`, `x - [..]`...: the op's name is NumPy's (and the tensor method's).
 fn numpy_arithmetic(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
-    let op = ScalarOp::parse(&cx.step.op)
+    let mut op = ScalarOp::parse(&cx.step.op)
         .ok_or_else(|| cx.fail("this arithmetic has no Rust equivalent here"))?;
+    if matches!(
+        cx.param(&["reflected"]),
+        Some(wasm_migrate_plan::Value::Bool(true))
+    ) {
+        op = match op {
+            ScalarOp::Subtract => ScalarOp::SubtractFrom,
+            ScalarOp::Add | ScalarOp::Multiply => op,
+            _ => {
+                return Err(cx.fail(
+                    "a number divided by the image (`value / x`) has no Rust equivalent here",
+                ));
+            }
+        };
+    }
     let operand = cx.param(&["value", "arg1"]).cloned();
     let values = operand
         .as_ref()
@@ -182,7 +196,9 @@ mod tests {
             codes(&steps)[1..],
             [
                 "let mut tensor = HwcTensor::from_image(&image);",
-                "tensor.keras_preprocess_input(KerasMode::Caffe);"
+                "tensor.keras_preprocess_input(KerasMode::Caffe);",
+                // No convert: a grayscale file keeps its one channel, as PIL opened it.
+                "let tensor = HwcTensor::in_opened_mode(tensor, ops::decode::opened_mode(bytes))?;"
             ]
         );
         assert_eq!(steps.steps[2].comment, "Keras preprocess_input, mode caffe");
@@ -208,7 +224,11 @@ mod tests {
     #[test]
     fn arithmetic_on_pixels_runs_in_float64_as_numpy_promotes_it() {
         let pixels = |rest: &[String]| {
-            let mut steps = vec![step("pil", "open", ""), step("numpy", "array", "")];
+            let mut steps = vec![
+                step("pil", "open", ""),
+                step("pil", "convert", "    mode: RGB\n"),
+                step("numpy", "array", ""),
+            ];
             steps.extend_from_slice(rest);
             compile("onnx", "nchw", &steps)
         };
@@ -237,6 +257,28 @@ mod tests {
             "{:?}",
             codes(&shifted)
         );
+        // `(255 - x.astype(float)) / 255`: float64 from the cast, the subtraction reflected.
+        let inverted = pixels(&[
+            step("numpy", "astype", "    dtype: float\n"),
+            step("numpy", "subtract", "    value: 255\n    reflected: true\n"),
+            step("numpy", "divide", "    value: 255\n"),
+        ])
+        .expect("compiles");
+        assert!(
+            codes(&inverted)
+                .last()
+                .unwrap()
+                .contains("&[(Float64Op::SubtractFrom, &[255.0]), (Float64Op::Divide, &[255.0])]"),
+            "{:?}",
+            codes(&inverted)
+        );
+        let error = pixels(&[
+            step("numpy", "astype", "    dtype: float\n"),
+            step("numpy", "divide", "    value: 1\n    reflected: true\n"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("a number divided by the image"), "{error}");
         // An int operand keeps uint8, which wraps: refused.
         let wrapped = pixels(&[step("numpy", "subtract", "    value: 1\n")]);
         assert!(wrapped.unwrap_err().to_string().contains("8-bit pixels"));

@@ -103,6 +103,17 @@ fn numpy_dtype(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
         (None, _) if !cx.step.is(KnownOp::NumpyAstype) => {
             cx.push("a NumPy view of the pixels", GlueOp::Nothing)
         }
+        // `astype(float)`: NumPy's float64, in which the arithmetic after it is collected.
+        (Some("float" | "float64" | "double" | "float_"), Stage::Pixels) => {
+            cx.state.stage = Stage::Float64;
+            cx.push(
+                "pixels as float64 (the arithmetic after it is computed in float64)",
+                GlueOp::Nothing,
+            );
+        }
+        (Some("float" | "float64" | "double" | "float_"), Stage::Float64) => {
+            cx.push("already float64", GlueOp::Nothing)
+        }
         (Some("float32"), Stage::Float64) => {
             let cast = cx.state.cast_float64();
             cx.push("the float64 values cast to float32, rounded once", cast);
@@ -139,21 +150,32 @@ fn numpy_transpose(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     Ok(())
 }
 
-/// `np.reshape(x, (1, C, H, W))` or `(1, H, W, C)`: a batch of one in a layout. Any other
-/// shape would move values the glue does not move.
+/// `np.reshape(x, (1, C, H, W))` or `(1, H, W, C)`, with or without the batch of one: the
+/// layout. Any other shape would move values the glue does not move. With the upload in the
+/// mode PIL opened it, the channels are the file's: a reshape that names one or three is the
+/// service's bet on its clients' files, which a file of the other kind fails as it does there.
 fn numpy_reshape(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
     let shape = cx
         .param(&["newshape", "shape", "arg1"])
         .and_then(numbers)
         .unwrap_or_default();
-    let channels = if cx.state.gray { 1.0 } else { 3.0 };
-    let layout = match shape[..] {
-        [batch, c, _, _] if (batch == 1.0 || batch == -1.0) && c == channels => Layout::Nchw,
-        [batch, _, _, c] if (batch == 1.0 || batch == -1.0) && c == channels => Layout::Nhwc,
+    let channels: &[f64] = match (cx.state.gray, cx.state.opened_mode) {
+        (true, _) => &[1.0],
+        (false, true) => &[1.0, 3.0],
+        (false, false) => &[3.0],
+    };
+    let image = match shape[..] {
+        [batch, ref image @ ..] if image.len() == 3 && (batch == 1.0 || batch == -1.0) => image,
+        ref image => image,
+    };
+    let layout = match image {
+        [c, _, _] if channels.contains(c) => Layout::Nchw,
+        [_, _, c] if channels.contains(c) => Layout::Nhwc,
         _ => {
             return Err(cx.fail(format!(
-                "reshape to {shape:?} has no Rust equivalent here (a batch of one image with \
-                 {channels} channel(s) first or last does)"
+                "reshape to {shape:?} has no Rust equivalent here (an image with {} channel(s) \
+                 first or last, in a batch of one or alone, does)",
+                if channels.len() == 1 { "1" } else { "1 or 3" }
             )));
         }
     };
@@ -188,7 +210,7 @@ mod tests {
     fn torchvision_v2_to_image_and_to_dtype_scale_by_multiplying() {
         let to_dtype = "    dtype:\n      symbol: torch.float32\n    scale: true\n";
         let plan = |extra: &[String]| {
-            let mut steps = vec![step("pil", "open", "")];
+            let mut steps = vec![step("pil", "open", ""), step("pil", "convert", "")];
             steps.extend_from_slice(extra);
             steps.push(step("torchvision", "ToImage", ""));
             steps.push(step("torchvision", "ToDtype", to_dtype));
@@ -199,6 +221,7 @@ mod tests {
         assert_eq!(
             codes(&steps),
             [
+                "",
                 "",
                 "",
                 "let mut tensor = HwcTensor::from_image(&image);",
@@ -214,6 +237,39 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("tensor kernels"), "{error}");
+    }
+
+    #[test]
+    fn a_reshape_names_the_channels_with_or_without_the_batch() {
+        let reshaped = |before: &[String], shape: &str| {
+            let mut steps = vec![step("pil", "open", "")];
+            steps.extend_from_slice(before);
+            steps.push(step(
+                "numpy",
+                "reshape",
+                &format!("    newshape: {shape}\n"),
+            ));
+            compile("keras", "nchw", &steps)
+        };
+        let gray = [step("pil", "convert", "    mode: L\n")];
+        assert_eq!(reshaped(&gray, "[28, 28, 1]").expect("HWC").layout, "Nhwc");
+        assert_eq!(
+            reshaped(&gray, "[1, 1, 28, 28]").expect("NCHW").layout,
+            "Nchw"
+        );
+        let error = reshaped(&gray, "[28, 28, 3]").unwrap_err().to_string();
+        assert!(error.contains("an image with 1 channel(s)"), "{error}");
+        // As PIL opened it, the file decides: one channel or three both compile.
+        assert_eq!(
+            reshaped(&[], "[1, 28, 28, 1]").expect("gray").layout,
+            "Nhwc"
+        );
+        assert_eq!(
+            reshaped(&[], "[-1, 3, 28, 28]").expect("RGB").layout,
+            "Nchw"
+        );
+        let error = reshaped(&[], "[1, 784]").unwrap_err().to_string();
+        assert!(error.contains("1 or 3 channel(s)"), "{error}");
     }
 
     #[test]

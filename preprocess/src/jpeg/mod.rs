@@ -50,6 +50,30 @@ pub fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xD8])
 }
 
+/// The number of components of the file's frame, from its header (`None` when no frame
+/// header comes before the end of the bytes).
+pub fn component_count(bytes: &[u8]) -> Option<usize> {
+    let mut pos = 2;
+    while pos + 4 <= bytes.len() {
+        if bytes[pos] != 0xFF {
+            pos += 1;
+            continue;
+        }
+        let marker = bytes[pos + 1];
+        if matches!(marker, 0xFF | 0x00 | 0x01 | 0xD0..=0xD7) {
+            pos += 1;
+            continue;
+        }
+        // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC): precision, height, width, count.
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return bytes.get(pos + 9).map(|&n| usize::from(n));
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+        pos += 2 + length;
+    }
+    None
+}
+
 /// The image as PIL's `Image.open(...).convert("RGB")` gives it.
 pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, JpegError> {
     let (frame, tables, coefficients) = read_coefficients(bytes)?;

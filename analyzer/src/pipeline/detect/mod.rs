@@ -185,13 +185,15 @@ fn within(loc: &Location, span: &Location) -> bool {
 pub(crate) use super::OrderKey;
 
 /// Execution order: an expression finishes after the ones inside it (`open(...).convert()`,
-/// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end.
+/// `(x - MEAN) / STD`, `f(g(x))`), so steps sort by where they end; of two that end at the
+/// same place the one that starts later is inside the other (`255 - x.astype(float)`), so
+/// it runs first.
 pub(crate) fn order_key(loc: &Location) -> OrderKey {
     (
         loc.end_line.unwrap_or(loc.line),
         loc.end_column.unwrap_or(loc.column),
-        loc.line,
-        loc.column,
+        u32::MAX - loc.line,
+        u32::MAX - loc.column,
     )
 }
 
@@ -491,6 +493,11 @@ impl Observer for PipelineDetector {
             &site.left
         };
         params.insert("value".to_string(), constant.clone());
+        // `255 - x`, `1 / x`: the constant is the left operand (Python's reflected operands).
+        if site.left.is_literal() && !site.right.is_literal() && matches!(op, "subtract" | "divide")
+        {
+            params.insert("reflected".to_string(), Value::Bool(true));
+        }
         self.contextual.push(Step::new(
             StepLibrary::Numpy,
             op,
