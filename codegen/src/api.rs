@@ -23,6 +23,7 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
             kind: RequestKind::Json,
             field: Some("text".into()),
             raw_fallback: false,
+            encoding: None,
         },
         // The first file in the form: the field name is not known until `convert` sees the
         // original answer.
@@ -30,11 +31,13 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
             kind: RequestKind::Multipart,
             field: None,
             raw_fallback: false,
+            encoding: None,
         },
         _ => HttpRequestShape {
             kind: RequestKind::Raw,
             field: None,
             raw_fallback: false,
+            encoding: None,
         },
     };
     HttpPlan {

@@ -112,10 +112,12 @@ pub fn generate(service: &Path, options: &GenerateOptions) -> Result<Generated, 
 }
 
 /// The generated files that show what `convert` records after `generate` wrote them: the
-/// service's HTTP API (its routes, health route, port) and the model's input shape.
-const API_FILES: [&str; 6] = [
+/// service's HTTP API (its routes, health route, port), the model's input shape and the
+/// library versions of the service's Python.
+const API_FILES: [&str; 7] = [
     "assets/api.json",
     "assets/model_input.json",
+    "assets/versions.json",
     "README.md",
     "deploy/kubernetes.yaml",
     "deploy/run-wasmedge.sh",
@@ -537,6 +539,15 @@ fn render_crate(
     };
     let model_input = serde_json::to_string(&model_input).unwrap_or_default();
     files.push(("assets/model_input.json".into(), model_input + "\n", false));
+    // The library versions `convert` found, which decide arithmetic that changed between
+    // releases (OpenCV 5's grayscale weights).
+    let versions = plan
+        .converted
+        .as_ref()
+        .map(|c| c.versions.clone())
+        .unwrap_or_default();
+    let versions = serde_json::to_string(&versions).unwrap_or_default();
+    files.push(("assets/versions.json".into(), versions + "\n", false));
     for (name, text) in templates::GLUE_SERVER {
         files.push((Path::new("src").join(name), (*text).to_string(), false));
     }

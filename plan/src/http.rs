@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::{HttpMethod, RequestKind, ServerKind};
+use crate::names::{FieldEncoding, HttpMethod, RequestKind, ServerKind};
 
 /// How production starts the service, from its Dockerfile/Procfile/README command, else the
 /// framework's usual server.
@@ -109,6 +109,9 @@ pub struct HttpRequestShape {
     /// A `multipart` route that also takes the input as the body itself (not a form).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub raw_fallback: bool,
+    /// A `json` route whose string under `field` is a file, in base64 or as a data URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<FieldEncoding>,
 }
 
 /// A route answering the same thing every time.

@@ -30,8 +30,8 @@ pub use http::*;
 pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};
 pub use loaded::{LoadedPlan, location_for, resolve, write_atomic};
 pub use names::{
-    Dtype, HttpMethod, ModelFormat, NnBackend, RequestKind, ServerKind, TargetRuntime,
-    TolerancePreset,
+    Dtype, FieldEncoding, HttpMethod, ModelFormat, NnBackend, RequestKind, ServerKind,
+    TargetRuntime, TolerancePreset,
 };
 pub use ops::KnownOp;
 pub use plan::*;

@@ -90,6 +90,16 @@ plan_names! {
 }
 
 plan_names! {
+    /// How a JSON route's string holds a file (`http.routes[].request.encoding`).
+    FieldEncoding {
+        /// The file's bytes in base64 (`base64.b64decode(body["image"])`).
+        Base64 = "base64",
+        /// A data URL, `data:image/png;base64,` and the base64 (what a browser canvas sends).
+        DataUrl = "data-url",
+    }
+}
+
+plan_names! {
     /// The runtime the module is for (`target.runtime`).
     TargetRuntime {
         Wasmedge = "wasmedge",
@@ -220,6 +230,7 @@ mod tests {
         }
         check(ServerKind::ALL);
         check(RequestKind::ALL);
+        check(FieldEncoding::ALL);
         check(TargetRuntime::ALL);
         check(NnBackend::ALL);
         check(ModelFormat::ALL);

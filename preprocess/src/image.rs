@@ -38,10 +38,16 @@ impl RgbImage {
         self.map_gray(|r, g, b| (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
     }
 
-    /// OpenCV's `cvtColor(image, COLOR_RGB2GRAY)` on 8 bits (this image in RGB order):
-    /// `(r * 4899 + g * 9617 + b * 1868 + 8192) >> 14`, written to all three channels.
-    pub fn into_gray_opencv(self) -> Self {
-        self.map_gray(|r, g, b| (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+    /// OpenCV's `cvtColor(image, COLOR_RGB2GRAY)` on 8 bits (this image in RGB order), in the
+    /// fixed point of OpenCV `major`, written to all three channels: 4.x weighs with 14 bits,
+    /// `(r * 4899 + g * 9617 + b * 1868 + 8192) >> 14`; 5.x with 15, which rounds about one
+    /// pixel in 350 differently.
+    pub fn into_gray_opencv(self, major: u32) -> Self {
+        if major >= 5 {
+            self.map_gray(|r, g, b| (r * 9798 + g * 19235 + b * 3735 + 16384) >> 15)
+        } else {
+            self.map_gray(|r, g, b| (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+        }
     }
 
     fn map_gray(mut self, luma: impl Fn(u32, u32, u32) -> u32) -> Self {

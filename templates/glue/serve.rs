@@ -63,6 +63,9 @@ pub struct RequestShape {
     /// A multipart route that also takes the input as the whole body.
     #[serde(default)]
     pub raw_fallback: bool,
+    /// A JSON route whose string is a file: `base64`, or `data-url`.
+    #[serde(default)]
+    pub encoding: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -414,6 +417,13 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
             None => return missing(),
         },
         "json" => match json_input(&request.body, route.request.field.as_deref()) {
+            Some(text) if route.request.encoding.is_some() => match encoded_file(&text) {
+                Some(bytes) => Input { bytes, filename: None },
+                None => {
+                    let why = "the JSON string is not a file in base64 or a base64 data URL";
+                    return route.not_decodable.clone().unwrap_or_else(|| Answer::error(400, why));
+                }
+            },
             Some(bytes) => Input { bytes, filename: None },
             None => return missing(),
         },
@@ -450,6 +460,15 @@ fn json_input(body: &[u8], field: Option<&str>) -> Option<Vec<u8>> {
         Value::Array(_) => Some(value.to_string().into_bytes()),
         _ => None,
     }
+}
+
+/// A file sent as a JSON string: base64, or a data URL (`data:image/png;base64,...`), its
+/// line breaks ignored as Python's `b64decode` ignores them.
+fn encoded_file(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let start = memchr::memmem::find(text, b"base64,").map_or(0, |at| at + b"base64,".len());
+    let base64: Vec<u8> = text[start..].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(base64).ok()
 }
 
 /// Form field `field` (the first file part when the plan names none), with its file name.

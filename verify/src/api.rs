@@ -163,6 +163,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
                     .unwrap_or(RequestKind::Multipart),
                 field: request["field"].as_str().map(str::to_string),
                 raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
+                encoding: request["encoding"].as_str().and_then(|e| e.parse().ok()),
             },
             response,
             trailer: String::new(),

@@ -556,6 +556,31 @@ def flask_json_field(function):
     return (found.group(1) or found.group(2)) if found else None
 
 
+def encoded_file_field(function, field):
+    """(field, encoding) when the route takes its image as a JSON string it decodes from base64
+    (`base64.b64decode(request.json["image"])`): `data-url` when it cuts a data URL's prefix
+    off first (`.split(",")[1]`), else `base64`. None for a route that reads no such string."""
+    try:
+        source = inspect.getsource(inspect.unwrap(function))
+    except (OSError, TypeError):
+        return None
+    if not field or not re.search(r"b64decode|decodebytes|a2b_base64", source):
+        return None
+    data_url = re.search(r"split\(\s*[\"'],[\"']|base64,|data:image", source)
+    return field, "data-url" if data_url else "base64"
+
+
+def encoded_payload(path, field, encoding):
+    """An image file as the JSON a browser or script sends: base64, or a data URL."""
+    import base64
+
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    if encoding == "data-url":
+        media = "image/png" if str(path).lower().endswith(".png") else "image/jpeg"
+        data = f"data:{media};base64,{data}"
+    return {field: data}
+
+
 def array_payload(path, field):
     """An array input (.npy, or a .json file of numbers) as the JSON a client sends."""
     path = Path(path)
@@ -605,6 +630,14 @@ class Api:
             found["method_not_allowed"] = self.probe("get", self.path, "none", None)
         if self.request["kind"] == "json":
             found["missing_field"] = self.probe(self.method, self.path, "json", {})
+            if self.request.get("encoding"):
+                import base64
+                # The same string the verify step sends (`requests.rs`): not a file.
+                junk = base64.b64encode(b"this is not an image").decode("ascii")
+                if self.request["encoding"] == "data-url":
+                    junk = "data:image/jpeg;base64," + junk
+                found["not_decodable"] = self.probe(self.method, self.path, "json",
+                                                    {self.request["field"]: junk})
         else:
             found["missing_field"] = self.probe(self.method, self.path, "multipart-other", b"")
             if not json_input:
@@ -670,6 +703,8 @@ def flask_caller(module, entry):
 
     array = entry.get("input_kind") == "tensor"
     array_field = flask_json_field(view) if array else None
+    text = entry.get("input_kind") == "text"
+    encoded = None if (text or array or field) else encoded_file_field(view, flask_json_field(view))
 
     def call(path):
         data = Path(path).read_bytes()
@@ -677,13 +712,15 @@ def flask_caller(module, entry):
             response = send(method, route, "json", {"text": data.decode("utf-8")})
         elif array:
             response = send(method, route, "json", array_payload(path, array_field))
+        elif encoded:
+            response = send(method, route, "json", encoded_payload(path, *encoded))
         else:
             response = send(method, route, "multipart" if field else "raw", data, Path(path).name)
         return response.status_code, response_json(response), response_trailer(response)
 
-    text = entry.get("input_kind") == "text"
     shape = {"kind": "json", "field": "text"} if text else (
         {"kind": "json", "field": array_field} if array else
+        {"kind": "json", "field": encoded[0], "encoding": encoded[1]} if encoded else
         {"kind": "multipart", "field": field} if field else {"kind": "raw"})
     get_paths = [r.rule for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
     call.api = Api(send, method, route, shape, get_paths, app.config.get("MAX_CONTENT_LENGTH"))
@@ -735,6 +772,10 @@ def fastapi_caller(module, entry):
 
     array = entry.get("input_kind") == "tensor"
     array_field = array_body_field(route.endpoint) if array else None
+    text = entry.get("input_kind") == "text"
+    # An image in a str field of the body model, decoded from base64 by the route.
+    encoded = None if (text or array or upload_field(route.endpoint)) else encoded_file_field(
+        route.endpoint, body_model_field(route.endpoint, lambda annotation: annotation is str))
 
     def call(path):
         data = Path(path).read_bytes()
@@ -742,13 +783,16 @@ def fastapi_caller(module, entry):
             response = send(method, route_path, "json", {body_field: data.decode("utf-8")})
         elif array:
             response = send(method, route_path, "json", array_payload(path, array_field))
+        elif encoded:
+            response = send(method, route_path, "json", encoded_payload(path, *encoded))
         else:
             response = send(method, route_path, "multipart", data, Path(path).name)
         return response.status_code, response_json(response), response_trailer(response)
 
-    text = entry.get("input_kind") == "text"
     shape = {"kind": "json", "field": body_field} if text else (
-        {"kind": "json", "field": array_field} if array else {"kind": "multipart", "field": field})
+        {"kind": "json", "field": array_field} if array else
+        {"kind": "json", "field": encoded[0], "encoding": encoded[1]} if encoded else
+        {"kind": "multipart", "field": field})
     get_paths = [p for r, p in fastapi_routes(app.routes) if "GET" in (getattr(r, "methods", None) or ())]
     call.api = Api(send, method, route_path, shape, get_paths)
     return call

@@ -279,7 +279,7 @@ mod tests {
         let told_bgr = gray("COLOR_BGR2GRAY", &imdecode);
         assert_eq!(
             told_bgr.steps[1].code,
-            "let image = image.into_gray_opencv();"
+            "let image = image.into_gray_opencv(opencv_major());"
         );
         assert_eq!(
             told_bgr.steps[2].code,
@@ -289,7 +289,7 @@ mod tests {
         let told_rgb = gray("COLOR_RGB2GRAY", &imdecode);
         assert_eq!(
             told_rgb.steps[1].code,
-            "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv();"
+            "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv(opencv_major());"
         );
     }
 }

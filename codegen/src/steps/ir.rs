@@ -161,11 +161,12 @@ pub enum GrayFormula {
 }
 
 impl GrayFormula {
-    /// The vendored `RgbImage` method.
-    fn method(self) -> &'static str {
+    /// The call of the vendored `RgbImage` method: OpenCV's weights are those of the OpenCV
+    /// the service runs, which `convert` records (`opencv_major()` in the glue).
+    fn call(self) -> &'static str {
         match self {
-            GrayFormula::Pil => "into_luma_pil",
-            GrayFormula::Opencv => "into_gray_opencv",
+            GrayFormula::Pil => "into_luma_pil()",
+            GrayFormula::Opencv => "into_gray_opencv(opencv_major())",
         }
     }
 }
@@ -522,9 +523,9 @@ impl GlueOp {
                 formula,
                 swap_red_blue,
             } => format!(
-                "{}let image = image.{}();",
+                "{}let image = image.{};",
                 swap(*swap_red_blue),
-                formula.method()
+                formula.call()
             ),
             GlueOp::Scalar { op, value } => {
                 format!("tensor.{}({});", op.method(), f32_literal(*value))
@@ -628,7 +629,7 @@ mod tests {
                     formula: GrayFormula::Opencv,
                     swap_red_blue: true,
                 },
-                "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv();",
+                "let image = image.swap_red_blue();\n    let image = image.into_gray_opencv(opencv_major());",
             ),
             (
                 GlueOp::Scalar {

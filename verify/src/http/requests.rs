@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use wasm_migrate_plan::{HttpMethod, HttpPlan, InputKind, MigrationPlan, RequestKind};
+use wasm_migrate_plan::{
+    FieldEncoding, HttpMethod, HttpPlan, InputKind, MigrationPlan, RequestKind,
+};
 
 use super::{ExchangeKind, NO_SUCH_PATH};
 use crate::error::{VerifyError, io};
@@ -101,9 +103,12 @@ pub fn requests(
     };
     let body_of = |bytes: Vec<u8>, name: &str| -> (Option<String>, Vec<u8>) {
         match route.request.kind {
-            RequestKind::Json => json_body(serde_json::Value::String(
-                String::from_utf8_lossy(&bytes).into_owned(),
-            )),
+            RequestKind::Json => {
+                json_body(serde_json::Value::String(match route.request.encoding {
+                    Some(encoding) => encoded_file(encoding, name, &bytes),
+                    None => String::from_utf8_lossy(&bytes).into_owned(),
+                }))
+            }
             RequestKind::Multipart => multipart(&field, name, &bytes),
             RequestKind::Raw => (Some("application/octet-stream".into()), bytes),
         }
@@ -135,7 +140,9 @@ pub fn requests(
             .into_owned();
         // An array input goes as the JSON numbers a client sends.
         let body = match (route.request.kind, text) {
-            (RequestKind::Json, false) => json_body(array_json(input, &bytes)?),
+            (RequestKind::Json, false) if route.request.encoding.is_none() => {
+                json_body(array_json(input, &bytes)?)
+            }
             _ => body_of(bytes, &name),
         };
         let mut request = on_route(ExchangeKind::Input, format!("{field}={name}"), body);
@@ -175,8 +182,9 @@ pub fn requests(
         "without the field".into(),
         missing,
     ));
-    // What a JSON route cannot decode is not recorded (the harness sends no such probe).
-    if route.request.kind != RequestKind::Json {
+    // What a JSON route of numbers or text cannot decode is not recorded (the harness sends
+    // no such probe); a file in a JSON string can be one that is not an image.
+    if route.request.kind != RequestKind::Json || route.request.encoding.is_some() {
         requests.push(on_route(
             ExchangeKind::NotDecodable,
             format!("{field}=not-an-image.jpg"),
@@ -218,6 +226,20 @@ pub fn requests(
 }
 
 /// A `multipart/form-data` body with one file field.
+/// A file as a JSON route's string holds it: base64, or a data URL of the file's type.
+pub fn encoded_file(encoding: FieldEncoding, file_name: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    let base64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    match encoding {
+        FieldEncoding::Base64 => base64,
+        FieldEncoding::DataUrl => {
+            let png = file_name.to_ascii_lowercase().ends_with(".png");
+            let media = if png { "image/png" } else { "image/jpeg" };
+            format!("data:{media};base64,{base64}")
+        }
+    }
+}
+
 fn multipart(field: &str, file_name: &str, bytes: &[u8]) -> (Option<String>, Vec<u8>) {
     let boundary = "wasm-migrate-boundary-7d1f3c2b9a";
     let mut body = format!(
