@@ -230,9 +230,11 @@ fn a_tabular_service_that_documents_no_request_is_verified_on_requests_made_from
 
 #[test]
 fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
-    // tests/services/flask-mlp: uploads go to the model as they come (grayscale, no resize);
-    // only the network's first layer (28 * 28 wide) fixes the size. convert finds it, and
-    // verify sends photographs of that size.
+    // tests/services/flask-mlp: a drawing pad posts a data URL in JSON; the route opens the
+    // PNG without converting it (its own channels), inverts it (`1 - to_tensor(image)`) and
+    // does not resize it: only the network's first layer (28 * 28 wide) fixes the size and
+    // the channels. convert finds both, and verify sends grayscale images of that size, as
+    // data URLs.
     let (_dir, service) = fresh_test_service("flask-mlp");
     let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
@@ -248,10 +250,12 @@ fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
         .unwrap()
     {
         assert!(
-            result["input"].as_str().unwrap().contains("_28x28"),
+            result["input"].as_str().unwrap().contains("_28x28_gray"),
             "{result:#}"
         );
     }
+    assert!(plan.contains("encoding: data-url"), "{plan}");
+    assert!(plan.contains("reflected: true"), "{plan}");
 }
 
 #[test]

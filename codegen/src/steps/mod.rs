@@ -75,7 +75,8 @@ pub struct CompiledSteps {
     pub steps: Vec<GlueStep>,
     /// The vendored `tensor::Layout` variant (`Nchw`).
     pub layout: &'static str,
-    /// Channels of the final tensor: 1 after a grayscale step, else 3.
+    /// Channels of the final tensor: 1 after a grayscale step, 0 when they are the upload's
+    /// own (no conversion after `Image.open`), else 3.
     pub channels: usize,
     /// Things the user should know (e.g. an argument the library ignores).
     pub warnings: Vec<String>,
@@ -168,7 +169,11 @@ fn finish(mut state: Compilation, plan_layout: Option<Layout>) -> CompiledSteps 
     fuse_resize_and_center_crop(&mut state.out);
     let layout = state.layout.or(plan_layout).unwrap_or(Layout::Nhwc);
     CompiledSteps {
-        channels: if state.gray { 1 } else { 3 },
+        channels: match (state.gray, state.opened_mode) {
+            (true, _) => 1,
+            (false, true) => 0,
+            (false, false) => 3,
+        },
         steps: immutable_unless_changed(state.out.into_iter().map(render).collect()),
         layout: layout.variant(),
         warnings: state.warnings,
