@@ -260,6 +260,7 @@ pub fn analyze_with(
         };
         let also: Vec<_> = refusals::model_outside_entry(&plan, reaches)
             .into_iter()
+            .chain(refusals::service_does_not_import(&findings, reaches))
             .collect();
         let refused = refusals::refusal_findings(check.as_ref(), &tree.base, &plan, also);
         if !refused.is_empty() {

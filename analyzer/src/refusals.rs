@@ -73,6 +73,32 @@ pub fn model_outside_entry(
     })
 }
 
+/// Rules whose findings mean the service does not import under the Python the later stages
+/// run it with (TensorFlow 2 for conversion).
+const IMPORT_BREAKING_RULES: &[&str] = &["tensorflow1-api"];
+
+/// `convert` and `verify` import the entry point: a finding of [`IMPORT_BREAKING_RULES`] in a
+/// file it imports is a plan convert would fail on, so `analyze` says so first.
+pub fn service_does_not_import(
+    findings: &[Finding],
+    entry_reaches: impl Fn(&str) -> bool,
+) -> Option<Refusal> {
+    let found = findings.iter().find(|f| {
+        IMPORT_BREAKING_RULES.contains(&f.rule.as_str())
+            && !f.outside_serving_path
+            && entry_reaches(&f.location.file)
+    })?;
+    Some(Refusal {
+        stage: RefusingStage::Convert,
+        line: None,
+        message: format!(
+            "convert and verify import the service, and {}:{} stops it from importing ({}); \
+             port that code first",
+            found.location.file, found.location.line, found.rule
+        ),
+    })
+}
+
 fn finding(loaded: &LoadedPlan, refusal: Refusal) -> Finding {
     let step = refusal.line.and_then(|line| loaded.step_at_line(line));
     // A refused step points at the service line that does it; anything else at the model.
@@ -149,5 +175,28 @@ mod tests {
             refusal.message
         );
         assert!(model_outside_entry(&plan, |_| true).is_none());
+    }
+
+    #[test]
+    fn tensorflow1_code_the_entry_point_imports_is_refused_for_convert() {
+        let finding = |rule: &str, file: &str| Finding {
+            rule: rule.into(),
+            category: Category::Mandatory,
+            effort: 2,
+            targets: vec![MigrationPath::WasiNnGlue],
+            message: String::new(),
+            remedy: String::new(),
+            links: Vec::new(),
+            location: Location::new(file, 8, 9),
+            snippet: None,
+            outside_serving_path: false,
+        };
+        let app = [finding("tensorflow1-api", "app.py")];
+        let refusal = service_does_not_import(&app, |_| true).expect("refused");
+        assert_eq!(refusal.stage, RefusingStage::Convert);
+        assert!(refusal.message.contains("app.py:8"), "{}", refusal.message);
+        // In a file the entry point does not import (an evaluation script), or another rule.
+        assert!(service_does_not_import(&app, |file| file != "app.py").is_none());
+        assert!(service_does_not_import(&[finding("cuda-cudnn", "app.py")], |_| true).is_none());
     }
 }

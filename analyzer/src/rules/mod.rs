@@ -58,6 +58,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "model_calls.yaml",
         include_str!("../../data/rules/model_calls.yaml"),
     ),
+    (
+        "tensorflow1.yaml",
+        include_str!("../../data/rules/tensorflow1.yaml"),
+    ),
 ];
 
 /// A leaf condition, compiled.
