@@ -273,15 +273,30 @@ impl MigrationPlan {
     /// its one channel.
     pub fn keeps_opened_mode(&self) -> bool {
         use crate::KnownOp::{Grayscale, OpencvCvtColor, PilConvert};
-        let opened = self
-            .preprocessing
-            .iter()
-            .any(|s| s.library == crate::StepLibrary::Pil && s.op == "open");
-        let converted = self.preprocessing.iter().any(|s| {
-            s.library == crate::StepLibrary::Opencv
-                || matches!(s.known(), Some(Grayscale | OpencvCvtColor | PilConvert))
+        use crate::StepLibrary::{Opencv, Pil};
+        // OpenCV's `IMREAD_UNCHANGED` (`-1`) keeps the file's channels too; its default colour
+        // flag makes three.
+        let unchanged = |s: &PlanStep| {
+            ["flags", "arg1"]
+                .iter()
+                .any(|key| match s.params.get(*key) {
+                    Some(crate::Value::Int(-1)) => true,
+                    Some(crate::Value::Symbol { symbol }) => symbol.ends_with("IMREAD_UNCHANGED"),
+                    _ => false,
+                })
+        };
+        let decoded_as_is = self.preprocessing.iter().any(|s| match s.library {
+            Pil => s.op == "open",
+            Opencv => matches!(s.op.as_str(), "imdecode" | "imread") && unchanged(s),
+            _ => false,
         });
-        opened && !converted
+        let converted = self.preprocessing.iter().any(|s| {
+            let opencv_colour = s.library == Opencv
+                && matches!(s.op.as_str(), "imdecode" | "imread")
+                && !unchanged(s);
+            opencv_colour || matches!(s.known(), Some(Grayscale | OpencvCvtColor | PilConvert))
+        });
+        decoded_as_is && !converted
     }
 
     /// Writes the plan as commented YAML.
@@ -622,6 +637,9 @@ mod tests {
         assert!(!plan("", &converted).keeps_opened_mode());
         let opencv = "\n- library: opencv\n  op: imdecode\n  at: a.py:1\n";
         assert!(!plan("", opencv).keeps_opened_mode());
+        let unchanged =
+            "\n- library: opencv\n  op: imdecode\n  params:\n    flags: -1\n  at: a.py:1\n";
+        assert!(plan("", unchanged).keeps_opened_mode());
         assert_eq!(plan("", open).model_image_channels(), None);
     }
 

@@ -39,20 +39,36 @@ fn numpy_frombuffer(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
 }
 
 fn cv_imdecode(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
-    if let Some(flag) = cx.param(&["flags", "arg1"]).and_then(symbol)
-        && flag != "IMREAD_COLOR"
-    {
-        return Err(cx.fail(format!(
-            "imdecode with {flag} is not supported (only IMREAD_COLOR)"
-        )));
-    }
+    // The flag by name or by value (`cv2.imdecode(buf, -1)`); none is IMREAD_COLOR.
+    let flag = match cx.param(&["flags", "arg1"]) {
+        None => "IMREAD_COLOR".to_string(),
+        Some(value) => match (symbol(value), super::context::number(value)) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(1.0)) => "IMREAD_COLOR".into(),
+            (None, Some(-1.0)) => "IMREAD_UNCHANGED".into(),
+            (None, Some(0.0)) => "IMREAD_GRAYSCALE".into(),
+            (None, other) => format!("flags {other:?}"),
+        },
+    };
+    let comment = match flag.as_str() {
+        "IMREAD_COLOR" => {
+            cx.state.opened_mode = false;
+            "decoded above; OpenCV holds it as BGR from here"
+        }
+        // The file's own channels: one for a grayscale file, BGR for a colour one.
+        "IMREAD_UNCHANGED" => {
+            cx.state.opened_mode = true;
+            "decoded above; OpenCV holds it with the file's own channels, colour as BGR"
+        }
+        other => {
+            return Err(cx.fail(format!(
+                "imdecode with {other} is not supported (IMREAD_COLOR and IMREAD_UNCHANGED are)"
+            )));
+        }
+    };
     cx.state.decoded = true;
-    cx.state.opened_mode = false;
     cx.state.bgr = true;
-    cx.push(
-        "decoded above; OpenCV holds it as BGR from here",
-        GlueOp::Nothing,
-    );
+    cx.push(comment, GlueOp::Nothing);
     Ok(())
 }
 
@@ -245,6 +261,36 @@ mod tests {
         assert_eq!(
             steps.warnings,
             ["the plan has no decoding step; the glue decodes PNG/JPEG files to RGB"]
+        );
+    }
+
+    #[test]
+    fn opencv_flags_by_value_are_read_and_unchanged_keeps_the_files_channels() {
+        let decoded = |flags: &str| {
+            compile(
+                "onnx",
+                "nhwc",
+                &[step("opencv", "imdecode", &format!("    flags: {flags}\n"))],
+            )
+        };
+        // `cv2.imdecode(buf, -1)`: the file's own channels, checked per upload at the end.
+        let unchanged = decoded("-1").expect("compiles");
+        assert_eq!(unchanged.channels, 0);
+        assert!(
+            unchanged
+                .steps
+                .last()
+                .unwrap()
+                .code
+                .contains("in_opened_mode"),
+            "{:?}",
+            unchanged.steps
+        );
+        assert_eq!(decoded("1").expect("colour").channels, 3);
+        let error = decoded("0").unwrap_err().to_string();
+        assert!(
+            error.contains("IMREAD_GRAYSCALE is not supported"),
+            "{error}"
         );
     }
 
