@@ -13,7 +13,7 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
     }
     let entry = plan.service.entrypoint.as_ref();
     let method = entry
-        .and_then(|e| e.methods.first().copied())
+        .and_then(|e| e.input_method())
         .unwrap_or(HttpMethod::Post);
     let path = entry
         .and_then(|e| e.route.clone())

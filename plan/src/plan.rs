@@ -103,6 +103,21 @@ pub struct Entrypoint {
     pub workdir: Option<String>,
 }
 
+impl Entrypoint {
+    /// The method a client sends the input with: the route's first that carries a body
+    /// (`methods=["GET", "POST"]` is a form page on GET and the upload on POST), else its
+    /// first, else POST.
+    pub fn input_method(&self) -> Option<HttpMethod> {
+        let carries_body =
+            |m: &&HttpMethod| matches!(m, HttpMethod::Post | HttpMethod::Put | HttpMethod::Patch);
+        self.methods
+            .iter()
+            .find(carries_body)
+            .or(self.methods.first())
+            .copied()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelPlan {
@@ -641,6 +656,22 @@ mod tests {
             "\n- library: opencv\n  op: imdecode\n  params:\n    flags: -1\n  at: a.py:1\n";
         assert!(plan("", unchanged).keeps_opened_mode());
         assert_eq!(plan("", open).model_image_channels(), None);
+    }
+
+    #[test]
+    fn the_input_goes_with_the_first_method_that_carries_a_body() {
+        let entry = |methods: &[HttpMethod]| Entrypoint {
+            kind: crate::ServingKind::Flask,
+            file: "app.py".into(),
+            handler: "predict".into(),
+            route: None,
+            methods: methods.to_vec(),
+            workdir: None,
+        };
+        let (get, post) = (HttpMethod::Get, HttpMethod::Post);
+        assert_eq!(entry(&[get, post]).input_method(), Some(post));
+        assert_eq!(entry(&[get]).input_method(), Some(get));
+        assert_eq!(entry(&[]).input_method(), None);
     }
 
     #[test]

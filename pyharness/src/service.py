@@ -7,7 +7,8 @@
 # do not exist at import: the app found from the entry (find_app: its own, an application
 # factory's, the package's that mounts its router or blueprint), FastAPI lifespans and startup
 # events (start_fastapi, started_apps), Flask before_request hooks (flask_hooks_run), and the
-# functions that build the model on demand (lazy_getters).
+# functions that build the model on demand (lazy_getters). A Keras 2 model whose training
+# configuration Keras 3 refuses loads without it (load_keras_models_for_inference).
 
 import functools
 import importlib
@@ -85,6 +86,53 @@ def import_service(service, file, workdir=None):
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def load_keras_models_for_inference():
+    """Keras 3 refuses some training configurations that Keras 2 saved with a model (a loss's
+    `reduction="auto"`), so the service's own `load_model` fails under it although inference
+    never uses them. After this call such a load is retried with `compile=False`, which loads
+    the same layers and weights, and a note on stderr says so. Every name the service may call
+    it by (`keras.models`, `keras.saving`, `tf.keras.models`) is patched. Imports Keras (and
+    TensorFlow's `tf.keras`, when installed): call it only for a Keras service."""
+    try:
+        import keras
+    except ImportError:
+        return
+    if not str(getattr(keras, "__version__", "3")).startswith("3"):
+        return
+    try:
+        import tensorflow as tf
+        tf.keras.models  # TensorFlow binds its `tf.keras` names lazily
+    except Exception:
+        pass
+    from keras.src.saving import saving_api
+
+    original = saving_api.load_model
+    if getattr(original, "_wasm_migrate_retries", False):
+        return
+
+    @functools.wraps(original)
+    def load_model(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        except (ValueError, TypeError) as error:
+            if kwargs.get("compile", True) is False or (len(args) > 2 and args[2] is False):
+                raise
+            model = original(*args[:2], **{**kwargs, "compile": False})
+            path = args[0] if args else kwargs.get("filepath")
+            print(f"wasm-migrate: {path}: Keras {keras.__version__} refused its training "
+                  f"configuration ({error}); loaded with compile=False, which inference does "
+                  "not use", file=sys.stderr)
+            return model
+
+    load_model._wasm_migrate_retries = True
+    for module in list(sys.modules.values()):
+        if getattr(module, "load_model", None) is original:
+            try:
+                module.load_model = load_model
+            except (AttributeError, TypeError):
+                pass
 
 
 def service_modules(service, entry=None):

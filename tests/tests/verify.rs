@@ -854,3 +854,62 @@ fn a_model_a_before_request_hook_loads_into_a_registry_is_converted_and_verified
     assert_eq!(code, 0, "{stderr}\n{report:#}");
     assert_equivalent(&report, &["tract"], 0.0);
 }
+
+#[test]
+fn a_keras_2_training_configuration_keras_3_refuses_loads_for_inference() {
+    // A model saved with a loss object as Keras 2 wrote it (`reduction: "auto"`): Keras 3's
+    // load_model refuses it, and the services that load it fail to import under the test
+    // venv. After pyharness's `load_keras_models_for_inference` (which the harness, convert
+    // and verify --http's original run for a Keras service) it loads, without compiling,
+    // through every name a service calls it by, and the note says why.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wasm_migrate_service.py"),
+        include_str!("../../pyharness/src/service.py"),
+    )
+    .unwrap();
+    let script = dir.path().join("check.py");
+    std::fs::write(
+        &script,
+        r#"
+import json, sys
+import h5py, keras, tensorflow as tf
+sys.path.insert(0, sys.argv[1])
+path = sys.argv[1] + "/legacy.h5"
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+model.compile(optimizer="adam", loss=keras.losses.CategoricalCrossentropy())
+model.save(path)
+with h5py.File(path, "r+") as f:
+    config = json.loads(f.attrs["training_config"])
+    config["loss"]["config"]["reduction"] = "auto"
+    f.attrs["training_config"] = json.dumps(config)
+try:
+    keras.models.load_model(path)
+    sys.exit("Keras 3 loaded a Keras 2 loss config: the check proves nothing")
+except ValueError:
+    pass
+from wasm_migrate_service import load_keras_models_for_inference
+load_keras_models_for_inference()
+for load in (keras.models.load_model, keras.saving.load_model, tf.keras.models.load_model):
+    loaded = load(path)
+    assert loaded.get_weights()[0].tolist() == model.get_weights()[0].tolist()
+print("loaded")
+"#,
+    )
+    .unwrap();
+    let output = std::process::Command::new(wasm_migrate_tests::python_env().join("bin/python"))
+        .arg(&script)
+        .arg(dir.path())
+        .output()
+        .expect("python runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.trim(), "loaded", "{stderr}");
+    assert!(
+        stderr.contains("refused its training configuration") && stderr.contains("compile=False"),
+        "{stderr}"
+    );
+}

@@ -41,7 +41,8 @@ import numpy as np
 # pyharness's: how the service is imported and started (shared with convert_model.py),
 # written beside this file by verify.
 from wasm_migrate_service import (APP_FACTORIES, EntryNotFound, find_app, import_service,
-                                  service_modules, start_fastapi)
+                                  load_keras_models_for_inference, service_modules,
+                                  start_fastapi)
 
 
 def fail(code, kind, message):
@@ -482,9 +483,12 @@ def watch_model_types():
 # Calling the entry point
 
 
-def import_entry(service, file, workdir=None):
+def import_entry(service, file, workdir=None, framework=None):
     """The entry module, imported as production does (wasm_migrate_service.import_service); a
-    service that cannot be imported, or exits while it is, is reported as such."""
+    service that cannot be imported, or exits while it is, is reported as such. A Keras
+    service's models load without a training configuration Keras 3 refuses."""
+    if framework == "keras":
+        load_keras_models_for_inference()
     try:
         return import_service(service, file, workdir)
     except EntryNotFound as error:
@@ -492,6 +496,15 @@ def import_entry(service, file, workdir=None):
     except BaseException as error:  # SystemExit too: a service that exits at import is broken here
         frames = traceback.format_exception(type(error), error, error.__traceback__)
         fail(3, "import", f"importing {file} failed:\n" + "".join(frames[-6:]).rstrip())
+
+
+def input_method(entry):
+    """The method a client sends the input with: the route's first that carries a body (a
+    route on GET and POST shows a form on GET), else its first, else POST (as
+    `Entrypoint::input_method`)."""
+    methods = [m.upper() for m in entry.get("methods") or []]
+    with_body = [m for m in methods if m in ("POST", "PUT", "PATCH")]
+    return (with_body or methods or ["POST"])[0].lower()
 
 
 def upload_field(function):
@@ -626,7 +639,9 @@ class Api:
             if answer.get("status") == 200:
                 found["health"] = {"method": "GET", "path": health[0], "answer": answer}
         found["not_found"] = self.probe("get", NO_SUCH_PATH, "none", None)
-        if self.method.lower() != "get" and self.path not in self.get_paths:
+        # A route that also takes GET (`methods=["GET", "POST"]`) answers it its own way, which
+        # the module replays when it is an error (a view that returns nothing on GET: 500).
+        if self.method.lower() != "get":
             found["method_not_allowed"] = self.probe("get", self.path, "none", None)
         if self.request["kind"] == "json":
             found["missing_field"] = self.probe(self.method, self.path, "json", {})
@@ -686,7 +701,7 @@ def flask_caller(module, entry):
     route = rules.get(endpoints[0]) or entry.get("route") or "/"
     field = upload_field(view)
     client = app.test_client()
-    method = (entry.get("methods") or ["POST"])[0].lower()
+    method = input_method(entry)
 
     def send(verb, path, kind, payload, name="upload.jpg"):
         request = getattr(client, verb.lower())
@@ -756,7 +771,7 @@ def fastapi_caller(module, entry):
     body_field = text_body_field(route.endpoint)
     # Startup events and the lifespan run as under uvicorn: models loaded there exist.
     client = start_fastapi(app)
-    method = (entry.get("methods") or ["POST"])[0].lower()
+    method = input_method(entry)
 
     def send(verb, path, kind, payload, name="upload.jpg"):
         if kind == "json":
@@ -922,7 +937,7 @@ def reference(config_path):
     out.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    module = import_entry(service, entry["file"], entry.get("workdir"))
+    module = import_entry(service, entry["file"], entry.get("workdir"), entry.get("framework"))
     kind = entry["kind"]
     if kind == "torchserve":
         call = torchserve_caller(module, entry, service, config.get("model_artifact"))

@@ -309,6 +309,10 @@ pub fn run_reference(
     if let Some(input) = &plan.input {
         entry["input_kind"] = serde_json::to_value(input.kind).expect("serialisable");
     }
+    // A Keras service's models load without a training configuration Keras 3 refuses.
+    if let Some(model) = &plan.model {
+        entry["framework"] = serde_json::to_value(model.framework).expect("serialisable");
+    }
     let config = json!({
         "service": service,
         "out": out,

@@ -286,7 +286,7 @@ fn bundle_requests(
         .and_then(|e| e.route.clone())
         .unwrap_or_else(|| "/predict".into());
     let method = entry
-        .and_then(|e| e.methods.first().copied())
+        .and_then(|e| e.input_method())
         .unwrap_or(HttpMethod::Post)
         .to_string();
     let mut out = Vec::new();

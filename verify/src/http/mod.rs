@@ -147,7 +147,8 @@ pub fn verify_http(
     )));
     let port = free_port()?;
     let command = server_command(&server, &python, port)?;
-    let mut original = start_original(&command, &run_dir(service, &plan), work, &[])?;
+    let env = keras_compat(&plan, work)?;
+    let mut original = start_original(&command, &run_dir(service, &plan), work, &env)?;
     wait_ready(&mut original, port, &http)?;
 
     progress(Progress::Phase(format!(
@@ -494,4 +495,35 @@ mod accepted_tests {
         assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(200)).is_none());
         assert!(accepted_difference(ExchangeKind::NotDecodable, &refused, &crash).is_none());
     }
+}
+
+/// For a Keras service, the original's environment with `keras_compat.py` first on PYTHONPATH
+/// as `sitecustomize`: its models load as the harness and convert load them (see
+/// `load_keras_models_for_inference` in pyharness/src/service.py).
+fn keras_compat(plan: &MigrationPlan, work: &Path) -> Result<Vec<(String, String)>, VerifyError> {
+    if plan.model.as_ref().map(|m| m.framework) != Some(wasm_migrate_plan::Framework::Keras) {
+        return Ok(Vec::new());
+    }
+    let dir = work.join("keras-compat");
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let files = [
+        ("sitecustomize.py", include_str!("keras_compat.py")),
+        (
+            wasm_migrate_pyharness::SERVICE.file,
+            wasm_migrate_pyharness::SERVICE.source,
+        ),
+        (
+            wasm_migrate_pyharness::IMPORT_HOOK.file,
+            wasm_migrate_pyharness::IMPORT_HOOK.source,
+        ),
+    ];
+    for (name, source) in files {
+        let file = dir.join(name);
+        std::fs::write(&file, source).map_err(io(&file))?;
+    }
+    let mut path = dir.display().to_string();
+    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path = format!("{path}:{}", existing.to_string_lossy());
+    }
+    Ok(vec![("PYTHONPATH".into(), path)])
 }
