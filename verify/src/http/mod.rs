@@ -470,33 +470,6 @@ pub fn accepted_difference(
     })
 }
 
-#[cfg(test)]
-mod accepted_tests {
-    use super::*;
-
-    fn answered(status: u16) -> Answered {
-        Answered {
-            status,
-            content_type: "text/plain".into(),
-            body: String::new(),
-            seconds: 0.0,
-        }
-    }
-
-    #[test]
-    fn only_a_crash_on_a_bad_input_refused_by_the_module_is_accepted() {
-        let crash = answered(500);
-        let refused = answered(400);
-        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &refused).is_some());
-        assert!(accepted_difference(ExchangeKind::MissingField, &crash, &refused).is_some());
-        // A valid input must agree; a module that crashes too, or answers 200, is a difference.
-        assert!(accepted_difference(ExchangeKind::Input, &crash, &refused).is_none());
-        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(500)).is_none());
-        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(200)).is_none());
-        assert!(accepted_difference(ExchangeKind::NotDecodable, &refused, &crash).is_none());
-    }
-}
-
 /// For a Keras service, the original's environment with `keras_compat.py` first on PYTHONPATH
 /// as `sitecustomize`: its models load as the harness and convert load them (see
 /// `load_keras_models_for_inference` in pyharness/src/service.py).
@@ -526,4 +499,31 @@ fn keras_compat(plan: &MigrationPlan, work: &Path) -> Result<Vec<(String, String
         path = format!("{path}:{}", existing.to_string_lossy());
     }
     Ok(vec![("PYTHONPATH".into(), path)])
+}
+
+#[cfg(test)]
+mod accepted_tests {
+    use super::*;
+
+    fn answered(status: u16) -> Answered {
+        Answered {
+            status,
+            content_type: "text/plain".into(),
+            body: String::new(),
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn only_a_crash_on_a_bad_input_refused_by_the_module_is_accepted() {
+        let crash = answered(500);
+        let refused = answered(400);
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &refused).is_some());
+        assert!(accepted_difference(ExchangeKind::MissingField, &crash, &refused).is_some());
+        // A valid input must agree; a module that crashes too, or answers 200, is a difference.
+        assert!(accepted_difference(ExchangeKind::Input, &crash, &refused).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(500)).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &crash, &answered(200)).is_none());
+        assert!(accepted_difference(ExchangeKind::NotDecodable, &refused, &crash).is_none());
+    }
 }
