@@ -33,6 +33,6 @@ pub use names::{
     Dtype, FieldEncoding, HttpMethod, ModelFormat, NnBackend, RequestKind, ServerKind,
     TargetRuntime, TolerancePreset,
 };
-pub use ops::KnownOp;
+pub use ops::{KnownOp, OpencvReadFlag};
 pub use plan::*;
 pub use value::Value;

@@ -205,3 +205,55 @@ mod tests {
         assert_eq!(KnownOp::PilResize.spelling(StepLibrary::Opencv), None);
     }
 }
+
+/// OpenCV's read flag on a decode step (`cv2.imdecode(buf, flags)`, `cv2.imread(path, flags)`),
+/// by name or by value; none is `IMREAD_COLOR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpencvReadFlag {
+    /// `IMREAD_COLOR` (`1`): three channels, BGR.
+    Color,
+    /// `IMREAD_UNCHANGED` (`-1`): the file's own channels.
+    Unchanged,
+    /// `IMREAD_GRAYSCALE` (`0`).
+    Grayscale,
+    /// Any other flag, as written.
+    Other(String),
+}
+
+impl OpencvReadFlag {
+    /// The flag of `step`, when it is OpenCV's `imdecode` or `imread`.
+    pub fn of(step: &PlanStep) -> Option<Self> {
+        use crate::Value;
+        if step.library != StepLibrary::Opencv || !matches!(step.op.as_str(), "imdecode" | "imread")
+        {
+            return None;
+        }
+        let flag = ["flags", "arg1"]
+            .iter()
+            .find_map(|key| step.params.get(*key));
+        Some(match flag {
+            None | Some(Value::Int(1)) => OpencvReadFlag::Color,
+            Some(Value::Int(-1)) => OpencvReadFlag::Unchanged,
+            Some(Value::Int(0)) => OpencvReadFlag::Grayscale,
+            Some(Value::Symbol { symbol: name } | Value::Str(name)) => {
+                match name.rsplit('.').next().unwrap_or(name) {
+                    "IMREAD_COLOR" => OpencvReadFlag::Color,
+                    "IMREAD_UNCHANGED" => OpencvReadFlag::Unchanged,
+                    "IMREAD_GRAYSCALE" => OpencvReadFlag::Grayscale,
+                    other => OpencvReadFlag::Other(other.to_string()),
+                }
+            }
+            Some(other) => OpencvReadFlag::Other(format!("flags {other:?}")),
+        })
+    }
+
+    /// OpenCV's name for it.
+    pub fn name(&self) -> &str {
+        match self {
+            OpencvReadFlag::Color => "IMREAD_COLOR",
+            OpencvReadFlag::Unchanged => "IMREAD_UNCHANGED",
+            OpencvReadFlag::Grayscale => "IMREAD_GRAYSCALE",
+            OpencvReadFlag::Other(name) => name,
+        }
+    }
+}

@@ -288,28 +288,16 @@ impl MigrationPlan {
     /// its one channel.
     pub fn keeps_opened_mode(&self) -> bool {
         use crate::KnownOp::{Grayscale, OpencvCvtColor, PilConvert};
-        use crate::StepLibrary::{Opencv, Pil};
-        // OpenCV's `IMREAD_UNCHANGED` (`-1`) keeps the file's channels too; its default colour
-        // flag makes three.
-        let unchanged = |s: &PlanStep| {
-            ["flags", "arg1"]
-                .iter()
-                .any(|key| match s.params.get(*key) {
-                    Some(crate::Value::Int(-1)) => true,
-                    Some(crate::Value::Symbol { symbol }) => symbol.ends_with("IMREAD_UNCHANGED"),
-                    _ => false,
-                })
-        };
-        let decoded_as_is = self.preprocessing.iter().any(|s| match s.library {
-            Pil => s.op == "open",
-            Opencv => matches!(s.op.as_str(), "imdecode" | "imread") && unchanged(s),
-            _ => false,
+        use crate::OpencvReadFlag;
+        // OpenCV's `IMREAD_UNCHANGED` keeps the file's channels too; its other flags do not.
+        let decoded_as_is = self.preprocessing.iter().any(|s| {
+            (s.library == crate::StepLibrary::Pil && s.op == "open")
+                || OpencvReadFlag::of(s) == Some(OpencvReadFlag::Unchanged)
         });
         let converted = self.preprocessing.iter().any(|s| {
-            let opencv_colour = s.library == Opencv
-                && matches!(s.op.as_str(), "imdecode" | "imread")
-                && !unchanged(s);
-            opencv_colour || matches!(s.known(), Some(Grayscale | OpencvCvtColor | PilConvert))
+            let opencv_converts =
+                OpencvReadFlag::of(s).is_some_and(|flag| flag != OpencvReadFlag::Unchanged);
+            opencv_converts || matches!(s.known(), Some(Grayscale | OpencvCvtColor | PilConvert))
         });
         decoded_as_is && !converted
     }

@@ -1,6 +1,7 @@
 //! Decoding and colour: the glue decodes every upload to 8-bit RGB itself, so these steps
 //! mostly record what the Python code holds (OpenCV's BGR) or refuse what it cannot.
 
+use wasm_migrate_plan::OpencvReadFlag;
 use wasm_migrate_plan::StepLibrary::{Numpy, Opencv, Pil, Torchvision};
 
 use super::context::{Cx, Op, symbol};
@@ -39,30 +40,20 @@ fn numpy_frombuffer(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
 }
 
 fn cv_imdecode(cx: &mut Cx<'_>) -> Result<(), CodegenError> {
-    // The flag by name or by value (`cv2.imdecode(buf, -1)`); none is IMREAD_COLOR.
-    let flag = match cx.param(&["flags", "arg1"]) {
-        None => "IMREAD_COLOR".to_string(),
-        Some(value) => match (symbol(value), super::context::number(value)) {
-            (Some(name), _) => name.to_string(),
-            (None, Some(1.0)) => "IMREAD_COLOR".into(),
-            (None, Some(-1.0)) => "IMREAD_UNCHANGED".into(),
-            (None, Some(0.0)) => "IMREAD_GRAYSCALE".into(),
-            (None, other) => format!("flags {other:?}"),
-        },
-    };
-    let comment = match flag.as_str() {
-        "IMREAD_COLOR" => {
+    let comment = match OpencvReadFlag::of(cx.step).unwrap_or(OpencvReadFlag::Color) {
+        OpencvReadFlag::Color => {
             cx.state.opened_mode = false;
             "decoded above; OpenCV holds it as BGR from here"
         }
         // The file's own channels: one for a grayscale file, BGR for a colour one.
-        "IMREAD_UNCHANGED" => {
+        OpencvReadFlag::Unchanged => {
             cx.state.opened_mode = true;
             "decoded above; OpenCV holds it with the file's own channels, colour as BGR"
         }
         other => {
             return Err(cx.fail(format!(
-                "imdecode with {other} is not supported (IMREAD_COLOR and IMREAD_UNCHANGED are)"
+                "imdecode with {} is not supported (IMREAD_COLOR and IMREAD_UNCHANGED are)",
+                other.name()
             )));
         }
     };

@@ -201,12 +201,8 @@ fn tensor_probe(work: &Path, tensors: &Path) -> Result<Vec<(String, String)>, Ve
     let hook = wasm_migrate_pyharness::IMPORT_HOOK;
     let hook_file = probe.join(hook.file);
     std::fs::write(&hook_file, hook.source).map_err(io(&hook_file))?;
-    let mut path = probe.display().to_string();
-    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
-        path = format!("{path}:{}", existing.to_string_lossy());
-    }
     Ok(vec![
-        ("PYTHONPATH".into(), path),
+        super::original::python_path_first(&probe),
         (
             "WASM_MIGRATE_TENSOR_DIR".into(),
             tensors.display().to_string(),

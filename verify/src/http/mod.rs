@@ -494,11 +494,7 @@ fn keras_compat(plan: &MigrationPlan, work: &Path) -> Result<Vec<(String, String
         let file = dir.join(name);
         std::fs::write(&file, source).map_err(io(&file))?;
     }
-    let mut path = dir.display().to_string();
-    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
-        path = format!("{path}:{}", existing.to_string_lossy());
-    }
-    Ok(vec![("PYTHONPATH".into(), path)])
+    Ok(vec![original::python_path_first(&dir)])
 }
 
 #[cfg(test)]

@@ -126,6 +126,16 @@ pub fn start_original(
     })
 }
 
+/// `PYTHONPATH` with `dir` first (a `sitecustomize` there runs in the original's interpreter),
+/// then whatever the environment had.
+pub fn python_path_first(dir: &Path) -> (String, String) {
+    let mut path = dir.display().to_string();
+    if let Some(existing) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path = format!("{path}:{}", existing.to_string_lossy());
+    }
+    ("PYTHONPATH".into(), path)
+}
+
 /// Until the original answers HTTP (its health route with 200, when it has one).
 pub fn wait_ready(
     original: &mut ServerProcess,
