@@ -566,6 +566,9 @@ fn choose_entrypoint(
             basis: service::entrypoint::EntrypointBasis::Given,
             alternatives: Vec::new(),
             model_server: None,
+            torchserve: service::torchserve_archive::find(base, all_files)
+                .into_iter()
+                .find(|a| a.handler == index.file(i)),
         }));
     }
     let roles: Vec<service::entrypoint::FileRole> = results

@@ -47,6 +47,7 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
             request,
             response: None,
             trailer: String::new(),
+            encoding: Default::default(),
             missing_field: None,
             not_decodable: None,
         }],

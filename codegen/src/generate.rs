@@ -436,6 +436,16 @@ fn render_crate(
         .and_then(|e| e.workdir.clone());
     context.insert("workdir", &workdir.unwrap_or_default());
     context.insert("artifact", &model.artifact);
+    // A TorchServe handler class, started as TorchServe's worker starts it.
+    let torchserve_handler = plan
+        .service
+        .entrypoint
+        .as_ref()
+        .filter(|e| e.kind == wasm_migrate_plan::ServingKind::Torchserve)
+        .map(|e| e.handler.clone());
+    context.insert("torchserve_handler", &torchserve_handler);
+    let archive = plan.service.server.as_ref().and_then(|s| s.archive.as_ref());
+    context.insert("torchserve_archive", &archive);
     let framework = match model.framework {
         Framework::Pytorch => "pytorch",
         Framework::Torchscript => "torchscript",

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::{FieldEncoding, HttpMethod, RequestKind, ServerKind};
+use crate::names::{FieldEncoding, HttpMethod, RequestKind, ResponseEncoding, ServerKind};
 
 /// How production starts the service, from its Dockerfile/Procfile/README command, else the
 /// framework's usual server.
@@ -31,6 +31,56 @@ pub struct ServerPlan {
     pub port: u16,
     /// Where this comes from (`Dockerfile:9 CMD gunicorn -w 2 app:app`), or `default`.
     pub evidence: String,
+    /// The model archive a `torchserve` server loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<TorchserveArchive>,
+}
+
+/// A TorchServe model archive as `torch-model-archiver` packs it, from the command in a
+/// script, Dockerfile or Makefile, or from a `.mar`'s `MAR-INF/MANIFEST.json`. TorchServe
+/// unpacks these files into one folder, the handler's `model_dir`; paths here are relative
+/// to the service root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TorchserveArchive {
+    /// `--model-name`: the `{model}` of `/predictions/{model}`.
+    pub model_name: String,
+    /// `--version`: `/predictions/{model}/{version}` answers too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `--handler`: a file of the service, or a built-in handler's name (`image_classifier`).
+    pub handler: String,
+    /// `--model-file`: the module whose one `nn.Module` class `BaseHandler` builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<String>,
+    /// `--serialized-file`: the state_dict, TorchScript or ONNX file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serialized_file: Option<String>,
+    /// `--extra-files` (`index_to_name.json`...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_files: Vec<String>,
+    /// Where this comes from (`build.sh:3 torch-model-archiver ...`, `mnist.mar`).
+    pub evidence: String,
+}
+
+impl TorchserveArchive {
+    /// Every file TorchServe puts in `model_dir`, relative to the service root.
+    pub fn files(&self) -> Vec<&str> {
+        let handler = self.handler.ends_with(".py").then_some(self.handler.as_str());
+        handler
+            .into_iter()
+            .chain(self.model_file.as_deref())
+            .chain(self.serialized_file.as_deref())
+            .chain(self.extra_files.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The inference paths TorchServe answers for this model.
+    pub fn prediction_paths(&self) -> Vec<String> {
+        let path = format!("/predictions/{}", self.model_name);
+        let versioned = self.version.as_ref().map(|v| format!("{path}/{v}"));
+        std::iter::once(path).chain(versioned).collect()
+    }
 }
 
 impl ServerPlan {
@@ -88,6 +138,10 @@ pub struct HttpRoute {
     /// newline, FastAPI writes nothing), which the module writes too.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trailer: String,
+    /// How the module writes the rendered body: compact JSON (Flask, FastAPI), or indented
+    /// with no media type, as TorchServe's worker writes a handler's answer.
+    #[serde(default, skip_serializing_if = "ResponseEncoding::is_compact")]
+    pub encoding: ResponseEncoding,
     /// The original's answer to a request without the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_field: Option<HttpAnswer>,

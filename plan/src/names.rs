@@ -100,6 +100,25 @@ plan_names! {
 }
 
 plan_names! {
+    /// How the module writes a route's rendered body (`http.routes[].encoding`).
+    #[derive(Default)]
+    ResponseEncoding {
+        /// Compact JSON, `application/json` (Flask's `jsonify`, FastAPI).
+        #[default]
+        Compact = "compact",
+        /// `json.dumps(answer, indent=2)` with no media type, and a string as it is: what
+        /// TorchServe's worker sends for a handler's answer.
+        Indented = "indented",
+    }
+}
+
+impl ResponseEncoding {
+    pub fn is_compact(&self) -> bool {
+        *self == ResponseEncoding::Compact
+    }
+}
+
+plan_names! {
     /// The runtime the module is for (`target.runtime`).
     TargetRuntime {
         Wasmedge = "wasmedge",
@@ -231,6 +250,7 @@ mod tests {
         check(ServerKind::ALL);
         check(RequestKind::ALL);
         check(FieldEncoding::ALL);
+        check(ResponseEncoding::ALL);
         check(TargetRuntime::ALL);
         check(NnBackend::ALL);
         check(ModelFormat::ALL);

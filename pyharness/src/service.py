@@ -305,3 +305,79 @@ def lazy_getters(service, entry):
                 seen.add(qualified)
                 print(f"calling {qualified}(), which builds the model on demand", file=sys.stderr)
                 yield qualified, function()
+
+
+# ---------------------------------------------------------------------------------------------
+# A TorchServe handler, started as TorchServe's worker starts it
+
+
+def find_serialized_model(service, named):
+    """The file TorchServe would hand the handler without an archive in the plan: the plan's
+    artifact, else the one model file in the service (outside the migration's own output and
+    virtual environments)."""
+    skip = {"migrated", ".venv", "venv", "env", "__pycache__", ".git"}
+    if named and (service / named).is_file():
+        return service / named
+    patterns = [Path(named).name] if named else ["*.pt", "*.pth", "*.torchscript", "*.onnx"]
+    for pattern in patterns:
+        found = sorted(p for p in service.rglob(pattern)
+                       if p.is_file() and not skip & set(p.relative_to(service).parts))
+        if found:
+            return found[0]
+    return None
+
+
+def torchserve_model_dir(service, archive, artifact=None):
+    """The folder TorchServe unpacks a model archive into, the handler's `model_dir`: every
+    file of the archive side by side (links to the service's files, in a fresh temporary
+    folder). Without an archive in the plan, the folder of the serialized model (`artifact`, or
+    the one model file the service holds), else the service root."""
+    import tempfile
+
+    service = Path(service)
+    if not archive:
+        found = find_serialized_model(service, artifact)
+        return found.parent if found else service
+    folder = Path(tempfile.mkdtemp(prefix="wasm-migrate-model-dir-"))
+    for name in [archive.get("handler"), archive.get("model_file"), archive.get("serialized_file"),
+                 *archive.get("extra_files", [])]:
+        source = service / name if name else None
+        if source and source.is_file():
+            (folder / source.name).symlink_to(source.resolve())
+    return folder
+
+
+def start_torchserve_handler(module, handler_name, service, archive, artifact=None):
+    """An instance of the handler class, `initialize`d with the context TorchServe's worker
+    gives it: `model_dir` (on `sys.path`, as the worker puts it), and the archive's manifest
+    (`modelFile`, `serializedFile`), from which `BaseHandler.initialize` builds the model file's
+    class, loads the state_dict into it and calls `eval()`."""
+    cls = getattr(module, handler_name, None)
+    if cls is None:
+        raise EntryNotFound(f"{getattr(module, '__file__', module)} has no handler class `{handler_name}`")
+    model_dir = torchserve_model_dir(service, archive, artifact)
+    sys.path.insert(0, str(model_dir))
+    archive = archive or {}
+    model = {"modelName": archive.get("model_name", "model"), "handler": Path(archive.get("handler", "")).name}
+    if archive.get("version"):
+        model["modelVersion"] = archive["version"]
+    if archive.get("model_file"):
+        model["modelFile"] = Path(archive["model_file"]).name
+    serialized = archive.get("serialized_file") or find_serialized_model(Path(service), artifact)
+    model["serializedFile"] = Path(serialized).name if serialized else "model.pt"
+
+    class Context:  # what TorchServe's worker hands initialize()
+        system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": 1,
+                             "server_name": "MMS", "limit_max_image_pixels": True}
+        manifest = {"model": model}
+        model_name = model["modelName"]
+        model_yaml_config = {}
+        metrics = None
+        request_ids = {0: "wasm-migrate"}
+
+        def get_request_header(self, idx, key):
+            return None
+
+    handler = cls()
+    handler.initialize(Context())
+    return handler

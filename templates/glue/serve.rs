@@ -49,6 +49,9 @@ pub struct Route {
     /// What the original wrote after a JSON body (Flask's newline).
     #[serde(default)]
     pub trailer: String,
+    /// `indented`: the body as TorchServe's worker writes a handler's answer.
+    #[serde(default)]
+    pub encoding: Option<String>,
     #[serde(default)]
     pub missing_field: Option<Answer>,
     #[serde(default)]
@@ -89,6 +92,16 @@ impl Answer {
             content_type: "application/json".into(),
             body: body.to_string(),
         }
+    }
+
+    /// A 200 as TorchServe's worker writes a handler's answer: a string as it is, anything
+    /// else as Python's `json.dumps(answer, indent=2)`, with no media type.
+    fn indented(body: Value) -> Answer {
+        let body = match body {
+            Value::String(text) => text,
+            other => serde_json::to_string_pretty(&other).unwrap_or_default(),
+        };
+        Answer { status: 200, content_type: String::new(), body }
     }
 
     /// A 200 from a rendered response: JSON, or a text answer (`{"$text": body,
@@ -203,11 +216,15 @@ fn connection(mut stream: TcpStream, api: &Api, model: &mut dyn Model, io_timeou
         // Nothing to answer: the client closed or stalled before sending a request.
         Err(ReadError::Gone) => return,
     };
+    // An answer the original sent without a media type (TorchServe's) has none here either.
+    let content_type = match answer.content_type.is_empty() {
+        true => String::new(),
+        false => format!("content-type: {}\r\n", answer.content_type),
+    };
     let head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\n{content_type}content-length: {}\r\nconnection: close\r\n\r\n",
         answer.status,
         reason(answer.status),
-        answer.content_type,
         answer.body.len()
     );
     let _ = stream
@@ -431,6 +448,7 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
         _ => whole_body(),
     };
     match model.answer(&input, route) {
+        Ok(body) if route.encoding.as_deref() == Some("indented") => Answer::indented(body),
         Ok(body) => {
             let mut answer = Answer::rendered(body);
             if answer.content_type == "application/json" {

@@ -129,8 +129,10 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
         .iter()
         .find(|r| r.status == Some(200) && r.response.get("$text").is_none())
         .map(|r| r.trailer.clone());
-    if let (Some(trailer), Some(route)) = (trailer, http.routes.first_mut()) {
-        route.trailer = trailer;
+    if let Some(trailer) = trailer {
+        for route in &mut http.routes {
+            route.trailer = trailer.clone();
+        }
     }
     Ok(ObservedApi { http, warnings })
 }
@@ -149,8 +151,7 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
     let request = &route["request"];
     // An answer that succeeded to a bad request says nothing about errors.
     let error_answer = |key: &str| answer(&api[key]).filter(|a| a.status >= 400);
-    HttpPlan {
-        routes: vec![HttpRoute {
+    let first = HttpRoute {
             method: route["method"]
                 .as_str()
                 .and_then(|m| m.parse().ok())
@@ -167,9 +168,23 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
             },
             response,
             trailer: String::new(),
+            encoding: route["encoding"]
+                .as_str()
+                .and_then(|e| e.parse().ok())
+                .unwrap_or_default(),
             missing_field: error_answer("missing_field"),
             not_decodable: error_answer("not_decodable"),
-        }],
+        };
+    // Other paths to the same route (TorchServe's `/predictions/{model}/{version}`).
+    let also = route["also_paths"].as_array().into_iter().flatten();
+    let routes = std::iter::once(first.clone())
+        .chain(also.filter_map(Value::as_str).map(|path| HttpRoute {
+            path: path.to_string(),
+            ..first.clone()
+        }))
+        .collect();
+    HttpPlan {
+        routes,
         health: api.get("health").and_then(|h| {
             Some(HttpFixedRoute {
                 method: h["method"].as_str()?.parse().ok()?,

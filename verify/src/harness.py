@@ -41,6 +41,7 @@ import numpy as np
 # pyharness's: how the service is imported and started (shared with convert_model.py),
 # written beside this file by verify.
 from wasm_migrate_service import (APP_FACTORIES, EntryNotFound, find_app, import_service,
+                                  start_torchserve_handler,
                                   load_keras_models_for_inference, service_modules,
                                   start_fastapi)
 
@@ -610,9 +611,12 @@ class Api:
     the health route, and the answers to a missing field, an undecodable input, an unknown path
     and a wrong method. `send(method, path, kind, payload)` returns a requests-like response."""
 
-    def __init__(self, send, method, path, request, get_paths, max_body=None):
+    def __init__(self, send, method, path, request, get_paths, max_body=None, also_paths=(),
+                 encoding=None):
         self.send, self.method, self.path, self.request = send, method, path, request
         self.get_paths, self.max_body = get_paths, max_body
+        # Other paths to the same route, and how the answer is written (`indented`: TorchServe).
+        self.also_paths, self.encoding = list(also_paths), encoding
 
     @staticmethod
     def answer(response):
@@ -629,6 +633,10 @@ class Api:
     def observe(self, json_input, first_input=None):
         found = {"route": {"method": self.method.upper(), "path": self.path, "request": dict(self.request)},
                  "max_body_bytes": self.max_body}
+        if self.also_paths:
+            found["route"]["also_paths"] = self.also_paths
+        if self.encoding:
+            found["route"]["encoding"] = self.encoding
         if self.request["kind"] == "multipart" and first_input:
             # A route that also takes the image as the body itself (`request.get_data()`).
             raw = self.probe(self.method, self.path, "raw", Path(first_input).read_bytes())
@@ -813,46 +821,89 @@ def fastapi_caller(module, entry):
     return call
 
 
-def find_serialized_model(service, named):
-    """The file TorchServe would hand the handler: the plan's artifact, else the one model
-    file in the service (outside the migration's own output and virtual environments)."""
-    skip = {"migrated", ".venv", "venv", "env", "__pycache__", ".git"}
-    if named and (service / named).is_file():
-        return service / named
-    patterns = [Path(named).name] if named else ["*.pt", "*.pth", "*.torchscript", "*.onnx"]
-    for pattern in patterns:
-        found = sorted(p for p in service.rglob(pattern)
-                       if p.is_file() and not skip & set(p.relative_to(service).parts))
-        if found:
-            return found[0]
-    return None
-
-
 def torchserve_caller(module, entry, service, model_artifact):
-    cls = getattr(module, entry["handler"], None)
-    if cls is None:
-        fail(4, "entrypoint", f"{entry['file']} has no handler class `{entry['handler']}`")
-    artifact = find_serialized_model(service, model_artifact)
-    model_dir = artifact.parent if artifact else service
-
-    class Context:  # what TorchServe hands initialize()
-        system_properties = {"model_dir": str(model_dir), "gpu_id": None}
-        manifest = {"model": {"serializedFile": artifact.name if artifact else "model.pt"}}
-        metrics = None
-
-    handler = cls()
     try:
-        handler.initialize(Context())
+        handler = start_torchserve_handler(module, entry["handler"], service, entry.get("archive"),
+                                           model_artifact)
+    except EntryNotFound as error:
+        fail(4, "entrypoint", str(error))
     except BaseException as error:
         frames = traceback.format_exception(type(error), error, error.__traceback__)
         fail(3, "import", f"{entry['handler']}.initialize() failed:\n" + "".join(frames[-6:]).rstrip())
     wrap_models(handler, vars(handler), "handler.")
+    worker = TorchserveWorker(handler)
 
     def call(path):
-        rows = [{"data": Path(path).read_bytes()}]
-        return 200, handler.postprocess(handler.inference(handler.preprocess(rows))), ""
+        status, answer = worker.predict({"data": Path(path).read_bytes()})
+        return status, answer, ""
 
+    archive = entry.get("archive") or {}
+    paths = [f"/predictions/{archive.get('model_name', 'model')}"]
+    if archive.get("version"):
+        paths.append(f"{paths[0]}/{archive['version']}")
+    call.api = Api(worker.send, "POST", paths[0], {"kind": "multipart", "field": "data"},
+                   ["/ping"], also_paths=paths[1:], encoding="indented")
     return call
+
+
+class TorchserveWorker:
+    """TorchServe's front end and worker around one handler, for one request at a time: the
+    rows it hands `preprocess` (a form's fields, or the body as `body`), the answer as the
+    worker writes it (a string or bytes as they are, anything else as `json.dumps(answer,
+    indent=2)`, with no media type), and the front end's own JSON answers (`/ping`, an unknown
+    path, `Prediction failed` when the handler raises). `verify --http` checks all of it against
+    a real TorchServe."""
+
+    ERROR_TYPES = {404: "ResourceNotFoundException", 503: "InternalServerException"}
+
+    def __init__(self, handler):
+        self.handler = handler
+
+    def predict(self, row):
+        try:
+            answers = self.handler.postprocess(self.handler.inference(self.handler.preprocess([row])))
+        except Exception:
+            return 503, None
+        return 200, answers[0]
+
+    @staticmethod
+    def error(status, message):
+        body = json.dumps({"code": status, "type": TorchserveWorker.ERROR_TYPES[status],
+                           "message": message}, indent=2) + "\n"
+        return Answered(status, "application/json", body)
+
+    def send(self, method, path, kind, payload, filename=None):
+        if path == "/ping" and method.lower() == "get":
+            return Answered(200, "application/json", json.dumps({"status": "Healthy"}, indent=2) + "\n")
+        if not path.startswith("/predictions/"):
+            return self.error(404, "Requested resource is not found, please refer to API document.")
+        if kind == "multipart":
+            row = {"data": payload}
+        elif kind == "multipart-other":
+            row = {"other": payload}
+        elif kind == "raw":
+            row = {"body": payload}
+        else:
+            row = {"body": json.dumps(payload).encode() if payload is not None else b""}
+        status, answer = self.predict(row)
+        if status != 200:
+            return self.error(503, "Prediction failed")
+        if isinstance(answer, (bytes, bytearray)):
+            return Answered(200, "", bytes(answer).decode("utf-8", "replace"))
+        if isinstance(answer, str):
+            return Answered(200, "", answer)
+        return Answered(200, "", json.dumps(plain(answer), indent=2))
+
+
+class Answered:
+    """A requests-like answer."""
+
+    def __init__(self, status, content_type, text):
+        self.status_code, self.text = status, text
+        self.headers = {"content-type": content_type} if content_type else {}
+
+    def json(self):
+        return json.loads(self.text)
 
 
 def script_caller(module, entry):

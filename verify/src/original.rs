@@ -313,6 +313,10 @@ pub fn run_reference(
     if let Some(model) = &plan.model {
         entry["framework"] = serde_json::to_value(model.framework).expect("serialisable");
     }
+    // A TorchServe handler starts with the archive's files in its model_dir.
+    if let Some(archive) = plan.service.server.as_ref().and_then(|s| s.archive.as_ref()) {
+        entry["archive"] = serde_json::to_value(archive).expect("serialisable");
+    }
     let config = json!({
         "service": service,
         "out": out,

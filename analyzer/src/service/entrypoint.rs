@@ -10,6 +10,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::modules::ModuleIndex;
+use super::torchserve_archive;
+use crate::plan::TorchserveArchive;
 
 /// Deployment files larger than this are not read for commands.
 const MAX_DEPLOYMENT_FILE: u64 = 256 * 1024;
@@ -34,6 +36,9 @@ pub struct EntrypointChoice {
     /// calling it over HTTP: its model is the plan's, its routes and steps are not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_server: Option<String>,
+    /// The model archive whose handler this is, when TorchServe serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torchserve: Option<TorchserveArchive>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +82,9 @@ struct Evidence {
     /// A server command (`uvicorn`, `gunicorn`, `flask run`, `torchserve`), which outweighs
     /// `python script.py` in the same file: setup scripts run before the server starts.
     server: bool,
+    /// A server whose API is its own and documented (TorchServe's inference API): a gateway
+    /// calling it is one of its clients, not the service in front of it.
+    own_api: bool,
 }
 
 /// A module one command line starts.
@@ -85,6 +93,7 @@ struct Started {
     file: usize,
     object: Option<String>,
     server: bool,
+    own_api: bool,
 }
 
 /// Finds the entrypoint among `python` files (indexed by `index`), reading deployment files
@@ -106,7 +115,8 @@ pub fn find(
             .zip(roles)
             .any(|(&r, role)| r && (role.serves || role.loads_model))
     };
-    let mut evidence = deployment_evidence(base, all_files, index);
+    let archives = torchserve_archive::find(base, all_files);
+    let mut evidence = deployment_evidence(base, all_files, index, &archives);
     let mut alternatives: Vec<Alternative> = Vec::new();
     evidence.retain(|e| {
         let keep = plausible(e.file);
@@ -134,6 +144,7 @@ pub fn find(
                 ),
                 rank: 4,
                 server: true,
+                own_api: false,
             });
         }
     }
@@ -160,13 +171,16 @@ pub fn find(
             basis,
             alternatives: Vec::new(),
             model_server: model_server.map(|i| index.file(i).to_string()),
+            torchserve: None,
         }
     } else {
         inferred(index, roles, reach, &mut alternatives)?
     };
     alternatives.truncate(5);
+    let torchserve = archives.into_iter().find(|a| a.handler == chosen.file);
     Some(EntrypointChoice {
         alternatives,
+        torchserve,
         ..chosen
     })
 }
@@ -180,6 +194,9 @@ fn put_gateway_first(
     reach: &dyn Fn(usize) -> Vec<bool>,
 ) -> Option<usize> {
     let first = evidence.first()?.clone();
+    if first.own_api {
+        return None;
+    }
     let reaches_model = |i: usize| {
         reach(i)
             .iter()
@@ -273,6 +290,7 @@ fn inferred(
         basis: EntrypointBasis::Inferred,
         alternatives: Vec::new(),
         model_server: None,
+        torchserve: None,
     })
 }
 
@@ -319,7 +337,12 @@ fn penalty(file: &str) -> u32 {
 }
 
 /// Commands that start a Python module, found in the service's deployment files.
-fn deployment_evidence(base: &Path, all_files: &[String], index: &ModuleIndex) -> Vec<Evidence> {
+fn deployment_evidence(
+    base: &Path,
+    all_files: &[String],
+    index: &ModuleIndex,
+    archives: &[TorchserveArchive],
+) -> Vec<Evidence> {
     let mut out = Vec::new();
     for file in all_files {
         let Some(rank) = deployment_rank(file) else {
@@ -348,13 +371,14 @@ fn deployment_evidence(base: &Path, all_files: &[String], index: &ModuleIndex) -
             if dockerfile && !(upper.starts_with("CMD") || upper.starts_with("ENTRYPOINT")) {
                 continue;
             }
-            for started in commands_in(line, flask_app.as_deref(), index) {
+            for started in commands_in(line, flask_app.as_deref(), index, archives) {
                 out.push(Evidence {
                     file: started.file,
                     object: started.object,
                     text: format!("{file}:{} `{}`", n + 1, shorten(line)),
                     rank,
                     server: started.server,
+                    own_api: started.own_api,
                 });
             }
         }
@@ -388,6 +412,7 @@ fn wsgi_imports(file: &str, text: &str, index: &ModuleIndex) -> Vec<Evidence> {
                 text: format!("{file}:{} `{}`", n + 1, shorten(line)),
                 rank: 1,
                 server: true,
+                own_api: false,
             })
         })
         .collect()
@@ -433,7 +458,12 @@ fn flask_app_env(text: &str) -> Option<String> {
 }
 
 /// The modules one command line starts, as files of the service, with the app object.
-fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<Started> {
+fn commands_in(
+    line: &str,
+    flask_app: Option<&str>,
+    index: &ModuleIndex,
+    archives: &[TorchserveArchive],
+) -> Vec<Started> {
     let tokens: Vec<&str> = line
         .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ',' | '"' | '\'' | '='))
         .filter(|t| !t.is_empty())
@@ -465,6 +495,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                     file: i,
                     object: Some(object.to_string()),
                     server: true,
+                    own_api: false,
                 });
             }
         }
@@ -485,6 +516,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                         file: i,
                         object: None,
                         server: false,
+                        own_api: false,
                     });
                 }
                 break;
@@ -499,6 +531,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                     file: i,
                     object: None,
                     server: false,
+                    own_api: false,
                 });
             }
             break;
@@ -512,6 +545,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                     file: i,
                     object: None,
                     server: true,
+                    own_api: false,
                 });
             }
         }
@@ -535,6 +569,7 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                     file: i,
                     object: app.split(':').nth(1).map(str::to_string),
                     server: true,
+                    own_api: false,
                 });
             }
         }
@@ -556,8 +591,21 @@ fn commands_in(line: &str, flask_app: Option<&str>, index: &ModuleIndex) -> Vec<
                 file: i,
                 object: None,
                 server: true,
+                own_api: false,
             });
         }
+    }
+    // `torchserve --start --models name=name.mar`: the handler of the archive it loads.
+    if has("torchserve")
+        && let Some(archive) = torchserve_archive::started_by(&tokens, archives)
+        && let Some(i) = index.find_path(&archive.handler)
+    {
+        out.push(Started {
+            file: i,
+            object: None,
+            server: true,
+            own_api: true,
+        });
     }
     // `python setup.py && python -m x` lists both; keep each file once, the server first.
     out.sort_by_key(|s| !s.server);
@@ -600,7 +648,7 @@ mod tests {
     }
 
     fn started(line: &str, flask: Option<&str>, ix: &ModuleIndex) -> Vec<(usize, Option<String>)> {
-        commands_in(line, flask, ix)
+        commands_in(line, flask, ix, &[])
             .into_iter()
             .map(|s| (s.file, s.object))
             .collect()

@@ -9,4 +9,5 @@ pub mod modules;
 pub(crate) mod placement;
 pub mod reach;
 pub(crate) mod server_command;
+pub mod torchserve_archive;
 pub mod values;

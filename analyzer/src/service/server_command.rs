@@ -25,6 +25,9 @@ pub(crate) fn server_plan(
         let command = c.evidence.split('`').nth(1)?;
         from_command(command, &c.evidence)
     });
+    if entry.kind == ServingKind::Torchserve {
+        return torchserve(choice, entry, &object, base);
+    }
     declared.or_else(|| {
         let mut plan = framework_default(entry, &object, base)?;
         // `python app.py` runs `app.run(port=8080)`: the port people reach the service on.
@@ -35,6 +38,29 @@ pub(crate) fn server_plan(
         }
         Some(plan)
     })
+}
+
+/// TorchServe serving the handler, with the archive it loads: the command that starts it
+/// (`torchserve --models digits=digits.mar`), else the archiver command that packs the handler.
+fn torchserve(
+    choice: Option<&EntrypointChoice>,
+    entry: &Entrypoint,
+    object: &str,
+    base: &Path,
+) -> Option<ServerPlan> {
+    let mut plan = framework_default(entry, object, base)?;
+    // The handler class TorchServe instantiates, not an app object.
+    let module = plan.app.split(':').next().unwrap_or_default().to_string();
+    plan.app = format!("{module}:{}", entry.handler);
+    if let Some(choice) = choice.filter(|c| c.file == entry.file) {
+        plan.archive = choice.torchserve.clone();
+        if choice.evidence.contains("torchserve") {
+            plan.evidence = choice.evidence.clone();
+        } else if let Some(archive) = &plan.archive {
+            plan.evidence = format!("{}; TorchServe serves it", archive.evidence);
+        }
+    }
+    Some(plan)
 }
 
 /// Where Python finds the entry when it runs as `python path/to/app.py`: the first folder
@@ -105,6 +131,7 @@ fn from_command(command: &str, evidence: &str) -> Option<ServerPlan> {
         app_dir: None,
         port: kind.default_port(),
         evidence: evidence.to_string(),
+        archive: None,
     };
     let mut factory = false;
     let mut args = rest.iter();
@@ -169,6 +196,7 @@ fn framework_default(entry: &Entrypoint, object: &str, base: &Path) -> Option<Se
         app_dir,
         port: kind.default_port(),
         evidence: "default: no deployment file names a server command".to_string(),
+        archive: None,
     })
 }
 

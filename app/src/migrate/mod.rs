@@ -562,13 +562,7 @@ impl Migration<'_> {
             Ok((StageStatus::Done, summary))
         })?;
         let plan = self.load_plan()?.plan;
-        let http = route == Route::Glue
-            && plan.http.is_some()
-            && plan
-                .service
-                .server
-                .as_ref()
-                .is_some_and(|s| s.kind != wasm_migrate_plan::ServerKind::Torchserve);
+        let http = route == Route::Glue && plan.http.is_some() && plan.service.server.is_some();
         if http {
             self.stage(Stage::VerifyHttp, None, |m| {
                 let verified = crate::verify::verify(&options, Comparison::Http, m.progress)

@@ -8,13 +8,14 @@ mod compare;
 mod original;
 pub mod requests;
 pub mod stages;
+mod torchserve;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerPlan};
+use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerKind, ServerPlan};
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, RunConfig, Runtime, RuntimeOptions, ServeConfig, ServeControl,
     Stdio as GuestStdio,
@@ -146,10 +147,21 @@ pub fn verify_http(
         server.kind, server.app
     )));
     let port = free_port()?;
-    let command = server_command(&server, &python, port)?;
-    let env = keras_compat(&plan, work)?;
-    let mut original = start_original(&command, &run_dir(service, &plan), work, &env)?;
-    wait_ready(&mut original, port, &http)?;
+    let (original, command) = match server.kind {
+        ServerKind::Torchserve => {
+            let launch = torchserve::prepare(&server, service, &python, work, port)?;
+            let mut original = start_original(&launch.command, work, work, &launch.env)?;
+            launch.wait_ready(&mut original)?;
+            (original, launch.command)
+        }
+        _ => {
+            let command = server_command(&server, &python, port)?;
+            let env = keras_compat(&plan, work)?;
+            let mut original = start_original(&command, &run_dir(service, &plan), work, &env)?;
+            wait_ready(&mut original, port, &http)?;
+            (original, command)
+        }
+    };
 
     progress(Progress::Phase(format!(
         "starting {} under serve ({backend}, {} host)",
