@@ -160,6 +160,24 @@ pub fn requests(
             (Some("application/octet-stream".into()), bytes),
         ));
     }
+    // Every other route taking the same request (`/predictions/{model}/{version}`): the
+    // first input once on each.
+    if let Some(input) = inputs.first() {
+        let bytes = std::fs::read(input).map_err(io(input))?;
+        let name = input.file_name().unwrap_or_default().to_string_lossy();
+        for other in http.routes[1..]
+            .iter()
+            .filter(|r| r.request == route.request)
+        {
+            let (content_type, body) = body_of(bytes.clone(), &name);
+            requests.push(Request {
+                describe: format!("{} {} {field}={name}", other.method, other.path),
+                method: other.method.to_string(),
+                path: other.path.clone(),
+                ..on_route(ExchangeKind::Input, String::new(), (content_type, body))
+            });
+        }
+    }
     if let Some(health) = &http.health {
         requests.push(Request {
             kind: ExchangeKind::Health,
