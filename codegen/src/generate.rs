@@ -444,7 +444,11 @@ fn render_crate(
         .filter(|e| e.kind == wasm_migrate_plan::ServingKind::Torchserve)
         .map(|e| e.handler.clone());
     context.insert("torchserve_handler", &torchserve_handler);
-    let archive = plan.service.server.as_ref().and_then(|s| s.archive.as_ref());
+    let archive = plan
+        .service
+        .server
+        .as_ref()
+        .and_then(|s| s.archive.as_ref());
     context.insert("torchserve_archive", &archive);
     let framework = match model.framework {
         Framework::Pytorch => "pytorch",

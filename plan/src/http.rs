@@ -66,7 +66,10 @@ pub struct TorchserveArchive {
 impl TorchserveArchive {
     /// Every file TorchServe puts in `model_dir`, relative to the service root.
     pub fn files(&self) -> Vec<&str> {
-        let handler = self.handler.ends_with(".py").then_some(self.handler.as_str());
+        let handler = self
+            .handler
+            .ends_with(".py")
+            .then_some(self.handler.as_str());
         handler
             .into_iter()
             .chain(self.model_file.as_deref())

@@ -30,8 +30,8 @@ pub use http::*;
 pub use kinds::{Framework, InputKind, MigrationPath, ServingKind, SliceOffset, StepLibrary};
 pub use loaded::{LoadedPlan, location_for, resolve, write_atomic};
 pub use names::{
-    Dtype, FieldEncoding, HttpMethod, ModelFormat, NnBackend, RequestKind, ResponseEncoding, ServerKind,
-    TargetRuntime, TolerancePreset,
+    Dtype, FieldEncoding, HttpMethod, ModelFormat, NnBackend, RequestKind, ResponseEncoding,
+    ServerKind, TargetRuntime, TolerancePreset,
 };
 pub use ops::{KnownOp, OpencvReadFlag};
 pub use plan::*;

@@ -258,6 +258,69 @@ fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
     assert!(plan.contains("reflected: true"), "{plan}");
 }
 
+/// `migrate` on a TorchServe service of tests/services, its HTTP side compared with the real
+/// TorchServe: the exchanges of verify --http.
+fn migrate_torchserve(name: &str, model: &str, version: &str) -> Vec<Value> {
+    let (_dir, service) = fresh_test_service(name);
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "3"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    let http = &report["verify_http"];
+    assert_eq!(http["equivalent"], true, "{http:#}");
+    // The original is TorchServe itself, started on the archive torch-model-archiver made.
+    let command = http["original_command"].to_string();
+    assert!(
+        command.contains("ts.model_server") && command.contains(&format!("{model}={model}.mar")),
+        "{command}"
+    );
+    let exchanges = http["exchanges"].as_array().unwrap().clone();
+    for path in [
+        format!("/predictions/{model}"),
+        format!("/predictions/{model}/{version}"),
+    ] {
+        assert!(
+            exchanges.iter().any(|e| e["kind"] == "input"
+                && e["request"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("POST {path} "))),
+            "no input sent to {path}: {http:#}"
+        );
+    }
+    exchanges
+}
+
+#[test]
+fn a_torchserve_handler_with_a_model_file_and_a_state_dict_answers_as_the_real_torchserve() {
+    // tests/services/torchserve-digits: the Dockerfile starts TorchServe on the archive that
+    // archive.sh packs (--model-file, a state_dict --serialized-file, index_to_name.json); a
+    // Flask gateway in gateway/ calls it. The handler is migrated, the gateway left alone.
+    let exchanges = migrate_torchserve("torchserve-digits", "digits", "1.0");
+    let answer = exchanges.iter().find(|e| e["kind"] == "input").unwrap();
+    // TorchServe's worker writes the handler's dict as `json.dumps(answer, indent=2)`, with
+    // no media type; so does the module.
+    let body = answer["migrated"]["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("{\n  \"") && body.contains("\"digit\": "),
+        "{answer:#}"
+    );
+    assert_eq!(answer["migrated"]["content_type"], "", "{answer:#}");
+    for kind in ["health", "missing-field", "not-found"] {
+        let exchange = exchanges.iter().find(|e| e["kind"] == kind).unwrap();
+        assert_eq!(exchange["agree"], true, "{exchange:#}");
+    }
+}
+
+#[test]
+fn a_torchserve_handler_built_on_image_classifier_answers_as_the_real_torchserve() {
+    // tests/services/torchserve-image-classifier: the handler only sets `topk`; the steps
+    // and the answer (the best three names with their probabilities) are TorchServe's own.
+    let exchanges = migrate_torchserve("torchserve-image-classifier", "flowers", "2.1");
+    let answer = exchanges.iter().find(|e| e["kind"] == "input").unwrap();
+    let body: Value = serde_json::from_str(answer["migrated"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{answer:#}");
+}
+
 #[test]
 fn a_teachable_machine_keras_service_migrates_untouched() {
     // tests/services/flask-teachable: Teachable Machine's snippet behind Flask and gunicorn

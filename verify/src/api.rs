@@ -152,29 +152,29 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
     // An answer that succeeded to a bad request says nothing about errors.
     let error_answer = |key: &str| answer(&api[key]).filter(|a| a.status >= 400);
     let first = HttpRoute {
-            method: route["method"]
+        method: route["method"]
+            .as_str()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(HttpMethod::Post),
+        path: route["path"].as_str().unwrap_or("/").to_string(),
+        request: HttpRequestShape {
+            kind: request["kind"]
                 .as_str()
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(HttpMethod::Post),
-            path: route["path"].as_str().unwrap_or("/").to_string(),
-            request: HttpRequestShape {
-                kind: request["kind"]
-                    .as_str()
-                    .and_then(|k| k.parse().ok())
-                    .unwrap_or(RequestKind::Multipart),
-                field: request["field"].as_str().map(str::to_string),
-                raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
-                encoding: request["encoding"].as_str().and_then(|e| e.parse().ok()),
-            },
-            response,
-            trailer: String::new(),
-            encoding: route["encoding"]
-                .as_str()
-                .and_then(|e| e.parse().ok())
-                .unwrap_or_default(),
-            missing_field: error_answer("missing_field"),
-            not_decodable: error_answer("not_decodable"),
-        };
+                .and_then(|k| k.parse().ok())
+                .unwrap_or(RequestKind::Multipart),
+            field: request["field"].as_str().map(str::to_string),
+            raw_fallback: request["raw_fallback"].as_bool().unwrap_or(false),
+            encoding: request["encoding"].as_str().and_then(|e| e.parse().ok()),
+        },
+        response,
+        trailer: String::new(),
+        encoding: route["encoding"]
+            .as_str()
+            .and_then(|e| e.parse().ok())
+            .unwrap_or_default(),
+        missing_field: error_answer("missing_field"),
+        not_decodable: error_answer("not_decodable"),
+    };
     // Other paths to the same route (TorchServe's `/predictions/{model}/{version}`).
     let also = route["also_paths"].as_array().into_iter().flatten();
     let routes = std::iter::once(first.clone())

@@ -314,7 +314,12 @@ pub fn run_reference(
         entry["framework"] = serde_json::to_value(model.framework).expect("serialisable");
     }
     // A TorchServe handler starts with the archive's files in its model_dir.
-    if let Some(archive) = plan.service.server.as_ref().and_then(|s| s.archive.as_ref()) {
+    if let Some(archive) = plan
+        .service
+        .server
+        .as_ref()
+        .and_then(|s| s.archive.as_ref())
+    {
         entry["archive"] = serde_json::to_value(archive).expect("serialisable");
     }
     let config = json!({

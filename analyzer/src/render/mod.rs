@@ -833,6 +833,7 @@ pub(crate) fn sample_report() -> Report {
                 reason: "also defines the routes or handler".to_string(),
             }],
             model_server: None,
+            torchserve: None,
         }),
         outside_serving_path: vec!["train.py".to_string()],
         schema_version: REPORT_SCHEMA_VERSION.to_string(),

@@ -120,7 +120,12 @@ fn from_command(
                 Some((f, v)) => (f, Some(v.to_string())),
                 None => (flag, None),
             };
-            let value = value.or_else(|| it.clone().next().filter(|v| !v.starts_with('-')).map(|v| v.to_string()));
+            let value = value.or_else(|| {
+                it.clone()
+                    .next()
+                    .filter(|v| !v.starts_with('-'))
+                    .map(|v| v.to_string())
+            });
             if let Some(value) = value {
                 flags.insert(flag.to_string(), value);
             }
@@ -136,7 +141,12 @@ fn from_command(
             let first = tokens[p].strip_prefix("--extra-files=");
             first
                 .into_iter()
-                .chain(tokens[p + 1..].iter().copied().take_while(|t| !t.starts_with('-')))
+                .chain(
+                    tokens[p + 1..]
+                        .iter()
+                        .copied()
+                        .take_while(|t| !t.starts_with('-')),
+                )
                 .map(resolve)
                 .collect()
         })
@@ -258,9 +268,16 @@ mod tests {
         assert_eq!(archive.version.as_deref(), Some("1.0"));
         assert_eq!(archive.handler, "handler.py");
         assert_eq!(archive.model_file.as_deref(), Some("model.py"));
-        assert_eq!(archive.serialized_file.as_deref(), Some("weights/digits.pt"));
+        assert_eq!(
+            archive.serialized_file.as_deref(),
+            Some("weights/digits.pt")
+        );
         assert_eq!(archive.extra_files, ["index_to_name.json", "setup.json"]);
-        assert!(archive.evidence.starts_with("scripts/archive.sh:2 `torch-model-archiver"));
+        assert!(
+            archive
+                .evidence
+                .starts_with("scripts/archive.sh:2 `torch-model-archiver")
+        );
         assert_eq!(
             archive.prediction_paths(),
             ["/predictions/digits", "/predictions/digits/1.0"]
@@ -311,7 +328,9 @@ mod tests {
         assert_eq!(started_by(&tokens, &archives).unwrap().model_name, "b");
         assert!(started_by(&["torchserve", "--start"], &archives).is_none());
         assert_eq!(
-            started_by(&["torchserve"], &archives[..1]).unwrap().model_name,
+            started_by(&["torchserve"], &archives[..1])
+                .unwrap()
+                .model_name,
             "a"
         );
     }

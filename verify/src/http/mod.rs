@@ -147,14 +147,17 @@ pub fn verify_http(
         server.kind, server.app
     )));
     let port = free_port()?;
-    let (original, command) = match server.kind {
-        ServerKind::Torchserve => {
-            let launch = torchserve::prepare(&server, service, &python, work, port)?;
+    let torchserve = match server.kind {
+        ServerKind::Torchserve => Some(torchserve::prepare(&server, service, &python, work, port)?),
+        _ => None,
+    };
+    let (original, command) = match &torchserve {
+        Some(launch) => {
             let mut original = start_original(&launch.command, work, work, &launch.env)?;
             launch.wait_ready(&mut original)?;
-            (original, launch.command)
+            (original, launch.command.clone())
         }
-        _ => {
+        None => {
             let command = server_command(&server, &python, port)?;
             let env = keras_compat(&plan, work)?;
             let mut original = start_original(&command, &run_dir(service, &plan), work, &env)?;
@@ -184,8 +187,12 @@ pub fn verify_http(
             ..RunConfig::default()
         },
     };
-    let exchanges = module.exchange(&requests, port, tolerance, progress)?;
+    let exchanges = module.exchange(&requests, port, tolerance, progress);
     drop(original);
+    if let Some(launch) = &torchserve {
+        launch.remove_worker_socket();
+    }
+    let exchanges = exchanges?;
     let differed = exchanges.iter().filter(|e| !e.agree).count();
     Ok(HttpReport {
         schema: "wasm-migrate.verify-http/1",

@@ -18,12 +18,13 @@ pub struct TorchserveLaunch {
     pub command: Vec<String>,
     pub env: Vec<(String, String)>,
     management_port: u16,
+    worker_port: u16,
     model_name: String,
 }
 
 /// Archives the handler into `WORK/model-store` and writes `WORK/config.properties`: the
-/// inference API on `port`, the management and metrics APIs on free loopback ports, token
-/// authorisation off (a loopback test server), one worker.
+/// inference API on `port`; the management, metrics and gRPC APIs and the worker's socket on
+/// free loopback ports; token authorisation off (a loopback test server); one worker.
 pub fn prepare(
     server: &ServerPlan,
     service: &Path,
@@ -47,11 +48,17 @@ pub fn prepare(
     // Each worker listens on a Unix socket named by its port (/tmp/.ts.sock.PORT): a port of
     // this run's own keeps two TorchServes on one machine apart.
     let worker_port = free_port()?;
+    // Its gRPC APIs listen too (7070 and 7071 by default): on ports of this run's own.
+    let (grpc_inference, grpc_management) = (free_port()?, free_port()?);
     let config = work.join("config.properties");
     let text = format!(
         "inference_address=http://127.0.0.1:{port}\n\
          management_address=http://127.0.0.1:{management_port}\n\
          metrics_address=http://127.0.0.1:{metrics_port}\n\
+         grpc_inference_address=127.0.0.1\n\
+         grpc_management_address=127.0.0.1\n\
+         grpc_inference_port={grpc_inference}\n\
+         grpc_management_port={grpc_management}\n\
          disable_token_authorization=true\n\
          enable_envvars_config=false\n\
          default_workers_per_model=1\n\
@@ -89,6 +96,7 @@ pub fn prepare(
         command: command.to_vec(),
         env,
         management_port,
+        worker_port,
         model_name: name.clone(),
     })
 }
@@ -170,6 +178,14 @@ fn archive_model(
 }
 
 impl TorchserveLaunch {
+    /// The worker's socket and its lock, which TorchServe leaves in /tmp (whatever TMPDIR
+    /// says) once stopped.
+    pub fn remove_worker_socket(&self) {
+        for suffix in ["", ".lock"] {
+            let _ = std::fs::remove_file(format!("/tmp/.ts.sock.{}{suffix}", self.worker_port));
+        }
+    }
+
     /// Until the management API lists a worker of the model as READY: TorchServe answers
     /// `/ping` before its workers have loaded the model.
     pub fn wait_ready(&self, original: &mut ServerProcess) -> Result<(), VerifyError> {
