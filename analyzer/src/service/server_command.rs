@@ -60,7 +60,46 @@ fn torchserve(
             plan.evidence = format!("{}; TorchServe serves it", archive.evidence);
         }
     }
+    // `--ts-config FILE` in the command, else the service's config.properties.
+    let named = plan
+        .evidence
+        .split_whitespace()
+        .skip_while(|t| !t.contains("--ts-config"))
+        .nth(1)
+        .map(|t| t.trim_matches(|c: char| "\"'`,[]".contains(c)).to_string());
+    let config = named
+        .into_iter()
+        .chain(["config.properties".to_string()])
+        .find(|f| base.join(f).is_file());
+    if let Some(file) = config
+        && let Ok(text) = std::fs::read_to_string(base.join(&file))
+    {
+        read_torchserve_config(&text, &file, &mut plan);
+    }
     Some(plan)
+}
+
+/// TorchServe's `config.properties`: the inference API's port and the workers per model.
+fn read_torchserve_config(text: &str, file: &str, plan: &mut ServerPlan) {
+    for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        match key.trim() {
+            "inference_address" => {
+                if let Some(port) = value.trim().rsplit(':').next().and_then(|p| p.parse().ok()) {
+                    plan.port = port;
+                }
+            }
+            "default_workers_per_model" => {
+                if let Ok(workers) = value.trim().parse() {
+                    plan.workers = workers;
+                }
+            }
+            _ => continue,
+        }
+        plan.evidence = format!("{}; {file}: {}", plan.evidence, line);
+    }
 }
 
 /// Where Python finds the entry when it runs as `python path/to/app.py`: the first folder
@@ -233,6 +272,31 @@ mod tests {
         let plan = parse("flask --app scorer run --port 7000");
         assert_eq!((plan.app.as_str(), plan.port), ("scorer", 7000));
         assert_eq!(plan.threads, FLASK_THREADS);
+    }
+
+    #[test]
+    fn torchserve_s_config_gives_the_port_and_the_workers() {
+        let mut plan = ServerPlan {
+            kind: ServerKind::Torchserve,
+            app: "handler:Handler".into(),
+            workers: 1,
+            threads: 1,
+            worker_class: None,
+            app_dir: None,
+            port: 8080,
+            evidence: "serve.sh:2".into(),
+            archive: None,
+        };
+        let text = "# TorchServe\ninference_address=http://0.0.0.0:9090\n\
+                    management_address=http://0.0.0.0:9091\ndefault_workers_per_model=3\n";
+        read_torchserve_config(text, "config.properties", &mut plan);
+        assert_eq!((plan.port, plan.workers), (9090, 3));
+        assert!(
+            plan.evidence
+                .ends_with("config.properties: default_workers_per_model=3"),
+            "{}",
+            plan.evidence
+        );
     }
 
     #[test]
