@@ -57,6 +57,8 @@ pub fn api_for(plan: &MigrationPlan) -> HttpPlan {
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         too_large: None,
         labels: Vec::new(),
+        fixed: Vec::new(),
+        not_migrated: Vec::new(),
     }
 }
 

@@ -121,6 +121,23 @@ pub struct HttpPlan {
     /// `CLASS_NAMES = [...]`), when the plan has no label file: the module answers with them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// Routes without the model that answer the same bytes every time (a front page): the
+    /// module answers them as recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<HttpFixedRoute>,
+    /// The original's routes the module does not serve, and why (a page that changes, a route
+    /// with its own preprocessing): never silently a 404.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_migrated: Vec<NotMigratedRoute>,
+}
+
+/// A route of the original the module does not serve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotMigratedRoute {
+    pub method: HttpMethod,
+    pub path: String,
+    pub reason: String,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 << 20;

@@ -34,6 +34,12 @@ pub struct Api {
     pub max_body_bytes: u64,
     #[serde(default)]
     pub too_large: Option<Answer>,
+    /// Routes without the model that the original answered with the same bytes every time.
+    #[serde(default)]
+    pub fixed: Vec<FixedRoute>,
+    /// The original's routes this module does not serve, and why: answered 501, not 404.
+    #[serde(default)]
+    pub not_migrated: Vec<NotMigrated>,
     /// Class names found in the service's code, when the plan has no label file.
     #[serde(default)]
     pub labels: Vec<String>,
@@ -69,6 +75,13 @@ pub struct RequestShape {
     /// A JSON route whose string is a file: `base64`, or `data-url`.
     #[serde(default)]
     pub encoding: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NotMigrated {
+    pub method: String,
+    pub path: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -408,9 +421,25 @@ fn route(request: &Request, api: &Api, model: &mut dyn Model) -> Answer {
     {
         return health.answer.clone();
     }
+    let fixed = api.fixed.iter().find(|f| f.path == path);
+    if let Some(fixed) = fixed
+        && (fixed.method == request.method || request.method == "HEAD")
+    {
+        return fixed.answer.clone();
+    }
+    if let Some(left) = api
+        .not_migrated
+        .iter()
+        .find(|r| r.path == path && r.method == request.method)
+    {
+        let why = format!("{} {} is not migrated: {}", left.method, left.path, left.reason);
+        return Answer::error(501, &why);
+    }
     let at_path: Vec<&Route> = api.routes.iter().filter(|r| r.path == path).collect();
     let Some(route) = at_path.iter().find(|r| r.method == request.method) else {
-        let known = !at_path.is_empty() || api.health.as_ref().is_some_and(|h| h.path == path);
+        let known = !at_path.is_empty()
+            || fixed.is_some()
+            || api.health.as_ref().is_some_and(|h| h.path == path);
         return match known {
             true => api.method_not_allowed.clone().unwrap_or_else(|| Answer::error(405, "Method Not Allowed")),
             false => api.not_found.clone().unwrap_or_else(|| Answer::error(404, "Not Found")),
@@ -554,6 +583,7 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         422 => "Unprocessable Entity",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "",
     }

@@ -10,7 +10,7 @@ use wasm_migrate_plan::KnownOp;
 use serde_json::{Map, Value, json};
 use wasm_migrate_plan::{
     DEFAULT_MAX_BODY_BYTES, HttpAnswer, HttpFixedRoute, HttpMethod, HttpPlan, HttpRequestShape,
-    HttpRoute, MigrationPlan, RequestKind,
+    HttpRoute, MigrationPlan, NotMigratedRoute, RequestKind,
 };
 
 use crate::error::VerifyError;
@@ -121,6 +121,7 @@ pub fn observe_api(cx: &ObserveContext) -> Result<ObservedApi, VerifyError> {
         }
     };
     let mut http = http_plan(&api, response);
+    other_routes(&api, labels, softmax, &mut http);
     http.labels = found;
     // What the original wrote after its JSON (every answer of one server ends alike).
     let trailer = reference
@@ -199,6 +200,88 @@ fn http_plan(api: &Value, response: Option<Value>) -> HttpPlan {
             .unwrap_or(DEFAULT_MAX_BODY_BYTES),
         too_large: None,
         labels: Vec::new(),
+        fixed: api["fixed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| {
+                Some(HttpFixedRoute {
+                    method: f["method"].as_str()?.parse().ok()?,
+                    path: f["path"].as_str()?.to_string(),
+                    answer: answer(&f["answer"])?,
+                })
+            })
+            .collect(),
+        not_migrated: not_migrated(&api["not_migrated"]),
+    }
+}
+
+fn not_migrated(listed: &Value) -> Vec<NotMigratedRoute> {
+    listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some(NotMigratedRoute {
+                method: r["method"].as_str()?.parse().ok()?,
+                path: r["path"].as_str()?.to_string(),
+                reason: r["reason"].as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The app's other inference routes, each with the response template learned from its own
+/// answers; one whose answers cannot be rebuilt from the model's output is not migrated.
+fn other_routes(api: &Value, labels: &[String], softmax: bool, http: &mut HttpPlan) {
+    for route in api["other_routes"].as_array().into_iter().flatten() {
+        let (Some(method), Some(path)) = (
+            route["method"].as_str().and_then(|m| m.parse().ok()),
+            route["path"].as_str(),
+        ) else {
+            continue;
+        };
+        let observations: Vec<Observation> = route["observations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| o["status"] == 200)
+            .map(|o| Observation {
+                response: o["response"].clone(),
+                logits: o["outputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x.as_f64().map(|x| x as f32))
+                    .collect(),
+                filename: o["input"]
+                    .as_str()
+                    .and_then(|p| Path::new(p).file_name())
+                    .map(|n| n.to_string_lossy().into_owned()),
+            })
+            .collect();
+        match infer_response(&observations, labels, softmax) {
+            Ok(template) => http.routes.push(HttpRoute {
+                method,
+                path: path.to_string(),
+                request: HttpRequestShape {
+                    kind: RequestKind::Multipart,
+                    field: route["request"]["field"].as_str().map(str::to_string),
+                    raw_fallback: false,
+                    encoding: None,
+                },
+                response: Some(template),
+                trailer: route["trailer"].as_str().unwrap_or_default().to_string(),
+                encoding: Default::default(),
+                missing_field: None,
+                not_decodable: None,
+            }),
+            Err(why) => http.not_migrated.push(NotMigratedRoute {
+                method,
+                path: path.to_string(),
+                reason: format!("its answer could not be rebuilt from the model's output: {why}"),
+            }),
+        }
     }
 }
 

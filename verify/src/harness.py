@@ -612,11 +612,15 @@ class Api:
     and a wrong method. `send(method, path, kind, payload)` returns a requests-like response."""
 
     def __init__(self, send, method, path, request, get_paths, max_body=None, also_paths=(),
-                 encoding=None):
+                 encoding=None, others=()):
         self.send, self.method, self.path, self.request = send, method, path, request
         self.get_paths, self.max_body = get_paths, max_body
         # Other paths to the same route, and how the answer is written (`indented`: TorchServe).
         self.also_paths, self.encoding = list(also_paths), encoding
+        # The app's other routes without path parameters: (method, path, upload field or None).
+        self.others = list(others)
+        # Where the inference route's model inputs were saved (input_N.npz), to compare with.
+        self.reference_dir = None
 
     @staticmethod
     def answer(response):
@@ -630,9 +634,11 @@ class Api:
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}"}
 
-    def observe(self, json_input, first_input=None):
+    def observe(self, json_input, inputs=()):
+        first_input = inputs[0] if inputs else None
         found = {"route": {"method": self.method.upper(), "path": self.path, "request": dict(self.request)},
                  "max_body_bytes": self.max_body}
+        self.observe_others(found, inputs)
         if self.also_paths:
             found["route"]["also_paths"] = self.also_paths
         if self.encoding:
@@ -667,6 +673,67 @@ class Api:
                 found["not_decodable"] = self.probe(self.method, self.path, self.request["kind"],
                                                     b"this is not an image")
         return found
+
+
+    def observe_others(self, found, inputs):
+        """The app's other routes: one taking the same upload and calling the model on the same
+        tensor is another inference route (its answers, with the model's output behind each);
+        a GET answering the same bytes twice without the model is static (recorded); anything
+        else is listed as not migrated, with why."""
+        other_routes, fixed, not_migrated = [], [], []
+        health = {p for p in HEALTH_PATHS if p in self.get_paths}
+        for method, path, field in self.others:
+            if path in health or (path == self.path and method == self.method.upper()):
+                continue
+            if method == "GET":
+                RECORDER.reset()
+                before = self.probe("get", path, "none", None)
+                model_called = bool(RECORDER.calls)
+                # A prediction in between: a page that counts or lists requests changes.
+                if inputs and self.request.get("kind") in ("multipart", "raw"):
+                    self.probe(self.method, self.path, self.request["kind"], Path(inputs[0]).read_bytes())
+                RECORDER.reset()
+                after = self.probe("get", path, "none", None)
+                if before == after and before.get("status") == 200 and not (model_called or RECORDER.calls):
+                    fixed.append({"method": "GET", "path": path, "answer": before})
+                else:
+                    not_migrated.append({"method": "GET", "path": path,
+                                         "reason": "its answer is not the same bytes every time"})
+                continue
+            route = self.other_inference_route(method, path, field, inputs)
+            if isinstance(route, str):
+                not_migrated.append({"method": method, "path": path, "reason": route})
+            else:
+                other_routes.append(route)
+        found["other_routes"], found["fixed"], found["not_migrated"] = other_routes, fixed, not_migrated
+
+    def other_inference_route(self, method, path, field, inputs):
+        """Another route's answers to the inputs, when it takes them as the inference route does
+        (a form upload) and feeds the model the same tensor; else why it is not migrated."""
+        if self.request.get("kind") != "multipart" or not field:
+            return "it does not take an upload as the inference route does"
+        observations = []
+        for index, input_path in enumerate(inputs):
+            RECORDER.reset()
+            try:
+                response = self.send(method, path, "multipart", Path(input_path).read_bytes(),
+                                     Path(input_path).name, field=field)
+            except Exception as exc:
+                return f"it failed: {type(exc).__name__}: {exc}"
+            calls = list(RECORDER.calls)
+            if not calls:
+                return "it answers without calling the model"
+            reference = Path(self.reference_dir) / f"input_{index}.npz" if self.reference_dir else None
+            if reference and reference.is_file():
+                with np.load(reference) as saved:
+                    if not np.array_equal(saved["pre_0"], calls[0]["inputs"][0]):
+                        return "it feeds the model another tensor than the inference route (its own preprocessing)"
+            observations.append({"input": str(input_path), "status": response.status_code,
+                                 "response": response_json(response),
+                                 "outputs": np.asarray(calls[0]["outputs"][0]).ravel().tolist()})
+        request = {"kind": "multipart", "field": field}
+        return {"method": method, "path": path, "request": request, "observations": observations,
+                "trailer": response_trailer(response) if inputs else ""}
 
 
 def response_trailer(response):
@@ -711,7 +778,7 @@ def flask_caller(module, entry):
     client = app.test_client()
     method = input_method(entry)
 
-    def send(verb, path, kind, payload, name="upload.jpg"):
+    def send(verb, path, kind, payload, name="upload.jpg", field=field):
         request = getattr(client, verb.lower())
         if kind == "json":
             return request(path, json=payload)
@@ -746,8 +813,17 @@ def flask_caller(module, entry):
         {"kind": "json", "field": encoded[0], "encoding": encoded[1]} if encoded else
         {"kind": "multipart", "field": field} if field else {"kind": "raw"})
     get_paths = [r.rule for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
-    call.api = Api(send, method, route, shape, get_paths, app.config.get("MAX_CONTENT_LENGTH"))
+    others = [(rule_method(r.methods), r.rule, upload_field(app.view_functions[r.endpoint]))
+              for r in app.url_map.iter_rules() if "<" not in r.rule]
+    call.api = Api(send, method, route, shape, get_paths, app.config.get("MAX_CONTENT_LENGTH"),
+                   others=others)
     return call
+
+
+def rule_method(methods):
+    """The method a route takes its input with: the first of POST, PUT, PATCH, else GET."""
+    methods = set(methods or ())
+    return next((m for m in ("POST", "PUT", "PATCH") if m in methods), "GET")
 
 
 def fastapi_routes(routes, prefix=""):
@@ -781,7 +857,7 @@ def fastapi_caller(module, entry):
     client = start_fastapi(app)
     method = input_method(entry)
 
-    def send(verb, path, kind, payload, name="upload.jpg"):
+    def send(verb, path, kind, payload, name="upload.jpg", field=field):
         if kind == "json":
             return client.request(verb.upper(), path, json=payload)
         if kind == "multipart":
@@ -817,7 +893,11 @@ def fastapi_caller(module, entry):
         {"kind": "json", "field": encoded[0], "encoding": encoded[1]} if encoded else
         {"kind": "multipart", "field": field})
     get_paths = [p for r, p in fastapi_routes(app.routes) if "GET" in (getattr(r, "methods", None) or ())]
-    call.api = Api(send, method, route_path, shape, get_paths)
+    # FastAPI's own pages (/docs, /openapi.json) are not the service's.
+    own = {app.docs_url, app.redoc_url, app.openapi_url, getattr(app, "swagger_ui_oauth2_redirect_url", None)}
+    others = [(rule_method(getattr(r, "methods", None)), p, upload_field(r.endpoint))
+              for r, p in fastapi_routes(app.routes) if "{" not in p and p not in own]
+    call.api = Api(send, method, route_path, shape, get_paths, others=others)
     return call
 
 
@@ -1040,8 +1120,8 @@ def reference(config_path):
     summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
                "watched": wrapped, "results": results}
     if config.get("observe_api") and hasattr(call, "api"):
-        summary["api"] = call.api.observe(entry.get("input_kind") in ("text", "tensor"),
-                                          inputs[0] if inputs else None)
+        call.api.reference_dir = out
+        summary["api"] = call.api.observe(entry.get("input_kind") in ("text", "tensor"), inputs)
         outputs = [c["outputs"][0] for c in RECORDER.calls if c.get("outputs")] if RECORDER.calls else []
         classes = int(np.asarray(outputs[-1]).shape[-1]) if outputs else 0
         answered = {s for r in results for s in strings_in(r["response"])}

@@ -651,8 +651,17 @@ fn summary(verified: &Verified) -> String {
                     report.exchanges.len()
                 );
             }
+            let left: Vec<String> = report
+                .not_migrated
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect();
+            let left = match left.is_empty() {
+                true => String::new(),
+                false => format!("; not migrated (answered 501): {}", left.join(", ")),
+            };
             format!(
-                "{}: {} of {} exchanges agree{accepted}",
+                "{}: {} of {} exchanges agree{accepted}{left}",
                 verified.verdict(),
                 report.agreed,
                 report.exchanges.len()

@@ -186,6 +186,7 @@ pub fn verify_bundle(
         differed,
         equivalent: differed == 0 && exchanges.iter().any(|e| e.kind == ExchangeKind::Input),
         exchanges,
+        not_migrated: Vec::new(),
         warnings,
     })
 }
@@ -228,6 +229,8 @@ fn no_http() -> HttpPlan {
         max_body_bytes: wasm_migrate_plan::DEFAULT_MAX_BODY_BYTES,
         too_large: None,
         labels: Vec::new(),
+        fixed: Vec::new(),
+        not_migrated: Vec::new(),
     }
 }
 

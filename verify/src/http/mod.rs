@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wasm_migrate_plan::{HttpPlan, MigrationPlan, ServerKind, ServerPlan};
+use wasm_migrate_plan::{HttpPlan, MigrationPlan, NotMigratedRoute, ServerKind, ServerPlan};
 use wasm_migrate_runtime::{
     BackendChoice, BackendKind, RunConfig, Runtime, RuntimeOptions, ServeConfig, ServeControl,
     Stdio as GuestStdio,
@@ -45,6 +45,8 @@ const NO_SUCH_PATH: &str = "/wasm-migrate-no-such-path";
 pub enum ExchangeKind {
     Input,
     Health,
+    /// A route answering recorded bytes (a front page).
+    Fixed,
     MissingField,
     NotDecodable,
     NotFound,
@@ -58,6 +60,7 @@ impl ExchangeKind {
         match self {
             ExchangeKind::Input => "input",
             ExchangeKind::Health => "health",
+            ExchangeKind::Fixed => "fixed",
             ExchangeKind::MissingField => "missing-field",
             ExchangeKind::NotDecodable => "not-decodable",
             ExchangeKind::NotFound => "not-found",
@@ -120,6 +123,9 @@ pub struct HttpReport {
     pub agreed: usize,
     pub differed: usize,
     pub equivalent: bool,
+    /// The original's routes the module does not serve (it answers them 501), and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_migrated: Vec<NotMigratedRoute>,
     pub warnings: Vec<String>,
 }
 
@@ -207,6 +213,7 @@ pub fn verify_http(
         differed,
         equivalent: differed == 0,
         exchanges,
+        not_migrated: http.not_migrated.clone(),
         warnings: http_warnings(&http),
     })
 }
@@ -223,6 +230,12 @@ fn http_warnings(http: &HttpPlan) -> Vec<String> {
     }
     if http.health.is_none() {
         warnings.push("the original has no health route: deployments probe the port".into());
+    }
+    for route in &http.not_migrated {
+        warnings.push(format!(
+            "{} {} is not migrated: {}",
+            route.method, route.path, route.reason
+        ));
     }
     warnings
 }

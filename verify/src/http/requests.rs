@@ -160,23 +160,47 @@ pub fn requests(
             (Some("application/octet-stream".into()), bytes),
         ));
     }
-    // Every other route taking the same request (`/predictions/{model}/{version}`): the
-    // first input once on each.
+    // Every other route (`/predictions/{model}/{version}`, a second upload route): the first
+    // input once on each, in the form that route takes.
     if let Some(input) = inputs.first() {
         let bytes = std::fs::read(input).map_err(io(input))?;
         let name = input.file_name().unwrap_or_default().to_string_lossy();
-        for other in http.routes[1..]
-            .iter()
-            .filter(|r| r.request == route.request)
-        {
-            let (content_type, body) = body_of(bytes.clone(), &name);
+        for other in &http.routes[1..] {
+            let (content_type, body) = match (&other.request, other.request == route.request) {
+                (_, true) => body_of(bytes.clone(), &name),
+                (shape, false) if shape.kind == RequestKind::Multipart => {
+                    multipart(shape.field.as_deref().unwrap_or("file"), &name, &bytes)
+                }
+                _ => continue,
+            };
+            let other_field = other.request.field.as_deref().unwrap_or("file");
             requests.push(Request {
-                describe: format!("{} {} {field}={name}", other.method, other.path),
+                kind: ExchangeKind::Input,
+                describe: format!("{} {} {other_field}={name}", other.method, other.path),
                 method: other.method.to_string(),
                 path: other.path.clone(),
-                ..on_route(ExchangeKind::Input, String::new(), (content_type, body))
+                content_type,
+                body,
+                module_only: false,
+                time_paths: other
+                    .response
+                    .as_ref()
+                    .map(crate::api::time_paths)
+                    .unwrap_or_default(),
             });
         }
+    }
+    for fixed in &http.fixed {
+        requests.push(Request {
+            kind: ExchangeKind::Fixed,
+            describe: format!("{} {}", fixed.method, fixed.path),
+            method: fixed.method.to_string(),
+            path: fixed.path.clone(),
+            content_type: None,
+            body: Vec::new(),
+            module_only: false,
+            time_paths: Vec::new(),
+        });
     }
     if let Some(health) = &http.health {
         requests.push(Request {

@@ -273,6 +273,7 @@ fn http_report() -> crate::http::HttpReport {
         agreed: 3,
         differed: 1,
         equivalent: false,
+        not_migrated: Vec::new(),
         warnings: vec!["the original has no health route the module could copy".into()],
         exchanges,
     }
