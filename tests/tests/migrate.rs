@@ -258,6 +258,37 @@ fn an_image_size_only_the_network_fixes_is_found_by_running_it() {
     assert!(plan.contains("reflected: true"), "{plan}");
 }
 
+#[test]
+fn every_route_is_served_or_listed_not_migrated() {
+    // tests/services/flask-two-routes: two upload routes on one model (each answering its own
+    // JSON), a static front page, a health route, and /stats, which changes with every
+    // prediction.
+    let (_dir, service) = fresh_test_service("flask-two-routes");
+    let (code, report, stderr) = migrate(&service, &["--backend", "tract", "--count", "2"]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    assert_eq!(report["verdict"], "equivalent", "{report:#}");
+    let http = &report["verify_http"];
+    let sent: Vec<&str> = http["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["agree"] == true)
+        .map(|e| e["request"].as_str().unwrap())
+        .collect();
+    for request in ["POST /predict file=", "POST /predict/top3 image=", "GET /"] {
+        assert!(
+            sent.iter().any(|s| s.starts_with(request)),
+            "{request}: {http:#}"
+        );
+    }
+    assert_eq!(http["not_migrated"][0]["path"], "/stats", "{http:#}");
+    let plan = std::fs::read_to_string(service.join("wasm-migrate.yaml")).unwrap();
+    assert!(
+        plan.contains("not_migrated:\n  - method: GET\n    path: /stats"),
+        "{plan}"
+    );
+}
+
 /// `migrate` on a TorchServe service of tests/services, its HTTP side compared with the real
 /// TorchServe: the exchanges of verify --http.
 fn migrate_torchserve(name: &str, model: &str, version: &str) -> Vec<Value> {

@@ -695,6 +695,38 @@ mod tests {
     }
 
     #[test]
+    fn each_route_gets_its_own_answer_and_the_rest_are_fixed_or_listed() {
+        let observed = |response: Value, logits: [f32; 3]| json!({"input": "/x/cat.jpg", "status": 200, "response": response, "outputs": logits});
+        let api = json!({
+            "route": {"method": "POST", "path": "/predict",
+                      "request": {"kind": "multipart", "field": "file"}},
+            "other_routes": [
+                {"method": "POST", "path": "/predict/best", "request": {"kind": "multipart", "field": "image"},
+                 "observations": [observed(json!({"best": "cat"}), [3.0, 0.0, 0.0]),
+                                  observed(json!({"best": "ship"}), [0.0, 0.0, 3.0])]},
+                {"method": "POST", "path": "/predict/debug", "request": {"kind": "multipart", "field": "image"},
+                 "observations": [observed(json!({"note": "fixed text"}), [3.0, 0.0, 0.0])]}
+            ],
+            "fixed": [{"method": "GET", "path": "/", "answer":
+                       {"status": 200, "content_type": "text/html", "body": "<h1>hi</h1>"}}],
+            "not_migrated": [{"method": "GET", "path": "/stats", "reason": "it changes"}]
+        });
+        let mut http = http_plan(&api, Some(json!({"$": "label"})));
+        other_routes(&api, &labels(), false, &mut http);
+        let paths: Vec<&str> = http.routes.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/predict", "/predict/best"]);
+        assert_eq!(http.routes[1].request.field.as_deref(), Some("image"));
+        assert_eq!(
+            http.routes[1].response,
+            Some(json!({"best": {"$": "label"}}))
+        );
+        assert_eq!(http.fixed[0].answer.body, "<h1>hi</h1>");
+        let left: Vec<&str> = http.not_migrated.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(left, ["/stats", "/predict/debug"]);
+        assert!(http.not_migrated[1].reason.contains("model's output"));
+    }
+
+    #[test]
     fn a_reported_time_is_the_request_s_own() {
         let a = observation(
             json!({"label": "cat", "latency_ms": 12.5}),

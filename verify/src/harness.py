@@ -606,6 +606,12 @@ HEALTH_PATHS = ("/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/li
 NO_SUCH_PATH = "/wasm-migrate-no-such-path"
 
 
+# GET routes that act rather than answer (`/shutdown`, `/reload-model`): never called to learn
+# what they answer.
+ACTION_PATH = re.compile(r"shutdown|restart|reload|kill|exit|quit|delete|remove|reset|clear|"
+                         r"train|logout|login|upload|admin", re.IGNORECASE)
+
+
 class Api:
     """Probes of the API around the inference route, for the migrated module to answer alike:
     the health route, and the answers to a missing field, an undecodable input, an unknown path
@@ -684,6 +690,10 @@ class Api:
         health = {p for p in HEALTH_PATHS if p in self.get_paths}
         for method, path, field in self.others:
             if path in health or (path == self.path and method == self.method.upper()):
+                continue
+            if method == "GET" and ACTION_PATH.search(path):
+                not_migrated.append({"method": "GET", "path": path,
+                                     "reason": "not called: its name says it acts on the service"})
                 continue
             if method == "GET":
                 RECORDER.reset()
