@@ -1,6 +1,8 @@
 //! The key facts of every bundled sample: framework, model path, each preprocessing step with
 //! its parameters, each blocker with its line, and the recommended path.
 
+mod common;
+use common::chain;
 use wasm_migrate_analyzer::pipeline::{Framework, InputKind, ServingKind, Step, StepLibrary};
 use wasm_migrate_analyzer::plan::Layout;
 use wasm_migrate_analyzer::python::Value;
@@ -17,16 +19,6 @@ fn sample(name: &str) -> std::path::PathBuf {
 
 fn report(name: &str) -> Report {
     analyze(&sample(name), &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// The plan's preprocessing chain as `library op` strings.
-fn chain(report: &Report) -> Vec<String> {
-    report
-        .plan
-        .preprocessing
-        .iter()
-        .map(|s| format!("{:?} {}", s.library, s.op).to_lowercase())
-        .collect()
 }
 
 fn step<'r>(report: &'r Report, library: StepLibrary, op: &str) -> &'r Step {

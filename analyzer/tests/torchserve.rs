@@ -2,6 +2,8 @@
 //! packs (from a script, a Makefile or a `.mar`), the handler `torchserve --models` serves,
 //! and the steps its base classes apply. The services are tests/services/torchserve-*.
 
+mod common;
+use common::chain;
 use wasm_migrate_analyzer::pipeline::ServingKind;
 use wasm_migrate_analyzer::plan::ServerKind;
 use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
@@ -13,15 +15,6 @@ fn report(name: &str) -> Report {
         .join("tests/services")
         .join(name);
     analyze(&service, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn chain(report: &Report) -> Vec<String> {
-    report
-        .plan
-        .preprocessing
-        .iter()
-        .map(|s| format!("{:?} {}", s.library, s.op).to_lowercase())
-        .collect()
 }
 
 #[test]
