@@ -1130,9 +1130,10 @@ def reference(config_path):
     summary = {"python": sys.executable, "versions": versions(), "load_seconds": load_seconds,
                "watched": wrapped, "results": results}
     if config.get("observe_api") and hasattr(call, "api"):
+        # The last input's model output, before the probes reset the recorder.
+        outputs = [c["outputs"][0] for c in RECORDER.calls if c.get("outputs")] if RECORDER.calls else []
         call.api.reference_dir = out
         summary["api"] = call.api.observe(entry.get("input_kind") in ("text", "tensor"), inputs)
-        outputs = [c["outputs"][0] for c in RECORDER.calls if c.get("outputs")] if RECORDER.calls else []
         classes = int(np.asarray(outputs[-1]).shape[-1]) if outputs else 0
         answered = {s for r in results for s in strings_in(r["response"])}
         if classes:

@@ -68,3 +68,8 @@ def predict_top3():
             for p, i in zip(top.values, top.indices)
         ]
     )
+
+
+@app.route("/about")
+def about():
+    return "Shapes classifier, five classes.\n", 200, {"Content-Type": "text/plain"}
