@@ -211,6 +211,7 @@ pub fn analyze_with(
     let mut merged = merge_files(&tree, results, &outside_serving_path);
     merged.link_pipeline();
     merged.script_entrypoint(entrypoint.as_ref());
+    merged.builtin_torchserve_handler(entrypoint.as_ref());
     service::hf_config::expand_image_processors(&tree.base, &mut merged.pipeline);
     findings.append(&mut merged.findings);
     let (packages, library_findings) =
@@ -568,7 +569,7 @@ fn choose_entrypoint(
             model_server: None,
             torchserve: service::torchserve_archive::find(base, all_files)
                 .into_iter()
-                .find(|a| a.handler == index.file(i)),
+                .find(|a| a.service_file() == Some(index.file(i))),
         }));
     }
     let roles: Vec<service::entrypoint::FileRole> = results

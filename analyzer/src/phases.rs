@@ -381,6 +381,63 @@ impl Merged {
     }
 }
 
+impl Merged {
+    /// A TorchServe archive whose handler is a built-in one (`--handler image_classifier`):
+    /// its class is the endpoint, `BaseHandler.initialize` loads the model, and for
+    /// `image_classifier` the steps are TorchServe's own; the service's part is the model file.
+    pub(crate) fn builtin_torchserve_handler(
+        &mut self,
+        entrypoint: Option<&service::entrypoint::EntrypointChoice>,
+    ) {
+        let Some(choice) = entrypoint else {
+            return;
+        };
+        let Some(archive) = &choice.torchserve else {
+            return;
+        };
+        let Some(class) = archive.builtin_handler() else {
+            return;
+        };
+        let pipeline = &mut self.pipeline;
+        if pipeline
+            .serving
+            .iter()
+            .any(|e| e.kind == pipeline::ServingKind::Torchserve)
+        {
+            return;
+        }
+        let location = report::Location::new(choice.file.clone(), 1, 1);
+        pipeline.serving.insert(
+            0,
+            pipeline::Endpoint {
+                kind: pipeline::ServingKind::Torchserve,
+                methods: Vec::new(),
+                path: None,
+                handler: class.to_string(),
+                handler_methods: Vec::new(),
+                location: location.clone(),
+                router: None,
+            },
+        );
+        pipeline.models.insert(
+            0,
+            pipeline::ModelLoad {
+                framework: pipeline::Framework::Pytorch,
+                call: "ts.torch_handler.base_handler.BaseHandler.initialize".to_string(),
+                artifact: archive.serialized_file.clone(),
+                architecture: None,
+                params: Default::default(),
+                location: location.clone(),
+            },
+        );
+        if class == "ImageClassifier" {
+            let scope = format!("{class}.preprocess");
+            let topk = Some(crate::python::Value::Int(5));
+            pipeline::detect::image_classifier_pipeline(pipeline, &scope, &location, topk);
+        }
+    }
+}
+
 /// The packages the service uses, and the findings about libraries: steps hidden in a
 /// library call, packages with no WebAssembly build.
 pub(crate) fn library_findings(

@@ -72,11 +72,15 @@ fn the_handler_torchserve_serves_is_the_service_not_the_gateway_in_front_of_it()
 }
 
 #[test]
-fn a_handler_on_image_classifier_gets_the_base_class_steps_and_its_archive() {
+fn the_built_in_image_classifier_by_name_gets_torchserve_s_steps_and_answer() {
+    // `--handler image_classifier`: no handler code in the service, only the model file.
     let r = report("torchserve-image-classifier");
     assert_eq!(r.recommendation.path, MigrationPath::WasiNnGlue);
     let entry = r.plan.service.entrypoint.as_ref().unwrap();
-    assert_eq!(entry.handler, "FlowerClassifier");
+    assert_eq!(
+        (entry.kind, entry.file.as_str(), entry.handler.as_str()),
+        (ServingKind::Torchserve, "flower_net.py", "ImageClassifier")
+    );
     let archive = r
         .plan
         .service
@@ -90,12 +94,16 @@ fn a_handler_on_image_classifier_gets_the_base_class_steps_and_its_archive() {
         (archive.model_name.as_str(), archive.version.as_deref()),
         ("flowers", Some("2.1"))
     );
-    assert_eq!(archive.model_file.as_deref(), Some("flower_net.py"));
+    assert_eq!(archive.builtin_handler(), Some("ImageClassifier"));
     assert_eq!(
         archive.serialized_file.as_deref(),
         Some("weights/flowers.pth")
     );
     assert!(archive.evidence.starts_with("Makefile:3 "), "{archive:#?}");
+    assert_eq!(
+        r.plan.model.as_ref().unwrap().artifact.as_deref(),
+        Some("weights/flowers.pth")
+    );
     assert_eq!(
         chain(&r),
         [
@@ -106,4 +114,54 @@ fn a_handler_on_image_classifier_gets_the_base_class_steps_and_its_archive() {
             "torchvision normalize"
         ]
     );
+    let post: Vec<&str> = r
+        .plan
+        .postprocessing
+        .iter()
+        .map(|s| s.op.as_str())
+        .collect();
+    assert_eq!(post, ["softmax", "topk"]);
+}
+
+#[test]
+fn a_subclass_of_image_classifier_keeps_its_own_topk() {
+    let (_dir, r) = common::service(&[
+        (
+            "handler.py",
+            "from ts.torch_handler.image_classifier import ImageClassifier\n\n\n\
+             class Flowers(ImageClassifier):\n    topk = 3\n",
+        ),
+        (
+            "net.py",
+            "from torch import nn\n\n\nclass Net(nn.Module):\n    pass\n",
+        ),
+        (
+            "build.sh",
+            "torch-model-archiver --model-name flowers --model-file net.py \\\n  \
+             --serialized-file net.pth --handler handler.py\n",
+        ),
+    ]);
+    let entry = r.plan.service.entrypoint.as_ref().unwrap();
+    assert_eq!(
+        (entry.file.as_str(), entry.handler.as_str()),
+        ("handler.py", "Flowers")
+    );
+    let archive = r
+        .plan
+        .service
+        .server
+        .as_ref()
+        .unwrap()
+        .archive
+        .as_ref()
+        .unwrap();
+    assert_eq!(archive.model_file.as_deref(), Some("net.py"));
+    assert_eq!(archive.builtin_handler(), None);
+    let topk = r
+        .plan
+        .postprocessing
+        .iter()
+        .find(|s| s.op == "topk")
+        .unwrap();
+    assert_eq!(topk.params.get("k").and_then(|v| v.as_i64()), Some(3));
 }

@@ -63,7 +63,34 @@ pub struct TorchserveArchive {
     pub evidence: String,
 }
 
+/// TorchServe's built-in handlers: the name `--handler` takes (a module of
+/// `ts.torch_handler`), and the handler class in it.
+pub const TORCHSERVE_BUILTIN_HANDLERS: &[(&str, &str)] = &[
+    ("image_classifier", "ImageClassifier"),
+    ("image_segmenter", "ImageSegmenter"),
+    ("object_detector", "ObjectDetector"),
+    ("text_classifier", "TextClassifier"),
+];
+
 impl TorchserveArchive {
+    /// The class of the built-in handler the archive names (`--handler image_classifier`),
+    /// whose code is TorchServe's, not the service's.
+    pub fn builtin_handler(&self) -> Option<&'static str> {
+        TORCHSERVE_BUILTIN_HANDLERS
+            .iter()
+            .find(|(name, _)| *name == self.handler)
+            .map(|(_, class)| *class)
+    }
+
+    /// The service file TorchServe's handler stands for: the handler's file, or the model file
+    /// for a built-in handler.
+    pub fn service_file(&self) -> Option<&str> {
+        match self.builtin_handler() {
+            Some(_) => self.model_file.as_deref(),
+            None => Some(self.handler.as_str()).filter(|h| h.ends_with(".py")),
+        }
+    }
+
     /// Every file TorchServe puts in `model_dir`, relative to the service root.
     pub fn files(&self) -> Vec<&str> {
         let handler = self

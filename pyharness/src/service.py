@@ -353,6 +353,10 @@ def start_torchserve_handler(module, handler_name, service, archive, artifact=No
     (`modelFile`, `serializedFile`), from which `BaseHandler.initialize` builds the model file's
     class, loads the state_dict into it and calls `eval()`."""
     cls = getattr(module, handler_name, None)
+    builtin = (archive or {}).get("handler", "")
+    if cls is None and builtin and not builtin.endswith(".py"):
+        # `--handler image_classifier`: TorchServe's own handler module.
+        cls = getattr(importlib.import_module(f"ts.torch_handler.{builtin}"), handler_name, None)
     if cls is None:
         raise EntryNotFound(f"{getattr(module, '__file__', module)} has no handler class `{handler_name}`")
     model_dir = torchserve_model_dir(service, archive, artifact)

@@ -351,12 +351,14 @@ fn a_torchserve_handler_with_a_model_file_and_a_state_dict_answers_as_the_real_t
 
 #[test]
 fn a_torchserve_handler_built_on_image_classifier_answers_as_the_real_torchserve() {
-    // tests/services/torchserve-image-classifier: the handler only sets `topk`; the steps
-    // and the answer (the best three names with their probabilities) are TorchServe's own.
+    // tests/services/torchserve-image-classifier: `--handler image_classifier` by name; the
+    // service holds only the network, its weights and the class names. The steps and the
+    // answer (the best five names with their probabilities) are TorchServe's own.
     let exchanges = migrate_torchserve("torchserve-image-classifier", "flowers", "2.1");
     let answer = exchanges.iter().find(|e| e["kind"] == "input").unwrap();
     let body: Value = serde_json::from_str(answer["migrated"]["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{answer:#}");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(5), "{answer:#}");
+    assert!(body.get("daisy").is_some_and(Value::is_f64), "{answer:#}");
 }
 
 #[test]

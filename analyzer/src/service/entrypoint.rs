@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::modules::ModuleIndex;
 use super::torchserve_archive;
-use crate::plan::TorchserveArchive;
+use crate::plan::{TORCHSERVE_BUILTIN_HANDLERS, TorchserveArchive};
 
 /// Deployment files larger than this are not read for commands.
 const MAX_DEPLOYMENT_FILE: u64 = 256 * 1024;
@@ -118,8 +118,10 @@ pub fn find(
     let archives = torchserve_archive::find(base, all_files);
     let mut evidence = deployment_evidence(base, all_files, index, &archives);
     let mut alternatives: Vec<Alternative> = Vec::new();
+    // A file TorchServe serves (a handler, or the model file of a built-in handler) is the
+    // service whatever its own code holds.
     evidence.retain(|e| {
-        let keep = plausible(e.file);
+        let keep = e.own_api || plausible(e.file);
         if !keep && !alternatives.iter().any(|a| a.file == index.file(e.file)) {
             alternatives.push(Alternative {
                 file: index.file(e.file).to_string(),
@@ -177,7 +179,9 @@ pub fn find(
         inferred(index, roles, reach, &mut alternatives)?
     };
     alternatives.truncate(5);
-    let torchserve = archives.into_iter().find(|a| a.handler == chosen.file);
+    let torchserve = archives
+        .into_iter()
+        .find(|a| a.service_file() == Some(chosen.file.as_str()));
     Some(EntrypointChoice {
         alternatives,
         torchserve,
@@ -581,8 +585,18 @@ fn commands_in(
         && let Some(h) = tokens.get(p + 1)
     {
         let h = h.split(':').next().unwrap_or(h);
+        let builtin = TORCHSERVE_BUILTIN_HANDLERS
+            .iter()
+            .any(|(name, _)| name == &h);
+        let model_file = || {
+            let p = tokens.iter().position(|t| *t == "--model-file")?;
+            index.find_path(tokens.get(p + 1)?)
+        };
         let found = if h.ends_with(".py") {
             index.find_path(h)
+        } else if builtin {
+            // TorchServe's own handler: the service's part is the model file.
+            model_file()
         } else {
             index.find_named(h)
         };
@@ -591,14 +605,15 @@ fn commands_in(
                 file: i,
                 object: None,
                 server: true,
-                own_api: false,
+                own_api: builtin,
             });
         }
     }
-    // `torchserve --start --models name=name.mar`: the handler of the archive it loads.
+    // `torchserve --start --models name=name.mar`: the handler of the archive it loads (the
+    // model file, for a built-in handler).
     if has("torchserve")
         && let Some(archive) = torchserve_archive::started_by(&tokens, archives)
-        && let Some(i) = index.find_path(&archive.handler)
+        && let Some(i) = archive.service_file().and_then(|f| index.find_path(f))
     {
         out.push(Started {
             file: i,

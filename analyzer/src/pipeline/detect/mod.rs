@@ -8,6 +8,7 @@ mod presets;
 mod serving;
 mod steps;
 mod torchserve;
+pub(crate) use torchserve::image_classifier_pipeline;
 
 use std::collections::BTreeMap;
 use wasm_migrate_plan::KnownOp;

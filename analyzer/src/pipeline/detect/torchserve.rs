@@ -64,60 +64,15 @@ impl PipelineDetector {
     }
 
     pub(super) fn image_classifier_steps(&mut self, class: &TorchserveClass, scope: &str) {
-        let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
-        let step = |library, op: &str, params: Vec<(&str, Value)>| {
-            let params = params.into_iter().map(|(k, v)| (k.to_string(), v));
-            Step::new(
-                library,
-                op,
-                params.collect(),
-                scope.to_string(),
-                class.location.clone(),
-            )
-        };
-        self.pipeline.preprocessing.extend([
-            step(StepLibrary::Pil, "open", vec![]),
-            step(
-                StepLibrary::Torchvision,
-                "Resize",
-                vec![("size", Value::Int(256))],
-            ),
-            step(
-                StepLibrary::Torchvision,
-                "CenterCrop",
-                vec![("size", Value::Int(224))],
-            ),
-            step(StepLibrary::Torchvision, "ToTensor", vec![]),
-            step(
-                StepLibrary::Torchvision,
-                "Normalize",
-                vec![
-                    ("mean", floats(libraries::IMAGENET_MEAN)),
-                    ("std", floats(libraries::IMAGENET_STD)),
-                ],
-            ),
-        ]);
-        if !class.methods.iter().any(|m| m == "postprocess") {
-            let k = class
+        let postprocess = !class.methods.iter().any(|m| m == "postprocess");
+        let topk = postprocess.then(|| {
+            class
                 .attributes
                 .get("topk")
                 .cloned()
-                .unwrap_or(Value::Int(5));
-            self.pipeline.postprocessing.extend([
-                step(StepLibrary::Torch, "softmax", vec![("dim", Value::Int(1))]),
-                step(StepLibrary::Torch, "topk", vec![("k", k)]),
-            ]);
-            if !self
-                .pipeline
-                .label_files
-                .iter()
-                .any(|l| l == "index_to_name.json")
-            {
-                self.pipeline
-                    .label_files
-                    .push("index_to_name.json".to_string());
-            }
-        }
+                .unwrap_or(Value::Int(5))
+        });
+        image_classifier_pipeline(&mut self.pipeline, scope, &class.location, topk);
     }
 
     /// A TorchServe handler class: an endpoint, and the base handler's steps at `finish`.
@@ -170,5 +125,64 @@ impl PipelineDetector {
                 router: None,
             });
         }
+    }
+}
+
+/// What TorchServe's `ImageClassifier` does: `VisionHandler.preprocess` opens each upload and
+/// applies `image_processing` (Resize 256, CenterCrop 224, ToTensor, ImageNet Normalize); with
+/// `topk` (its `postprocess` not overridden), softmax, the best `topk` and the class names of
+/// `index_to_name.json`.
+pub(crate) fn image_classifier_pipeline(
+    pipeline: &mut crate::pipeline::Pipeline,
+    scope: &str,
+    location: &Location,
+    topk: Option<Value>,
+) {
+    let floats = |v: [f64; 3]| Value::List(v.iter().map(|x| Value::Float(*x)).collect());
+    let step = |library, op: &str, params: Vec<(&str, Value)>| {
+        let params = params.into_iter().map(|(k, v)| (k.to_string(), v));
+        Step::new(
+            library,
+            op,
+            params.collect(),
+            scope.to_string(),
+            location.clone(),
+        )
+    };
+    pipeline.preprocessing.extend([
+        step(StepLibrary::Pil, "open", vec![]),
+        step(
+            StepLibrary::Torchvision,
+            "Resize",
+            vec![("size", Value::Int(256))],
+        ),
+        step(
+            StepLibrary::Torchvision,
+            "CenterCrop",
+            vec![("size", Value::Int(224))],
+        ),
+        step(StepLibrary::Torchvision, "ToTensor", vec![]),
+        step(
+            StepLibrary::Torchvision,
+            "Normalize",
+            vec![
+                ("mean", floats(libraries::IMAGENET_MEAN)),
+                ("std", floats(libraries::IMAGENET_STD)),
+            ],
+        ),
+    ]);
+    let Some(k) = topk else {
+        return;
+    };
+    pipeline.postprocessing.extend([
+        step(StepLibrary::Torch, "softmax", vec![("dim", Value::Int(1))]),
+        step(StepLibrary::Torch, "topk", vec![("k", k)]),
+    ]);
+    if !pipeline
+        .label_files
+        .iter()
+        .any(|l| l == "index_to_name.json")
+    {
+        pipeline.label_files.push("index_to_name.json".to_string());
     }
 }
