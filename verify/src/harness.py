@@ -704,11 +704,12 @@ class Api:
                     self.probe(self.method, self.path, self.request["kind"], Path(inputs[0]).read_bytes())
                 RECORDER.reset()
                 after = self.probe("get", path, "none", None)
-                if before == after and before.get("status") == 200 and not (model_called or RECORDER.calls):
-                    fixed.append({"method": "GET", "path": path, "answer": before})
+                same = before == after and before.get("status") == 200 and not (model_called or RECORDER.calls)
+                why = fixed_answer_refusal(before) if same else "its answer is not the same bytes every time"
+                if why:
+                    not_migrated.append({"method": "GET", "path": path, "reason": why})
                 else:
-                    not_migrated.append({"method": "GET", "path": path,
-                                         "reason": "its answer is not the same bytes every time"})
+                    fixed.append({"method": "GET", "path": path, "answer": before})
                 continue
             route = self.other_inference_route(method, path, field, inputs)
             if isinstance(route, str):
@@ -744,6 +745,20 @@ class Api:
         request = {"kind": "multipart", "field": field}
         return {"method": method, "path": path, "request": request, "observations": observations,
                 "trailer": response_trailer(response) if inputs else ""}
+
+
+# A recorded answer lives in the plan: text of a page's size, not a download.
+MAX_FIXED_BODY = 64 * 1024
+TEXT_TYPES = re.compile(r"^(text/|application/(json|javascript|xml|xhtml\+xml)|image/svg\+xml)", re.IGNORECASE)
+
+
+def fixed_answer_refusal(answer):
+    """Why an answer cannot be served as recorded bytes, or None when it can."""
+    if not TEXT_TYPES.match(answer.get("content_type", "")):
+        return f"its answer is not text ({answer.get('content_type') or 'no media type'})"
+    if len(answer.get("body", "").encode("utf-8")) > MAX_FIXED_BODY:
+        return f"its answer is larger than {MAX_FIXED_BODY // 1024} KiB"
+    return None
 
 
 def response_trailer(response):
