@@ -5,7 +5,7 @@
 mod common;
 use common::chain;
 use wasm_migrate_analyzer::pipeline::ServingKind;
-use wasm_migrate_analyzer::plan::ServerKind;
+use wasm_migrate_analyzer::plan::{ServerKind, TorchserveArchive};
 use wasm_migrate_analyzer::{MigrationPath, Options, Report, analyze};
 
 fn report(name: &str) -> Report {
@@ -15,6 +15,12 @@ fn report(name: &str) -> Report {
         .join("tests/services")
         .join(name);
     analyze(&service, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The plan's TorchServe archive.
+fn archive(report: &Report) -> &TorchserveArchive {
+    let server = report.plan.service.server.as_ref().expect("a server");
+    server.archive.as_ref().expect("an archive")
 }
 
 #[test]
@@ -81,15 +87,7 @@ fn the_built_in_image_classifier_by_name_gets_torchserve_s_steps_and_answer() {
         (entry.kind, entry.file.as_str(), entry.handler.as_str()),
         (ServingKind::Torchserve, "flower_net.py", "ImageClassifier")
     );
-    let archive = r
-        .plan
-        .service
-        .server
-        .as_ref()
-        .unwrap()
-        .archive
-        .as_ref()
-        .unwrap();
+    let archive = archive(&r);
     assert_eq!(
         (archive.model_name.as_str(), archive.version.as_deref()),
         ("flowers", Some("2.1"))
@@ -146,15 +144,7 @@ fn a_subclass_of_image_classifier_keeps_its_own_topk() {
         (entry.file.as_str(), entry.handler.as_str()),
         ("handler.py", "Flowers")
     );
-    let archive = r
-        .plan
-        .service
-        .server
-        .as_ref()
-        .unwrap()
-        .archive
-        .as_ref()
-        .unwrap();
+    let archive = archive(&r);
     assert_eq!(archive.model_file.as_deref(), Some("net.py"));
     assert_eq!(archive.builtin_handler(), None);
     let topk = r
