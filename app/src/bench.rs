@@ -89,6 +89,12 @@ impl BenchRequest {
                 "--target-rps, --node-cores and --node-memory-gib must be positive",
             ));
         }
+        if !(0.0..1.0).contains(&cost.headroom) {
+            return Err(AppError::usage(format!(
+                "--headroom {}: give the share of a node's rate kept free, from 0 to below 1",
+                cost.headroom
+            )));
+        }
         Ok(cost)
     }
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wasm_migrate_runtime::{
-    BackendChoice, BackendKind, CacheUse, DirMapping, Ending, Message, Precision, Preload,
-    Preloaded, RunConfig, Runtime, RuntimeError, RuntimeOptions, Stdio, WasmModule,
+    BackendChoice, BackendKind, CacheUse, DirMapping, Ending, GraphCache, Message, Precision,
+    Preload, Preloaded, RunConfig, Runtime, RuntimeError, RuntimeOptions, Stdio, WasmModule,
 };
 
 use crate::progress::phase;
@@ -145,7 +145,9 @@ pub struct Prepared {
     pub module: WasmModule,
     pub graphs: Vec<GraphInfo>,
     pub config: RunConfig,
-    /// Loading the model(s) given with --nn-preload.
+    /// Starting the engine (before the module loads).
+    pub engine: Duration,
+    /// Loading the model(s) given with --nn-preload, beside the engine and the module.
     pub model_load: Duration,
 }
 
@@ -163,33 +165,30 @@ pub fn prepare(options: &RunOptions, stdio: Stdio, progress: &dyn Progress) -> R
     let choice = BackendChoice {
         onnx: options.backend,
         precision: options.precision,
+        graph_cache: match options.cache {
+            true => GraphCache::On,
+            false => GraphCache::Off,
+        },
     };
-    let runtime = Runtime::new(RuntimeOptions {
-        fuel: options.fuel.is_some(),
-        // With no limit the module is compiled without interruption checks, as WasmEdge
-        // compiles it by default: the timing then matches a deployment's.
-        wall_clock_limits: options.timeout.is_some(),
-        cache: match options.cache {
-            true => RuntimeOptions::default().cache,
-            false => None,
-        },
-        ..RuntimeOptions::default()
-    })?;
-    let compiling = format!("compiling {}", options.module.display());
-    let module = phase(progress, &compiling, || runtime.load(&options.module))?;
-    progress.note(&format!(
-        "{} ({} KiB) {} in {:.0} ms",
-        options.module.display(),
-        module.size / 1024,
-        match module.cache {
-            CacheUse::Hit => "loaded from the cache",
-            _ => "compiled",
-        },
-        module.load_time.as_secs_f64() * 1e3
-    ));
-    let model_load = Instant::now();
-    let preloaded = Preloaded::load(&preloads, &choice)?;
-    let model_load = model_load.elapsed();
+    // The model is read and compiled (or imported from the graph cache) on its own thread
+    // while the engine starts and the module loads: neither waits for the other.
+    let (started, preloaded) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| {
+            let started = Instant::now();
+            Preloaded::load(&preloads, &choice).map(|p| (p, started.elapsed()))
+        });
+        let started = start_engine(options, progress);
+        let preloaded = loading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (started, preloaded)
+    });
+    let Started {
+        runtime,
+        module,
+        engine,
+    } = started?;
+    let (preloaded, model_load) = preloaded?;
     let graphs = graph_infos(&preloaded);
     for g in &graphs {
         progress.note(&format!(
@@ -215,7 +214,48 @@ pub fn prepare(options: &RunOptions, stdio: Stdio, progress: &dyn Progress) -> R
         module,
         graphs,
         config,
+        engine,
         model_load,
+    })
+}
+
+struct Started {
+    runtime: Runtime,
+    module: WasmModule,
+    engine: Duration,
+}
+
+/// The engine, and the module compiled or loaded from the module cache.
+fn start_engine(options: &RunOptions, progress: &dyn Progress) -> Result<Started> {
+    let started = Instant::now();
+    let runtime = Runtime::new(RuntimeOptions {
+        fuel: options.fuel.is_some(),
+        // With no limit the module is compiled without interruption checks, as WasmEdge
+        // compiles it by default: the timing then matches a deployment's.
+        wall_clock_limits: options.timeout.is_some(),
+        cache: match options.cache {
+            true => RuntimeOptions::default().cache,
+            false => None,
+        },
+        ..RuntimeOptions::default()
+    })?;
+    let engine = started.elapsed();
+    let compiling = format!("compiling {}", options.module.display());
+    let module = phase(progress, &compiling, || runtime.load(&options.module))?;
+    progress.note(&format!(
+        "{} ({} KiB) {} in {:.0} ms",
+        options.module.display(),
+        module.size / 1024,
+        match module.cache {
+            CacheUse::Hit => "loaded from the cache",
+            _ => "compiled",
+        },
+        module.load_time.as_secs_f64() * 1e3
+    ));
+    Ok(Started {
+        runtime,
+        module,
+        engine,
     })
 }
 

@@ -91,6 +91,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = CostInputs::default().node_memory_gib)]
     pub node_memory_gib: f64,
 
+    /// The cost model's headroom: the share of each node's rate kept free (0 to below 1).
+    #[arg(long, default_value_t = CostInputs::default().headroom)]
+    pub headroom: f64,
+
     /// Do not run the module under `wasmedge` even when it is on PATH.
     #[arg(long)]
     pub no_wasmedge: bool,
@@ -194,6 +198,7 @@ fn request(args: &BenchArgs) -> Result<BenchRequest> {
             target_rps: args.target_rps,
             node_cores: args.node_cores,
             node_memory_gib: args.node_memory_gib,
+            headroom: args.headroom,
         },
         wasmedge: !args.no_wasmedge,
         host: host_command(&exe),

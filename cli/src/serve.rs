@@ -189,8 +189,12 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         module_load_ms: prepared.module.load_time.as_secs_f64() * 1e3,
         model_load_ms: prepared.model_load.as_secs_f64() * 1e3,
         ready_ms: 0.0,
+        engine_ms: prepared.engine.as_secs_f64() * 1e3,
+        instance_ms: 0.0,
     };
     let ready_json = args.ready_json;
+    // The instances are created right after the watcher starts.
+    let serving = std::time::Instant::now();
     let watcher = {
         let control = control.clone();
         let quiet = args.quiet;
@@ -199,6 +203,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                 if ready_json {
                     let line = ReadyLine {
                         ready_ms: started.elapsed().as_secs_f64() * 1e3,
+                        instance_ms: serving.elapsed().as_secs_f64() * 1e3,
                         ..ready
                     };
                     println!("{}", serde_json::to_string(&line).unwrap_or_default());

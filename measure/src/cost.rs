@@ -9,6 +9,9 @@ pub struct CostInputs {
     pub target_rps: f64,
     pub node_cores: u32,
     pub node_memory_gib: f64,
+    /// The share of a node's rate kept free for bursts and failover: a node is planned at
+    /// `1 - headroom` of what its instances answer.
+    pub headroom: f64,
 }
 
 impl Default for CostInputs {
@@ -17,6 +20,7 @@ impl Default for CostInputs {
             target_rps: 500.0,
             node_cores: 4,
             node_memory_gib: 16.0,
+            headroom: 0.2,
         }
     }
 }
@@ -41,6 +45,7 @@ pub struct SideCost {
     /// Instances a node's cores keep busy (one request per core at a time).
     pub instances_by_cores: u64,
     pub instances_per_node: u64,
+    /// What a node is planned to answer: its instances' measured rate less the headroom.
     pub node_rps: f64,
     pub nodes: u64,
     /// What limits a node: `memory` or `cores`.
@@ -70,12 +75,8 @@ pub fn side_cost(inputs: &CostInputs, side: &SideFigures) -> SideCost {
     };
     let by_cores = u64::from(inputs.node_cores.max(1));
     let per_node = by_memory.min(by_cores);
-    let node_rps = per_node as f64 * side.rps_per_instance;
-    let nodes = if node_rps > 0.0 {
-        (inputs.target_rps / node_rps).ceil().max(1.0) as u64
-    } else {
-        0
-    };
+    let node_rps = per_node as f64 * side.rps_per_instance * (1.0 - inputs.headroom);
+    let nodes = nodes_for(inputs.target_rps, node_rps);
     SideCost {
         instances_by_memory: by_memory,
         instances_by_cores: by_cores,
@@ -91,6 +92,14 @@ pub fn side_cost(inputs: &CostInputs, side: &SideFigures) -> SideCost {
     }
 }
 
+/// Nodes of `node_rps` each (headroom taken off) that a rate needs; 0 when a node answers nothing.
+pub fn nodes_for(target_rps: f64, node_rps: f64) -> u64 {
+    match node_rps > 0.0 {
+        true => (target_rps / node_rps).ceil().max(1.0) as u64,
+        false => 0,
+    }
+}
+
 pub fn model(inputs: CostInputs, original: &SideFigures, migrated: &SideFigures) -> CostModel {
     let original = side_cost(&inputs, original);
     let migrated = side_cost(&inputs, migrated);
@@ -101,12 +110,13 @@ pub fn model(inputs: CostInputs, original: &SideFigures, migrated: &SideFigures)
     };
     CostModel {
         label: "a model, not a measurement: nodes = target rate / (instances per node x one \
-                instance's measured rate)",
+                instance's measured rate x (1 - headroom))",
         inputs,
         assumptions: vec![
             "one instance answers one request at a time and keeps one core busy while it does",
             "an instance's rate on a node equals its rate measured here at concurrency 1",
             "a node holds the instances its memory fits, at most one per core",
+            "a node is planned at (1 - headroom) of its rate, the rest kept for bursts",
             "scale-to-zero wake-up is the measured cold start (process start to first answer)",
         ],
         original,
@@ -134,6 +144,7 @@ mod tests {
             target_rps: 100.0,
             node_cores: 8,
             node_memory_gib: 2.0,
+            headroom: 0.0,
         };
         // 900 MiB workers: two fit in 2 GiB, so 8 cores do not help.
         let heavy = side_cost(&inputs, &side(10.0, 900.0, 900.0));
@@ -147,11 +158,27 @@ mod tests {
     }
 
     #[test]
+    fn headroom_plans_each_node_below_its_rate() {
+        let inputs = CostInputs {
+            target_rps: 100.0,
+            node_cores: 4,
+            node_memory_gib: 16.0,
+            headroom: 0.5,
+        };
+        // 4 instances of 10 req/s, planned at half: 20 req/s per node, 5 nodes for 100.
+        let cost = side_cost(&inputs, &side(10.0, 100.0, 5.0));
+        assert_eq!((cost.node_rps, cost.nodes), (20.0, 5));
+        assert_eq!(nodes_for(101.0, 20.0), 6);
+        assert_eq!(nodes_for(1.0, 0.0), 0);
+    }
+
+    #[test]
     fn an_instance_larger_than_the_node_fits_none() {
         let inputs = CostInputs {
             target_rps: 1.0,
             node_cores: 2,
             node_memory_gib: 0.5,
+            headroom: 0.0,
         };
         let cost = side_cost(&inputs, &side(10.0, 900.0, 900.0));
         assert_eq!((cost.instances_per_node, cost.nodes), (0, 0));

@@ -171,15 +171,54 @@ pub struct ColdStart {
     pub model_load_median_ms: Option<f64>,
     /// The migrated side's first start, which compiled the module into the cache.
     pub first_start_ms: Option<f64>,
+    /// Where the module's fresh starts spent their time (medians); none for the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<StartPhases>,
     /// One more instance in a warm host with the graph preloaded (the article's "<5 ms").
     pub warm_instance: Option<WarmInstance>,
     /// Whether each first answer agreed with the original's answer to the same request.
     pub agreed: bool,
 }
 
+/// A fresh start of the module, phase by phase (milliseconds, medians over the starts). The
+/// model loads on its own thread while the engine starts and the module loads, so
+/// `model_ms` overlaps `engine_ms + module_ms`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StartPhases {
+    /// Process start to the host's own clock: exec, the dynamic loader, argument parsing
+    /// (bench's clock outside minus the host's inside).
+    pub process_ms: f64,
+    pub engine_ms: f64,
+    /// The compiled module loaded from the cache (mmap) and linked.
+    pub module_ms: f64,
+    /// The model read and compiled, or imported from the graph cache.
+    pub model_ms: f64,
+    /// The instance created until it listened: ready.
+    pub instance_ms: f64,
+    /// Ready to the first answer: the first request, its inference included, which no start
+    /// can remove.
+    pub first_answer_ms: f64,
+}
+
+impl StartPhases {
+    /// The medians of each phase.
+    pub fn median_of(starts: &[StartPhases]) -> Option<StartPhases> {
+        let of =
+            |f: fn(&StartPhases) -> f64| stats::median(&starts.iter().map(f).collect::<Vec<_>>());
+        (!starts.is_empty()).then(|| StartPhases {
+            process_ms: of(|p| p.process_ms),
+            engine_ms: of(|p| p.engine_ms),
+            module_ms: of(|p| p.module_ms),
+            model_ms: of(|p| p.model_ms),
+            instance_ms: of(|p| p.instance_ms),
+            first_answer_ms: of(|p| p.first_answer_ms),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WarmInstance {
-    /// Instance created to listening.
+    /// Instance created to listening: ready to answer.
     pub listening_ms: Vec<f64>,
     /// Instance created to its first answer.
     pub samples_ms: Vec<f64>,
@@ -237,7 +276,7 @@ pub struct MemoryPoint {
 pub struct Ratios {
     /// Original cold start / migrated cold start (fresh process).
     pub cold_start: Option<f64>,
-    /// Original cold start / one more instance in a warm host.
+    /// Original cold start / one more instance in a warm host, to ready.
     pub cold_start_warm_host: Option<f64>,
     /// Original p50 / migrated p50, median over rounds, at concurrency 1.
     pub latency_p50_c1: Option<f64>,

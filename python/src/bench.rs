@@ -101,6 +101,7 @@ pub struct BenchKwargs {
     target_rps: f64,
     node_cores: u32,
     node_memory_gib: f64,
+    headroom: f64,
     wasmedge: bool,
 }
 
@@ -124,6 +125,7 @@ pub fn bench(py: Python<'_>, service: PathBuf, options: BenchKwargs) -> PyResult
             target_rps: options.target_rps,
             node_cores: options.node_cores,
             node_memory_gib: options.node_memory_gib,
+            headroom: options.headroom,
         },
         wasmedge: options.wasmedge,
         host,

@@ -251,6 +251,7 @@ def bench(
     target_rps=500.0,
     node_cores=4,
     node_memory_gib=16.0,
+    headroom=0.2,
     wasmedge=True,
 ):
     """Measure the original service and the migrated module side by side, as
@@ -277,6 +278,7 @@ def bench(
         "target_rps": float(target_rps),
         "node_cores": int(node_cores),
         "node_memory_gib": float(node_memory_gib),
+        "headroom": float(headroom),
         "wasmedge": wasmedge,
     }
     return _bench(os.fspath(service), options)

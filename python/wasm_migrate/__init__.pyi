@@ -215,6 +215,7 @@ def bench(
     target_rps: float = 500.0,
     node_cores: int = 4,
     node_memory_gib: float = 16.0,
+    headroom: float = 0.2,
     wasmedge: bool = True,
 ) -> BenchReport:
     """``wasm-migrate bench``: the original and the module measured side by side."""

@@ -38,7 +38,9 @@ pub use engine::{PoolOptions, Runtime, RuntimeOptions, WasmModule};
 pub use error::RuntimeError;
 pub use host::HostProfile;
 pub use nn::diagnostics::{Level as MessageLevel, Message};
-pub use nn::{BackendChoice, BackendKind, BackendStatus, Encoding, LoadedGraph, Precision};
+pub use nn::{
+    BackendChoice, BackendKind, BackendStatus, Encoding, GraphCache, LoadedGraph, Precision,
+};
 pub use preload::{Preload, Preloaded};
 pub use run::{DEFAULT_MAX_MEMORY, DirMapping, Ending, RunConfig, RunOutcome, Stdio};
 pub use serve::{

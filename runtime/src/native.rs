@@ -55,6 +55,18 @@ fn python_sys_path() -> &'static [PathBuf] {
 
 /// Every directory a Python package may be found in, each with a label for messages.
 pub fn site_packages() -> Vec<(PathBuf, String)> {
+    let mut dirs = environment_site_packages();
+    for dir in python_sys_path() {
+        dirs.push((dir.clone(), "python3's sys.path".to_string()));
+    }
+    dirs.retain(|(d, _)| d.is_dir());
+    dirs.dedup_by(|a, b| a.0 == b.0);
+    dirs
+}
+
+/// The site-packages of the active environment and of `./.venv` and `./venv`: found without
+/// starting Python.
+fn environment_site_packages() -> Vec<(PathBuf, String)> {
     let mut dirs = Vec::new();
     for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
         if let Some(root) = std::env::var_os(var) {
@@ -68,12 +80,28 @@ pub fn site_packages() -> Vec<(PathBuf, String)> {
             dirs.push((dir, format!("./{local}")));
         }
     }
-    for dir in python_sys_path() {
-        dirs.push((dir.clone(), "python3's sys.path".to_string()));
-    }
     dirs.retain(|(d, _)| d.is_dir());
-    dirs.dedup_by(|a, b| a.0 == b.0);
     dirs
+}
+
+/// The first library `find` sees in a site-packages directory, with the directory's label.
+/// The environments come first; `python3` is started (about 100 ms, once per process) only
+/// when none of them has it, which keeps it out of a server's start. On failure, where it
+/// looked.
+fn search_site_packages(
+    find: impl Fn(&Path) -> Option<PathBuf>,
+) -> Result<(PathBuf, String), String> {
+    let quick = environment_site_packages();
+    if let Some(found) = quick
+        .iter()
+        .find_map(|(dir, via)| Some((find(dir)?, via.clone())))
+    {
+        return Ok(found);
+    }
+    let dirs = site_packages();
+    dirs.iter()
+        .find_map(|(dir, via)| Some((find(dir)?, via.clone())))
+        .ok_or_else(|| where_looked(&dirs))
 }
 
 /// The newest file in `dir` whose name is `stem` followed by a version suffix (`.so.2641`,
@@ -113,22 +141,18 @@ pub fn find_openvino() -> Result<Option<FoundLibrary>, String> {
     if std::env::var_os("OPENVINO_INSTALL_DIR").is_some() {
         return Ok(None);
     }
-    let dirs = site_packages();
-    for (dir, via) in &dirs {
-        if let Some(path) =
-            versioned_library(&dir.join("openvino").join("libs"), "libopenvino_c.so")
-        {
-            return Ok(Some(FoundLibrary {
-                path,
-                found_via: format!("the openvino Python package in {via}"),
-            }));
-        }
+    match search_site_packages(|dir| {
+        versioned_library(&dir.join("openvino").join("libs"), "libopenvino_c.so")
+    }) {
+        Ok((path, via)) => Ok(Some(FoundLibrary {
+            path,
+            found_via: format!("the openvino Python package in {via}"),
+        })),
+        Err(looked) => Err(format!(
+            "the `openvino` Python package was not found: {looked}. Install it with `pip install \
+             openvino` in that environment, or set OPENVINO_INSTALL_DIR to an OpenVINO installation"
+        )),
     }
-    Err(format!(
-        "the `openvino` Python package was not found: {}. Install it with `pip install openvino` \
-         in that environment, or set OPENVINO_INSTALL_DIR to an OpenVINO installation",
-        where_looked(&dirs)
-    ))
 }
 
 /// `libonnxruntime` from `ORT_DYLIB_PATH` or the `onnxruntime` Python package.
@@ -146,22 +170,18 @@ pub fn find_onnxruntime() -> Result<FoundLibrary, String> {
             found_via: "ORT_DYLIB_PATH".to_string(),
         });
     }
-    let dirs = site_packages();
-    for (dir, via) in &dirs {
-        if let Some(path) =
-            versioned_library(&dir.join("onnxruntime").join("capi"), "libonnxruntime.so")
-        {
-            return Ok(FoundLibrary {
-                path,
-                found_via: format!("the onnxruntime Python package in {via}"),
-            });
-        }
+    match search_site_packages(|dir| {
+        versioned_library(&dir.join("onnxruntime").join("capi"), "libonnxruntime.so")
+    }) {
+        Ok((path, via)) => Ok(FoundLibrary {
+            path,
+            found_via: format!("the onnxruntime Python package in {via}"),
+        }),
+        Err(looked) => Err(format!(
+            "the `onnxruntime` Python package was not found: {looked}. Install it with `pip \
+             install onnxruntime` in that environment, or set ORT_DYLIB_PATH to libonnxruntime.so"
+        )),
     }
-    Err(format!(
-        "the `onnxruntime` Python package was not found: {}. Install it with `pip install onnxruntime` \
-         in that environment, or set ORT_DYLIB_PATH to libonnxruntime.so",
-        where_looked(&dirs)
-    ))
 }
 
 /// The version in a library's file name: `libonnxruntime.so.1.32.0` gives `1.32.0`.

@@ -3,7 +3,7 @@
 
 use crate::RuntimeError;
 use crate::host::HostProfile;
-use crate::nn::{BackendChoice, Encoding, LoadedGraph, load_graph};
+use crate::nn::{BackendChoice, Encoding, GraphFileError, LoadedGraph, load_graph_files};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -106,26 +106,24 @@ impl Preloaded {
     pub fn load(preloads: &[Preload], choice: &BackendChoice) -> Result<Preloaded, RuntimeError> {
         let mut graphs = HashMap::new();
         for preload in preloads {
-            let mut buffers = Vec::new();
-            for path in &preload.paths {
-                let bytes = std::fs::read(path).map_err(|source| RuntimeError::ModelFile {
-                    path: path.clone(),
-                    spec: preload.spec.clone(),
-                    source,
+            let graph =
+                load_graph_files(preload.encoding, &preload.paths, choice).map_err(|error| {
+                    match error {
+                        GraphFileError::Read(path, source) => RuntimeError::ModelFile {
+                            path,
+                            spec: preload.spec.clone(),
+                            source,
+                        },
+                        GraphFileError::Rejected(reason) => RuntimeError::ModelRejected {
+                            spec: preload.spec.clone(),
+                            backend: choice
+                                .backend_for(preload.encoding)
+                                .map(|b| b.to_string())
+                                .unwrap_or_default(),
+                            reason,
+                        },
+                    }
                 })?;
-                buffers.push(bytes);
-            }
-            let refs: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
-            let graph = load_graph(preload.encoding, &refs, choice).map_err(|reason| {
-                RuntimeError::ModelRejected {
-                    spec: preload.spec.clone(),
-                    backend: choice
-                        .backend_for(preload.encoding)
-                        .map(|b| b.to_string())
-                        .unwrap_or_default(),
-                    reason,
-                }
-            })?;
             graphs.insert(preload.name.clone(), graph);
         }
         Ok(Preloaded { graphs })

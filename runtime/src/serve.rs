@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::engine::{Runtime, WasmModule};
 use crate::error::RuntimeError;
@@ -114,14 +114,7 @@ impl ServeControl {
 
     /// Waits until at least one instance is ready, or `serve` ended, or `limit` passed.
     pub fn wait_ready(&self, limit: Duration) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < limit && !self.stopping() {
-            if self.ready_instances() > 0 {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.ready_instances() > 0
+        self.listening.wait_ready(limit)
     }
 }
 
@@ -214,7 +207,7 @@ impl Runtime {
 
 /// The line `serve --ready-json` prints on stdout once it serves (a module or a bundle alike),
 /// and what `bench` reads back.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadyLine {
     /// Always [`ReadyLine::EVENT`]: other JSON lines on the same stdout are not this one.
     pub event: String,
@@ -227,6 +220,12 @@ pub struct ReadyLine {
     pub model_load_ms: f64,
     /// Process start until the first instance listened.
     pub ready_ms: f64,
+    /// Starting the engine, before the module loads (the model loads beside both).
+    #[serde(default)]
+    pub engine_ms: f64,
+    /// The first instance created until it listened: instantiation and the module's own start.
+    #[serde(default)]
+    pub instance_ms: f64,
 }
 
 impl ReadyLine {
@@ -254,6 +253,7 @@ mod ready_tests {
             module_load_ms: 1.0,
             model_load_ms: 2.0,
             ready_ms: 3.0,
+            ..ReadyLine::default()
         };
         let output = format!(
             "{{\"label\": \"cat\"}}\nnot json\n{}\n",

@@ -60,6 +60,10 @@ pub struct Listening {
     parked: std::sync::Mutex<Vec<Parked>>,
     /// The instances' linear memory, in bytes, added up.
     linear_memory: std::sync::atomic::AtomicI64,
+    /// Signalled when an instance starts waiting for a client, and when serving stops: what
+    /// [`Listening::wait_ready`] sleeps on, so "ready" is seen when it happens, not at the
+    /// next tick of a poll.
+    ready: (std::sync::Mutex<()>, std::sync::Condvar),
 }
 
 struct Parked {
@@ -105,7 +109,36 @@ impl Listening {
             accepted: AtomicU64::new(0),
             parked: std::sync::Mutex::new(Vec::new()),
             linear_memory: std::sync::atomic::AtomicI64::new(0),
+            ready: Default::default(),
         }
+    }
+
+    /// Waits until an instance waits for a client (true), serving stops, or `limit` passes.
+    pub fn wait_ready(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let (lock, signal) = &self.ready;
+        let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if self.waiting() > 0 {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if self.stopping() || left.is_zero() {
+                return false;
+            }
+            // Bounded, so a signal missed for any reason costs at most this long.
+            guard = signal
+                .wait_timeout(guard, left.min(Duration::from_millis(100)))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Wakes [`Listening::wait_ready`]. Taking the lock orders this after a waiter's check.
+    fn signal_ready(&self) {
+        let (lock, signal) = &self.ready;
+        drop(lock.lock().unwrap_or_else(|p| p.into_inner()));
+        signal.notify_all();
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -137,6 +170,7 @@ impl Listening {
     /// requests in flight and clients already queued are answered first.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.signal_ready();
     }
 }
 
@@ -532,6 +566,7 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
+    listening.signal_ready();
     let accepted = next_client(&listening);
     listening.waiting.fetch_sub(1, Ordering::SeqCst);
     let stream = match accepted {

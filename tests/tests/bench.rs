@@ -120,6 +120,27 @@ fn assert_plausible(report: &Value) {
         f(&warm["median_ms"]) < f(&migrated["median_ms"]),
         "{migrated:#}"
     );
+    // The module's start, phase by phase, from its own ready line: each phase took time, and
+    // together they fit inside the start bench timed from outside.
+    let phases = &migrated["phases"];
+    let phase = |name: &str| f(&phases[name]);
+    for name in [
+        "engine_ms",
+        "module_ms",
+        "model_ms",
+        "instance_ms",
+        "first_answer_ms",
+    ] {
+        assert!(phase(name) > 0.0, "{name}: {phases:#}");
+    }
+    let critical = phase("process_ms")
+        + (phase("engine_ms") + phase("module_ms")).max(phase("model_ms"))
+        + phase("instance_ms")
+        + phase("first_answer_ms");
+    assert!(
+        critical <= f(&migrated["median_ms"]) * 1.5 + 5.0,
+        "{critical} ms of phases against the start: {migrated:#}"
+    );
     // A second Python worker is a second interpreter with its own framework and model.
     let original = &side(report, "original")["memory"]["points"];
     assert!(
@@ -145,6 +166,22 @@ fn assert_plausible(report: &Value) {
     assert!(cost["label"].as_str().unwrap().contains("a model"));
     let claims = report["claims"].as_array().unwrap();
     assert!(claims.len() >= 5, "{claims:?}");
+    // Each claim says why it holds or not; the fresh start names where its time went.
+    assert!(
+        claims
+            .iter()
+            .all(|c| c["why"].as_str().is_some_and(|w| w.len() > 20)),
+        "{claims:#?}"
+    );
+    assert!(
+        claims[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("module from the cache"),
+        "{:#}",
+        claims[0]
+    );
+    assert!(cost["inputs"]["headroom"].as_f64().is_some(), "{cost:#}");
 }
 
 fn assert_table(text: &str, report: &Value) {
@@ -161,7 +198,7 @@ fn assert_table(text: &str, report: &Value) {
     );
 }
 
-/// The page holds the three plots, each an SVG with both sides drawn (read as text; the
+/// The page holds the four plots, each an SVG with both sides drawn (read as text; the
 /// Flask test also has Chromium build its DOM).
 fn assert_plots_in_page(html: &Path) {
     let page = std::fs::read_to_string(html).unwrap();
@@ -169,7 +206,7 @@ fn assert_plots_in_page(html: &Path) {
 }
 
 fn assert_plots(dom: &str) {
-    for id in ["latency-cdf", "memory", "cold-start"] {
+    for id in ["latency-cdf", "memory", "cold-start", "nodes"] {
         let start = dom
             .find(&format!("<svg id=\"{id}\""))
             .unwrap_or_else(|| panic!("no {id} plot in the page"));
@@ -198,7 +235,7 @@ fn chromium() -> PathBuf {
     .expect("headless Chromium is missing: apt-get install chromium-headless-shell (.ci/run does)")
 }
 
-/// Opens the page in headless Chromium, once: the DOM it built holds the three plots, each
+/// Opens the page in headless Chromium, once: the DOM it built holds the four plots, each
 /// with drawn series, and the page renders to a screenshot.
 fn assert_plots_in_chromium(html: &Path) {
     let shot = html.with_extension("png");

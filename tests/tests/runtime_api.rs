@@ -113,3 +113,67 @@ fn a_runtime_without_wall_clock_limits_runs_with_none_and_refuses_one() {
         "{error}"
     );
 }
+
+/// Eight execution contexts of one OpenVINO graph computing at once share the device's infer
+/// requests (a request holds the network's buffers), answer alike, and the compiled model is
+/// kept in the graph cache for the next process.
+#[test]
+fn openvino_contexts_share_the_devices_requests_and_the_compiled_blob_is_cached() {
+    use wasmtime_wasi_nn::backend::{BackendGraph, Id};
+    let cache = tempfile::tempdir().unwrap();
+    // SAFETY: set before anything in this test process reads the environment (nextest runs
+    // each test in a process of its own).
+    unsafe {
+        std::env::set_var("VIRTUAL_ENV", wasm_migrate_tests::python_env());
+        std::env::set_var("WASM_MIGRATE_CACHE_DIR", cache.path());
+    }
+    let models = test_models();
+    let xml = std::fs::read(models.join("cnn.xml")).unwrap();
+    let weights = std::fs::read(models.join("cnn.bin")).unwrap();
+    let input: npyz::NpyFile<_> =
+        npyz::NpyFile::new(std::fs::File::open(models.join("cnn_input.npy")).unwrap()).unwrap();
+    let dims: Vec<u32> = input.shape().iter().map(|&d| d as u32).collect();
+    let values: Vec<f32> = input.into_vec().unwrap();
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let graph = wasm_migrate_runtime::nn::openvino::load(
+        wasm_migrate_runtime::nn::openvino::ModelSource::Buffers(&[&xml, &weights]),
+        &BackendChoice::default(),
+    )
+    .unwrap();
+    let outputs: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let computing: Vec<_> = (0..8)
+            .map(|_| {
+                let (graph, dims, data) = (&graph, dims.clone(), data.clone());
+                scope.spawn(move || {
+                    let mut context = graph.init_execution_context().unwrap();
+                    let tensor = wasmtime_wasi_nn::Tensor::new(
+                        dims,
+                        wasmtime_wasi_nn::wit::TensorType::Fp32,
+                        data,
+                    );
+                    let mut last = Vec::new();
+                    for _ in 0..3 {
+                        context.set_input(Id::Index(0), &tensor).unwrap();
+                        context.compute().unwrap();
+                        last = context.get_output(Id::Index(0)).unwrap().data;
+                    }
+                    last
+                })
+            })
+            .collect();
+        computing.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(outputs.iter().all(|o| !o.is_empty() && *o == outputs[0]));
+    let (made, most) = graph.requests();
+    assert!(
+        made <= most && most < 8,
+        "{made} request(s) made, {most} at most"
+    );
+    let blobs = std::fs::read_dir(cache.path().join("graphs"))
+        .unwrap()
+        .flatten()
+        .flat_map(|dir| std::fs::read_dir(dir.path()).unwrap().flatten())
+        .filter(|f| f.path().extension().is_some_and(|e| e == "blob"))
+        .count();
+    assert_eq!(blobs, 1, "one compiled blob in the graph cache");
+}

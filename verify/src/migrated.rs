@@ -168,6 +168,7 @@ pub(crate) fn preload_model(
     let choice = BackendChoice {
         onnx: backend,
         precision,
+        ..BackendChoice::default()
     };
     let preloaded = Preloaded::load(&[preload], &choice).map_err(|e| VerifyError::Migrated {
         path: files[0].clone(),
@@ -214,6 +215,7 @@ pub fn run_backend(
     let choice = BackendChoice {
         onnx: backend,
         precision,
+        ..BackendChoice::default()
     };
     let started = Instant::now();
     let (preloaded, (files, weights)) = preload_model(plan, glue, backend, precision)?;

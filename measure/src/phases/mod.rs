@@ -17,9 +17,9 @@ use wasm_migrate_verify::http::requests::Request;
 use wasm_migrate_verify::http::{self as vhttp, Answered};
 
 use crate::error::{BenchError, io};
-use crate::servers::{HostLaunch, Launch, OriginalLaunch, Running, WasmEdgeLaunch};
+use crate::servers::{FirstAnswer, HostLaunch, Launch, OriginalLaunch, Running, WasmEdgeLaunch};
 use crate::stats::median;
-use crate::{BenchOptions, BenchReport, ColdStart, Progress, SideReport};
+use crate::{BenchOptions, BenchReport, ColdStart, Progress, SideReport, StartPhases};
 
 /// What every phase needs, prepared once.
 struct Setup<'a> {
@@ -82,6 +82,30 @@ pub fn bench(
         );
     }
     Ok(setup.report(sides, warnings, started.elapsed()))
+}
+
+/// The module host's ready line (the original has none).
+fn module_ready_line(running: &mut Running) -> Option<wasm_migrate_runtime::ReadyLine> {
+    (running.side != crate::servers::ORIGINAL)
+        .then(|| running.ready_line(Duration::from_secs(2)))
+        .flatten()
+        .filter(|line| line.engine_ms > 0.0)
+}
+
+/// One start's phases: the host's own clock from its ready line, set against bench's. The
+/// host binds its port just before it creates the instances, so the port opening (bench's
+/// clock) is the host's `ready_ms - instance_ms`.
+fn start_phases(line: &wasm_migrate_runtime::ReadyLine, first: &FirstAnswer) -> StartPhases {
+    let bound = ms(first.listening);
+    let ready = bound + line.instance_ms;
+    StartPhases {
+        process_ms: (bound - (line.ready_ms - line.instance_ms)).max(0.0),
+        engine_ms: line.engine_ms,
+        module_ms: line.module_load_ms,
+        model_ms: line.model_load_ms,
+        instance_ms: line.instance_ms,
+        first_answer_ms: (ms(first.answered) - ready).max(0.0),
+    }
 }
 
 fn check(cancel: &AtomicBool) -> Result<(), BenchError> {
@@ -267,6 +291,7 @@ impl Setup<'_> {
             ..ColdStart::default()
         };
         let mut first_answer = None;
+        let mut phases = Vec::new();
         for start in 0..budget.starts + extra {
             check(self.cancel())?;
             let _ = std::fs::remove_file(&self.loads);
@@ -282,6 +307,9 @@ impl Setup<'_> {
             cold.listening_ms.push(ms(first.listening));
             if let Some(load) = self.model_load_ms(&mut running) {
                 cold.model_load_ms.push(load);
+            }
+            if let Some(line) = module_ready_line(&mut running) {
+                phases.push(start_phases(&line, &first));
             }
             if let Some(reference) = reference {
                 let (agree, detail) = wasm_migrate_verify::http::compare_answers(
@@ -309,6 +337,7 @@ impl Setup<'_> {
         cold.listening_median_ms = median(&cold.listening_ms);
         cold.model_load_median_ms =
             (!cold.model_load_ms.is_empty()).then(|| median(&cold.model_load_ms));
+        cold.phases = StartPhases::median_of(&phases);
         let answer =
             first_answer.ok_or_else(|| BenchError::Usage("--starts must be at least 1".into()))?;
         Ok((cold, answer))

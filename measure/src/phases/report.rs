@@ -146,7 +146,7 @@ fn ratios(sides: &[SideReport]) -> Ratios {
             .cold_start
             .warm_instance
             .as_ref()
-            .and_then(|w| divide(original.cold_start.median_ms, w.median_ms)),
+            .and_then(|w| divide(original.cold_start.median_ms, w.listening_median_ms)),
         latency_p50_c1: round_ratio(
             &steady(original, false).round_p50_ms,
             &steady(migrated, false).round_p50_ms,

@@ -31,6 +31,7 @@ impl Setup<'_> {
         let backends = BackendChoice {
             onnx: self.backend,
             precision: Precision::F32,
+            ..BackendChoice::default()
         };
         let preloaded =
             Preloaded::load(std::slice::from_ref(&preload), &backends).map_err(|e| failed(&e))?;

@@ -49,15 +49,19 @@ pub fn html(report: &BenchReport) -> String {
     page.push_str(&latency_cdf(report).render());
     page.push_str(&memory_curve(report).render());
     page.push_str(&cold_starts(report).render());
+    if let Some(plot) = nodes_against_rate(report) {
+        page.push_str(&plot.render());
+    }
     page.push_str("</div>");
     if let Some(cost) = &report.cost {
         let _ = write!(
             page,
-            "<h2>Cost model</h2><p><i>{}</i>. Target {:.0} requests/s; nodes of {} cores and {:.0} GiB.</p><table><tr><th></th><th>instances per node</th><th>bound by</th><th>req/s per node</th><th>nodes</th><th>wake-up from zero</th></tr>",
+            "<h2>Cost model</h2><p><i>{}</i>. Target {:.0} requests/s; nodes of {} cores and {:.0} GiB, planned with {:.0}% headroom.</p><table><tr><th></th><th>instances per node</th><th>bound by</th><th>req/s per node</th><th>nodes</th><th>wake-up from zero</th></tr>",
             esc(cost.label),
             cost.inputs.target_rps,
             cost.inputs.node_cores,
-            cost.inputs.node_memory_gib
+            cost.inputs.node_memory_gib,
+            cost.inputs.headroom * 100.0
         );
         for (name, side) in [("original", &cost.original), ("migrated", &cost.migrated)] {
             let _ = write!(
@@ -86,11 +90,11 @@ pub fn html(report: &BenchReport) -> String {
 }
 
 fn claims(page: &mut String, report: &BenchReport) {
-    page.push_str("<h2>The article's claims, measured</h2><table><tr><th>claim</th><th>article</th><th>original</th><th>migrated</th><th>measured</th><th>article</th><th>holds</th></tr>");
+    page.push_str("<h2>The article's claims, measured</h2><table><tr><th>claim</th><th>article</th><th>original</th><th>migrated</th><th>measured</th><th>article</th><th>holds</th><th>why</th></tr>");
     for claim in &report.claims {
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"why\">{}</td></tr>",
             esc(claim.what),
             esc(claim.article),
             esc(&claim.original),
@@ -98,7 +102,8 @@ fn claims(page: &mut String, report: &BenchReport) {
             factor(claim.ratio),
             factor(claim.article_ratio),
             holds(claim.holds),
-            holds(claim.holds)
+            holds(claim.holds),
+            esc(&claim.why)
         );
     }
     page.push_str("</table>");
@@ -178,6 +183,48 @@ fn memory_curve(report: &BenchReport) -> Plot {
     }
 }
 
+/// The cost model's node count for each side against the target rate, up to twice the
+/// target, with the target itself marked.
+fn nodes_against_rate(report: &BenchReport) -> Option<Plot> {
+    let cost = report.cost.as_ref()?;
+    let target = cost.inputs.target_rps;
+    let rates: Vec<f64> = (1..=80).map(|i| target * f64::from(i) / 40.0).collect();
+    let sides = [("original", &cost.original), ("migrated", &cost.migrated)];
+    let mut series: Vec<Series> = sides
+        .iter()
+        .enumerate()
+        .map(|(index, (name, side))| Series {
+            name: format!("{name}: {:.1} req/s per node", side.node_rps),
+            color: color(index),
+            mark: Mark::Line { dashed: false },
+            points: rates
+                .iter()
+                .map(|&rate| (rate, crate::cost::nodes_for(rate, side.node_rps) as f64))
+                .collect(),
+        })
+        .collect();
+    series.push(Series {
+        name: format!("the target, {target:.0} req/s"),
+        color: WARM_HOST,
+        mark: Mark::Dots,
+        points: sides
+            .iter()
+            .map(|(_, side)| (target, side.nodes as f64))
+            .collect(),
+    });
+    Some(Plot {
+        id: "nodes",
+        title: "Cost model: nodes against the target rate".into(),
+        x: Axis::spanning("target rate (req/s)", false, rates.iter().copied()),
+        y: Axis::spanning(
+            "nodes",
+            false,
+            series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+        ),
+        series,
+    })
+}
+
 fn cold_starts(report: &BenchReport) -> Plot {
     let mut series = Vec::new();
     let mut row = 0.0;
@@ -225,7 +272,7 @@ fn cold_starts(report: &BenchReport) -> Plot {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
-td.yes{color:#1e8449;font-weight:bold}td.no{color:#c0392b;font-weight:bold}\
+td.yes{color:#1e8449;font-weight:bold}td.no{color:#c0392b;font-weight:bold}td.why{font-size:12px;max-width:28em}\
 .plots{display:flex;flex-wrap:wrap;gap:1em}svg.plot{border:1px solid #ddd;background:#fff}\
 svg .title{font-size:14px;font-weight:bold}svg .tick,svg .legend{font-size:11px}svg .label{font-size:12px}\
 pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}";

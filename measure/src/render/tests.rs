@@ -38,6 +38,14 @@ fn side(name: &'static str, cold: f64, base: f64, first: f64, extra: f64) -> Sid
             listening_median_ms: cold * 0.85,
             model_load_median_ms: Some(cold * 0.3),
             first_start_ms: (name == "migrated").then_some(4200.0),
+            phases: (name == "migrated").then_some(crate::StartPhases {
+                process_ms: 3.0,
+                engine_ms: 4.0,
+                module_ms: 2.5,
+                model_ms: 180.0,
+                instance_ms: 1.5,
+                first_answer_ms: 40.0,
+            }),
             warm_instance: (name == "migrated").then(|| WarmInstance {
                 listening_ms: vec![1.2, 1.4],
                 samples_ms: vec![9.0, 11.0],
@@ -144,14 +152,21 @@ fn the_claims_say_which_hold() {
 }
 
 #[test]
-fn the_page_is_self_contained_with_three_plots() {
+fn the_page_is_self_contained_with_four_plots() {
     let page = super::html(&report());
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert_eq!(page.matches("<svg").count(), 3);
+    assert_eq!(page.matches("<svg").count(), 4);
     assert!(!page.contains("<script") && !page.contains("src=\"http"));
-    // Two sides x two concurrencies in the CDF; each side's memory curve; the starts.
-    assert_eq!(page.matches("<polyline").count(), 4 + 2);
-    assert_eq!(page.matches("<circle").count(), 2 + 2 + 2);
+    // Two sides x two concurrencies in the CDF; each side's memory curve; each side's nodes
+    // against the rate.
+    assert_eq!(page.matches("<polyline").count(), 4 + 2 + 2);
+    // The starts (two sides, the warm host), then the target on the nodes plot.
+    assert_eq!(page.matches("<circle").count(), 2 + 2 + 2 + 2);
+    // Every claim says why, on the page too.
+    assert_eq!(
+        page.matches("<td class=\"why\">").count(),
+        report().claims.len()
+    );
 }
 
 #[test]

@@ -25,8 +25,11 @@ pub fn text(report: &BenchReport) -> String {
         let _ = writeln!(out, "\nCost ({})", cost.label);
         let _ = writeln!(
             out,
-            "  {:.0} requests/s on nodes of {} cores and {:.0} GiB",
-            cost.inputs.target_rps, cost.inputs.node_cores, cost.inputs.node_memory_gib
+            "  {:.0} requests/s on nodes of {} cores and {:.0} GiB, planned with {:.0}% headroom",
+            cost.inputs.target_rps,
+            cost.inputs.node_cores,
+            cost.inputs.node_memory_gib,
+            cost.inputs.headroom * 100.0
         );
         for (name, side) in [("original", &cost.original), ("migrated", &cost.migrated)] {
             let _ = writeln!(
@@ -68,6 +71,16 @@ fn claims(out: &mut String, report: &BenchReport) {
             holds(claim.holds)
         );
     }
+    let _ = writeln!(out, "\nWhy");
+    for claim in &report.claims {
+        let _ = writeln!(
+            out,
+            "  {} ({}): {}",
+            claim.what,
+            holds(claim.holds),
+            claim.why
+        );
+    }
 }
 
 /// One row: a label and one cell per side.
@@ -96,6 +109,25 @@ fn figures(out: &mut String, report: &BenchReport) {
     row(out, "  to listening", sides, |s| {
         duration(s.cold_start.listening_median_ms)
     });
+    if sides.iter().any(|s| s.cold_start.phases.is_some()) {
+        type Phase = fn(&crate::StartPhases) -> f64;
+        let phases: [(&str, Phase); 6] = [
+            ("  process start (exec, loader)", |p| p.process_ms),
+            ("  engine", |p| p.engine_ms),
+            ("  module from the cache", |p| p.module_ms),
+            ("  model (beside engine and module)", |p| p.model_ms),
+            ("  instance to ready", |p| p.instance_ms),
+            ("  ready to first answer", |p| p.first_answer_ms),
+        ];
+        for (label, phase) in phases {
+            row(out, label, sides, |s| {
+                s.cold_start
+                    .phases
+                    .as_ref()
+                    .map_or("-".into(), |p| duration(phase(p)))
+            });
+        }
+    }
     row(out, "  model load", sides, |s| {
         s.cold_start
             .model_load_median_ms
@@ -107,9 +139,9 @@ fn figures(out: &mut String, report: &BenchReport) {
     row(out, "one more instance, warm host", sides, |s| {
         s.cold_start.warm_instance.as_ref().map_or("-".into(), |w| {
             format!(
-                "{} ({} listen)",
-                duration(w.median_ms),
-                duration(w.listening_median_ms)
+                "{} ready, {} answered",
+                duration(w.listening_median_ms),
+                duration(w.median_ms)
             )
         })
     });

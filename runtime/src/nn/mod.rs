@@ -187,6 +187,8 @@ pub fn no_backend_for(encoding: &str) -> String {
 pub struct BackendChoice {
     pub onnx: BackendKind,
     pub precision: Precision,
+    /// Whether a backend keeps what it compiles from a model for the next process.
+    pub graph_cache: GraphCache,
 }
 
 impl Default for BackendChoice {
@@ -194,6 +196,33 @@ impl Default for BackendChoice {
         Self {
             onnx: BackendKind::Tract,
             precision: Precision::F32,
+            graph_cache: GraphCache::On,
+        }
+    }
+}
+
+/// What a backend compiles from a model (OpenVINO's compiled blob), kept on disk beside the
+/// module cache so the next process imports it instead of compiling again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GraphCache {
+    #[default]
+    On,
+    /// `--no-cache`: every process compiles the model itself.
+    Off,
+}
+
+impl GraphCache {
+    /// The backend's own directory in the cache: its name and version, so a newer backend
+    /// never reads an older one's files (the backend keys each file by the model, the device
+    /// and the compile settings itself).
+    pub fn dir(self, backend: BackendKind, version: &str) -> Option<std::path::PathBuf> {
+        match self {
+            GraphCache::On => Some(
+                crate::cache::cache_dir()
+                    .join("graphs")
+                    .join(format!("{}-{version}", backend.name())),
+            ),
+            GraphCache::Off => None,
         }
     }
 }
@@ -214,12 +243,12 @@ impl BackendChoice {
             BackendKind::Tract => tract::TractBackend.into(),
             BackendKind::OnnxRuntime => onnxruntime::OnnxRuntimeBackend.into(),
             BackendKind::OpenVino => {
-                openvino::OpenVinoBackend::new(GraphEncoding::Onnx, self.precision).into()
+                openvino::OpenVinoBackend::new(GraphEncoding::Onnx, *self).into()
             }
         };
         vec![
             onnx,
-            openvino::OpenVinoBackend::new(GraphEncoding::Openvino, self.precision).into(),
+            openvino::OpenVinoBackend::new(GraphEncoding::Openvino, *self).into(),
         ]
     }
 }
@@ -273,16 +302,53 @@ pub fn load_graph(
                 precision: "model".into(),
             })
         }
-        BackendKind::OpenVino => {
-            let graph = openvino::load(buffers, choice.precision)?;
-            let (version, precision) = (graph.version.clone(), graph.precision.clone());
-            Ok(LoadedGraph {
-                graph: graph.into_wasi(),
-                backend,
-                version,
-                precision,
-            })
+        BackendKind::OpenVino => Ok(openvino_graph(openvino::load(
+            openvino::ModelSource::Buffers(buffers),
+            choice,
+        )?)),
+    }
+}
+
+/// Loads a model from its files: OpenVINO reads them itself (mapping the weights), the other
+/// backends get the files' bytes.
+pub fn load_graph_files(
+    encoding: Encoding,
+    files: &[std::path::PathBuf],
+    choice: &BackendChoice,
+) -> Result<LoadedGraph, GraphFileError> {
+    if choice.backend_for(encoding) == Ok(BackendKind::OpenVino) {
+        // A file that cannot be opened is named as such, not left to OpenVINO's message.
+        for path in files {
+            std::fs::File::open(path).map_err(|e| GraphFileError::Read(path.clone(), e))?;
         }
+        let graph = openvino::load(openvino::ModelSource::Files(files), choice)
+            .map_err(GraphFileError::Rejected)?;
+        return Ok(openvino_graph(graph));
+    }
+    let buffers = files
+        .iter()
+        .map(|path| std::fs::read(path).map_err(|e| GraphFileError::Read(path.clone(), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&[u8]> = buffers.iter().map(Vec::as_slice).collect();
+    load_graph(encoding, &refs, choice).map_err(GraphFileError::Rejected)
+}
+
+/// Why a model's files did not load.
+#[derive(Debug)]
+pub enum GraphFileError {
+    /// A file could not be read.
+    Read(std::path::PathBuf, std::io::Error),
+    /// The backend refused the model.
+    Rejected(String),
+}
+
+fn openvino_graph(graph: openvino::OpenVinoGraph) -> LoadedGraph {
+    let (version, precision) = (graph.version.clone(), graph.precision.clone());
+    LoadedGraph {
+        graph: graph.into_wasi(),
+        backend: BackendKind::OpenVino,
+        version,
+        precision,
     }
 }
 

@@ -5,11 +5,11 @@
 
 use super::diagnostics::{fail, note};
 use super::tensor::{ElementType, TensorSpec, check_input, wasi_tensor};
-use super::{Precision, input_index, output_index};
+use super::{BackendChoice, BackendKind, input_index, output_index};
 use crate::native;
 use openvino::{Core, DeviceType, ElementType as OvType, PropertyKey, RwPropertyKey, Shape};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use wasmtime_wasi_nn::backend::{
     BackendError, BackendExecutionContext, BackendFromDir, BackendGraph, BackendInner, Id,
     NamedTensor,
@@ -147,26 +147,56 @@ fn ov_type(element: ElementType) -> OvType {
 
 pub struct OpenVinoBackend {
     encoding: GraphEncoding,
-    precision: Precision,
+    choice: BackendChoice,
 }
 
 impl OpenVinoBackend {
     /// OpenVINO reads its own IR (xml + bin) and, through its ONNX front end, ONNX.
-    pub fn new(encoding: GraphEncoding, precision: Precision) -> Self {
-        Self {
-            encoding,
-            precision,
-        }
+    pub fn new(encoding: GraphEncoding, choice: BackendChoice) -> Self {
+        Self { encoding, choice }
     }
 }
 
-/// Reads and compiles a model: IR is two buffers (xml, weights), ONNX one.
-pub fn load(builders: &[&[u8]], precision: Precision) -> Result<OpenVinoGraph, String> {
+/// Where a model is read from: the buffers a guest passed to `load`, or the files of a
+/// `--nn-preload`.
+pub enum ModelSource<'a> {
+    /// IR is two buffers (xml, weights), ONNX one.
+    Buffers(&'a [&'a [u8]]),
+    /// IR is two files (xml, bin), ONNX one. OpenVINO maps the weights from the file instead of
+    /// copying them, and the process never holds a copy of its own.
+    Files(&'a [PathBuf]),
+}
+
+/// Reads and compiles a model. With the graph cache on, OpenVINO keeps the compiled blob
+/// (keyed by the model, the device and the compile settings) and a later process imports it
+/// instead of compiling.
+pub fn load(source: ModelSource<'_>, choice: &BackendChoice) -> Result<OpenVinoGraph, String> {
     let lib = library()?;
-    let mut core = lib.cores[precision as usize]
+    let mut core = lib.cores[choice.precision as usize]
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    let model = match builders {
+    let cache_dir = choice
+        .graph_cache
+        .dir(BackendKind::OpenVino, &lib.version)
+        .map(|dir| dir.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Set before every compile, since the two cores are shared by loads that may differ; an
+    // empty CACHE_DIR turns OpenVINO's cache off. The empty device name is the core itself.
+    core.set_property(
+        &DeviceType::Other("".into()),
+        &RwPropertyKey::CacheDir,
+        &cache_dir,
+    )
+    .map_err(|e| format!("OpenVINO refused the cache directory {cache_dir}: {e}"))?;
+    let model = match source {
+        ModelSource::Buffers(buffers) => read_buffers(&mut core, buffers)?,
+        ModelSource::Files(files) => read_files(&mut core, files)?,
+    };
+    compile(&mut core, &model, lib)
+}
+
+fn read_buffers(core: &mut Core, buffers: &[&[u8]]) -> Result<openvino::Model, String> {
+    match buffers {
         [model] => core.read_model_from_buffer(model, None),
         [xml, weights] => {
             let mut tensor = openvino::Tensor::new(
@@ -183,13 +213,40 @@ pub fn load(builders: &[&[u8]], precision: Precision) -> Result<OpenVinoGraph, S
         _ => {
             return Err(format!(
                 "OpenVINO takes an IR (xml and bin) or one ONNX file; the guest passed {} buffers",
-                builders.len()
+                buffers.len()
             ));
         }
     }
-    .map_err(|e| format!("OpenVINO could not read the model: {e}"))?;
+    .map_err(|e| format!("OpenVINO could not read the model: {e}"))
+}
+
+fn read_files(core: &mut Core, files: &[PathBuf]) -> Result<openvino::Model, String> {
+    let text = |p: &PathBuf| {
+        p.to_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("{}: not a UTF-8 path", p.display()))
+    };
+    let (model, weights) = match files {
+        [model] => (text(model)?, String::new()),
+        [xml, weights] => (text(xml)?, text(weights)?),
+        _ => {
+            return Err(format!(
+                "OpenVINO takes an IR (xml and bin) or one ONNX file; {} were given",
+                files.len()
+            ));
+        }
+    };
+    core.read_model_from_file(&model, &weights)
+        .map_err(|e| format!("OpenVINO could not read {model}: {e}"))
+}
+
+fn compile(
+    core: &mut Core,
+    model: &openvino::Model,
+    lib: &Library,
+) -> Result<OpenVinoGraph, String> {
     let mut compiled = core
-        .compile_model(&model, DeviceType::CPU)
+        .compile_model(model, DeviceType::CPU)
         .map_err(|e| format!("OpenVINO could not compile the model for CPU: {e}"))?;
     let inputs = (0..compiled.get_input_size().map_err(|e| e.to_string())?)
         .map(|i| {
@@ -211,15 +268,26 @@ pub fn load(builders: &[&[u8]], precision: Precision) -> Result<OpenVinoGraph, S
             ))
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let outputs = compiled.get_output_size().map_err(|e| e.to_string())?;
     let precision_used = compiled
         .get_property(&PropertyKey::Rw(RwPropertyKey::HintInferencePrecision))
         .map(|p| p.into_owned())
         .unwrap_or_else(|_| "unknown".to_string());
+    // One request made now: a model the device cannot run fails here, at load, and the first
+    // inference finds a request ready.
     let request = compiled.create_infer_request().map_err(|e| e.to_string())?;
-    drop(request);
+    // As many requests as the device computes at once; more would only wait for its cores.
+    let most = compiled
+        .get_property(&PropertyKey::OptimalNumberOfInferRequests)
+        .ok()
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     Ok(OpenVinoGraph {
         compiled: Arc::new(Mutex::new(compiled)),
+        requests: Arc::new(RequestPool::new(request, most)),
         inputs,
+        outputs,
         precision: precision_used,
         version: lib.version.clone(),
     })
@@ -228,7 +296,13 @@ pub fn load(builders: &[&[u8]], precision: Precision) -> Result<OpenVinoGraph, S
 #[derive(Clone)]
 pub struct OpenVinoGraph {
     compiled: Arc<Mutex<openvino::CompiledModel>>,
+    /// The infer requests, shared by every execution context of the graph. A request holds
+    /// the network's intermediate buffers (megabytes); a context borrows one for the length
+    /// of a `compute` only, so a host with N instances holds the device's number of requests,
+    /// not N.
+    requests: Arc<RequestPool>,
     inputs: Vec<TensorSpec>,
+    outputs: usize,
     /// The inference precision the compiled model reports (`f32`, `bf16`).
     pub precision: String,
     pub version: String,
@@ -254,7 +328,8 @@ impl BackendInner for OpenVinoBackend {
                 "openvino: the {target:?} target was run on the CPU"
             ));
         }
-        let graph = load(builders, self.precision).map_err(|e| fail(format!("load: {e}")))?;
+        let graph = load(ModelSource::Buffers(builders), &self.choice)
+            .map_err(|e| fail(format!("load: {e}")))?;
         note(format!(
             "openvino {}: compiled for CPU at inference precision {}",
             graph.version, graph.precision
@@ -267,36 +342,116 @@ impl BackendInner for OpenVinoBackend {
     }
 }
 
-impl BackendGraph for OpenVinoGraph {
-    fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
-        let request = self
-            .compiled
+/// At most `most` infer requests, made as computes need them; a compute past that waits for
+/// one to come back.
+struct RequestPool {
+    state: Mutex<PoolState>,
+    returned: Condvar,
+    most: usize,
+}
+
+struct PoolState {
+    free: Vec<openvino::InferRequest>,
+    made: usize,
+}
+
+// SAFETY: OpenVINO allows a request to move between threads, and every request here is
+// reached through the mutex.
+unsafe impl Send for RequestPool {}
+unsafe impl Sync for RequestPool {}
+
+impl RequestPool {
+    fn new(first: openvino::InferRequest, most: usize) -> Self {
+        RequestPool {
+            state: Mutex::new(PoolState {
+                free: vec![first],
+                made: 1,
+            }),
+            returned: Condvar::new(),
+            most,
+        }
+    }
+}
+
+impl OpenVinoGraph {
+    /// The infer requests made so far, and the most the pool makes.
+    pub fn requests(&self) -> (usize, usize) {
+        let made = self
+            .requests
+            .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .create_infer_request()
-            .map_err(|e| fail(format!("init_execution_context: {e}")))?;
+            .made;
+        (made, self.requests.most)
+    }
+
+    /// A free request, a new one while fewer than the pool's most exist, else the next one
+    /// given back.
+    fn borrow_request(&self) -> Result<openvino::InferRequest, String> {
+        let pool = &self.requests;
+        let mut state = pool.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(request) = state.free.pop() {
+                return Ok(request);
+            }
+            if state.made < pool.most {
+                state.made += 1;
+                drop(state);
+                let made = self
+                    .compiled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .create_infer_request()
+                    .map_err(|e| e.to_string());
+                if made.is_err() {
+                    pool.state.lock().unwrap_or_else(|p| p.into_inner()).made -= 1;
+                }
+                return made;
+            }
+            state = pool.returned.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give_back(&self, request: openvino::InferRequest) {
+        let pool = &self.requests;
+        pool.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .free
+            .push(request);
+        pool.returned.notify_one();
+    }
+}
+
+impl BackendGraph for OpenVinoGraph {
+    fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
         Ok(ExecutionContext::from(Box::new(OpenVinoContext {
-            request,
-            inputs: self.inputs.clone(),
+            graph: self.clone(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
         })
             as Box<dyn BackendExecutionContext>))
     }
 }
 
+/// A guest's execution context: the inputs it set and the outputs of its last compute, which
+/// are copied out of the request before the request goes back to the pool.
 struct OpenVinoContext {
-    request: openvino::InferRequest,
-    inputs: Vec<TensorSpec>,
+    graph: OpenVinoGraph,
+    inputs: Vec<(usize, openvino::Tensor)>,
+    /// Each output of the last compute, or why wasi-nn cannot carry it.
+    outputs: Vec<Result<wasmtime_wasi_nn::Tensor, String>>,
 }
 
-// SAFETY: an infer request is used by one guest call at a time (`&mut self`); OpenVINO allows a
-// request to move between threads.
+// SAFETY: OpenVINO tensors and requests may move between threads; a context is used by one
+// guest call at a time (`&mut self`), and the pool is behind a mutex.
 unsafe impl Send for OpenVinoContext {}
 unsafe impl Sync for OpenVinoContext {}
 
 impl BackendExecutionContext for OpenVinoContext {
     fn set_input(&mut self, id: Id, tensor: &wasmtime_wasi_nn::Tensor) -> Result<(), BackendError> {
-        let index = input_index(&id, &self.inputs).map_err(fail)?;
-        let guest = check_input(&self.inputs, index, tensor).map_err(fail)?;
+        let index = input_index(&id, &self.graph.inputs).map_err(fail)?;
+        let guest = check_input(&self.graph.inputs, index, tensor).map_err(fail)?;
         let dims: Vec<i64> = guest.dims.iter().map(|&d| d as i64).collect();
         let shape = Shape::new(&dims).map_err(|e| fail(format!("set_input: {e}")))?;
         let mut value = openvino::Tensor::new(ov_type(guest.element), &shape)
@@ -305,9 +460,9 @@ impl BackendExecutionContext for OpenVinoContext {
             .get_raw_data_mut()
             .map_err(|e| fail(format!("set_input: {e}")))?
             .copy_from_slice(guest.data);
-        self.request
-            .set_input_tensor_by_index(index, &value)
-            .map_err(|e| fail(format!("set_input: OpenVINO: {e}")))
+        self.inputs.retain(|(set, _)| *set != index);
+        self.inputs.push((index, value));
+        Ok(())
     }
 
     fn compute(
@@ -315,34 +470,55 @@ impl BackendExecutionContext for OpenVinoContext {
         inputs: Option<Vec<NamedTensor>>,
     ) -> Result<Option<Vec<NamedTensor>>, BackendError> {
         super::witx_inputs_only(inputs.as_ref())?;
-        self.request
-            .infer()
+        let mut request = self
+            .graph
+            .borrow_request()
             .map_err(|e| fail(format!("compute: OpenVINO: {e}")))?;
+        let computed = infer(&mut request, &self.inputs, self.graph.outputs);
+        // The inputs stay set on the context (a guest may compute twice); the request's copy
+        // of them does not outlive this call.
+        self.graph.give_back(request);
+        self.outputs = computed.map_err(|e| fail(format!("compute: {e}")))?;
         Ok(None)
     }
 
     fn get_output(&mut self, id: Id) -> Result<wasmtime_wasi_nn::Tensor, BackendError> {
-        let index = output_index(&id, usize::MAX).map_err(fail)?;
-        let tensor = self
-            .request
-            .get_output_tensor_by_index(index)
-            .map_err(|e| fail(format!("get_output {index}: OpenVINO: {e}")))?;
-        let ty = tensor
-            .get_element_type()
-            .map_err(|e| fail(format!("get_output: {e}")))?;
-        let Some(element) = element_of(ty) else {
-            return Err(fail(format!(
-                "get_output: output {index} has type {ty:?}, which wasi-nn cannot carry"
-            )));
-        };
-        let shape = tensor
-            .get_shape()
-            .map_err(|e| fail(format!("get_output: {e}")))?;
-        let dims: Vec<usize> = shape.get_dimensions().iter().map(|&d| d as usize).collect();
-        let data = tensor
-            .get_raw_data()
-            .map_err(|e| fail(format!("get_output: {e}")))?
-            .to_vec();
-        Ok(wasi_tensor(element, &dims, data))
+        let index = output_index(&id, self.outputs.len()).map_err(fail)?;
+        self.outputs[index]
+            .clone()
+            .map_err(|e| fail(format!("get_output {index}: {e}")))
     }
+}
+
+/// Sets the inputs on a request, runs it, and copies every output out.
+fn infer(
+    request: &mut openvino::InferRequest,
+    inputs: &[(usize, openvino::Tensor)],
+    outputs: usize,
+) -> Result<Vec<Result<wasmtime_wasi_nn::Tensor, String>>, String> {
+    for (index, value) in inputs {
+        request
+            .set_input_tensor_by_index(*index, value)
+            .map_err(|e| format!("OpenVINO: input {index}: {e}"))?;
+    }
+    request.infer().map_err(|e| format!("OpenVINO: {e}"))?;
+    (0..outputs)
+        .map(|index| {
+            let tensor = request
+                .get_output_tensor_by_index(index)
+                .map_err(|e| format!("OpenVINO: output {index}: {e}"))?;
+            Ok(output_of(&tensor))
+        })
+        .collect()
+}
+
+fn output_of(tensor: &openvino::Tensor) -> Result<wasmtime_wasi_nn::Tensor, String> {
+    let ty = tensor.get_element_type().map_err(|e| e.to_string())?;
+    let Some(element) = element_of(ty) else {
+        return Err(format!("it has type {ty:?}, which wasi-nn cannot carry"));
+    };
+    let shape = tensor.get_shape().map_err(|e| e.to_string())?;
+    let dims: Vec<usize> = shape.get_dimensions().iter().map(|&d| d as usize).collect();
+    let data = tensor.get_raw_data().map_err(|e| e.to_string())?.to_vec();
+    Ok(wasi_tensor(element, &dims, data))
 }

@@ -66,6 +66,7 @@ pub fn verify_bundle(
             .first()
             .unwrap_or(&wasm_migrate_runtime::BackendKind::Tract),
         precision: options.precision,
+        ..Default::default()
     };
     let trace = Trace::default();
     let graphs = wasm_migrate_pybundle::host::load_graphs(&bundle, &manifest, &[], &choice)

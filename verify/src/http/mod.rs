@@ -187,6 +187,7 @@ pub fn verify_http(
             backends: BackendChoice {
                 onnx: backend,
                 precision: options.precision,
+                ..BackendChoice::default()
             },
             stdio: GuestStdio::Capture,
             host: options.host,
