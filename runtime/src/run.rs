@@ -8,7 +8,7 @@ use crate::host::HostProfile;
 use crate::nn::BackendChoice;
 use crate::nn::diagnostics::{Capture, Message, Sink};
 use crate::preload::Preloaded;
-use crate::sockets::{Listening, Sockets, Stopping};
+use crate::sockets::{Listening, Recycle, Sockets, Stopping};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub(crate) struct HostState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) nn: WasiNnCtx,
     pub(crate) sockets: Sockets,
-    limiter: MemoryLimiter,
+    pub(crate) limiter: MemoryLimiter,
 }
 
 /// A host directory the guest may see, and the path it sees it at.
@@ -173,6 +173,9 @@ pub enum Ending {
     },
     /// Under `serve`: stopped between two requests because the server is stopping.
     Stopped,
+    /// Under `serve`: ended while idle, between two requests, to give its memory back; a
+    /// fresh instance takes its place (see `sockets::Recycle`).
+    Recycled,
 }
 
 impl Ending {
@@ -185,7 +188,7 @@ impl Ending {
     pub fn exit_code(&self) -> i32 {
         match self {
             Ending::Exited { code } => *code,
-            Ending::Stopped => 0,
+            Ending::Stopped | Ending::Recycled => 0,
             Ending::TimedOut { .. } => 124,
             Ending::OutOfMemory { .. } | Ending::OutOfFuel { .. } => 137,
             Ending::Trapped { .. } | Ending::HostFailure { .. } => 134,
@@ -195,7 +198,7 @@ impl Ending {
     /// One paragraph for a person, or `None` for a normal exit.
     pub fn explain(&self) -> Option<String> {
         match self {
-            Ending::Exited { .. } | Ending::Stopped => None,
+            Ending::Exited { .. } | Ending::Stopped | Ending::Recycled => None,
             Ending::TimedOut { limit_secs } => Some(format!(
                 "the guest was stopped after {limit_secs} s, the wall-clock limit; raise it with --timeout SECS (0 for none) \
                  if the work is legitimately that long"
@@ -235,13 +238,21 @@ pub struct RunOutcome {
     pub run_time: Duration,
 }
 
-struct MemoryLimiter {
+pub(crate) struct MemoryLimiter {
     limit: u64,
     refused: Option<u64>,
     /// Under `serve`: where the instance's linear memory is added up with the others'.
     gauge: Option<Arc<Listening>>,
     /// This instance's linear memory, as counted in the gauge.
     counted: u64,
+    /// Its linear memory now.
+    size: u64,
+}
+
+impl MemoryLimiter {
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -255,6 +266,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.refused = Some(desired as u64);
             return Ok(false);
         }
+        self.size = desired as u64;
         if let Some(gauge) = &self.gauge {
             let grown = (desired as u64).saturating_sub(current.max(self.counted as usize) as u64);
             gauge.count_linear_memory(grown as i64);
@@ -342,12 +354,16 @@ impl Runtime {
         let state = HostState {
             wasi: wasi.build_p1(),
             nn,
-            sockets: Sockets::new(config.listening.clone()),
+            sockets: Sockets::new(
+                config.listening.clone(),
+                config.host.replaces_failed_instances(),
+            ),
             limiter: MemoryLimiter {
                 limit: config.max_memory,
                 refused: None,
                 gauge: config.listening.clone(),
                 counted: 0,
+                size: 0,
             },
         };
         let mut store = Store::new(&self.engine, state);
@@ -452,6 +468,9 @@ fn classify(
     }
     if e.downcast_ref::<Stopping>().is_some() {
         return Ending::Stopped;
+    }
+    if e.downcast_ref::<Recycle>().is_some() {
+        return Ending::Recycled;
     }
     let trap = e.downcast_ref::<Trap>().copied();
     if trap == Some(Trap::Interrupt) {

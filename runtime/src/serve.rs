@@ -179,6 +179,9 @@ impl Runtime {
             if matches!(end.ending, Ending::Stopped) || control.stopping() {
                 return Ok(end);
             }
+            if matches!(end.ending, Ending::Recycled) {
+                continue;
+            }
             if control.accepted() == accepted_before {
                 // It never got to serve: every instance would end the same way.
                 control.stop();

@@ -92,6 +92,26 @@ impl std::fmt::Display for Stopping {
 
 impl std::error::Error for Stopping {}
 
+/// Raised (as a trap) by `sock_accept` when an instance whose linear memory grew by at least
+/// [`RECYCLE_GROWTH`] since it was first ready comes back for a client and none is waiting. A guest's
+/// memory never shrinks, so an idle instance would hold its largest request's buffers for
+/// good; `serve` puts a fresh instance (the module's initial memory, mapped copy-on-write) in
+/// its place, which is ready in milliseconds. Under load a client is always waiting and no
+/// instance is recycled.
+#[derive(Debug)]
+pub struct Recycle;
+
+impl std::fmt::Display for Recycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the instance is idle and is replaced to give its memory back")
+    }
+}
+
+impl std::error::Error for Recycle {}
+
+/// Growth of an instance's linear memory past which an idle instance is replaced.
+pub const RECYCLE_GROWTH: u64 = 1 << 20;
+
 impl Listening {
     pub fn new(
         listener: TcpListener,
@@ -132,6 +152,27 @@ impl Listening {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
+    }
+
+    /// Whether a client is waiting to be accepted: a parked connection, or one in the
+    /// listener's queue.
+    fn client_waiting(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        if !self
+            .parked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            return true;
+        }
+        let mut fd = libc::pollfd {
+            fd: self.listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a zero timeout.
+        unsafe { libc::poll(&mut fd, 1, 0) > 0 }
     }
 
     /// Wakes [`Listening::wait_ready`]. Taking the lock orders this after a waiter's check.
@@ -185,14 +226,20 @@ enum Socket {
 #[derive(Default)]
 pub(crate) struct Sockets {
     listening: Option<Arc<Listening>>,
+    /// End the instance when it waits for a client with its memory grown and nobody
+    /// waiting (the embedded host, which replaces ended instances; WasmEdge does not).
+    recycle_idle: bool,
+    /// The instance's linear memory when it first waited for a client: what it holds ready.
+    ready_memory: Option<u64>,
     table: HashMap<u32, Socket>,
     next_fd: u32,
 }
 
 impl Sockets {
-    pub(crate) fn new(listening: Option<Arc<Listening>>) -> Sockets {
+    pub(crate) fn new(listening: Option<Arc<Listening>>, recycle_idle: bool) -> Sockets {
         Sockets {
             listening,
+            recycle_idle,
             next_fd: FIRST_SOCKET_FD,
             ..Sockets::default()
         }
@@ -202,7 +249,9 @@ impl Sockets {
     /// timeout): 504 when it ran out of time, 500 otherwise, so no client is cut off.
     pub(crate) fn answer_abandoned(&mut self, ending: &crate::run::Ending) {
         let (status, reason, why) = match ending {
-            crate::run::Ending::Stopped | crate::run::Ending::Exited { code: 0 } => return,
+            crate::run::Ending::Stopped
+            | crate::run::Ending::Recycled
+            | crate::run::Ending::Exited { code: 0 } => return,
             crate::run::Ending::TimedOut { .. } => (
                 504,
                 "Gateway Timeout",
@@ -563,6 +612,14 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
         (Some(_), _) => return Ok(errno::INVAL),
         (None, _) => return Ok(errno::BADF),
     };
+    let memory = c.data().limiter.size();
+    let ready_memory = *c.data_mut().sockets.ready_memory.get_or_insert(memory);
+    if c.data().sockets.recycle_idle
+        && memory.saturating_sub(ready_memory) >= RECYCLE_GROWTH
+        && !listening.client_waiting()
+    {
+        return Err(wasmtime::Error::new(Recycle));
+    }
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
@@ -894,7 +951,7 @@ mod tests {
     fn answer_of(ending: &Ending) -> String {
         let listening = Arc::new(listening());
         let (mut client, server) = pair(&listening);
-        let mut sockets = Sockets::new(Some(listening));
+        let mut sockets = Sockets::new(Some(listening), false);
         sockets.insert(Socket::Stream(server));
         sockets.answer_abandoned(ending);
         assert!(sockets.table.is_empty(), "every socket is closed");
@@ -928,7 +985,7 @@ mod tests {
     fn a_clean_ending_leaves_connections_alone() {
         let listening = Arc::new(listening());
         let (_client, server) = pair(&listening);
-        let mut sockets = Sockets::new(Some(listening));
+        let mut sockets = Sockets::new(Some(listening), false);
         let fd = sockets.insert(Socket::Stream(server));
         sockets.answer_abandoned(&Ending::Exited { code: 0 });
         assert!(sockets.stream(fd).is_ok());
@@ -936,7 +993,7 @@ mod tests {
 
     #[test]
     fn fds_are_numbered_from_the_first_socket_fd_and_checked() {
-        let mut sockets = Sockets::new(None);
+        let mut sockets = Sockets::new(None, false);
         let opened = sockets.insert(Socket::Opened);
         assert_eq!(opened, FIRST_SOCKET_FD);
         assert_eq!(sockets.insert(Socket::Listener), FIRST_SOCKET_FD + 1);

@@ -3,19 +3,22 @@
 //! the inference precision: on CPUs with bf16 support OpenVINO otherwise computes a float32
 //! model in bf16, which moves its outputs by about 1e-2 and would fail every verification.
 
+mod workers;
+
 use super::diagnostics::{fail, note};
 use super::tensor::{ElementType, TensorSpec, check_input, wasi_tensor};
 use super::{BackendChoice, BackendKind, input_index, output_index};
 use crate::native;
 use openvino::{Core, DeviceType, ElementType as OvType, PropertyKey, RwPropertyKey, Shape};
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime_wasi_nn::backend::{
     BackendError, BackendExecutionContext, BackendFromDir, BackendGraph, BackendInner, Id,
     NamedTensor,
 };
 use wasmtime_wasi_nn::wit::{ExecutionTarget, GraphEncoding};
 use wasmtime_wasi_nn::{ExecutionContext, Graph};
+use workers::{Input, Outputs, Workers};
 
 /// The OpenVINO library this process uses, found once.
 pub struct Library {
@@ -283,11 +286,10 @@ fn compile(
         .and_then(|n| n.trim().parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
+    let workers = Workers::start(compiled, request, most, outputs)?;
     Ok(OpenVinoGraph {
-        compiled: Arc::new(Mutex::new(compiled)),
-        requests: Arc::new(RequestPool::new(request, most)),
+        workers: Arc::new(workers),
         inputs,
-        outputs,
         precision: precision_used,
         version: lib.version.clone(),
     })
@@ -295,25 +297,22 @@ fn compile(
 
 #[derive(Clone)]
 pub struct OpenVinoGraph {
-    compiled: Arc<Mutex<openvino::CompiledModel>>,
-    /// The infer requests, shared by every execution context of the graph. A request holds
-    /// the network's intermediate buffers (megabytes); a context borrows one for the length
-    /// of a `compute` only, so a host with N instances holds the device's number of requests,
-    /// not N.
-    requests: Arc<RequestPool>,
+    /// The threads that run the model, shared by every execution context of the graph.
+    workers: Arc<Workers>,
     inputs: Vec<TensorSpec>,
-    outputs: usize,
     /// The inference precision the compiled model reports (`f32`, `bf16`).
     pub precision: String,
     pub version: String,
 }
 
-// SAFETY: the compiled model is `Send` and only reached through the mutex.
-unsafe impl Sync for OpenVinoGraph {}
-
 impl OpenVinoGraph {
     pub fn into_wasi(self) -> Graph {
         Graph::from(Box::new(self) as Box<dyn BackendGraph>)
+    }
+
+    /// The infer requests made so far, and the most the graph makes.
+    pub fn requests(&self) -> (usize, usize) {
+        self.workers.requests()
     }
 }
 
@@ -342,87 +341,6 @@ impl BackendInner for OpenVinoBackend {
     }
 }
 
-/// At most `most` infer requests, made as computes need them; a compute past that waits for
-/// one to come back.
-struct RequestPool {
-    state: Mutex<PoolState>,
-    returned: Condvar,
-    most: usize,
-}
-
-struct PoolState {
-    free: Vec<openvino::InferRequest>,
-    made: usize,
-}
-
-// SAFETY: OpenVINO allows a request to move between threads, and every request here is
-// reached through the mutex.
-unsafe impl Send for RequestPool {}
-unsafe impl Sync for RequestPool {}
-
-impl RequestPool {
-    fn new(first: openvino::InferRequest, most: usize) -> Self {
-        RequestPool {
-            state: Mutex::new(PoolState {
-                free: vec![first],
-                made: 1,
-            }),
-            returned: Condvar::new(),
-            most,
-        }
-    }
-}
-
-impl OpenVinoGraph {
-    /// The infer requests made so far, and the most the pool makes.
-    pub fn requests(&self) -> (usize, usize) {
-        let made = self
-            .requests
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .made;
-        (made, self.requests.most)
-    }
-
-    /// A free request, a new one while fewer than the pool's most exist, else the next one
-    /// given back.
-    fn borrow_request(&self) -> Result<openvino::InferRequest, String> {
-        let pool = &self.requests;
-        let mut state = pool.state.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(request) = state.free.pop() {
-                return Ok(request);
-            }
-            if state.made < pool.most {
-                state.made += 1;
-                drop(state);
-                let made = self
-                    .compiled
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .create_infer_request()
-                    .map_err(|e| e.to_string());
-                if made.is_err() {
-                    pool.state.lock().unwrap_or_else(|p| p.into_inner()).made -= 1;
-                }
-                return made;
-            }
-            state = pool.returned.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    fn give_back(&self, request: openvino::InferRequest) {
-        let pool = &self.requests;
-        pool.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .free
-            .push(request);
-        pool.returned.notify_one();
-    }
-}
-
 impl BackendGraph for OpenVinoGraph {
     fn init_execution_context(&self) -> Result<ExecutionContext, BackendError> {
         Ok(ExecutionContext::from(Box::new(OpenVinoContext {
@@ -434,34 +352,28 @@ impl BackendGraph for OpenVinoGraph {
     }
 }
 
-/// A guest's execution context: the inputs it set and the outputs of its last compute, which
-/// are copied out of the request before the request goes back to the pool.
+/// A guest's execution context: the inputs it set (kept, as a guest may compute again
+/// without setting them) and the outputs of its last compute. It holds no OpenVINO object:
+/// what OpenVINO allocates, it allocates on its workers' threads.
 struct OpenVinoContext {
     graph: OpenVinoGraph,
-    inputs: Vec<(usize, openvino::Tensor)>,
+    inputs: Vec<Input>,
     /// Each output of the last compute, or why wasi-nn cannot carry it.
-    outputs: Vec<Result<wasmtime_wasi_nn::Tensor, String>>,
+    outputs: Outputs,
 }
-
-// SAFETY: OpenVINO tensors and requests may move between threads; a context is used by one
-// guest call at a time (`&mut self`), and the pool is behind a mutex.
-unsafe impl Send for OpenVinoContext {}
-unsafe impl Sync for OpenVinoContext {}
 
 impl BackendExecutionContext for OpenVinoContext {
     fn set_input(&mut self, id: Id, tensor: &wasmtime_wasi_nn::Tensor) -> Result<(), BackendError> {
         let index = input_index(&id, &self.graph.inputs).map_err(fail)?;
         let guest = check_input(&self.graph.inputs, index, tensor).map_err(fail)?;
-        let dims: Vec<i64> = guest.dims.iter().map(|&d| d as i64).collect();
-        let shape = Shape::new(&dims).map_err(|e| fail(format!("set_input: {e}")))?;
-        let mut value = openvino::Tensor::new(ov_type(guest.element), &shape)
-            .map_err(|e| fail(format!("set_input: {e}")))?;
-        value
-            .get_raw_data_mut()
-            .map_err(|e| fail(format!("set_input: {e}")))?
-            .copy_from_slice(guest.data);
-        self.inputs.retain(|(set, _)| *set != index);
-        self.inputs.push((index, value));
+        let input = Input {
+            index,
+            element: ov_type(guest.element),
+            dims: guest.dims.iter().map(|&d| d as i64).collect(),
+            data: guest.data.to_vec(),
+        };
+        self.inputs.retain(|set| set.index != index);
+        self.inputs.push(input);
         Ok(())
     }
 
@@ -470,15 +382,11 @@ impl BackendExecutionContext for OpenVinoContext {
         inputs: Option<Vec<NamedTensor>>,
     ) -> Result<Option<Vec<NamedTensor>>, BackendError> {
         super::witx_inputs_only(inputs.as_ref())?;
-        let mut request = self
+        self.outputs = self
             .graph
-            .borrow_request()
+            .workers
+            .infer(&self.inputs)
             .map_err(|e| fail(format!("compute: OpenVINO: {e}")))?;
-        let computed = infer(&mut request, &self.inputs, self.graph.outputs);
-        // The inputs stay set on the context (a guest may compute twice); the request's copy
-        // of them does not outlive this call.
-        self.graph.give_back(request);
-        self.outputs = computed.map_err(|e| fail(format!("compute: {e}")))?;
         Ok(None)
     }
 
@@ -488,37 +396,4 @@ impl BackendExecutionContext for OpenVinoContext {
             .clone()
             .map_err(|e| fail(format!("get_output {index}: {e}")))
     }
-}
-
-/// Sets the inputs on a request, runs it, and copies every output out.
-fn infer(
-    request: &mut openvino::InferRequest,
-    inputs: &[(usize, openvino::Tensor)],
-    outputs: usize,
-) -> Result<Vec<Result<wasmtime_wasi_nn::Tensor, String>>, String> {
-    for (index, value) in inputs {
-        request
-            .set_input_tensor_by_index(*index, value)
-            .map_err(|e| format!("OpenVINO: input {index}: {e}"))?;
-    }
-    request.infer().map_err(|e| format!("OpenVINO: {e}"))?;
-    (0..outputs)
-        .map(|index| {
-            let tensor = request
-                .get_output_tensor_by_index(index)
-                .map_err(|e| format!("OpenVINO: output {index}: {e}"))?;
-            Ok(output_of(&tensor))
-        })
-        .collect()
-}
-
-fn output_of(tensor: &openvino::Tensor) -> Result<wasmtime_wasi_nn::Tensor, String> {
-    let ty = tensor.get_element_type().map_err(|e| e.to_string())?;
-    let Some(element) = element_of(ty) else {
-        return Err(format!("it has type {ty:?}, which wasi-nn cannot carry"));
-    };
-    let shape = tensor.get_shape().map_err(|e| e.to_string())?;
-    let dims: Vec<usize> = shape.get_dimensions().iter().map(|&d| d as usize).collect();
-    let data = tensor.get_raw_data().map_err(|e| e.to_string())?.to_vec();
-    Ok(wasi_tensor(element, &dims, data))
 }
