@@ -118,6 +118,10 @@ impl ServeControl {
     }
 }
 
+/// Set in the environment of an instance that replaces an idle one (the glue then does not
+/// announce itself again).
+pub const RECYCLED_VAR: &str = "WASM_MIGRATE_RECYCLED";
+
 impl Runtime {
     /// Serves until `control.stop()`. An instance that ends while serving (a trap, the request
     /// timeout) is replaced; one that ends before accepting anything stops the server, since
@@ -161,9 +165,16 @@ impl Runtime {
         instance: usize,
     ) -> Result<ServeEnd, RuntimeError> {
         let mut restarts = 0;
+        // What an instance started in place of an idle one runs with: the module's notes at
+        // start (where it serves) were said by the first.
+        let mut recycled = run.clone();
+        recycled
+            .env
+            .push((RECYCLED_VAR.to_string(), "1".to_string()));
+        let mut current = run;
         loop {
             let accepted_before = control.accepted();
-            let outcome = match self.run(module, run) {
+            let outcome = match self.run(module, current) {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     control.stop();
@@ -180,6 +191,7 @@ impl Runtime {
                 return Ok(end);
             }
             if matches!(end.ending, Ending::Recycled) {
+                current = &recycled;
                 continue;
             }
             if control.accepted() == accepted_before {

@@ -163,6 +163,9 @@ pub fn parse_api(text: &str) -> Result<Api, String> {
     serde_json::from_str(text).map_err(|e| format!("the embedded assets/api.json: {e}"))
 }
 
+/// Set by `wasm-migrate serve` for an instance that replaces an idle one.
+const RECYCLED_VAR: &str = "WASM_MIGRATE_RECYCLED";
+
 /// Listens on `HOST:PORT` (default `0.0.0.0:{default_port}`) and answers until killed.
 pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), String> {
     let host = std::env::var("HOST").unwrap_or_else(|_| "0.0.0.0".into());
@@ -174,7 +177,11 @@ pub fn run(api: &Api, model: &mut dyn Model, default_port: u16) -> Result<(), St
     let io_timeout = io_timeout()?;
     let listener = TcpListener::bind(address, false)
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    eprintln!("serving {} route(s) on http://{address}", api.routes.len());
+    // An instance the host started in place of an idle one (to give its memory back) says
+    // nothing: the first one said where it serves.
+    if std::env::var_os(RECYCLED_VAR).is_none() {
+        eprintln!("serving {} route(s) on http://{address}", api.routes.len());
+    }
     loop {
         let (stream, _peer) = match listener.accept(false) {
             Ok(accepted) => accepted,

@@ -433,6 +433,83 @@ fn serve_answers_800_requests_at_concurrency_16_and_memory_stays_flat() {
     );
 }
 
+/// An instance whose memory grew while answering is replaced by a fresh one once it is idle:
+/// the host's linear memory goes back to what the instances held when they were ready, the
+/// replacement answers alike, and it does not announce itself again.
+#[test]
+fn an_idle_instance_gives_its_memory_back_and_its_replacement_answers_alike() {
+    let (dir, service) = migrate("onnxruntime-service");
+    let requests: Vec<Vec<u8>> = photographs(dir.path())
+        .iter()
+        .map(|p| upload("image", &std::fs::read(p).unwrap()))
+        .collect();
+    let glue = service.join("migrated");
+    let preload = format!("model:onnx:cpu:{}", glue.join("model/model.onnx").display());
+    let mut child = Command::new(binary())
+        .args(["serve", glue.join("app.wasm").to_str().unwrap()])
+        .args(["--port", "0", "--instances", "2", "--nn-preload", &preload])
+        .args(["--ready-json", "--quiet", "--stats-every", "0.1"])
+        .env("VIRTUAL_ENV", python_env())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let (lines, received) = std::sync::mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str(&line) {
+                let _ = lines.send(value);
+            }
+        }
+    });
+    let next = |event: &str| loop {
+        let line = received.recv_timeout(Duration::from_secs(60)).unwrap();
+        if line["event"] == event {
+            return line;
+        }
+    };
+    let address: SocketAddr = next("serving")["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Both instances ready (the line above waits for the first).
+    std::thread::sleep(Duration::from_millis(300));
+    while received.try_recv().is_ok() {}
+    let ready_memory = next("stats")["linear_memory_bytes"].as_u64().unwrap();
+    let answers: Vec<(u16, String)> = requests
+        .iter()
+        .chain(&requests)
+        .map(|r| exchange(address, r).unwrap())
+        .collect();
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    assert_eq!(answers[..requests.len()], answers[requests.len()..]);
+    // Idle now: a stats line taken after the last answer shows the memory given back.
+    std::thread::sleep(Duration::from_millis(500));
+    while received.try_recv().is_ok() {}
+    let idle = next("stats");
+    assert_eq!(idle["accepted"], answers.len() as u64, "{idle}");
+    assert_eq!(
+        idle["linear_memory_bytes"].as_u64().unwrap(),
+        ready_memory,
+        "the instances hold more than when they were ready: {idle}"
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "{stderr}");
+    assert_eq!(stderr.matches("route(s) on http://").count(), 2, "{stderr}");
+}
+
 #[test]
 fn bad_requests_and_stalled_clients_on_wasmedge_terms_get_an_answer_and_the_instance_keeps_serving()
 {

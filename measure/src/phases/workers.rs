@@ -8,6 +8,9 @@ use crate::servers::{Launch, ORIGINAL};
 use crate::stats::slope;
 use crate::{Memory, MemoryPoint, Progress, memory};
 
+/// How long a side is left idle after its bursts before its memory is read.
+const AT_REST: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Setup<'_> {
     pub(super) fn memory(
         &self,
@@ -24,6 +27,10 @@ impl Setup<'_> {
                 let _ = self.burst(&running.base(index), instances, 4 * instances);
             }
             check(self.cancel())?;
+            // Read at rest, not in the middle of the last answers: what N idle instances
+            // hold once each has answered (the module's host replaces an idle instance whose
+            // memory grew, which takes a few milliseconds after its last answer).
+            std::thread::sleep(AT_REST);
             let reading = memory::read_groups(&running.groups());
             points.push(MemoryPoint { instances, reading });
             drop(running);
