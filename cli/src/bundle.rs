@@ -153,6 +153,7 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
                 ready_ms: started.elapsed().as_secs_f64() * 1e3,
                 // The bundle's instance imports the app before it listens.
                 instance_ms: app_load.as_secs_f64() * 1e3,
+                ready_unix_ms: wasm_migrate_runtime::unix_ms(),
                 ..Default::default()
             };
             println!("{}", serde_json::to_string(&line).unwrap_or_default());

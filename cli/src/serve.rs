@@ -103,8 +103,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub ready_json: bool,
 
-    /// Every SECS seconds, print one JSON line on stdout: connections accepted so far and the
-    /// instances' linear memory in bytes (what a soak test watches for leaks).
+    /// Every SECS seconds, print one JSON line on stdout: connections accepted so far, idle
+    /// instances replaced to give their memory back, and the instances' linear memory in bytes
+    /// (what a soak test watches for leaks).
     #[arg(long, value_name = "SECS")]
     pub stats_every: Option<f64>,
 }
@@ -191,6 +192,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         ready_ms: 0.0,
         engine_ms: prepared.engine.as_secs_f64() * 1e3,
         instance_ms: 0.0,
+        ready_unix_ms: 0.0,
     };
     let ready_json = args.ready_json;
     // The instances are created right after the watcher starts.
@@ -204,6 +206,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                     let line = ReadyLine {
                         ready_ms: started.elapsed().as_secs_f64() * 1e3,
                         instance_ms: serving.elapsed().as_secs_f64() * 1e3,
+                        ready_unix_ms: wasm_migrate_runtime::unix_ms(),
                         ..ready
                     };
                     println!("{}", serde_json::to_string(&line).unwrap_or_default());
@@ -228,6 +231,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
                     "event": "stats",
                     "seconds": started.elapsed().as_secs_f64(),
                     "accepted": control.accepted(),
+                    "recycled": control.recycled(),
                     "linear_memory_bytes": control.linear_memory_bytes(),
                 });
                 println!("{line}");
@@ -241,7 +245,7 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     let _ = watcher.join();
     let failed: Vec<_> = ends
         .iter()
-        .filter(|e| !matches!(e.ending, Ending::Stopped))
+        .filter(|e| !matches!(e.ending, Ending::Stopped | Ending::Recycled))
         .collect();
     let Some(first) = failed.first() else {
         note(

@@ -36,6 +36,8 @@ pub struct Running {
     pub ports: Vec<u16>,
     pub logs: Vec<PathBuf>,
     pub started: Instant,
+    /// `started` on the machine's clock, to set a server's own timestamps against.
+    pub started_unix_ms: f64,
 }
 
 impl Running {
@@ -46,6 +48,7 @@ impl Running {
             ports: Vec::new(),
             logs: Vec::new(),
             started: Instant::now(),
+            started_unix_ms: wasm_migrate_runtime::unix_ms(),
         }
     }
 

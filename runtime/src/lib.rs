@@ -45,6 +45,7 @@ pub use preload::{Preload, Preloaded};
 pub use run::{DEFAULT_MAX_MEMORY, DirMapping, Ending, RunConfig, RunOutcome, Stdio};
 pub use serve::{
     MODULE_IO_TIMEOUT_ENV, ReadyLine, ServeConfig, ServeControl, ServeEnd, module_io_timeout,
+    unix_ms,
 };
 pub use sockets::Listening;
 

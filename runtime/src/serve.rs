@@ -97,6 +97,11 @@ impl ServeControl {
         self.listening.accepted()
     }
 
+    /// Idle instances replaced so far to give their memory back.
+    pub fn recycled(&self) -> u64 {
+        self.listening.recycled()
+    }
+
     /// The running instances' linear memory, in bytes, added up.
     pub fn linear_memory_bytes(&self) -> u64 {
         self.listening.linear_memory_bytes()
@@ -241,6 +246,17 @@ pub struct ReadyLine {
     /// The first instance created until it listened: instantiation and the module's own start.
     #[serde(default)]
     pub instance_ms: f64,
+    /// When it became ready, in milliseconds since the Unix epoch: another process on the
+    /// same machine sets this against its own clock (when it started this one).
+    #[serde(default)]
+    pub ready_unix_ms: f64,
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn unix_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 impl ReadyLine {

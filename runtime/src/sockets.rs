@@ -53,6 +53,8 @@ pub struct Listening {
     /// Instances blocked in `sock_accept`: ready for a connection.
     waiting: AtomicUsize,
     accepted: AtomicU64,
+    /// Instances ended while idle to give their memory back (see [`Recycle`]).
+    recycled: AtomicU64,
     /// Connections accepted from the kernel that have sent nothing yet. With host deadlines
     /// on, an instance gets a connection only once it has bytes to read, so idle connections
     /// cannot hold the instances (each would for a whole I/O timeout); one silent for the I/O
@@ -127,6 +129,7 @@ impl Listening {
             request_timeout,
             waiting: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
+            recycled: AtomicU64::new(0),
             parked: std::sync::Mutex::new(Vec::new()),
             linear_memory: std::sync::atomic::AtomicI64::new(0),
             ready: Default::default(),
@@ -192,6 +195,10 @@ impl Listening {
 
     pub fn accepted(&self) -> u64 {
         self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn recycled(&self) -> u64 {
+        self.recycled.load(Ordering::SeqCst)
     }
 
     pub fn stopping(&self) -> bool {
@@ -614,21 +621,28 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     };
     let memory = c.data().limiter.size();
     let ready_memory = *c.data_mut().sockets.ready_memory.get_or_insert(memory);
-    if c.data().sockets.recycle_idle
+    let grown = c.data().sockets.recycle_idle
         && memory.saturating_sub(ready_memory) >= RECYCLE_GROWTH
-        && !listening.client_waiting()
-    {
+        && !listening.stopping();
+    if grown && !listening.client_waiting() {
+        listening.recycled.fetch_add(1, Ordering::SeqCst);
         return Err(wasmtime::Error::new(Recycle));
     }
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
     listening.signal_ready();
-    let accepted = next_client(&listening);
+    // A grown instance that finds no client within a poll interval is idle after all (another
+    // instance took the client it saw waiting).
+    let accepted = next_client_or_idle(&listening, grown);
     listening.waiting.fetch_sub(1, Ordering::SeqCst);
     let stream = match accepted {
-        Ok(Some(stream)) => stream,
-        Ok(None) => return Err(wasmtime::Error::new(Stopping)),
+        Ok(Next::Client(stream)) => stream,
+        Ok(Next::Stopping) => return Err(wasmtime::Error::new(Stopping)),
+        Ok(Next::Idle) => {
+            listening.recycled.fetch_add(1, Ordering::SeqCst);
+            return Err(wasmtime::Error::new(Recycle));
+        }
         Err(e) => return Ok(io_errno(&e)),
     };
     listening.accepted.fetch_add(1, Ordering::SeqCst);
@@ -650,9 +664,27 @@ const STOP_POLL: Duration = Duration::from_millis(100);
 /// client is queued. Instances share the (non-blocking) listener: the one that loses a race
 /// for a connection polls again. With host deadlines on, only a connection that has sent
 /// something (or closed) is handed out: see [`Listening::parked`].
+#[cfg(test)]
 fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
+    Ok(match next_client_or_idle(listening, false)? {
+        Next::Client(stream) => Some(stream),
+        Next::Stopping | Next::Idle => None,
+    })
+}
+
+/// What an instance waiting in `sock_accept` gets.
+enum Next {
+    Client(TcpStream),
+    /// The server is stopping and no client is queued.
+    Stopping,
+    /// No client came within a poll interval (only when asked to give up when idle).
+    Idle,
+}
+
+/// [`next_client`], giving up after one poll interval with no client when `idle_exit`.
+fn next_client_or_idle(listening: &Listening, idle_exit: bool) -> std::io::Result<Next> {
     let Some(silence) = listening.io_timeout else {
-        return next_connection(listening);
+        return next_connection(listening, idle_exit);
     };
     loop {
         let mut parked = listening.parked.lock().unwrap_or_else(|p| p.into_inner());
@@ -681,12 +713,15 @@ fn next_client(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
             // and under steady load the oldest starved until it was closed as silent).
             let stream = parked.remove(index).stream;
             stream.set_nonblocking(false)?;
-            return Ok(Some(stream));
+            return Ok(Next::Client(stream));
         }
         if listening.stopping() {
             // Nothing queued has sent a request: what is parked is dropped with the server.
             parked.clear();
-            return Ok(None);
+            return Ok(Next::Stopping);
+        }
+        if idle_exit && parked.is_empty() {
+            return Ok(Next::Idle);
         }
     }
 }
@@ -720,20 +755,20 @@ fn readable(
 }
 
 /// The next connection as the kernel queued it (WasmEdge's behaviour: no host deadlines).
-fn next_connection(listening: &Listening) -> std::io::Result<Option<TcpStream>> {
+fn next_connection(listening: &Listening, idle_exit: bool) -> std::io::Result<Next> {
     use std::os::fd::AsRawFd;
     loop {
         match listening.listener.accept() {
             Ok((stream, _)) => {
                 stream.set_nonblocking(false)?;
-                return Ok(Some(stream));
+                return Ok(Next::Client(stream));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
         if listening.stopping() {
-            return Ok(None);
+            return Ok(Next::Stopping);
         }
         let mut ready = libc::pollfd {
             fd: listening.listener.as_raw_fd(),
@@ -741,7 +776,10 @@ fn next_connection(listening: &Listening) -> std::io::Result<Option<TcpStream>> 
             revents: 0,
         };
         // SAFETY: one valid pollfd, for the duration of the call.
-        unsafe { libc::poll(&mut ready, 1, STOP_POLL.as_millis() as libc::c_int) };
+        let polled = unsafe { libc::poll(&mut ready, 1, STOP_POLL.as_millis() as libc::c_int) };
+        if polled == 0 && idle_exit {
+            return Ok(Next::Idle);
+        }
     }
 }
 

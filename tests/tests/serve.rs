@@ -474,10 +474,23 @@ fn an_idle_instance_gives_its_memory_back_and_its_replacement_answers_alike() {
         .unwrap()
         .parse()
         .unwrap();
-    // Both instances ready (the line above waits for the first).
-    std::thread::sleep(Duration::from_millis(300));
-    while received.try_recv().is_ok() {}
-    let ready_memory = next("stats")["linear_memory_bytes"].as_u64().unwrap();
+    // The instances' memory once it stops changing (the line above waits for the first
+    // instance only): three stats lines alike.
+    let settled = || {
+        let mut last = Vec::new();
+        loop {
+            let line = next("stats");
+            last.push(line["linear_memory_bytes"].as_u64().unwrap());
+            if last.len() >= 3
+                && last[last.len() - 3..]
+                    .iter()
+                    .all(|m| *m == last[last.len() - 1])
+            {
+                return line;
+            }
+        }
+    };
+    let ready_memory = settled()["linear_memory_bytes"].as_u64().unwrap();
     let answers: Vec<(u16, String)> = requests
         .iter()
         .chain(&requests)
@@ -488,11 +501,12 @@ fn an_idle_instance_gives_its_memory_back_and_its_replacement_answers_alike() {
         "{answers:?}"
     );
     assert_eq!(answers[..requests.len()], answers[requests.len()..]);
-    // Idle now: a stats line taken after the last answer shows the memory given back.
-    std::thread::sleep(Duration::from_millis(500));
+    // Idle now: once the instances settle, the memory is given back.
     while received.try_recv().is_ok() {}
-    let idle = next("stats");
+    let idle = settled();
     assert_eq!(idle["accepted"], answers.len() as u64, "{idle}");
+    // Answering grew the instances' memory, so they were replaced once idle.
+    assert!(idle["recycled"].as_u64().unwrap() >= 1, "{idle}");
     assert_eq!(
         idle["linear_memory_bytes"].as_u64().unwrap(),
         ready_memory,

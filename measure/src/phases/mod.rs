@@ -89,17 +89,19 @@ fn module_ready_line(running: &mut Running) -> Option<wasm_migrate_runtime::Read
     (running.side != crate::servers::ORIGINAL)
         .then(|| running.ready_line(Duration::from_secs(2)))
         .flatten()
-        .filter(|line| line.engine_ms > 0.0)
+        .filter(|line| line.engine_ms > 0.0 && line.ready_unix_ms > 0.0)
 }
 
-/// One start's phases: the host's own clock from its ready line, set against bench's. The
-/// host binds its port just before it creates the instances, so the port opening (bench's
-/// clock) is the host's `ready_ms - instance_ms`.
-fn start_phases(line: &wasm_migrate_runtime::ReadyLine, first: &FirstAnswer) -> StartPhases {
-    let bound = ms(first.listening);
-    let ready = bound + line.instance_ms;
+/// One start's phases: the host's own clock from its ready line, set against bench's by the
+/// machine's clock (when bench started the process, when the host was ready).
+fn start_phases(
+    line: &wasm_migrate_runtime::ReadyLine,
+    first: &FirstAnswer,
+    started_unix_ms: f64,
+) -> StartPhases {
+    let ready = line.ready_unix_ms - started_unix_ms;
     StartPhases {
-        process_ms: (bound - (line.ready_ms - line.instance_ms)).max(0.0),
+        process_ms: (ready - line.ready_ms).max(0.0),
         engine_ms: line.engine_ms,
         module_ms: line.module_load_ms,
         model_ms: line.model_load_ms,
@@ -309,7 +311,7 @@ impl Setup<'_> {
                 cold.model_load_ms.push(load);
             }
             if let Some(line) = module_ready_line(&mut running) {
-                phases.push(start_phases(&line, &first));
+                phases.push(start_phases(&line, &first, running.started_unix_ms));
             }
             if let Some(reference) = reference {
                 let (agree, detail) = wasm_migrate_verify::http::compare_answers(
