@@ -203,10 +203,13 @@ pub fn run(args: ServeArgs) -> Result<u8> {
         std::thread::spawn(move || {
             if control.wait_ready(Duration::from_secs(600)) {
                 if ready_json {
+                    let (at, unix) = control.first_ready().unwrap_or_else(|| {
+                        (std::time::Instant::now(), wasm_migrate_runtime::unix_ms())
+                    });
                     let line = ReadyLine {
-                        ready_ms: started.elapsed().as_secs_f64() * 1e3,
-                        instance_ms: serving.elapsed().as_secs_f64() * 1e3,
-                        ready_unix_ms: wasm_migrate_runtime::unix_ms(),
+                        ready_ms: at.duration_since(started).as_secs_f64() * 1e3,
+                        instance_ms: at.duration_since(serving).as_secs_f64() * 1e3,
+                        ready_unix_ms: unix,
                         ..ready
                     };
                     println!("{}", serde_json::to_string(&line).unwrap_or_default());

@@ -97,6 +97,12 @@ impl ServeControl {
         self.listening.accepted()
     }
 
+    /// When an instance was first ready (this process's clock, and the machine's in
+    /// milliseconds since the Unix epoch).
+    pub fn first_ready(&self) -> Option<(std::time::Instant, f64)> {
+        self.listening.first_ready()
+    }
+
     /// Idle instances replaced so far to give their memory back.
     pub fn recycled(&self) -> u64 {
         self.listening.recycled()

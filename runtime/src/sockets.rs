@@ -66,6 +66,9 @@ pub struct Listening {
     /// [`Listening::wait_ready`] sleeps on, so "ready" is seen when it happens, not at the
     /// next tick of a poll.
     ready: (std::sync::Mutex<()>, std::sync::Condvar),
+    /// When the first instance first waited for a client (and on the machine's clock): taken
+    /// there, since a thread woken by the signal may only run after the first answer.
+    first_ready: std::sync::OnceLock<(std::time::Instant, f64)>,
 }
 
 struct Parked {
@@ -133,7 +136,14 @@ impl Listening {
             parked: std::sync::Mutex::new(Vec::new()),
             linear_memory: std::sync::atomic::AtomicI64::new(0),
             ready: Default::default(),
+            first_ready: std::sync::OnceLock::new(),
         }
+    }
+
+    /// When an instance was first ready, and the same on the machine's clock (milliseconds
+    /// since the Unix epoch).
+    pub fn first_ready(&self) -> Option<(std::time::Instant, f64)> {
+        self.first_ready.get().copied()
     }
 
     /// Waits until an instance waits for a client (true), serving stops, or `limit` passes.
@@ -631,6 +641,9 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
+    listening
+        .first_ready
+        .get_or_init(|| (std::time::Instant::now(), crate::serve::unix_ms()));
     listening.signal_ready();
     // A grown instance that finds no client within a poll interval is idle after all (another
     // instance took the client it saw waiting).

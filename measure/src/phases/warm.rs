@@ -102,7 +102,10 @@ impl Setup<'_> {
                 if !control.wait_ready(limit) {
                     return Err("it did not listen".to_string());
                 }
-                let listening = created.elapsed();
+                // When the instance itself was ready, not when this thread woke to see it.
+                let listening = control
+                    .first_ready()
+                    .map_or_else(|| created.elapsed(), |(at, _)| at.duration_since(created));
                 let base = format!("http://{address}");
                 let answer = wasm_migrate_verify::http::send(agent, &base, &self.requests[0])?;
                 if answer.status != 200 {
