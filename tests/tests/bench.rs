@@ -421,10 +421,17 @@ fn an_interrupted_bench_leaves_nothing_running() {
             break;
         }
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // The original's server and the module's host, at least, once both are up (the phase is
+    // announced before its servers start; on a loaded machine that takes seconds).
     let bench = child.id();
-    let servers = processes_in(dir.path(), bench);
-    // The original's server and the module's host, at least.
+    let started = Instant::now();
+    let servers = loop {
+        let servers = processes_in(dir.path(), bench);
+        if servers.len() >= 2 || started.elapsed() > Duration::from_secs(60) {
+            break servers;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(servers.len() >= 2, "{servers:?} {seen:?}");
     // SAFETY: signalling our own child.
     unsafe {
