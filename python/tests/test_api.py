@@ -226,7 +226,7 @@ def test_generate_convert_build_inspect_run_and_verify_from_python(samples, tmp_
     assert migrated["command"][:3] == [sys.executable, "-m", "wasm_migrate._cli"], migrated["command"]
     assert migrated["cold_start"]["median_ms"] > migrated["cold_start"]["warm_instance"]["median_ms"] > 0
     assert {c["what"] for c in bench.claims} >= {"cold start, fresh process to first answer", "density, instances per GiB"}
-    assert bench._repr_html_().count("<svg") == 3
+    assert bench._repr_html_().count("<svg") == 4
     assert "The article's claims" in bench.to_text() and "cold start" in repr(bench)
     with pytest.raises(WasmMigrateError, match="no such service"):
         wasm_migrate.bench(tmp_path / "nowhere")
