@@ -152,7 +152,7 @@ impl Listening {
         let (lock, signal) = &self.ready;
         let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if self.waiting() > 0 {
+            if self.waiting() > 0 || self.first_ready.get().is_some() {
                 return true;
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -641,10 +641,13 @@ fn sock_accept(mut c: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Res
     // Waiting for a client is not the request's time.
     c.as_context_mut().set_epoch_deadline(u64::MAX / 2);
     listening.waiting.fetch_add(1, Ordering::SeqCst);
-    listening
-        .first_ready
-        .get_or_init(|| (std::time::Instant::now(), crate::serve::unix_ms()));
-    listening.signal_ready();
+    // Only the first readiness is waited for: later accepts (every request) skip the lock.
+    if listening.first_ready.get().is_none() {
+        listening
+            .first_ready
+            .get_or_init(|| (std::time::Instant::now(), crate::serve::unix_ms()));
+        listening.signal_ready();
+    }
     // A grown instance that finds no client within a poll interval is idle after all (another
     // instance took the client it saw waiting).
     let accepted = next_client_or_idle(&listening, grown);

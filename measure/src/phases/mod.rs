@@ -84,14 +84,6 @@ pub fn bench(
     Ok(setup.report(sides, warnings, started.elapsed()))
 }
 
-/// The module host's ready line (the original has none).
-fn module_ready_line(running: &mut Running) -> Option<wasm_migrate_runtime::ReadyLine> {
-    (running.side != crate::servers::ORIGINAL)
-        .then(|| running.ready_line(Duration::from_secs(2)))
-        .flatten()
-        .filter(|line| line.engine_ms > 0.0 && line.ready_unix_ms > 0.0)
-}
-
 /// One start's phases: the host's own clock from its ready line, set against bench's by the
 /// machine's clock (when bench started the process, when the host was ready).
 fn start_phases(
@@ -307,10 +299,14 @@ impl Setup<'_> {
             }
             cold.samples_ms.push(ms(first.answered));
             cold.listening_ms.push(ms(first.listening));
-            if let Some(load) = self.model_load_ms(&mut running) {
+            // The module host's ready line, read once (the original prints none).
+            let line = (running.side != crate::servers::ORIGINAL)
+                .then(|| running.ready_line(Duration::from_secs(2)))
+                .flatten();
+            if let Some(load) = self.model_load_ms(running.side, line.as_ref()) {
                 cold.model_load_ms.push(load);
             }
-            if let Some(line) = module_ready_line(&mut running) {
+            if let Some(line) = line.filter(|l| l.engine_ms > 0.0 && l.ready_unix_ms > 0.0) {
                 phases.push(start_phases(&line, &first, running.started_unix_ms));
             }
             if let Some(reference) = reference {
@@ -347,10 +343,13 @@ impl Setup<'_> {
 
     /// The model load of this start: the host's own report, or the probe's lines (per
     /// process; the largest, since every worker loads its own copy at the same time).
-    fn model_load_ms(&self, running: &mut Running) -> Option<f64> {
-        if running.side != crate::servers::ORIGINAL {
-            let line = running.ready_line(Duration::from_secs(2))?;
-            return Some(line.model_load_ms);
+    fn model_load_ms(
+        &self,
+        side: &str,
+        ready_line: Option<&wasm_migrate_runtime::ReadyLine>,
+    ) -> Option<f64> {
+        if side != crate::servers::ORIGINAL {
+            return ready_line.map(|line| line.model_load_ms);
         }
         let text = std::fs::read_to_string(&self.loads).ok()?;
         let mut per_process = std::collections::BTreeMap::<&str, f64>::new();

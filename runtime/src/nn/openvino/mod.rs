@@ -370,7 +370,7 @@ impl BackendExecutionContext for OpenVinoContext {
             index,
             element: ov_type(guest.element),
             dims: guest.dims.iter().map(|&d| d as i64).collect(),
-            data: guest.data.to_vec(),
+            data: guest.data.into(),
         };
         self.inputs.retain(|set| set.index != index);
         self.inputs.push(input);

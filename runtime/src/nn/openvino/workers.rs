@@ -17,7 +17,8 @@ pub(super) struct Input {
     pub index: usize,
     pub element: OvType,
     pub dims: Vec<i64>,
-    pub data: Vec<u8>,
+    /// Shared with the job, so a compute does not copy the guest's tensor again.
+    pub data: Arc<[u8]>,
 }
 
 /// Each output of a compute, or why wasi-nn cannot carry it.
@@ -86,7 +87,7 @@ impl Workers {
                 index: i.index,
                 element: i.element,
                 dims: i.dims.clone(),
-                data: i.data.clone(),
+                data: Arc::clone(&i.data),
             })
             .collect();
         self.jobs
