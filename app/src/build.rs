@@ -40,6 +40,10 @@ pub struct BundleChecked {
     pub app_import_ms: f64,
     /// `module:attr` of the app imported.
     pub app: String,
+    /// What the bundle's instances start from: its snapshot made now or loaded, or why there
+    /// is none.
+    #[serde(flatten)]
+    pub snapshot: wasm_migrate_pybundle::snapshot::SnapshotState,
 }
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<Built> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use wasm_migrate_pybundle::BundleManifest;
-use wasm_migrate_pybundle::host::{BundleHost, Graph, HostOptions};
+use wasm_migrate_pybundle::host::{BundleHost, Graph, HostOptions, SnapshotUse};
 use wasm_migrate_runtime::{BackendChoice, CacheUse};
 
 use crate::build::BundleChecked;
@@ -27,6 +27,7 @@ pub fn host_options(
         capture: false,
         graphs,
         trace: None,
+        snapshot: SnapshotUse::from_env(),
     })
 }
 
@@ -34,15 +35,16 @@ pub fn host_options(
 pub fn open(bundle: &Path, options: HostOptions, progress: &dyn Progress) -> Result<BundleHost> {
     let host = phase(
         progress,
-        "loading python.wasm (compiled once, which takes minutes on two cores, then cached)",
+        "loading python.wasm and the bundle's snapshot (each compiled once, which takes \
+         minutes on two cores, then cached)",
         || BundleHost::open(bundle, options),
     )?;
     Ok(host)
 }
 
-/// `build BUNDLE`: compiles python.wasm into the module cache (once per machine) and imports
-/// the app in a fresh interpreter, so a deployment's first start is not the one that finds
-/// out it cannot start.
+/// `build BUNDLE`: compiles python.wasm into the module cache (once per machine), makes the
+/// bundle's snapshot (the app imported once) and starts an instance from it, so a
+/// deployment's first start is neither slow nor the one that finds out it cannot start.
 pub fn check(
     bundle: &Path,
     python: Option<&Path>,
@@ -80,5 +82,6 @@ pub fn check(
         interpreter_load_ms: host.module.load_time.as_secs_f64() * 1e3,
         app_import_ms: warm.start_time.as_secs_f64() * 1e3,
         app: format!("{}:{}", manifest.app.module, manifest.app.attr),
+        snapshot: host.snapshot_state.clone(),
     })
 }

@@ -76,10 +76,29 @@ pub fn print_inspection(bundle: &Path, inspection: &BundleInspection) {
     println!("runs on WasmEdge: {}", inspection.runs_on.wasmedge);
 }
 
-/// `build BUNDLE`: the interpreter compiled (or cached) and the app imported.
+/// `build BUNDLE`: the interpreter compiled (or cached), the snapshot, and the app started.
 pub fn print_checked(checked: &BundleChecked) {
+    use wasm_migrate_pybundle::snapshot::SnapshotState;
+    let snapshot = match &checked.snapshot {
+        SnapshotState::Off => format!(
+            "no snapshot ({} is off): each instance imports the app",
+            wasm_migrate_pybundle::snapshot::ENV_VAR
+        ),
+        SnapshotState::Loaded { .. } => "its snapshot loaded from the cache".to_string(),
+        SnapshotState::Made {
+            make_ms,
+            memory_mib,
+        } => format!(
+            "its snapshot made in {:.1} s ({memory_mib:.0} MiB of memory)",
+            make_ms / 1e3
+        ),
+        SnapshotState::Refused { why } => {
+            format!("no snapshot: {why}; each instance imports the app")
+        }
+    };
     println!(
-        "checked {}: python.wasm {} in {:.1} s, {} imported in {:.1} s\nnext: wasm-migrate serve {}",
+        "checked {}: python.wasm {} in {:.1} s, {snapshot}; {} started in {:.1} s\n\
+         next: wasm-migrate serve {}",
         checked.bundle.display(),
         match checked.compiled {
             "hit" => "loaded from the cache",
@@ -131,6 +150,21 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
         ),
     )?;
     let module_load = host.module.load_time;
+    match &host.snapshot_state {
+        wasm_migrate_pybundle::snapshot::SnapshotState::Made { make_ms, .. } => note(
+            args.quiet,
+            &format!(
+                "made the bundle's snapshot in {:.1} s (the app imported once; later starts \
+                 load it from the cache)",
+                make_ms / 1e3
+            ),
+        ),
+        wasm_migrate_pybundle::snapshot::SnapshotState::Refused { why } => note(
+            args.quiet,
+            &format!("no snapshot: {why}; each instance imports the app"),
+        ),
+        _ => {}
+    }
     let interrupt = wasm_migrate_app::Interrupt::catch()?;
     let stop = interrupt.flag();
     let options = ServeOptions {

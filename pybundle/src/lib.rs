@@ -8,6 +8,7 @@
 //!   imports that the interpreter lacks (a zip, with their `.dist-info`), a generated WSGI
 //!   entry and a manifest. Everything that would stop it is found here, before anything runs;
 //! - [`protocol`]: the frames that cross `host.call`, versioned;
+//! - [`snapshot`]: whether instances start from a snapshot of the imported app;
 //! - `host` (feature `host`): warm interpreters behind an HTTP server.
 
 mod collect;
@@ -16,6 +17,7 @@ pub mod examples;
 pub mod interpreter;
 pub mod manifest;
 pub mod protocol;
+pub mod snapshot;
 mod write;
 
 #[cfg(feature = "host")]

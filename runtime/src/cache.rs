@@ -126,12 +126,19 @@ impl ModuleCache {
     }
 
     fn store(&self, path: &Path, compiled: &[u8]) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        std::io::Write::write_all(&mut tmp, compiled)?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        write_atomically(path, compiled)
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed into place: a reader
+/// sees the whole file or none. Creates the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]

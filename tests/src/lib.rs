@@ -129,6 +129,9 @@ pub fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     command_with(args, env).output().expect("wasm-migrate runs")
 }
 
+/// Turns a bundle's snapshot on or off (`wasm_migrate_pybundle::snapshot::ENV_VAR`).
+pub const SNAPSHOT_VAR: &str = "WASM_MIGRATE_PYTHON_SNAPSHOT";
+
 /// The `wasm-migrate ARGS` command the tests run, not started.
 pub fn command_with(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(binary());
@@ -144,7 +147,10 @@ pub fn command_with(args: &[&str], env: &[(&str, &str)]) -> Command {
         .env(
             "WASM_MIGRATE_CACHE_DIR",
             repo_root().join("target/test-cache"),
-        );
+        )
+        // A bundle's snapshot compiles python.wasm's code again (minutes) for each bundle:
+        // one test makes one (python_bundle.rs), the others start instances by importing.
+        .env(SNAPSHOT_VAR, "off");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -210,9 +216,15 @@ pub mod flow {
 
     /// `wasm-migrate ARGS` in the test venv, with glue builds sharing one target directory.
     pub fn wm(args: &[&str]) -> Output {
+        wm_with(args, &[])
+    }
+
+    /// [`wm`] with more environment (`extra` wins).
+    pub fn wm_with(args: &[&str], extra: &[(&str, &str)]) -> Output {
         let glue_target = glue_target();
         let mut env = vec![("CARGO_TARGET_DIR", glue_target.to_str().unwrap())];
         env.extend(TEST_GLUE_PROFILE);
+        env.extend(extra);
         one_build_at_a_time(args, || run_with(args, &env))
     }
 

@@ -9,8 +9,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use wasm_migrate_tests::flow::{ok, python, wm};
-use wasm_migrate_tests::{binary, copy_dir, python_env, repo_root, sample};
+use wasm_migrate_tests::flow::{ok, python, wm, wm_with};
+use wasm_migrate_tests::{SNAPSHOT_VAR, binary, copy_dir, python_env, repo_root, sample};
+
+/// The one test that makes a snapshot turns them on (the harness turns them off).
+const SNAPSHOT_ON: [(&str, &str); 1] = [(SNAPSHOT_VAR, "on")];
 
 /// The sklearn sample copied, its model made and its plan written (target: wasi-python).
 fn sklearn_service() -> (tempfile::TempDir, PathBuf) {
@@ -63,7 +66,7 @@ fn post(address: &str, body: &str) -> (String, Value) {
 }
 
 /// `serve BUNDLE` on a free port: the server and the address its ready line gives.
-fn serve_bundle(bundle: &Path) -> (std::process::Child, String) {
+fn serve_bundle(bundle: &Path, snapshot: &str) -> (std::process::Child, String) {
     let mut server = Command::new(binary())
         .args([
             "serve",
@@ -78,6 +81,7 @@ fn serve_bundle(bundle: &Path) -> (std::process::Child, String) {
             "WASM_MIGRATE_CACHE_DIR",
             repo_root().join("target/test-cache"),
         )
+        .env(SNAPSHOT_VAR, snapshot)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -140,16 +144,26 @@ fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     assert!(bundle.join("service/model/iris.joblib").is_file());
     assert!(bundle.join("site-packages.zip").is_file());
 
-    // `build` compiles the interpreter (or finds it cached) and imports the app once.
-    let built = ok(wm(&["build", bundle.to_str().unwrap()]), "build");
-    assert!(built.contains("app:app imported"), "{built}");
+    // `build` compiles the interpreter (or finds it cached), imports the app once and makes
+    // the bundle's snapshot of it; the instance it then starts comes from the snapshot.
+    let built = ok(
+        wm_with(
+            &["build", bundle.to_str().unwrap(), "--format", "json"],
+            &SNAPSHOT_ON,
+        ),
+        "build",
+    );
+    let built: Value = serde_json::from_str(&built).unwrap();
+    assert_eq!(built["snapshot"], "made", "{built:#}");
+    assert!(f64_of(&built["memory_mib"]) > 0.0, "{built:#}");
 
     // `inspect` says where it runs, and where it does not.
     let inspected = ok(wm(&["inspect", bundle.to_str().unwrap()]), "inspect");
     assert!(inspected.contains("runs on WasmEdge: no"), "{inspected}");
 
-    // Served: the same label as the original's model gives, and a 400 for a bad body.
-    let (mut server, address) = serve_bundle(&bundle);
+    // Served from the snapshot: the same label as the original's model gives, and a 400 for
+    // a bad body.
+    let (mut server, address) = serve_bundle(&bundle, "on");
 
     let (status, answer) = post(&address, r#"{"features": [6.7, 3.0, 5.2, 2.3]}"#);
     assert!(status.contains("200"), "{status} {answer}");
@@ -159,8 +173,11 @@ fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
     assert!(server.wait().unwrap().success());
 
-    // Verified against the original under its own Flask server.
-    let output = wm(&["verify", service.to_str().unwrap(), "--format", "json"]);
+    // Verified against the original under its own Flask server, instances from the snapshot.
+    let output = wm_with(
+        &["verify", service.to_str().unwrap(), "--format", "json"],
+        &SNAPSHOT_ON,
+    );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
     assert!(
         output.status.success() && report["equivalent"] == true,
@@ -183,6 +200,58 @@ fn the_sklearn_sample_is_packaged_served_and_verified_unchanged() {
     ] {
         assert!(kinds.contains(&kind), "{kind} missing: {report:#}");
     }
+
+    // bench takes the bundle: fresh hosts and one more instance in a warm host, each from the
+    // snapshot, their first answers compared with the original's.
+    let json = service.join("bench.json");
+    let benched = wm_with(
+        &[
+            "bench",
+            service.to_str().unwrap(),
+            "--starts",
+            "1",
+            "--rounds",
+            "1",
+            "--requests",
+            "6",
+            "--instances",
+            "1",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &SNAPSHOT_ON,
+    );
+    ok(benched, "bench on the bundle");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let migrated = report["sides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["side"] == "migrated")
+        .unwrap();
+    let cold = &migrated["cold_start"];
+    assert_eq!(cold["agreed"], true, "{report:#}");
+    assert!(f64_of(&cold["median_ms"]) > 0.0, "{cold:#}");
+    assert!(
+        f64_of(&cold["warm_instance"]["listening_median_ms"]) > 0.0,
+        "{cold:#}"
+    );
+    let parts: Vec<&str> = migrated["size"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        parts.contains(&"bundle") && parts.contains(&"interpreter (python.wasm)"),
+        "{parts:?}"
+    );
+}
+
+fn f64_of(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"))
 }
 
 /// The sklearn sample with one more module, imported by the app, and `generate`'s error.
@@ -353,7 +422,7 @@ fn a_bundle_sees_only_the_bundle_and_its_own_tmp() {
     ok(generate(&service), "generate");
     let bundle = service.join("migrated");
     ok(wm(&["build", bundle.to_str().unwrap()]), "build");
-    let (mut server, address) = serve_bundle(&bundle);
+    let (mut server, address) = serve_bundle(&bundle, "off");
     let mut stream = TcpStream::connect(&address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))

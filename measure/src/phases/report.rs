@@ -31,6 +31,13 @@ impl Setup<'_> {
                         .into_iter()
                         .collect(),
                 };
+                if self.is_bundle() {
+                    let interpreter = wasm_migrate_pybundle::Interpreter::find(
+                        std::slice::from_ref(&self.python),
+                    )
+                    .ok();
+                    return size::bundle(&self.module, interpreter.as_ref(), &host);
+                }
                 size::migrated(
                     &self.module,
                     &self.model_files,

@@ -1,6 +1,7 @@
 //! The host side of `host.call`: the request a turn answers goes in, its reply comes out.
 
 use super::nn::NnBridge;
+use super::snapshot::NnStep;
 use crate::protocol::{self, Ask};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -43,6 +44,8 @@ pub(crate) struct Exchange {
     pub(crate) reply: Option<Reply>,
     logs: String,
     nn: NnBridge,
+    /// The graphs and contexts opened so far, in order (what a snapshot must open again).
+    pub(crate) journal: Vec<NnStep>,
 }
 
 impl Exchange {
@@ -52,7 +55,21 @@ impl Exchange {
             reply: None,
             logs: String::new(),
             nn,
+            journal: Vec::new(),
         }
+    }
+
+    /// Opens what `journal` opened, in its order, so the handles an instance started from a
+    /// snapshot holds name the same graphs and contexts.
+    pub(crate) fn replay(&mut self, journal: &[NnStep]) -> Result<(), String> {
+        for step in journal {
+            match step {
+                NnStep::Load(name) => self.nn.load(name).map(drop)?,
+                NnStep::Context(graph) => self.nn.context(*graph).map(drop)?,
+            }
+            self.journal.push(step.clone());
+        }
+        Ok(())
     }
 
     pub(crate) fn begin(&mut self, request: Request) {
@@ -105,8 +122,20 @@ impl Exchange {
                 protocol::answer(serde_json::json!({ "ok": true }))
             }
             Ask::ImageDecode { data } => nn_answer(decode_jpeg(&data)),
-            Ask::NnLoad { name } => nn_answer(self.nn.load(&name)),
-            Ask::NnContext { graph } => nn_answer(self.nn.context(graph)),
+            Ask::NnLoad { name } => {
+                let loaded = self.nn.load(&name);
+                if loaded.is_ok() {
+                    self.journal.push(NnStep::Load(name));
+                }
+                nn_answer(loaded)
+            }
+            Ask::NnContext { graph } => {
+                let made = self.nn.context(graph);
+                if made.is_ok() {
+                    self.journal.push(NnStep::Context(graph));
+                }
+                nn_answer(made)
+            }
             Ask::NnSetInput {
                 context,
                 index,

@@ -5,7 +5,9 @@
 mod exchange;
 mod http;
 mod nn;
+mod snapshot;
 
+pub use crate::snapshot::{SnapshotState, SnapshotUse};
 pub use exchange::{Reply, Request};
 pub use http::{ServeOptions, Served, serve};
 pub use nn::{Trace, TracedTensor};
@@ -34,6 +36,8 @@ pub struct HostOptions {
     pub graphs: BTreeMap<String, wasmtime_wasi_nn::Graph>,
     /// Keep every tensor that crosses the bridge here (`verify`'s stages 1 and 2).
     pub trace: Option<Trace>,
+    /// Start instances from a snapshot of the imported app (`SnapshotUse::from_env()`).
+    pub snapshot: SnapshotUse,
 }
 
 /// A bundle with its interpreter compiled: start as many [`Warm`] instances as needed.
@@ -45,11 +49,18 @@ pub struct BundleHost {
     stdlib: PathBuf,
     graphs: Arc<BTreeMap<String, wasmtime_wasi_nn::Graph>>,
     options: HostOptions,
+    snapshot: Option<snapshot::Snapshot>,
+    /// What instances start from.
+    pub snapshot_state: SnapshotState,
 }
 
+/// A snapshot's bytes, the graphs its import opened, and its memory's size.
+type MadeSnapshot = (Vec<u8>, Vec<snapshot::NnStep>, usize);
+
 impl BundleHost {
-    /// Loads the manifest and the interpreter. The first time on a machine this compiles
-    /// `python.wasm` (minutes); later the compiled copy comes from the cache.
+    /// Loads the manifest, the interpreter and the bundle's snapshot. The first time on a
+    /// machine this compiles `python.wasm` (minutes), and the first time for a bundle it
+    /// imports the app and compiles the snapshot (minutes); later both come from the cache.
     pub fn open(bundle: &Path, options: HostOptions) -> Result<BundleHost, BundleError> {
         let manifest = BundleManifest::load(bundle)?;
         if manifest.protocol != crate::protocol::VERSION {
@@ -80,7 +91,7 @@ impl BundleHost {
         let module = engine
             .load(&options.interpreter.wasm)
             .map_err(|e| runtime_error(&options.interpreter.wasm, e))?;
-        Ok(BundleHost {
+        let mut host = BundleHost {
             graphs: Arc::new(options.graphs.clone()),
             manifest,
             bundle: bundle
@@ -90,12 +101,173 @@ impl BundleHost {
             module,
             stdlib,
             options,
-        })
+            snapshot: None,
+            snapshot_state: SnapshotState::Off,
+        };
+        if host.options.snapshot == SnapshotUse::On {
+            host.use_snapshot()?;
+        }
+        Ok(host)
     }
 
-    /// A fresh interpreter with the app imported, ready for requests.
-    pub fn start(&self, timeout: Duration) -> Result<Warm, BundleError> {
+    /// Loads the bundle's snapshot, or makes it: the app imported in an interpreter on a
+    /// thread with the stack it needs, its memory written as a module and compiled. A bundle
+    /// whose state is not all in memory is served without one, and the state says why.
+    fn use_snapshot(&mut self) -> Result<(), BundleError> {
+        let wasm_path = self.options.interpreter.wasm.clone();
+        let (compiled, kept) = snapshot::paths(
+            &self.options.cache,
+            &self.engine,
+            &self.options.interpreter,
+            &self.bundle,
+        )?;
+        if let Some((loaded, took)) = snapshot::load(&self.engine, &wasm_path, &compiled, &kept) {
+            self.snapshot = Some(loaded);
+            self.snapshot_state = SnapshotState::Loaded {
+                load_ms: took.as_secs_f64() * 1e3,
+            };
+            return Ok(());
+        }
         let start = Instant::now();
+        let made = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(wasm_migrate_runtime::python::THREAD_STACK)
+                .spawn_scoped(scope, || self.snapshot_memory())
+                .map_err(|e| BundleError::io(Path::new("snapshot"), e))?
+                .join()
+                .unwrap_or_else(|_| Err(self.app_failed("the snapshot's thread panicked".into())))
+        })?;
+        let (wasm, journal, memory) = match made {
+            Ok(made) => made,
+            Err(why) => {
+                self.snapshot_state = SnapshotState::Refused { why };
+                return Ok(());
+            }
+        };
+        let stored = snapshot::store(&self.engine, &wasm_path, &wasm, journal, &compiled, &kept)?;
+        self.snapshot = Some(stored);
+        self.snapshot_state = SnapshotState::Made {
+            make_ms: start.elapsed().as_secs_f64() * 1e3,
+            memory_mib: memory as f64 / (1 << 20) as f64,
+        };
+        Ok(())
+    }
+
+    /// The app imported in a fresh interpreter and its memory written as a module. The inner
+    /// `Err` says why the state is not all in memory; an app that does not import is the
+    /// outer one.
+    fn snapshot_memory(&self) -> Result<Result<MadeSnapshot, String>, BundleError> {
+        let wasm = std::fs::read(&self.options.interpreter.wasm)
+            .map_err(|e| BundleError::io(&self.options.interpreter.wasm, e))?;
+        if let Err(why) = wasm_migrate_runtime::python::snapshot::check(&wasm) {
+            return Ok(Err(format!("python.wasm cannot be snapshotted: {why}")));
+        }
+        let mut warm = self.start_importing(&self.module, Duration::from_secs(600))?;
+        let check = snapshot::check_source(warm.mounts);
+        match warm.instance.turn(&check, Duration::from_secs(60)) {
+            Ok(outcome) if outcome.value == 0 => {}
+            Ok(outcome) => {
+                return Ok(Err(format!(
+                    "the import left state outside memory{}",
+                    tail(&String::from_utf8_lossy(&outcome.stderr))
+                )));
+            }
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+        let journal = warm
+            .exchange
+            .lock()
+            .map(|e| e.journal.clone())
+            .unwrap_or_default();
+        let memory = warm.memory_size();
+        Ok(warm
+            .instance
+            .snapshot(&wasm)
+            .map(|bytes| (bytes, journal, memory))
+            .map_err(|e| e.to_string()))
+    }
+
+    /// A fresh interpreter with the app imported, ready for requests: from the snapshot when
+    /// there is one.
+    pub fn start(&self, timeout: Duration) -> Result<Warm, BundleError> {
+        match &self.snapshot {
+            Some(snapshot) => self.start_from(snapshot, timeout),
+            None => self.start_importing(&self.module, timeout),
+        }
+    }
+
+    /// An instance of the snapshot, with the graphs the import opened opened again and its
+    /// own random state.
+    fn start_from(
+        &self,
+        snapshot: &snapshot::Snapshot,
+        timeout: Duration,
+    ) -> Result<Warm, BundleError> {
+        let start = Instant::now();
+        let mut warm = self.instance(&snapshot.module)?;
+        if let Ok(mut exchange) = warm.exchange.lock() {
+            exchange
+                .replay(&snapshot.journal)
+                .map_err(|e| self.app_failed(format!("opening its graphs again: {e}")))?;
+        }
+        let outcome = warm
+            .instance
+            .turn(snapshot::RESEED, timeout)
+            .map_err(|e| self.app_failed(e.to_string()))?;
+        if outcome.value != 0 {
+            return Err(self.app_failed(format!(
+                "seeding its random state raised{}",
+                tail(&String::from_utf8_lossy(&outcome.stderr))
+            )));
+        }
+        warm.start_time = start.elapsed();
+        Ok(warm)
+    }
+
+    /// An interpreter of `module` that imports the app in its first turn.
+    fn start_importing(
+        &self,
+        module: &PythonModule,
+        timeout: Duration,
+    ) -> Result<Warm, BundleError> {
+        let start = Instant::now();
+        let mut warm = self.instance(module)?;
+        let app = &self.manifest.app;
+        let source = format!(
+            "import sys\nsys.path.insert(0, {GUEST_ROOT:?})\nimport {ENTRY_MODULE}\n\
+             {ENTRY_MODULE}.load({root:?}, {workdir:?}, {paths:?}, {module:?}, {attr:?})\n",
+            root = format!("{GUEST_ROOT}/service"),
+            workdir = app.workdir,
+            paths = app.paths,
+            module = app.module,
+            attr = app.attr,
+        );
+        let outcome = warm
+            .instance
+            .turn(&source, timeout)
+            .map_err(|e| self.app_failed(e.to_string()))?;
+        if outcome.value != 0 {
+            let logs = warm
+                .exchange
+                .lock()
+                .map(|mut e| e.take_logs())
+                .unwrap_or_default();
+            let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
+            let output = format!("{logs}{stderr}");
+            return Err(
+                self.app_failed(if output.trim().is_empty() && !self.options.capture {
+                    "importing it raised (its traceback is above)".to_string()
+                } else {
+                    format!("importing it raised{}", tail(&output))
+                }),
+            );
+        }
+        warm.start_time = start.elapsed();
+        Ok(warm)
+    }
+
+    /// An instance of `module` with the bundle's grants and a /tmp of its own; no turn run.
+    fn instance(&self, module: &PythonModule) -> Result<Warm, BundleError> {
         let exchange = Arc::new(Mutex::new(Exchange::new(nn::NnBridge::new(
             self.graphs.clone(),
             self.options.trace.clone(),
@@ -131,41 +303,15 @@ impl BundleHost {
             capture: self.options.capture,
             host: Box::new(exchange::ExchangeHost(exchange.clone())),
         };
-        let mut instance = PythonInstance::new(&self.engine, &self.module, config)
+        let mounts = config.mounts.len();
+        let instance = PythonInstance::new(&self.engine, module, config)
             .map_err(|e| runtime_error(&self.options.interpreter.wasm, e))?;
-        let app = &self.manifest.app;
-        let source = format!(
-            "import sys\nsys.path.insert(0, {GUEST_ROOT:?})\nimport {ENTRY_MODULE}\n\
-             {ENTRY_MODULE}.load({root:?}, {workdir:?}, {paths:?}, {module:?}, {attr:?})\n",
-            root = format!("{GUEST_ROOT}/service"),
-            workdir = app.workdir,
-            paths = app.paths,
-            module = app.module,
-            attr = app.attr,
-        );
-        let outcome = instance
-            .turn(&source, timeout)
-            .map_err(|e| self.app_failed(e.to_string()))?;
-        if outcome.value != 0 {
-            let logs = exchange
-                .lock()
-                .map(|mut e| e.take_logs())
-                .unwrap_or_default();
-            let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
-            let output = format!("{logs}{stderr}");
-            return Err(
-                self.app_failed(if output.trim().is_empty() && !self.options.capture {
-                    "importing it raised (its traceback is above)".to_string()
-                } else {
-                    format!("importing it raised{}", tail(&output))
-                }),
-            );
-        }
         Ok(Warm {
             instance,
             exchange,
             _tmp: tmp,
-            start_time: start.elapsed(),
+            mounts,
+            start_time: Duration::ZERO,
         })
     }
 
@@ -201,7 +347,10 @@ pub struct Warm {
     instance: PythonInstance,
     exchange: Arc<Mutex<Exchange>>,
     _tmp: tempfile::TempDir,
-    /// Instantiating, starting the interpreter and importing the app.
+    /// The folders granted (the guest's fds after stdio).
+    mounts: usize,
+    /// Instantiating, starting the interpreter and importing the app (from a snapshot:
+    /// instantiating and seeding).
     pub start_time: Duration,
 }
 

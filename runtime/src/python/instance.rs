@@ -93,7 +93,8 @@ pub struct PythonInstance {
 const CAPTURE_LIMIT: usize = 64 << 20;
 
 impl PythonInstance {
-    /// Instantiates the reactor and runs `_initialize` (the interpreter's start-up).
+    /// Instantiates the reactor and runs `_initialize` (the interpreter's start-up), unless
+    /// the module is a snapshot, whose memory is an initialized interpreter's.
     pub fn new(
         engine: &PythonEngine,
         module: &PythonModule,
@@ -148,9 +149,6 @@ impl PythonInstance {
                 path: module.path.clone(),
                 detail: format!("{e:#}"),
             })?;
-        let init = instance
-            .get_typed_func::<(), ()>(&mut store, "_initialize")
-            .map_err(fail)?;
         let turn = instance.get_typed_func(&mut store, "turn").map_err(fail)?;
         let alloc = instance
             .get_typed_func(&mut store, "host_alloc")
@@ -158,7 +156,12 @@ impl PythonInstance {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| RuntimeError::Python("the reactor exports no memory".into()))?;
-        init.call(&mut store, ()).map_err(fail)?;
+        if !module.initialized {
+            let init = instance
+                .get_typed_func::<(), ()>(&mut store, "_initialize")
+                .map_err(fail)?;
+            init.call(&mut store, ()).map_err(fail)?;
+        }
         Ok(PythonInstance {
             store,
             turn,
@@ -251,6 +254,23 @@ impl PythonInstance {
     /// The guest's linear memory now, in bytes.
     pub fn memory_size(&self) -> usize {
         self.memory.data_size(&self.store)
+    }
+
+    /// The guest's linear memory, as it is between turns.
+    pub(crate) fn memory_data(&self) -> &[u8] {
+        self.memory.data(&self.store)
+    }
+
+    /// `wasm` (the module this instance was made from) with this instance's memory as its
+    /// start: see [`super::snapshot`]. Only between turns, and not once a turn failed.
+    pub fn snapshot(&self, wasm: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        if let Some(why) = &self.broken {
+            return Err(RuntimeError::Python(format!(
+                "no snapshot of an interpreter that stopped ({why})"
+            )));
+        }
+        super::snapshot::write(wasm, self.memory_data())
+            .map_err(|e| RuntimeError::Python(format!("no snapshot: {e}")))
     }
 }
 

@@ -8,11 +8,15 @@
 //! `host.call(ptr, len, out_ptr_ptr, out_len_ptr) -> i32`; the answer is written into memory
 //! the guest's `host_alloc` hands out, and -1 means "no host", -2 "the host failed".
 //!
+//! A snapshot of an instance between turns ([`snapshot`]) is a reactor too: one without
+//! `_initialize`, whose instances start with the memory the snapshot had.
+//!
 //! Where the interpreter files come from, and what the frames mean, is the caller's business
 //! (the `pybundle` crate): this module only runs a reactor.
 
 mod engine;
 mod instance;
+pub mod snapshot;
 
 pub use engine::{PythonEngine, PythonModule};
 pub use instance::{GuestHost, InstanceConfig, Mount, PythonInstance, TurnOutcome};

@@ -24,10 +24,28 @@ use crate::compare::Tolerance;
 use crate::error::{VerifyError, io};
 use crate::{Progress, VerifyOptions};
 
-pub fn verify_bundle(
+/// What `verify` and `bench` need of a bundle before anything starts: where it is, the
+/// original's server, and the requests to send both sides.
+pub struct BundleSetup {
+    pub plan: MigrationPlan,
+    pub bundle: PathBuf,
+    pub manifest: BundleManifest,
+    pub server: wasm_migrate_plan::ServerPlan,
+    pub python: PathBuf,
+    pub tolerance: Tolerance,
+    pub requests: Vec<Request>,
+    /// Requests made from what the service fitted (none when it documents its own).
+    pub made: usize,
+    /// Where the made requests and the original's logs go.
+    pub work: tempfile::TempDir,
+}
+
+/// Loads the plan and the bundle's manifest and makes the requests: the service's documented
+/// examples, else bodies made from what it fitted.
+pub fn bundle_setup(
     options: &VerifyOptions,
     progress: &dyn Fn(Progress),
-) -> Result<HttpReport, VerifyError> {
+) -> Result<BundleSetup, VerifyError> {
     let service = options.service.as_path();
     let plan = wasm_migrate_plan::LoadedPlan::load(service)?.plan;
     let bundle = options
@@ -53,6 +71,35 @@ pub fn verify_bundle(
         false => Vec::new(),
     };
     let requests = bundle_requests(options, &plan, &manifest, &made)?;
+    Ok(BundleSetup {
+        plan,
+        bundle,
+        manifest,
+        server,
+        python,
+        tolerance,
+        requests,
+        made: made.len(),
+        work,
+    })
+}
+
+pub fn verify_bundle(
+    options: &VerifyOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<HttpReport, VerifyError> {
+    let service = options.service.as_path();
+    let BundleSetup {
+        plan,
+        bundle,
+        manifest,
+        server,
+        python,
+        tolerance,
+        requests,
+        made,
+        work,
+    } = bundle_setup(options, progress)?;
 
     progress(Progress::Phase(
         "loading python.wasm (compiled once, then cached)".into(),
@@ -80,6 +127,7 @@ pub fn verify_bundle(
             capture: false,
             graphs,
             trace: Some(trace.clone()),
+            snapshot: wasm_migrate_pybundle::host::SnapshotUse::from_env(),
         },
     )
     .map_err(|e| bundle_error(&bundle, e))?;
@@ -164,7 +212,7 @@ pub fn verify_bundle(
     let differed = exchanges.iter().filter(|e| !e.agree).count();
     let mut warnings = manifest.warnings.clone();
     if manifest.examples.is_empty() && options.inputs.is_empty() && plan.http.is_none() {
-        warnings.push(match made.is_empty() {
+        warnings.push(match made == 0 {
             true => "the service documents no request (no `curl` example in its README or \
                      docstrings), nothing it fitted names its fields, and no --input was given: \
                      only the health route and bad requests were compared"

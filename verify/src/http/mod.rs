@@ -21,7 +21,7 @@ use wasm_migrate_runtime::{
     Stdio as GuestStdio,
 };
 
-pub use bundle::verify_bundle;
+pub use bundle::{BundleSetup, bundle_setup, verify_bundle};
 pub use compare::compare_answers;
 pub use original::{ServerProcess, free_port, run_dir, server_command, start_original, wait_ready};
 
