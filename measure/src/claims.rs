@@ -112,7 +112,11 @@ fn fresh_start(original: &SideReport, migrated: &SideReport, ratios: &Ratios) ->
                 false => format!(". The largest part is the {}", largest_phase(p)),
             }
         ),
-        None => "the host reported no phases".into(),
+        None => format!(
+            "the host reported no phases: it listened at {} and answered at {}",
+            ms(migrated.cold_start.listening_median_ms),
+            ms(migrated.cold_start.median_ms)
+        ),
     };
     Claim {
         what: "cold start, fresh process to first answer",
@@ -159,8 +163,12 @@ fn warm_instance(original: &SideReport, warm: &crate::WarmInstance, ratios: &Rat
         article_ratio: Some(90.0),
         holds: Some(holds),
         why: format!(
-            "the compiled module and the loaded model are shared; a new instance is created \
-             and listens in {}; its first answer, one inference included, comes at {}",
+            "{}; a new instance is ready in {}; its first answer, one inference included, \
+             comes at {}",
+            match warm.how.is_empty() {
+                true => "the compiled module and the loaded model are shared",
+                false => warm.how.as_str(),
+            },
             ms(ready),
             ms(warm.median_ms)
         ),

@@ -218,6 +218,10 @@ impl StartPhases {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WarmInstance {
+    /// What an extra instance shares with the others and what it does to start, when it is
+    /// not a module's (the compiled module and the loaded model shared).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub how: String,
     /// Instance created to listening: ready to answer.
     pub listening_ms: Vec<f64>,
     /// Instance created to its first answer.

