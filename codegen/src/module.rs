@@ -47,7 +47,15 @@ pub struct Inspection {
 const WASI_P1: &str = "wasi_snapshot_preview1";
 const WASI_NN: &str = "wasi_ephemeral_nn";
 
-fn parse(path: &Path, bytes: &[u8]) -> Result<walrus::Module, CodegenError> {
+/// What `inspect` reads of a module: its imports, exports and custom sections (name and
+/// where its data lies).
+struct Parsed {
+    imports: Vec<Import>,
+    exports: Vec<String>,
+    customs: Vec<(String, std::ops::Range<usize>)>,
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, CodegenError> {
     let module_error = |message: String| CodegenError::Module {
         path: path.to_path_buf(),
         message,
@@ -64,9 +72,53 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<walrus::Module, CodegenError> {
                 .into(),
         ));
     }
-    walrus::ModuleConfig::new()
-        .parse(bytes)
-        .map_err(|e| module_error(format!("cannot be parsed: {e}")))
+    let invalid = |e: wasmparser::BinaryReaderError| module_error(format!("cannot be parsed: {e}"));
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .map_err(invalid)?;
+    let mut parsed = Parsed {
+        imports: Vec::new(),
+        exports: Vec::new(),
+        customs: Vec::new(),
+    };
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(invalid)? {
+            wasmparser::Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    let import = import.map_err(invalid)?;
+                    parsed.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind: match import.ty {
+                            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_) => {
+                                "function"
+                            }
+                            wasmparser::TypeRef::Memory(_) => "memory",
+                            wasmparser::TypeRef::Table(_) => "table",
+                            wasmparser::TypeRef::Global(_) => "global",
+                            _ => "other",
+                        },
+                    });
+                }
+            }
+            wasmparser::Payload::ExportSection(exports) => {
+                for export in exports {
+                    parsed
+                        .exports
+                        .push(export.map_err(invalid)?.name.to_string());
+                }
+            }
+            wasmparser::Payload::CustomSection(custom) => {
+                let start = custom.data_offset();
+                parsed.customs.push((
+                    custom.name().to_string(),
+                    start..start + custom.data().len(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(parsed)
 }
 
 pub fn inspect_file(path: &Path) -> Result<Inspection, CodegenError> {
@@ -76,47 +128,26 @@ pub fn inspect_file(path: &Path) -> Result<Inspection, CodegenError> {
 
 pub fn inspect(path: &Path, bytes: &[u8]) -> Result<Inspection, CodegenError> {
     let module = parse(path, bytes)?;
-    let imports: Vec<Import> = module
-        .imports
-        .iter()
-        .map(|i| Import {
-            module: i.module.clone(),
-            name: i.name.clone(),
-            kind: match i.kind {
-                walrus::ImportKind::Function(_) => "function",
-                walrus::ImportKind::Memory(_) => "memory",
-                walrus::ImportKind::Table(_) => "table",
-                walrus::ImportKind::Global(_) => "global",
-                _ => "other",
-            },
-        })
-        .collect();
-    let exports = module.exports.iter().map(|e| e.name.clone()).collect();
     let mut custom_sections = Vec::new();
     let mut stamp = None;
-    for (_, section) in module.customs.iter() {
-        custom_sections.push(section.name().to_string());
-        if section.name() == SECTION_NAME {
-            let data = section.data(&Default::default());
-            stamp = serde_json::from_slice(&data).ok();
+    for (name, range) in &module.customs {
+        custom_sections.push(name.clone());
+        if name == SECTION_NAME {
+            stamp = serde_json::from_slice(&bytes[range.clone()]).ok();
         }
     }
-    let verdicts = verdicts(&imports, &module, stamp.as_ref());
+    let verdicts = verdicts(&module.imports, &module.exports, stamp.as_ref());
     Ok(Inspection {
         size: bytes.len() as u64,
-        imports,
-        exports,
+        imports: module.imports,
+        exports: module.exports,
         custom_sections,
         stamp,
         verdicts,
     })
 }
 
-fn verdicts(
-    imports: &[Import],
-    module: &walrus::Module,
-    stamp: Option<&BuildStamp>,
-) -> Vec<Verdict> {
+fn verdicts(imports: &[Import], exports: &[String], stamp: Option<&BuildStamp>) -> Vec<Verdict> {
     let mut common = Vec::new();
     for import in imports {
         if import.module != WASI_P1 && import.module != WASI_NN {
@@ -139,7 +170,7 @@ fn verdicts(
             ));
         }
     }
-    let has_start = module.exports.iter().any(|e| e.name == "_start");
+    let has_start = exports.iter().any(|e| e == "_start");
     if !has_start {
         common.push("exports no `_start`: it is not a WASI command".into());
     }
@@ -198,23 +229,45 @@ fn verdicts(
     ]
 }
 
-/// The module with `stamp` as its `wasm-migrate` custom section (replacing an older one).
+/// The module with `stamp` as its `wasm-migrate` custom section (replacing an older one):
+/// every other section copied as it is, the stamp last.
 pub fn add_stamp(path: &Path, bytes: &[u8], stamp: &BuildStamp) -> Result<Vec<u8>, CodegenError> {
-    let mut module = parse(path, bytes)?;
-    let old: Vec<_> = module
-        .customs
-        .iter()
-        .filter(|(_, s)| s.name() == SECTION_NAME)
-        .map(|(id, _)| id)
-        .collect();
-    for id in old {
-        module.customs.delete(id);
+    parse(path, bytes)?;
+    let invalid = |e: wasmparser::BinaryReaderError| CodegenError::Module {
+        path: path.to_path_buf(),
+        message: format!("cannot be parsed: {e}"),
+    };
+    let mut module = wasm_encoder::Module::new();
+    let mut parser = wasmparser::Parser::new(0);
+    let mut rest = bytes;
+    while let wasmparser::Chunk::Parsed { consumed, payload } =
+        parser.parse(rest, true).map_err(invalid)?
+    {
+        rest = &rest[consumed..];
+        if let wasmparser::Payload::CodeSectionStart { size, .. } = &payload {
+            // The whole code section is copied at once, not function by function.
+            parser.skip_section();
+            rest = &rest[*size as usize..];
+        }
+        match payload {
+            wasmparser::Payload::Version { .. } => {}
+            wasmparser::Payload::End(_) => break,
+            wasmparser::Payload::CustomSection(c) if c.name() == SECTION_NAME => {}
+            other => {
+                if let Some((id, range)) = other.as_section() {
+                    module.section(&wasm_encoder::RawSection {
+                        id,
+                        data: &bytes[range],
+                    });
+                }
+            }
+        }
     }
-    module.customs.add(walrus::RawCustomSection {
-        name: SECTION_NAME.to_string(),
-        data: serde_json::to_vec(stamp).expect("serialisable"),
+    module.section(&wasm_encoder::CustomSection {
+        name: SECTION_NAME.into(),
+        data: serde_json::to_vec(stamp).expect("serialisable").into(),
     });
-    Ok(module.emit_wasm())
+    Ok(module.finish())
 }
 
 #[cfg(test)]
@@ -222,36 +275,61 @@ mod tests {
     use super::*;
 
     /// A WASI command with nothing in it but `_start`.
-    fn command() -> walrus::Module {
-        let mut module = walrus::Module::default();
-        let mut start = walrus::FunctionBuilder::new(&mut module.types, &[], &[]);
-        start.func_body();
-        let id = start.finish(vec![], &mut module.funcs);
-        module.exports.add("_start", id);
-        module
+    fn command() -> Vec<u8> {
+        let mut module = wasm_encoder::Module::new();
+        let mut types = wasm_encoder::TypeSection::new();
+        types.ty().function([], []);
+        module.section(&types);
+        let mut functions = wasm_encoder::FunctionSection::new();
+        functions.function(0);
+        module.section(&functions);
+        let mut exports = wasm_encoder::ExportSection::new();
+        exports.export("_start", wasm_encoder::ExportKind::Func, 0);
+        module.section(&exports);
+        let mut code = wasm_encoder::CodeSection::new();
+        let mut body = wasm_encoder::Function::new([]);
+        body.instructions().end();
+        code.function(&body);
+        module.section(&code);
+        module.finish()
     }
 
-    fn compatible(module: &walrus::Module, input_types: &[&str], runtime: &str) -> bool {
-        let stamp = BuildStamp {
+    fn stamp(input_types: &[&str]) -> BuildStamp {
+        BuildStamp {
             tool: "wasm-migrate".into(),
             tool_version: "0".into(),
             plan_sha256: None,
             target: "wasmedge@0.15".into(),
             input_types: input_types.iter().map(|t| t.to_string()).collect(),
-        };
-        let verdicts = verdicts(&[], module, Some(&stamp));
+        }
+    }
+
+    fn compatible(input_types: &[&str], runtime: &str) -> bool {
+        let verdicts = verdicts(&[], &["_start".to_string()], Some(&stamp(input_types)));
         let verdict = verdicts.iter().find(|v| v.runtime == runtime).unwrap();
         verdict.compatible
     }
 
     #[test]
+    fn a_stamp_is_read_back_and_replaces_an_older_one() {
+        let path = Path::new("app.wasm");
+        let once = add_stamp(path, &command(), &stamp(&["f32"])).unwrap();
+        let twice = add_stamp(path, &once, &stamp(&["i64"])).unwrap();
+        let inspection = inspect(path, &twice).unwrap();
+        assert_eq!(inspection.exports, ["_start"]);
+        assert_eq!(inspection.custom_sections, [SECTION_NAME]);
+        assert_eq!(inspection.stamp.unwrap().input_types, ["i64"]);
+        let broken = &twice[..twice.len() - 3];
+        assert!(inspect(path, broken).is_err());
+    }
+
+    #[test]
     fn i64_inputs_are_refused_by_every_wasmedge_and_f32_inputs_by_none() {
-        let module = command();
         for runtime in ["wasmedge@0.14", "wasmedge@0.15+", "wasmtime"] {
-            assert!(compatible(&module, &["f32"], runtime), "{runtime}");
+            assert!(compatible(&["f32"], runtime), "{runtime}");
         }
-        assert!(!compatible(&module, &["i64"], "wasmedge@0.14"));
-        assert!(!compatible(&module, &["i64"], "wasmedge@0.15+"));
-        assert!(compatible(&module, &["i64"], "wasmtime"));
+        assert!(!compatible(&["i64"], "wasmedge@0.14"));
+        assert!(!compatible(&["i64"], "wasmedge@0.15+"));
+        assert!(compatible(&["i64"], "wasmtime"));
     }
 }
