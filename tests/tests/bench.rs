@@ -1,6 +1,7 @@
-//! `wasm-migrate bench` on each kind of original server (Flask, uvicorn, gunicorn with two
-//! workers) and on the text sample: the original under its own server and the module under
-//! `serve`, measured side by side in a short run. The figures are checked for plausibility
+//! `wasm-migrate bench` on the Flask sample and on gunicorn with two workers: the original
+//! under its own server and the module under `serve`, measured side by side in a short run.
+//! The original starts by the same server command as `verify`'s (whose tests run uvicorn and
+//! the text sample), and a bundle is benched in python_bundle.rs. The figures are checked for plausibility
 //! (positive, and ordered where physics orders them), never for values. One page is opened
 //! in headless Chromium (the rendering is the same code for every service, and snapshot-tested
 //! in `measure/`); an interrupted run leaves nothing running.
@@ -293,26 +294,6 @@ fn bench_measures_the_flask_sample_against_its_module() {
 }
 
 #[test]
-fn bench_measures_the_keras_uvicorn_sample() {
-    let (dir, service) = migrate("keras-fastapi");
-    let (report, text, html) = bench(
-        &service,
-        dir.path(),
-        &[&["--backend", "openvino"], &SMALLEST[..]].concat(),
-    );
-    assert_plausible(&report);
-    assert_table(&text, &report);
-    assert_plots_in_page(&html);
-    assert!(
-        side(&report, "original")["command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a == "uvicorn")
-    );
-}
-
-#[test]
 fn bench_measures_the_gunicorn_sample_at_its_worker_count() {
     let (dir, service) = migrate("onnxruntime-service");
     let (report, text, html) = bench(
@@ -339,19 +320,6 @@ fn bench_measures_the_gunicorn_sample_at_its_worker_count() {
             .unwrap()
             .contains("gunicorn with N workers")
     );
-}
-
-#[test]
-fn bench_measures_the_text_sample() {
-    let (dir, service) = migrate("hf-text-classifier");
-    let (report, text, html) = bench(
-        &service,
-        dir.path(),
-        &[&["--backend", "tract"], &SMALLEST[..]].concat(),
-    );
-    assert_plausible(&report);
-    assert_table(&text, &report);
-    assert_plots_in_page(&html);
 }
 
 #[test]

@@ -44,6 +44,16 @@ impl PythonEngine {
         // as one copy-on-write image, however sparse: without an image, every instance would
         // copy its data in at instantiation.
         config.memory_guaranteed_dense_image_size(u64::MAX);
+        if let Some(dir) = &cache {
+            // A bundle's snapshot has python.wasm's code unchanged: compiled with the
+            // functions python.wasm's own compile kept, it skips Cranelift's work on all of
+            // them.
+            config
+                .enable_incremental_compilation(Arc::new(FunctionCache {
+                    dir: dir.join("functions"),
+                }))
+                .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        }
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         crate::engine::spawn_epoch_ticker(engine.weak(), ticker_stop.clone());
@@ -156,6 +166,37 @@ impl PythonEngine {
         let mut hash = std::hash::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut hash);
         hash.finish()
+    }
+}
+
+/// Cranelift's compiled functions, one file each, named by the SHA-256 of Cranelift's key
+/// (the function's code and the compiler's settings). A file that cannot be read or written
+/// is a miss, never an error.
+#[derive(Debug)]
+struct FunctionCache {
+    dir: PathBuf,
+}
+
+impl FunctionCache {
+    fn path(&self, key: &[u8]) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let hex: String = Sha256::digest(key)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.dir.join(&hex[..2]).join(&hex[2..])
+    }
+}
+
+impl wasmtime::CacheStore for FunctionCache {
+    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        std::fs::read(self.path(key))
+            .ok()
+            .map(std::borrow::Cow::Owned)
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        crate::cache::write_atomically(&self.path(key), &value).is_ok()
     }
 }
 
