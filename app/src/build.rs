@@ -34,7 +34,8 @@ pub enum Built {
 pub struct BundleChecked {
     pub bundle: PathBuf,
     pub interpreter: PathBuf,
-    /// `hit` when python.wasm came from the module cache, `miss` or `off` when compiled now.
+    /// `hit` when python.wasm came from the module cache, `miss` or `off` when compiled now,
+    /// `not-needed` when the bundle's snapshot was in the cache.
     pub compiled: &'static str,
     pub interpreter_load_ms: f64,
     pub app_import_ms: f64,

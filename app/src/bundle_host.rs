@@ -73,13 +73,14 @@ pub fn check(
     };
     Ok(BundleChecked {
         bundle: bundle.to_path_buf(),
-        interpreter: host.module.path.clone(),
-        compiled: match host.module.cache {
-            CacheUse::Hit => "hit",
-            CacheUse::Miss => "miss",
-            CacheUse::Off => "off",
+        interpreter: host.interpreter().wasm.clone(),
+        compiled: match host.module.as_ref().map(|m| m.cache) {
+            Some(CacheUse::Hit) => "hit",
+            Some(CacheUse::Miss) => "miss",
+            Some(CacheUse::Off) => "off",
+            None => "not-needed",
         },
-        interpreter_load_ms: host.module.load_time.as_secs_f64() * 1e3,
+        interpreter_load_ms: host.load_time().as_secs_f64() * 1e3,
         app_import_ms: warm.start_time.as_secs_f64() * 1e3,
         app: format!("{}:{}", manifest.app.module, manifest.app.attr),
         snapshot: host.snapshot_state.clone(),

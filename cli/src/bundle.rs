@@ -96,15 +96,21 @@ pub fn print_checked(checked: &BundleChecked) {
             format!("no snapshot: {why}; each instance imports the app")
         }
     };
+    let interpreter = match checked.compiled {
+        "hit" => format!(
+            "python.wasm loaded from the cache in {:.1} s",
+            checked.interpreter_load_ms / 1e3
+        ),
+        "not-needed" => "python.wasm not needed".to_string(),
+        _ => format!(
+            "python.wasm compiled in {:.1} s",
+            checked.interpreter_load_ms / 1e3
+        ),
+    };
     println!(
-        "checked {}: python.wasm {} in {:.1} s, {snapshot}; {} started in {:.1} s\n\
+        "checked {}: {interpreter}, {snapshot}; {} started in {:.1} s\n\
          next: wasm-migrate serve {}",
         checked.bundle.display(),
-        match checked.compiled {
-            "hit" => "loaded from the cache",
-            _ => "compiled",
-        },
-        checked.interpreter_load_ms / 1e3,
         checked.app,
         checked.app_import_ms / 1e3,
         checked.bundle.display()
@@ -149,7 +155,7 @@ pub fn serve(args: &crate::serve::ServeArgs) -> anyhow::Result<u8> {
             |p| p,
         ),
     )?;
-    let module_load = host.module.load_time;
+    let module_load = host.load_time();
     match &host.snapshot_state {
         wasm_migrate_pybundle::snapshot::SnapshotState::Made { make_ms, .. } => note(
             args.quiet,

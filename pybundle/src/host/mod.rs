@@ -45,7 +45,10 @@ pub struct BundleHost {
     pub manifest: BundleManifest,
     pub bundle: PathBuf,
     engine: PythonEngine,
-    pub module: PythonModule,
+    /// python.wasm compiled (or from the cache): loaded only when no snapshot is, since an
+    /// instance of a snapshot needs nothing of it (finding its compiled copy means reading
+    /// and hashing its 100 MB).
+    pub module: Option<PythonModule>,
     stdlib: PathBuf,
     graphs: Arc<BTreeMap<String, wasmtime_wasi_nn::Graph>>,
     options: HostOptions,
@@ -88,9 +91,6 @@ impl BundleHost {
         let stdlib = options.interpreter.stdlib_dir(&options.cache)?;
         let engine = PythonEngine::new(Some(options.cache.join("modules")))
             .map_err(|e| runtime_error(&options.interpreter.wasm, e))?;
-        let module = engine
-            .load(&options.interpreter.wasm)
-            .map_err(|e| runtime_error(&options.interpreter.wasm, e))?;
         let mut host = BundleHost {
             graphs: Arc::new(options.graphs.clone()),
             manifest,
@@ -98,7 +98,7 @@ impl BundleHost {
                 .canonicalize()
                 .map_err(|e| BundleError::io(bundle, e))?,
             engine,
-            module,
+            module: None,
             stdlib,
             options,
             snapshot: None,
@@ -107,7 +107,35 @@ impl BundleHost {
         if host.options.snapshot == SnapshotUse::On {
             host.use_snapshot()?;
         }
+        if host.snapshot.is_none() {
+            host.load_interpreter()?;
+        }
         Ok(host)
+    }
+
+    /// Compiles python.wasm, or loads it from the module cache.
+    fn load_interpreter(&mut self) -> Result<&PythonModule, BundleError> {
+        if self.module.is_none() {
+            let wasm = &self.options.interpreter.wasm;
+            let module = self.engine.load(wasm).map_err(|e| runtime_error(wasm, e))?;
+            self.module = Some(module);
+        }
+        Ok(self.module.as_ref().expect("loaded above"))
+    }
+
+    /// The interpreter's files this host runs.
+    pub fn interpreter(&self) -> &Interpreter {
+        &self.options.interpreter
+    }
+
+    /// What the first instance waited for before it could start: python.wasm, else the
+    /// snapshot, loaded.
+    pub fn load_time(&self) -> Duration {
+        match (&self.module, &self.snapshot) {
+            (Some(module), _) => module.load_time,
+            (None, Some(snapshot)) => snapshot.module.load_time,
+            (None, None) => Duration::ZERO,
+        }
     }
 
     /// Loads the bundle's snapshot, or makes it: the app imported in an interpreter on a
@@ -129,6 +157,7 @@ impl BundleHost {
             return Ok(());
         }
         let start = Instant::now();
+        self.load_interpreter()?;
         let made = std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .stack_size(wasm_migrate_runtime::python::THREAD_STACK)
@@ -162,7 +191,11 @@ impl BundleHost {
         if let Err(why) = wasm_migrate_runtime::python::snapshot::check(&wasm) {
             return Ok(Err(format!("python.wasm cannot be snapshotted: {why}")));
         }
-        let mut warm = self.start_importing(&self.module, Duration::from_secs(600))?;
+        let module = self
+            .module
+            .as_ref()
+            .expect("use_snapshot loads python.wasm first");
+        let mut warm = self.start_importing(module, Duration::from_secs(600))?;
         let check = snapshot::check_source(warm.mounts);
         match warm.instance.turn(&check, Duration::from_secs(60)) {
             Ok(outcome) if outcome.value == 0 => {}
@@ -192,7 +225,10 @@ impl BundleHost {
     pub fn start(&self, timeout: Duration) -> Result<Warm, BundleError> {
         match &self.snapshot {
             Some(snapshot) => self.start_from(snapshot, timeout),
-            None => self.start_importing(&self.module, timeout),
+            None => match &self.module {
+                Some(module) => self.start_importing(module, timeout),
+                None => Err(self.app_failed("python.wasm is not loaded".into())),
+            },
         }
     }
 
