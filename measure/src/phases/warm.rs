@@ -43,25 +43,12 @@ impl Setup<'_> {
             ..RunConfig::default()
         };
         let agent = wasm_migrate_verify::http::agent_with_limit(self.options.budget.start_limit);
-        let mut warm = WarmInstance::default();
+        // The first start warms the engine's and the backend's own caches.
+        let mut warm = self.time_starts(WarmInstance::default(), progress, || {
+            self.one_instance(&runtime, &module, &run, &agent)
+                .map_err(|e| failed(&e))
+        })?;
         let starts = self.options.budget.starts;
-        // The first start warms the engine's and the backend's own caches: not counted.
-        for start in 0..=starts {
-            check(self.cancel())?;
-            let (listening, answered) = self
-                .one_instance(&runtime, &module, &run, &agent)
-                .map_err(|e| failed(&e))?;
-            if start > 0 {
-                warm.listening_ms.push(ms(listening));
-                warm.samples_ms.push(ms(answered));
-                progress(Progress::Step {
-                    done: start,
-                    total: starts,
-                });
-            }
-        }
-        warm.listening_median_ms = median(&warm.listening_ms);
-        warm.median_ms = median(&warm.samples_ms);
         if backends.backend_for(preload.encoding) == Ok(BackendKind::OpenVino) {
             for _ in 0..starts {
                 check(self.cancel())?;
@@ -72,6 +59,32 @@ impl Setup<'_> {
             }
             warm.openvino_compile_median_ms = Some(median(&warm.openvino_compile_ms));
         }
+        Ok(warm)
+    }
+
+    /// `--starts` starts of one more instance, each timed by `one` (to ready, and to its first
+    /// answer), after a first start that warms caches and is not counted; the medians set.
+    pub(super) fn time_starts(
+        &self,
+        mut warm: WarmInstance,
+        progress: &dyn Fn(Progress),
+        mut one: impl FnMut() -> Result<(Duration, Duration), BenchError>,
+    ) -> Result<WarmInstance, BenchError> {
+        let starts = self.options.budget.starts;
+        for start in 0..=starts {
+            check(self.cancel())?;
+            let (ready, answered) = one()?;
+            if start > 0 {
+                warm.listening_ms.push(ms(ready));
+                warm.samples_ms.push(ms(answered));
+                progress(Progress::Step {
+                    done: start,
+                    total: starts,
+                });
+            }
+        }
+        warm.listening_median_ms = median(&warm.listening_ms);
+        warm.median_ms = median(&warm.samples_ms);
         Ok(warm)
     }
 

@@ -10,10 +10,9 @@ use wasm_migrate_pybundle::{BundleManifest, Interpreter};
 use wasm_migrate_runtime::BackendChoice;
 use wasm_migrate_verify::http::requests::Request;
 
-use super::{Setup, check, ms};
+use super::Setup;
 use crate::error::BenchError;
 use crate::servers::{MIGRATED, Served};
-use crate::stats::median;
 use crate::{Progress, WarmInstance};
 
 impl Setup<'_> {
@@ -67,27 +66,15 @@ impl Setup<'_> {
             }
         };
         let limit = self.options.budget.start_limit;
-        let mut warm = WarmInstance {
-            how,
-            ..WarmInstance::default()
-        };
-        let starts = self.options.budget.starts;
-        // The first start warms the page cache and the backend: not counted.
-        for start in 0..=starts {
-            check(self.cancel())?;
-            let (ready, answered) = one_instance(&host, &request, limit).map_err(|e| failed(&e))?;
-            if start > 0 {
-                warm.listening_ms.push(ms(ready));
-                warm.samples_ms.push(ms(answered));
-                progress(Progress::Step {
-                    done: start,
-                    total: starts,
-                });
-            }
-        }
-        warm.listening_median_ms = median(&warm.listening_ms);
-        warm.median_ms = median(&warm.samples_ms);
-        Ok(warm)
+        // The first start warms the page cache and the backend.
+        self.time_starts(
+            WarmInstance {
+                how,
+                ..WarmInstance::default()
+            },
+            progress,
+            || one_instance(&host, &request, limit).map_err(|e| failed(&e)),
+        )
     }
 }
 
